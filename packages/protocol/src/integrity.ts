@@ -1,0 +1,295 @@
+import { z } from 'zod';
+import { asciiBytes, fromBase64Url, fromHex, toBase64Url, toHex } from './bytes.js';
+import type { CryptoKeyLike, SubtleCryptoLike } from './crypto.js';
+import { renditionSchema, sequenceSchema, streamIdSchema } from './ids.js';
+import { err, ok, type Result } from './result.js';
+import { INTEGRITY_MANIFEST_VERSION } from './version.js';
+
+/**
+ * Signed integrity manifests. The origin publishes one per rendition beside its playlist, at
+ * `<rendition>/integrity.json` (see `integrityManifestUrl`), and signs with its Ed25519 key:
+ *
+ *  - VOD: one signature over the whole list, checked once by the player.
+ *  - live: each segment entry carries its own signature, made when ffmpeg publishes the
+ *    segment; the manifest is the current window of signed entries, so a player verifies each
+ *    new entry once as it appears.
+ *
+ * What is signed is a canonical ASCII text (never JSON, whose spelling is not unique):
+ *
+ *   VOD:      "coral-integrity/1\nvod\n<streamId>\n<rendition>\ninit <sha256|-> <size>\n"
+ *             followed by "<sequence> <sha256> <size>\n" per segment, ascending
+ *   live seg: "coral-segment/1\n<streamId>\n<rendition>\n<sequence>\n<sha256>\n<size>\n"
+ *   live init:"coral-init/1\n<streamId>\n<rendition>\n<sha256>\n<size>\n"
+ *
+ * Hashes are lowercase hex SHA-256; keys and signatures are base64url (no padding); a public
+ * key is the raw 32-byte Ed25519 key, as in a JWK's `x`.
+ */
+
+export const INTEGRITY_MANIFEST_FILE = 'integrity.json';
+
+const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'sha256: 64 lowercase hex digits');
+const signatureSchema = z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'signature: 64 bytes base64url');
+const sizeSchema = z.number().int().min(0).max(0xffff_ffff);
+const uriSchema = z.string().min(1).max(256);
+
+export const initEntrySchema = z.object({
+  uri: uriSchema,
+  sha256: sha256HexSchema,
+  sizeBytes: sizeSchema,
+});
+export type InitEntry = z.infer<typeof initEntrySchema>;
+
+export const segmentEntrySchema = z.object({
+  sequence: sequenceSchema,
+  uri: uriSchema,
+  sha256: sha256HexSchema,
+  sizeBytes: sizeSchema,
+  durationSec: z.number().finite().min(0).max(3600),
+});
+export type SegmentEntry = z.infer<typeof segmentEntrySchema>;
+
+export const vodManifestSchema = z.object({
+  v: z.literal(INTEGRITY_MANIFEST_VERSION),
+  kind: z.literal('vod'),
+  streamId: streamIdSchema,
+  rendition: renditionSchema,
+  init: initEntrySchema.nullable(),
+  segments: z.array(segmentEntrySchema).max(1_000_000),
+  signature: signatureSchema,
+});
+export type VodManifest = z.infer<typeof vodManifestSchema>;
+export type UnsignedVodManifest = Omit<VodManifest, 'signature'>;
+
+export const liveSegmentEntrySchema = segmentEntrySchema.extend({ signature: signatureSchema });
+export type LiveSegmentEntry = z.infer<typeof liveSegmentEntrySchema>;
+
+export const liveManifestSchema = z.object({
+  v: z.literal(INTEGRITY_MANIFEST_VERSION),
+  kind: z.literal('live'),
+  streamId: streamIdSchema,
+  rendition: renditionSchema,
+  init: initEntrySchema.extend({ signature: signatureSchema }).nullable(),
+  segments: z.array(liveSegmentEntrySchema).max(10_000),
+});
+export type LiveManifest = z.infer<typeof liveManifestSchema>;
+
+export const integrityManifestSchema = z.discriminatedUnion('kind', [
+  vodManifestSchema,
+  liveManifestSchema,
+]);
+export type IntegrityManifest = z.infer<typeof integrityManifestSchema>;
+
+/** The manifest of a rendition whose media playlist is at `playlistUrl`. */
+export function integrityManifestUrl(playlistUrl: string): string {
+  const query = playlistUrl.indexOf('?');
+  const path = query < 0 ? playlistUrl : playlistUrl.slice(0, query);
+  return path.slice(0, path.lastIndexOf('/') + 1) + INTEGRITY_MANIFEST_FILE;
+}
+
+/** Parse a manifest's JSON text. Never throws. Does not check signatures. */
+export function decodeIntegrityManifest(text: string): Result<IntegrityManifest> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (_error) {
+    return err('bad_json', 'integrity manifest is not valid JSON');
+  }
+  const result = integrityManifestSchema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    return err(
+      'bad_message',
+      `integrity manifest: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return ok(result.data);
+}
+
+export function canonicalVodBytes(manifest: UnsignedVodManifest): Uint8Array {
+  const init = manifest.init ? `${manifest.init.sha256} ${manifest.init.sizeBytes}` : '- 0';
+  const lines = [
+    'coral-integrity/1',
+    'vod',
+    manifest.streamId,
+    manifest.rendition,
+    `init ${init}`,
+    ...[...manifest.segments]
+      .sort((a, b) => a.sequence - b.sequence)
+      .map((s) => `${s.sequence} ${s.sha256} ${s.sizeBytes}`),
+  ];
+  return asciiBytes(lines.join('\n') + '\n');
+}
+
+export function canonicalLiveSegmentBytes(
+  streamId: string,
+  rendition: string,
+  entry: Pick<SegmentEntry, 'sequence' | 'sha256' | 'sizeBytes'>,
+): Uint8Array {
+  return asciiBytes(
+    `coral-segment/1\n${streamId}\n${rendition}\n${entry.sequence}\n${entry.sha256}\n${entry.sizeBytes}\n`,
+  );
+}
+
+export function canonicalLiveInitBytes(
+  streamId: string,
+  rendition: string,
+  init: Pick<InitEntry, 'sha256' | 'sizeBytes'>,
+): Uint8Array {
+  return asciiBytes(`coral-init/1\n${streamId}\n${rendition}\n${init.sha256}\n${init.sizeBytes}\n`);
+}
+
+export async function sha256Hex(subtle: SubtleCryptoLike, bytes: Uint8Array): Promise<string> {
+  return toHex(new Uint8Array(await subtle.digest('SHA-256', bytes)));
+}
+
+/** Import a base64url raw Ed25519 public key (the playback API's `publicKey`). */
+export async function importIntegrityPublicKey(
+  subtle: SubtleCryptoLike,
+  publicKeyBase64Url: string,
+): Promise<Result<CryptoKeyLike>> {
+  const raw = fromBase64Url(publicKeyBase64Url);
+  if (raw === null || raw.byteLength !== 32) {
+    return err('bad_value', 'public key must be 32 bytes of base64url');
+  }
+  try {
+    return ok(await subtle.importKey('raw', raw, { name: 'Ed25519' }, true, ['verify']));
+  } catch (_error) {
+    return err('bad_value', 'public key was refused by WebCrypto');
+  }
+}
+
+export async function signBytes(
+  subtle: SubtleCryptoLike,
+  privateKey: CryptoKeyLike,
+  data: Uint8Array,
+): Promise<string> {
+  return toBase64Url(new Uint8Array(await subtle.sign({ name: 'Ed25519' }, privateKey, data)));
+}
+
+async function verifyBytes(
+  subtle: SubtleCryptoLike,
+  publicKey: CryptoKeyLike,
+  signature: string,
+  data: Uint8Array,
+): Promise<boolean> {
+  const raw = fromBase64Url(signature);
+  if (raw === null || raw.byteLength !== 64) return false;
+  try {
+    return await subtle.verify({ name: 'Ed25519' }, publicKey, raw, data);
+  } catch (_error) {
+    return false;
+  }
+}
+
+export async function signVodManifest(
+  subtle: SubtleCryptoLike,
+  privateKey: CryptoKeyLike,
+  manifest: UnsignedVodManifest,
+): Promise<VodManifest> {
+  return {
+    ...manifest,
+    signature: await signBytes(subtle, privateKey, canonicalVodBytes(manifest)),
+  };
+}
+
+export async function verifyVodManifest(
+  subtle: SubtleCryptoLike,
+  publicKey: CryptoKeyLike,
+  manifest: VodManifest,
+): Promise<Result<VodManifest>> {
+  const valid = await verifyBytes(
+    subtle,
+    publicKey,
+    manifest.signature,
+    canonicalVodBytes(manifest),
+  );
+  return valid
+    ? ok(manifest)
+    : err(
+        'bad_signature',
+        `VOD manifest ${manifest.streamId}/${manifest.rendition} signature is invalid`,
+      );
+}
+
+export async function signLiveSegment(
+  subtle: SubtleCryptoLike,
+  privateKey: CryptoKeyLike,
+  streamId: string,
+  rendition: string,
+  entry: SegmentEntry,
+): Promise<LiveSegmentEntry> {
+  const signature = await signBytes(
+    subtle,
+    privateKey,
+    canonicalLiveSegmentBytes(streamId, rendition, entry),
+  );
+  return { ...entry, signature };
+}
+
+export async function signLiveInit(
+  subtle: SubtleCryptoLike,
+  privateKey: CryptoKeyLike,
+  streamId: string,
+  rendition: string,
+  init: InitEntry,
+): Promise<InitEntry & { signature: string }> {
+  const signature = await signBytes(
+    subtle,
+    privateKey,
+    canonicalLiveInitBytes(streamId, rendition, init),
+  );
+  return { ...init, signature };
+}
+
+export async function verifyLiveSegment(
+  subtle: SubtleCryptoLike,
+  publicKey: CryptoKeyLike,
+  streamId: string,
+  rendition: string,
+  entry: LiveSegmentEntry,
+): Promise<Result<LiveSegmentEntry>> {
+  const valid = await verifyBytes(
+    subtle,
+    publicKey,
+    entry.signature,
+    canonicalLiveSegmentBytes(streamId, rendition, entry),
+  );
+  return valid
+    ? ok(entry)
+    : err(
+        'bad_signature',
+        `live segment ${streamId}/${rendition}/${entry.sequence} signature is invalid`,
+      );
+}
+
+/** Check that bytes match an expected lowercase hex SHA-256. */
+export async function checkSha256(
+  subtle: SubtleCryptoLike,
+  bytes: Uint8Array,
+  expectedSha256Hex: string,
+): Promise<Result<Uint8Array>> {
+  if (fromHex(expectedSha256Hex)?.byteLength !== 32)
+    return err('bad_value', 'expected hash is not SHA-256 hex');
+  const actual = await sha256Hex(subtle, bytes);
+  return actual === expectedSha256Hex
+    ? ok(bytes)
+    : err('hash_mismatch', `sha256 ${actual} does not match ${expectedSha256Hex}`);
+}
+
+export async function verifyLiveInit(
+  subtle: SubtleCryptoLike,
+  publicKey: CryptoKeyLike,
+  streamId: string,
+  rendition: string,
+  init: InitEntry & { signature: string },
+): Promise<Result<InitEntry>> {
+  const valid = await verifyBytes(
+    subtle,
+    publicKey,
+    init.signature,
+    canonicalLiveInitBytes(streamId, rendition, init),
+  );
+  return valid
+    ? ok(init)
+    : err('bad_signature', `live init ${streamId}/${rendition} signature is invalid`);
+}

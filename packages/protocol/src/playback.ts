@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { regionSchema, streamIdSchema } from './ids.js';
+
+/**
+ * `GET /api/playback/<id>` on the origin: everything a player needs to start.
+ * The engine joins the tracker swarm `<swarmId>/<rendition>` for each rendition it plays.
+ */
+export const playbackInfoSchema = z.object({
+  id: z.string().min(1).max(64),
+  kind: z.enum(['vod', 'live']),
+  /** Master playlist on the edge chosen for the viewer's region. */
+  manifestUrl: z.string().url(),
+  edge: z.object({ url: z.string().url(), region: regionSchema }),
+  trackerUrl: z.string().url(),
+  /** Viewer token (JWT, EdDSA) the tracker verifies on join. */
+  token: z.string().min(1),
+  tokenExpiresAt: z.string(),
+  swarmId: streamIdSchema,
+  /** base64url raw Ed25519 public key that signs the integrity manifests. */
+  publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+});
+export type PlaybackInfo = z.infer<typeof playbackInfoSchema>;
+
+/** Claims of the viewer token (besides the registered `exp`, `iat`, `iss`, `aud`). */
+export const viewerTokenClaimsSchema = z.object({
+  /** Viewer id. */
+  sub: z.string().min(1).max(128),
+  /** Stream id (swarm prefix) the token admits to. */
+  stream: streamIdSchema,
+  region: regionSchema.optional(),
+});
+export type ViewerTokenClaims = z.infer<typeof viewerTokenClaimsSchema>;
+export const VIEWER_TOKEN_ISSUER = 'coral-origin';
+export const VIEWER_TOKEN_AUDIENCE = 'coral-tracker';

@@ -1,0 +1,313 @@
+import { z } from 'zod';
+import { peerIdSchema, regionSchema, sequenceSchema, swarmIdSchema } from './ids.js';
+import { err, ok, type Result } from './result.js';
+import { TRACKER_PROTOCOL_VERSION } from './version.js';
+
+/**
+ * Tracker messages: JSON text frames on the tracker's WebSocket (`/ws`).
+ * Every message names its swarm, so one connection can sit in several swarms (an ABR switch
+ * joins the new rendition's swarm before leaving the old one).
+ */
+
+/** Largest text frame either side accepts; the tracker closes connections that send more. */
+export const MAX_TRACKER_MESSAGE_BYTES = 64 * 1024;
+/** Longest list of sequence numbers in one message (have deltas, needs, peer holdings). */
+export const MAX_SEQUENCES_PER_MESSAGE = 1024;
+/** Most peers a tracker returns in one `peers` answer. */
+export const MAX_PEERS_PER_ANSWER = 50;
+export const MAX_SDP_BYTES = 32 * 1024;
+
+const sequenceListSchema = z.array(sequenceSchema).max(MAX_SEQUENCES_PER_MESSAGE);
+const connectionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'connection id');
+const nonNegative = z.number().finite().min(0);
+
+export const connectionTypeSchema = z.enum(['ethernet', 'wifi', 'cellular', 'unknown']);
+export type ConnectionType = z.infer<typeof connectionTypeSchema>;
+
+/** WebRTC signalling payloads; `connectionId` ties an answer and candidates to their offer. */
+export const signalPayloadSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('offer'),
+    connectionId: connectionIdSchema,
+    sdp: z.string().max(MAX_SDP_BYTES),
+  }),
+  z.object({
+    kind: z.literal('answer'),
+    connectionId: connectionIdSchema,
+    sdp: z.string().max(MAX_SDP_BYTES),
+  }),
+  z.object({
+    kind: z.literal('candidate'),
+    connectionId: connectionIdSchema,
+    /** Empty string: end of candidates. */
+    candidate: z.string().max(2048),
+    sdpMid: z.string().max(64).nullable(),
+    sdpMLineIndex: z.number().int().min(0).max(255).nullable(),
+  }),
+]);
+export type SignalPayload = z.infer<typeof signalPayloadSchema>;
+
+export const reportReasonSchema = z.enum(['integrity', 'protocol', 'timeout']);
+export type ReportReason = z.infer<typeof reportReasonSchema>;
+
+/** Playback quality and offload figures a player sends periodically (cumulative counters). */
+export const beaconStatsSchema = z.object({
+  httpBytes: nonNegative,
+  p2pBytes: nonNegative,
+  uploadedBytes: nonNegative,
+  peers: z.number().int().min(0).max(10_000),
+  stalls: z.number().int().min(0),
+  stallMs: nonNegative,
+  startupMs: nonNegative.nullable(),
+  fallbacks: z.number().int().min(0),
+  integrityFailures: z.number().int().min(0),
+  prefetchWastedBytes: nonNegative,
+  bufferSec: nonNegative.nullable(),
+});
+export type BeaconStats = z.infer<typeof beaconStatsSchema>;
+
+// ---- client → tracker -------------------------------------------------------------------
+
+export const joinMessageSchema = z.object({
+  type: z.literal('join'),
+  v: z.number().int(),
+  /** Viewer token from the origin's playback API (JWT, verified by the tracker). */
+  token: z.string().min(1).max(4096),
+  swarmId: swarmIdSchema,
+  region: regionSchema,
+  /** Upload capacity the peer offers, kbit/s. */
+  uploadKbps: z.number().int().min(0).max(10_000_000),
+  connectionType: connectionTypeSchema,
+  live: z.boolean(),
+  /** Segments already held in this swarm (the first delta). */
+  have: sequenceListSchema,
+});
+
+export const leaveMessageSchema = z.object({ type: z.literal('leave'), swarmId: swarmIdSchema });
+
+/** Availability delta: segments gained and segments dropped since the last one. */
+export const haveMessageSchema = z.object({
+  type: z.literal('have'),
+  swarmId: swarmIdSchema,
+  added: sequenceListSchema,
+  lost: sequenceListSchema,
+});
+
+export const getPeersMessageSchema = z.object({
+  type: z.literal('get-peers'),
+  swarmId: swarmIdSchema,
+  /** Sequences the asker needs soon; peers holding them rank higher. */
+  need: z.array(sequenceSchema).max(64),
+  max: z.number().int().min(1).max(MAX_PEERS_PER_ANSWER),
+});
+
+export const clientSignalMessageSchema = z.object({
+  type: z.literal('signal'),
+  swarmId: swarmIdSchema,
+  to: peerIdSchema,
+  signal: signalPayloadSchema,
+});
+
+/** A peer sent bad bytes (or broke the protocol): the tracker excludes it from matching. */
+export const reportMessageSchema = z.object({
+  type: z.literal('report'),
+  swarmId: swarmIdSchema,
+  peerId: peerIdSchema,
+  reason: reportReasonSchema,
+  sequence: sequenceSchema.optional(),
+});
+
+export const beaconMessageSchema = z.object({
+  type: z.literal('beacon'),
+  swarmId: swarmIdSchema,
+  stats: beaconStatsSchema,
+});
+
+export const pingMessageSchema = z.object({ type: z.literal('ping'), t: nonNegative.optional() });
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  joinMessageSchema,
+  leaveMessageSchema,
+  haveMessageSchema,
+  getPeersMessageSchema,
+  clientSignalMessageSchema,
+  reportMessageSchema,
+  beaconMessageSchema,
+  pingMessageSchema,
+]);
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+export type JoinMessage = z.infer<typeof joinMessageSchema>;
+export type HaveMessage = z.infer<typeof haveMessageSchema>;
+export type GetPeersMessage = z.infer<typeof getPeersMessageSchema>;
+export type ClientSignalMessage = z.infer<typeof clientSignalMessageSchema>;
+export type ReportMessage = z.infer<typeof reportMessageSchema>;
+export type BeaconMessage = z.infer<typeof beaconMessageSchema>;
+
+// ---- tracker → client -------------------------------------------------------------------
+
+export const joinedMessageSchema = z.object({
+  type: z.literal('joined'),
+  v: z.number().int(),
+  swarmId: swarmIdSchema,
+  /** This connection's peer id (the same for every swarm it joins). */
+  peerId: peerIdSchema,
+  /** The tracker drops a peer that sends nothing for this long; ping well within it. */
+  heartbeatMs: z.number().int().positive(),
+});
+
+export const peerInfoSchema = z.object({
+  peerId: peerIdSchema,
+  region: regionSchema,
+  uploadKbps: z.number().int().min(0),
+  connectionType: connectionTypeSchema,
+  /** What the peer holds among the asker's `need` and its most recent segments. */
+  have: sequenceListSchema,
+});
+export type PeerInfo = z.infer<typeof peerInfoSchema>;
+
+export const peersMessageSchema = z.object({
+  type: z.literal('peers'),
+  swarmId: swarmIdSchema,
+  /** Ranked best first: same region, spare upload capacity, overlap with `need`. */
+  peers: z.array(peerInfoSchema).max(MAX_PEERS_PER_ANSWER),
+});
+
+export const serverSignalMessageSchema = z.object({
+  type: z.literal('signal'),
+  swarmId: swarmIdSchema,
+  from: peerIdSchema,
+  signal: signalPayloadSchema,
+});
+
+/**
+ * Live fetch election for a swarm. For each new segment, the `perSegment` fetchers ranked first
+ * by `electedFetchers()` fetch it from the CDN at once; every other peer waits for it from
+ * peers (and falls back to HTTP only near the deadline). Sent on join and whenever it changes.
+ */
+export const electionMessageSchema = z.object({
+  type: z.literal('election'),
+  swarmId: swarmIdSchema,
+  epoch: z.number().int().min(0),
+  fetchers: z.array(peerIdSchema).max(64),
+  perSegment: z.number().int().min(1).max(8),
+});
+export type ElectionMessage = z.infer<typeof electionMessageSchema>;
+
+export const peerGoneMessageSchema = z.object({
+  type: z.literal('peer-gone'),
+  swarmId: swarmIdSchema,
+  peerId: peerIdSchema,
+  reason: z.enum(['left', 'banned', 'timeout']),
+});
+
+export const trackerErrorCodeSchema = z.enum([
+  'too_large',
+  'bad_json',
+  'bad_message',
+  'unknown_type',
+  'unsupported_version',
+  'unauthorized',
+  'token_expired',
+  'forbidden_swarm',
+  'not_joined',
+  'unknown_peer',
+  'no_pending_offer',
+  'rate_limited',
+  'banned',
+  'internal',
+]);
+export type TrackerErrorCode = z.infer<typeof trackerErrorCodeSchema>;
+
+export const errorMessageSchema = z.object({
+  type: z.literal('error'),
+  code: trackerErrorCodeSchema,
+  message: z.string().max(1024),
+  /** The `type` of the message that caused it, when known. */
+  ref: z.string().max(32).optional(),
+  /** Set when the tracker is about to close the connection. */
+  fatal: z.boolean().optional(),
+});
+export type ErrorMessage = z.infer<typeof errorMessageSchema>;
+
+export const pongMessageSchema = z.object({ type: z.literal('pong'), t: nonNegative.optional() });
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  joinedMessageSchema,
+  peersMessageSchema,
+  serverSignalMessageSchema,
+  electionMessageSchema,
+  peerGoneMessageSchema,
+  errorMessageSchema,
+  pongMessageSchema,
+]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+export type JoinedMessage = z.infer<typeof joinedMessageSchema>;
+export type PeersMessage = z.infer<typeof peersMessageSchema>;
+export type ServerSignalMessage = z.infer<typeof serverSignalMessageSchema>;
+
+const clientTypes = new Set<string>(clientMessageSchema.options.map((o) => o.shape.type.value));
+const serverTypes = new Set<string>(serverMessageSchema.options.map((o) => o.shape.type.value));
+
+function decodeWith<T>(
+  text: string,
+  schema: z.ZodType<T>,
+  knownTypes: ReadonlySet<string>,
+): Result<T> {
+  // A JS string's length bounds its UTF-8 size from below; 3x bounds it from above.
+  if (text.length > MAX_TRACKER_MESSAGE_BYTES || utf8Length(text) > MAX_TRACKER_MESSAGE_BYTES) {
+    return err('too_large', `message exceeds ${MAX_TRACKER_MESSAGE_BYTES} bytes`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (_error) {
+    return err('bad_json', 'message is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return err('bad_message', 'message must be a JSON object');
+  }
+  const type = (parsed as { type?: unknown }).type;
+  if (typeof type !== 'string') return err('bad_message', 'message has no string "type"');
+  if (!knownTypes.has(type))
+    return err('unknown_type', `unknown message type "${type.slice(0, 32)}"`);
+  const result = schema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : type;
+    return err('bad_message', `${type}: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return ok(result.data);
+}
+
+/** Decode a frame a client sent. Never throws. */
+export function decodeClientMessage(text: string): Result<ClientMessage> {
+  return decodeWith(text, clientMessageSchema, clientTypes);
+}
+
+/** Decode a frame the tracker sent. Never throws. */
+export function decodeServerMessage(text: string): Result<ServerMessage> {
+  return decodeWith(text, serverMessageSchema, serverTypes);
+}
+
+export function encodeTrackerMessage(message: ClientMessage | ServerMessage): string {
+  return JSON.stringify(message);
+}
+
+/** True when a join's `v` is one this build speaks. */
+export function isSupportedTrackerVersion(v: number): boolean {
+  return v === TRACKER_PROTOCOL_VERSION;
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}

@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+// `npm start`: the whole Coral stack on embedded defaults, natively, mirroring
+// infra/docker-compose.yml: origin, two edges (two regions), the tracker (two nodes sharing
+// Redis when REDIS_URL is set), the player. Packages a demo stream on first run from a clip
+// that ffmpeg generates. One line per service with its URL; Ctrl-C / SIGTERM stops them all.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, openAsBlob } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dataDir = resolve(process.env.CORAL_DATA_DIR ?? join(root, '.coral-data'));
+const logDir = join(dataDir, 'logs');
+const host = '127.0.0.1';
+const redisUrl = process.env.REDIS_URL;
+const verbose = process.env.CORAL_VERBOSE === '1';
+
+const url = (port) => `http://${host}:${port}`;
+const ports = {
+  origin: 8080,
+  edgeEu: 8081,
+  edgeUs: 8082,
+  trackerA: 8090,
+  trackerB: 8091,
+  player: 8000,
+};
+const trackerUrls = [
+  `ws://${host}:${ports.trackerA}/ws`,
+  ...(redisUrl ? [`ws://${host}:${ports.trackerB}/ws`] : []),
+];
+
+/** The topology; an app that is not built yet is skipped. */
+const services = [
+  {
+    name: 'origin',
+    app: 'origin',
+    port: ports.origin,
+    env: {
+      DATA_DIR: join(dataDir, 'origin'),
+      PUBLIC_URL: url(ports.origin),
+      EDGES: `eu-west=${url(ports.edgeEu)},us-east=${url(ports.edgeUs)}`,
+      DEFAULT_REGION: 'eu-west',
+      TRACKER_URLS: trackerUrls.join(','),
+    },
+  },
+  ...['eu-west', 'us-east'].map((region, index) => ({
+    name: `edge-${region}`,
+    app: 'edge',
+    port: index === 0 ? ports.edgeEu : ports.edgeUs,
+    env: { ORIGIN_URL: url(ports.origin), EDGE_REGION: region },
+  })),
+  {
+    name: 'tracker-a',
+    app: 'tracker',
+    port: ports.trackerA,
+    env: {
+      TOKEN_JWKS_URL: `${url(ports.origin)}/.well-known/jwks.json`,
+      NODE_ID: 'tracker-a',
+      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    },
+  },
+  ...(redisUrl
+    ? [
+        {
+          name: 'tracker-b',
+          app: 'tracker',
+          port: ports.trackerB,
+          env: {
+            TOKEN_JWKS_URL: `${url(ports.origin)}/.well-known/jwks.json`,
+            NODE_ID: 'tracker-b',
+            REDIS_URL: redisUrl,
+          },
+        },
+      ]
+    : []),
+  { name: 'player', app: 'player', port: ports.player, env: { ORIGIN_URL: url(ports.origin) } },
+];
+
+const children = new Map();
+let stopping = false;
+
+function entryPoint(app) {
+  return join(root, 'apps', app, 'dist', 'main.js');
+}
+
+function startService(service) {
+  const logPath = join(logDir, `${service.name}.log`);
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const child = spawn(process.execPath, [entryPoint(service.app)], {
+    cwd: join(root, 'apps', service.app),
+    env: {
+      ...process.env,
+      PORT: String(service.port),
+      HOST: host,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      ...service.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.pipe(log, { end: false });
+    if (verbose) stream.on('data', (chunk) => process.stdout.write(`[${service.name}] ${chunk}`));
+  }
+  child.on('exit', (code, signal) => {
+    children.delete(service.name);
+    if (!stopping) {
+      process.stderr.write(`coral: ${service.name} exited (${signal ?? code}); see ${logPath}\n`);
+      void stopAll(1);
+    }
+  });
+  children.set(service.name, child);
+  return logPath;
+}
+
+async function waitHealthy(service, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return false;
+    try {
+      const response = await fetch(`${url(service.port)}/healthz`);
+      if (response.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+async function stopAll(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write('coral: stopping…\n');
+  const exits = [...children.values()].map(
+    (child) => new Promise((resolveExit) => child.once('exit', resolveExit)),
+  );
+  for (const child of children.values()) child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    for (const child of children.values()) child.kill('SIGKILL');
+  }, 10_000);
+  await Promise.all(exits);
+  clearTimeout(timer);
+  process.exit(exitCode);
+}
+
+function progressBar(fraction, width = 30) {
+  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`;
+}
+
+/** On first run: generate a clip with ffmpeg and package it through the origin's upload API. */
+async function ensureDemoStreams() {
+  const origin = url(ports.origin);
+  const existing = await fetch(`${origin}/api/videos/demo`);
+  if (existing.status === 404) {
+    const clip = join(dataDir, 'demo-source.mp4');
+    if (!existsSync(clip)) {
+      process.stdout.write('coral: generating a 30 s demo clip with ffmpeg…\n');
+      const ffmpeg = process.env.FFMPEG_PATH ?? 'ffmpeg';
+      const made = spawnSync(
+        ffmpeg,
+        [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-y',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc2=size=1280x720:rate=30',
+          '-f',
+          'lavfi',
+          '-i',
+          'sine=frequency=440:sample_rate=48000',
+          '-t',
+          '30',
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-pix_fmt',
+          'yuv420p',
+          '-c:a',
+          'aac',
+          '-shortest',
+          clip,
+        ],
+        { stdio: 'inherit' },
+      );
+      if (made.status !== 0) throw new Error('ffmpeg could not generate the demo clip');
+    }
+    const form = new FormData();
+    form.set('id', 'demo');
+    form.set('title', 'Coral demo (test pattern)');
+    form.set('file', await openAsBlob(clip), 'demo.mp4');
+    const upload = await fetch(`${origin}/api/videos`, { method: 'POST', body: form });
+    if (!upload.ok) throw new Error(`demo upload failed: ${upload.status} ${await upload.text()}`);
+  } else if (!existing.ok) {
+    throw new Error(`origin answered ${existing.status} for the demo video`);
+  }
+  for (;;) {
+    const status = await (await fetch(`${origin}/api/videos/demo`)).json();
+    if (status.status === 'ready') break;
+    if (status.status === 'failed' || status.status === 'cancelled') {
+      throw new Error(`demo packaging ${status.status}: ${status.error ?? ''}`);
+    }
+    if (process.stdout.isTTY)
+      process.stdout.write(`\rcoral: packaging demo ${progressBar(status.progress ?? 0)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (process.stdout.isTTY) process.stdout.write('\n');
+  const live = await fetch(`${origin}/api/live/live-demo`);
+  if (live.status === 404) {
+    const created = await fetch(`${origin}/api/live`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'live-demo',
+        title: 'Coral live demo',
+        source: { type: 'testsrc' },
+      }),
+    });
+    if (!created.ok) throw new Error(`live demo failed: ${created.status} ${await created.text()}`);
+  } else if (live.ok && (await live.json()).status !== 'running') {
+    await fetch(`${origin}/api/live/live-demo/start`, { method: 'POST' });
+  }
+}
+
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+mkdirSync(logDir, { recursive: true });
+const available = services.filter((service) => existsSync(entryPoint(service.app)));
+const missing = [...new Set(services.filter((s) => !available.includes(s)).map((s) => s.app))];
+if (available.length === 0) {
+  process.stdout.write('coral: no app is built yet (apps/*/dist/main.js); nothing to start.\n');
+  process.exit(0);
+}
+for (const service of available) startService(service);
+const healthy = await Promise.all(available.map((service) => waitHealthy(service)));
+if (stopping) await new Promise(() => {});
+available.forEach((service, index) => {
+  if (!healthy[index]) {
+    process.stderr.write(
+      `coral: ${service.name} did not become healthy; see ${join(logDir, `${service.name}.log`)}\n`,
+    );
+  }
+});
+if (healthy.includes(false)) await stopAll(1);
+
+for (const service of available) {
+  process.stdout.write(`${service.name.padEnd(16)} ${url(service.port)}\n`);
+}
+if (missing.length) process.stdout.write(`(not built yet: ${missing.join(', ')})\n`);
+if (available.some((s) => s.app === 'origin')) {
+  try {
+    await ensureDemoStreams();
+  } catch (error) {
+    process.stderr.write(`coral: ${error.message}\n`);
+    await stopAll(1);
+  }
+}
+if (available.some((s) => s.app === 'player')) {
+  process.stdout.write(
+    `\nOpen the player: ${url(ports.player)}/?id=demo   (live: ${url(ports.player)}/?id=live-demo)\n`,
+  );
+}
+process.stdout.write(`Logs: ${logDir}   Stop: Ctrl-C\n`);

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import type { ServerMessage } from '@coral-cdn/protocol';
+import { WebSocket } from 'ws';
+import { newBeaconMemory, type BeaconMemory } from './beacons.js';
+import { StrikeCounter, TokenBucket } from './limits/token-bucket.js';
+import type { MemberRecord } from './store/types.js';
+
+/** Peers a member remembers having been told about (peer-gone goes to them). */
+const KNOWN_LIMIT = 1024;
+/** Peers a member may exclude from its answers by reporting them. */
+const REPORTED_LIMIT = 256;
+/** A client that lets this much pile up unread is dropped (it cannot keep up). */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+export interface Membership {
+  readonly record: MemberRecord;
+  readonly streamId: string;
+  /** Peers introduced to this member (answers, signalling): told when they go. */
+  readonly known: Set<string>;
+  /** Peers this member reported: never offered to it again. */
+  readonly reported: Set<string>;
+  readonly beacon: BeaconMemory;
+  /** Highest election epoch sent in this membership (epochs only move forward). */
+  electionEpoch: number;
+}
+
+export function newMembership(record: MemberRecord, streamId: string): Membership {
+  return {
+    record,
+    streamId,
+    known: new Set(),
+    reported: new Set(),
+    beacon: newBeaconMemory(),
+    electionEpoch: 0,
+  };
+}
+
+export function remember(set: Set<string>, peerId: string, limit = KNOWN_LIMIT): void {
+  set.delete(peerId);
+  set.add(peerId);
+  if (set.size > limit) set.delete(set.values().next().value!);
+}
+
+export function rememberReported(membership: Membership, peerId: string): void {
+  remember(membership.reported, peerId, REPORTED_LIMIT);
+}
+
+/** A random peer id (16 base64url characters; one per connection). */
+export function newPeerId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/** One WebSocket connection: its peer id, limits and swarm memberships. */
+export class PeerSession {
+  readonly peerId = newPeerId();
+  readonly memberships = new Map<string, Membership>();
+  readonly bucket: TokenBucket;
+  readonly strikes: StrikeCounter;
+  lastSeenMs: number;
+  /** Viewer (token `sub`) this connection joined as; one viewer per connection. */
+  viewerId: string | null = null;
+  /** Messages of this connection are handled one after another, in order. */
+  queue: Promise<void> = Promise.resolve();
+  lastRateLimitNoticeMs = 0;
+  closed = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly ip: string,
+    limits: { messagesPerSec: number; burst: number; maxStrikes: number },
+    nowMs: number,
+    private readonly onSent: (type: string) => void,
+  ) {
+    this.lastSeenMs = nowMs;
+    this.bucket = new TokenBucket(limits.messagesPerSec, limits.burst, nowMs);
+    this.strikes = new StrikeCounter(limits.maxStrikes, 60_000);
+  }
+
+  send(message: ServerMessage): void {
+    this.sendText(JSON.stringify(message), message.type);
+  }
+
+  sendText(text: string, type: string): void {
+    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.close(1013, 'not reading fast enough');
+      return;
+    }
+    this.socket.send(text);
+    this.onSent(type);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+      this.socket.close(code, reason);
+      // A peer that never completes the closing handshake is cut after a grace period.
+      setTimeout(() => this.socket.terminate(), 2000).unref();
+    }
+  }
+}

@@ -1,0 +1,323 @@
+import { IndexedSet } from './indexed-set.js';
+import type {
+  Candidate,
+  CandidateQuery,
+  ClusterEvent,
+  ElectionState,
+  MemberRecord,
+  RemovedMember,
+  StoreStatus,
+  SwarmSize,
+  SwarmStore,
+} from './types.js';
+
+/** How many recent additions a member remembers for the `have` of peer answers. */
+const RECENT_RING = 32;
+
+interface Member {
+  record: MemberRecord;
+  /** Insertion-ordered, so the first entry is the oldest announced (evicted past the cap). */
+  have: Set<number>;
+  recent: number[];
+  lastSeenMs: number;
+}
+
+interface Swarm {
+  readonly members: Map<string, Member>;
+  readonly order: IndexedSet<string>;
+  readonly holders: Map<number, IndexedSet<string>>;
+  election: ElectionState | null;
+}
+
+export interface MemoryStoreOptions {
+  maxHavePerPeer: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** One node's swarms in process memory. Also the Redis store's copy of its own node's peers. */
+export class MemoryStore implements SwarmStore {
+  readonly kind = 'memory' as const;
+  private readonly swarms = new Map<string, Swarm>();
+  private readonly reports = new Map<string, Map<string, number>>();
+  private readonly bans = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: MemoryStoreOptions) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  status(): StoreStatus {
+    return { kind: 'memory', healthy: true, degradedSinceMs: null, lastError: null };
+  }
+
+  async join(record: MemberRecord, have: readonly number[]): Promise<void> {
+    this.joinSync(record, have);
+  }
+
+  joinSync(record: MemberRecord, have: readonly number[]): void {
+    let swarm = this.swarms.get(record.swarmId);
+    if (!swarm) {
+      swarm = { members: new Map(), order: new IndexedSet(), holders: new Map(), election: null };
+      this.swarms.set(record.swarmId, swarm);
+    }
+    const existing = swarm.members.get(record.peerId);
+    if (existing) this.dropHoldings(swarm, record.peerId, existing);
+    const member: Member = { record, have: new Set(), recent: [], lastSeenMs: this.now() };
+    swarm.members.set(record.peerId, member);
+    swarm.order.add(record.peerId);
+    this.addHoldings(swarm, record.peerId, member, have);
+  }
+
+  async leave(swarmId: string, peerId: string): Promise<boolean> {
+    return this.leaveSync(swarmId, peerId);
+  }
+
+  leaveSync(swarmId: string, peerId: string): boolean {
+    const swarm = this.swarms.get(swarmId);
+    const member = swarm?.members.get(peerId);
+    if (!swarm || !member) return false;
+    this.dropHoldings(swarm, peerId, member);
+    swarm.members.delete(peerId);
+    swarm.order.delete(peerId);
+    if (swarm.members.size === 0) this.swarms.delete(swarmId);
+    return true;
+  }
+
+  async updateHave(
+    swarmId: string,
+    peerId: string,
+    added: readonly number[],
+    lost: readonly number[],
+  ): Promise<boolean> {
+    return this.updateHaveSync(swarmId, peerId, added, lost);
+  }
+
+  updateHaveSync(
+    swarmId: string,
+    peerId: string,
+    added: readonly number[],
+    lost: readonly number[],
+  ): boolean {
+    const swarm = this.swarms.get(swarmId);
+    const member = swarm?.members.get(peerId);
+    if (!swarm || !member) return false;
+    for (const sequence of lost) {
+      if (member.have.delete(sequence)) swarm.holders.get(sequence)?.delete(peerId);
+      this.pruneHolders(swarm, sequence);
+    }
+    this.addHoldings(swarm, peerId, member, added);
+    return true;
+  }
+
+  async getMember(swarmId: string, peerId: string): Promise<MemberRecord | null> {
+    return this.getMemberSync(swarmId, peerId);
+  }
+
+  getMemberSync(swarmId: string, peerId: string): MemberRecord | null {
+    return this.swarms.get(swarmId)?.members.get(peerId)?.record ?? null;
+  }
+
+  /** What a member holds (oldest announced first); for the Redis store's re-registration. */
+  haveOf(swarmId: string, peerId: string): number[] {
+    return [...(this.swarms.get(swarmId)?.members.get(peerId)?.have ?? [])];
+  }
+
+  async listMembers(swarmId: string): Promise<MemberRecord[]> {
+    return this.listMembersSync(swarmId);
+  }
+
+  listMembersSync(swarmId: string): MemberRecord[] {
+    const swarm = this.swarms.get(swarmId);
+    return swarm ? [...swarm.members.values()].map((member) => member.record) : [];
+  }
+
+  allMembers(): MemberRecord[] {
+    const all: MemberRecord[] = [];
+    for (const swarm of this.swarms.values()) {
+      for (const member of swarm.members.values()) all.push(member.record);
+    }
+    return all;
+  }
+
+  async candidates(swarmId: string, query: CandidateQuery): Promise<Candidate[]> {
+    return this.candidatesSync(swarmId, query);
+  }
+
+  candidatesSync(swarmId: string, query: CandidateQuery): Candidate[] {
+    const swarm = this.swarms.get(swarmId);
+    if (!swarm) return [];
+    let ids: Iterable<string>;
+    if (swarm.order.size <= query.scanLimit) {
+      ids = swarm.order.values();
+    } else {
+      // Large swarm: the holders of what the asker needs (rare segments are found even when
+      // few hold them), then a uniform sample of everyone.
+      const picked = new Set<string>();
+      for (const sequence of query.need) {
+        const holders = swarm.holders.get(sequence);
+        if (holders) for (const id of holders.sample(query.holdersPerNeed, this.random)) picked.add(id);
+      }
+      for (const id of swarm.order.sample(query.scanLimit, this.random)) picked.add(id);
+      ids = picked;
+    }
+    const result: Candidate[] = [];
+    for (const id of ids) {
+      const member = swarm.members.get(id);
+      if (!member) continue;
+      const held = query.need.filter((sequence) => member.have.has(sequence));
+      const recent: number[] = [];
+      for (let i = member.recent.length - 1; i >= 0 && recent.length < query.recentCount; i--) {
+        const sequence = member.recent[i]!;
+        if (member.have.has(sequence) && !recent.includes(sequence)) recent.push(sequence);
+      }
+      result.push({ record: member.record, held, recent });
+    }
+    return result;
+  }
+
+  async touch(
+    members: ReadonlyArray<{ swarmId: string; peerId: string }>,
+    nowMs: number,
+  ): Promise<void> {
+    for (const { swarmId, peerId } of members) {
+      const member = this.swarms.get(swarmId)?.members.get(peerId);
+      if (member) member.lastSeenMs = nowMs;
+    }
+  }
+
+  async sweepExpired(nowMs: number, ttlMs: number): Promise<RemovedMember[]> {
+    const removed: RemovedMember[] = [];
+    for (const [swarmId, swarm] of this.swarms) {
+      for (const [peerId, member] of swarm.members) {
+        if (member.lastSeenMs < nowMs - ttlMs) {
+          removed.push({ swarmId, peerId, nodeId: member.record.nodeId });
+        }
+      }
+    }
+    for (const { swarmId, peerId } of removed) this.leaveSync(swarmId, peerId);
+    for (const [key, reporters] of this.reports) {
+      for (const [viewer, expiresAt] of reporters) if (expiresAt <= nowMs) reporters.delete(viewer);
+      if (reporters.size === 0) this.reports.delete(key);
+    }
+    for (const [key, expiresAt] of this.bans) if (expiresAt <= nowMs) this.bans.delete(key);
+    return removed;
+  }
+
+  async addReport(
+    streamId: string,
+    targetViewer: string,
+    reporterViewer: string,
+    windowMs: number,
+  ): Promise<number> {
+    const key = `${streamId}\u0000${targetViewer}`;
+    const now = this.now();
+    let reporters = this.reports.get(key);
+    if (!reporters) {
+      reporters = new Map();
+      this.reports.set(key, reporters);
+    }
+    reporters.set(reporterViewer, now + windowMs);
+    let count = 0;
+    for (const expiresAt of reporters.values()) if (expiresAt > now) count++;
+    return count;
+  }
+
+  async ban(streamId: string, viewerId: string, durationMs: number): Promise<void> {
+    this.bans.set(`${streamId}\u0000${viewerId}`, this.now() + durationMs);
+  }
+
+  async isBanned(streamId: string, viewerId: string): Promise<boolean> {
+    const expiresAt = this.bans.get(`${streamId}\u0000${viewerId}`);
+    return expiresAt !== undefined && expiresAt > this.now();
+  }
+
+  async getElection(swarmId: string): Promise<ElectionState | null> {
+    return this.swarms.get(swarmId)?.election ?? null;
+  }
+
+  async compareAndSetElection(
+    swarmId: string,
+    expectedEpoch: number,
+    next: ElectionState,
+  ): Promise<boolean> {
+    return this.compareAndSetElectionSync(swarmId, expectedEpoch, next);
+  }
+
+  compareAndSetElectionSync(swarmId: string, expectedEpoch: number, next: ElectionState): boolean {
+    const swarm = this.swarms.get(swarmId);
+    if (!swarm) return false;
+    if ((swarm.election?.epoch ?? 0) !== expectedEpoch) return false;
+    swarm.election = next;
+    return true;
+  }
+
+  async swarmSizes(limit: number): Promise<{ swarms: number; peers: number; top: SwarmSize[] }> {
+    let peers = 0;
+    const sizes: SwarmSize[] = [];
+    for (const [swarmId, swarm] of this.swarms) {
+      peers += swarm.members.size;
+      sizes.push({ swarmId, peers: swarm.members.size });
+    }
+    sizes.sort((a, b) => b.peers - a.peers || (a.swarmId < b.swarmId ? -1 : 1));
+    return { swarms: this.swarms.size, peers, top: sizes.slice(0, limit) };
+  }
+
+  async publish(_event: ClusterEvent): Promise<void> {
+    // One node: nobody else to tell.
+  }
+
+  onEvent(_handler: (event: ClusterEvent) => void): void {
+    // One node: no events from elsewhere.
+  }
+
+  onRecovered(_handler: () => void): void {
+    // Never degraded.
+  }
+
+  async destroy(): Promise<void> {
+    this.swarms.clear();
+    this.reports.clear();
+    this.bans.clear();
+  }
+
+  private addHoldings(
+    swarm: Swarm,
+    peerId: string,
+    member: Member,
+    sequences: readonly number[],
+  ): void {
+    for (const sequence of sequences) {
+      // Re-adding moves a sequence to the newest end of the insertion order.
+      member.have.delete(sequence);
+      member.have.add(sequence);
+      let holders = swarm.holders.get(sequence);
+      if (!holders) {
+        holders = new IndexedSet();
+        swarm.holders.set(sequence, holders);
+      }
+      holders.add(peerId);
+      member.recent.push(sequence);
+    }
+    if (member.recent.length > RECENT_RING * 2) member.recent.splice(0, member.recent.length - RECENT_RING);
+    while (member.have.size > this.options.maxHavePerPeer) {
+      const oldest = member.have.values().next().value!;
+      member.have.delete(oldest);
+      swarm.holders.get(oldest)?.delete(peerId);
+      this.pruneHolders(swarm, oldest);
+    }
+  }
+
+  private dropHoldings(swarm: Swarm, peerId: string, member: Member): void {
+    for (const sequence of member.have) {
+      swarm.holders.get(sequence)?.delete(peerId);
+      this.pruneHolders(swarm, sequence);
+    }
+  }
+
+  private pruneHolders(swarm: Swarm, sequence: number): void {
+    if (swarm.holders.get(sequence)?.size === 0) swarm.holders.delete(sequence);
+  }
+}

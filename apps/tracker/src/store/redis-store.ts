@@ -1,0 +1,561 @@
+import { connectionTypeSchema, peerIdSchema, regionSchema } from '@coral-cdn/protocol';
+import type { Logger } from '@coral-cdn/server-kit';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { MemoryStore } from './memory-store.js';
+import { scripts, type ScriptName } from './redis-scripts.js';
+import type {
+  Candidate,
+  CandidateQuery,
+  ClusterEvent,
+  ElectionState,
+  MemberRecord,
+  RemovedMember,
+  StoreStatus,
+  SwarmSize,
+  SwarmStore,
+} from './types.js';
+
+export interface RedisStoreOptions {
+  url: string;
+  nodeId: string;
+  keyPrefix: string;
+  maxHavePerPeer: number;
+  /** How long swarm keys outlive the last refresh by any node. */
+  keepMs: number;
+  logger: Logger;
+  /** Called when Redis becomes unreachable (false) or is back and re-synced (true). */
+  onHealthChange?: (healthy: boolean) => void;
+  onCommandError?: () => void;
+  commandTimeoutMs?: number;
+  now?: () => number;
+}
+
+const memberRecordSchema = z.object({
+  peerId: peerIdSchema,
+  swarmId: z.string(),
+  nodeId: z.string(),
+  viewerId: z.string(),
+  region: regionSchema,
+  uploadKbps: z.number(),
+  connectionType: connectionTypeSchema,
+  live: z.boolean(),
+  joinedAtMs: z.number(),
+});
+
+const envelopeSchema = z.object({ from: z.string(), event: z.object({ kind: z.string() }) });
+
+/**
+ * Swarms shared by every tracker node through Redis. This node's own members are also kept in
+ * a local MemoryStore: while Redis is unreachable the node matches and elects among its own
+ * peers (degraded, logged, visible in /stats and metrics); when Redis is back it re-registers
+ * them all and reports recovery, and the tracker re-runs its elections.
+ * Commands fail fast during an outage (no offline queue, no retries); nothing here rejects.
+ */
+export class RedisStore implements SwarmStore {
+  readonly kind = 'redis' as const;
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly local: MemoryStore;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly eventHandlers: Array<(event: ClusterEvent) => void> = [];
+  private readonly recoveredHandlers: Array<() => void> = [];
+  private healthy = false;
+  private degradedSinceMs: number | null;
+  private lastError: string | null = null;
+  private destroyed = false;
+  private connectedOnce = false;
+  private readonly busChannel: string;
+  private readonly nodeChannel: string;
+
+  constructor(private readonly options: RedisStoreOptions) {
+    this.log = options.logger.child({ component: 'redis-store' });
+    this.now = options.now ?? Date.now;
+    this.degradedSinceMs = this.now();
+    this.local = new MemoryStore({ maxHavePerPeer: options.maxHavePerPeer, now: this.now });
+    this.busChannel = `${options.keyPrefix}bus`;
+    this.nodeChannel = `${options.keyPrefix}node:${options.nodeId}`;
+    const common = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 2000,
+      connectTimeout: 2000,
+      retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
+    };
+    this.redis = new Redis(options.url, { ...common, connectionName: `tracker-${options.nodeId}` });
+    this.subscriber = new Redis(options.url, {
+      ...common,
+      commandTimeout: undefined,
+      connectionName: `tracker-${options.nodeId}-sub`,
+    });
+    this.redis.on('ready', () => void this.onReady());
+    this.redis.on('close', () => this.onDown('connection closed'));
+    this.redis.on('error', (error: Error) => {
+      this.lastError = error.message;
+    });
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('ready', () => {
+      // ioredis resubscribes by itself after a reconnect; the first time we subscribe here.
+      this.subscriber.subscribe(this.busChannel, this.nodeChannel).catch((error: unknown) => {
+        this.log.warn('redis subscribe failed', { err: error });
+      });
+    });
+    this.subscriber.on('message', (_channel: string, text: string) => this.onMessage(text));
+  }
+
+  /** Connect; resolves either way (unreachable Redis means starting degraded). */
+  async start(): Promise<void> {
+    await Promise.all([
+      this.redis.connect().catch((error: unknown) => this.onDown(String(error))),
+      this.subscriber.connect().catch(() => undefined),
+    ]);
+  }
+
+  status(): StoreStatus {
+    return {
+      kind: 'redis',
+      healthy: this.healthy,
+      degradedSinceMs: this.healthy ? null : this.degradedSinceMs,
+      lastError: this.lastError,
+    };
+  }
+
+  async join(record: MemberRecord, have: readonly number[]): Promise<void> {
+    this.local.joinSync(record, have);
+    const { keys, args } = this.joinArgs(record, have);
+    await this.run('join', null, () => this.evalScript('join', keys, args));
+  }
+
+  async leave(swarmId: string, peerId: string): Promise<boolean> {
+    const wasLocal = this.local.leaveSync(swarmId, peerId);
+    const k = this.keys(swarmId);
+    const removed = await this.run('leave', null, () =>
+      this.evalScript('leave', [k.m, k.seen, this.swarmsKey], [k.base, peerId, swarmId]),
+    );
+    return removed === 1 || wasLocal;
+  }
+
+  async updateHave(
+    swarmId: string,
+    peerId: string,
+    added: readonly number[],
+    lost: readonly number[],
+  ): Promise<boolean> {
+    const member = this.local.updateHaveSync(swarmId, peerId, added, lost);
+    const k = this.keys(swarmId);
+    await this.run('have', null, () =>
+      this.evalScript(
+        'have',
+        [k.m],
+        [
+          k.base,
+          peerId,
+          this.now(),
+          this.options.maxHavePerPeer,
+          added.length,
+          ...added,
+          ...lost,
+        ],
+      ),
+    );
+    return member;
+  }
+
+  async getMember(swarmId: string, peerId: string): Promise<MemberRecord | null> {
+    const local = this.local.getMemberSync(swarmId, peerId);
+    if (local) return local;
+    const text = await this.run('getMember', null, () =>
+      this.redis.hget(this.keys(swarmId).m, peerId),
+    );
+    return typeof text === 'string' ? parseRecord(text) : null;
+  }
+
+  async listMembers(swarmId: string): Promise<MemberRecord[]> {
+    const values = await this.run('listMembers', null, () =>
+      this.redis.hvals(this.keys(swarmId).m),
+    );
+    if (!values) return this.local.listMembersSync(swarmId);
+    return values.map(parseRecord).filter((record) => record !== null);
+  }
+
+  async candidates(swarmId: string, query: CandidateQuery): Promise<Candidate[]> {
+    const k = this.keys(swarmId);
+    const reply = await this.run('candidates', null, () =>
+      this.evalScript(
+        'candidates',
+        [k.m],
+        [k.base, query.scanLimit, query.holdersPerNeed, query.recentCount, ...query.need],
+      ),
+    );
+    if (!Array.isArray(reply)) return this.local.candidatesSync(swarmId, query);
+    const result: Candidate[] = [];
+    for (let i = 0; i + 2 < reply.length; i += 3) {
+      const record = parseRecord(String(reply[i]));
+      if (!record) continue;
+      result.push({
+        record,
+        held: parseNumbers(String(reply[i + 1])),
+        recent: parseNumbers(String(reply[i + 2])),
+      });
+    }
+    return result;
+  }
+
+  async touch(
+    members: ReadonlyArray<{ swarmId: string; peerId: string }>,
+    nowMs: number,
+  ): Promise<void> {
+    await this.local.touch(members, nowMs);
+    if (!this.healthy) return;
+    const bySwarm = new Map<string, string[]>();
+    for (const { swarmId, peerId } of members) {
+      const list = bySwarm.get(swarmId);
+      if (list) list.push(peerId);
+      else bySwarm.set(swarmId, [peerId]);
+    }
+    const pipeline = this.redis.pipeline();
+    const order: string[] = [];
+    for (const [swarmId, peerIds] of bySwarm) {
+      const k = this.keys(swarmId);
+      order.push(swarmId);
+      pipeline.evalsha(
+        scripts.touch.sha,
+        4,
+        k.m,
+        k.seen,
+        this.swarmsKey,
+        k.e,
+        nowMs,
+        swarmId,
+        this.options.keepMs,
+        ...peerIds,
+      );
+    }
+    pipeline.set(`${this.options.keyPrefix}nodes:${this.options.nodeId}`, nowMs, 'PX', this.options.keepMs);
+    const results = await this.run('touch', null, () => pipeline.exec());
+    if (!results) return;
+    // Members another node swept (e.g. after a long pause here) are registered again.
+    const rejoin = this.redis.pipeline();
+    let count = 0;
+    results.slice(0, order.length).forEach(([error, missing], index) => {
+      if (error || !Array.isArray(missing)) return;
+      for (const peerId of missing) {
+        const record = this.local.getMemberSync(order[index]!, String(peerId));
+        if (!record) continue;
+        this.queueJoin(rejoin, record, this.local.haveOf(record.swarmId, record.peerId));
+        count++;
+      }
+    });
+    if (count > 0) {
+      this.log.warn('re-registered members missing from redis', { count });
+      await this.run('rejoin', null, () => rejoin.exec());
+    }
+  }
+
+  async sweepExpired(nowMs: number, ttlMs: number): Promise<RemovedMember[]> {
+    await this.local.sweepExpired(nowMs, Number.POSITIVE_INFINITY);
+    const swarmIds = await this.run('sweep', null, () =>
+      this.redis.zrange(this.swarmsKey, 0, -1),
+    );
+    if (!swarmIds) return [];
+    const removed: RemovedMember[] = [];
+    for (const swarmId of swarmIds) {
+      const k = this.keys(swarmId);
+      const reply = await this.run('sweep', null, () =>
+        this.evalScript(
+          'sweep',
+          [k.m, k.seen, this.swarmsKey],
+          [k.base, nowMs - ttlMs, this.options.nodeId, swarmId, 500],
+        ),
+      );
+      if (!Array.isArray(reply)) break;
+      for (let i = 0; i + 1 < reply.length; i += 2) {
+        removed.push({ swarmId, peerId: String(reply[i]), nodeId: String(reply[i + 1]) });
+      }
+    }
+    return removed;
+  }
+
+  async addReport(
+    streamId: string,
+    targetViewer: string,
+    reporterViewer: string,
+    windowMs: number,
+  ): Promise<number> {
+    const local = await this.local.addReport(streamId, targetViewer, reporterViewer, windowMs);
+    const nowMs = this.now();
+    const count = await this.run('report', null, () =>
+      this.evalScript(
+        'report',
+        [`${this.options.keyPrefix}reports:${streamId}:${targetViewer}`],
+        [nowMs, nowMs + windowMs, reporterViewer],
+      ),
+    );
+    return typeof count === 'number' ? Math.max(count, local) : local;
+  }
+
+  async ban(streamId: string, viewerId: string, durationMs: number): Promise<void> {
+    await this.local.ban(streamId, viewerId, durationMs);
+    await this.run('ban', null, () =>
+      this.redis.set(this.banKey(streamId, viewerId), '1', 'PX', durationMs),
+    );
+  }
+
+  async isBanned(streamId: string, viewerId: string): Promise<boolean> {
+    if (await this.local.isBanned(streamId, viewerId)) return true;
+    const exists = await this.run('isBanned', null, () =>
+      this.redis.exists(this.banKey(streamId, viewerId)),
+    );
+    return exists === 1;
+  }
+
+  async getElection(swarmId: string): Promise<ElectionState | null> {
+    if (!this.healthy) return this.local.getElection(swarmId);
+    const fields = await this.run('getElection', null, () =>
+      this.redis.hgetall(this.keys(swarmId).e),
+    );
+    if (!fields) return this.local.getElection(swarmId);
+    return parseElection(fields);
+  }
+
+  async compareAndSetElection(
+    swarmId: string,
+    expectedEpoch: number,
+    next: ElectionState,
+  ): Promise<boolean> {
+    if (!this.healthy) return this.local.compareAndSetElectionSync(swarmId, expectedEpoch, next);
+    const stored = await this.run('elect', null, () =>
+      this.evalScript(
+        'elect',
+        [this.keys(swarmId).e],
+        [expectedEpoch, next.epoch, JSON.stringify(next.fetchers), next.perSegment, this.options.keepMs],
+      ),
+    );
+    if (stored !== 1) return false;
+    // Keep the local copy current, so a later outage continues from this election.
+    const localEpoch = (await this.local.getElection(swarmId))?.epoch ?? 0;
+    this.local.compareAndSetElectionSync(swarmId, localEpoch, next);
+    return true;
+  }
+
+  async swarmSizes(limit: number): Promise<{ swarms: number; peers: number; top: SwarmSize[] }> {
+    if (!this.healthy) return this.local.swarmSizes(limit);
+    const swarmIds = await this.run('swarmSizes', null, () =>
+      this.redis.zrange(this.swarmsKey, 0, 9999),
+    );
+    if (!swarmIds) return this.local.swarmSizes(limit);
+    const pipeline = this.redis.pipeline();
+    for (const swarmId of swarmIds) pipeline.hlen(this.keys(swarmId).m);
+    const results = await this.run('swarmSizes', null, () => pipeline.exec());
+    if (!results) return this.local.swarmSizes(limit);
+    const sizes = swarmIds
+      .map((swarmId, i) => ({ swarmId, peers: Number(results[i]?.[1] ?? 0) }))
+      .filter((size) => size.peers > 0)
+      .sort((a, b) => b.peers - a.peers || (a.swarmId < b.swarmId ? -1 : 1));
+    return {
+      swarms: sizes.length,
+      peers: sizes.reduce((sum, size) => sum + size.peers, 0),
+      top: sizes.slice(0, limit),
+    };
+  }
+
+  async publish(event: ClusterEvent): Promise<void> {
+    if (!this.healthy) return;
+    const channel =
+      'toNode' in event ? `${this.options.keyPrefix}node:${event.toNode}` : this.busChannel;
+    await this.run('publish', null, () =>
+      this.redis.publish(channel, JSON.stringify({ from: this.options.nodeId, event })),
+    );
+  }
+
+  onEvent(handler: (event: ClusterEvent) => void): void {
+    this.eventHandlers.push(handler);
+  }
+
+  onRecovered(handler: () => void): void {
+    this.recoveredHandlers.push(handler);
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.healthy = false;
+    this.redis.removeAllListeners('close');
+    await Promise.all([quit(this.redis), quit(this.subscriber)]);
+    await this.local.destroy();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private get swarmsKey(): string {
+    return `${this.options.keyPrefix}swarms`;
+  }
+
+  private keys(swarmId: string) {
+    const base = `${this.options.keyPrefix}{${swarmId}}:`;
+    return { base, m: `${base}m`, seen: `${base}seen`, e: `${base}e` };
+  }
+
+  private banKey(streamId: string, viewerId: string): string {
+    return `${this.options.keyPrefix}ban:${streamId}:${viewerId}`;
+  }
+
+  private joinArgs(record: MemberRecord, have: readonly number[]) {
+    const k = this.keys(record.swarmId);
+    return {
+      keys: [k.m, k.seen, this.swarmsKey],
+      args: [
+        k.base,
+        record.peerId,
+        JSON.stringify(record),
+        this.now(),
+        record.swarmId,
+        this.options.maxHavePerPeer,
+        ...have,
+      ],
+    };
+  }
+
+  private queueJoin(
+    pipeline: ReturnType<Redis['pipeline']>,
+    record: MemberRecord,
+    have: readonly number[],
+  ): void {
+    const { keys, args } = this.joinArgs(record, have);
+    pipeline.evalsha(scripts.join.sha, keys.length, ...keys, ...args);
+  }
+
+  private async evalScript(
+    name: ScriptName,
+    keys: string[],
+    args: Array<string | number>,
+  ): Promise<unknown> {
+    const script = scripts[name];
+    try {
+      return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.redis.eval(script.source, keys.length, ...keys, ...args);
+    }
+  }
+
+  /** Run a command if Redis is healthy; on failure log, count, and return `fallback`. */
+  private async run<T, F>(what: string, fallback: F, command: () => Promise<T>): Promise<T | F> {
+    if (!this.healthy || this.destroyed) return fallback;
+    try {
+      return await command();
+    } catch (error) {
+      this.lastError = error instanceof Error ? error.message : String(error);
+      this.options.onCommandError?.();
+      this.log.warn('redis command failed; using this node only', { what, err: error });
+      return fallback;
+    }
+  }
+
+  private async onReady(): Promise<void> {
+    if (this.destroyed) return;
+    try {
+      await Promise.all(
+        Object.values(scripts).map((script) => this.redis.script('LOAD', script.source)),
+      );
+    } catch (error) {
+      this.log.warn('loading redis scripts failed', { err: error });
+      return;
+    }
+    // Healthy first, then queue the re-registration in this same tick: commands on one
+    // connection run in order, so no later write can be overtaken by the snapshot.
+    const members = this.local.allMembers();
+    const wasDegradedSince = this.connectedOnce ? this.degradedSinceMs : null;
+    this.connectedOnce = true;
+    this.healthy = true;
+    this.degradedSinceMs = null;
+    const pipeline = this.redis.pipeline();
+    for (const record of members) {
+      this.queueJoin(pipeline, record, this.local.haveOf(record.swarmId, record.peerId));
+    }
+    const results = await pipeline.exec().catch((error: unknown) => {
+      this.log.warn('re-registering members failed', { err: error });
+      return null;
+    });
+    if (!results || !this.healthy) return;
+    this.log.info(wasDegradedSince === null ? 'redis connected' : 'redis recovered', {
+      reRegistered: members.length,
+      degradedMs: wasDegradedSince === null ? 0 : this.now() - wasDegradedSince,
+    });
+    this.options.onHealthChange?.(true);
+    for (const handler of this.recoveredHandlers) handler();
+  }
+
+  private onDown(reason: string): void {
+    if (this.destroyed) return;
+    if (this.healthy || this.degradedSinceMs === null) {
+      this.degradedSinceMs = this.now();
+      this.log.warn('redis unreachable: matching only this node’s peers until it returns', {
+        reason,
+        lastError: this.lastError,
+      });
+      this.options.onHealthChange?.(false);
+    }
+    this.healthy = false;
+  }
+
+  private onMessage(text: string): void {
+    let envelope: { from: string; event: ClusterEvent };
+    try {
+      const parsed = envelopeSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) return;
+      envelope = parsed.data as unknown as { from: string; event: ClusterEvent };
+    } catch (_error) {
+      return;
+    }
+    if (envelope.from === this.options.nodeId) return;
+    for (const handler of this.eventHandlers) {
+      try {
+        handler(envelope.event);
+      } catch (error) {
+        this.log.error('cluster event handler failed', { err: error });
+      }
+    }
+  }
+}
+
+function parseRecord(text: string): MemberRecord | null {
+  try {
+    const parsed = memberRecordSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch (_error) {
+    return null;
+  }
+}
+
+function parseNumbers(text: string): number[] {
+  if (text === '') return [];
+  return text
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n));
+}
+
+function parseElection(fields: Record<string, string>): ElectionState | null {
+  const epoch = Number(fields.epoch);
+  if (!Number.isInteger(epoch) || epoch <= 0) return null;
+  let fetchers: string[] = [];
+  try {
+    const parsed: unknown = JSON.parse(fields.fetchers ?? '[]');
+    if (Array.isArray(parsed)) fetchers = parsed.map(String);
+  } catch (_error) {
+    fetchers = [];
+  }
+  return { epoch, fetchers, perSegment: Math.max(1, Number(fields.perSegment) || 1) };
+}
+
+async function quit(client: Redis): Promise<void> {
+  try {
+    if (client.status === 'ready') await client.quit();
+    else client.disconnect();
+  } catch (_error) {
+    client.disconnect();
+  }
+}

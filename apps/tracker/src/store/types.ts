@@ -1,0 +1,155 @@
+import type { ConnectionType, ServerSignalMessage } from '@coral-cdn/protocol';
+
+/** One peer's membership of one swarm, as every tracker node sees it. */
+export interface MemberRecord {
+  readonly peerId: string;
+  readonly swarmId: string;
+  /** The tracker node holding the peer's WebSocket. */
+  readonly nodeId: string;
+  /** Viewer id (`sub` of the token): reports and bans count viewers, not connections. */
+  readonly viewerId: string;
+  readonly region: string;
+  readonly uploadKbps: number;
+  readonly connectionType: ConnectionType;
+  readonly live: boolean;
+  readonly joinedAtMs: number;
+}
+
+/** A member sampled for a get-peers answer, with what it holds that matters to the asker. */
+export interface Candidate {
+  readonly record: MemberRecord;
+  /** Sequences among the asker's `need` that it holds. */
+  readonly held: readonly number[];
+  /** Its most recently announced sequences, newest first. */
+  readonly recent: readonly number[];
+}
+
+export interface CandidateQuery {
+  readonly need: readonly number[];
+  /** Members scored per answer: all of a swarm up to this size, a sample beyond. */
+  readonly scanLimit: number;
+  /** Holders of each needed sequence added to the sample (large swarms). */
+  readonly holdersPerNeed: number;
+  readonly recentCount: number;
+}
+
+export interface ElectionState {
+  readonly epoch: number;
+  /** Sorted ascending, so that equal sets compare equal. */
+  readonly fetchers: readonly string[];
+  readonly perSegment: number;
+}
+
+export interface RemovedMember {
+  readonly swarmId: string;
+  readonly peerId: string;
+  readonly nodeId: string;
+}
+
+export interface SwarmSize {
+  readonly swarmId: string;
+  readonly peers: number;
+}
+
+/**
+ * Messages between tracker nodes (Redis pub/sub). `toNode` targets one node; without it the
+ * event goes to every other node. The publishing node handles its own part itself.
+ */
+export type ClusterEvent =
+  | {
+      readonly kind: 'deliver';
+      readonly toNode: string;
+      readonly fromNode: string;
+      readonly toPeer: string;
+      /** The signal to hand to the peer (checked by the sending node, and again on delivery). */
+      readonly message: ServerSignalMessage;
+      /** Epoch ms when the sending node received the message it relays. */
+      readonly sentAtMs: number;
+    }
+  | {
+      readonly kind: 'undeliverable';
+      readonly toNode: string;
+      readonly toPeer: string;
+      readonly swarmId: string;
+      readonly missingPeer: string;
+    }
+  | {
+      /** A viewer was banned from a stream: every node drops its memberships there. */
+      readonly kind: 'ban';
+      readonly streamId: string;
+      readonly viewerId: string;
+    }
+  | {
+      readonly kind: 'peer-gone';
+      readonly swarmId: string;
+      readonly peerId: string;
+      readonly reason: 'left' | 'banned' | 'timeout';
+    }
+  | {
+      readonly kind: 'election';
+      readonly swarmId: string;
+      readonly election: ElectionState;
+    };
+
+export type StoreKind = 'memory' | 'redis';
+
+export interface StoreStatus {
+  readonly kind: StoreKind;
+  /** False while the shared store is unreachable and the node matches only its own peers. */
+  readonly healthy: boolean;
+  readonly degradedSinceMs: number | null;
+  readonly lastError: string | null;
+}
+
+/**
+ * Where swarm state lives. The memory store is one node's; the Redis store shares swarms
+ * between nodes and falls back to this node's own peers while Redis is down. Every method
+ * resolves (never rejects) in the Redis store during an outage: degraded, not broken.
+ */
+export interface SwarmStore {
+  readonly kind: StoreKind;
+  status(): StoreStatus;
+  /** Add or replace a membership; `have` replaces what the peer held. */
+  join(record: MemberRecord, have: readonly number[]): Promise<void>;
+  /** Remove a membership; false when it was not there (already gone). */
+  leave(swarmId: string, peerId: string): Promise<boolean>;
+  /** Apply an availability delta; false when the peer is not a member. */
+  updateHave(
+    swarmId: string,
+    peerId: string,
+    added: readonly number[],
+    lost: readonly number[],
+  ): Promise<boolean>;
+  getMember(swarmId: string, peerId: string): Promise<MemberRecord | null>;
+  listMembers(swarmId: string): Promise<MemberRecord[]>;
+  /** Members worth scoring for an answer (the asker is not excluded here). */
+  candidates(swarmId: string, query: CandidateQuery): Promise<Candidate[]>;
+  /** Mark memberships alive (heartbeat). */
+  touch(members: ReadonlyArray<{ swarmId: string; peerId: string }>, nowMs: number): Promise<void>;
+  /** Remove memberships not touched since `nowMs - ttlMs`, and return them. */
+  sweepExpired(nowMs: number, ttlMs: number): Promise<RemovedMember[]>;
+  /** Record that `reporterViewer` reported `targetViewer`; returns distinct reporters in the window. */
+  addReport(
+    streamId: string,
+    targetViewer: string,
+    reporterViewer: string,
+    windowMs: number,
+  ): Promise<number>;
+  ban(streamId: string, viewerId: string, durationMs: number): Promise<void>;
+  isBanned(streamId: string, viewerId: string): Promise<boolean>;
+  getElection(swarmId: string): Promise<ElectionState | null>;
+  /** Store `next` only if the current epoch is `expectedEpoch` (0: none yet). */
+  compareAndSetElection(
+    swarmId: string,
+    expectedEpoch: number,
+    next: ElectionState,
+  ): Promise<boolean>;
+  /** Largest swarms first. */
+  swarmSizes(limit: number): Promise<{ swarms: number; peers: number; top: SwarmSize[] }>;
+  /** Send an event to other nodes (no-op for the memory store). */
+  publish(event: ClusterEvent): Promise<void>;
+  onEvent(handler: (event: ClusterEvent) => void): void;
+  /** Called after the store re-registered this node's peers following an outage. */
+  onRecovered(handler: () => void): void;
+  destroy(): Promise<void>;
+}

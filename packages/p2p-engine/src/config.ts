@@ -1,0 +1,155 @@
+import { REGION_PATTERN, STREAM_ID_PATTERN, type ConnectionType } from '@coral-cdn/protocol';
+import { EngineError } from './errors.js';
+
+/** What the engine needs to know about the stream (from the origin's playback API). */
+export interface StreamConfig {
+  /** The playback API's `swarmId`; tracker swarms are `<streamId>/<rendition>`. */
+  streamId: string;
+  trackerUrl: string;
+  /** Viewer token for the tracker. */
+  token: string;
+  /** base64url raw Ed25519 key that signs the integrity manifests. */
+  publicKey: string;
+}
+
+export interface EngineConfig {
+  /** Off: every segment comes over HTTP and nothing connects to the tracker or to peers. */
+  p2pEnabled: boolean;
+  /** Verify every peer-delivered segment against the origin's signed SHA-256 (keep it on). */
+  integrityEnabled: boolean;
+  region: string;
+  connectionType: ConnectionType;
+  /** Upload capacity announced to the tracker, kbit/s. */
+  announcedUploadKbps: number;
+  /** Hard cap on what this peer uploads, bit/s (token bucket). */
+  uploadCapBitsPerSec: number;
+  /** Uploads served at once, across all peers. */
+  uploadSlots: number;
+  /** Peers to keep connected, and the most ever connected. */
+  targetPeers: number;
+  maxPeers: number;
+  /** Verified segments kept for playback and sharing, bytes (LRU). */
+  segmentMemoryBytes: number;
+  /** A peer download must be projected to end this long before the segment's deadline. */
+  safetyMarginMs: number;
+  /** VOD: how far ahead of the playhead to prefetch from peers, seconds. */
+  prefetchAheadSec: number;
+  /** Peer downloads in flight at once for prefetching. */
+  prefetchConcurrency: number;
+  /** Throughput assumed for a peer before any measurement, bytes/s. */
+  initialPeerThroughputBytesPerSec: number;
+  /** Throughput assumed for HTTP before any measurement, bytes/s. */
+  initialHttpThroughputBytesPerSec: number;
+  /** A peer transfer with no bytes for this long is abandoned. */
+  peerStallTimeoutMs: number;
+  /** WebRTC connection set-up must finish within this. */
+  peerConnectTimeoutMs: number;
+  /** Data channel message size (frames are chunked to it). */
+  maxMessageBytes: number;
+  /** Stop sending while the channel buffers more than this; resume below the low mark. */
+  bufferedHighWaterBytes: number;
+  bufferedLowWaterBytes: number;
+  /** Tracker reconnect back-off bounds. */
+  trackerReconnectMinMs: number;
+  trackerReconnectMaxMs: number;
+  /** How often QoE/offload beacons go to the tracker (0: never). */
+  beaconIntervalMs: number;
+  /** Live, elected fetchers: poll the media playlist this often to see new segments early (0: off). */
+  livePlaylistPollMs: number;
+  /** How often peer lists are refreshed when below `targetPeers`. */
+  peerRefreshIntervalMs: number;
+}
+
+export const defaultEngineConfig: EngineConfig = {
+  p2pEnabled: true,
+  integrityEnabled: true,
+  region: 'unknown',
+  connectionType: 'unknown',
+  announcedUploadKbps: 5_000,
+  uploadCapBitsPerSec: 20_000_000,
+  uploadSlots: 6,
+  targetPeers: 6,
+  maxPeers: 12,
+  segmentMemoryBytes: 96 * 1024 * 1024,
+  safetyMarginMs: 1_500,
+  prefetchAheadSec: 40,
+  prefetchConcurrency: 2,
+  initialPeerThroughputBytesPerSec: 1024 * 1024,
+  initialHttpThroughputBytesPerSec: 2 * 1024 * 1024,
+  peerStallTimeoutMs: 2_000,
+  peerConnectTimeoutMs: 10_000,
+  maxMessageBytes: 64 * 1024,
+  bufferedHighWaterBytes: 256 * 1024,
+  bufferedLowWaterBytes: 64 * 1024,
+  trackerReconnectMinMs: 1_000,
+  trackerReconnectMaxMs: 30_000,
+  beaconIntervalMs: 10_000,
+  livePlaylistPollMs: 500,
+  peerRefreshIntervalMs: 5_000,
+};
+
+/** Merge overrides onto the defaults and check them; throws EngineError('config') naming the field. */
+export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): EngineConfig {
+  const config: EngineConfig = { ...defaultEngineConfig, ...overrides };
+  const positive: Array<keyof EngineConfig> = [
+    'uploadSlots',
+    'maxPeers',
+    'segmentMemoryBytes',
+    'initialPeerThroughputBytesPerSec',
+    'initialHttpThroughputBytesPerSec',
+    'peerStallTimeoutMs',
+    'peerConnectTimeoutMs',
+    'bufferedHighWaterBytes',
+    'trackerReconnectMinMs',
+    'trackerReconnectMaxMs',
+    'prefetchConcurrency',
+    'peerRefreshIntervalMs',
+  ];
+  for (const key of positive) {
+    const value = config[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new EngineError('config', `${key} must be a positive number, got ${String(value)}`);
+    }
+  }
+  const nonNegative: Array<keyof EngineConfig> = [
+    'announcedUploadKbps',
+    'uploadCapBitsPerSec',
+    'targetPeers',
+    'safetyMarginMs',
+    'prefetchAheadSec',
+    'bufferedLowWaterBytes',
+    'beaconIntervalMs',
+    'livePlaylistPollMs',
+  ];
+  for (const key of nonNegative) {
+    const value = config[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new EngineError('config', `${key} must be a number >= 0, got ${String(value)}`);
+    }
+  }
+  if (config.targetPeers > config.maxPeers) {
+    throw new EngineError(
+      'config',
+      `targetPeers (${config.targetPeers}) exceeds maxPeers (${config.maxPeers})`,
+    );
+  }
+  if (config.maxMessageBytes < 1024 || config.maxMessageBytes > 256 * 1024) {
+    throw new EngineError('config', 'maxMessageBytes must be within 1 KiB..256 KiB');
+  }
+  if (!REGION_PATTERN.test(config.region)) {
+    throw new EngineError(
+      'config',
+      `region "${config.region}" must match ${REGION_PATTERN.source}`,
+    );
+  }
+  return config;
+}
+
+export function checkStreamConfig(stream: StreamConfig): void {
+  if (!STREAM_ID_PATTERN.test(stream.streamId)) {
+    throw new EngineError(
+      'config',
+      `streamId "${stream.streamId}" must match ${STREAM_ID_PATTERN.source}`,
+    );
+  }
+}

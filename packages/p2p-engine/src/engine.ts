@@ -1,0 +1,395 @@
+import { formatSwarmId, type BeaconStats, type ElectionMessage } from '@coral-cdn/protocol';
+import {
+  checkStreamConfig,
+  resolveEngineConfig,
+  type EngineConfig,
+  type StreamConfig,
+} from './config.js';
+import { Emitter } from './emitter.js';
+import { EngineError } from './errors.js';
+import { IntegrityRegistry } from './integrity.js';
+import { parseMediaPlaylist, resolveUri } from './m3u8.js';
+import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
+import { PlaybackClock, type PlaybackUpdate } from './playback-clock.js';
+import { PeerManager } from './peer-manager.js';
+import type { PeerCloseReason } from './peer-session.js';
+import { PlaylistState, type PlaylistUpdate } from './playlist-state.js';
+import { Scheduler, type SegmentRequest, type SegmentResult } from './scheduler.js';
+import { SegmentStore, type StoredSegment } from './segment-store.js';
+import { StatsCounters, type EngineStats } from './stats.js';
+import { bytesToText } from './text.js';
+import { TrackerClient } from './tracker-client.js';
+import { UploadLimiter } from './upload-limiter.js';
+
+export interface EngineEvents {
+  'segment-stored': (segment: StoredSegment) => void;
+  'peer-connected': (peerId: string) => void;
+  'peer-closed': (peerId: string, reason: PeerCloseReason) => void;
+  'tracker-connected': () => void;
+  'tracker-disconnected': () => void;
+}
+
+/**
+ * The P2P engine for one stream: the public face that the hls.js adapter and the headless
+ * node peer drive. Tell it the playlists (`setPlaylist`), the rendition being played
+ * (`setActiveRendition`) and the playhead (`setPlayback`); ask it for segments
+ * (`loadSegment`); read `stats`; `destroy()` when done.
+ */
+export class CoralEngine extends Emitter<EngineEvents> {
+  readonly config: EngineConfig;
+  private readonly counters = new StatsCounters();
+  private readonly store: SegmentStore;
+  private readonly playlists = new PlaylistState();
+  private readonly playback = new PlaybackClock();
+  private readonly scheduler: Scheduler;
+  private readonly integrity: IntegrityRegistry | null;
+  private readonly tracker: TrackerClient | null;
+  private readonly peers: PeerManager | null;
+  private readonly elections = new Map<string, ElectionMessage>();
+  private readonly joinedSwarms = new Set<string>();
+  private activeRendition: string | null = null;
+  private beaconTimer: TimerId | null = null;
+  private pollTimer: TimerId | null = null;
+  private polling = false;
+  private stallStartedAtMs: number | null = null;
+  private started = false;
+  private destroyed = false;
+
+  constructor(
+    private readonly platform: EnginePlatform,
+    private readonly stream: StreamConfig,
+    overrides: Partial<EngineConfig> = {},
+  ) {
+    super();
+    this.config = resolveEngineConfig(overrides);
+    checkStreamConfig(stream);
+    this.store = new SegmentStore(this.config.segmentMemoryBytes);
+    const useP2p = this.config.p2pEnabled;
+    this.integrity =
+      useP2p && this.config.integrityEnabled
+        ? new IntegrityRegistry(
+            platform.subtle,
+            platform.http,
+            platform.clock,
+            stream.publicKey,
+            stream.streamId,
+          )
+        : null;
+    this.tracker = useP2p
+      ? new TrackerClient(platform, {
+          url: stream.trackerUrl,
+          token: stream.token,
+          region: this.config.region,
+          uploadKbps: this.config.announcedUploadKbps,
+          connectionType: this.config.connectionType,
+          reconnectMinMs: this.config.trackerReconnectMinMs,
+          reconnectMaxMs: this.config.trackerReconnectMaxMs,
+        })
+      : null;
+    const limiter = new UploadLimiter(
+      platform.clock,
+      this.config.uploadSlots,
+      this.config.uploadCapBitsPerSec,
+      this.config.maxMessageBytes,
+    );
+    this.peers = this.tracker
+      ? new PeerManager(
+          platform,
+          this.config,
+          this.tracker,
+          this.store,
+          limiter,
+          stream.streamId,
+          (swarmId) => this.scheduler.upcomingSequences(swarmId.slice(swarmId.indexOf('/') + 1)),
+        )
+      : null;
+    this.scheduler = new Scheduler({
+      platform,
+      config: this.config,
+      streamId: stream.streamId,
+      store: this.store,
+      integrity: this.integrity,
+      peers: this.peers,
+      playlists: this.playlists,
+      playback: this.playback,
+      stats: this.counters,
+      localPeerId: () => this.tracker?.peerId ?? null,
+      election: (swarmId) => this.elections.get(swarmId) ?? null,
+    });
+    this.wire();
+  }
+
+  /** Connect to the tracker (when P2P is on). Idempotent. */
+  start(): void {
+    if (this.started || this.destroyed) return;
+    this.started = true;
+    this.tracker?.start();
+    this.scheduleBeacon();
+  }
+
+  /** The player loaded (or reloaded) a media playlist. */
+  setPlaylist(update: PlaylistUpdate): void {
+    if (this.destroyed) return;
+    const { added } = this.playlists.update(update, this.platform.clock.now());
+    this.integrity?.setPlaylistUrl(update.rendition, update.playlistUrl);
+    if (this.integrity) {
+      const known = this.integrity.known(update.rendition, added[added.length - 1]?.sequence ?? -1);
+      if (added.length > 0 && !known)
+        void this.integrity.refresh(update.rendition).then(() => this.scheduler.scheduleTick(0));
+    }
+    if (update.live) {
+      const playlist = this.playlists.get(update.rendition);
+      if (playlist) this.store.dropBelow(update.rendition, playlist.firstSequence);
+    }
+    if (this.activeRendition === null) this.setActiveRendition(update.rendition);
+    if (added.length > 0) this.scheduler.scheduleTick(0);
+    this.updatePolling();
+  }
+
+  /** The rendition the player is loading now (an ABR switch moves to its swarm). */
+  setActiveRendition(rendition: string): void {
+    if (this.destroyed || rendition === this.activeRendition) return;
+    const previous = this.activeRendition;
+    this.activeRendition = rendition;
+    this.scheduler.setActiveRendition(rendition);
+    if (this.tracker) {
+      const swarmId = this.swarmIdOf(rendition);
+      const live = this.playlists.get(rendition)?.live ?? false;
+      this.tracker.join(swarmId, live, () => this.store.verifiedSequences(rendition));
+      this.joinedSwarms.add(swarmId);
+      if (previous !== null) {
+        const previousSwarm = this.swarmIdOf(previous);
+        this.tracker.leave(previousSwarm);
+        this.peers?.leaveSwarm(previousSwarm);
+        this.joinedSwarms.delete(previousSwarm);
+      }
+    }
+    this.updatePolling();
+  }
+
+  /** Where the playhead is and how fast it moves (0 when paused or stalled). */
+  setPlayback(update: PlaybackUpdate): void {
+    if (this.destroyed) return;
+    this.playback.update(update, this.platform.clock.now());
+    this.scheduler.scheduleTick(250);
+  }
+
+  loadSegment(request: SegmentRequest): Cancelable<SegmentResult> {
+    return this.scheduler.request(request);
+  }
+
+  /** QoE: the player started playing after `startupMs`. */
+  reportStartup(startupMs: number): void {
+    this.counters.startupMs ??= startupMs;
+  }
+
+  /** QoE: playback stalled (waiting for data) / resumed. */
+  reportStall(stalled: boolean): void {
+    const now = this.platform.clock.now();
+    if (stalled && this.stallStartedAtMs === null) {
+      this.stallStartedAtMs = now;
+      this.counters.stalls++;
+    } else if (!stalled && this.stallStartedAtMs !== null) {
+      this.counters.stallMs += now - this.stallStartedAtMs;
+      this.stallStartedAtMs = null;
+    }
+  }
+
+  get stats(): EngineStats {
+    const c = this.counters;
+    const sessions = this.peers?.sessions ?? [];
+    const total = c.httpBytes + c.p2pBytes;
+    const openStallMs =
+      this.stallStartedAtMs === null ? 0 : this.platform.clock.now() - this.stallStartedAtMs;
+    return {
+      httpBytes: c.httpBytes,
+      p2pBytes: c.p2pBytes,
+      uploadedBytes: c.uploadedBytes,
+      segmentsFromHttp: c.segmentsFromHttp,
+      segmentsFromP2p: c.segmentsFromP2p,
+      segmentsMixed: c.segmentsMixed,
+      segmentsFromStore: c.segmentsFromStore,
+      fallbacks: c.fallbacks,
+      integrityFailures: c.integrityFailures,
+      p2pDiscardedBytes: c.p2pDiscardedBytes,
+      prefetchedBytes: c.prefetchedBytes,
+      prefetchWastedBytes: c.prefetchWastedBytes,
+      storedBytes: this.store.totalBytes,
+      storedSegments: this.store.count,
+      peers: sessions.length,
+      peerDetails: sessions.map((session) => ({
+        peerId: session.remotePeerId,
+        downloadBytesPerSec: Math.round(session.throughput.bytesPerSec),
+        downloadedBytes: session.downloadedBytes,
+        uploadedBytes: session.uploadedBytes,
+      })),
+      offloadRatio: total === 0 ? 0 : c.p2pBytes / total,
+      stalls: c.stalls,
+      stallMs: c.stallMs + openStallMs,
+      startupMs: c.startupMs,
+      trackerConnected: this.tracker?.connected ?? false,
+      p2pEnabled: this.config.p2pEnabled,
+    };
+  }
+
+  /** The tracker's id for this peer, once joined. */
+  get peerId(): string | null {
+    return this.tracker?.peerId ?? null;
+  }
+
+  /** Stop everything: tracker, peers, transfers, timers. Idempotent. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.sendBeacon();
+    this.destroyed = true;
+    for (const timer of [this.beaconTimer, this.pollTimer])
+      if (timer !== null) this.platform.clock.clearTimeout(timer);
+    this.scheduler.destroy();
+    this.peers?.destroy();
+    this.tracker?.destroy();
+    this.integrity?.destroy();
+    this.store.clear();
+    this.removeAll();
+  }
+
+  private swarmIdOf(rendition: string): string {
+    return formatSwarmId({ streamId: this.stream.streamId, rendition });
+  }
+
+  private wire(): void {
+    this.store.on('added', (segment) => {
+      this.peers?.announce(segment.rendition, [segment.sequence], []);
+      this.tracker?.announce(this.swarmIdOf(segment.rendition), [segment.sequence], []);
+      this.emit('segment-stored', segment);
+    });
+    this.store.on('evicted', (segment, wasted) => {
+      if (wasted) this.counters.prefetchWastedBytes += segment.bytes.byteLength;
+      if (segment.verified) {
+        this.peers?.announce(segment.rendition, [], [segment.sequence]);
+        this.tracker?.announce(this.swarmIdOf(segment.rendition), [], [segment.sequence]);
+      }
+    });
+    if (this.tracker) {
+      this.tracker.on('election', (election) => {
+        this.elections.set(election.swarmId, election);
+        this.scheduler.wakeAll();
+        this.updatePolling();
+      });
+      this.tracker.on('connected', () => this.emit('tracker-connected'));
+      this.tracker.on('disconnected', () => this.emit('tracker-disconnected'));
+    }
+    if (this.peers) {
+      this.peers.on('peer-have', (_session, rendition, sequences) =>
+        this.scheduler.onPeerHave(rendition, sequences),
+      );
+      this.peers.on('peer-connected', (session) => {
+        this.scheduler.wakeAll();
+        this.emit('peer-connected', session.remotePeerId);
+      });
+      this.peers.on('peer-closed', (peerId, reason) => {
+        this.scheduler.wakeAll();
+        this.emit('peer-closed', peerId, reason);
+      });
+      this.peers.on('uploaded', (bytes) => {
+        this.counters.uploadedBytes += bytes;
+      });
+    }
+  }
+
+  private scheduleBeacon(): void {
+    if (!this.tracker || this.config.beaconIntervalMs <= 0 || this.destroyed) return;
+    this.beaconTimer = this.platform.clock.setTimeout(() => {
+      this.beaconTimer = null;
+      this.sendBeacon();
+      this.scheduleBeacon();
+    }, this.config.beaconIntervalMs);
+  }
+
+  private sendBeacon(): void {
+    if (!this.tracker || this.activeRendition === null || this.destroyed) return;
+    const stats = this.stats;
+    const beacon: BeaconStats = {
+      httpBytes: stats.httpBytes,
+      p2pBytes: stats.p2pBytes,
+      uploadedBytes: stats.uploadedBytes,
+      peers: stats.peers,
+      stalls: stats.stalls,
+      stallMs: Math.round(stats.stallMs),
+      startupMs: stats.startupMs === null ? null : Math.round(stats.startupMs),
+      fallbacks: stats.fallbacks,
+      integrityFailures: stats.integrityFailures,
+      prefetchWastedBytes: stats.prefetchWastedBytes,
+      bufferSec: null,
+    };
+    this.tracker.beacon(this.swarmIdOf(this.activeRendition), beacon);
+  }
+
+  /**
+   * An elected live fetcher reads the media playlist itself every `livePlaylistPollMs`, so it
+   * sees a new segment (and fetches it for the swarm) without waiting for the player's reload.
+   */
+  private updatePolling(): void {
+    const rendition = this.activeRendition;
+    const playlist = rendition === null ? undefined : this.playlists.get(rendition);
+    const election = rendition === null ? undefined : this.elections.get(this.swarmIdOf(rendition));
+    const localId = this.tracker?.peerId ?? null;
+    const shouldPoll =
+      !this.destroyed &&
+      this.config.livePlaylistPollMs > 0 &&
+      playlist?.live === true &&
+      localId !== null &&
+      election?.fetchers.includes(localId) === true;
+    if (shouldPoll && this.pollTimer === null && !this.polling) this.schedulePoll();
+    if (!shouldPoll && this.pollTimer !== null) {
+      this.platform.clock.clearTimeout(this.pollTimer);
+      this.pollTimer = null;
+    }
+  }
+
+  private schedulePoll(): void {
+    this.pollTimer = this.platform.clock.setTimeout(() => {
+      this.pollTimer = null;
+      void this.pollOnce().finally(() => {
+        this.polling = false;
+        this.updatePolling();
+      });
+    }, this.config.livePlaylistPollMs);
+  }
+
+  private async pollOnce(): Promise<void> {
+    const rendition = this.activeRendition;
+    const playlist = rendition === null ? undefined : this.playlists.get(rendition);
+    if (!playlist || rendition === null) return;
+    this.polling = true;
+    let text: string;
+    try {
+      const response = await this.platform.http.get({ url: playlist.playlistUrl }).promise;
+      text = bytesToText(response.bytes.subarray(0, 256 * 1024));
+    } catch (_error) {
+      return;
+    }
+    const parsed = parseMediaPlaylist(text);
+    if (!parsed || this.destroyed) return;
+    // Place new segments on the player's timeline by continuing from the last one it knows.
+    const last = playlist.segments.get(playlist.lastSequence);
+    if (!last) return;
+    let startSec = last.startSec + last.durationSec;
+    const segments = [];
+    for (const segment of parsed.segments) {
+      if (segment.sequence <= playlist.lastSequence) continue;
+      if (segment.sequence !== playlist.lastSequence + 1 + segments.length) break;
+      segments.push({
+        sequence: segment.sequence,
+        url: resolveUri(playlist.playlistUrl, segment.uri),
+        startSec,
+        durationSec: segment.durationSec,
+      });
+      startSec += segment.durationSec;
+    }
+    if (segments.length > 0) {
+      this.setPlaylist({ rendition, playlistUrl: playlist.playlistUrl, live: true, segments });
+    }
+  }
+}
+
+export { EngineError };

@@ -1,0 +1,18 @@
+export * from './platform.js';
+export * from './errors.js';
+export * from './config.js';
+export * from './engine.js';
+export type { SegmentRequest, SegmentResult } from './scheduler.js';
+export type { PlaylistUpdate, SegmentInfo } from './playlist-state.js';
+export type { PlaybackUpdate } from './playback-clock.js';
+export type { EngineStats, PeerStats } from './stats.js';
+export type { SegmentSource, TransferTiming } from './segment-store.js';
+export { parseMediaPlaylist, resolveUri } from './m3u8.js';
+export { parseMasterPlaylist, renditionOfPlaylistUrl, type MasterVariant } from './m3u8.js';
+export {
+  HeadlessPlayer,
+  type HeadlessPlayerOptions,
+  type HeadlessPlayerStats,
+  type PlayerEngine,
+} from './headless-player.js';
+export { bytesToText } from './text.js';

@@ -1,0 +1,342 @@
+import type { PeerInfo, ReportReason, SignalPayload } from '@coral-cdn/protocol';
+import type { EngineConfig } from './config.js';
+import { Emitter } from './emitter.js';
+import type {
+  DataChannelLike,
+  EnginePlatform,
+  IceCandidate,
+  PeerConnectionLike,
+  TimerId,
+} from './platform.js';
+import { PeerSession, type PeerCloseReason } from './peer-session.js';
+import type { SegmentStore } from './segment-store.js';
+import type { TrackerClient } from './tracker-client.js';
+import type { UploadLimiter } from './upload-limiter.js';
+
+interface Connection {
+  readonly remoteId: string;
+  readonly swarmId: string;
+  readonly connectionId: string;
+  readonly role: 'offerer' | 'answerer';
+  readonly pc: PeerConnectionLike;
+  remoteDescriptionSet: boolean;
+  queuedCandidates: IceCandidate[];
+  connectTimer: TimerId | null;
+  session: PeerSession | null;
+}
+
+interface PeerManagerEvents {
+  'peer-connected': (session: PeerSession) => void;
+  'peer-closed': (peerId: string, reason: PeerCloseReason) => void;
+  'peer-have': (session: PeerSession, rendition: string, sequences: number[]) => void;
+  uploaded: (bytes: number) => void;
+}
+
+/**
+ * Keeps WebRTC data channels to a bounded set of peers: asks the tracker for peers while below
+ * the target, offers to them (resolving offer glare by peer id), answers offers up to the
+ * maximum, trickles ICE through the tracker, times out set-ups that do not open, and drops
+ * and reports peers that misbehave.
+ */
+export class PeerManager extends Emitter<PeerManagerEvents> {
+  private readonly connections = new Map<string, Connection>();
+  private readonly banned = new Set<string>();
+  private readonly swarms = new Set<string>();
+  private refreshTimer: TimerId | null = null;
+  private destroyed = false;
+  private connectionSeq = 0;
+
+  constructor(
+    private readonly platform: EnginePlatform,
+    private readonly config: EngineConfig,
+    private readonly tracker: TrackerClient,
+    private readonly store: SegmentStore,
+    private readonly limiter: UploadLimiter,
+    private readonly streamId: string,
+    /** Sequences the scheduler needs soon in a swarm (sent with get-peers). */
+    private readonly needFor: (swarmId: string) => number[],
+  ) {
+    super();
+    tracker.on('joined', (swarmId) => {
+      this.swarms.add(swarmId);
+      this.requestPeers(swarmId);
+    });
+    tracker.on('peers', (swarmId, peers) => this.onPeers(swarmId, peers));
+    tracker.on('signal', (swarmId, from, signal) => void this.onSignal(swarmId, from, signal));
+    tracker.on('peer-gone', (_swarmId, peerId) => this.closePeer(peerId, 'gone'));
+    this.scheduleRefresh();
+  }
+
+  /** Open sessions (handshake done or not yet). */
+  get sessions(): PeerSession[] {
+    const out: PeerSession[] = [];
+    for (const connection of this.connections.values()) {
+      if (connection.session?.isOpen) out.push(connection.session);
+    }
+    return out;
+  }
+
+  get connectedCount(): number {
+    return this.sessions.length;
+  }
+
+  session(peerId: string): PeerSession | undefined {
+    const session = this.connections.get(peerId)?.session;
+    return session?.isOpen ? session : undefined;
+  }
+
+  /** Open sessions whose peer holds the segment, fastest first. */
+  holders(rendition: string, sequence: number): PeerSession[] {
+    return this.sessions
+      .filter((session) => session.handshaken && session.has(rendition, sequence))
+      .sort((a, b) => b.throughput.bytesPerSec - a.throughput.bytesPerSec);
+  }
+
+  announce(rendition: string, added: number[], lost: number[]): void {
+    for (const session of this.sessions) session.announce(rendition, added, lost);
+  }
+
+  /** Drop a peer for bad bytes or protocol abuse, never reconnect to it, tell the tracker. */
+  ban(peerId: string, reason: ReportReason, sequence?: number): void {
+    const connection = this.connections.get(peerId);
+    if (this.banned.has(peerId)) return;
+    this.banned.add(peerId);
+    if (connection) this.tracker.report(connection.swarmId, peerId, reason, sequence);
+    this.closePeer(
+      peerId,
+      reason === 'integrity' ? 'integrity' : reason === 'timeout' ? 'timeout' : 'protocol',
+    );
+  }
+
+  isBanned(peerId: string): boolean {
+    return this.banned.has(peerId);
+  }
+
+  leaveSwarm(swarmId: string): void {
+    this.swarms.delete(swarmId);
+  }
+
+  /** Ask the tracker for more peers now if below the target. */
+  requestPeers(swarmId: string): void {
+    if (this.destroyed || this.connections.size >= this.config.targetPeers) return;
+    this.tracker.getPeers(swarmId, this.needFor(swarmId), Math.min(50, this.config.maxPeers * 2));
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (this.refreshTimer !== null) this.platform.clock.clearTimeout(this.refreshTimer);
+    for (const peerId of [...this.connections.keys()]) this.closePeer(peerId, 'destroyed');
+    this.removeAll();
+  }
+
+  private scheduleRefresh(): void {
+    this.refreshTimer = this.platform.clock.setTimeout(() => {
+      this.refreshTimer = null;
+      if (this.destroyed) return;
+      for (const swarmId of this.swarms) {
+        if (this.tracker.isJoined(swarmId)) this.requestPeers(swarmId);
+      }
+      this.scheduleRefresh();
+    }, this.config.peerRefreshIntervalMs);
+  }
+
+  private onPeers(swarmId: string, peers: PeerInfo[]): void {
+    const localId = this.tracker.peerId;
+    if (this.destroyed || !localId) return;
+    for (const peer of peers) {
+      if (this.connections.size >= this.config.targetPeers) break;
+      if (
+        peer.peerId === localId ||
+        this.banned.has(peer.peerId) ||
+        this.connections.has(peer.peerId)
+      )
+        continue;
+      this.offer(swarmId, peer.peerId);
+    }
+  }
+
+  private newConnection(
+    remoteId: string,
+    swarmId: string,
+    role: Connection['role'],
+    connectionId: string,
+  ): Connection {
+    const pc = this.platform.createPeerConnection();
+    const connection: Connection = {
+      remoteId,
+      swarmId,
+      connectionId,
+      role,
+      pc,
+      remoteDescriptionSet: false,
+      queuedCandidates: [],
+      connectTimer: null,
+      session: null,
+    };
+    this.connections.set(remoteId, connection);
+    pc.onlocalcandidate = (candidate) => {
+      this.tracker.signal(swarmId, remoteId, {
+        kind: 'candidate',
+        connectionId,
+        candidate: candidate?.candidate ?? '',
+        sdpMid: candidate?.sdpMid ?? null,
+        sdpMLineIndex: candidate?.sdpMLineIndex ?? null,
+      });
+    };
+    pc.onconnectionstatechange = (state) => {
+      if (state === 'failed' || state === 'closed') this.dropConnection(connection, 'closed');
+    };
+    connection.connectTimer = this.platform.clock.setTimeout(() => {
+      connection.connectTimer = null;
+      if (!connection.session) {
+        this.log('debug', 'peer connection timed out', { peerId: remoteId });
+        this.dropConnection(connection, 'timeout');
+      }
+    }, this.config.peerConnectTimeoutMs);
+    return connection;
+  }
+
+  private offer(swarmId: string, remoteId: string): void {
+    const connectionId = `c${++this.connectionSeq}${Math.floor(this.platform.random() * 1e9).toString(36)}`;
+    const connection = this.newConnection(remoteId, swarmId, 'offerer', connectionId);
+    const channel = connection.pc.createDataChannel('coral');
+    channel.onopen = () => this.promote(connection, channel);
+    connection.pc
+      .createOffer()
+      .then((sdp) => {
+        if (this.connections.get(remoteId) !== connection) return;
+        this.tracker.signal(swarmId, remoteId, { kind: 'offer', connectionId, sdp });
+      })
+      .catch((error: unknown) => {
+        this.log('warn', 'createOffer failed', { error: String(error) });
+        this.dropConnection(connection, 'closed');
+      });
+  }
+
+  private async onSignal(swarmId: string, from: string, signal: SignalPayload): Promise<void> {
+    if (this.destroyed || this.banned.has(from)) return;
+    const existing = this.connections.get(from);
+    try {
+      if (signal.kind === 'offer') {
+        if (existing) {
+          if (existing.session?.isOpen) return;
+          // Offer glare: both sides offered; the larger peer id yields and answers.
+          const localId = this.tracker.peerId ?? '';
+          if (existing.role === 'offerer' && localId < from) return;
+          this.dropConnection(existing, 'closed', false);
+        }
+        if (this.connections.size >= this.config.maxPeers) return;
+        const connection = this.newConnection(from, swarmId, 'answerer', signal.connectionId);
+        connection.pc.ondatachannel = (channel) => {
+          if (channel.readyState === 'open') this.promote(connection, channel);
+          else channel.onopen = () => this.promote(connection, channel);
+        };
+        const answer = await connection.pc.acceptOffer(signal.sdp);
+        if (this.connections.get(from) !== connection) return;
+        connection.remoteDescriptionSet = true;
+        this.tracker.signal(swarmId, from, {
+          kind: 'answer',
+          connectionId: signal.connectionId,
+          sdp: answer,
+        });
+        await this.flushCandidates(connection);
+        return;
+      }
+      if (!existing || existing.connectionId !== signal.connectionId) return;
+      if (signal.kind === 'answer') {
+        if (existing.role !== 'offerer' || existing.remoteDescriptionSet) return;
+        await existing.pc.acceptAnswer(signal.sdp);
+        existing.remoteDescriptionSet = true;
+        await this.flushCandidates(existing);
+        return;
+      }
+      const candidate: IceCandidate = {
+        candidate: signal.candidate,
+        sdpMid: signal.sdpMid,
+        sdpMLineIndex: signal.sdpMLineIndex,
+      };
+      if (existing.remoteDescriptionSet) await existing.pc.addRemoteCandidate(candidate);
+      else existing.queuedCandidates.push(candidate);
+    } catch (error) {
+      this.log('warn', 'signalling failed', {
+        peerId: from,
+        kind: signal.kind,
+        error: String(error),
+      });
+      const connection = this.connections.get(from);
+      if (connection && !connection.session) this.dropConnection(connection, 'closed');
+    }
+  }
+
+  private async flushCandidates(connection: Connection): Promise<void> {
+    const queued = connection.queuedCandidates;
+    connection.queuedCandidates = [];
+    for (const candidate of queued) await connection.pc.addRemoteCandidate(candidate);
+  }
+
+  private promote(connection: Connection, channel: DataChannelLike): void {
+    const localId = this.tracker.peerId;
+    if (connection.session || this.connections.get(connection.remoteId) !== connection || !localId)
+      return;
+    if (connection.connectTimer !== null) this.platform.clock.clearTimeout(connection.connectTimer);
+    connection.connectTimer = null;
+    const session = new PeerSession(
+      this.platform,
+      this.config,
+      channel,
+      connection.remoteId,
+      localId,
+      this.streamId,
+      this.store,
+      this.limiter,
+    );
+    connection.session = session;
+    session.on('have', (rendition, sequences) =>
+      this.emit('peer-have', session, rendition, sequences),
+    );
+    session.on('uploaded', (bytes) => this.emit('uploaded', bytes));
+    session.on('closed', (reason) => {
+      // A peer that broke the wire protocol is treated like one that sent bad bytes.
+      if (reason === 'protocol' && !this.banned.has(connection.remoteId)) {
+        this.banned.add(connection.remoteId);
+        this.tracker.report(connection.swarmId, connection.remoteId, 'protocol');
+      }
+      this.dropConnection(connection, reason);
+    });
+    session.start();
+    this.emit('peer-connected', session);
+  }
+
+  private closePeer(peerId: string, reason: PeerCloseReason): void {
+    const connection = this.connections.get(peerId);
+    if (connection) this.dropConnection(connection, reason);
+  }
+
+  private dropConnection(connection: Connection, reason: PeerCloseReason, refill = true): void {
+    if (this.connections.get(connection.remoteId) !== connection) return;
+    this.connections.delete(connection.remoteId);
+    if (connection.connectTimer !== null) this.platform.clock.clearTimeout(connection.connectTimer);
+    connection.session?.close(reason);
+    connection.pc.onlocalcandidate = null;
+    connection.pc.onconnectionstatechange = null;
+    connection.pc.ondatachannel = null;
+    try {
+      connection.pc.close();
+    } catch (_error) {
+      // already closed
+    }
+    if (connection.session) this.emit('peer-closed', connection.remoteId, reason);
+    if (refill && !this.destroyed && this.swarms.has(connection.swarmId)) {
+      this.platform.clock.setTimeout(() => this.requestPeers(connection.swarmId), 0);
+    }
+  }
+
+  private log(
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Record<string, unknown>,
+  ): void {
+    this.platform.log?.(level, message, { component: 'peer-manager', ...fields });
+  }
+}

@@ -1,0 +1,471 @@
+import {
+  AbsentReason,
+  bitfieldFromSequences,
+  DATA_HEADER_BYTES,
+  decodePeerFrame,
+  encodeDataFrames,
+  encodePeerFrame,
+  sequencesFromBitfield,
+  type PeerFrame,
+  type RequestFrame,
+} from '@coral-cdn/protocol';
+import type { EngineConfig } from './config.js';
+import { Emitter } from './emitter.js';
+import { AbortedError, EngineError } from './errors.js';
+import type { Cancelable, DataChannelLike, EnginePlatform, TimerId } from './platform.js';
+import type { SegmentStore } from './segment-store.js';
+import { ThroughputEstimator } from './throughput.js';
+import type { UploadLimiter } from './upload-limiter.js';
+
+export interface PeerDownloadResult {
+  startedAtMs: number;
+  firstByteAtMs: number;
+  endedAtMs: number;
+}
+
+interface PendingDownload {
+  requestId: number;
+  rendition: string;
+  sequence: number;
+  sink: Uint8Array;
+  startOffset: number;
+  nextOffset: number;
+  startedAtMs: number;
+  firstByteAtMs: number | null;
+  stallTimer: TimerId | null;
+  onProgress: (loadedBytes: number) => void;
+  resolve: (result: PeerDownloadResult) => void;
+  reject: (error: Error) => void;
+}
+
+interface ActiveUpload {
+  canceled: boolean;
+}
+
+export type PeerCloseReason =
+  'closed' | 'protocol' | 'integrity' | 'timeout' | 'destroyed' | 'gone';
+
+interface SessionEvents {
+  /** The remote peer now holds these sequences of a rendition. */
+  have: (rendition: string, sequences: number[]) => void;
+  closed: (reason: PeerCloseReason) => void;
+  /** Bytes sent to this peer (payload only). */
+  uploaded: (bytes: number) => void;
+}
+
+const DRAIN_POLL_MS = 50;
+
+/**
+ * One open data channel to a remote peer, speaking the binary peer protocol: what the remote
+ * holds, downloads from it (chunks reassembled in order, with a stall timer), and uploads to
+ * it (upload slots, the upload cap, and backpressure on the channel's buffered amount).
+ */
+export class PeerSession extends Emitter<SessionEvents> {
+  readonly throughput: ThroughputEstimator;
+  private readonly remoteHave = new Map<string, Set<number>>();
+  private readonly downloads = new Map<number, PendingDownload>();
+  private readonly uploads = new Map<number, ActiveUpload>();
+  private nextRequestId = 1;
+  private drainWaiters: Array<() => void> = [];
+  private drainPoll: TimerId | null = null;
+  private closedReason: PeerCloseReason | null = null;
+  downloadedBytes = 0;
+  uploadedBytes = 0;
+  /** Set once the remote's handshake arrives. */
+  handshaken = false;
+
+  constructor(
+    private readonly platform: EnginePlatform,
+    private readonly config: EngineConfig,
+    private readonly channel: DataChannelLike,
+    readonly remotePeerId: string,
+    private readonly localPeerId: string,
+    private readonly streamId: string,
+    private readonly store: SegmentStore,
+    private readonly limiter: UploadLimiter,
+  ) {
+    super();
+    this.throughput = new ThroughputEstimator(config.initialPeerThroughputBytesPerSec);
+    channel.bufferedAmountLowThreshold = config.bufferedLowWaterBytes;
+    channel.onbufferedamountlow = () => this.wakeDrainWaiters();
+    channel.onmessage = (data) => this.onFrame(data);
+    channel.onclose = () => this.close('closed');
+  }
+
+  get isOpen(): boolean {
+    return this.closedReason === null;
+  }
+
+  /** Send our handshake and what we hold of each rendition. */
+  start(): void {
+    this.sendFrame({ type: 'handshake', peerId: this.localPeerId, streamId: this.streamId });
+    for (const rendition of this.store.renditions()) {
+      const held = this.store.verifiedSequences(rendition);
+      if (held.length > 0) this.sendFrame(bitfieldFromSequences(rendition, held));
+    }
+  }
+
+  has(rendition: string, sequence: number): boolean {
+    return this.remoteHave.get(rendition)?.has(sequence) === true;
+  }
+
+  heldSequences(rendition: string): number[] {
+    return [...(this.remoteHave.get(rendition) ?? [])];
+  }
+
+  get activeDownloads(): number {
+    return this.downloads.size;
+  }
+
+  get activeUploads(): number {
+    return this.uploads.size;
+  }
+
+  announce(rendition: string, added: number[], lost: number[]): void {
+    if (added.length === 0 && lost.length === 0) return;
+    this.sendFrame({ type: 'have', rendition, added, lost });
+  }
+
+  /**
+   * Download a segment from this peer into `sink` (sized to the segment's signed size), from
+   * `offsetBytes` on. On failure or cancel, `sink` keeps the bytes that did arrive, in order,
+   * and `onProgress` has reported how far they reach: the caller can resume elsewhere.
+   */
+  download(
+    rendition: string,
+    sequence: number,
+    options: { sink: Uint8Array; offsetBytes?: number; onProgress?: (filledBytes: number) => void },
+  ): Cancelable<PeerDownloadResult> {
+    const requestId = this.nextRequestId++;
+    let pending!: PendingDownload;
+    const promise = new Promise<PeerDownloadResult>((resolve, reject) => {
+      pending = {
+        requestId,
+        rendition,
+        sequence,
+        sink: options.sink,
+        startOffset: options.offsetBytes ?? 0,
+        nextOffset: options.offsetBytes ?? 0,
+        startedAtMs: this.platform.clock.now(),
+        firstByteAtMs: null,
+        stallTimer: null,
+        onProgress: options.onProgress ?? (() => undefined),
+        resolve,
+        reject,
+      };
+    });
+    if (!this.isOpen) {
+      pending.reject(new EngineError('peer_closed', `peer ${this.remotePeerId} is closed`));
+      return { promise, cancel: () => undefined };
+    }
+    this.downloads.set(requestId, pending);
+    this.armStallTimer(pending);
+    this.sendFrame({
+      type: 'request',
+      requestId,
+      rendition,
+      sequence,
+      offsetBytes: pending.nextOffset,
+    });
+    return {
+      promise,
+      cancel: () => {
+        if (!this.downloads.has(requestId)) return;
+        this.finishDownload(
+          pending,
+          new AbortedError(`peer download ${rendition}/${sequence} canceled`),
+        );
+        this.sendFrame({ type: 'cancel', requestId });
+      },
+    };
+  }
+
+  /** Close the session; pending downloads reject, uploads stop. Idempotent. */
+  close(reason: PeerCloseReason): void {
+    if (this.closedReason !== null) return;
+    this.closedReason = reason;
+    for (const pending of [...this.downloads.values()]) {
+      this.finishDownload(
+        pending,
+        new EngineError('peer_closed', `peer ${this.remotePeerId} closed (${reason})`),
+      );
+    }
+    for (const upload of this.uploads.values()) upload.canceled = true;
+    this.wakeDrainWaiters();
+    if (this.drainPoll !== null) this.platform.clock.clearTimeout(this.drainPoll);
+    this.drainPoll = null;
+    this.channel.onmessage = null;
+    this.channel.onclose = null;
+    this.channel.onbufferedamountlow = null;
+    try {
+      this.channel.close();
+    } catch (_error) {
+      // already closed
+    }
+    this.emit('closed', reason);
+    this.removeAll();
+  }
+
+  private sendFrame(frame: PeerFrame): void {
+    this.sendBytes(encodePeerFrame(frame));
+  }
+
+  private sendBytes(bytes: Uint8Array): boolean {
+    if (!this.isOpen || this.channel.readyState !== 'open') return false;
+    try {
+      this.channel.send(bytes);
+      return true;
+    } catch (_error) {
+      this.close('closed');
+      return false;
+    }
+  }
+
+  private onFrame(data: Uint8Array): void {
+    const decoded = decodePeerFrame(data);
+    if (!decoded.ok) {
+      this.log('warn', 'bad frame from peer', { error: decoded.error.message });
+      this.close('protocol');
+      return;
+    }
+    const frame = decoded.value;
+    if (!this.handshaken && frame.type !== 'handshake') {
+      this.close('protocol');
+      return;
+    }
+    switch (frame.type) {
+      case 'handshake':
+        if (frame.streamId !== this.streamId || frame.peerId !== this.remotePeerId) {
+          this.log('warn', 'peer handshake mismatch', {
+            streamId: frame.streamId,
+            peerId: frame.peerId,
+          });
+          this.close('protocol');
+          return;
+        }
+        this.handshaken = true;
+        return;
+      case 'bitfield':
+        this.addHave(frame.rendition, sequencesFromBitfield(frame));
+        return;
+      case 'have':
+        this.addHave(frame.rendition, frame.added);
+        for (const sequence of frame.lost) this.remoteHave.get(frame.rendition)?.delete(sequence);
+        return;
+      case 'request':
+        this.onRequest(frame);
+        return;
+      case 'data':
+        this.onData(frame.requestId, frame.offsetBytes, frame.totalBytes, frame.payload);
+        return;
+      case 'done':
+        this.onDone(frame.requestId, frame.totalBytes);
+        return;
+      case 'absent': {
+        const pending = this.downloads.get(frame.requestId);
+        if (!pending) return;
+        if (frame.reason === AbsentReason.NotHeld)
+          this.remoteHave.get(pending.rendition)?.delete(pending.sequence);
+        this.finishDownload(
+          pending,
+          new EngineError(
+            'peer_absent',
+            `peer ${this.remotePeerId} refused ${pending.rendition}/${pending.sequence} (${frame.reason})`,
+          ),
+        );
+        return;
+      }
+      case 'cancel': {
+        const upload = this.uploads.get(frame.requestId);
+        if (upload) upload.canceled = true;
+        this.wakeDrainWaiters();
+        return;
+      }
+    }
+  }
+
+  private addHave(rendition: string, sequences: readonly number[]): void {
+    if (sequences.length === 0) return;
+    let set = this.remoteHave.get(rendition);
+    if (!set) {
+      set = new Set();
+      this.remoteHave.set(rendition, set);
+    }
+    for (const sequence of sequences) set.add(sequence);
+    // Remember a bounded window: the newest 4096 sequences.
+    if (set.size > 4096) {
+      const sorted = [...set].sort((a, b) => a - b);
+      for (const old of sorted.slice(0, sorted.length - 4096)) set.delete(old);
+    }
+    this.emit('have', rendition, [...sequences]);
+  }
+
+  private onData(
+    requestId: number,
+    offsetBytes: number,
+    totalBytes: number,
+    payload: Uint8Array,
+  ): void {
+    const pending = this.downloads.get(requestId);
+    if (!pending) return; // late chunk of a canceled request
+    const violation =
+      offsetBytes !== pending.nextOffset
+        ? `chunk at ${offsetBytes}, expected ${pending.nextOffset}`
+        : totalBytes !== pending.sink.byteLength
+          ? `total ${totalBytes}, signed size ${pending.sink.byteLength}`
+          : null;
+    if (violation) {
+      this.log('warn', 'peer broke the transfer', { violation });
+      this.finishDownload(pending, new EngineError('peer_protocol', violation));
+      this.close('protocol');
+      return;
+    }
+    pending.firstByteAtMs ??= this.platform.clock.now();
+    pending.sink.set(payload, offsetBytes);
+    pending.nextOffset += payload.byteLength;
+    this.downloadedBytes += payload.byteLength;
+    this.armStallTimer(pending);
+    pending.onProgress(pending.nextOffset);
+  }
+
+  private onDone(requestId: number, totalBytes: number): void {
+    const pending = this.downloads.get(requestId);
+    if (!pending) return;
+    if (pending.nextOffset !== totalBytes || totalBytes !== pending.sink.byteLength) {
+      this.finishDownload(
+        pending,
+        new EngineError('peer_protocol', `done at ${pending.nextOffset} of ${totalBytes}`),
+      );
+      this.close('protocol');
+      return;
+    }
+    const endedAtMs = this.platform.clock.now();
+    this.throughput.add(pending.nextOffset - pending.startOffset, endedAtMs - pending.startedAtMs);
+    this.clearStallTimer(pending);
+    this.downloads.delete(requestId);
+    pending.resolve({
+      startedAtMs: pending.startedAtMs,
+      firstByteAtMs: pending.firstByteAtMs ?? endedAtMs,
+      endedAtMs,
+    });
+  }
+
+  private armStallTimer(pending: PendingDownload): void {
+    this.clearStallTimer(pending);
+    pending.stallTimer = this.platform.clock.setTimeout(() => {
+      pending.stallTimer = null;
+      if (!this.downloads.has(pending.requestId)) return;
+      // A stall also teaches the estimator: this peer is slow right now.
+      this.throughput.add(1, this.config.peerStallTimeoutMs);
+      this.finishDownload(
+        pending,
+        new EngineError('peer_timeout', `peer ${this.remotePeerId} stalled`),
+      );
+      this.sendFrame({ type: 'cancel', requestId: pending.requestId });
+    }, this.config.peerStallTimeoutMs);
+  }
+
+  private clearStallTimer(pending: PendingDownload): void {
+    if (pending.stallTimer !== null) this.platform.clock.clearTimeout(pending.stallTimer);
+    pending.stallTimer = null;
+  }
+
+  private finishDownload(pending: PendingDownload, error: Error): void {
+    this.clearStallTimer(pending);
+    if (!this.downloads.delete(pending.requestId)) return;
+    pending.reject(error);
+  }
+
+  private onRequest(frame: RequestFrame): void {
+    const segment = this.store.peek(frame.rendition, frame.sequence);
+    if (!segment || !segment.verified || frame.offsetBytes > segment.bytes.byteLength) {
+      this.sendFrame({ type: 'absent', requestId: frame.requestId, reason: AbsentReason.NotHeld });
+      return;
+    }
+    if (this.uploads.has(frame.requestId) || !this.limiter.tryAcquireSlot()) {
+      this.sendFrame({ type: 'absent', requestId: frame.requestId, reason: AbsentReason.Busy });
+      return;
+    }
+    const upload: ActiveUpload = { canceled: false };
+    this.uploads.set(frame.requestId, upload);
+    void this.pumpUpload(frame.requestId, segment.bytes, frame.offsetBytes, upload).finally(() => {
+      this.uploads.delete(frame.requestId);
+      this.limiter.releaseSlot();
+    });
+  }
+
+  private async pumpUpload(
+    requestId: number,
+    bytes: Uint8Array,
+    offsetBytes: number,
+    upload: ActiveUpload,
+  ): Promise<void> {
+    for (const frame of encodeDataFrames(
+      requestId,
+      bytes,
+      offsetBytes,
+      this.config.maxMessageBytes,
+    )) {
+      if (upload.canceled || !this.isOpen) return;
+      while (this.channel.bufferedAmount > this.config.bufferedHighWaterBytes) {
+        await this.waitForDrain();
+        if (upload.canceled || !this.isOpen) return;
+      }
+      for (;;) {
+        const waitMs = this.limiter.take(frame.byteLength);
+        if (waitMs === 0) break;
+        await this.sleep(Math.min(waitMs, 1000));
+        if (upload.canceled || !this.isOpen) return;
+      }
+      if (!this.sendBytes(frame)) return;
+      const payloadBytes = frame.byteLength - DATA_HEADER_BYTES;
+      this.uploadedBytes += payloadBytes;
+      this.emit('uploaded', payloadBytes);
+    }
+    if (upload.canceled) return;
+    this.sendFrame({ type: 'done', requestId, totalBytes: bytes.byteLength });
+    // Hold the upload slot until the bytes have mostly left the channel's buffer: a slot
+    // bounds what is really being sent, not only what is queued.
+    while (
+      this.isOpen &&
+      !upload.canceled &&
+      this.channel.bufferedAmount > this.config.bufferedLowWaterBytes
+    ) {
+      await this.waitForDrain();
+    }
+  }
+
+  private waitForDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      this.drainWaiters.push(resolve);
+      // Some stacks (werift) fire bufferedamountlow only on a downward crossing of the
+      // threshold: also wake the senders on a short poll; they re-check the buffered amount.
+      this.drainPoll ??= this.platform.clock.setTimeout(() => {
+        this.drainPoll = null;
+        this.wakeDrainWaiters();
+      }, DRAIN_POLL_MS);
+    });
+  }
+
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.platform.clock.setTimeout(resolve, ms));
+  }
+
+  private log(
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Record<string, unknown>,
+  ): void {
+    this.platform.log?.(level, message, {
+      component: 'peer',
+      peerId: this.remotePeerId,
+      ...fields,
+    });
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Where the playhead is, extrapolated between the player's updates, and so when a segment
+ * will be needed: its deadline.
+ */
+export interface PlaybackUpdate {
+  positionSec: number;
+  /** 0 when paused or stalled. */
+  rate: number;
+}
+
+export class PlaybackClock {
+  private positionSec: number | null = null;
+  private rate = 0;
+  private updatedAtMs = 0;
+
+  update(update: PlaybackUpdate, nowMs: number): void {
+    this.positionSec = update.positionSec;
+    this.rate = update.rate;
+    this.updatedAtMs = nowMs;
+  }
+
+  get known(): boolean {
+    return this.positionSec !== null;
+  }
+
+  /** The playhead now, seconds (null before the player reported one). */
+  positionAt(nowMs: number): number | null {
+    if (this.positionSec === null) return null;
+    return this.positionSec + (this.rate * (nowMs - this.updatedAtMs)) / 1000;
+  }
+
+  /**
+   * When the playhead reaches `startSec`, as a clock time in ms. Paused or not yet playing
+   * counts as playing at 1x: the viewer may press play at any moment, and start-up segments
+   * are wanted at once. Unknown playhead: now (treat as urgent).
+   */
+  deadlineMs(startSec: number, nowMs: number): number {
+    const position = this.positionAt(nowMs);
+    if (position === null) return nowMs;
+    const rate = Math.max(this.rate, 1);
+    return nowMs + (Math.max(0, startSec - position) * 1000) / rate;
+  }
+}

@@ -1,0 +1,91 @@
+/** What the engine knows of each rendition's media playlist (from the player, or its own polls). */
+
+export interface SegmentInfo {
+  rendition: string;
+  sequence: number;
+  url: string;
+  /** Position of the segment's start on the player's timeline, seconds. */
+  startSec: number;
+  durationSec: number;
+}
+
+export interface PlaylistUpdate {
+  rendition: string;
+  playlistUrl: string;
+  live: boolean;
+  segments: ReadonlyArray<Omit<SegmentInfo, 'rendition'>>;
+}
+
+export interface RenditionPlaylist {
+  rendition: string;
+  playlistUrl: string;
+  live: boolean;
+  segments: Map<number, SegmentInfo>;
+  firstSequence: number;
+  lastSequence: number;
+  /** When each sequence was first seen (ms): a live segment's age. */
+  firstSeenAtMs: Map<number, number>;
+}
+
+/** Live windows are short; VOD playlists can be long. Forget live entries this far behind. */
+const LIVE_HISTORY_SEGMENTS = 64;
+
+export class PlaylistState {
+  private readonly playlists = new Map<string, RenditionPlaylist>();
+
+  update(update: PlaylistUpdate, nowMs: number): { added: SegmentInfo[] } {
+    let playlist = this.playlists.get(update.rendition);
+    if (!playlist || playlist.playlistUrl !== update.playlistUrl) {
+      playlist = {
+        rendition: update.rendition,
+        playlistUrl: update.playlistUrl,
+        live: update.live,
+        segments: new Map(),
+        firstSequence: Infinity,
+        lastSequence: -Infinity,
+        firstSeenAtMs: new Map(),
+      };
+      this.playlists.set(update.rendition, playlist);
+    }
+    playlist.live = update.live;
+    const added: SegmentInfo[] = [];
+    for (const segment of update.segments) {
+      const info: SegmentInfo = { ...segment, rendition: update.rendition };
+      if (!playlist.segments.has(segment.sequence)) {
+        added.push(info);
+        playlist.firstSeenAtMs.set(segment.sequence, nowMs);
+      }
+      playlist.segments.set(segment.sequence, info);
+      playlist.firstSequence = Math.min(playlist.firstSequence, segment.sequence);
+      playlist.lastSequence = Math.max(playlist.lastSequence, segment.sequence);
+    }
+    if (playlist.live) {
+      const keepFrom = playlist.lastSequence - LIVE_HISTORY_SEGMENTS;
+      for (const sequence of playlist.segments.keys()) {
+        if (sequence < keepFrom) {
+          playlist.segments.delete(sequence);
+          playlist.firstSeenAtMs.delete(sequence);
+        }
+      }
+      playlist.firstSequence = Math.max(playlist.firstSequence, keepFrom);
+    }
+    return { added };
+  }
+
+  get(rendition: string): RenditionPlaylist | undefined {
+    return this.playlists.get(rendition);
+  }
+
+  segment(rendition: string, sequence: number): SegmentInfo | undefined {
+    return this.playlists.get(rendition)?.segments.get(sequence);
+  }
+
+  /** Segments of a rendition starting within [fromSec, toSec), ascending. */
+  segmentsBetween(rendition: string, fromSec: number, toSec: number): SegmentInfo[] {
+    const playlist = this.playlists.get(rendition);
+    if (!playlist) return [];
+    return [...playlist.segments.values()]
+      .filter((s) => s.startSec + s.durationSec > fromSec && s.startSec < toSec)
+      .sort((a, b) => a.sequence - b.sequence);
+  }
+}

@@ -1,0 +1,671 @@
+import { electedFetchers, formatSwarmId, type ElectionMessage } from '@coral-cdn/protocol';
+import type { EngineConfig } from './config.js';
+import { AbortedError, EngineError, isAborted } from './errors.js';
+import type { IntegrityRegistry } from './integrity.js';
+import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
+import type { PlaybackClock } from './playback-clock.js';
+import type { PeerManager } from './peer-manager.js';
+import type { PeerSession } from './peer-session.js';
+import type { PlaylistState, SegmentInfo } from './playlist-state.js';
+import { segmentKey, type SegmentKey } from './segment-key.js';
+import type {
+  SegmentSource,
+  SegmentStore,
+  StoredSegment,
+  TransferTiming,
+} from './segment-store.js';
+import type { StatsCounters } from './stats.js';
+import { ThroughputEstimator } from './throughput.js';
+
+export interface SegmentRequest {
+  rendition: string;
+  sequence: number;
+  url: string;
+  startSec: number;
+  durationSec: number;
+}
+
+export interface SegmentResult {
+  bytes: Uint8Array;
+  source: SegmentSource;
+  /** The real transfer (which may have begun before the player asked, for a prefetch). */
+  timing: TransferTiming;
+  /** The player's request was answered from memory, with no transfer of its own. */
+  fromStore: boolean;
+}
+
+/** Per-segment choices, explained in DESIGN.md's "Where offload comes from". */
+type Decision =
+  | { kind: 'peer'; session: PeerSession }
+  | { kind: 'http' }
+  | { kind: 'wait'; untilMs: number }
+  | { kind: 'abandon' };
+
+/** Latency allowances added to throughput projections, ms. */
+const PEER_REQUEST_LATENCY_MS = 60;
+const HTTP_REQUEST_LATENCY_MS = 150;
+/** Peer downloads in flight from one peer before another holder is preferred. */
+const MAX_DOWNLOADS_PER_PEER = 2;
+/** How often a running peer transfer is checked against its deadline. */
+const WATCHDOG_INTERVAL_MS = 100;
+/** Before judging a transfer by its own rate, let it move this much. */
+const MIN_BYTES_FOR_RATE = 32 * 1024;
+
+interface Waiter {
+  resolve: (result: SegmentResult) => void;
+  reject: (error: Error) => void;
+}
+
+class Download {
+  readonly key: SegmentKey;
+  readonly waiters = new Set<Waiter>();
+  readonly failedPeers = new Set<string>();
+  readonly contributors = new Set<string>();
+  playerRequested = false;
+  canceled = false;
+  forceHttp = false;
+  /** Earliest deadline seen: it only ever moves earlier (a paused player does not push it out). */
+  deadlineMs = Infinity;
+  /** A fetch of the integrity manifest is under way on this download's behalf. */
+  integrityPending = false;
+  sink: Uint8Array | null = null;
+  filledBytes = 0;
+  /** Bytes of the sink that came from peers / over HTTP. */
+  p2pBytes = 0;
+  httpBytes = 0;
+  startedAtMs = 0;
+  firstByteAtMs: number | null = null;
+  cancelCurrent: (() => void) | null = null;
+  wakeCurrent: (() => void) | null = null;
+
+  constructor(
+    readonly info: SegmentInfo,
+    readonly reason: 'player' | 'prefetch',
+  ) {
+    this.key = segmentKey(info.rendition, info.sequence);
+  }
+
+  wake(): void {
+    this.wakeCurrent?.();
+  }
+
+  resetBytes(): void {
+    this.sink = null;
+    this.filledBytes = 0;
+    this.p2pBytes = 0;
+    this.httpBytes = 0;
+    this.contributors.clear();
+  }
+}
+
+export interface SchedulerDeps {
+  platform: EnginePlatform;
+  config: EngineConfig;
+  streamId: string;
+  store: SegmentStore;
+  integrity: IntegrityRegistry | null;
+  peers: PeerManager | null;
+  playlists: PlaylistState;
+  playback: PlaybackClock;
+  stats: StatsCounters;
+  /** This peer's tracker id (null before it joined). */
+  localPeerId: () => string | null;
+  /** The tracker's live election for a swarm (null: none known). */
+  election: (swarmId: string) => ElectionMessage | null;
+}
+
+/**
+ * Decides, per segment and against its deadline, where bytes come from: peers that hold it
+ * when their measured throughput can beat the deadline (minus a safety margin), the CDN when
+ * not; a running peer transfer that falls behind is cancelled and resumed over HTTP with a
+ * Range request from the bytes already received. In a live swarm, the elected fetchers take
+ * each new segment from the CDN at once and everyone else waits for peers until waiting longer
+ * would endanger the deadline. For VOD, segments ahead of the playhead are prefetched from
+ * peers that hold them. Every peer byte is verified before the player sees it.
+ */
+export class Scheduler {
+  readonly httpThroughput: ThroughputEstimator;
+  private readonly downloads = new Map<SegmentKey, Download>();
+  private activeRendition: string | null = null;
+  /** Running average of segment sizes: the size to plan for before a segment's is known. */
+  private typicalSegmentBytes = 1024 * 1024;
+  private sizeSamples = 0;
+  private tickTimer: TimerId | null = null;
+  private destroyed = false;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.httpThroughput = new ThroughputEstimator(deps.config.initialHttpThroughputBytesPerSec);
+  }
+
+  setActiveRendition(rendition: string): void {
+    this.activeRendition = rendition;
+    this.scheduleTick(0);
+  }
+
+  get rendition(): string | null {
+    return this.activeRendition;
+  }
+
+  /** The player asks for a segment. */
+  request(request: SegmentRequest): Cancelable<SegmentResult> {
+    const { store, stats } = this.deps;
+    if (this.destroyed) return rejected(new EngineError('destroyed', 'engine destroyed'));
+    const info = this.deps.playlists.segment(request.rendition, request.sequence) ?? { ...request };
+    const stored = store.get(request.rendition, request.sequence);
+    if (stored) {
+      stored.played = true;
+      stats.segmentsFromStore++;
+      return resolved({
+        bytes: stored.bytes,
+        source: stored.source,
+        timing: stored.timing,
+        fromStore: true,
+      });
+    }
+    let download = this.downloads.get(segmentKey(request.rendition, request.sequence));
+    if (!download) download = this.start(info, 'player');
+    const active = download;
+    active.playerRequested = true;
+    // The deadline may be earlier than the prefetch assumed: let the download re-decide.
+    active.wake();
+    let waiter!: Waiter;
+    const promise = new Promise<SegmentResult>((resolve, reject) => {
+      waiter = { resolve, reject };
+    });
+    active.waiters.add(waiter);
+    return {
+      promise,
+      cancel: () => {
+        if (!active.waiters.delete(waiter)) return;
+        waiter.reject(new AbortedError(`segment ${active.key} request canceled`));
+        if (active.waiters.size === 0 && active.reason === 'player') this.cancelDownload(active);
+      },
+    };
+  }
+
+  /** A peer announced segments: downloads waiting for holders re-decide; prefetch may start. */
+  onPeerHave(rendition: string, sequences: readonly number[]): void {
+    for (const sequence of sequences) this.downloads.get(segmentKey(rendition, sequence))?.wake();
+    this.scheduleTick(0);
+  }
+
+  /** The election or the peer set changed: waiting downloads re-decide. */
+  wakeAll(): void {
+    for (const download of this.downloads.values()) download.wake();
+    this.scheduleTick(0);
+  }
+
+  /** Run the prefetch pass soon. */
+  scheduleTick(delayMs: number): void {
+    if (this.destroyed) return;
+    if (this.tickTimer !== null) {
+      if (delayMs > 0) return;
+      this.deps.platform.clock.clearTimeout(this.tickTimer);
+    }
+    this.tickTimer = this.deps.platform.clock.setTimeout(() => {
+      this.tickTimer = null;
+      this.tick();
+    }, delayMs);
+  }
+
+  /** Sequences of the active rendition needed soon (for the tracker's matching). */
+  upcomingSequences(rendition: string, count = 16): number[] {
+    const position = this.deps.playback.positionAt(this.deps.platform.clock.now()) ?? 0;
+    return this.deps.playlists
+      .segmentsBetween(rendition, position, Infinity)
+      .filter((s) => !this.deps.store.has(rendition, s.sequence))
+      .slice(0, count)
+      .map((s) => s.sequence);
+  }
+
+  /** Is this peer one of the CDN-first fetchers of a live segment? */
+  liveRole(info: SegmentInfo): 'vod' | 'fetcher' | 'waiter' {
+    const playlist = this.deps.playlists.get(info.rendition);
+    if (!playlist?.live) return 'vod';
+    const localId = this.deps.localPeerId();
+    const swarmId = formatSwarmId({ streamId: this.deps.streamId, rendition: info.rendition });
+    const election = this.deps.election(swarmId);
+    // No election (tracker unreachable) or nobody to wait for: behave like a plain CDN player.
+    if (!election || !localId || !this.deps.peers || this.deps.peers.connectedCount === 0)
+      return 'fetcher';
+    if (election.fetchers.length === 0) return 'fetcher';
+    return electedFetchers(election, swarmId, info.sequence).includes(localId)
+      ? 'fetcher'
+      : 'waiter';
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (this.tickTimer !== null) this.deps.platform.clock.clearTimeout(this.tickTimer);
+    for (const download of [...this.downloads.values()]) this.cancelDownload(download, 'destroyed');
+  }
+
+  // ---- prefetch ------------------------------------------------------------------------
+
+  private tick(): void {
+    const { config, playlists, store, peers, playback, platform } = this.deps;
+    if (this.destroyed || !config.p2pEnabled || !peers || this.activeRendition === null) return;
+    const playlist = playlists.get(this.activeRendition);
+    if (!playlist) return;
+    const now = platform.clock.now();
+    const position = playback.positionAt(now);
+    if (position === null) return;
+    const horizonSec = playlist.live ? Infinity : position + config.prefetchAheadSec;
+    let peerPrefetches = [...this.downloads.values()].filter(
+      (d) => d.reason === 'prefetch' && !d.playerRequested,
+    ).length;
+    for (const info of playlists.segmentsBetween(this.activeRendition, position, horizonSec)) {
+      if (
+        store.has(info.rendition, info.sequence) ||
+        this.downloads.has(segmentKey(info.rendition, info.sequence))
+      ) {
+        continue;
+      }
+      const role = this.liveRole(info);
+      if (role === 'fetcher' && this.deps.localPeerId() !== null && peers.connectedCount > 0) {
+        // Elected: fetch the new live segment from the CDN now, so peers can take it from us.
+        this.start(info, 'prefetch');
+        continue;
+      }
+      if (peerPrefetches >= config.prefetchConcurrency) continue;
+      const entry = this.deps.integrity?.known(info.rendition, info.sequence);
+      if (!entry) continue;
+      const session = this.pickHolder(info, new Set());
+      if (!session) continue;
+      const slackMs = playback.deadlineMs(info.startSec, now) - now - config.safetyMarginMs;
+      if (session.throughput.projectMs(entry.sizeBytes) + PEER_REQUEST_LATENCY_MS >= slackMs)
+        continue;
+      this.start(info, 'prefetch');
+      peerPrefetches++;
+    }
+  }
+
+  // ---- one segment ---------------------------------------------------------------------
+
+  private start(info: SegmentInfo, reason: Download['reason']): Download {
+    const download = new Download(info, reason);
+    download.startedAtMs = this.deps.platform.clock.now();
+    this.downloads.set(download.key, download);
+    void this.run(download).then(
+      (stored) => this.finish(download, stored, null),
+      (error: unknown) =>
+        this.finish(download, null, error instanceof Error ? error : new Error(String(error))),
+    );
+    return download;
+  }
+
+  private finish(download: Download, stored: StoredSegment | null, error: Error | null): void {
+    if (this.downloads.get(download.key) === download) this.downloads.delete(download.key);
+    for (const waiter of download.waiters) {
+      if (stored) {
+        waiter.resolve({
+          bytes: stored.bytes,
+          source: stored.source,
+          timing: stored.timing,
+          fromStore: false,
+        });
+      } else {
+        waiter.reject(error ?? new EngineError('network_error', `segment ${download.key} failed`));
+      }
+    }
+    download.waiters.clear();
+    if (error && !isAborted(error)) {
+      this.log('warn', 'segment load failed', { segment: download.key, error: error.message });
+    }
+    this.scheduleTick(0);
+  }
+
+  private cancelDownload(download: Download, code: 'aborted' | 'destroyed' = 'aborted'): void {
+    if (download.canceled) return;
+    download.canceled = true;
+    download.cancelCurrent?.();
+    download.wake();
+    const error =
+      code === 'destroyed' ? new EngineError('destroyed', 'engine destroyed') : new AbortedError();
+    for (const waiter of download.waiters) waiter.reject(error);
+    download.waiters.clear();
+    if (this.downloads.get(download.key) === download) this.downloads.delete(download.key);
+  }
+
+  private async run(download: Download): Promise<StoredSegment> {
+    for (;;) {
+      if (download.canceled) throw new AbortedError();
+      const decision = this.decide(download);
+      switch (decision.kind) {
+        case 'abandon':
+          throw new AbortedError(`prefetch of ${download.key} abandoned`);
+        case 'wait':
+          await this.waitUntil(download, decision.untilMs);
+          continue;
+        case 'peer': {
+          const done = await this.fromPeer(download, decision.session);
+          if (!done) continue;
+          break;
+        }
+        case 'http':
+          await this.fromHttp(download);
+          break;
+      }
+      const stored = await this.verifyAndStore(download);
+      if (stored) return stored;
+    }
+  }
+
+  private decide(download: Download): Decision {
+    const { config, platform } = this.deps;
+    const info = download.info;
+    if (!config.p2pEnabled || !this.deps.peers || download.forceHttp) return { kind: 'http' };
+    const entry = this.deps.integrity?.known(info.rendition, info.sequence);
+    const role = this.liveRole(info);
+    const isPrefetchOnly = download.reason === 'prefetch' && !download.playerRequested;
+    const now = platform.clock.now();
+    const deadlineMs = this.deadlineOf(download, now);
+    if (!entry) {
+      // Without a signed hash, peer bytes cannot be checked. A live segment's hash is signed as
+      // it is published: fetch the manifest and wait for it while the deadline allows;
+      // otherwise this segment comes from the CDN.
+      if (isPrefetchOnly) return role === 'fetcher' ? { kind: 'http' } : { kind: 'abandon' };
+      const httpMs =
+        this.httpThroughput.projectMs(this.typicalSegmentBytes) + HTTP_REQUEST_LATENCY_MS;
+      const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
+      const integrity = this.deps.integrity;
+      if (!integrity?.mayStillSign(info.rendition) || role === 'fetcher' || now >= waitUntilMs)
+        return { kind: 'http' };
+      if (!download.integrityPending) {
+        download.integrityPending = true;
+        void integrity.entry(info.rendition, info.sequence).finally(() => {
+          download.integrityPending = false;
+          download.wake();
+        });
+      }
+      return { kind: 'wait', untilMs: waitUntilMs };
+    }
+    const slackMs = deadlineMs - now - config.safetyMarginMs;
+    const remainingBytes = entry.sizeBytes - download.filledBytes;
+    if (!(isPrefetchOnly && role === 'fetcher')) {
+      const session = this.pickHolder(info, download.failedPeers);
+      if (
+        session &&
+        session.throughput.projectMs(remainingBytes) + PEER_REQUEST_LATENCY_MS < slackMs
+      ) {
+        return { kind: 'peer', session };
+      }
+    }
+    if (isPrefetchOnly) return role === 'fetcher' ? { kind: 'http' } : { kind: 'abandon' };
+    if (role === 'waiter' && download.filledBytes === 0) {
+      const httpMs = this.httpThroughput.projectMs(remainingBytes) + HTTP_REQUEST_LATENCY_MS;
+      const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
+      if (now < waitUntilMs) return { kind: 'wait', untilMs: waitUntilMs };
+    }
+    return { kind: 'http' };
+  }
+
+  private deadlineOf(download: Download, nowMs: number): number {
+    download.deadlineMs = Math.min(
+      download.deadlineMs,
+      this.deps.playback.deadlineMs(download.info.startSec, nowMs),
+    );
+    return download.deadlineMs;
+  }
+
+  private pickHolder(info: SegmentInfo, exclude: ReadonlySet<string>): PeerSession | undefined {
+    const holders = this.deps.peers?.holders(info.rendition, info.sequence) ?? [];
+    const usable = holders.filter((s) => !exclude.has(s.remotePeerId));
+    return usable.find((s) => s.activeDownloads < MAX_DOWNLOADS_PER_PEER) ?? usable[0];
+  }
+
+  private waitUntil(download: Download, untilMs: number): Promise<void> {
+    const { clock } = this.deps.platform;
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(done, Math.max(0, untilMs - clock.now()));
+      function done() {
+        clock.clearTimeout(timer);
+        download.wakeCurrent = null;
+        resolve();
+      }
+      download.wakeCurrent = done;
+    });
+  }
+
+  /** Fetch from a peer, watched against the deadline. True when all bytes arrived. */
+  private async fromPeer(download: Download, session: PeerSession): Promise<boolean> {
+    const { config, platform } = this.deps;
+    const info = download.info;
+    const entry = this.deps.integrity!.known(info.rendition, info.sequence)!;
+    if (!download.sink || download.sink.byteLength !== entry.sizeBytes) {
+      download.resetBytes();
+      download.sink = new Uint8Array(entry.sizeBytes);
+    }
+    const startOffset = download.filledBytes;
+    const startedAtMs = platform.clock.now();
+    let transferFirstByteAtMs: number | null = null;
+    let fellBehind = false;
+    const transfer = session.download(info.rendition, info.sequence, {
+      sink: download.sink,
+      offsetBytes: startOffset,
+      onProgress: (filled) => {
+        const now = platform.clock.now();
+        transferFirstByteAtMs ??= now;
+        download.firstByteAtMs ??= now;
+        download.p2pBytes += filled - download.filledBytes;
+        download.filledBytes = filled;
+        download.contributors.add(session.remotePeerId);
+      },
+    });
+    download.cancelCurrent = transfer.cancel;
+    // A deadline moved earlier (the player asked for a prefetch) is handled by the watchdog too.
+    download.wakeCurrent = () => watchdog();
+    let timer: TimerId | null = null;
+    const watchdog = () => {
+      if (timer !== null) platform.clock.clearTimeout(timer);
+      timer = null;
+      if (download.canceled) return;
+      const now = platform.clock.now();
+      const remaining = entry.sizeBytes - download.filledBytes;
+      const moved = download.filledBytes - startOffset;
+      const elapsedMs = Math.max(1, now - startedAtMs);
+      // Until enough has moved to measure this transfer, use the peer's estimate, bounded by
+      // what the wait so far proves: with no chunk yet, the rate is below one message per
+      // elapsed time.
+      const rate =
+        transferFirstByteAtMs !== null && moved >= MIN_BYTES_FOR_RATE
+          ? (moved * 1000) / Math.max(1, now - transferFirstByteAtMs)
+          : transferFirstByteAtMs === null
+            ? Math.min(session.throughput.bytesPerSec, (config.maxMessageBytes * 1000) / elapsedMs)
+            : session.throughput.bytesPerSec;
+      const latency =
+        transferFirstByteAtMs === null
+          ? Math.max(0, PEER_REQUEST_LATENCY_MS - (now - startedAtMs))
+          : 0;
+      const projectedEndMs = now + latency + (remaining * 1000) / Math.max(rate, 1);
+      const deadlineMs = this.deadlineOf(download, now);
+      const mustFinishByMs = deadlineMs - config.safetyMarginMs;
+      const urgent = download.playerRequested || download.reason === 'player';
+      if (urgent && projectedEndMs > mustFinishByMs) {
+        fellBehind = true;
+        transfer.cancel();
+        return;
+      }
+      timer = platform.clock.setTimeout(watchdog, WATCHDOG_INTERVAL_MS);
+    };
+    watchdog();
+    try {
+      await transfer.promise;
+      return true;
+    } catch (error) {
+      if (download.canceled) throw new AbortedError();
+      if (fellBehind) {
+        this.deps.stats.fallbacks++;
+        download.forceHttp = true;
+        this.log('debug', 'peer transfer behind its deadline: resuming over HTTP', {
+          segment: download.key,
+          peerId: session.remotePeerId,
+          filledBytes: download.filledBytes,
+        });
+        return false;
+      }
+      const code = error instanceof EngineError ? error.code : 'network_error';
+      download.failedPeers.add(session.remotePeerId);
+      if (code === 'peer_protocol')
+        this.deps.peers?.ban(session.remotePeerId, 'protocol', info.sequence);
+      if (code === 'peer_timeout' && download.filledBytes > 0) {
+        this.deps.stats.fallbacks++;
+        download.forceHttp = true;
+      }
+      return false;
+    } finally {
+      if (timer !== null) platform.clock.clearTimeout(timer);
+      download.cancelCurrent = null;
+      download.wakeCurrent = null;
+    }
+  }
+
+  /** Fetch the segment, or its remainder after peer bytes, from the CDN. */
+  private async fromHttp(download: Download): Promise<void> {
+    const { platform, stats } = this.deps;
+    const info = download.info;
+    const offset = download.filledBytes;
+    const startedAtMs = platform.clock.now();
+    let received = 0;
+    const request = platform.http.get({
+      url: info.url,
+      ...(offset > 0 ? { rangeStartBytes: offset } : {}),
+      onProgress: (loaded) => {
+        stats.httpBytes += loaded - received;
+        received = loaded;
+      },
+    });
+    download.cancelCurrent = request.cancel;
+    try {
+      const response = await request.promise;
+      stats.httpBytes += response.bytes.byteLength - received;
+      download.firstByteAtMs ??= response.firstByteAtMs;
+      this.httpThroughput.add(response.bytes.byteLength, platform.clock.now() - startedAtMs);
+      if (
+        offset > 0 &&
+        response.status === 206 &&
+        download.sink &&
+        offset + response.bytes.byteLength === download.sink.byteLength
+      ) {
+        download.sink.set(response.bytes, offset);
+        download.httpBytes += response.bytes.byteLength;
+      } else {
+        // A full body (no Range support, or nothing received before): it replaces any peer bytes.
+        download.resetBytes();
+        download.sink = response.bytes;
+        download.httpBytes = response.bytes.byteLength;
+      }
+      download.filledBytes = download.sink.byteLength;
+    } catch (error) {
+      if (download.canceled) throw new AbortedError();
+      throw error;
+    } finally {
+      download.cancelCurrent = null;
+    }
+  }
+
+  /** Verify and keep the bytes; null when peer bytes were bad (the caller retries over HTTP). */
+  private async verifyAndStore(download: Download): Promise<StoredSegment | null> {
+    const { store, stats, integrity, platform, config } = this.deps;
+    const info = download.info;
+    const bytes = download.sink!;
+    let verified = false;
+    if (integrity && config.integrityEnabled) {
+      try {
+        await integrity.verify(info.rendition, info.sequence, bytes);
+        verified = true;
+      } catch (error) {
+        if (download.canceled) throw new AbortedError();
+        const code = error instanceof EngineError ? error.code : 'integrity';
+        if (download.p2pBytes > 0) {
+          // Peer bytes that cannot be verified never reach the player.
+          if (code === 'integrity') {
+            stats.integrityFailures++;
+            for (const peerId of download.contributors)
+              this.deps.peers?.ban(peerId, 'integrity', info.sequence);
+            this.log('warn', 'peer sent bad bytes: dropped and reported', {
+              segment: download.key,
+              peers: [...download.contributors],
+            });
+          }
+          stats.p2pDiscardedBytes += download.p2pBytes;
+          for (const peerId of download.contributors) download.failedPeers.add(peerId);
+          download.resetBytes();
+          download.forceHttp = true;
+          return null;
+        }
+        if (code === 'integrity') {
+          this.log('warn', 'CDN bytes do not match the signed hash: played, not shared', {
+            segment: download.key,
+          });
+        }
+      }
+    } else if (!config.integrityEnabled) {
+      verified = true;
+    }
+    if (download.canceled) throw new AbortedError();
+    this.sizeSamples++;
+    this.typicalSegmentBytes +=
+      (bytes.byteLength - this.typicalSegmentBytes) / Math.min(this.sizeSamples, 20);
+    const endedAtMs = platform.clock.now();
+    const source: SegmentSource =
+      download.p2pBytes > 0 && download.httpBytes > 0
+        ? 'mixed'
+        : download.p2pBytes > 0
+          ? 'p2p'
+          : 'http';
+    stats.p2pBytes += download.p2pBytes;
+    if (source === 'mixed') stats.segmentsMixed++;
+    else if (source === 'p2p') stats.segmentsFromP2p++;
+    else stats.segmentsFromHttp++;
+    const prefetched = download.reason === 'prefetch' && !download.playerRequested;
+    if (prefetched) stats.prefetchedBytes += bytes.byteLength;
+    const timing: TransferTiming = {
+      startedAtMs: download.startedAtMs,
+      firstByteAtMs: download.firstByteAtMs ?? endedAtMs,
+      endedAtMs,
+    };
+    const stored = store.put({
+      rendition: info.rendition,
+      sequence: info.sequence,
+      bytes,
+      source,
+      timing,
+      verified,
+      prefetched: download.reason === 'prefetch',
+      played: download.playerRequested,
+    });
+    return (
+      stored ?? {
+        key: download.key,
+        rendition: info.rendition,
+        sequence: info.sequence,
+        bytes,
+        source,
+        timing,
+        verified,
+        prefetched: false,
+        played: true,
+      }
+    );
+  }
+
+  private log(
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Record<string, unknown>,
+  ): void {
+    this.deps.platform.log?.(level, message, { component: 'scheduler', ...fields });
+  }
+}
+
+function resolved<T>(value: T): Cancelable<T> {
+  return { promise: Promise.resolve(value), cancel: () => undefined };
+}
+
+function rejected<T>(error: Error): Cancelable<T> {
+  const promise = Promise.reject(error);
+  promise.catch(() => undefined);
+  return { promise, cancel: () => undefined };
+}

@@ -1,0 +1,63 @@
+/** The engine's counters: what it reports to the page (`window.coral`), beacons and tests. */
+export interface PeerStats {
+  peerId: string;
+  /** Estimated download throughput from this peer, bytes/s. */
+  downloadBytesPerSec: number;
+  downloadedBytes: number;
+  uploadedBytes: number;
+}
+
+export interface EngineStats {
+  /** Segment bytes received over HTTP from the CDN (including prefetches never played). */
+  httpBytes: number;
+  /** Segment bytes received from peers and verified against the signed hash. */
+  p2pBytes: number;
+  /** Bytes this peer uploaded to others. */
+  uploadedBytes: number;
+  segmentsFromHttp: number;
+  segmentsFromP2p: number;
+  /** Part from peers, the rest resumed over HTTP with a Range request. */
+  segmentsMixed: number;
+  /** Player requests served from what was already held. */
+  segmentsFromStore: number;
+  /** Peer transfers abandoned for HTTP because they would miss the deadline. */
+  fallbacks: number;
+  /** Peer-delivered segments whose hash did not match (each dropped the peer). */
+  integrityFailures: number;
+  /** Peer bytes thrown away because they failed verification. */
+  p2pDiscardedBytes: number;
+  /** Bytes fetched ahead of the player. */
+  prefetchedBytes: number;
+  /** Bytes fetched ahead and dropped without being played: waste. */
+  prefetchWastedBytes: number;
+  /** Segment memory in use, bytes (bounded by segmentMemoryBytes). */
+  storedBytes: number;
+  storedSegments: number;
+  peers: number;
+  peerDetails: PeerStats[];
+  /** p2pBytes / (httpBytes + p2pBytes), 0..1. */
+  offloadRatio: number;
+  stalls: number;
+  stallMs: number;
+  startupMs: number | null;
+  trackerConnected: boolean;
+  p2pEnabled: boolean;
+}
+
+export class StatsCounters {
+  httpBytes = 0;
+  p2pBytes = 0;
+  uploadedBytes = 0;
+  segmentsFromHttp = 0;
+  segmentsFromP2p = 0;
+  segmentsMixed = 0;
+  segmentsFromStore = 0;
+  fallbacks = 0;
+  integrityFailures = 0;
+  p2pDiscardedBytes = 0;
+  prefetchedBytes = 0;
+  prefetchWastedBytes = 0;
+  stalls = 0;
+  stallMs = 0;
+  startupMs: number | null = null;
+}

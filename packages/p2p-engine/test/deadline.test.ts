@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from './harness/fake-clock.js';
+import { VodFixture } from './harness/stream-fixture.js';
+import { requestSegment, seedAll, settle, showPlaylist, SimSwarm } from './harness/swarm.js';
+
+let swarm: SimSwarm | null = null;
+afterEach(() => {
+  swarm?.destroy();
+  swarm = null;
+});
+
+/** A seeder holding every segment, and a viewer connected to it (prefetch off unless asked). */
+async function twoViewers(sizeBytes = 100_000, prefetch = false, seederMessageBytes = 64 * 1024) {
+  const clock = new FakeClock();
+  const fixture = await VodFixture.create({ count: 10, sizeBytes });
+  swarm = new SimSwarm(clock, fixture.content, 'demo');
+  const seeder = swarm.addViewer({ config: { maxMessageBytes: seederMessageBytes } });
+  await seedAll(clock, seeder, fixture);
+  const viewer = swarm.addViewer({ config: prefetch ? {} : { prefetchAheadSec: 0 } });
+  showPlaylist(viewer, fixture);
+  viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+  await clock.advanceUntil(() => viewer.engine.stats.peers === 1, 5_000);
+  // Let the seeder's bitfield arrive.
+  await clock.advance(200);
+  return { clock, fixture, seeder, viewer, swarm };
+}
+
+describe('deadline-driven scheduling', () => {
+  it('takes a segment from a peer that can deliver it before its deadline', async () => {
+    const { clock, fixture, seeder, viewer } = await twoViewers();
+    const segment = fixture.segments[3]!; // starts at 6 s: ~6 s to its deadline
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    expect(result.source).toBe('p2p');
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(viewer.cdn.segmentRequests()).toHaveLength(0);
+    expect(seeder.engine.stats.uploadedBytes).toBe(segment.bytes.byteLength);
+    expect(result.timing.firstByteAtMs).toBeGreaterThan(result.timing.startedAtMs);
+    expect(result.timing.endedAtMs).toBeGreaterThanOrEqual(result.timing.firstByteAtMs);
+  });
+
+  it('goes straight to HTTP when the deadline is inside the safety margin, even though a peer holds it', async () => {
+    const { clock, fixture, seeder, viewer } = await twoViewers();
+    const segment = fixture.segments[3]!;
+    viewer.engine.setPlayback({ positionSec: segment.startSec - 1, rate: 1 }); // needed in 1 s < 1.5 s margin
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    expect(result.source).toBe('http');
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(seeder.engine.stats.uploadedBytes).toBe(0);
+    expect(viewer.cdn.segmentRequests().map((r) => r.url)).toEqual([segment.url]);
+  });
+
+  it('cancels a peer transfer that falls behind and resumes over HTTP with a Range from the bytes received', async () => {
+    const { clock, fixture, seeder, viewer, swarm } = await twoViewers(600_000, false, 16 * 1024);
+    swarm.network.setUplink(seeder.id, 100 * 1024); // 100 KiB/s: 600 kB would take ~6 s
+    const segment = fixture.segments[2]!; // needed in 4 s, so it must arrive within 2.5 s
+    const requestedAt = clock.now();
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    expect(result.source).toBe('mixed');
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(result.timing.endedAtMs - requestedAt).toBeLessThan(4_000);
+    const stats = viewer.engine.stats;
+    expect(stats.fallbacks).toBe(1);
+    expect(stats.segmentsMixed).toBe(1);
+    const [resume, ...others] = viewer.cdn.segmentRequests();
+    expect(others).toHaveLength(0);
+    expect(resume!.url).toBe(segment.url);
+    expect(resume!.rangeStartBytes).toBeGreaterThan(0);
+    // Peer bytes + HTTP bytes add up to the segment exactly: nothing fetched twice.
+    expect(stats.p2pBytes).toBe(resume!.rangeStartBytes);
+    expect(stats.p2pBytes + resume!.sentBytes).toBe(segment.bytes.byteLength);
+    // The CANCEL reached the seeder: it stops queueing the rest (what its channel already
+    // buffered, at most the high-water mark, still drains).
+    const queuedAtCancel = seeder.engine.stats.uploadedBytes;
+    await clock.advance(10_000);
+    expect(seeder.engine.stats.uploadedBytes).toBe(queuedAtCancel);
+    expect(queuedAtCancel).toBeLessThan(segment.bytes.byteLength);
+    expect(queuedAtCancel - stats.p2pBytes).toBeLessThanOrEqual(256 * 1024 + 4 * 16 * 1024);
+  });
+
+  it('abandons a peer that goes silent and finishes over HTTP before the deadline', async () => {
+    const { clock, fixture, seeder, viewer, swarm } = await twoViewers(400_000);
+    swarm.network.setUplink(seeder.id, 200 * 1024);
+    const segment = fixture.segments[4]!; // needed in 8 s
+    const requestedAt = clock.now();
+    const load = requestSegment(viewer, fixture, segment);
+    await clock.advance(500);
+    swarm.network.kill(seeder.id, 30_000); // silent: no close seen for 30 s
+    const result = await settle(clock, load.promise);
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(result.timing.endedAtMs - requestedAt).toBeLessThan(8_000);
+    expect(viewer.engine.stats.fallbacks).toBe(1);
+  });
+
+  it('reports to the player the real transfer of a segment that was prefetched', async () => {
+    const { clock, fixture, viewer } = await twoViewers(100_000, true);
+    // Prefetch runs ahead of the playhead from the peer.
+    await clock.advanceUntil(() => viewer.engine.stats.segmentsFromP2p >= 5, 10_000);
+    const segment = fixture.segments[6]!;
+    const before = clock.now();
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    expect(result.fromStore).toBe(true);
+    expect(result.source).toBe('p2p');
+    // The timing is that of the transfer that happened, not a zero-length stand-in.
+    expect(result.timing.endedAtMs).toBeLessThanOrEqual(before);
+    expect(result.timing.endedAtMs - result.timing.startedAtMs).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from './harness/fake-clock.js';
+import { VodFixture } from './harness/stream-fixture.js';
+import { requestSegment, seedAll, settle, showPlaylist, SimSwarm } from './harness/swarm.js';
+
+let swarm: SimSwarm | null = null;
+afterEach(() => {
+  swarm?.destroy();
+  swarm = null;
+});
+
+describe('P2P switch', () => {
+  it('off: never contacts the tracker or a peer, and every segment comes over HTTP', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 8, sizeBytes: 50_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const seeder = swarm.addViewer();
+    await seedAll(clock, seeder, fixture);
+    const attemptsBefore = swarm.network.socketAttempts.length;
+    const viewer = swarm.addViewer({ config: { p2pEnabled: false } });
+    const player = swarm.play(viewer, { playlistUrl: fixture.playlistUrl });
+    await clock.advance(20_000);
+    expect(player.stats.segmentsLoaded).toBe(8);
+    expect(swarm.network.socketAttempts.length).toBe(attemptsBefore);
+    expect(viewer.engine.stats).toMatchObject({
+      p2pBytes: 0,
+      peers: 0,
+      p2pEnabled: false,
+      uploadedBytes: 0,
+    });
+    expect(viewer.engine.stats.httpBytes).toBe(8 * 50_000);
+    // Not even the integrity manifest: P2P off is plain HTTP.
+    expect(viewer.cdn.requests.filter((r) => r.url.endsWith('integrity.json'))).toHaveLength(0);
+    expect(seeder.engine.stats.uploadedBytes).toBe(0);
+  });
+});
+
+describe('segment memory', () => {
+  it('stays within its byte bound, evicting the least recently used, and counts unplayed prefetches as waste', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 20, sizeBytes: 100_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const seeder = swarm.addViewer();
+    await seedAll(clock, seeder, fixture);
+    const viewer = swarm.addViewer({
+      config: { segmentMemoryBytes: 450_000, prefetchAheadSec: 30 },
+    });
+    showPlaylist(viewer, fixture);
+    viewer.engine.setPlayback({ positionSec: 0, rate: 0 });
+    let maxStoredBytes = 0;
+    await clock.advanceUntil(() => {
+      maxStoredBytes = Math.max(maxStoredBytes, viewer.engine.stats.storedBytes);
+      return viewer.engine.stats.prefetchedBytes >= 600_000;
+    }, 20_000);
+    expect(maxStoredBytes).toBeLessThanOrEqual(450_000);
+    expect(viewer.engine.stats.storedSegments).toBe(4);
+    // Prefetched far more than fits: the oldest unplayed ones were dropped, and they are waste.
+    const stats = viewer.engine.stats;
+    expect(stats.prefetchWastedBytes).toBeGreaterThanOrEqual(stats.prefetchedBytes - 400_000);
+    expect(stats.prefetchWastedBytes % 100_000).toBe(0);
+    // What it still holds can be served from memory, and the bound held throughout.
+    let fromStore = 0;
+    for (const segment of fixture.segments.slice(0, 16)) {
+      const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+      expect(result.bytes).toEqual(segment.bytes);
+      if (result.fromStore) fromStore++;
+    }
+    expect(fromStore).toBeGreaterThan(0);
+    expect(fromStore).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('tracker outage', () => {
+  it('keeps existing peer connections, reconnects with back-off, and P2P resumes with new peers', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 30, sizeBytes: 50_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const seeder = swarm.addViewer();
+    await seedAll(clock, seeder, fixture);
+    const viewer = swarm.addViewer();
+    swarm.play(viewer, { playlistUrl: fixture.playlistUrl });
+    await clock.advanceUntil(() => viewer.engine.stats.peers === 1, 5_000);
+    swarm.tracker.stop();
+    await clock.advance(2_000);
+    expect(viewer.engine.stats.trackerConnected).toBe(false);
+    // The data channel does not need the tracker.
+    expect(viewer.engine.stats.peers).toBe(1);
+    const attemptsWhileDown = swarm.network.socketAttempts.length;
+    await clock.advance(20_000);
+    const retries = swarm.network.socketAttempts.length - attemptsWhileDown;
+    // Exponential back-off from 1 s (capped at 30 s): a handful of retries in 20 s, not hundreds.
+    expect(retries).toBeGreaterThanOrEqual(2);
+    expect(retries).toBeLessThanOrEqual(12);
+    swarm.tracker.start();
+    const late = swarm.addViewer();
+    swarm.play(late, { playlistUrl: fixture.playlistUrl });
+    await clock.advanceUntil(() => viewer.engine.stats.trackerConnected, 40_000);
+    await clock.advanceUntil(() => late.engine.stats.peers >= 1, 20_000);
+    await clock.advance(20_000);
+    expect(late.engine.stats.p2pBytes).toBeGreaterThan(0);
+    expect(viewer.player!.stats.stalls).toBe(0);
+  });
+});

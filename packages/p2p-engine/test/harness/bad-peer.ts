@@ -1,0 +1,124 @@
+import {
+  bitfieldFromSequences,
+  decodePeerFrame,
+  decodeServerMessage,
+  encodeDataFrames,
+  encodePeerFrame,
+  encodeTrackerMessage,
+  TRACKER_PROTOCOL_VERSION,
+} from '@coral-cdn/protocol';
+import type { DataChannelLike, WebSocketLike } from '../../src/index.js';
+import type { SimNetwork } from './sim-network.js';
+
+export type BadPeerMode = 'corrupt-bytes' | 'wrong-size' | 'garbage-frames';
+
+/**
+ * An adversarial peer written against the wire protocol directly: it joins the swarm, claims
+ * to hold every segment, answers offers, and serves bytes that are wrong in the chosen way.
+ */
+export class BadPeer {
+  peerId: string | null = null;
+  requestsServed = 0;
+  private socket: WebSocketLike | null = null;
+  private readonly channels: DataChannelLike[] = [];
+
+  constructor(
+    private readonly network: SimNetwork,
+    private readonly trackerUrl: string,
+    private readonly swarmId: string,
+    private readonly streamId: string,
+    private readonly segments: ReadonlyMap<number, Uint8Array>,
+    private readonly mode: BadPeerMode,
+    readonly nodeId = 'bad-peer',
+  ) {
+    network.addNode(nodeId, 10 * 1024 * 1024);
+  }
+
+  start(): void {
+    const socket = this.network.createWebSocket(this.trackerUrl);
+    this.socket = socket;
+    const send = (message: unknown) => socket.send(encodeTrackerMessage(message as never));
+    socket.onopen = () =>
+      send({
+        type: 'join',
+        v: TRACKER_PROTOCOL_VERSION,
+        token: 't',
+        swarmId: this.swarmId,
+        region: 'eu-west',
+        uploadKbps: 100_000,
+        connectionType: 'ethernet',
+        live: false,
+        have: [...this.segments.keys()],
+      });
+    socket.onmessage = (text) => {
+      const decoded = decodeServerMessage(text);
+      if (!decoded.ok) return;
+      const message = decoded.value;
+      if (message.type === 'joined') this.peerId = message.peerId;
+      if (message.type === 'signal' && message.signal.kind === 'offer') {
+        const pc = this.network.createPeerConnection(this.nodeId);
+        const connectionId = message.signal.connectionId;
+        pc.ondatachannel = (channel) => {
+          this.channels.push(channel);
+          channel.onopen = () => this.serve(channel);
+        };
+        void pc
+          .acceptOffer(message.signal.sdp)
+          .then((sdp) =>
+            send({
+              type: 'signal',
+              swarmId: this.swarmId,
+              to: message.from,
+              signal: { kind: 'answer', connectionId, sdp },
+            }),
+          );
+      }
+    };
+  }
+
+  get openChannels(): number {
+    return this.channels.filter((channel) => channel.readyState === 'open').length;
+  }
+
+  private serve(channel: DataChannelLike): void {
+    channel.send(
+      encodePeerFrame({ type: 'handshake', peerId: this.peerId!, streamId: this.streamId }),
+    );
+    channel.send(encodePeerFrame(bitfieldFromSequences('240p', this.segments.keys())));
+    channel.onmessage = (data) => {
+      const decoded = decodePeerFrame(data);
+      if (!decoded.ok || decoded.value.type !== 'request') return;
+      const request = decoded.value;
+      const real = this.segments.get(request.sequence);
+      if (!real) return;
+      this.requestsServed++;
+      if (this.mode === 'garbage-frames') {
+        channel.send(new Uint8Array([1, 0x05, 0xff, 0xff]));
+        return;
+      }
+      const bytes =
+        this.mode === 'wrong-size' ? new Uint8Array(real.byteLength + 10) : real.slice();
+      if (this.mode === 'corrupt-bytes')
+        bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
+      for (const frame of encodeDataFrames(
+        request.requestId,
+        bytes,
+        request.offsetBytes,
+        16 * 1024,
+      ))
+        channel.send(frame);
+      channel.send(
+        encodePeerFrame({
+          type: 'done',
+          requestId: request.requestId,
+          totalBytes: bytes.byteLength,
+        }),
+      );
+    };
+  }
+
+  stop(): void {
+    this.socket?.close();
+    for (const channel of this.channels) channel.close();
+  }
+}

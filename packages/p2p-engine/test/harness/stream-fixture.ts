@@ -1,0 +1,192 @@
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  sha256Hex,
+  signLiveInit,
+  signLiveSegment,
+  signVodManifest,
+  type LiveSegmentEntry,
+  type SegmentEntry,
+} from '@coral-cdn/protocol';
+import { nodeSubtle, privateKeyLike } from './node-subtle.js';
+
+export const CDN_BASE = 'https://cdn.sim';
+
+/** Deterministic pseudo-random bytes (xorshift), so every peer and the CDN agree. */
+export function segmentBytes(seed: number, sizeBytes: number): Uint8Array {
+  const out = new Uint8Array(sizeBytes);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < sizeBytes; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+const keys = generateKeyPairSync('ed25519');
+const signingKey = privateKeyLike(keys.privateKey);
+export const publicKeyBase64Url = keys.publicKey.export({ format: 'jwk' }).x!;
+const encoder = new TextEncoder();
+
+export interface SegmentFixture {
+  sequence: number;
+  url: string;
+  bytes: Uint8Array;
+  startSec: number;
+  durationSec: number;
+}
+
+function playlistText(
+  segments: SegmentFixture[],
+  targetDurationSec: number,
+  endList: boolean,
+): string {
+  const first = segments[0]?.sequence ?? 0;
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${targetDurationSec}`,
+    `#EXT-X-MEDIA-SEQUENCE:${first}`,
+  ];
+  for (const segment of segments)
+    lines.push(
+      `#EXTINF:${segment.durationSec.toFixed(3)},`,
+      segment.url.slice(segment.url.lastIndexOf('/') + 1),
+    );
+  if (endList) lines.push('#EXT-X-ENDLIST');
+  return lines.join('\n') + '\n';
+}
+
+async function entryOf(segment: SegmentFixture): Promise<SegmentEntry> {
+  return {
+    sequence: segment.sequence,
+    uri: segment.url.slice(segment.url.lastIndexOf('/') + 1),
+    sha256: await sha256Hex(nodeSubtle, segment.bytes),
+    sizeBytes: segment.bytes.byteLength,
+    durationSec: segment.durationSec,
+  };
+}
+
+/** A VOD rendition: segments, a signed manifest and a playlist, served by URL. */
+export class VodFixture {
+  readonly segments: SegmentFixture[] = [];
+  readonly playlistUrl: string;
+  private readonly objects = new Map<string, Uint8Array>();
+
+  private constructor(
+    readonly streamId: string,
+    readonly rendition: string,
+  ) {
+    this.playlistUrl = `${CDN_BASE}/vod/${streamId}/${rendition}/index.m3u8`;
+  }
+
+  static async create(options: {
+    streamId?: string;
+    rendition?: string;
+    count: number;
+    sizeBytes: number;
+    durationSec?: number;
+  }): Promise<VodFixture> {
+    const fixture = new VodFixture(options.streamId ?? 'demo', options.rendition ?? '240p');
+    const durationSec = options.durationSec ?? 2;
+    for (let sequence = 0; sequence < options.count; sequence++) {
+      const url = `${CDN_BASE}/vod/${fixture.streamId}/${fixture.rendition}/seg_${String(sequence).padStart(5, '0')}.m4s`;
+      const bytes = segmentBytes(sequence + 1, options.sizeBytes);
+      fixture.segments.push({
+        sequence,
+        url,
+        bytes,
+        startSec: sequence * durationSec,
+        durationSec,
+      });
+      fixture.objects.set(url, bytes);
+    }
+    const manifest = await signVodManifest(nodeSubtle, signingKey, {
+      v: 1,
+      kind: 'vod',
+      streamId: fixture.streamId,
+      rendition: fixture.rendition,
+      init: null,
+      segments: await Promise.all(fixture.segments.map(entryOf)),
+    });
+    fixture.objects.set(
+      `${CDN_BASE}/vod/${fixture.streamId}/${fixture.rendition}/integrity.json`,
+      encoder.encode(JSON.stringify(manifest)),
+    );
+    fixture.objects.set(
+      fixture.playlistUrl,
+      encoder.encode(playlistText(fixture.segments, Math.ceil(durationSec), true)),
+    );
+    return fixture;
+  }
+
+  content = (url: string): Uint8Array | undefined => this.objects.get(url);
+}
+
+/** A live rendition: `publish()` adds a segment, slides the window and signs it. */
+export class LiveFixture {
+  readonly segments: SegmentFixture[] = [];
+  readonly playlistUrl: string;
+  private readonly signed: LiveSegmentEntry[] = [];
+  private manifestText = '';
+  private playlist = '';
+  private nextSequence = 0;
+
+  constructor(
+    readonly streamId = 'live',
+    readonly rendition = '240p',
+    readonly sizeBytes = 64 * 1024,
+    readonly durationSec = 2,
+    readonly windowSize = 6,
+  ) {
+    this.playlistUrl = `${CDN_BASE}/live/${streamId}/${rendition}/index.m3u8`;
+  }
+
+  get window(): SegmentFixture[] {
+    return this.segments.slice(-this.windowSize);
+  }
+
+  async publish(): Promise<SegmentFixture> {
+    const sequence = this.nextSequence++;
+    const segment: SegmentFixture = {
+      sequence,
+      url: `${CDN_BASE}/live/${this.streamId}/${this.rendition}/seg_${String(sequence).padStart(5, '0')}.m4s`,
+      bytes: segmentBytes(1000 + sequence, this.sizeBytes),
+      startSec: sequence * this.durationSec,
+      durationSec: this.durationSec,
+    };
+    this.segments.push(segment);
+    this.signed.push(
+      await signLiveSegment(
+        nodeSubtle,
+        signingKey,
+        this.streamId,
+        this.rendition,
+        await entryOf(segment),
+      ),
+    );
+    const windowSequences = new Set(this.window.map((s) => s.sequence));
+    const init = await signLiveInit(nodeSubtle, signingKey, this.streamId, this.rendition, {
+      uri: 'init.mp4',
+      sha256: await sha256Hex(nodeSubtle, new Uint8Array([1])),
+      sizeBytes: 1,
+    });
+    this.manifestText = JSON.stringify({
+      v: 1,
+      kind: 'live',
+      streamId: this.streamId,
+      rendition: this.rendition,
+      init,
+      segments: this.signed.filter((entry) => windowSequences.has(entry.sequence)),
+    });
+    this.playlist = playlistText(this.window, this.durationSec, false);
+    return segment;
+  }
+
+  content = (url: string): Uint8Array | undefined => {
+    if (url === this.playlistUrl) return encoder.encode(this.playlist);
+    if (url.endsWith('/integrity.json')) return encoder.encode(this.manifestText);
+    return this.segments.find((segment) => segment.url === url)?.bytes;
+  };
+}

@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BadPeer, type BadPeerMode } from './harness/bad-peer.js';
+import { FakeClock } from './harness/fake-clock.js';
+import { VodFixture } from './harness/stream-fixture.js';
+import { requestSegment, settle, showPlaylist, SimSwarm } from './harness/swarm.js';
+
+let swarm: SimSwarm | null = null;
+let badPeer: BadPeer | null = null;
+afterEach(() => {
+  swarm?.destroy();
+  badPeer?.stop();
+  swarm = null;
+  badPeer = null;
+});
+
+async function viewerWithBadPeer(mode: BadPeerMode) {
+  const clock = new FakeClock();
+  const fixture = await VodFixture.create({ count: 6, sizeBytes: 50_000 });
+  swarm = new SimSwarm(clock, fixture.content, 'demo');
+  badPeer = new BadPeer(
+    swarm.network,
+    swarm.tracker.url,
+    'demo/240p',
+    'demo',
+    new Map(fixture.segments.map((s) => [s.sequence, s.bytes])),
+    mode,
+  );
+  badPeer.start();
+  await clock.advance(200);
+  const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
+  showPlaylist(viewer, fixture);
+  viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+  await clock.advanceUntil(() => viewer.engine.stats.peers === 1, 5_000);
+  await clock.advance(300); // bitfield, integrity manifest
+  return { clock, fixture, viewer, swarm, badPeer };
+}
+
+describe('integrity', () => {
+  it('catches a peer that serves corrupted bytes: discards them, refetches over HTTP, drops and reports the peer', async () => {
+    const { clock, fixture, viewer, swarm, badPeer } = await viewerWithBadPeer('corrupt-bytes');
+    const segment = fixture.segments[3]!;
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    // The player only ever sees the real bytes.
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(result.source).toBe('http');
+    const stats = viewer.engine.stats;
+    expect(badPeer.requestsServed).toBe(1);
+    expect(stats.integrityFailures).toBe(1);
+    expect(stats.p2pBytes).toBe(0);
+    expect(stats.p2pDiscardedBytes).toBe(segment.bytes.byteLength);
+    expect(stats.peers).toBe(0);
+    expect(swarm.tracker.reports).toEqual([
+      {
+        type: 'report',
+        swarmId: 'demo/240p',
+        peerId: badPeer.peerId,
+        reason: 'integrity',
+        sequence: 3,
+      },
+    ]);
+    // Banned: the next segment is not requested from it, and it is never reconnected.
+    const next = await settle(clock, requestSegment(viewer, fixture, fixture.segments[4]!).promise);
+    expect(next.bytes).toEqual(fixture.segments[4]!.bytes);
+    await clock.advance(15_000);
+    expect(badPeer.requestsServed).toBe(1);
+    expect(viewer.engine.stats.peers).toBe(0);
+  });
+
+  it('drops a peer whose transfer does not match the signed size, before any byte reaches the player', async () => {
+    const { clock, fixture, viewer, swarm, badPeer } = await viewerWithBadPeer('wrong-size');
+    const segment = fixture.segments[3]!;
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(badPeer.requestsServed).toBe(1);
+    expect(viewer.engine.stats.peers).toBe(0);
+    expect(swarm.tracker.reports.map((r) => r.reason)).toEqual(['protocol']);
+  });
+
+  it('drops and reports a peer that sends malformed frames', async () => {
+    const { clock, fixture, viewer, swarm } = await viewerWithBadPeer('garbage-frames');
+    const segment = fixture.segments[3]!;
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(viewer.engine.stats.peers).toBe(0);
+    expect(viewer.engine.stats.p2pBytes).toBe(0);
+    expect(swarm.tracker.reports.map((r) => r.reason)).toEqual(['protocol']);
+  });
+
+  it('never takes peer bytes when the manifest is not signed by the stream key', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 4, sizeBytes: 50_000 });
+    const other = await VodFixture.create({ count: 4, sizeBytes: 50_000, streamId: 'other' });
+    // The CDN serves another stream's (validly signed) manifest for this one.
+    const content = (url: string) =>
+      url.endsWith('integrity.json')
+        ? other.content(url.replace('/demo/', '/other/'))
+        : fixture.content(url);
+    swarm = new SimSwarm(clock, content, 'demo');
+    const seeder = swarm.addViewer();
+    showPlaylist(seeder, fixture);
+    seeder.engine.setPlayback({ positionSec: 0, rate: 0 });
+    for (const segment of fixture.segments)
+      await settle(clock, requestSegment(seeder, fixture, segment).promise);
+    const viewer = swarm.addViewer();
+    swarm.play(viewer, { playlistUrl: fixture.playlistUrl });
+    await clock.advance(15_000);
+    expect(viewer.player!.stats.segmentsLoaded).toBe(4);
+    expect(viewer.engine.stats.p2pBytes).toBe(0);
+    expect(seeder.engine.stats.uploadedBytes).toBe(0);
+  });
+});

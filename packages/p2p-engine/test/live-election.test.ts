@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from './harness/fake-clock.js';
+import { LiveFixture } from './harness/stream-fixture.js';
+import { SimSwarm, type Viewer } from './harness/swarm.js';
+
+let swarm: SimSwarm | null = null;
+afterEach(() => {
+  swarm?.destroy();
+  swarm = null;
+});
+
+/** Publish a live segment every `durationSec`, on the fake clock. */
+function startPublishing(clock: FakeClock, fixture: LiveFixture): { stop(): void } {
+  let stopped = false;
+  const next = () => {
+    if (stopped) return;
+    void fixture.publish();
+    clock.setTimeout(next, fixture.durationSec * 1000);
+  };
+  next();
+  return { stop: () => (stopped = true) };
+}
+
+/** How many viewers fetched each segment sequence from the CDN. */
+function cdnFetchesBySequence(viewers: Viewer[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const viewer of viewers) {
+    for (const request of viewer.cdn.segmentRequests()) {
+      const sequence = Number(/seg_(\d+)\.m4s$/.exec(request.url)![1]);
+      counts.set(sequence, (counts.get(sequence) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+async function liveSwarm(viewerCount: number, joinGapMs: number, runMs: number) {
+  const clock = new FakeClock();
+  const fixture = new LiveFixture('live', '240p', 120_000);
+  swarm = new SimSwarm(clock, fixture.content, 'live');
+  const publishing = startPublishing(clock, fixture);
+  await clock.advance(12_000); // a full window before anyone joins
+  const viewers: Viewer[] = [];
+  for (let i = 0; i < viewerCount; i++) {
+    const viewer = swarm.addViewer();
+    swarm.play(viewer, { playlistUrl: fixture.playlistUrl });
+    viewers.push(viewer);
+    await clock.advance(joinGapMs);
+  }
+  const lastJoinAtMs = clock.now();
+  await clock.advance(runMs);
+  publishing.stop();
+  return { clock, fixture, viewers, lastJoinAtMs };
+}
+
+describe('live fetch election', () => {
+  it('has each new segment fetched from the CDN about once, everyone else served by peers, with no stall', async () => {
+    const { fixture, viewers, lastJoinAtMs } = await liveSwarm(4, 2_000, 60_000);
+    for (const viewer of viewers) expect(viewer.player!.stats.stalls).toBe(0);
+    const counts = cdnFetchesBySequence(viewers);
+    // Segments published once the swarm was steady (everyone joined and connected).
+    // (segment k is published at k × 2 s; the swarm is steady a few seconds after the last join)
+    const steady = fixture.segments.filter(
+      (s) => s.startSec * 1000 > lastJoinAtMs + 4_000 && s.sequence < fixture.segments.length - 2,
+    );
+    expect(steady.length).toBeGreaterThan(20);
+    const fetches = steady.map((s) => counts.get(s.sequence) ?? 0);
+    // The CDN must send each segment at least once; the election makes it about once.
+    expect(Math.min(...fetches)).toBeGreaterThanOrEqual(1);
+    const mean = fetches.reduce((a, b) => a + b, 0) / fetches.length;
+    expect(mean).toBeLessThanOrEqual(1.15);
+    const totals = viewers.reduce(
+      (sum, v) => ({
+        http: sum.http + v.engine.stats.httpBytes,
+        p2p: sum.p2p + v.engine.stats.p2pBytes,
+      }),
+      { http: 0, p2p: 0 },
+    );
+    const offload = totals.p2p / (totals.http + totals.p2p);
+    // Bound for 4 viewers of one rendition: (N-1)/N = 0.75; start-up segments come over HTTP.
+    expect(offload).toBeGreaterThan(0.6);
+    expect(viewers.every((v) => v.engine.stats.integrityFailures === 0)).toBe(true);
+  });
+});
+
+describe('live waiting and its limits', () => {
+  it('a waiter whose elected fetcher is gone falls back to HTTP before the deadline, without stalling', async () => {
+    const clock = new FakeClock();
+    const fixture = new LiveFixture('live', '240p', 120_000);
+    swarm = new SimSwarm(clock, fixture.content, 'live');
+    const publishing = startPublishing(clock, fixture);
+    await clock.advance(12_000);
+    const a = swarm.addViewer();
+    const b = swarm.addViewer();
+    swarm.play(a, { playlistUrl: fixture.playlistUrl });
+    swarm.play(b, { playlistUrl: fixture.playlistUrl });
+    await clock.advance(10_000);
+    // From now on the tracker names only A as the fetcher of every segment, and A vanishes
+    // without a word (its data channels go silent; the tracker still lists it).
+    swarm.tracker.electionFetchers = (_swarmId, members) =>
+      members.filter((id) => id === a.engine.peerId);
+    swarm.tracker.broadcastElection('live/240p');
+    await clock.advance(100);
+    swarm.network.kill(a.id, 60_000);
+    a.player!.destroy();
+    const httpBefore = b.cdn.segmentRequests().length;
+    await clock.advance(20_000);
+    publishing.stop();
+    expect(b.player!.stats.stalls).toBe(0);
+    // B waited for A each time, then took every new segment from the CDN in time.
+    expect(b.cdn.segmentRequests().length - httpBefore).toBeGreaterThanOrEqual(9);
+  });
+
+  it('with no tracker, live viewers play like CDN-only players', async () => {
+    const clock = new FakeClock();
+    const fixture = new LiveFixture('live', '240p', 120_000);
+    swarm = new SimSwarm(clock, fixture.content, 'live');
+    swarm.tracker.stop();
+    const publishing = startPublishing(clock, fixture);
+    await clock.advance(12_000);
+    const viewers = [swarm.addViewer(), swarm.addViewer()];
+    for (const viewer of viewers) swarm.play(viewer, { playlistUrl: fixture.playlistUrl });
+    await clock.advance(30_000);
+    publishing.stop();
+    for (const viewer of viewers) {
+      expect(viewer.player!.stats.stalls).toBe(0);
+      expect(viewer.player!.stats.segmentsLoaded).toBeGreaterThanOrEqual(15);
+      expect(viewer.engine.stats.p2pBytes).toBe(0);
+      expect(viewer.engine.stats.trackerConnected).toBe(false);
+    }
+  });
+});

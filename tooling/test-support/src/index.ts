@@ -1,0 +1,5 @@
+export * from './wait.js';
+export * from './ports.js';
+export * from './processes.js';
+export * from './redis.js';
+export * from './media.js';

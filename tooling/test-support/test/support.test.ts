@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort, generateClip, makeTempDir, startRedis, waitFor } from '../src/index.js';
+
+function redisCommand(port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(`${command}\r\n`));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString());
+    });
+    socket.once('error', reject);
+  });
+}
+
+describe('test support', () => {
+  it('starts, kills and restarts a real redis-server', async () => {
+    const redis = await startRedis();
+    try {
+      expect(await redisCommand(redis.port, 'SET a 1')).toBe('+OK\r\n');
+      await redis.kill();
+      await expect(redisCommand(redis.port, 'PING')).rejects.toThrow();
+      await redis.restart();
+      expect(await redisCommand(redis.port, 'PING')).toBe('+PONG\r\n');
+      // No persistence: the restart lost the key.
+      expect(await redisCommand(redis.port, 'GET a')).toBe('$-1\r\n');
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('generates a clip of the asked duration with ffmpeg', () => {
+    const dir = makeTempDir();
+    try {
+      const path = generateClip({ path: join(dir.path, 'clip.mp4'), durationSec: 2 });
+      const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path], {
+        encoding: 'utf8',
+      });
+      expect(Number(probe.stdout)).toBeGreaterThan(1.9);
+      expect(Number(probe.stdout)).toBeLessThan(2.2);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('finds distinct free ports and times out waits with a clear message', async () => {
+    expect(await freePort()).toBeGreaterThan(0);
+    await expect(waitFor('never', () => false, { timeoutMs: 100 })).rejects.toThrow(/waiting for never/);
+  });
+});

@@ -41,52 +41,52 @@ const publicKeySchema = z.string().transform((value, context) => {
 });
 
 export const trackerConfigSchema = z.object({
-    ...baseServiceFields(8090),
-    /** Unset: the in-memory store (one node). */
-    REDIS_URL: z.string().url().optional(),
-    REDIS_KEY_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9:_-]{1,64}$/)
-      .default('coral:tracker:'),
-    NODE_ID: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/)
-      .optional(),
-    TOKEN_JWKS_URL: z.string().url().default('http://127.0.0.1:8080/.well-known/jwks.json'),
-    /** Takes precedence over TOKEN_JWKS_URL when set. */
-    TOKEN_PUBLIC_KEY: publicKeySchema.optional(),
-    /** Use the first X-Forwarded-For address as the client address (behind a proxy). */
-    TRUST_PROXY: booleanFlagSchema.default(false),
-    MAX_MESSAGE_BYTES: positiveInt.max(MAX_TRACKER_MESSAGE_BYTES).default(MAX_TRACKER_MESSAGE_BYTES),
-    MESSAGES_PER_SEC: positiveInt.default(50),
-    /** Token bucket depth; unset: 2 × MESSAGES_PER_SEC. */
-    MESSAGES_BURST: positiveInt.optional(),
-    MAX_CONNECTIONS_PER_IP: positiveInt.default(256),
-    MAX_CONNECTIONS: positiveInt.default(50_000),
-    MAX_SWARMS_PER_CONNECTION: positiveInt.max(64).default(4),
-    /** Protocol errors (bad JSON, schema violations, ...) a connection may make per minute. */
-    MAX_STRIKES: positiveInt.default(10),
-    HEARTBEAT_MS: positiveInt.min(1000).default(30_000),
-    PEERS_PER_ANSWER: positiveInt.max(MAX_PEERS_PER_ANSWER).default(20),
-    /** Members sampled and scored per get-peers in a large swarm (all of them below this). */
-    MATCH_SCAN_LIMIT: positiveInt.min(8).max(10_000).default(128),
-    /** Sequences kept per peer and swarm; beyond it the oldest announced are forgotten. */
-    MAX_HAVE_PER_PEER: positiveInt.max(65_536).default(1024),
-    LIVE_FETCHERS_PER_SEGMENT: positiveInt.max(8).default(1),
-    LIVE_FETCHER_CANDIDATES: positiveInt.max(64).default(8),
-    /** A peer must be this long in a swarm before it is preferred as a fetcher. */
-    LIVE_FETCHER_MIN_AGE_MS: nonNegativeInt.default(3000),
-    LIVE_FETCHER_MIN_UPLOAD_KBPS: nonNegativeInt.default(1),
-    /** An offer waits this long for its answer. */
-    OFFER_TIMEOUT_MS: positiveInt.default(30_000),
-    /** After the answer, ICE candidates are relayed for this long. */
-    CANDIDATE_WINDOW_MS: positiveInt.default(30_000),
-    MAX_PENDING_OFFERS_PER_PEER: positiveInt.default(32),
-    /** Distinct reporting viewers (integrity) that get a viewer banned from a stream. */
-    REPORT_BAN_THRESHOLD: positiveInt.default(2),
-    REPORT_WINDOW_MS: positiveInt.default(10 * 60_000),
-    BAN_MS: positiveInt.default(30 * 60_000),
-    SHUTDOWN_TIMEOUT_MS: positiveInt.default(5000),
+  ...baseServiceFields(8090),
+  /** Unset: the in-memory store (one node). */
+  REDIS_URL: z.string().url().optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/)
+    .default('coral:tracker:'),
+  NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
+  TOKEN_JWKS_URL: z.string().url().default('http://127.0.0.1:8080/.well-known/jwks.json'),
+  /** Takes precedence over TOKEN_JWKS_URL when set. */
+  TOKEN_PUBLIC_KEY: publicKeySchema.optional(),
+  /** Use the first X-Forwarded-For address as the client address (behind a proxy). */
+  TRUST_PROXY: booleanFlagSchema.default(false),
+  MAX_MESSAGE_BYTES: positiveInt.max(MAX_TRACKER_MESSAGE_BYTES).default(MAX_TRACKER_MESSAGE_BYTES),
+  MESSAGES_PER_SEC: positiveInt.default(50),
+  /** Token bucket depth; unset: 2 × MESSAGES_PER_SEC. */
+  MESSAGES_BURST: positiveInt.optional(),
+  MAX_CONNECTIONS_PER_IP: positiveInt.default(256),
+  MAX_CONNECTIONS: positiveInt.default(50_000),
+  MAX_SWARMS_PER_CONNECTION: positiveInt.max(64).default(4),
+  /** Protocol errors (bad JSON, schema violations, ...) a connection may make per minute. */
+  MAX_STRIKES: positiveInt.default(10),
+  HEARTBEAT_MS: positiveInt.min(1000).default(30_000),
+  PEERS_PER_ANSWER: positiveInt.max(MAX_PEERS_PER_ANSWER).default(20),
+  /** Members sampled and scored per get-peers in a large swarm (all of them below this). */
+  MATCH_SCAN_LIMIT: positiveInt.min(8).max(10_000).default(128),
+  /** Sequences kept per peer and swarm; beyond it the oldest announced are forgotten. */
+  MAX_HAVE_PER_PEER: positiveInt.max(65_536).default(1024),
+  LIVE_FETCHERS_PER_SEGMENT: positiveInt.max(8).default(1),
+  LIVE_FETCHER_CANDIDATES: positiveInt.max(64).default(8),
+  /** A peer must be this long in a swarm before it is preferred as a fetcher. */
+  LIVE_FETCHER_MIN_AGE_MS: nonNegativeInt.default(3000),
+  LIVE_FETCHER_MIN_UPLOAD_KBPS: nonNegativeInt.default(1),
+  /** An offer waits this long for its answer. */
+  OFFER_TIMEOUT_MS: positiveInt.default(30_000),
+  /** After the answer, ICE candidates are relayed for this long. */
+  CANDIDATE_WINDOW_MS: positiveInt.default(30_000),
+  MAX_PENDING_OFFERS_PER_PEER: positiveInt.default(32),
+  /** Distinct reporting viewers (integrity) that get a viewer banned from a stream. */
+  REPORT_BAN_THRESHOLD: positiveInt.default(2),
+  REPORT_WINDOW_MS: positiveInt.default(10 * 60_000),
+  BAN_MS: positiveInt.default(30 * 60_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(5000),
 });
 
 export type TrackerConfig = z.infer<typeof trackerConfigSchema>;

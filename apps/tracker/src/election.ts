@@ -65,7 +65,8 @@ export function chooseFetchers(
 }
 
 function byUplink(a: MemberRecord, b: MemberRecord): number {
-  const cellular = Number(a.connectionType === 'cellular') - Number(b.connectionType === 'cellular');
+  const cellular =
+    Number(a.connectionType === 'cellular') - Number(b.connectionType === 'cellular');
   return (
     cellular ||
     b.uploadKbps - a.uploadKbps ||

@@ -53,14 +53,17 @@ export class Elections {
     const existing = this.timers.get(swarmId);
     if (existing && existing.atMs <= atMs) return;
     if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
-      this.timers.delete(swarmId);
-      const forced = this.rerun.get(swarmId) === true;
-      this.rerun.delete(swarmId);
-      this.run(swarmId, forced).catch((error: unknown) =>
-        this.deps.logger.error('election failed', { swarmId, err: error }),
-      );
-    }, Math.max(0, delayMs));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(swarmId);
+        const forced = this.rerun.get(swarmId) === true;
+        this.rerun.delete(swarmId);
+        this.run(swarmId, forced).catch((error: unknown) =>
+          this.deps.logger.error('election failed', { swarmId, err: error }),
+        );
+      },
+      Math.max(0, delayMs),
+    );
     timer.unref();
     this.timers.set(swarmId, { atMs, timer });
   }

@@ -43,9 +43,7 @@ export class TrackerMetrics {
     this.connections = gauge('connections', 'Open WebSocket connections');
     this.peers = gauge('peers', 'Swarm memberships held by this node');
     this.swarms = gauge('swarms', 'Swarms with a member on this node');
-    this.messagesReceived = counter('messages_received_total', 'Client messages by type', [
-      'type',
-    ]);
+    this.messagesReceived = counter('messages_received_total', 'Client messages by type', ['type']);
     this.messagesSent = counter('messages_sent_total', 'Messages sent to clients by type', [
       'type',
     ]);

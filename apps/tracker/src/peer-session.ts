@@ -91,7 +91,10 @@ export class PeerSession {
   }
 
   close(code: number, reason: string): void {
-    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+    if (
+      this.socket.readyState === WebSocket.OPEN ||
+      this.socket.readyState === WebSocket.CONNECTING
+    ) {
       this.socket.close(code, reason);
       // A peer that never completes the closing handshake is cut after a grace period.
       setTimeout(() => this.socket.terminate(), 2000).unref();

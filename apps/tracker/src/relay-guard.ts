@@ -74,7 +74,9 @@ export class RelayGuard {
       case 'answer': {
         const attempt = this.live(attemptKey(swarmId, to, from, signal.connectionId), nowMs);
         if (!attempt || attempt.state !== 'pending') {
-          return noPendingOffer(`no pending offer from ${to} for connection ${signal.connectionId}`);
+          return noPendingOffer(
+            `no pending offer from ${to} for connection ${signal.connectionId}`,
+          );
         }
         this.setPending(attempt, false);
         attempt.state = 'answered';

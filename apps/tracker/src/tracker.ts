@@ -23,13 +23,7 @@ import { Elections } from './elections.js';
 import { TokenError } from './errors.js';
 import { rankPeers, RecentLoad } from './matching.js';
 import type { TrackerMetrics } from './metrics.js';
-import {
-  newMembership,
-  PeerSession,
-  remember,
-  rememberReported,
-  type Membership,
-} from './peer-session.js';
+import { newMembership, PeerSession, remember, rememberReported } from './peer-session.js';
 import { RelayGuard } from './relay-guard.js';
 import type { ClusterEvent, MemberRecord, SwarmStore } from './store/types.js';
 
@@ -138,7 +132,9 @@ export class Tracker {
     this.sessions.set(session.peerId, session);
     socket.on('message', (data, isBinary) => this.onFrame(session, data as Buffer, isBinary));
     socket.on('close', () => this.onClose(session, 'left'));
-    socket.on('error', (error) => this.log.debug('socket error', { peerId: session.peerId, err: error }));
+    socket.on('error', (error) =>
+      this.log.debug('socket error', { peerId: session.peerId, err: error }),
+    );
     return session;
   }
 
@@ -267,7 +263,14 @@ export class Tracker {
     }
     this.deps.metrics.errors.inc({ code });
     if (!options.quiet) {
-      this.log.warn('protocol error', { peerId: session.peerId, ip: session.ip, code, message, ref, fatal });
+      this.log.warn('protocol error', {
+        peerId: session.peerId,
+        ip: session.ip,
+        code,
+        message,
+        ref,
+        fatal,
+      });
     }
     session.send({
       type: 'error',
@@ -507,10 +510,7 @@ export class Tracker {
     if (!membership) return;
     remember(membership.known, message.from);
     target.send(message);
-    this.deps.metrics.relayLatency.observe(
-      { path },
-      Math.max(0, this.now() - receivedAtMs) / 1000,
-    );
+    this.deps.metrics.relayLatency.observe({ path }, Math.max(0, this.now() - receivedAtMs) / 1000);
   }
 
   // ---- reports and bans -----------------------------------------------------------------------

@@ -37,7 +37,7 @@ describe('joining', () => {
     const c = await client({ swarmId: 'films/720p', token });
     expect(c.peerId).toMatch(/^[A-Za-z0-9_-]{16}$/);
     c.send(joinMessage({ swarmId: 'films/480p', token }));
-    const second = await c.next((m) => m.type === 'joined' && m.swarmId === 'films/480p');
+    const second = await c.nextOf('joined', (m) => m.swarmId === 'films/480p');
     expect(second).toMatchObject({
       peerId: c.peerId,
       v: TRACKER_PROTOCOL_VERSION,
@@ -101,7 +101,7 @@ describe('joining', () => {
     clients.push(c);
     for (const rendition of ['a', 'b', 'c', 'd']) {
       c.send(joinMessage({ swarmId: `many/${rendition}`, token }));
-      await c.next((m) => m.type === 'joined' && m.swarmId === `many/${rendition}`);
+      await c.nextOf('joined', (m) => m.swarmId === `many/${rendition}`);
     }
     c.send(joinMessage({ swarmId: 'many/e', token }));
     expect(await c.next('error')).toMatchObject({ code: 'rate_limited', ref: 'join' });
@@ -112,10 +112,34 @@ describe('matching', () => {
   it('ranks same region first, then overlap with need and spare capacity; excludes the asker', async () => {
     const token = await signToken(keys, { stream: 'rank' });
     const swarmId = 'rank/720p';
-    const farWithAll = await client({ swarmId, token, region: 'us-east', uploadKbps: 50_000, have: [1, 2, 3, 4] });
-    const nearWithNeed = await client({ swarmId, token, region: 'eu-west', uploadKbps: 2000, have: [3, 4] });
-    const nearFastNoNeed = await client({ swarmId, token, region: 'eu-west', uploadKbps: 3000, have: [10] });
-    const nearSlowNoNeed = await client({ swarmId, token, region: 'eu-west', uploadKbps: 100, have: [] });
+    const farWithAll = await client({
+      swarmId,
+      token,
+      region: 'us-east',
+      uploadKbps: 50_000,
+      have: [1, 2, 3, 4],
+    });
+    const nearWithNeed = await client({
+      swarmId,
+      token,
+      region: 'eu-west',
+      uploadKbps: 2000,
+      have: [3, 4],
+    });
+    const nearFastNoNeed = await client({
+      swarmId,
+      token,
+      region: 'eu-west',
+      uploadKbps: 3000,
+      have: [10],
+    });
+    const nearSlowNoNeed = await client({
+      swarmId,
+      token,
+      region: 'eu-west',
+      uploadKbps: 100,
+      have: [],
+    });
     const asker = await client({ swarmId, token, region: 'eu-west', uploadKbps: 1000, have: [1] });
     asker.send({ type: 'get-peers', swarmId, need: [3, 4], max: 10 });
     const answer = await asker.next('peers');
@@ -168,7 +192,7 @@ describe('matching', () => {
     b.send({ type: 'get-peers', swarmId, need: [], max: 5 });
     await b.upcoming('peers');
     c.close();
-    expect(await b.next((m) => m.type === 'peer-gone' && m.peerId === c.peerId)).toMatchObject({
+    expect(await b.nextOf('peer-gone', (m) => m.peerId === c.peerId)).toMatchObject({
       reason: 'left',
     });
     await stranger.sync();

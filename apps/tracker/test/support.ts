@@ -139,7 +139,11 @@ export class TestClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const kinds = this.received.map((m) => m.type).join(', ');
-        reject(new Error(`no ${String(typeof what === 'string' ? what : 'matching')} message within ${timeoutMs} ms (got: ${kinds})`));
+        reject(
+          new Error(
+            `no ${String(typeof what === 'string' ? what : 'matching')} message within ${timeoutMs} ms (got: ${kinds})`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push({
         predicate,
@@ -151,13 +155,27 @@ export class TestClient {
     });
   }
 
+  /** The first message of `type` (already received or coming) for which `where` holds. */
+  nextOf<T extends ServerMessage['type']>(
+    type: T,
+    where: (message: Extract<ServerMessage, { type: T }>) => boolean,
+    timeoutMs = 5000,
+  ): Promise<Extract<ServerMessage, { type: T }>> {
+    return this.next(
+      (m) => m.type === type && where(m as Extract<ServerMessage, { type: T }>),
+      timeoutMs,
+    ) as Promise<Extract<ServerMessage, { type: T }>>;
+  }
+
   /** Wait for a message that arrives after this call. */
   upcoming<T extends ServerMessage['type']>(what: T | Predicate, timeoutMs = 5000) {
     return this.next(what, timeoutMs, this.received.length);
   }
 
   all<T extends ServerMessage['type']>(type: T): Array<Extract<ServerMessage, { type: T }>> {
-    return this.received.filter((m) => m.type === type) as Array<Extract<ServerMessage, { type: T }>>;
+    return this.received.filter((m) => m.type === type) as Array<
+      Extract<ServerMessage, { type: T }>
+    >;
   }
 
   /** Round trip a ping: everything the tracker sent before the pong has arrived. */
@@ -171,7 +189,11 @@ export class TestClient {
   async settle(): Promise<void> {
     // A join or get-peers is handled in order; a get-peers on an unjoined swarm answers fast.
     this.send({ type: 'leave', swarmId: 'settle/none' });
-    await this.next((m) => m.type === 'error' && m.code === 'not_joined' && m.message.includes('settle/none'), 5000, this.received.length);
+    await this.next(
+      (m) => m.type === 'error' && m.code === 'not_joined' && m.message.includes('settle/none'),
+      5000,
+      this.received.length,
+    );
   }
 
   close(): void {

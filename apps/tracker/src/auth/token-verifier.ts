@@ -64,7 +64,7 @@ export function createTokenVerifier(
           typeof key === 'function'
             ? await jwtVerify(token, key, options)
             : await jwtVerify(token, key, options);
-        payload = result.payload as Record<string, unknown>;
+        payload = result.payload;
       } catch (error) {
         throw classify(error);
       }

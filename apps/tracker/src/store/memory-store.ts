@@ -158,7 +158,8 @@ export class MemoryStore implements SwarmStore {
       const picked = new Set<string>();
       for (const sequence of query.need) {
         const holders = swarm.holders.get(sequence);
-        if (holders) for (const id of holders.sample(query.holdersPerNeed, this.random)) picked.add(id);
+        if (holders)
+          for (const id of holders.sample(query.holdersPerNeed, this.random)) picked.add(id);
       }
       for (const id of swarm.order.sample(query.scanLimit, this.random)) picked.add(id);
       ids = picked;
@@ -301,7 +302,8 @@ export class MemoryStore implements SwarmStore {
       holders.add(peerId);
       member.recent.push(sequence);
     }
-    if (member.recent.length > RECENT_RING * 2) member.recent.splice(0, member.recent.length - RECENT_RING);
+    if (member.recent.length > RECENT_RING * 2)
+      member.recent.splice(0, member.recent.length - RECENT_RING);
     while (member.have.size > this.options.maxHavePerPeer) {
       const oldest = member.have.values().next().value!;
       member.have.delete(oldest);

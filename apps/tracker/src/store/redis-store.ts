@@ -43,7 +43,10 @@ const memberRecordSchema = z.object({
   joinedAtMs: z.number(),
 });
 
-const envelopeSchema = z.object({ from: z.string(), event: z.object({ kind: z.string() }) });
+const envelopeSchema = z.object({
+  from: z.string(),
+  event: z.looseObject({ kind: z.string() }),
+});
 
 /**
  * Swarms shared by every tracker node through Redis. This node's own members are also kept in
@@ -149,15 +152,7 @@ export class RedisStore implements SwarmStore {
       this.evalScript(
         'have',
         [k.m],
-        [
-          k.base,
-          peerId,
-          this.now(),
-          this.options.maxHavePerPeer,
-          added.length,
-          ...added,
-          ...lost,
-        ],
+        [k.base, peerId, this.now(), this.options.maxHavePerPeer, added.length, ...added, ...lost],
       ),
     );
     return member;
@@ -233,7 +228,12 @@ export class RedisStore implements SwarmStore {
         ...peerIds,
       );
     }
-    pipeline.set(`${this.options.keyPrefix}nodes:${this.options.nodeId}`, nowMs, 'PX', this.options.keepMs);
+    pipeline.set(
+      `${this.options.keyPrefix}nodes:${this.options.nodeId}`,
+      nowMs,
+      'PX',
+      this.options.keepMs,
+    );
     const results = await this.run('touch', null, () => pipeline.exec());
     if (!results) return;
     // Members another node swept (e.g. after a long pause here) are registered again.
@@ -256,9 +256,7 @@ export class RedisStore implements SwarmStore {
 
   async sweepExpired(nowMs: number, ttlMs: number): Promise<RemovedMember[]> {
     await this.local.sweepExpired(nowMs, Number.POSITIVE_INFINITY);
-    const swarmIds = await this.run('sweep', null, () =>
-      this.redis.zrange(this.swarmsKey, 0, -1),
-    );
+    const swarmIds = await this.run('sweep', null, () => this.redis.zrange(this.swarmsKey, 0, -1));
     if (!swarmIds) return [];
     const removed: RemovedMember[] = [];
     for (const swarmId of swarmIds) {
@@ -330,7 +328,13 @@ export class RedisStore implements SwarmStore {
       this.evalScript(
         'elect',
         [this.keys(swarmId).e],
-        [expectedEpoch, next.epoch, JSON.stringify(next.fetchers), next.perSegment, this.options.keepMs],
+        [
+          expectedEpoch,
+          next.epoch,
+          JSON.stringify(next.fetchers),
+          next.perSegment,
+          this.options.keepMs,
+        ],
       ),
     );
     if (stored !== 1) return false;

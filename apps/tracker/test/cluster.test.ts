@@ -1,0 +1,217 @@
+import {
+  spawnService,
+  startRedis,
+  waitFor,
+  type RedisServer,
+  type RunningService,
+} from '@coral-cdn/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  getJson,
+  joinedClient,
+  makeKeys,
+  signToken,
+  type TestClient,
+  type TokenKeys,
+} from './support.js';
+
+/**
+ * Two built tracker processes sharing one real redis-server: cross-node matching, signalling,
+ * elections and peer-gone; then Redis is killed (both degrade to their own peers, and say so)
+ * and restarted (both re-register their peers and match across nodes again).
+ */
+
+interface Stats {
+  store: { kind: string; healthy: boolean };
+  peers: number;
+  swarms: number;
+}
+
+let redis: RedisServer;
+let keys: TokenKeys;
+let nodeA: RunningService;
+let nodeB: RunningService;
+const clients: TestClient[] = [];
+const swarmId = 'cluster/720p';
+let token: string;
+
+const wsUrl = (node: RunningService) => `ws://127.0.0.1:${node.port}/ws`;
+const stats = (node: RunningService) => getJson<Stats>(`${node.url}/stats`);
+
+async function join(node: RunningService, uploadKbps: number, have: number[] = []) {
+  const client = await joinedClient(wsUrl(node), { swarmId, token, live: true, uploadKbps, have });
+  clients.push(client);
+  return client;
+}
+
+async function peersOf(client: TestClient, need: number[] = []) {
+  client.send({ type: 'get-peers', swarmId, need, max: 20 });
+  const answer = await client.upcoming('peers');
+  return answer.peers;
+}
+
+beforeAll(async () => {
+  keys = await makeKeys();
+  token = await signToken(keys, { stream: 'cluster' });
+  redis = await startRedis();
+  const env = (nodeId: string) => ({
+    REDIS_URL: redis.url,
+    NODE_ID: nodeId,
+    TOKEN_PUBLIC_KEY: keys.publicKey,
+    HEARTBEAT_MS: '20000',
+    LIVE_FETCHER_MIN_AGE_MS: '0',
+    LIVE_FETCHER_CANDIDATES: '4',
+  });
+  [nodeA, nodeB] = await Promise.all([
+    spawnService({ app: 'tracker', name: 'tracker-a', env: env('node-a') }),
+    spawnService({ app: 'tracker', name: 'tracker-b', env: env('node-b') }),
+  ]);
+  await waitFor(
+    'both nodes on redis',
+    async () => (await stats(nodeA)).store.healthy && (await stats(nodeB)).store.healthy,
+  );
+});
+
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await Promise.all([nodeA?.stop(), nodeB?.stop()]);
+  await redis?.stop();
+});
+
+describe('two tracker nodes on one Redis', () => {
+  let a: TestClient;
+  let b: TestClient;
+
+  it('matches a peer on node A with a peer on node B, with its holdings', async () => {
+    a = await join(nodeA, 1000, [1, 2]);
+    b = await join(nodeB, 5000, [2, 3]);
+    const fromA = await peersOf(a, [3]);
+    expect(fromA).toEqual([
+      {
+        peerId: b.peerId,
+        region: 'eu-west',
+        uploadKbps: 5000,
+        connectionType: 'wifi',
+        have: [2, 3],
+      },
+    ]);
+    b.send({ type: 'have', swarmId, added: [4], lost: [2] });
+    await b.settle();
+    expect((await peersOf(a, [4]))[0]!.have).toEqual([3, 4]);
+    expect(await stats(nodeA)).toMatchObject({ peers: 2, swarms: 1 });
+  });
+
+  it('relays offer, answer and candidates across nodes, and only for a pending offer', async () => {
+    a.send({
+      type: 'signal',
+      swarmId,
+      to: b.peerId,
+      signal: { kind: 'offer', connectionId: 'k1', sdp: 'offer-sdp' },
+    });
+    expect(await b.next('signal')).toMatchObject({
+      from: a.peerId,
+      signal: { kind: 'offer', sdp: 'offer-sdp' },
+    });
+    b.send({
+      type: 'signal',
+      swarmId,
+      to: a.peerId,
+      signal: { kind: 'answer', connectionId: 'k1', sdp: 'answer-sdp' },
+    });
+    expect(await a.next('signal')).toMatchObject({ from: b.peerId, signal: { kind: 'answer' } });
+    b.send({
+      type: 'signal',
+      swarmId,
+      to: a.peerId,
+      signal: {
+        kind: 'candidate',
+        connectionId: 'k1',
+        candidate: 'c',
+        sdpMid: '0',
+        sdpMLineIndex: 0,
+      },
+    });
+    await a.nextOf('signal', (m) => m.signal.kind === 'candidate');
+    b.send({
+      type: 'signal',
+      swarmId,
+      to: a.peerId,
+      signal: { kind: 'answer', connectionId: 'zz', sdp: 'x' },
+    });
+    expect(await b.upcoming('error')).toMatchObject({ code: 'no_pending_offer' });
+  });
+
+  it('gives members on both nodes the same election', async () => {
+    const onA = await a.nextOf('election', (m) => m.fetchers.length === 2);
+    const onB = await b.nextOf('election', (m) => m.epoch === onA.epoch);
+    expect(onB).toEqual(onA);
+    expect([...onA.fetchers].sort()).toEqual([a.peerId, b.peerId].sort());
+  });
+
+  it('tells a peer on node A when its match on node B leaves', async () => {
+    const c = await join(nodeB, 100);
+    expect((await peersOf(a)).map((p) => p.peerId)).toContain(c.peerId);
+    c.send({ type: 'leave', swarmId });
+    expect(await a.nextOf('peer-gone', (m) => m.peerId === c.peerId)).toMatchObject({
+      reason: 'left',
+    });
+  });
+
+  it('degrades to node-local matching when Redis dies, and recovers when it returns', async () => {
+    const epochBefore = a.all('election').at(-1)!.epoch;
+    await redis.kill();
+    await waitFor(
+      'both nodes degraded',
+      async () => !(await stats(nodeA)).store.healthy && !(await stats(nodeB)).store.healthy,
+    );
+    expect(nodeA.output()).toMatch(/redis unreachable/);
+    // Node A still serves: a new peer joins and is matched with A's own peers only.
+    const localPeer = await join(nodeA, 700);
+    const remotePeer = await join(nodeB, 700);
+    const during = (await peersOf(localPeer)).map((p) => p.peerId);
+    expect(during).toContain(a.peerId);
+    expect(during).not.toContain(b.peerId);
+    expect(during).not.toContain(remotePeer.peerId);
+    const metrics = await (await fetch(`${nodeA.url}/metrics`)).text();
+    expect(metrics).toMatch(/coral_tracker_store_healthy\{[^}]*\} 0/);
+
+    await redis.restart();
+    await waitFor(
+      'both nodes recovered',
+      async () => (await stats(nodeA)).store.healthy && (await stats(nodeB)).store.healthy,
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    // Redis restarted empty: the nodes re-registered their peers.
+    const after = (await peersOf(localPeer)).map((p) => p.peerId);
+    expect(after).toEqual(expect.arrayContaining([a.peerId, b.peerId, remotePeer.peerId]));
+    expect((await stats(nodeB)).peers).toBe(4);
+    localPeer.send({
+      type: 'signal',
+      swarmId,
+      to: remotePeer.peerId,
+      signal: { kind: 'offer', connectionId: 'k9', sdp: 'again' },
+    });
+    expect(await remotePeer.next('signal')).toMatchObject({ from: localPeer.peerId });
+    // Elections resume with a fresh epoch, the same on both nodes.
+    const latest = (client: TestClient) => client.all('election').at(-1);
+    await waitFor('one fresh election on both nodes', () => {
+      const here = latest(localPeer);
+      const there = latest(remotePeer);
+      return (
+        here !== undefined &&
+        here.epoch > epochBefore &&
+        JSON.stringify(here) === JSON.stringify(there)
+      );
+    });
+    expect(latest(localPeer)!.fetchers.length).toBeGreaterThan(0);
+  });
+
+  it('stops on SIGTERM: sockets closed with 1001, exit code 0, peers deregistered', async () => {
+    const onA = clients.filter((c) => c.socket.url.includes(`:${nodeA.port}/`));
+    expect(await nodeA.stop()).toBe(0);
+    for (const client of onA) expect((await client.closed).code).toBe(1001);
+    await waitFor('node B sees only its own peers', async () => (await stats(nodeB)).peers === 2);
+  });
+});

@@ -1,0 +1,195 @@
+import { electedFetchers, type ElectionMessage } from '@coral-cdn/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseFetchers, type ElectionPolicy } from '../src/election.js';
+import type { MemberRecord } from '../src/store/types.js';
+import {
+  joinedClient,
+  makeKeys,
+  signToken,
+  startTracker,
+  type RunningTracker,
+  type TestClient,
+  type TokenKeys,
+} from './support.js';
+
+function member(peerId: string, overrides: Partial<MemberRecord> = {}): MemberRecord {
+  return {
+    peerId,
+    swarmId: 's/r',
+    nodeId: 'n',
+    viewerId: peerId,
+    region: 'eu',
+    uploadKbps: 1000,
+    connectionType: 'wifi',
+    live: true,
+    joinedAtMs: 0,
+    ...overrides,
+  };
+}
+
+const policy: ElectionPolicy = { candidates: 3, perSegment: 1, minAgeMs: 1000, minUploadKbps: 1 };
+
+describe('chooseFetchers', () => {
+  it('picks the best uplinks among members present long enough, capped at the candidate count', () => {
+    const members = [
+      member('slow', { uploadKbps: 100 }),
+      member('fast', { uploadKbps: 9000 }),
+      member('cell', { uploadKbps: 50_000, connectionType: 'cellular' }),
+      member('mid', { uploadKbps: 4000 }),
+      member('newcomer', { uploadKbps: 99_000, joinedAtMs: 5000 }),
+      member('none', { uploadKbps: 0 }),
+    ];
+    const outcome = chooseFetchers(members, [], policy, 5500);
+    expect(outcome.fetchers).toEqual(['fast', 'mid', 'slow']);
+    expect(outcome.perSegment).toBe(1);
+  });
+
+  it('keeps sitting fetchers (stable) and fills vacancies', () => {
+    const members = [
+      member('a', { uploadKbps: 10 }),
+      member('b', { uploadKbps: 20 }),
+      member('c', { uploadKbps: 9000 }),
+      member('d', { uploadKbps: 8000 }),
+    ];
+    const outcome = chooseFetchers(members, ['a', 'gone'], policy, 2000);
+    expect(outcome.fetchers).toEqual(['a', 'c', 'd']);
+  });
+
+  it('uses young members only to reach perSegment, and says when to look again', () => {
+    const outcome = chooseFetchers(
+      [member('young', { joinedAtMs: 900 }), member('younger', { joinedAtMs: 950 })],
+      [],
+      policy,
+      1000,
+    );
+    expect(outcome.fetchers).toEqual(['young']);
+    expect(outcome.recheckAtMs).toBe(1950);
+    expect(chooseFetchers([member('v', { live: false })], [], policy, 5000).fetchers).toEqual([]);
+  });
+});
+
+describe('live election over WebSocket', () => {
+  let keys: TokenKeys;
+  let tracker: RunningTracker;
+  const clients: TestClient[] = [];
+  const swarmId = 'live1/720p';
+  let token: string;
+
+  beforeAll(async () => {
+    keys = await makeKeys();
+    tracker = await startTracker(keys, {
+      LIVE_FETCHER_CANDIDATES: '2',
+      LIVE_FETCHERS_PER_SEGMENT: '1',
+    });
+    token = await signToken(keys, { stream: 'live1' });
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await tracker.close();
+  });
+
+  const join = async (uploadKbps: number) => {
+    const client = await joinedClient(tracker.wsUrl, { swarmId, token, live: true, uploadKbps });
+    clients.push(client);
+    return client;
+  };
+  const latest = (client: TestClient) => client.all('election').at(-1);
+
+  it('sends the first member an election naming itself, right after joined', async () => {
+    const first = await join(1000);
+    const election = await first.next('election');
+    expect(election).toEqual({
+      type: 'election',
+      swarmId,
+      epoch: 1,
+      fetchers: [first.peerId],
+      perSegment: 1,
+    });
+    const types = first.received.map((m) => m.type);
+    expect(types.indexOf('joined')).toBeLessThan(types.indexOf('election'));
+  });
+
+  it('adds a better uplink with a new epoch, sent to every member; a weaker joiner changes nothing', async () => {
+    const [first] = clients;
+    const second = await join(8000);
+    const bumped = await first!.nextOf('election', (m) => m.epoch === 2);
+    expect([...bumped.fetchers].sort()).toEqual([first!.peerId, second.peerId].sort());
+    expect(await second.nextOf('election', (m) => m.epoch === 2)).toEqual(bumped);
+    const third = await join(500);
+    // The newcomer gets the current election; the candidate set (full at 2) stays.
+    expect(await third.next('election')).toEqual(bumped);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await first!.sync();
+    expect(latest(first!)?.epoch).toBe(2);
+  });
+
+  it('lets every peer derive the same fetcher per segment', async () => {
+    const elections = clients.map((client) => latest(client) as ElectionMessage);
+    for (let sequence = 100; sequence < 110; sequence++) {
+      const picks = new Set(elections.map((e) => electedFetchers(e, swarmId, sequence).join()));
+      expect(picks.size).toBe(1);
+      expect(elections[0]!.fetchers).toContain(
+        electedFetchers(elections[0]!, swarmId, sequence)[0],
+      );
+    }
+  });
+
+  it('replaces a fetcher that leaves, with a bumped epoch', async () => {
+    const [first, second, third] = clients;
+    second!.send({ type: 'leave', swarmId });
+    const next = await first!.nextOf('election', (m) => m.epoch === 3);
+    expect([...next.fetchers].sort()).toEqual([first!.peerId, third!.peerId].sort());
+    expect(await third!.nextOf('election', (m) => m.epoch === 3)).toEqual(next);
+  });
+
+  it('shows the election in /stats', async () => {
+    const stats = (await (await fetch(`${tracker.httpUrl}/stats`)).json()) as {
+      perSwarm: Array<{
+        swarmId: string;
+        peers: number;
+        election?: { epoch: number; fetchers: number };
+      }>;
+    };
+    expect(stats.perSwarm.find((s) => s.swarmId === swarmId)).toMatchObject({
+      peers: 2,
+      election: { epoch: 3, fetchers: 2 },
+    });
+  });
+
+  it('does not send elections to VOD members', async () => {
+    const vodToken = await signToken(keys, { stream: 'vod1' });
+    const vod = await joinedClient(tracker.wsUrl, {
+      swarmId: 'vod1/720p',
+      token: vodToken,
+      live: false,
+    });
+    clients.push(vod);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await vod.sync();
+    expect(vod.all('election')).toHaveLength(0);
+  });
+});
+
+describe('fetcher seniority', () => {
+  it('prefers members that have been in the swarm a while, re-electing as they mature', async () => {
+    const keys = await makeKeys();
+    const tracker = await startTracker(keys, {
+      LIVE_FETCHER_CANDIDATES: '3',
+      LIVE_FETCHER_MIN_AGE_MS: '400',
+    });
+    const token = await signToken(keys, { stream: 'mature' });
+    const swarmId = 'mature/240p';
+    const a = await joinedClient(tracker.wsUrl, { swarmId, token, live: true });
+    const b = await joinedClient(tracker.wsUrl, { swarmId, token, live: true });
+    // At first only one (perSegment) young member is elected ...
+    const first = await a.next('election');
+    expect(first.fetchers).toEqual([a.peerId]);
+    // ... and once both have been present for 400 ms, both are.
+    const grown = await b.nextOf('election', (m) => m.fetchers.length === 2, 3000);
+    expect([...grown.fetchers].sort()).toEqual([a.peerId, b.peerId].sort());
+    a.close();
+    b.close();
+    await tracker.close();
+  });
+});

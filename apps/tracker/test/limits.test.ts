@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { TokenBucket } from '../src/limits/token-bucket.js';
+import {
+  joinedClient,
+  makeKeys,
+  signToken,
+  startTracker,
+  TestClient,
+  type RunningTracker,
+  type TokenKeys,
+} from './support.js';
+
+describe('TokenBucket', () => {
+  it('allows the burst, then the rate', () => {
+    const bucket = new TokenBucket(10, 3, 0);
+    expect([bucket.take(0), bucket.take(0), bucket.take(0), bucket.take(0)]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    expect(bucket.take(50)).toBe(false);
+    expect(bucket.take(100)).toBe(true);
+    expect(bucket.take(10_000) && bucket.take(10_000) && bucket.take(10_000)).toBe(true);
+    expect(bucket.take(10_000)).toBe(false);
+  });
+});
+
+describe('limits and malformed input', () => {
+  let keys: TokenKeys;
+  let tracker: RunningTracker;
+  const opened: TestClient[] = [];
+  const connect = async () => {
+    const client = await TestClient.connect(tracker.wsUrl);
+    opened.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    keys = await makeKeys();
+    tracker = await startTracker(keys, {
+      MESSAGES_PER_SEC: '20',
+      MESSAGES_BURST: '20',
+      MAX_STRIKES: '6',
+      MAX_MESSAGE_BYTES: '4096',
+      MAX_CONNECTIONS_PER_IP: '12',
+    });
+  });
+
+  afterAll(async () => {
+    for (const client of opened) client.close();
+    await tracker.close();
+  });
+
+  it('answers bad JSON, unknown types and schema violations with errors, and logs a warning', async () => {
+    const client = await connect();
+    client.sendRaw('{not json');
+    expect(await client.upcoming('error')).toMatchObject({ code: 'bad_json' });
+    client.sendRaw('[1,2]');
+    expect(await client.upcoming('error')).toMatchObject({ code: 'bad_message' });
+    client.send({ type: 'teleport', swarmId: 'a/b' });
+    expect(await client.upcoming('error')).toMatchObject({ code: 'unknown_type', ref: 'teleport' });
+    client.send({ type: 'get-peers', swarmId: 'no-slash', need: [], max: 5 });
+    const invalid = await client.upcoming('error');
+    expect(invalid).toMatchObject({ code: 'bad_message', ref: 'get-peers' });
+    expect(invalid.message).toMatch(/swarmId/);
+    client.sendRaw(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await client.upcoming('error')).toMatchObject({ code: 'bad_message' });
+    expect(tracker.logs.some((l) => l.level === 'warn' && l.code === 'bad_json')).toBe(true);
+    // Still served after these errors.
+    await client.sync();
+  });
+
+  it('disconnects a repeat offender after MAX_STRIKES protocol errors', async () => {
+    const client = await connect();
+    for (let i = 0; i < 6; i++) client.sendRaw('garbage');
+    const closed = await client.closed;
+    expect(closed.code).toBe(1008);
+    const last = client.all('error').at(-1)!;
+    expect(last).toMatchObject({ code: 'bad_json', fatal: true });
+    expect(client.all('error')).toHaveLength(6);
+  });
+
+  it('closes a connection that sends an oversized message, with too_large', async () => {
+    const client = await connect();
+    client.send({ type: 'ping', padding: 'x'.repeat(5000) });
+    expect(await client.next('error')).toMatchObject({ code: 'too_large', fatal: true });
+    expect((await client.closed).code).toBe(1009);
+  });
+
+  it('drops messages beyond the rate with one rate_limited error per second', async () => {
+    const token = await signToken(keys, { stream: 'rate' });
+    const client = await joinedClient(tracker.wsUrl, { swarmId: 'rate/720p', token });
+    opened.push(client);
+    for (let i = 0; i < 60; i++)
+      client.send({ type: 'get-peers', swarmId: 'rate/720p', need: [], max: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const answers = client.all('peers').length;
+    expect(answers).toBeGreaterThanOrEqual(18);
+    expect(answers).toBeLessThan(30);
+    expect(client.all('error').filter((e) => e.code === 'rate_limited')).toHaveLength(1);
+    // The bucket refills: after a pause the connection is served again.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await client.sync();
+  });
+
+  it('refuses connections beyond MAX_CONNECTIONS_PER_IP with HTTP 429', async () => {
+    const before = tracker.app.tracker.sessions.size;
+    const more: Promise<TestClient>[] = [];
+    for (let i = before; i < 12; i++) more.push(connect());
+    await Promise.all(more);
+    const refused = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(tracker.wsUrl);
+      socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      socket.on('open', () => resolve(101));
+      socket.on('error', () => undefined);
+    });
+    expect(refused).toBe(429);
+    // A slot frees when a connection closes.
+    const last = opened.pop()!;
+    last.close();
+    await last.closed;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    opened.push(await connect());
+  });
+
+  it('survives a burst of random garbage from many connections', async () => {
+    for (const client of opened.slice(-4)) {
+      for (let i = 0; i < 3; i++)
+        client.sendRaw(
+          String.fromCharCode(
+            ...Array.from({ length: 40 }, () => 32 + Math.floor(Math.random() * 90)),
+          ),
+        );
+    }
+    const response = await fetch(`${tracker.httpUrl}/healthz`);
+    expect(response.status).toBe(200);
+  });
+});

@@ -1,0 +1,130 @@
+import type { BeaconStats } from '@coral-cdn/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestClient } from './support.js';
+import {
+  getJson,
+  joinedClient,
+  makeKeys,
+  signToken,
+  startTracker,
+  type RunningTracker,
+  type TokenKeys,
+} from './support.js';
+
+const stats = (overrides: Partial<BeaconStats> = {}): BeaconStats => ({
+  httpBytes: 1000,
+  p2pBytes: 3000,
+  uploadedBytes: 500,
+  peers: 2,
+  stalls: 1,
+  stallMs: 250,
+  startupMs: 800,
+  fallbacks: 0,
+  integrityFailures: 0,
+  prefetchWastedBytes: 0,
+  bufferSec: 6,
+  ...overrides,
+});
+
+function metricValue(text: string, name: string): number {
+  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+describe('HTTP endpoints and beacons', () => {
+  let keys: TokenKeys;
+  let tracker: RunningTracker;
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    keys = await makeKeys();
+    tracker = await startTracker(keys, { NODE_ID: 'node-test', HEARTBEAT_MS: '1500' });
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await tracker.close();
+  });
+
+  it('GET /healthz answers 200 with the node and store', async () => {
+    const body = await getJson(`${tracker.httpUrl}/healthz`);
+    expect(body).toMatchObject({
+      status: 'ok',
+      nodeId: 'node-test',
+      store: { kind: 'memory', healthy: true },
+    });
+    expect((await fetch(`${tracker.httpUrl}/nope`)).status).toBe(404);
+    expect((await fetch(`${tracker.httpUrl}/ws`)).status).toBe(426);
+  });
+
+  it('GET /stats counts swarms, peers, connections and messages per second', async () => {
+    const token = await signToken(keys, { stream: 'stats' });
+    for (let i = 0; i < 3; i++) {
+      clients.push(await joinedClient(tracker.wsUrl, { swarmId: 'stats/720p', token }));
+    }
+    clients.push(await joinedClient(tracker.wsUrl, { swarmId: 'stats/240p', token }));
+    const body = await getJson<Record<string, unknown>>(`${tracker.httpUrl}/stats`);
+    expect(body).toMatchObject({
+      nodeId: 'node-test',
+      store: { kind: 'memory', healthy: true },
+      swarms: 2,
+      peers: 4,
+      connections: 4,
+      localPeers: 4,
+      perSwarm: [
+        { swarmId: 'stats/720p', peers: 3, localPeers: 3 },
+        { swarmId: 'stats/240p', peers: 1, localPeers: 1 },
+      ],
+    });
+    expect(typeof body.messagesPerSec).toBe('number');
+  });
+
+  it('aggregates beacons into offload and QoE counters in /metrics', async () => {
+    const [client] = clients;
+    client!.send({ type: 'beacon', swarmId: 'stats/720p', stats: stats() });
+    client!.send({
+      type: 'beacon',
+      swarmId: 'stats/720p',
+      stats: stats({ p2pBytes: 5000, httpBytes: 1500, stalls: 1, startupMs: 900 }),
+    });
+    await client!.settle();
+    const text = await (await fetch(`${tracker.httpUrl}/metrics`)).text();
+    expect(metricValue(text, 'coral_tracker_beacon_p2p_bytes_total')).toBe(5000);
+    expect(metricValue(text, 'coral_tracker_beacon_http_bytes_total')).toBe(1500);
+    expect(metricValue(text, 'coral_tracker_beacon_stalls_total')).toBe(1);
+    expect(metricValue(text, 'coral_tracker_beacon_stall_seconds_total')).toBe(0.25);
+    expect(metricValue(text, 'coral_tracker_beacon_startup_seconds_count')).toBe(1);
+    expect(metricValue(text, 'coral_tracker_connections')).toBe(4);
+    expect(metricValue(text, 'coral_tracker_store_healthy')).toBe(1);
+    expect(text).toMatch(/coral_tracker_messages_received_total\{[^}]*type="beacon"[^}]*\} 2/);
+  });
+
+  it('drops a connection that stays silent for the heartbeat, and tells its peers', async () => {
+    const token = await signToken(keys, { stream: 'quiet' });
+    const quiet = await joinedClient(tracker.wsUrl, { swarmId: 'quiet/720p', token });
+    const chatty = await joinedClient(tracker.wsUrl, { swarmId: 'quiet/720p', token });
+    chatty.send({ type: 'get-peers', swarmId: 'quiet/720p', need: [], max: 5 });
+    await chatty.next('peers');
+    const pinger = setInterval(() => chatty.send({ type: 'ping' }), 300);
+    try {
+      expect((await quiet.closed).code).toBe(4000);
+      expect(await chatty.next('peer-gone', 5000)).toMatchObject({
+        peerId: quiet.peerId,
+        reason: 'timeout',
+      });
+    } finally {
+      clearInterval(pinger);
+      chatty.close();
+    }
+  });
+
+  it('closes sockets with 1001 on shutdown and deregisters its peers', async () => {
+    const other = await startTracker(keys);
+    const token = await signToken(keys, { stream: 'bye' });
+    const client = await joinedClient(other.wsUrl, { swarmId: 'bye/720p', token });
+    await other.close();
+    expect((await client.closed).code).toBe(1001);
+    expect((await other.app.store.swarmSizes(10)).peers).toBe(0);
+    await other.close();
+  });
+});

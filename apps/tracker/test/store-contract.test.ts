@@ -1,0 +1,180 @@
+import { createLogger } from '@coral-cdn/server-kit';
+import { startRedis, type RedisServer } from '@coral-cdn/test-support';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { RedisStore } from '../src/store/redis-store.js';
+import type { CandidateQuery, MemberRecord, SwarmStore } from '../src/store/types.js';
+
+/**
+ * One contract, two stores: everything the tracker relies on behaves the same in memory and
+ * in Redis (a real redis-server). Members belong to a remote node here, so that the Redis
+ * store treats them as shared state rather than its own connections.
+ */
+
+let redis: RedisServer;
+let prefixCounter = 0;
+const stores: SwarmStore[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+
+afterAll(async () => {
+  await Promise.all(stores.map((store) => store.destroy()));
+  await redis.stop();
+});
+
+const factories: Array<[string, () => Promise<SwarmStore>]> = [
+  ['memory', async () => new MemoryStore({ maxHavePerPeer: 8 })],
+  [
+    'redis',
+    async () => {
+      const store = new RedisStore({
+        url: redis.url,
+        nodeId: 'contract-node',
+        keyPrefix: `contract${++prefixCounter}:`,
+        maxHavePerPeer: 8,
+        keepMs: 60_000,
+        logger: createLogger({ service: 'test', level: 'silent' }),
+      });
+      await store.start();
+      for (let i = 0; i < 100 && !store.status().healthy; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return store;
+    },
+  ],
+];
+
+function record(peerId: string, overrides: Partial<MemberRecord> = {}): MemberRecord {
+  return {
+    peerId,
+    swarmId: 'stream/720p',
+    nodeId: 'remote-node',
+    viewerId: `viewer-${peerId}`,
+    region: 'eu-west',
+    uploadKbps: 1000,
+    connectionType: 'wifi',
+    live: true,
+    joinedAtMs: 1000,
+    ...overrides,
+  };
+}
+
+const query = (need: number[], scanLimit = 100): CandidateQuery => ({
+  need,
+  scanLimit,
+  holdersPerNeed: 4,
+  recentCount: 3,
+});
+
+describe.each(factories)('%s store contract', (_kind, create) => {
+  let store: SwarmStore;
+
+  beforeEach(async () => {
+    store = await create();
+    stores.push(store);
+    expect(store.status().healthy).toBe(true);
+  });
+
+  it('adds, reads, lists and removes members', async () => {
+    await store.join(record('peer-aaaa'), [1, 2]);
+    await store.join(record('peer-bbbb', { region: 'us-east', uploadKbps: 42 }), []);
+    expect(await store.getMember('stream/720p', 'peer-bbbb')).toEqual(
+      record('peer-bbbb', { region: 'us-east', uploadKbps: 42 }),
+    );
+    expect(await store.getMember('stream/720p', 'peer-cccc')).toBeNull();
+    expect(await store.getMember('other/720p', 'peer-aaaa')).toBeNull();
+    const ids = (await store.listMembers('stream/720p')).map((m) => m.peerId).sort();
+    expect(ids).toEqual(['peer-aaaa', 'peer-bbbb']);
+    expect(await store.leave('stream/720p', 'peer-aaaa')).toBe(true);
+    expect(await store.leave('stream/720p', 'peer-aaaa')).toBe(false);
+    expect((await store.listMembers('stream/720p')).map((m) => m.peerId)).toEqual(['peer-bbbb']);
+  });
+
+  it('tracks holdings from the join and from deltas, capped per peer (oldest forgotten)', async () => {
+    await store.join(record('peer-aaaa'), [1, 2, 3]);
+    expect(await store.updateHave('stream/720p', 'peer-aaaa', [4, 5], [2])).toBe(true);
+    expect(await store.updateHave('stream/720p', 'peer-none', [1], [])).toBe(false);
+    let [candidate] = await store.candidates('stream/720p', query([1, 2, 5, 9]));
+    expect([...candidate!.held].sort((a, b) => a - b)).toEqual([1, 5]);
+    expect(candidate!.recent).toEqual([5, 4, 3]);
+    await store.updateHave('stream/720p', 'peer-aaaa', [10, 11, 12, 13, 14, 15], []);
+    [candidate] = await store.candidates('stream/720p', query([1, 3, 4, 15]));
+    // Cap 8: {1,3,4,5,10..15} is 10 sequences; 1 and 3 (oldest) are forgotten.
+    expect([...candidate!.held].sort((a, b) => a - b)).toEqual([4, 15]);
+    // A re-join replaces the holdings.
+    await store.join(record('peer-aaaa'), [100]);
+    [candidate] = await store.candidates('stream/720p', query([4, 100]));
+    expect(candidate!.held).toEqual([100]);
+  });
+
+  it('returns every member of a small swarm and a bounded sample of a large one, rare holders included', async () => {
+    for (let i = 0; i < 40; i++) {
+      await store.join(record(`peer-${String(i).padStart(4, '0')}`), i === 37 ? [500] : [1]);
+    }
+    expect(await store.candidates('stream/720p', query([], 100))).toHaveLength(40);
+    const sample = await store.candidates('stream/720p', query([500], 10));
+    expect(sample.length).toBeGreaterThanOrEqual(10);
+    expect(sample.length).toBeLessThanOrEqual(11);
+    const rare = sample.find((c) => c.record.peerId === 'peer-0037');
+    expect(rare?.held).toEqual([500]);
+    expect(new Set(sample.map((c) => c.record.peerId)).size).toBe(sample.length);
+  });
+
+  it('reports swarm sizes, largest first, and forgets empty swarms', async () => {
+    await store.join(record('peer-aaaa'), []);
+    await store.join(record('peer-bbbb'), []);
+    await store.join(record('peer-cccc', { swarmId: 'stream/240p' }), []);
+    expect(await store.swarmSizes(10)).toEqual({
+      swarms: 2,
+      peers: 3,
+      top: [
+        { swarmId: 'stream/720p', peers: 2 },
+        { swarmId: 'stream/240p', peers: 1 },
+      ],
+    });
+    await store.leave('stream/240p', 'peer-cccc');
+    expect((await store.swarmSizes(10)).swarms).toBe(1);
+  });
+
+  it('expires members that were not touched within the ttl', async () => {
+    await store.join(record('peer-aaaa'), [1]);
+    await store.join(record('peer-bbbb'), [1]);
+    const now = Date.now();
+    await store.touch([{ swarmId: 'stream/720p', peerId: 'peer-aaaa' }], now + 8000);
+    const removed = await store.sweepExpired(now + 10_000, 5000);
+    expect(removed).toEqual([
+      { swarmId: 'stream/720p', peerId: 'peer-bbbb', nodeId: 'remote-node' },
+    ]);
+    expect((await store.listMembers('stream/720p')).map((m) => m.peerId)).toEqual(['peer-aaaa']);
+    const [candidate] = await store.candidates('stream/720p', query([1]));
+    expect(candidate!.record.peerId).toBe('peer-aaaa');
+  });
+
+  it('counts distinct reporters within the window and keeps bans for their duration', async () => {
+    expect(await store.addReport('stream', 'bad', 'v1', 60_000)).toBe(1);
+    expect(await store.addReport('stream', 'bad', 'v1', 60_000)).toBe(1);
+    expect(await store.addReport('stream', 'bad', 'v2', 60_000)).toBe(2);
+    expect(await store.addReport('other', 'bad', 'v3', 60_000)).toBe(1);
+    expect(await store.isBanned('stream', 'bad')).toBe(false);
+    await store.ban('stream', 'bad', 60_000);
+    await store.ban('stream', 'brief', 50);
+    expect(await store.isBanned('stream', 'bad')).toBe(true);
+    expect(await store.isBanned('other', 'bad')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await store.isBanned('stream', 'brief')).toBe(false);
+  });
+
+  it('stores elections with compare-and-set on the epoch', async () => {
+    await store.join(record('peer-aaaa'), []);
+    expect(await store.getElection('stream/720p')).toBeNull();
+    const first = { epoch: 1, fetchers: ['peer-aaaa'], perSegment: 1 };
+    expect(await store.compareAndSetElection('stream/720p', 0, first)).toBe(true);
+    expect(await store.compareAndSetElection('stream/720p', 0, { ...first, epoch: 5 })).toBe(false);
+    expect(await store.getElection('stream/720p')).toEqual(first);
+    const second = { epoch: 2, fetchers: ['peer-aaaa', 'peer-bbbb'], perSegment: 2 };
+    expect(await store.compareAndSetElection('stream/720p', 1, second)).toBe(true);
+    expect(await store.getElection('stream/720p')).toEqual(second);
+  });
+});

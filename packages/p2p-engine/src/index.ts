@@ -16,3 +16,6 @@ export {
   type PlayerEngine,
 } from './headless-player.js';
 export { bytesToText } from './text.js';
+export * from './adapters/fetch-http.js';
+export * from './adapters/websocket.js';
+export * from './adapters/rtc.js';

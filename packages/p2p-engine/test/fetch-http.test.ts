@@ -1,7 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortedError, createFetchHttpClient, HttpError, type Clock, type FetchLike } from '../src/index.js';
+import {
+  AbortedError,
+  createFetchHttpClient,
+  HttpError,
+  type Clock,
+  type FetchLike,
+} from '../src/index.js';
 
 const body = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
 let server: Server;
@@ -49,7 +55,7 @@ const clock: Clock = {
   clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
 };
 const http = createFetchHttpClient({
-  fetch: fetch as unknown as FetchLike,
+  fetch: fetch,
   clock,
   createAbortController: () => new AbortController(),
 });
@@ -57,7 +63,10 @@ const http = createFetchHttpClient({
 describe('fetch HTTP client', () => {
   it('streams a body, reporting progress as it arrives', async () => {
     const progress: number[] = [];
-    const response = await http.get({ url: `${base}/seg`, onProgress: (loaded) => progress.push(loaded) }).promise;
+    const response = await http.get({
+      url: `${base}/seg`,
+      onProgress: (loaded) => progress.push(loaded),
+    }).promise;
     expect(response.status).toBe(200);
     expect(response.bytes).toEqual(body);
     expect(progress.length).toBeGreaterThan(1);
@@ -73,7 +82,9 @@ describe('fetch HTTP client', () => {
 
   it('turns HTTP errors and truncated bodies into typed errors', async () => {
     await expect(http.get({ url: `${base}/missing` }).promise).rejects.toBeInstanceOf(HttpError);
-    await expect(http.get({ url: `${base}/truncated` }).promise).rejects.toMatchObject({ code: 'network_error' });
+    await expect(http.get({ url: `${base}/truncated` }).promise).rejects.toMatchObject({
+      code: 'network_error',
+    });
     await expect(http.get({ url: 'http://127.0.0.1:1/nothing' }).promise).rejects.toMatchObject({
       code: 'network_error',
     });

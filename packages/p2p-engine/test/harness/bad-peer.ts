@@ -62,16 +62,14 @@ export class BadPeer {
           this.channels.push(channel);
           channel.onopen = () => this.serve(channel);
         };
-        void pc
-          .acceptOffer(message.signal.sdp)
-          .then((sdp) =>
-            send({
-              type: 'signal',
-              swarmId: this.swarmId,
-              to: message.from,
-              signal: { kind: 'answer', connectionId, sdp },
-            }),
-          );
+        void pc.acceptOffer(message.signal.sdp).then((sdp) =>
+          send({
+            type: 'signal',
+            swarmId: this.swarmId,
+            to: message.from,
+            signal: { kind: 'answer', connectionId, sdp },
+          }),
+        );
       }
     };
   }

@@ -1,0 +1,141 @@
+import {
+  AbsentReason,
+  decodePeerFrame,
+  encodePeerFrame,
+  type PeerFrame,
+} from '@coral-cdn/protocol';
+import { describe, expect, it } from 'vitest';
+import { resolveEngineConfig, type EnginePlatform } from '../src/index.js';
+import { PeerSession } from '../src/peer-session.js';
+import { SegmentStore } from '../src/segment-store.js';
+import { UploadLimiter } from '../src/upload-limiter.js';
+import { FakeClock } from './harness/fake-clock.js';
+import { SimDataChannel, SimNetwork } from './harness/sim-network.js';
+
+/** A session under test, wired to a raw channel the test speaks the wire protocol on. */
+function sessionWithRawRemote() {
+  const clock = new FakeClock();
+  const network = new SimNetwork(clock);
+  network.addNode('local');
+  network.addNode('remote');
+  const local = new SimDataChannel(network, 'local');
+  const remote = new SimDataChannel(network, 'remote');
+  local.remote = remote;
+  remote.remote = local;
+  local.open();
+  remote.open();
+  const received: PeerFrame[] = [];
+  remote.onmessage = (data) => {
+    const decoded = decodePeerFrame(data);
+    if (decoded.ok) received.push(decoded.value);
+  };
+  const platform = { clock } as unknown as EnginePlatform;
+  const config = resolveEngineConfig({ peerStallTimeoutMs: 1_000 });
+  const store = new SegmentStore(1_000_000);
+  const session = new PeerSession(
+    platform,
+    config,
+    local,
+    'peer-remote1',
+    'peer-local01',
+    'demo',
+    store,
+    new UploadLimiter(clock, 2, 10_000_000, config.maxMessageBytes),
+  );
+  const closed: string[] = [];
+  session.on('closed', (reason) => closed.push(reason));
+  session.start();
+  const send = (frame: PeerFrame) => remote.send(encodePeerFrame(frame));
+  return { clock, session, store, received, closed, send, remote };
+}
+
+describe('peer session', () => {
+  it('introduces itself and what it holds', async () => {
+    const { clock, store, received, session } = sessionWithRawRemote();
+    await clock.advance(100);
+    expect(received[0]).toEqual({ type: 'handshake', peerId: 'peer-local01', streamId: 'demo' });
+    store.put({
+      rendition: '240p',
+      sequence: 9,
+      bytes: new Uint8Array(3),
+      source: 'http',
+      timing: { startedAtMs: 0, firstByteAtMs: 0, endedAtMs: 0 },
+      verified: true,
+      prefetched: false,
+    });
+    session.announce('240p', [9], []);
+    await clock.advance(100);
+    expect(received[1]).toEqual({ type: 'have', rendition: '240p', added: [9], lost: [] });
+  });
+
+  it('closes on a frame before the handshake', async () => {
+    const { clock, closed, send } = sessionWithRawRemote();
+    send({ type: 'have', rendition: '240p', added: [1], lost: [] });
+    await clock.advance(100);
+    expect(closed).toEqual(['protocol']);
+  });
+
+  it('closes on a handshake for another stream or from another peer id', async () => {
+    const a = sessionWithRawRemote();
+    a.send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'other' });
+    await a.clock.advance(100);
+    expect(a.closed).toEqual(['protocol']);
+    const b = sessionWithRawRemote();
+    b.send({ type: 'handshake', peerId: 'peer-someone', streamId: 'demo' });
+    await b.clock.advance(100);
+    expect(b.closed).toEqual(['protocol']);
+  });
+
+  it('closes on bytes that are not a frame', async () => {
+    const { clock, closed, remote } = sessionWithRawRemote();
+    remote.send(new Uint8Array([9, 9, 9]));
+    await clock.advance(100);
+    expect(closed).toEqual(['protocol']);
+  });
+
+  it('tracks what the remote holds from bitfields and have deltas, and forgets on ABSENT', async () => {
+    const { clock, session, send } = sessionWithRawRemote();
+    send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    send({ type: 'have', rendition: '240p', added: [4, 5], lost: [] });
+    await clock.advance(100);
+    expect(session.has('240p', 5)).toBe(true);
+    const sink = new Uint8Array(10);
+    const download = session.download('240p', 5, { sink });
+    const outcome = download.promise.catch((error: unknown) => error);
+    await clock.advance(100);
+    send({ type: 'absent', requestId: 1, reason: AbsentReason.NotHeld });
+    await clock.advance(100);
+    expect(await outcome).toMatchObject({ code: 'peer_absent' });
+    expect(session.has('240p', 5)).toBe(false);
+    expect(session.has('240p', 4)).toBe(true);
+    send({ type: 'have', rendition: '240p', added: [], lost: [4] });
+    await clock.advance(100);
+    expect(session.has('240p', 4)).toBe(false);
+  });
+
+  it('ignores late chunks of a cancelled request, and times out a silent one', async () => {
+    const { clock, session, send, received, closed } = sessionWithRawRemote();
+    send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    await clock.advance(50);
+    const first = session.download('240p', 1, { sink: new Uint8Array(4) });
+    const firstOutcome = first.promise.catch((error: unknown) => error);
+    first.cancel();
+    expect(await firstOutcome).toMatchObject({ code: 'aborted' });
+    send({ type: 'data', requestId: 1, offsetBytes: 0, totalBytes: 4, payload: new Uint8Array(4) });
+    await clock.advance(100);
+    expect(closed).toEqual([]);
+    expect(received.map((f) => f.type)).toContain('cancel');
+    const second = session.download('240p', 2, { sink: new Uint8Array(4) });
+    const secondOutcome = second.promise.catch((error: unknown) => error);
+    await clock.advance(1_100);
+    expect(await secondOutcome).toMatchObject({ code: 'peer_timeout' });
+  });
+
+  it('answers a request for something it does not hold with ABSENT', async () => {
+    const { clock, send, received } = sessionWithRawRemote();
+    send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    send({ type: 'request', requestId: 7, rendition: '240p', sequence: 3, offsetBytes: 0 });
+    await clock.advance(100);
+    expect(received).toContainEqual({ type: 'absent', requestId: 7, reason: AbsentReason.NotHeld });
+  });
+});

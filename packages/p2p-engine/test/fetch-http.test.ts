@@ -1,13 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AbortedError,
-  createFetchHttpClient,
-  HttpError,
-  type Clock,
-  type FetchLike,
-} from '../src/index.js';
+import { AbortedError, createFetchHttpClient, HttpError, type Clock } from '../src/index.js';
 
 const body = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
 let server: Server;
@@ -55,7 +49,7 @@ const clock: Clock = {
   clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
 };
 const http = createFetchHttpClient({
-  fetch: fetch,
+  fetch,
   clock,
   createAbortController: () => new AbortController(),
 });

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { ProgressParser, type FfmpegProgress } from './progress.js';
+
+export interface FfmpegExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The last few KiB ffmpeg wrote to stderr: the reason, when it failed. */
+  readonly stderrTail: string;
+  /** Set when the process could not be started at all. */
+  readonly spawnError?: Error;
+}
+
+export interface FfmpegProcess {
+  readonly pid: number | undefined;
+  readonly exited: Promise<FfmpegExit>;
+  /** SIGINT (ffmpeg finishes the segment in hand and writes its playlists), SIGKILL after graceMs. */
+  stop(graceMs?: number): Promise<FfmpegExit>;
+  /** SIGKILL: the output is thrown away. */
+  kill(): Promise<FfmpegExit>;
+}
+
+const STDERR_TAIL_BYTES = 8192;
+
+export function startFfmpeg(
+  binary: string,
+  args: readonly string[],
+  options: { onProgress?: (progress: FfmpegProgress) => void; cwd?: string } = {},
+): FfmpegProcess {
+  const child = spawn(binary, args, {
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderrTail = '';
+  let spawnError: Error | undefined;
+  const parser = options.onProgress ? new ProgressParser(options.onProgress) : null;
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => parser?.push(chunk));
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+  });
+  child.once('error', (error) => {
+    spawnError = error;
+  });
+  const exited = new Promise<FfmpegExit>((resolve) => {
+    child.once('close', (code, signal) =>
+      resolve({ code, signal, stderrTail, ...(spawnError ? { spawnError } : {}) }),
+    );
+  });
+  const alive = () => child.exitCode === null && child.signalCode === null && child.pid !== undefined;
+  return {
+    pid: child.pid,
+    exited,
+    stop: async (graceMs = 5000) => {
+      if (alive()) {
+        child.kill('SIGINT');
+        const timer = setTimeout(() => alive() && child.kill('SIGKILL'), graceMs);
+        const exit = await exited;
+        clearTimeout(timer);
+        return exit;
+      }
+      return exited;
+    },
+    kill: async () => {
+      if (alive()) child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
+
+/** One line that says why ffmpeg failed, from its stderr. */
+export function describeExit(exit: FfmpegExit): string {
+  if (exit.spawnError) return `could not start ffmpeg: ${exit.spawnError.message}`;
+  const lines = exit.stderrTail
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+  const last = lines.at(-1);
+  return last ? `ffmpeg ${how}: ${last}` : `ffmpeg ${how}`;
+}

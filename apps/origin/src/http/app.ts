@@ -1,0 +1,246 @@
+import { REGION_PATTERN } from '@coral-cdn/protocol';
+import type { Logger } from '@coral-cdn/server-kit';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { OriginConfig } from '../config.js';
+import { badRequest, conflict, OriginError } from '../errors.js';
+import { randomToken } from '../fs-util.js';
+import type { LiveService } from '../live/service.js';
+import { createChannelSchema } from '../live/service.js';
+import type { OriginMetrics } from '../metrics.js';
+import { assertStreamId, type DataPaths } from '../paths.js';
+import type { ViewerTokens } from '../tokens.js';
+import { MASTER_PLAYLIST } from '../vod/publish.js';
+import type { VideoRecord, VideoService } from '../vod/service.js';
+import { receiveUpload } from '../vod/upload.js';
+import { cors } from './cors.js';
+import { mediaHandler } from './media.js';
+import { sendError } from './respond.js';
+
+export interface AppDeps {
+  readonly config: OriginConfig;
+  readonly paths: DataPaths;
+  readonly videos: VideoService;
+  readonly live: LiveService;
+  readonly tokens: ViewerTokens;
+  readonly publicKeyBase64Url: string;
+  readonly metrics: OriginMetrics;
+  readonly logger: Logger;
+}
+
+export function videoView(record: VideoRecord): Record<string, unknown> {
+  return {
+    id: record.id,
+    kind: 'vod',
+    ...(record.title === undefined ? {} : { title: record.title }),
+    status: record.status,
+    progress: Math.round(record.progress * 1000) / 1000,
+    ...(record.error === undefined ? {} : { error: record.error, errorCode: record.errorCode }),
+    ...(record.renditions === undefined ? {} : { renditions: record.renditions }),
+    ...(record.durationSec === undefined ? {} : { durationSec: record.durationSec }),
+    ...(record.status === 'ready' ? { manifestPath: `/vod/${record.id}/${MASTER_PLAYLIST}` } : {}),
+    sourceSizeBytes: record.sourceSizeBytes,
+    ...(record.timings === undefined ? {} : { timings: record.timings }),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+/** The coarse route label for metrics (never the raw path: ids would explode the series). */
+function routeLabel(path: string): string {
+  if (path.startsWith('/vod/')) return '/vod';
+  if (path.startsWith('/live/')) return '/live';
+  const match = /^\/(api\/(?:videos|live|playback)|healthz|metrics|\.well-known\/jwks\.json)/.exec(path);
+  return match ? `/${match[1]}` : 'other';
+}
+
+/** FNV-1a: the same stream always gets the same tracker, so its viewers meet. */
+function pick<T>(items: readonly T[], key: string): T {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return items[hash % items.length]!;
+}
+
+export function buildApp(deps: AppDeps): express.Express {
+  const { config, videos, live, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    res.on('finish', () =>
+      metrics.httpRequests.inc({
+        method: req.method,
+        route: routeLabel(req.path),
+        status: String(res.statusCode),
+      }),
+    );
+    next();
+  });
+  app.use(cors(config.CORS_ORIGINS));
+
+  app.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').json(deps.tokens.jwks());
+  });
+
+  const idTaken = (id: string) => videos.has(id) || live.has(id);
+
+  // ---- VOD ----
+  app.post('/api/videos', async (req, res) => {
+    const upload = await receiveUpload(req, {
+      uploadsDir: deps.paths.uploads,
+      maxBytes: config.MAX_UPLOAD_BYTES,
+      onBytes: (count) => metrics.ingestBytes.inc(count),
+      checkField: (name, value) => {
+        try {
+          if (name === 'id') {
+            assertStreamId(value);
+            if (idTaken(value)) return conflict('id_taken', `id "${value}" is already taken`);
+          }
+          if (name === 'title' && value.length > 200) {
+            return badRequest('bad_title', 'the title is longer than 200 characters');
+          }
+        } catch (error) {
+          return error instanceof OriginError ? error : null;
+        }
+        return null;
+      },
+    });
+    let id = upload.fields.get('id');
+    if (id === undefined) {
+      do id = randomToken(8);
+      while (idTaken(id));
+    } else if (live.has(id)) {
+      throw conflict('id_taken', `id "${id}" is already taken`);
+    }
+    const title = upload.fields.get('title');
+    const record = await videos.admit({
+      id,
+      ...(title === undefined ? {} : { title }),
+      partPath: upload.file.partPath,
+      sizeBytes: upload.file.sizeBytes,
+    });
+    res.status(202).location(`/api/videos/${record.id}`).json(videoView(record));
+  });
+  app.get('/api/videos', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ videos: videos.list().map(videoView) });
+  });
+  app.get('/api/videos/:id', (req, res) => {
+    res.set('Cache-Control', 'no-store').json(videoView(videos.get(req.params.id)));
+  });
+  app.post('/api/videos/:id/cancel', async (req, res) => {
+    res.json(videoView(await videos.cancel(req.params.id)));
+  });
+  app.delete('/api/videos/:id', async (req, res) => {
+    await videos.delete(req.params.id);
+    res.status(204).end();
+  });
+
+  // ---- live ----
+  app.post('/api/live', express.json({ limit: '16kb' }), async (req: Request, res: Response) => {
+    const parsed = createChannelSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw badRequest(
+        'bad_request',
+        `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    const channel = await live.create(parsed.data);
+    res.status(201).location(`/api/live/${channel.id}`).json(channel.view());
+  });
+  app.get('/api/live', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ channels: live.list().map((c) => c.view()) });
+  });
+  app.get('/api/live/:id', (req, res) => {
+    res.set('Cache-Control', 'no-store').json(live.get(req.params.id).view());
+  });
+  app.post('/api/live/:id/stop', async (req, res) => {
+    res.json((await live.stop(req.params.id)).view());
+  });
+  app.post('/api/live/:id/start', async (req, res) => {
+    res.json((await live.start(req.params.id)).view());
+  });
+  app.delete('/api/live/:id', async (req, res) => {
+    await live.delete(req.params.id);
+    res.status(204).end();
+  });
+
+  // ---- playback ----
+  app.get('/api/playback/:id', async (req, res) => {
+    const id = assertStreamId(req.params.id);
+    let kind: 'vod' | 'live';
+    if (videos.has(id)) {
+      const record = videos.get(id);
+      if (record.status !== 'ready') {
+        throw conflict('not_ready', `video "${id}" is ${record.status}, not ready to play`);
+      }
+      kind = 'vod';
+    } else if (live.has(id)) {
+      kind = 'live';
+    } else {
+      throw new OriginError('unknown_id', `no video or live channel with id "${id}"`, 404);
+    }
+    const queryRegion = typeof req.query.region === 'string' ? req.query.region : undefined;
+    const wanted = queryRegion ?? req.get('x-coral-region');
+    const edge =
+      (wanted !== undefined && REGION_PATTERN.test(wanted)
+        ? config.EDGES.find((e) => e.region === wanted)
+        : undefined) ?? config.EDGES.find((e) => e.region === config.DEFAULT_REGION)!;
+    const { token, expiresAt } = await deps.tokens.issue({ stream: id, region: edge.region });
+    res.set('Cache-Control', 'no-store').json({
+      id,
+      kind,
+      manifestUrl: `${edge.url}/${kind}/${id}/${MASTER_PLAYLIST}`,
+      edge: { url: edge.url, region: edge.region },
+      trackerUrl: pick(config.TRACKER_URLS, id),
+      token,
+      tokenExpiresAt: expiresAt.toISOString(),
+      swarmId: id,
+      publicKey: deps.publicKeyBase64Url,
+    });
+  });
+
+  // ---- media ----
+  app.get('/vod/:id/:file', mediaHandler(deps.paths, 'vod'));
+  app.get('/vod/:id/:rendition/:file', mediaHandler(deps.paths, 'vod'));
+  app.get('/live/:id/:file', mediaHandler(deps.paths, 'live'));
+  app.get('/live/:id/:rendition/:file', mediaHandler(deps.paths, 'live'));
+
+  app.use((req, res) => {
+    sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path.slice(0, 200)}`);
+  });
+  const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (error instanceof OriginError) {
+      sendError(res, error.httpStatus, error.code, error.message);
+      return;
+    }
+    const status = (error as { status?: unknown }).status;
+    const type = (error as { type?: unknown }).type;
+    if (type === 'entity.parse.failed') {
+      sendError(res, 400, 'bad_json', 'the request body is not valid JSON');
+    } else if (type === 'entity.too.large') {
+      sendError(res, 413, 'body_too_large', 'the request body is too large');
+    } else if (typeof status === 'number' && status >= 400 && status < 500) {
+      sendError(res, status, 'bad_request', (error as Error).message);
+    } else {
+      deps.logger.error('request failed', { method: req.method, path: req.path, err: error });
+      sendError(res, 500, 'internal', 'internal error');
+    }
+  };
+  app.use(onError);
+  return app;
+}

@@ -1,0 +1,234 @@
+import type { webcrypto } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, realpath, rename, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Logger } from '@coral-cdn/server-kit';
+import { z } from 'zod';
+import type { OriginConfig } from '../config.js';
+import { badRequest, conflict, notFound, OriginError } from '../errors.js';
+import type { FfmpegBinaries } from '../ffmpeg/binaries.js';
+import { probeFile } from '../ffmpeg/probe.js';
+import { isInside, randomToken, removeTree } from '../fs-util.js';
+import type { OriginMetrics } from '../metrics.js';
+import { assertStreamId, type DataPaths } from '../paths.js';
+import { CHANNEL_FILE, LiveChannel, type ChannelOptions, type ChannelRecord, type LiveSource } from './channel.js';
+
+export const createChannelSchema = z.object({
+  id: z.string().optional(),
+  title: z.string().max(200).optional(),
+  source: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('testsrc') }),
+    z.object({ type: z.literal('file'), path: z.string().min(1).max(1024) }),
+    z.object({ type: z.literal('rtmp') }),
+    z.object({ type: z.literal('srt') }),
+  ]),
+});
+export type CreateChannelRequest = z.infer<typeof createChannelSchema>;
+
+export interface LiveServiceOptions {
+  readonly paths: DataPaths;
+  readonly binaries: FfmpegBinaries;
+  readonly config: ChannelOptions['config'] & Pick<OriginConfig, 'LIVE_INGEST_PORTS'>;
+  readonly integrityKey: webcrypto.CryptoKey;
+  readonly logger: Logger;
+  readonly metrics: OriginMetrics;
+}
+
+function canBind(protocol: 'tcp' | 'udp', host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    if (protocol === 'tcp') {
+      const server = createServer();
+      server.once('error', () => done(false));
+      server.listen(port, host, () => server.close(() => done(true)));
+    } else {
+      const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+      socket.once('error', () => {
+        socket.close();
+        done(false);
+      });
+      socket.bind(port, host, () => socket.close(() => done(true)));
+    }
+  });
+}
+
+/** Live channels: create, start, stop, delete; restarted at start-up if they were running. */
+export class LiveService {
+  private readonly channels = new Map<string, LiveChannel>();
+  private closed = false;
+
+  constructor(
+    private readonly options: LiveServiceOptions,
+    /** Whether an id is taken by a VOD video (ids are shared: /api/playback/<id>). */
+    private readonly takenElsewhere: (id: string) => boolean,
+  ) {}
+
+  async init(): Promise<void> {
+    const { paths, logger } = this.options;
+    await mkdir(paths.live, { recursive: true });
+    for (const entry of await readdir(paths.live)) {
+      const file = join(paths.live, entry, CHANNEL_FILE);
+      if (!existsSync(file)) continue;
+      try {
+        const record = JSON.parse(await readFile(file, 'utf8')) as ChannelRecord;
+        assertStreamId(record.id);
+        const channel = this.makeChannel(record);
+        this.channels.set(record.id, channel);
+        if (record.desired === 'running') {
+          await channel.start().catch((error: unknown) => {
+            channel.status = 'failed';
+            channel.error = error instanceof Error ? error.message : String(error);
+          });
+        }
+      } catch (error) {
+        logger.warn('skipping an unreadable live channel', { dir: entry, err: error });
+      }
+    }
+  }
+
+  has(id: string): boolean {
+    return this.channels.has(id);
+  }
+
+  get(id: string): LiveChannel {
+    const channel = this.channels.get(assertStreamId(id));
+    if (!channel) throw notFound('unknown_id', `no live channel with id "${id}"`);
+    return channel;
+  }
+
+  list(): LiveChannel[] {
+    return [...this.channels.values()];
+  }
+
+  countByStatus(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const channel of this.channels.values()) {
+      counts[channel.status] = (counts[channel.status] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  async create(request: CreateChannelRequest): Promise<LiveChannel> {
+    if (this.closed) throw new OriginError('shutting_down', 'the origin is shutting down', 503);
+    const id = request.id === undefined ? this.newId() : assertStreamId(request.id);
+    if (this.channels.has(id) || this.takenElsewhere(id)) {
+      throw conflict('id_taken', `id "${id}" is already taken`);
+    }
+    const source = await this.resolveSource(request.source);
+    const record: ChannelRecord = {
+      id,
+      ...(request.title === undefined ? {} : { title: request.title }),
+      source,
+      desired: 'running',
+      nextSequence: 0,
+      createdAt: new Date().toISOString(),
+    };
+    const channel = this.makeChannel(record);
+    this.channels.set(id, channel);
+    try {
+      await mkdir(this.options.paths.liveDir(id), { recursive: true });
+      await channel.persist();
+      await channel.start();
+    } catch (error) {
+      this.channels.delete(id);
+      await channel.close();
+      await removeTree(this.options.paths.liveDir(id));
+      throw error;
+    }
+    return channel;
+  }
+
+  async start(id: string): Promise<LiveChannel> {
+    const channel = this.get(id);
+    channel.record.desired = 'running';
+    await channel.persist();
+    await channel.start();
+    return channel;
+  }
+
+  async stop(id: string): Promise<LiveChannel> {
+    const channel = this.get(id);
+    await channel.stop(true);
+    return channel;
+  }
+
+  async delete(id: string): Promise<void> {
+    const channel = this.get(id);
+    this.channels.delete(id);
+    await channel.close();
+    const dir = this.options.paths.liveDir(id);
+    const trash = join(this.options.paths.tmp, `deleted-live-${id}-${randomToken(4)}`);
+    await mkdir(this.options.paths.tmp, { recursive: true });
+    await rename(dir, trash).catch(() => undefined);
+    await removeTree(trash);
+  }
+
+  /** Stop every channel's ffmpeg (the channels that should run start again next time). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.channels.values()].map((channel) => channel.close()));
+  }
+
+  private newId(): string {
+    for (;;) {
+      const id = `live-${randomToken(6)}`;
+      if (!this.channels.has(id) && !this.takenElsewhere(id)) return id;
+    }
+  }
+
+  /** A `file` source must name an existing media file inside LIVE_SOURCES_DIR. */
+  private async resolveSource(source: CreateChannelRequest['source']): Promise<LiveSource> {
+    if (source.type !== 'file') return source;
+    const base = this.options.config.LIVE_SOURCES_DIR;
+    const path = resolve(base, source.path);
+    if (source.path.includes('\0') || !isInside(base, path)) {
+      throw badRequest('bad_source_path', 'the source path must be inside the live sources folder');
+    }
+    const info = await stat(path).catch(() => null);
+    // A symlink inside the folder must not lead out of it either.
+    const real = info?.isFile() ? await realpath(path) : null;
+    const realBase = await realpath(base).catch(() => base);
+    if (real === null) {
+      throw badRequest('source_not_found', `no file "${source.path}" in the live sources folder`);
+    }
+    if (!isInside(realBase, real)) {
+      throw badRequest('bad_source_path', 'the source path must be inside the live sources folder');
+    }
+    await probeFile(this.options.binaries.ffprobe, path);
+    return { type: 'file', path };
+  }
+
+  private makeChannel(record: ChannelRecord): LiveChannel {
+    return new LiveChannel(record, {
+      dir: this.options.paths.liveDir(record.id),
+      binaries: this.options.binaries,
+      config: this.options.config,
+      integrityKey: this.options.integrityKey,
+      logger: this.options.logger,
+      metrics: this.options.metrics,
+      allocatePort: (protocol, preferred) => this.allocatePort(protocol, preferred),
+    });
+  }
+
+  private async allocatePort(protocol: 'tcp' | 'udp', preferred?: number): Promise<number> {
+    const { first, last } = this.options.config.LIVE_INGEST_PORTS;
+    const host = this.options.config.LIVE_INGEST_HOST;
+    const used = new Set(
+      [...this.channels.values()]
+        .filter((channel) => channel.isActive)
+        .map((channel) => channel.record.ingestPort),
+    );
+    const candidates = preferred !== undefined ? [preferred] : [];
+    for (let port = first; port <= last; port++) candidates.push(port);
+    for (const port of candidates) {
+      if (port < first || port > last || used.has(port)) continue;
+      if (await canBind(protocol, host, port)) return port;
+    }
+    throw new OriginError(
+      'no_ingest_port',
+      `no free ingest port in LIVE_INGEST_PORTS (${first}-${last})`,
+      503,
+    );
+  }
+}

@@ -1,0 +1,347 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  addressUrl,
+  closeGracefully,
+  createMetricsRegistry,
+  listen,
+  type Logger,
+  type Registry,
+} from '@coral-cdn/server-kit';
+import type { CachedObject } from './cache/cached-object.js';
+import { DiskTier } from './cache/disk-tier.js';
+import { ObjectStore, type ObjectStoreStats } from './cache/object-store.js';
+import type { PolicyLimits } from './cache/policy.js';
+import type { EdgeConfig } from './config.js';
+import { ALLOWED_METHODS, edgeHeaders, type HeaderList } from './http/headers.js';
+import { parseRequestTarget } from './http/request-target.js';
+import { registerEdgeMetrics } from './metrics.js';
+import { Fill, type FillContext } from './origin/fill.js';
+import { OriginClient } from './origin/origin-client.js';
+import { MissResponder, type MissContext } from './serve/miss-responder.js';
+import { passThrough, type PassThroughContext } from './serve/pass-through.js';
+import { respondWithObject, sendError } from './serve/respond.js';
+import { EdgeCounters, LatencyWindow } from './stats.js';
+
+export interface EdgeOptions {
+  readonly logger: Logger;
+  /** Wall clock in ms (tests move it to expire objects without sleeping). */
+  readonly now?: () => number;
+}
+
+export interface EdgeStatsSnapshot {
+  readonly region: string;
+  readonly uptimeSec: number;
+  readonly requests: EdgeCounters;
+  readonly hitRatio: number | null;
+  readonly originLatency: ReturnType<LatencyWindow['summary']>;
+  readonly inflightFills: number;
+  readonly cache: ObjectStoreStats;
+}
+
+export interface Edge {
+  readonly server: Server;
+  readonly registry: Registry;
+  /** Listen on config PORT/HOST (or the given port); resolves with the base URL. */
+  listen(port?: number): Promise<string>;
+  stats(): EdgeStatsSnapshot;
+  /** Stop accepting, let in-flight requests finish, then release everything. Idempotent. */
+  close(): Promise<void>;
+}
+
+const OWN_ENDPOINTS = new Set(['/healthz', '/metrics', '/stats']);
+const TOKEN_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
+const DEFAULT_ALLOWED_HEADERS = 'Range, If-None-Match, If-Modified-Since, If-Range';
+
+export async function createEdge(config: EdgeConfig, options: EdgeOptions): Promise<Edge> {
+  const { logger } = options;
+  const now = options.now ?? Date.now;
+  const region = config.EDGE_REGION;
+  const startedAtMs = Date.now();
+  const counters = new EdgeCounters();
+  const latency = new LatencyWindow();
+  const shared: HeaderList = edgeHeaders(region);
+  const via = `1.1 coral-edge-${region}`;
+  const registry = createMetricsRegistry('edge', { region });
+  const limits: PolicyLimits = {
+    defaultTtlSec: config.DEFAULT_TTL_SEC,
+    staleWhileRevalidateSec: config.STALE_WHILE_REVALIDATE_SEC,
+    staleIfErrorSec: config.STALE_IF_ERROR_SEC,
+  };
+
+  const disk =
+    config.CACHE_DISK_DIR === undefined
+      ? undefined
+      : await DiskTier.open({
+          dir: config.CACHE_DISK_DIR,
+          maxBytes: config.CACHE_DISK_BYTES,
+          maxObjectBytes: config.MAX_OBJECT_BYTES,
+          edgeHeaders: shared,
+          logger,
+        });
+  const store = new ObjectStore({
+    memoryBytes: config.CACHE_MEMORY_BYTES,
+    maxObjectBytes: config.MAX_OBJECT_BYTES,
+    disk,
+  });
+  const fills = new Map<string, Fill>();
+  const metrics = registerEdgeMetrics(registry, {
+    counters,
+    store,
+    inflightFills: () => fills.size,
+  });
+  const origin = new OriginClient({
+    url: config.ORIGIN_URL,
+    connections: config.ORIGIN_CONNECTIONS,
+    timeoutMs: config.ORIGIN_TIMEOUT_MS,
+    bodyTimeoutMs: config.ORIGIN_BODY_TIMEOUT_MS,
+    retries: config.ORIGIN_RETRIES,
+    retryDelayMs: config.ORIGIN_RETRY_DELAY_MS,
+    onAttempt: (attempt) => {
+      latency.add(attempt.latencyMs);
+      metrics.originLatency.observe(
+        { outcome: attempt.outcome === 'status' ? String(attempt.statusCode) : attempt.outcome },
+        attempt.latencyMs / 1000,
+      );
+      if (attempt.retrying) counters.originRetries++;
+    },
+  });
+
+  const fillContext: FillContext = {
+    origin,
+    store,
+    limits,
+    maxObjectBytes: config.MAX_OBJECT_BYTES,
+    edgeHeaders: shared,
+    originRequestHeaders: {
+      accept: '*/*',
+      'user-agent': 'coral-edge/0.1',
+      via,
+      'x-coral-edge': region,
+    },
+    counters,
+    logger,
+    now,
+    release: (fill) => {
+      if (fills.get(fill.key) === fill) fills.delete(fill.key);
+    },
+  };
+  const passContext: PassThroughContext = { origin, edgeHeaders: shared, via, counters, logger };
+  const missContext: MissContext = {
+    edgeHeaders: shared,
+    counters,
+    now,
+    passThrough: (req, res) => {
+      const target = parseRequestTarget(req.url ?? '/', config.MAX_URL_BYTES);
+      if (target.ok) passThrough(req, res, target.key, passContext);
+      else sendError(res, target.status, 'bad_request', target.reason, shared);
+    },
+  };
+
+  /** The fill for `key`, started if none runs. `stale` is what it revalidates. */
+  function fillFor(key: string, stale: CachedObject | undefined): Fill {
+    let fill = fills.get(key);
+    if (fill === undefined) {
+      fill = new Fill(key, stale, fillContext);
+      fills.set(key, fill);
+      fill.start();
+    } else counters.coalescedWaits++;
+    return fill;
+  }
+
+  function joinFill(
+    req: IncomingMessage,
+    res: ServerResponse,
+    key: string,
+    stale: CachedObject | undefined,
+  ): void {
+    const fill = fillFor(key, stale);
+    fill.attach(new MissResponder(req, res, fill, missContext));
+  }
+
+  function serveStored(
+    req: IncomingMessage,
+    res: ServerResponse,
+    key: string,
+    object: CachedObject,
+    nowMs: number,
+  ): void {
+    if (object.isFresh(nowMs)) {
+      counters.hits++;
+      respondWithObject(req, res, object, 'HIT', nowMs, counters);
+    } else if (nowMs < object.staleWhileRevalidateUntilMs) {
+      counters.stale++;
+      if (!fills.has(key)) fillFor(key, object); // one background refresh
+      respondWithObject(req, res, object, 'STALE', nowMs, counters);
+    } else joinFill(req, res, key, object);
+  }
+
+  function serveContent(req: IncomingMessage, res: ServerResponse, key: string): void {
+    counters.requests++;
+    const headers = req.headers;
+    // A shared cache must not answer requests carrying credentials from what others fetched.
+    if (headers.authorization !== undefined || headers.cookie !== undefined) {
+      passThrough(req, res, key, passContext);
+      return;
+    }
+    const nowMs = now();
+    const object = store.memoryGet(key);
+    if (object !== undefined) {
+      serveStored(req, res, key, object, nowMs);
+      return;
+    }
+    if (!store.hasDisk || fills.has(key)) {
+      joinFill(req, res, key, undefined);
+      return;
+    }
+    store.diskGet(key).then(
+      (stored) => {
+        if (res.destroyed) return;
+        if (stored === undefined) joinFill(req, res, key, undefined);
+        else {
+          if (stored.isFresh(now())) counters.diskHits++;
+          serveStored(req, res, key, stored, now());
+        }
+      },
+      (error: unknown) => {
+        logger.error('disk lookup failed', { key, err: error });
+        joinFill(req, res, key, undefined);
+      },
+    );
+  }
+
+  let closing = false;
+
+  function serveOwn(res: ServerResponse, pathname: string, head: boolean): void {
+    if (pathname === '/healthz') {
+      const body = JSON.stringify({ status: closing ? 'stopping' : 'ok', region });
+      res.writeHead(closing ? 503 : 200, [
+        'content-type',
+        'application/json',
+        'cache-control',
+        'no-store',
+        ...shared,
+      ]);
+      res.end(head ? undefined : body);
+    } else if (pathname === '/stats') {
+      res.writeHead(200, [
+        'content-type',
+        'application/json',
+        'cache-control',
+        'no-store',
+        ...shared,
+      ]);
+      res.end(head ? undefined : JSON.stringify(stats()));
+    } else {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, [
+            'content-type',
+            registry.contentType,
+            'cache-control',
+            'no-store',
+            ...shared,
+          ]);
+          res.end(head ? undefined : text);
+        },
+        (error: unknown) => {
+          logger.error('metrics failed', { err: error });
+          sendError(res, 500, 'metrics_failed', 'could not collect metrics', shared);
+        },
+      );
+    }
+  }
+
+  function preflight(req: IncomingMessage, res: ServerResponse): void {
+    const requested = req.headers['access-control-request-headers'];
+    res.writeHead(204, [
+      'allow',
+      ALLOWED_METHODS,
+      'access-control-allow-methods',
+      ALLOWED_METHODS,
+      'access-control-allow-headers',
+      requested !== undefined && TOKEN_LIST.test(requested) ? requested : DEFAULT_ALLOWED_HEADERS,
+      'access-control-max-age',
+      '86400',
+      ...shared,
+    ]);
+    res.end();
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const method = req.method;
+    const url = req.url ?? '/';
+    if (method === 'GET' || method === 'HEAD') {
+      const first = url.charCodeAt(1);
+      // Only /healthz, /metrics and /stats start with h, m or s; skip the lookup otherwise.
+      if (first === 0x68 || first === 0x6d || first === 0x73) {
+        const questionMark = url.indexOf('?');
+        const pathname = questionMark < 0 ? url : url.slice(0, questionMark);
+        if (OWN_ENDPOINTS.has(pathname)) {
+          serveOwn(res, pathname, method === 'HEAD');
+          return;
+        }
+      }
+      const target = parseRequestTarget(url, config.MAX_URL_BYTES);
+      if (!target.ok) {
+        counters.rejected++;
+        sendError(res, target.status, 'bad_request', target.reason, shared);
+        return;
+      }
+      serveContent(req, res, target.key);
+    } else if (method === 'OPTIONS') preflight(req, res);
+    else {
+      counters.rejected++;
+      sendError(res, 405, 'method_not_allowed', `${method} is not allowed`, shared, [
+        'allow',
+        ALLOWED_METHODS,
+      ]);
+    }
+  }
+
+  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    try {
+      onRequest(req, res);
+    } catch (error) {
+      logger.error('request failed', { url: req.url, err: error });
+      sendError(res, 500, 'internal_error', 'internal error', shared);
+    }
+  });
+
+  function stats(): EdgeStatsSnapshot {
+    const served = counters.hits + counters.misses + counters.stale;
+    return {
+      region,
+      uptimeSec: Math.round((Date.now() - startedAtMs) / 1000),
+      requests: { ...counters },
+      hitRatio: served === 0 ? null : Math.round((counters.hits / served) * 1000) / 1000,
+      originLatency: latency.summary(),
+      inflightFills: fills.size,
+      cache: store.stats(),
+    };
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    server,
+    registry,
+    async listen(port = config.PORT): Promise<string> {
+      const address: AddressInfo = await listen(server, port, config.HOST);
+      const url = addressUrl(address);
+      logger.info('edge listening', { url, region, origin: config.ORIGIN_URL });
+      return url;
+    },
+    stats,
+    close(): Promise<void> {
+      closed ??= (async () => {
+        closing = true;
+        await closeGracefully(server, Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8));
+        for (const fill of [...fills.values()]) fill.abort(new Error('edge shutting down'));
+        fills.clear();
+        await origin.destroy();
+        await store.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -69,7 +69,7 @@ export const trackerConfigSchema = z.object({
   HEARTBEAT_MS: positiveInt.min(1000).default(30_000),
   PEERS_PER_ANSWER: positiveInt.max(MAX_PEERS_PER_ANSWER).default(20),
   /** Members sampled and scored per get-peers in a large swarm (all of them below this). */
-  MATCH_SCAN_LIMIT: positiveInt.min(8).max(10_000).default(128),
+  MATCH_SCAN_LIMIT: positiveInt.min(8).max(10_000).default(64),
   /** Sequences kept per peer and swarm; beyond it the oldest announced are forgotten. */
   MAX_HAVE_PER_PEER: positiveInt.max(65_536).default(1024),
   LIVE_FETCHERS_PER_SEGMENT: positiveInt.max(8).default(1),

@@ -29,6 +29,35 @@ interface Swarm {
   election: ElectionState | null;
 }
 
+/** Only the few peers that make it into an answer need their recent list: computed lazily. */
+class MemoryCandidate implements Candidate {
+  private cachedRecent: number[] | null = null;
+
+  constructor(
+    private readonly member: Member,
+    readonly held: readonly number[],
+    private readonly recentCount: number,
+  ) {}
+
+  get record(): MemberRecord {
+    return this.member.record;
+  }
+
+  get recent(): readonly number[] {
+    this.cachedRecent ??= recentOf(this.member, this.recentCount);
+    return this.cachedRecent;
+  }
+}
+
+function recentOf(member: Member, count: number): number[] {
+  const recent: number[] = [];
+  for (let i = member.recent.length - 1; i >= 0 && recent.length < count; i--) {
+    const sequence = member.recent[i]!;
+    if (member.have.has(sequence) && !recent.includes(sequence)) recent.push(sequence);
+  }
+  return recent;
+}
+
 export interface MemoryStoreOptions {
   maxHavePerPeer: number;
   now?: () => number;
@@ -165,16 +194,13 @@ export class MemoryStore implements SwarmStore {
       ids = picked;
     }
     const result: Candidate[] = [];
+    const { need, recentCount } = query;
     for (const id of ids) {
       const member = swarm.members.get(id);
       if (!member) continue;
-      const held = query.need.filter((sequence) => member.have.has(sequence));
-      const recent: number[] = [];
-      for (let i = member.recent.length - 1; i >= 0 && recent.length < query.recentCount; i--) {
-        const sequence = member.recent[i]!;
-        if (member.have.has(sequence) && !recent.includes(sequence)) recent.push(sequence);
-      }
-      result.push({ record: member.record, held, recent });
+      const held: number[] = [];
+      for (const sequence of need) if (member.have.has(sequence)) held.push(sequence);
+      result.push(new MemoryCandidate(member, held, recentCount));
     }
     return result;
   }

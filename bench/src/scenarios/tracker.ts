@@ -1,0 +1,123 @@
+import { writeResultFile, writeResults } from '../lib/results.js';
+import type { Scenario } from '../lib/scenario.js';
+import { formatTable, ratio } from '../lib/stats.js';
+import { lineChartSvg } from '../lib/svg.js';
+import { BITTORRENT_TRACKER_VERSION } from '../tracker/baseline.js';
+import { runOne, type RunFigures, type TrackerKind } from '../tracker/run-tracker-bench.js';
+
+/**
+ * Tracker throughput, relay latency and memory, Coral against bittorrent-tracker (the
+ * WebTorrent tracker) in the same run, with 1k and 10k simulated peers in one swarm.
+ *
+ * Definitions (each simulated peer is one WebSocket in a separate load-worker process):
+ * - announce: a peer telling the tracker what it holds. Coral: one `have` delta (one segment
+ *   added, one dropped); it has no reply, so each peer sends `window` of them and a ping,
+ *   and counts them when the pong returns. bittorrent-tracker: one `announce` (event
+ *   update, no offers: its cheapest announce), counted when its reply arrives; each peer
+ *   keeps `window` in flight.
+ * - peer query: a peer asking whom to connect to. Coral: `get-peers` (3 needed sequences,
+ *   max 10) answered with a ranked `peers` list. bittorrent-tracker has no peer list over
+ *   WebSocket: it forwards one offer to each chosen peer, so its query is an announce with
+ *   10 offers (counted by its reply; the offers are forwarded to 10 random peers).
+ * - relay latency: open loop at a fixed rate; a peer sends an offer (its send time inside),
+ *   the receiver answers at once; each leg's one-way time from the sender's send to the
+ *   receiver's receipt (same machine clock) is one sample.
+ * - RSS: the tracker process's VmRSS with every peer joined (Coral peers hold 30 segments).
+ */
+const scenario: Scenario = {
+  name: 'tracker',
+  description:
+    'tracker announces/s, peer queries/s, relay latency p50/p99, RSS at 1k/10k peers vs bittorrent-tracker',
+  async run(args) {
+    const peerCounts = (args.peers ?? '1000,10000').split(',').map(Number);
+    const options = {
+      peerCounts,
+      phaseMs: Number(args['phase-sec'] ?? 8) * 1000,
+      relayRatePerSec: Number(args['relay-rate'] ?? 1000),
+      window: Number(args.window ?? 4),
+      queryPeers: 10,
+      workers: Number(args.workers ?? 2),
+      log: (line: string) => process.stdout.write(`  ${line}\n`),
+    };
+    const kinds: TrackerKind[] =
+      args['skip-baseline'] === 'true' ? ['coral'] : ['coral', 'bittorrent'];
+    const runs: RunFigures[] = [];
+    for (const peers of peerCounts) {
+      for (const kind of kinds) runs.push(await runOne(kind, peers, options));
+    }
+    const rows = runs.map((run) => ({
+      tracker:
+        run.tracker === 'coral' ? 'coral' : `bittorrent-tracker ${BITTORRENT_TRACKER_VERSION}`,
+      peers: run.peers,
+      'announces/s': run.announcesPerSec,
+      'cpu%': run.announceServerCpuPct,
+      'queries/s': run.queriesPerSec,
+      'q cpu%': run.queryServerCpuPct,
+      'relay p50 ms': run.relayP50Ms,
+      'relay p99 ms': run.relayP99Ms,
+      'RSS MiB': run.rssMiB,
+      'join s': run.joinSec,
+    }));
+    process.stdout.write(`\n${formatTable(rows)}\n`);
+    const comparisons = peerCounts.map((peers) => {
+      const coral = runs.find((r) => r.tracker === 'coral' && r.peers === peers)!;
+      const baseline = runs.find((r) => r.tracker === 'bittorrent' && r.peers === peers);
+      return {
+        peers,
+        announcesRatio: baseline ? ratio(coral.announcesPerSec, baseline.announcesPerSec) : null,
+        queriesRatio: baseline ? ratio(coral.queriesPerSec, baseline.queriesPerSec) : null,
+        relayP99Ratio: baseline ? ratio(coral.relayP99Ms, baseline.relayP99Ms) : null,
+        rssRatio: baseline ? ratio(coral.rssMiB, baseline.rssMiB) : null,
+        coralRssUnder1GiB: coral.rssMiB < 1024,
+      };
+    });
+    process.stdout.write(
+      `\n${formatTable(
+        comparisons.map((c) => ({
+          peers: c.peers,
+          'announces coral/bt': c.announcesRatio ?? 'n/a',
+          'queries coral/bt': c.queriesRatio ?? 'n/a',
+          'relay p99 coral/bt': c.relayP99Ratio ?? 'n/a',
+          'RSS coral/bt': c.rssRatio ?? 'n/a',
+          'coral RSS < 1 GiB': String(c.coralRssUnder1GiB),
+        })),
+      )}\n`,
+    );
+    const path = writeResults('tracker', {
+      definitions: {
+        announce:
+          'coral: one have delta (no reply; window per ping); bittorrent-tracker: one announce without offers (reply)',
+        query:
+          'coral: get-peers (3 needed, max 10) -> ranked peers; bittorrent-tracker: announce with 10 offers (forwarded to 10 random peers)',
+        relayLatency: 'one-way time of each offer/answer leg at a fixed offered rate',
+        rss: 'tracker VmRSS with every peer joined',
+      },
+      options: {
+        ...options,
+        log: undefined,
+        baseline: `bittorrent-tracker@${BITTORRENT_TRACKER_VERSION}`,
+      },
+      runs,
+      comparisons,
+    });
+    const series = kinds.map((kind) => ({
+      name: kind === 'coral' ? 'coral announces/s' : 'bittorrent-tracker announces/s',
+      dashed: kind !== 'coral',
+      points: runs
+        .filter((r) => r.tracker === kind)
+        .map((r) => ({ x: r.peers, y: r.announcesPerSec })),
+    }));
+    writeResultFile(
+      'tracker.svg',
+      lineChartSvg({
+        title: 'Tracker announces per second',
+        xLabel: 'peers in the swarm',
+        yLabel: 'announces/s',
+        series,
+      }),
+    );
+    process.stdout.write(`\nresults: ${path}\n`);
+  },
+};
+
+export default scenario;

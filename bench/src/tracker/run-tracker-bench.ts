@@ -1,0 +1,229 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnService, type RunningService } from '@coral-cdn/test-support';
+import { percentile } from '../lib/stats.js';
+import { ensureBittorrentTracker } from './baseline.js';
+import type { WorkerCommand, WorkerReply } from './worker-protocol.js';
+
+export type TrackerKind = 'coral' | 'bittorrent';
+
+export interface TrackerBenchOptions {
+  peerCounts: number[];
+  phaseMs: number;
+  relayRatePerSec: number;
+  /** Operations each simulated peer keeps in flight in the throughput phases. */
+  window: number;
+  /** Peers a query asks for. */
+  queryPeers: number;
+  workers: number;
+  log: (line: string) => void;
+}
+
+export interface RunFigures {
+  tracker: TrackerKind;
+  peers: number;
+  joinSec: number;
+  rssMiB: number;
+  peakRssMiB: number;
+  announcesPerSec: number;
+  announceServerCpuPct: number;
+  queriesPerSec: number;
+  queryServerCpuPct: number;
+  relaySent: number;
+  relayDelivered: number;
+  relayP50Ms: number;
+  relayP99Ms: number;
+  relayServerCpuPct: number;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Resident and peak memory of a process, from /proc. */
+function memoryMiB(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
+  return { rss: field('VmRSS'), peak: field('VmHWM') };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+class Worker {
+  private readonly child: ChildProcess;
+  private pending: ((reply: WorkerReply) => void) | null = null;
+
+  constructor() {
+    this.child = fork(join(here, 'load-worker.js'), [], {
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child.on('message', (reply: WorkerReply) => {
+      const resolve = this.pending;
+      this.pending = null;
+      resolve?.(reply);
+    });
+    this.child.on('exit', (code) => {
+      if (this.pending) this.pending({ ev: 'error', message: `load worker exited with ${code}` });
+    });
+  }
+
+  ask(command: WorkerCommand): Promise<WorkerReply> {
+    return new Promise((resolve, reject) => {
+      this.pending = (reply) =>
+        reply.ev === 'error' ? reject(new Error(reply.message)) : resolve(reply);
+      this.child.send(command);
+    });
+  }
+
+  close(): void {
+    if (this.child.connected) this.child.send({ cmd: 'close' } satisfies WorkerCommand);
+    setTimeout(() => this.child.kill('SIGKILL'), 2000).unref();
+  }
+}
+
+async function startTracker(
+  kind: TrackerKind,
+  log: (line: string) => void,
+  publicKey: string,
+): Promise<RunningService> {
+  if (kind === 'coral') {
+    return spawnService({
+      app: 'tracker',
+      name: 'coral-tracker',
+      env: {
+        TOKEN_PUBLIC_KEY: publicKey,
+        // The load generator is one address with up to 10k connections and no rate limits
+        // that a real player would hit; everything else stays at its default.
+        MAX_CONNECTIONS_PER_IP: '1000000',
+        MESSAGES_PER_SEC: '1000000',
+        HEARTBEAT_MS: '120000',
+        LOG_LEVEL: 'warn',
+      },
+    });
+  }
+  const serverPath = ensureBittorrentTracker(log);
+  return spawnService({
+    app: join(here, 'bittorrent-server.js'),
+    name: 'bittorrent-tracker',
+    env: { BITTORRENT_SERVER_PATH: serverPath },
+  });
+}
+
+/** One tracker, one swarm size: join, memory, announces, queries, relay latency. */
+export async function runOne(
+  kind: TrackerKind,
+  peers: number,
+  options: TrackerBenchOptions,
+): Promise<RunFigures> {
+  const { log } = options;
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const rawPublicKey = publicKey.export({ format: 'jwk' }).x!;
+  const tokenKeyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const server = await startTracker(kind, log, rawPublicKey);
+  const pid = server.process.pid!;
+  const workers = Array.from({ length: options.workers }, () => new Worker());
+  const all = (command: (index: number) => WorkerCommand) =>
+    Promise.all(workers.map((w, i) => w.ask(command(i))));
+  const timed = async (command: (index: number) => WorkerCommand) => {
+    const cpuBefore = cpuSeconds(pid);
+    const started = performance.now();
+    const replies = await all(command);
+    const cpuPct = Math.round(
+      ((cpuSeconds(pid) - cpuBefore) / ((performance.now() - started) / 1000)) * 100,
+    );
+    return { replies, cpuPct };
+  };
+  try {
+    log(`${kind}: connecting ${peers} peers`);
+    const joinStarted = performance.now();
+    const perWorker = Math.ceil(peers / options.workers);
+    await all((i) => ({
+      cmd: 'connect',
+      kind,
+      url: `ws://127.0.0.1:${server.port}${kind === 'coral' ? '/ws' : '/'}`,
+      count: Math.min(perWorker, peers - i * perWorker),
+      workerId: i,
+      tokenKeyPem: kind === 'coral' ? tokenKeyPem : null,
+    }));
+    const joinSec = (performance.now() - joinStarted) / 1000;
+    // Let elections and timers settle before reading memory.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const memory = memoryMiB(pid);
+    log(
+      `${kind}: ${peers} peers joined in ${joinSec.toFixed(1)} s; RSS ${memory.rss.toFixed(0)} MiB`,
+    );
+
+    const announce = await timed(() => ({
+      cmd: 'announce',
+      durationMs: options.phaseMs,
+      window: options.window,
+    }));
+    const announcesPerSec = sumThroughput(announce.replies);
+    log(`${kind}: ${announcesPerSec.toFixed(0)} announces/s (server CPU ${announce.cpuPct} %)`);
+
+    const query = await timed(() => ({
+      cmd: 'query',
+      durationMs: options.phaseMs,
+      window: options.window,
+      peers: options.queryPeers,
+    }));
+    const queriesPerSec = sumThroughput(query.replies);
+    log(`${kind}: ${queriesPerSec.toFixed(0)} peer queries/s (server CPU ${query.cpuPct} %)`);
+
+    const relay = await timed(() => ({
+      cmd: 'relay',
+      durationMs: options.phaseMs,
+      ratePerSec: options.relayRatePerSec / options.workers,
+    }));
+    const latencies: number[] = [];
+    let sent = 0;
+    for (const reply of relay.replies) {
+      if (reply.ev !== 'latencies') continue;
+      sent += reply.sent;
+      for (const latency of reply.latenciesMs) latencies.push(latency);
+    }
+    const figures: RunFigures = {
+      tracker: kind,
+      peers,
+      joinSec: round(joinSec, 2),
+      rssMiB: round(memory.rss, 1),
+      peakRssMiB: round(Math.max(memory.peak, memoryMiB(pid).peak), 1),
+      announcesPerSec: Math.round(announcesPerSec),
+      announceServerCpuPct: announce.cpuPct,
+      queriesPerSec: Math.round(queriesPerSec),
+      queryServerCpuPct: query.cpuPct,
+      relaySent: sent,
+      relayDelivered: latencies.length,
+      relayP50Ms: round(percentile(latencies, 50), 3),
+      relayP99Ms: round(percentile(latencies, 99), 3),
+      relayServerCpuPct: relay.cpuPct,
+    };
+    log(
+      `${kind}: relay p50 ${figures.relayP50Ms} ms, p99 ${figures.relayP99Ms} ms (${latencies.length} legs)`,
+    );
+    return figures;
+  } finally {
+    for (const worker of workers) worker.close();
+    await server.stop();
+  }
+}
+
+function sumThroughput(replies: WorkerReply[]): number {
+  let total = 0;
+  for (const reply of replies) {
+    if (reply.ev === 'throughput') total += reply.completed / (reply.elapsedMs / 1000);
+  }
+  return total;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

@@ -1,0 +1,21 @@
+/** IPC between the tracker benchmark and its load workers. */
+export type WorkerCommand =
+  | {
+      cmd: 'connect';
+      kind: 'coral' | 'bittorrent';
+      url: string;
+      count: number;
+      workerId: number;
+      /** PKCS8 PEM of the viewer-token key (coral only). */
+      tokenKeyPem: string | null;
+    }
+  | { cmd: 'announce'; durationMs: number; window: number }
+  | { cmd: 'query'; durationMs: number; window: number; peers: number }
+  | { cmd: 'relay'; durationMs: number; ratePerSec: number }
+  | { cmd: 'close' };
+
+export type WorkerReply =
+  | { ev: 'connected'; ms: number }
+  | { ev: 'throughput'; completed: number; elapsedMs: number }
+  | { ev: 'latencies'; sent: number; latenciesMs: number[] }
+  | { ev: 'error'; message: string };

@@ -1,0 +1,257 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeTempDir, spawnService, type RunningService } from '@coral-cdn/test-support';
+import { barChartSvg } from '../edge/chart.js';
+import { processTreeTicks, TICKS_PER_SEC } from '../edge/cpu.js';
+import { nginxAvailable, startNginx, type RunningNginx } from '../edge/nginx.js';
+import { playlistPaths, SEGMENT_BYTES, segmentPaths } from '../edge/objects.js';
+import { runWrk, type WrkResult } from '../edge/wrk.js';
+import { writeResultFile, writeResults } from '../lib/results.js';
+import type { Scenario } from '../lib/scenario.js';
+import { formatTable, median, ratio } from '../lib/stats.js';
+
+/**
+ * Edge cache-hit throughput: 1 MiB segments and ~1 KiB playlists at 64 connections (wrk),
+ * for the origin served directly (a plain node:http server with every object in memory: the
+ * ceiling for a Node process), the Coral edge, and nginx proxy_cache (1 worker, the same one
+ * process as the edge; and 2 workers, one per core) in front of the same origin. Every target
+ * is warmed first and checked to answer X-Cache: HIT; during the runs the origin must see no
+ * request from a proxy. Rounds are interleaved (each target once per round) and medians
+ * reported, because other work on the machine moves single runs.
+ */
+
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  readonly pid: number;
+  readonly proxy: boolean;
+}
+
+interface Sample extends WrkResult {
+  readonly cpuPct: number;
+  readonly originRequests: number;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function originCount(originUrl: string): Promise<number> {
+  const response = await fetch(`${originUrl}/count`);
+  return ((await response.json()) as { served: number }).served;
+}
+
+/** Fetch every path twice through a proxy; the second answer must be a cache hit. */
+async function warm(target: Target, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(`${target.url}${path}`);
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`${target.name} ${path}: ${response.status}`);
+      if (i === 1 && response.headers.get('x-cache') !== 'HIT') {
+        throw new Error(
+          `${target.name} ${path}: expected a HIT, got ${response.headers.get('x-cache')}`,
+        );
+      }
+    }
+  }
+}
+
+const scenario: Scenario = {
+  name: 'edge',
+  description:
+    'edge hit throughput (1 MiB segments, playlists) vs node:http origin and nginx proxy_cache',
+  async run(args) {
+    const durationSec = Number(args.duration ?? 8);
+    const rounds = Number(args.rounds ?? 3);
+    const connections = Number(args.connections ?? 64);
+    const threads = Number(args.threads ?? 2);
+    const withNginx = args['skip-nginx'] !== 'true' && nginxAvailable();
+    const temp = makeTempDir('coral-bench-edge-');
+    const log = (line: string) => process.stdout.write(`  ${line}\n`);
+    const services: RunningService[] = [];
+    const nginxes: RunningNginx[] = [];
+    try {
+      const origin = await spawnService({
+        app: join(here, '..', 'edge', 'origin-server.js'),
+        name: 'bench-origin',
+      });
+      services.push(origin);
+      const edge = await spawnService({
+        app: 'edge',
+        env: {
+          ORIGIN_URL: origin.url,
+          EDGE_REGION: 'bench',
+          LOG_LEVEL: 'warn',
+          ...(args.profile === 'true'
+            ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(temp.path, 'profile')}` }
+            : {}),
+        },
+      });
+      services.push(edge);
+      const targets: Target[] = [
+        {
+          name: 'origin direct (node:http)',
+          url: origin.url,
+          pid: origin.process.pid!,
+          proxy: false,
+        },
+        { name: 'coral edge', url: edge.url, pid: edge.process.pid!, proxy: true },
+      ];
+      if (withNginx) {
+        for (const workers of [1, 2]) {
+          const nginx = await startNginx({
+            originUrl: origin.url,
+            workers,
+            dir: join(temp.path, `nginx-${workers}`),
+          });
+          nginxes.push(nginx);
+          targets.push({
+            name: `nginx proxy_cache (${workers} worker${workers > 1 ? 's' : ''})`,
+            url: nginx.url,
+            pid: nginx.pid,
+            proxy: true,
+          });
+        }
+      } else log('nginx not found (or --skip-nginx): measuring without it');
+
+      const kinds = [
+        { kind: 'segment 1 MiB', paths: segmentPaths() },
+        { kind: 'playlist ~1 KiB', paths: playlistPaths() },
+      ];
+      for (const target of targets.filter((t) => t.proxy))
+        await warm(target, [...segmentPaths(), ...playlistPaths()]);
+      log(
+        `warm: every proxy answers HIT; ${rounds} round(s) of ${durationSec} s per target, wrk -t${threads} -c${connections}`,
+      );
+
+      const samples = new Map<string, Sample[]>();
+      for (let round = 1; round <= rounds; round++) {
+        for (const { kind, paths } of kinds) {
+          for (const target of targets) {
+            const countBefore = await originCount(origin.url);
+            const ticksBefore = processTreeTicks(target.pid);
+            const result = await runWrk({
+              baseUrl: target.url,
+              paths,
+              threads,
+              connections,
+              durationSec,
+              tempDir: temp.path,
+            });
+            const cpuPct =
+              ((processTreeTicks(target.pid) - ticksBefore) / TICKS_PER_SEC / result.durationSec) *
+              100;
+            const originRequests = target.proxy ? (await originCount(origin.url)) - countBefore : 0;
+            const sample: Sample = { ...result, cpuPct, originRequests };
+            const key = `${kind}|${target.name}`;
+            samples.set(key, [...(samples.get(key) ?? []), sample]);
+            log(
+              `round ${round} ${kind.padEnd(16)} ${target.name.padEnd(28)} ${result.reqPerSec.toFixed(0).padStart(7)} req/s ${result.mbPerSec.toFixed(0).padStart(6)} MB/s cpu ${cpuPct.toFixed(0)}%` +
+                (result.errors > 0 ? ` errors ${result.errors}` : '') +
+                (originRequests > 0 ? ` origin requests ${originRequests}` : ''),
+            );
+          }
+        }
+      }
+
+      const rows = kinds.flatMap(({ kind }) =>
+        targets.map((target) => {
+          const runs = samples.get(`${kind}|${target.name}`)!;
+          return {
+            object: kind,
+            target: target.name,
+            reqPerSec: Math.round(median(runs.map((r) => r.reqPerSec))),
+            mbPerSec: Math.round(median(runs.map((r) => r.mbPerSec))),
+            p50Ms: Math.round(median(runs.map((r) => r.p50Ms)) * 100) / 100,
+            p99Ms: Math.round(median(runs.map((r) => r.p99Ms)) * 100) / 100,
+            serverCpuPct: Math.round(median(runs.map((r) => r.cpuPct))),
+            errors: runs.reduce((sum, r) => sum + r.errors, 0),
+            originRequestsDuringRuns: runs.reduce((sum, r) => sum + r.originRequests, 0),
+            runs: runs.map((r) => ({
+              reqPerSec: Math.round(r.reqPerSec),
+              mbPerSec: Math.round(r.mbPerSec),
+            })),
+          };
+        }),
+      );
+      process.stdout.write(
+        `\n${formatTable(
+          rows.map((row) => ({
+            object: row.object,
+            target: row.target,
+            'req/s': row.reqPerSec,
+            'MB/s': row.mbPerSec,
+            'p50 ms': row.p50Ms,
+            'p99 ms': row.p99Ms,
+            'server cpu %': row.serverCpuPct,
+            errors: row.errors,
+          })),
+        )}\n`,
+      );
+      const find = (kind: string, name: string) =>
+        rows.find((r) => r.object === kind && r.target === name);
+      const ratios = kinds.map(({ kind }) => {
+        const edgeRow = find(kind, 'coral edge')!;
+        const originRow = find(kind, 'origin direct (node:http)')!;
+        const nginx1 = find(kind, 'nginx proxy_cache (1 worker)');
+        const nginx2 = find(kind, 'nginx proxy_cache (2 workers)');
+        return {
+          object: kind,
+          edgeVsOrigin: ratio(edgeRow.reqPerSec, originRow.reqPerSec),
+          edgeVsNginx1Worker: nginx1 ? ratio(edgeRow.reqPerSec, nginx1.reqPerSec) : null,
+          edgeVsNginx2Workers: nginx2 ? ratio(edgeRow.reqPerSec, nginx2.reqPerSec) : null,
+        };
+      });
+      process.stdout.write(
+        `\n${formatTable(
+          ratios.map((r) => ({
+            object: r.object,
+            'edge / origin direct': r.edgeVsOrigin,
+            'edge / nginx 1 worker': r.edgeVsNginx1Worker ?? 'n/a',
+            'edge / nginx 2 workers': r.edgeVsNginx2Workers ?? 'n/a',
+          })),
+        )}\n`,
+      );
+      const segmentRatio = ratios[0]!.edgeVsNginx1Worker;
+      if (segmentRatio !== null) {
+        log(
+          `target (edge ≥ nginx on 1 MiB segment hits, same one process): ${segmentRatio >= 1 ? 'met' : 'NOT met'} (${segmentRatio})`,
+        );
+      }
+      const path = writeResults('edge', {
+        method: {
+          tool: `wrk -t${threads} -c${connections} -d${durationSec}s, paths cycled per request`,
+          rounds,
+          segmentBytes: SEGMENT_BYTES,
+          segments: segmentPaths().length,
+          playlists: playlistPaths().length,
+          mbIs: '10^6 bytes (body and headers as wrk counts them)',
+          statistic: 'median over rounds',
+          note: 'client (wrk) and servers share the machine; server cpu % is the target process tree over the run',
+        },
+        rows,
+        ratios,
+      });
+      const svg = writeResultFile(
+        'edge.svg',
+        barChartSvg({
+          title: `Edge cache hits, wrk -c${connections} (median of ${rounds})`,
+          unit: 'MB/s',
+          groups: kinds.map(({ kind }) => ({
+            label: kind,
+            bars: rows
+              .filter((r) => r.object === kind)
+              .map((r) => ({ name: r.target, value: r.mbPerSec })),
+          })),
+        }),
+      );
+      log(`results: ${path}, ${svg}`);
+      if (args.profile === 'true') log(`edge CPU profile in ${join(temp.path, 'profile')} (kept)`);
+    } finally {
+      for (const nginx of nginxes) await nginx.stop();
+      for (const service of services.reverse()) await service.stop();
+      if (args.profile !== 'true') temp.remove();
+    }
+  },
+};
+
+export default scenario;

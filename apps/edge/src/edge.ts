@@ -129,6 +129,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
   const passContext: PassThroughContext = { origin, edgeHeaders: shared, via, counters, logger };
   const missContext: MissContext = {
     edgeHeaders: shared,
+    logger,
     counters,
     now,
     passThrough: (req, res) => {
@@ -195,19 +196,30 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
       return;
     }
     store.diskGet(key).then(
-      (stored) => {
-        if (res.destroyed) return;
-        if (stored === undefined) joinFill(req, res, key, undefined);
-        else {
-          if (stored.isFresh(now())) counters.diskHits++;
-          serveStored(req, res, key, stored, now());
-        }
-      },
+      (stored) =>
+        guarded(res, () => {
+          if (res.destroyed) return;
+          if (stored === undefined) joinFill(req, res, key, undefined);
+          else {
+            if (stored.isFresh(now())) counters.diskHits++;
+            serveStored(req, res, key, stored, now());
+          }
+        }),
       (error: unknown) => {
         logger.error('disk lookup failed', { key, err: error });
-        joinFill(req, res, key, undefined);
+        guarded(res, () => joinFill(req, res, key, undefined));
       },
     );
+  }
+
+  /** Run a request step outside the request's own call stack: a throw answers 500. */
+  function guarded(res: ServerResponse, step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      logger.error('request failed', { err: error });
+      sendError(res, 500, 'internal_error', 'internal error', shared);
+    }
   }
 
   let closing = false;
@@ -234,16 +246,17 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
       res.end(head ? undefined : JSON.stringify(stats()));
     } else {
       registry.metrics().then(
-        (text) => {
-          res.writeHead(200, [
-            'content-type',
-            registry.contentType,
-            'cache-control',
-            'no-store',
-            ...shared,
-          ]);
-          res.end(head ? undefined : text);
-        },
+        (text) =>
+          guarded(res, () => {
+            res.writeHead(200, [
+              'content-type',
+              registry.contentType,
+              'cache-control',
+              'no-store',
+              ...shared,
+            ]);
+            res.end(head ? undefined : text);
+          }),
         (error: unknown) => {
           logger.error('metrics failed', { err: error });
           sendError(res, 500, 'metrics_failed', 'could not collect metrics', shared);
@@ -299,14 +312,9 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     }
   }
 
-  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
-    try {
-      onRequest(req, res);
-    } catch (error) {
-      logger.error('request failed', { url: req.url, err: error });
-      sendError(res, 500, 'internal_error', 'internal error', shared);
-    }
-  });
+  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) =>
+    guarded(res, () => onRequest(req, res)),
+  );
 
   function stats(): EdgeStatsSnapshot {
     const served = counters.hits + counters.misses + counters.stale;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '@coral-cdn/server-kit';
 import { headerValue } from '../cache/policy.js';
 import type { CachedObject } from '../cache/cached-object.js';
 import { notModified, rangeApplies } from '../http/conditional.js';
@@ -10,6 +11,7 @@ import { respondWithObject, sendError } from './respond.js';
 
 export interface MissContext {
   readonly edgeHeaders: HeaderList;
+  readonly logger: Logger;
   readonly counters: EdgeCounters;
   readonly now: () => number;
   /** Serve this request straight from the origin instead (not cacheable after all). */
@@ -47,6 +49,10 @@ export class MissResponder implements FillSubscriber {
   }
 
   onOutcome(outcome: FillOutcome): void {
+    this.guard(undefined, () => this.answer(outcome));
+  }
+
+  private answer(outcome: FillOutcome): void {
     const { counters, now, edgeHeaders } = this.context;
     switch (outcome.kind) {
       case 'cached':
@@ -142,6 +148,10 @@ export class MissResponder implements FillSubscriber {
   }
 
   onData(chunk: Buffer, offset: number): boolean {
+    return this.guard(true, () => this.forward(chunk, offset));
+  }
+
+  private forward(chunk: Buffer, offset: number): boolean {
     const mode = this.mode;
     if (mode.kind === 'full') return this.write(chunk);
     if (mode.kind !== 'range') return true;
@@ -155,6 +165,10 @@ export class MissResponder implements FillSubscriber {
   }
 
   onEnd(object: CachedObject | undefined): void {
+    this.guard(undefined, () => this.complete(object));
+  }
+
+  private complete(object: CachedObject | undefined): void {
     if (this.mode.kind === 'await-object') {
       this.finish();
       if (object !== undefined) {
@@ -190,6 +204,30 @@ export class MissResponder implements FillSubscriber {
     if (this.mode.kind !== 'await-object') return;
     this.finish();
     this.context.passThrough(this.req, this.res);
+  }
+
+  /**
+   * Run a step; if it throws (a header the origin sent that Node refuses, say), this client
+   * alone is cut off and the fill carries on for the others.
+   */
+  private guard<T>(fallback: T, step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      this.context.logger.error('answering a miss failed', { url: this.req.url, err: error });
+      this.finish();
+      if (this.res.headersSent) this.res.destroy();
+      else {
+        sendError(
+          this.res,
+          502,
+          'bad_origin_response',
+          'the origin response could not be relayed',
+          this.context.edgeHeaders,
+        );
+      }
+      return fallback;
+    }
   }
 
   private write(chunk: Buffer): boolean {

@@ -44,12 +44,26 @@ export function passThrough(
         return;
       }
       counters.misses++;
-      res.writeHead(response.statusCode, [
-        ...originHeaderPairs(response.headers, true),
-        ...context.edgeHeaders,
-        'x-cache',
-        'MISS',
-      ]);
+      try {
+        res.writeHead(response.statusCode, [
+          ...originHeaderPairs(response.headers, true),
+          ...context.edgeHeaders,
+          'x-cache',
+          'MISS',
+        ]);
+      } catch (error) {
+        // A header Node refuses to send: tell the client, drop the origin response.
+        context.logger.error('pass-through response could not be relayed', { key, err: error });
+        response.body.destroy();
+        sendError(
+          res,
+          502,
+          'bad_origin_response',
+          'the origin response could not be relayed',
+          context.edgeHeaders,
+        );
+        return;
+      }
       const body = response.body;
       body.on('data', (chunk: Buffer) => {
         counters.originBytes += chunk.length;

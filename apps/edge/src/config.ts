@@ -64,6 +64,8 @@ export const edgeConfigSchema = z
     STALE_WHILE_REVALIDATE_SEC: seconds.default(1),
     /** Longest time an expired object is served (STALE) when the origin fails or times out. */
     STALE_IF_ERROR_SEC: seconds.default(300),
+    /** Newest segments of a live media playlist fetched as soon as it changes (0: off). */
+    PREFETCH_SEGMENTS: z.coerce.number().int().min(0).max(16).default(2),
     /** Connect and response-headers timeout of one origin attempt. */
     ORIGIN_TIMEOUT_MS: milliseconds(1).default(5000),
     /** Longest silence between two body chunks from the origin. */

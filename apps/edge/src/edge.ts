@@ -14,6 +14,7 @@ import { ObjectStore, type ObjectStoreStats } from './cache/object-store.js';
 import type { PolicyLimits } from './cache/policy.js';
 import type { EdgeConfig } from './config.js';
 import { ALLOWED_METHODS, edgeHeaders, type HeaderList } from './http/headers.js';
+import { liveSegmentsToPrefetch } from './hls/prefetch.js';
 import { parseRequestTarget } from './http/request-target.js';
 import { registerEdgeMetrics } from './metrics.js';
 import { Fill, type FillContext } from './origin/fill.js';
@@ -125,7 +126,33 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     release: (fill) => {
       if (fills.get(fill.key) === fill) fills.delete(fill.key);
     },
+    onStored: (object) => {
+      if (config.PREFETCH_SEGMENTS > 0 && object.meta.key.includes('.m3u8')) prefetch(object);
+    },
   };
+
+  /** Warm the newest segments a live playlist just announced (see hls/prefetch.ts). */
+  function prefetch(playlist: CachedObject): void {
+    const key = playlist.meta.key;
+    const questionMark = key.indexOf('?');
+    const pathname = questionMark < 0 ? key : key.slice(0, questionMark);
+    if (!pathname.endsWith('.m3u8')) return;
+    try {
+      const keys = liveSegmentsToPrefetch(
+        pathname,
+        playlist.body.toString('utf8'),
+        config.PREFETCH_SEGMENTS,
+        config.MAX_URL_BYTES,
+      );
+      for (const segmentKey of keys) {
+        if (fills.has(segmentKey) || store.has(segmentKey)) continue;
+        counters.prefetches++;
+        fillFor(segmentKey, undefined);
+      }
+    } catch (error) {
+      logger.warn('prefetch failed', { key, err: error });
+    }
+  }
   const passContext: PassThroughContext = { origin, edgeHeaders: shared, via, counters, logger };
   const missContext: MissContext = {
     edgeHeaders: shared,

@@ -32,6 +32,8 @@ export class EdgeCounters {
   /** Origin bodies that broke off or were shorter than Content-Length (never cached). */
   originBodyErrors = 0;
   originBytes = 0;
+  /** Live segments fetched ahead of any request (HLS prefetch). */
+  prefetches = 0;
   /** Client connections that went away before their response ended. */
   clientAborts = 0;
 }

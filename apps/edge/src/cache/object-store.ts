@@ -42,6 +42,11 @@ export class ObjectStore {
     return this.memory.get(key);
   }
 
+  /** In either tier, without touching recency. */
+  has(key: string): boolean {
+    return this.memory.has(key) || (this.options.disk?.has(key) ?? false);
+  }
+
   get hasDisk(): boolean {
     return this.options.disk !== undefined;
   }

@@ -56,6 +56,8 @@ export interface FillContext {
   readonly now: () => number;
   /** Called once when the fill stops accepting subscribers. */
   readonly release: (fill: Fill) => void;
+  /** A new body was stored (not called for a 304 refresh). */
+  readonly onStored?: (object: CachedObject) => void;
 }
 
 /**
@@ -272,6 +274,7 @@ export class Fill {
     const subscribers = [...this.subscribers];
     this.subscribers.clear();
     for (const subscriber of subscribers) subscriber.onEnd(object);
+    if (object !== undefined) this.context.onStored?.(object);
   }
 
   private fail(error: Error): void {

@@ -1,0 +1,24 @@
+/**
+ * Runs the built edge (apps/edge/dist/main.js) under the V8 sampling profiler and writes
+ * `edge.cpuprofile` into EDGE_PROFILE_DIR when the process exits (--cpu-prof is refused in
+ * NODE_OPTIONS, and spawnService runs a script, so the profiler is started from here).
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from '@coral-cdn/test-support';
+
+const dir = process.env.EDGE_PROFILE_DIR ?? process.cwd();
+const session = new Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.setSamplingInterval', { interval: 200 });
+session.post('Profiler.start');
+process.on('exit', () => {
+  // The in-process session answers synchronously, so this completes before exit.
+  session.post('Profiler.stop', (error, result) => {
+    if (!error) writeFileSync(join(dir, 'edge.cpuprofile'), JSON.stringify(result.profile));
+  });
+});
+await import(pathToFileURL(join(repoRoot, 'apps', 'edge', 'dist', 'main.js')).href);

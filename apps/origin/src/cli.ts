@@ -54,7 +54,11 @@ async function ingest(args: string[]): Promise<number> {
     path: resolve(file),
     fields,
     onProgress: (sent, total) =>
-      bar.update('upload', total === 0 ? 1 : sent / total, `${formatBytes(sent)} / ${formatBytes(total)}`),
+      bar.update(
+        'upload',
+        total === 0 ? 1 : sent / total,
+        `${formatBytes(sent)} / ${formatBytes(total)}`,
+      ),
   });
   bar.finish();
   const created = response.body as VideoStatusBody;
@@ -78,12 +82,16 @@ async function ingest(args: string[]): Promise<number> {
     bar.update(status === 'ready' ? 'packaging' : status, body.progress ?? 0);
     if (status === 'ready') {
       bar.finish();
-      process.stdout.write(`${new URL(body.manifestPath ?? `/vod/${id}/master.m3u8`, originUrl).href}\n`);
+      process.stdout.write(
+        `${new URL(body.manifestPath ?? `/vod/${id}/master.m3u8`, originUrl).href}\n`,
+      );
       return 0;
     }
     if (status === 'failed' || status === 'cancelled') {
       bar.finish();
-      process.stderr.write(`coral-origin: packaging ${status}${body.error ? `: ${body.error}` : ''}\n`);
+      process.stderr.write(
+        `coral-origin: packaging ${status}${body.error ? `: ${body.error}` : ''}\n`,
+      );
       return 1;
     }
     await sleep(500);
@@ -122,7 +130,8 @@ async function plan(args: string[]): Promise<number> {
       `${JSON.stringify({ ffmpeg: binaries.ffmpeg, args: command.args, renditions: command.renditions, media })}\n`,
     );
   } else {
-    const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+    const quote = (arg: string) =>
+      /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
     process.stdout.write(`${[binaries.ffmpeg, ...command.args].map(quote).join(' ')}\n`);
   }
   return 0;
@@ -136,7 +145,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   } catch (error) {
-    const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+    const message =
+      error instanceof ConfigError || error instanceof Error ? error.message : String(error);
     process.stderr.write(`coral-origin: ${message}\n`);
     return error instanceof ConfigError ? 2 : 1;
   }

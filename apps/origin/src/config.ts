@@ -43,34 +43,32 @@ function wsUrl(value: string): boolean {
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
-const edgesSchema = z
-  .string()
-  .transform((text, ctx): EdgeConfig[] => {
-    const edges: EdgeConfig[] = [];
-    for (const item of text.split(',').map((part) => part.trim())) {
-      if (item === '') continue;
-      const eq = item.indexOf('=');
-      const region = eq < 0 ? '' : item.slice(0, eq).trim();
-      const url = eq < 0 ? '' : item.slice(eq + 1).trim();
-      if (!REGION_PATTERN.test(region) || !httpUrl(url)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${item}" is not <region>=<http(s) URL> (region: 1-32 of [a-z0-9-])`,
-        });
-        return z.NEVER;
-      }
-      if (edges.some((edge) => edge.region === region)) {
-        ctx.addIssue({ code: 'custom', message: `region "${region}" is listed twice` });
-        return z.NEVER;
-      }
-      edges.push({ region, url: trimSlash(url) });
-    }
-    if (edges.length === 0) {
-      ctx.addIssue({ code: 'custom', message: 'at least one edge is needed' });
+const edgesSchema = z.string().transform((text, ctx): EdgeConfig[] => {
+  const edges: EdgeConfig[] = [];
+  for (const item of text.split(',').map((part) => part.trim())) {
+    if (item === '') continue;
+    const eq = item.indexOf('=');
+    const region = eq < 0 ? '' : item.slice(0, eq).trim();
+    const url = eq < 0 ? '' : item.slice(eq + 1).trim();
+    if (!REGION_PATTERN.test(region) || !httpUrl(url)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${item}" is not <region>=<http(s) URL> (region: 1-32 of [a-z0-9-])`,
+      });
       return z.NEVER;
     }
-    return edges;
-  });
+    if (edges.some((edge) => edge.region === region)) {
+      ctx.addIssue({ code: 'custom', message: `region "${region}" is listed twice` });
+      return z.NEVER;
+    }
+    edges.push({ region, url: trimSlash(url) });
+  }
+  if (edges.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'at least one edge is needed' });
+    return z.NEVER;
+  }
+  return edges;
+});
 
 const trackerUrlsSchema = z.string().transform((text, ctx) => {
   const urls = text
@@ -92,13 +90,13 @@ const ladderSchema = z
   .string()
   .default(DEFAULT_LADDER)
   .transform((text, ctx) => {
-  const result = parseLadder(text);
-  if (!result.ok) {
-    ctx.addIssue({ code: 'custom', message: result.error });
-    return z.NEVER;
-  }
-  return result.value;
-});
+    const result = parseLadder(text);
+    if (!result.ok) {
+      ctx.addIssue({ code: 'custom', message: result.error });
+      return z.NEVER;
+    }
+    return result.value;
+  });
 
 const portRangeSchema = z.string().transform((text, ctx) => {
   const match = /^(\d{1,5})-(\d{1,5})$/.exec(text.trim());

@@ -15,8 +15,7 @@ export class OriginError extends CoralError {
 export const badRequest = (code: string, message: string) => new OriginError(code, message, 400);
 export const notFound = (code: string, message: string) => new OriginError(code, message, 404);
 export const conflict = (code: string, message: string) => new OriginError(code, message, 409);
-export const unprocessable = (code: string, message: string) =>
-  new OriginError(code, message, 422);
+export const unprocessable = (code: string, message: string) => new OriginError(code, message, 422);
 
 /** ffmpeg or ffprobe failed or could not run. */
 export class FfmpegError extends CoralError {

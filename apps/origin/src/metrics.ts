@@ -1,4 +1,10 @@
-import { Counter, createMetricsRegistry, Gauge, Histogram, type Registry } from '@coral-cdn/server-kit';
+import {
+  Counter,
+  createMetricsRegistry,
+  Gauge,
+  Histogram,
+  type Registry,
+} from '@coral-cdn/server-kit';
 
 /** The origin's Prometheus metrics (besides the process metrics every service has). */
 export interface OriginMetrics {
@@ -56,7 +62,8 @@ export function createOriginMetrics(): OriginMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const [status, count] of Object.entries(metrics.jobStates())) this.set({ status }, count);
+      for (const [status, count] of Object.entries(metrics.jobStates()))
+        this.set({ status }, count);
     },
   });
   new Gauge({
@@ -66,7 +73,8 @@ export function createOriginMetrics(): OriginMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const [status, count] of Object.entries(metrics.liveStates())) this.set({ status }, count);
+      for (const [status, count] of Object.entries(metrics.liveStates()))
+        this.set({ status }, count);
     },
   });
   return metrics;

@@ -75,7 +75,8 @@ export async function resolveFfmpeg(options: {
     ffprobe = options.ffprobePath;
   } else {
     const sibling = join(dirname(ffmpeg), 'ffprobe');
-    ffprobe = existsSync(sibling) && isExecutable(sibling) ? sibling : onPath('ffprobe', options.pathEnv);
+    ffprobe =
+      existsSync(sibling) && isExecutable(sibling) ? sibling : onPath('ffprobe', options.pathEnv);
   }
   if (ffprobe === null) {
     throw new ConfigError('FFPROBE_PATH', `ffprobe not found: ${INSTALL_HINT}`);

@@ -139,7 +139,8 @@ export function interpretProbe(json: unknown): MediaInfo {
       codec: videoStream.codec_name ?? 'unknown',
       width,
       height,
-      fps: Number.isFinite(fps) && fps <= 240 ? fps : Number.isFinite(fallbackFps) ? fallbackFps : 30,
+      fps:
+        Number.isFinite(fps) && fps <= 240 ? fps : Number.isFinite(fallbackFps) ? fallbackFps : 30,
     };
   }
   if (audioStream) {
@@ -170,7 +171,12 @@ export function probeFile(ffprobe: string, path: string, timeoutMs = 30_000): Pr
       { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
         if (error) {
-          const reason = stderr.trim().split('\n').at(-1)?.replace(/^file:\S+: /, '') ?? '';
+          const reason =
+            stderr
+              .trim()
+              .split('\n')
+              .at(-1)
+              ?.replace(/^file:\S+: /, '') ?? '';
           reject(
             unprocessable(
               'unreadable_media',

@@ -47,7 +47,8 @@ export function startFfmpeg(
       resolve({ code, signal, stderrTail, ...(spawnError ? { spawnError } : {}) }),
     );
   });
-  const alive = () => child.exitCode === null && child.signalCode === null && child.pid !== undefined;
+  const alive = () =>
+    child.exitCode === null && child.signalCode === null && child.pid !== undefined;
   return {
     pid: child.pid,
     exited,

@@ -94,7 +94,10 @@ export function inspectInitSegment(bytes: Uint8Array): InitSegmentInfo {
               (b) => b.type === 'avcC',
             );
             if (avcC) {
-              const [, profile = 0, compat = 0, level = 0] = bytes.subarray(avcC.start, avcC.start + 4);
+              const [, profile = 0, compat = 0, level = 0] = bytes.subarray(
+                avcC.start,
+                avcC.start + 4,
+              );
               codecs.push(`${entry.type}.${hex2(profile)}${hex2(compat)}${hex2(level)}`);
             } else {
               codecs.push(entry.type);

@@ -119,7 +119,8 @@ export function renderMasterPlaylist(variants: readonly Variant[]): string {
     if (variant.resolution) {
       attributes.push(`RESOLUTION=${variant.resolution.width}x${variant.resolution.height}`);
     }
-    if (variant.frameRate !== undefined) attributes.push(`FRAME-RATE=${variant.frameRate.toFixed(3)}`);
+    if (variant.frameRate !== undefined)
+      attributes.push(`FRAME-RATE=${variant.frameRate.toFixed(3)}`);
     attributes.push(`CODECS="${variant.codecs.join(',')}"`);
     lines.push(`#EXT-X-STREAM-INF:${attributes.join(',')}`, variant.uri);
   }

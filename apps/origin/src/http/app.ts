@@ -49,7 +49,9 @@ export function videoView(record: VideoRecord): Record<string, unknown> {
 function routeLabel(path: string): string {
   if (path.startsWith('/vod/')) return '/vod';
   if (path.startsWith('/live/')) return '/live';
-  const match = /^\/(api\/(?:videos|live|playback)|healthz|metrics|\.well-known\/jwks\.json)/.exec(path);
+  const match = /^\/(api\/(?:videos|live|playback)|healthz|metrics|\.well-known\/jwks\.json)/.exec(
+    path,
+  );
   return match ? `/${match[1]}` : 'other';
 }
 

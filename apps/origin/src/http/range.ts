@@ -1,8 +1,6 @@
 /** A single byte range (inclusive), or why the Range header cannot be served. */
 export type RangeResult =
-  | { kind: 'full' }
-  | { kind: 'partial'; start: number; end: number }
-  | { kind: 'unsatisfiable' };
+  { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
 
 /**
  * Parse a `Range` header for a resource of `size` bytes. Only one range is served; anything

@@ -118,7 +118,8 @@ export class LiveChannel {
     const { record } = this;
     if (record.ingestPort === undefined || record.ingestKey === undefined) return undefined;
     const host = this.options.config.LIVE_INGEST_HOST;
-    if (record.source.type === 'rtmp') return `rtmp://${host}:${record.ingestPort}/live/${record.ingestKey}`;
+    if (record.source.type === 'rtmp')
+      return `rtmp://${host}:${record.ingestPort}/live/${record.ingestKey}`;
     if (record.source.type === 'srt') {
       return `srt://${host}:${record.ingestPort}?passphrase=${record.ingestKey}&pbkeylen=16`;
     }
@@ -216,7 +217,10 @@ export class LiveChannel {
       desired: record.desired,
       source:
         record.source.type === 'file'
-          ? { type: 'file', path: relative(this.options.config.LIVE_SOURCES_DIR, record.source.path) }
+          ? {
+              type: 'file',
+              path: relative(this.options.config.LIVE_SOURCES_DIR, record.source.path),
+            }
           : { type: record.source.type },
       ...(this.ingestUrl() === undefined ? {} : { ingestUrl: this.ingestUrl() }),
       renditions: this.plan?.renditions.map((r) => r.name) ?? [],
@@ -281,7 +285,14 @@ export class LiveChannel {
         const port = this.record.ingestPort;
         const inputArgs =
           source.type === 'rtmp'
-            ? ['-listen', '1', '-f', 'flv', '-i', `rtmp://${host}:${port}/live/${this.record.ingestKey}`]
+            ? [
+                '-listen',
+                '1',
+                '-f',
+                'flv',
+                '-i',
+                `rtmp://${host}:${port}/live/${this.record.ingestKey}`,
+              ]
             : [
                 '-f',
                 'mpegts',
@@ -331,7 +342,10 @@ export class LiveChannel {
 
   private async writeEndedPlaylists(): Promise<void> {
     for (const window of this.windows.values()) {
-      const text = window.playlist({ ended: true, segmentSec: this.options.config.SEGMENT_DURATION_SEC });
+      const text = window.playlist({
+        ended: true,
+        segmentSec: this.options.config.SEGMENT_DURATION_SEC,
+      });
       if (text !== null) {
         await writeFileAtomic(join(this.options.dir, window.rendition, MEDIA_PLAYLIST), text);
       }
@@ -405,7 +419,9 @@ export class LiveChannel {
       });
       window.push({
         ...entry,
-        ...(segment.programDateTime === undefined ? {} : { programDateTime: segment.programDateTime }),
+        ...(segment.programDateTime === undefined
+          ? {}
+          : { programDateTime: segment.programDateTime }),
       });
       published++;
       this.options.metrics.liveSegments.inc({ channel: this.id });

@@ -13,7 +13,13 @@ import { probeFile } from '../ffmpeg/probe.js';
 import { isInside, randomToken, removeTree } from '../fs-util.js';
 import type { OriginMetrics } from '../metrics.js';
 import { assertStreamId, type DataPaths } from '../paths.js';
-import { CHANNEL_FILE, LiveChannel, type ChannelOptions, type ChannelRecord, type LiveSource } from './channel.js';
+import {
+  CHANNEL_FILE,
+  LiveChannel,
+  type ChannelOptions,
+  type ChannelRecord,
+  type LiveSource,
+} from './channel.js';
 
 export const createChannelSchema = z.object({
   id: z.string().optional(),

@@ -66,16 +66,14 @@ export class LiveWindow {
       streamId: this.streamId,
       rendition: this.rendition,
       init: this.initEntry,
-      segments: this.list.map(
-        ({ sequence, uri, sha256, sizeBytes, durationSec, signature }) => ({
-          sequence,
-          uri,
-          sha256,
-          sizeBytes,
-          durationSec,
-          signature,
-        }),
-      ),
+      segments: this.list.map(({ sequence, uri, sha256, sizeBytes, durationSec, signature }) => ({
+        sequence,
+        uri,
+        sha256,
+        sizeBytes,
+        durationSec,
+        signature,
+      })),
     };
   }
 

@@ -101,9 +101,7 @@ export async function finalizeVodOutput(options: {
     );
     const durationSec = segments.reduce((sum, s) => sum + s.durationSec, 0);
     const totalBytes = segments.reduce((sum, s) => sum + s.sizeBytes, 0);
-    const peak = Math.max(
-      ...segments.map((s) => (s.sizeBytes * 8) / Math.max(s.durationSec, 0.5)),
-    );
+    const peak = Math.max(...segments.map((s) => (s.sizeBytes * 8) / Math.max(s.durationSec, 0.5)));
     published.push({
       name: rendition.name,
       ...(initInfo.width === undefined

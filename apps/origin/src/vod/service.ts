@@ -88,9 +88,7 @@ export class VideoService {
     for (const entry of await readdir(paths.videos)) {
       if (!entry.endsWith('.json')) continue;
       try {
-        const record = JSON.parse(
-          await readFile(join(paths.videos, entry), 'utf8'),
-        ) as VideoRecord;
+        const record = JSON.parse(await readFile(join(paths.videos, entry), 'utf8')) as VideoRecord;
         assertStreamId(record.id);
         this.records.set(record.id, record);
         await this.recover(record);
@@ -215,8 +213,8 @@ export class VideoService {
       await job.done;
     } else {
       this.dequeue(id);
-      await this.update(record, { status: 'cancelled', progress: 0 });
       await unlinkQuietly(this.options.paths.upload(id));
+      await this.update(record, { status: 'cancelled', progress: 0 });
       this.options.metrics.jobsFinished.inc({ outcome: 'cancelled' });
     }
     return record;
@@ -298,7 +296,8 @@ export class VideoService {
         segmentSec: config.SEGMENT_DURATION_SEC,
       });
       if (renditions.length === 0) throw new OutputError('the source has nothing to package');
-      for (const rendition of renditions) await mkdir(join(outDir, rendition.name), { recursive: true });
+      for (const rendition of renditions)
+        await mkdir(join(outDir, rendition.name), { recursive: true });
       log.info('packaging', { renditions: renditions.map((r) => r.name) });
       const ffmpeg = startFfmpeg(binaries.ffmpeg, args, {
         onProgress: (progress) => {
@@ -339,6 +338,7 @@ export class VideoService {
       await rename(outDir, paths.vodDir(id));
       timings.publishMs = Math.round(performance.now() - publishStarted);
       timings.packagingMs = Math.round(performance.now() - started);
+      await removeTree(jobDir);
       await this.update(record, {
         status: 'ready',
         progress: 1,
@@ -351,13 +351,15 @@ export class VideoService {
       metrics.packagingSeconds.observe(timings.packagingMs / 1000);
       log.info('published', { durationSec, packagingMs: timings.packagingMs });
     } catch (error) {
+      // Clean up before the status says the job is over: whoever sees it over sees no leftovers.
+      await removeTree(jobDir);
       const reason = signal.aborted ? (signal.reason as AbortReason) : null;
       if (reason === 'shutdown') {
         // Resume at the next start-up; the upload stays.
         await this.update(record, { status: 'queued', progress: 0 });
       } else if (reason === 'cancel' || reason === 'delete') {
-        await this.update(record, { status: 'cancelled', progress: 0 });
         await unlinkQuietly(paths.upload(id));
+        await this.update(record, { status: 'cancelled', progress: 0 });
         metrics.jobsFinished.inc({ outcome: 'cancelled' });
         log.info('cancelled');
       } else {
@@ -368,13 +370,11 @@ export class VideoService {
             : error instanceof OutputError
               ? 'bad_output'
               : 'job_failed';
-        await this.update(record, { status: 'failed', errorCode: code, error: message });
         await unlinkQuietly(paths.upload(id));
+        await this.update(record, { status: 'failed', errorCode: code, error: message });
         metrics.jobsFinished.inc({ outcome: 'failed' });
         log.warn('packaging failed', { err: error });
       }
-    } finally {
-      await removeTree(jobDir);
     }
   }
 

@@ -7,7 +7,11 @@ import { randomToken, unlinkQuietly } from '../fs-util.js';
 
 export interface ReceivedUpload {
   readonly fields: ReadonlyMap<string, string>;
-  readonly file: { readonly partPath: string; readonly sizeBytes: number; readonly filename: string };
+  readonly file: {
+    readonly partPath: string;
+    readonly sizeBytes: number;
+    readonly filename: string;
+  };
 }
 
 export interface ReceiveOptions {
@@ -19,19 +23,30 @@ export interface ReceiveOptions {
 }
 
 export const tooLarge = (maxBytes: number) =>
-  new OriginError('upload_too_large', `the upload is larger than the limit of ${maxBytes} bytes`, 413);
+  new OriginError(
+    'upload_too_large',
+    `the upload is larger than the limit of ${maxBytes} bytes`,
+    413,
+  );
 
 /**
  * Stream a multipart upload's `file` field to uploads/.part-<random> (text fields may come
  * before or after it). Rejects with a 4xx OriginError naming the problem, and then nothing
  * of the upload is left on disk.
  */
-export function receiveUpload(req: IncomingMessage, options: ReceiveOptions): Promise<ReceivedUpload> {
+export function receiveUpload(
+  req: IncomingMessage,
+  options: ReceiveOptions,
+): Promise<ReceivedUpload> {
   return new Promise((resolve, reject) => {
     const contentType = req.headers['content-type'] ?? '';
     if (!/^multipart\/form-data/i.test(contentType)) {
       reject(
-        new OriginError('not_multipart', 'send the video as multipart/form-data, in the field "file"', 415),
+        new OriginError(
+          'not_multipart',
+          'send the video as multipart/form-data, in the field "file"',
+          415,
+        ),
       );
       req.resume();
       return;
@@ -43,7 +58,9 @@ export function receiveUpload(req: IncomingMessage, options: ReceiveOptions): Pr
         limits: { files: 1, fields: 16, parts: 20, fieldSize: 4096, fileSize: options.maxBytes },
       });
     } catch (error) {
-      reject(badRequest('bad_multipart', `malformed multipart request: ${(error as Error).message}`));
+      reject(
+        badRequest('bad_multipart', `malformed multipart request: ${(error as Error).message}`),
+      );
       req.resume();
       return;
     }
@@ -62,7 +79,8 @@ export function receiveUpload(req: IncomingMessage, options: ReceiveOptions): Pr
       finished = true;
       void fileWritten.then(async () => {
         if (!failure && !file) fail(badRequest('missing_file', 'no file in the field "file"'));
-        if (!failure && file && file.sizeBytes === 0) fail(badRequest('empty_upload', 'the file is empty (0 bytes)'));
+        if (!failure && file && file.sizeBytes === 0)
+          fail(badRequest('empty_upload', 'the file is empty (0 bytes)'));
         if (failure) {
           if (file) await unlinkQuietly(file.partPath);
           reject(failure);
@@ -73,14 +91,17 @@ export function receiveUpload(req: IncomingMessage, options: ReceiveOptions): Pr
     };
 
     parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) fail(badRequest('field_too_long', `the field "${name}" is too long`));
+      if (info.valueTruncated)
+        fail(badRequest('field_too_long', `the field "${name}" is too long`));
       fields.set(name, value);
       const problem = options.checkField?.(name, value);
       if (problem) fail(problem);
     });
     parser.on('file', (name, stream, info) => {
       if (name !== 'file') {
-        fail(badRequest('unexpected_file', `unexpected file field "${name}": send the file in "file"`));
+        fail(
+          badRequest('unexpected_file', `unexpected file field "${name}": send the file in "file"`),
+        );
       }
       if (failure || file) {
         stream.resume();
@@ -93,7 +114,9 @@ export function receiveUpload(req: IncomingMessage, options: ReceiveOptions): Pr
       output = out;
       fileWritten = new Promise((done) => out.once('close', () => done()));
       out.on('error', (error) => {
-        fail(new OriginError('storage_failed', `could not store the upload: ${error.message}`, 500));
+        fail(
+          new OriginError('storage_failed', `could not store the upload: ${error.message}`, 500),
+        );
         stream.unpipe(out);
         stream.resume();
       });

@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir, spawnService, type RunningService } from '@coral-cdn/test-support';
@@ -75,15 +76,17 @@ const scenario: Scenario = {
         name: 'bench-origin',
       });
       services.push(origin);
+      const profileDir = join(temp.path, 'profile');
+      if (args.profile === 'true') mkdirSync(profileDir);
       const edge = await spawnService({
-        app: 'edge',
+        // --profile: the same edge, started under the V8 sampling profiler.
+        app: args.profile === 'true' ? join(here, '..', 'edge', 'profiled-edge.js') : 'edge',
+        name: 'edge',
         env: {
           ORIGIN_URL: origin.url,
           EDGE_REGION: 'bench',
           LOG_LEVEL: 'warn',
-          ...(args.profile === 'true'
-            ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(temp.path, 'profile')}` }
-            : {}),
+          EDGE_PROFILE_DIR: profileDir,
         },
       });
       services.push(edge);
@@ -245,11 +248,17 @@ const scenario: Scenario = {
         }),
       );
       log(`results: ${path}, ${svg}`);
-      if (args.profile === 'true') log(`edge CPU profile in ${join(temp.path, 'profile')} (kept)`);
     } finally {
       for (const nginx of nginxes) await nginx.stop();
       for (const service of services.reverse()) await service.stop();
-      if (args.profile !== 'true') temp.remove();
+      if (args.profile === 'true') {
+        const profile = join(temp.path, 'profile', 'edge.cpuprofile');
+        if (existsSync(profile))
+          log(
+            `edge CPU profile: ${writeResultFile('edge.cpuprofile', readFileSync(profile, 'utf8'))}`,
+          );
+      }
+      temp.remove();
     }
   },
 };

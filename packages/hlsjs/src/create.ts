@@ -1,0 +1,105 @@
+import { CoralEngine, type EngineConfig, type EnginePlatform } from '@coral-cdn/p2p-engine';
+import type { PlaybackInfo } from '@coral-cdn/protocol';
+import type Hls from 'hls.js';
+import type { HlsConfig } from 'hls.js';
+import { createBrowserPlatform, type BrowserPlatformOptions } from './browser-platform.js';
+import { CoralHlsIntegration } from './integration.js';
+import type { PlaybackQoe } from './playback-observer.js';
+import type { CoralStats } from './stats.js';
+
+export interface CreateCoralHlsOptions {
+  /** The hls.js class (a peer dependency: your copy, `import Hls from 'hls.js'`). */
+  Hls: typeof Hls;
+  /** The video element to play in. */
+  media: HTMLMediaElement;
+  /** The origin's answer for this stream (`fetchPlaybackInfo`). */
+  playback: PlaybackInfo;
+  /** P2P on (default). Off: plain hls.js, no engine, no tracker, no peers. */
+  p2p?: boolean;
+  /** Engine settings (upload cap, peers, memory, …); `region` defaults to the edge's region. */
+  engineConfig?: Partial<EngineConfig>;
+  /** Your hls.js settings; Coral adds only `fLoader` and `pLoader`. */
+  hlsConfig?: Partial<HlsConfig>;
+  /** WebRTC ICE servers and an engine log sink for the default browser platform. */
+  platformOptions?: BrowserPlatformOptions;
+  /** Replace the browser platform entirely (tests, other runtimes). */
+  platform?: EnginePlatform;
+  /** Attach the media and load `playback.manifestUrl` at once (default true). */
+  autoLoad?: boolean;
+}
+
+/** One playing stream: the hls.js instance, its engine, and what they report. */
+export interface CoralHls {
+  readonly hls: Hls;
+  /** Null with P2P off. */
+  readonly engine: CoralEngine | null;
+  readonly integration: CoralHlsIntegration;
+  readonly p2pEnabled: boolean;
+  /** Engine counters (bytes by source, peers, integrity, …) plus the player's QoE. */
+  readonly stats: CoralStats;
+  readonly qoe: PlaybackQoe | null;
+  /** Destroy hls.js, the integration and the engine (tracker, peers, timers). Idempotent. */
+  destroy(): void;
+}
+
+/**
+ * Play a Coral stream with hls.js: make the engine (P2P on), an hls.js instance with Coral's
+ * loaders, wire them together, attach the video and load the edge's master playlist.
+ *
+ * ```ts
+ * import Hls from 'hls.js';
+ * import { createCoralHls, fetchPlaybackInfo } from '@coral-cdn/hlsjs';
+ *
+ * const playback = await fetchPlaybackInfo('https://origin.example', 'my-stream');
+ * const coral = createCoralHls({ Hls, media: video, playback });
+ * setInterval(() => console.log(coral.stats.offloadRatio), 1000);
+ * ```
+ */
+export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
+  const p2p = options.p2p ?? true;
+  let engine: CoralEngine | null = null;
+  if (p2p) {
+    const platform = options.platform ?? createBrowserPlatform(options.platformOptions);
+    engine = new CoralEngine(
+      platform,
+      {
+        streamId: options.playback.swarmId,
+        trackerUrl: options.playback.trackerUrl,
+        token: options.playback.token,
+        publicKey: options.playback.publicKey,
+      },
+      { region: options.playback.edge.region, ...options.engineConfig, p2pEnabled: true },
+    );
+  }
+  const integration = new CoralHlsIntegration({
+    engine,
+    ...(options.platform ? { clock: options.platform.clock } : {}),
+  });
+  const hls = new options.Hls({ ...options.hlsConfig, ...integration.hlsConfig });
+  integration.attach(hls);
+  engine?.start();
+  if (options.autoLoad ?? true) {
+    hls.attachMedia(options.media);
+    hls.loadSource(options.playback.manifestUrl);
+  }
+  let destroyed = false;
+  return {
+    hls,
+    engine,
+    integration,
+    p2pEnabled: engine !== null,
+    get stats() {
+      return integration.stats;
+    },
+    get qoe() {
+      return integration.qoe;
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      integration.destroy();
+      hls.destroy();
+      engine?.destroy();
+    },
+  };
+}

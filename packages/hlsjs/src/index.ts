@@ -1,0 +1,22 @@
+export { createCoralHls, type CoralHls, type CreateCoralHlsOptions } from './create.js';
+export {
+  CoralHlsIntegration,
+  browserClock,
+  type CoralEngineLike,
+  type CoralHlsIntegrationOptions,
+} from './integration.js';
+export { createBrowserPlatform, type BrowserPlatformOptions } from './browser-platform.js';
+export { fetchPlaybackInfo, PlaybackInfoError } from './playback-info.js';
+export { createFragmentLoaderClass } from './fragment-loader.js';
+export { createPlaylistLoaderClass } from './playlist-loader.js';
+export type { SegmentRouter } from './router.js';
+export {
+  PlaybackObserver,
+  type MediaLike,
+  type PlaybackQoe,
+  type PlaybackSink,
+  type PlaybackState,
+} from './playback-observer.js';
+export type { CoralStats } from './stats.js';
+export type { PlaybackInfo } from '@coral-cdn/protocol';
+export type { EngineConfig, EngineStats, PeerStats } from '@coral-cdn/p2p-engine';

@@ -1,0 +1,23 @@
+import type { Cancelable, Clock, SegmentRequest, SegmentResult } from '@coral-cdn/p2p-engine';
+import type { FragmentLoaderContext, LoaderResponse } from 'hls.js';
+
+/**
+ * What the loader classes need from the integration: which fragments the engine serves, the
+ * engine itself, a clock, and somewhere to count the bytes hls.js fetches on its own.
+ */
+export interface SegmentRouter {
+  readonly clock: Clock;
+  /** The engine request for this fragment, or null: hls.js's default loader fetches it. */
+  route(context: FragmentLoaderContext): SegmentRequest | null;
+  load(request: SegmentRequest): Cancelable<SegmentResult>;
+  /** A request that went through hls.js's default loader finished with this many bytes. */
+  countPassthrough(sizeBytes: number): void;
+}
+
+/** Size of a loader response body, whatever hls.js made of it. */
+export function responseSizeBytes(data: LoaderResponse['data']): number {
+  if (typeof data === 'string') return data.length;
+  if (data instanceof ArrayBuffer) return data.byteLength;
+  if (ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
+}

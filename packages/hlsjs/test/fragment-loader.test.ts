@@ -1,0 +1,306 @@
+import { HttpError, type SegmentRequest, type SegmentResult } from '@coral-cdn/p2p-engine';
+import type { FragmentLoaderContext } from 'hls.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createFragmentLoaderClass } from '../src/fragment-loader.js';
+import type { SegmentRouter } from '../src/router.js';
+import {
+  FakeClock,
+  FakeDefaultLoader,
+  FakeEngine,
+  engineDestroyedError,
+  flush,
+  fragContext,
+  hlsConfigWithFakeLoader,
+  loaderConfig,
+  recordingCallbacks,
+} from './support/fakes.js';
+
+/** A router that sends every numbered fragment to the engine, and counts passthrough bytes. */
+function setup() {
+  const clock = new FakeClock();
+  const engine = new FakeEngine();
+  const passthrough: number[] = [];
+  const router: SegmentRouter = {
+    clock,
+    route: (context: FragmentLoaderContext): SegmentRequest | null =>
+      typeof context.frag.sn === 'number'
+        ? {
+            rendition: '240p',
+            sequence: context.frag.sn,
+            url: context.url,
+            startSec: context.frag.start,
+            durationSec: context.frag.duration,
+          }
+        : null,
+    load: (request) => engine.loadSegment(request),
+    countPassthrough: (bytes) => passthrough.push(bytes),
+  };
+  const Loader = createFragmentLoaderClass(router);
+  return { clock, engine, passthrough, Loader };
+}
+
+function result(
+  bytes: Uint8Array,
+  timing: SegmentResult['timing'],
+  fromStore = false,
+  source: SegmentResult['source'] = 'p2p',
+): SegmentResult {
+  return { bytes, timing, fromStore, source };
+}
+
+beforeEach(() => {
+  FakeDefaultLoader.instances = [];
+});
+
+describe('fragment loader → engine', () => {
+  it('asks the engine for the fragment it was given', () => {
+    const { engine, Loader } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { callbacks } = recordingCallbacks();
+    loader.load(fragContext({ sn: 7, start: 14, duration: 2.5 }), loaderConfig(), callbacks);
+    expect(engine.loads.map((l) => l.request)).toEqual([
+      {
+        rendition: '240p',
+        sequence: 7,
+        url: 'http://edge.test/vod/demo/240p/seg7.m4s',
+        startSec: 14,
+        durationSec: 2.5,
+      },
+    ]);
+    expect(FakeDefaultLoader.instances[0]!.context).toBeNull();
+  });
+
+  it('shares one stats object with the default loader, as hls.js keeps frag.stats = loader.stats', () => {
+    const { Loader } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    expect(loader.stats).toBe(FakeDefaultLoader.instances[0]!.stats);
+  });
+
+  it('reports the real transfer: request, first byte, end, size and bandwidth', async () => {
+    const { clock, engine, Loader } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    loader.load(fragContext(), loaderConfig(), callbacks);
+    const startedAt = clock.now();
+    expect(loader.stats.loading.start).toBe(startedAt);
+    clock.advance(900);
+    const bytes = new Uint8Array(250_000).fill(5);
+    engine.loads[0]!.resolve(
+      result(bytes, {
+        startedAtMs: startedAt + 10,
+        firstByteAtMs: startedAt + 210,
+        endedAtMs: startedAt + 900,
+      }),
+    );
+    await flush();
+    const success = events.find((e) => e.kind === 'success');
+    expect(success).toBeDefined();
+    if (success?.kind !== 'success') return;
+    expect(success.stats.loading).toEqual({
+      start: startedAt + 10,
+      first: startedAt + 210,
+      end: startedAt + 900,
+    });
+    expect(success.stats.loaded).toBe(250_000);
+    expect(success.stats.total).toBe(250_000);
+    expect(success.stats.bwEstimate).toBeCloseTo((250_000 * 8000) / 690, 5);
+    expect(success.code).toBe(200);
+    expect(success.url).toBe('http://edge.test/vod/demo/240p/seg3.m4s');
+  });
+
+  it('a segment served from memory reports its earlier transfer, moved to end now', async () => {
+    const { clock, engine, Loader } = setup();
+    clock.advance(60_000);
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    loader.load(fragContext(), loaderConfig(), callbacks);
+    // Prefetched from a peer 50 s ago: 300 ms to first byte, 1.2 s of transfer.
+    engine.loads[0]!.resolve(
+      result(
+        new Uint8Array(400_000),
+        { startedAtMs: 10_000, firstByteAtMs: 10_300, endedAtMs: 11_500 },
+        true,
+      ),
+    );
+    await flush();
+    const success = events.find((e) => e.kind === 'success');
+    if (success?.kind !== 'success') throw new Error('no success');
+    const now = clock.now();
+    expect(success.stats.loading.end).toBe(now);
+    expect(success.stats.loading.end - success.stats.loading.first).toBe(1_200);
+    expect(success.stats.loading.first - success.stats.loading.start).toBe(300);
+    expect(success.stats.bwEstimate).toBeCloseTo((400_000 * 8000) / 1_200, 5);
+  });
+
+  it('hands hls.js a copy of the bytes (hls.js may transfer its buffer to a worker), progress first', async () => {
+    const { clock, engine, Loader } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    loader.load(fragContext(), loaderConfig(), callbacks);
+    const engineBytes = new Uint8Array([1, 2, 3, 4, 5]);
+    const now = clock.now();
+    engine.loads[0]!.resolve(
+      result(engineBytes, { startedAtMs: now, firstByteAtMs: now, endedAtMs: now }),
+    );
+    await flush();
+    expect(events.map((e) => e.kind)).toEqual(['progress', 'success']);
+    const success = events[1]!;
+    if (success.kind !== 'success') throw new Error('no success');
+    expect([...new Uint8Array(success.data)]).toEqual([1, 2, 3, 4, 5]);
+    expect(success.data).not.toBe(engineBytes.buffer);
+    // Detaching what hls.js got leaves the engine's bytes intact.
+    structuredClone(success.data, { transfer: [success.data] });
+    expect([...engineBytes]).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('abort cancels the engine load, reports onAbort once, and ignores a late answer', async () => {
+    const { clock, engine, Loader } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    loader.load(fragContext(), loaderConfig(), callbacks);
+    loader.abort();
+    expect(engine.loads[0]!.canceled).toBe(true);
+    expect(loader.stats.aborted).toBe(true);
+    const now = clock.now();
+    engine.loads[0]!.resolve(
+      result(new Uint8Array(3), { startedAtMs: now, firstByteAtMs: now, endedAtMs: now }),
+    );
+    await flush();
+    expect(events.map((e) => e.kind)).toEqual(['abort']);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('destroy cancels the engine load without calling back', async () => {
+    const { engine, Loader } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    loader.load(fragContext(), loaderConfig(), callbacks);
+    loader.destroy();
+    await flush();
+    expect(engine.loads[0]!.canceled).toBe(true);
+    expect(events).toEqual([]);
+    expect(FakeDefaultLoader.instances[0]!.destroyed).toBe(true);
+  });
+
+  it('an HTTP failure is reported with its status', async () => {
+    const { engine, Loader } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    loader.load(fragContext(), loaderConfig(), callbacks);
+    engine.loads[0]!.reject(new HttpError(503, 'http://edge.test/x.m4s'));
+    await flush();
+    expect(events).toEqual([
+      { kind: 'error', code: 503, text: 'HTTP 503 for http://edge.test/x.m4s' },
+    ]);
+  });
+
+  it('retries per loadPolicy.errorRetry: 5xx after the back-off, 4xx never', async () => {
+    const { clock, engine, Loader } = setup();
+    const errorRetry = { maxNumRetry: 2, retryDelayMs: 1_000, maxRetryDelayMs: 8_000 };
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    loader.load(fragContext(), loaderConfig({ errorRetry }), callbacks);
+    engine.loads[0]!.reject(new HttpError(502, 'u'));
+    await flush();
+    expect(engine.loads).toHaveLength(1);
+    clock.advance(999);
+    expect(engine.loads).toHaveLength(1);
+    clock.advance(1);
+    expect(engine.loads).toHaveLength(2);
+    expect(loader.stats.retry).toBe(1);
+    engine.loads[1]!.reject(new HttpError(502, 'u'));
+    await flush();
+    clock.advance(2_000); // exponential: 1 s × 2^1
+    expect(engine.loads).toHaveLength(3);
+    engine.loads[2]!.reject(new HttpError(502, 'u'));
+    await flush();
+    expect(events).toEqual([{ kind: 'error', code: 502, text: 'HTTP 502 for u' }]);
+
+    const second = new Loader(hlsConfigWithFakeLoader);
+    const recorded = recordingCallbacks();
+    second.load(fragContext(), loaderConfig({ errorRetry }), recorded.callbacks);
+    engine.loads[3]!.reject(new HttpError(404, 'u'));
+    await flush();
+    clock.advance(10_000);
+    expect(engine.loads).toHaveLength(4);
+    expect(recorded.events).toEqual([{ kind: 'error', code: 404, text: 'HTTP 404 for u' }]);
+  });
+
+  it('times out after loadPolicy.maxLoadTimeMs: cancels and reports onTimeout', async () => {
+    const { clock, engine, Loader } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    loader.load(fragContext(), loaderConfig({ maxLoadTimeMs: 5_000 }), callbacks);
+    clock.advance(4_999);
+    expect(events).toEqual([]);
+    clock.advance(1);
+    expect(engine.loads[0]!.canceled).toBe(true);
+    await flush();
+    expect(events).toEqual([{ kind: 'timeout' }]);
+  });
+
+  it('with loadPolicy.timeoutRetry, a timed-out load is tried again', async () => {
+    const { clock, engine, Loader } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    const timeoutRetry = { maxNumRetry: 1, retryDelayMs: 0, maxRetryDelayMs: 0 };
+    loader.load(fragContext(), loaderConfig({ maxLoadTimeMs: 1_000, timeoutRetry }), callbacks);
+    clock.advance(1_000);
+    expect(engine.loads).toHaveLength(2);
+    expect(engine.loads[0]!.canceled).toBe(true);
+    const now = clock.now();
+    engine.loads[1]!.resolve(
+      result(new Uint8Array(10), { startedAtMs: now, firstByteAtMs: now, endedAtMs: now }),
+    );
+    await flush();
+    expect(events.map((e) => e.kind)).toEqual(['progress', 'success']);
+    expect(loader.stats.retry).toBe(1);
+    expect(loader.stats.aborted).toBe(false);
+  });
+
+  it('falls back to the default loader when the engine is destroyed mid-load', async () => {
+    const { engine, Loader, passthrough } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    const context = fragContext();
+    loader.load(context, loaderConfig(), callbacks);
+    engine.loads[0]!.reject(engineDestroyedError());
+    await flush();
+    const fallback = FakeDefaultLoader.instances[0]!;
+    expect(fallback.context).toBe(context);
+    fallback.succeed(new ArrayBuffer(42));
+    expect(events.map((e) => e.kind)).toEqual(['success']);
+    expect(passthrough).toEqual([42]);
+  });
+});
+
+describe('fragment loader → hls.js default loader', () => {
+  it('init segments go to the default loader with the same context, counted as passthrough', () => {
+    const { engine, Loader, passthrough } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    const context = fragContext({
+      sn: 'initSegment',
+      url: 'http://edge.test/vod/demo/240p/init_2.mp4',
+    });
+    loader.load(context, loaderConfig(), callbacks);
+    expect(engine.loads).toEqual([]);
+    const fallback = FakeDefaultLoader.instances[0]!;
+    expect(fallback.context).toBe(context);
+    fallback.succeed(new ArrayBuffer(1_234));
+    expect(events.map((e) => e.kind)).toEqual(['success']);
+    expect(passthrough).toEqual([1_234]);
+    expect(loader.getCacheAge?.()).toBe(7);
+    expect(loader.getResponseHeader?.('x-cache')).toBe('HIT');
+  });
+
+  it('abort of a delegated load aborts the default loader, which reports onAbort', () => {
+    const { Loader } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    loader.load(fragContext({ sn: 'initSegment' }), loaderConfig(), callbacks);
+    loader.abort();
+    expect(FakeDefaultLoader.instances[0]!.aborted).toBe(true);
+    expect(events.map((e) => e.kind)).toEqual(['abort']);
+  });
+});

@@ -1,0 +1,193 @@
+import type {
+  FragLoadedData,
+  HlsConfig,
+  LoaderCallbacks,
+  LoaderConfiguration,
+  LoaderContext,
+} from 'hls.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoralHlsIntegration } from '../src/integration.js';
+import { createLoaderStats } from '../src/loader-stats.js';
+import { FakeEngine } from './support/fakes.js';
+
+/**
+ * The adapter against the real hls.js (the version pinned as devDependency), in Node: hls.js
+ * parses real playlists, picks a level and asks our loaders for fragments; only the network
+ * (hls.js's default loader) and the engine are stand-ins. Node lacks a few browser globals
+ * hls.js touches before media is attached; they are stubbed for this file only.
+ */
+const MASTER = 'http://edge.test/vod/demo/master.m3u8';
+const mediaPlaylist = (initUri: string) =>
+  [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    '#EXT-X-TARGETDURATION:2',
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+    `#EXT-X-MAP:URI="${initUri}"`,
+    '#EXTINF:2.000000,',
+    'seg_0.m4s',
+    '#EXTINF:2.000000,',
+    'seg_1.m4s',
+    '#EXTINF:1.500000,',
+    'seg_2.m4s',
+    '#EXT-X-ENDLIST',
+    '',
+  ].join('\n');
+const PLAYLISTS: Record<string, string> = {
+  [MASTER]: [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    '#EXT-X-STREAM-INF:BANDWIDTH=464000,RESOLUTION=426x240,CODECS="avc1.42c015,mp4a.40.2"',
+    '240p/index.m3u8',
+    '#EXT-X-STREAM-INF:BANDWIDTH=1496000,RESOLUTION=854x480,CODECS="avc1.42c01e,mp4a.40.2"',
+    '480p/index.m3u8',
+    '',
+  ].join('\n'),
+  'http://edge.test/vod/demo/240p/index.m3u8': mediaPlaylist('init_2.mp4'),
+  'http://edge.test/vod/demo/480p/index.m3u8': mediaPlaylist('init_1.mp4'),
+};
+
+/** hls.js's default loader stand-in: answers playlists from the table above, media with zeros. */
+const requested: string[] = [];
+class ScriptedLoader {
+  context: LoaderContext | null = null;
+  stats = createLoaderStats();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  load(
+    context: LoaderContext,
+    _config: LoaderConfiguration,
+    callbacks: LoaderCallbacks<LoaderContext>,
+  ) {
+    this.context = context;
+    requested.push(context.url);
+    this.stats.loading.start = performance.now();
+    this.timer = setTimeout(() => {
+      const text = PLAYLISTS[context.url];
+      const data = text ?? new ArrayBuffer(64);
+      const now = performance.now();
+      this.stats.loading.first = this.stats.loading.end = now;
+      this.stats.loaded = this.stats.total =
+        typeof data === 'string' ? data.length : data.byteLength;
+      callbacks.onSuccess({ url: context.url, data, code: 200 }, this.stats, context, null);
+    }, 1);
+  }
+  abort() {
+    if (this.timer) clearTimeout(this.timer);
+  }
+  destroy() {
+    this.abort();
+  }
+}
+
+const saved: Record<string, PropertyDescriptor | undefined> = {};
+function stubGlobal(name: string, value: unknown) {
+  saved[name] = Object.getOwnPropertyDescriptor(globalThis, name);
+  Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+}
+
+beforeAll(() => {
+  stubGlobal('self', globalThis);
+  stubGlobal('location', { href: 'http://player.test/' });
+  if (!('navigator' in globalThis)) stubGlobal('navigator', { userAgent: 'node' });
+  stubGlobal(
+    'MediaSource',
+    class {
+      static isTypeSupported = () => true;
+    },
+  );
+});
+
+afterAll(() => {
+  for (const [name, descriptor] of Object.entries(saved)) {
+    if (descriptor) Object.defineProperty(globalThis, name, descriptor);
+    else Reflect.deleteProperty(globalThis, name);
+  }
+});
+
+async function until(what: string, check: () => boolean, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('with the real hls.js', () => {
+  it('playlists feed the engine, and the first fragment is loaded through it with honest stats', async () => {
+    const { default: Hls } = await import('hls.js');
+    const engine = new FakeEngine();
+    const integration = new CoralHlsIntegration({ engine });
+    const hls = new Hls({
+      ...integration.hlsConfig,
+      loader: ScriptedLoader as unknown as HlsConfig['loader'],
+      // Load the first fragment before a media element is attached: Node has no MSE.
+      startFragPrefetch: true,
+      enableWorker: false,
+      debug: false,
+    });
+    integration.attach(hls);
+    const loaded: FragLoadedData[] = [];
+    hls.on(Hls.Events.FRAG_LOADED, (_event, data) => loaded.push(data));
+    try {
+      hls.loadSource(MASTER);
+      await until('a fragment request to the engine', () => engine.loads.length > 0);
+
+      expect(engine.playlists[0]).toMatchObject({
+        rendition: '240p',
+        playlistUrl: 'http://edge.test/vod/demo/240p/index.m3u8',
+        live: false,
+        segments: [
+          {
+            sequence: 0,
+            url: 'http://edge.test/vod/demo/240p/seg_0.m4s',
+            startSec: 0,
+            durationSec: 2,
+          },
+          {
+            sequence: 1,
+            url: 'http://edge.test/vod/demo/240p/seg_1.m4s',
+            startSec: 2,
+            durationSec: 2,
+          },
+          {
+            sequence: 2,
+            url: 'http://edge.test/vod/demo/240p/seg_2.m4s',
+            startSec: 4,
+            durationSec: 1.5,
+          },
+        ],
+      });
+      expect(engine.activeRenditions).toEqual(['240p']);
+      expect(engine.loads[0]!.request).toEqual({
+        rendition: '240p',
+        sequence: 0,
+        url: 'http://edge.test/vod/demo/240p/seg_0.m4s',
+        startSec: 0,
+        durationSec: 2,
+      });
+      // The playlists and the init segment went through hls.js's own loader.
+      expect(requested).toEqual([
+        MASTER,
+        'http://edge.test/vod/demo/240p/index.m3u8',
+        'http://edge.test/vod/demo/240p/init_2.mp4',
+      ]);
+
+      const now = performance.now();
+      engine.loads[0]!.resolve({
+        bytes: new Uint8Array(100_000),
+        source: 'p2p',
+        fromStore: false,
+        timing: { startedAtMs: now - 500, firstByteAtMs: now - 400, endedAtMs: now },
+      });
+      await until('FRAG_LOADED', () => loaded.some((d) => d.frag.sn === 0));
+      const stats = loaded.find((d) => d.frag.sn === 0)!.frag.stats;
+      expect(stats.loaded).toBe(100_000);
+      expect(stats.loading.first - stats.loading.start).toBeCloseTo(100, 6);
+      expect(stats.loading.end - stats.loading.first).toBeCloseTo(400, 6);
+      expect(integration.stats.passthroughRequests).toBe(3);
+    } finally {
+      hls.destroy();
+    }
+  });
+});

@@ -1,0 +1,185 @@
+import {
+  adaptPeerConnection,
+  type PeerConnectionLike,
+  type StandardDataChannel,
+  type StandardPeerConnection,
+} from '@coral-cdn/p2p-engine';
+import { RTCPeerConnection, type RTCDataChannel } from 'werift';
+
+/**
+ * werift's RTCPeerConnection behind the engine's PeerConnectionLike.
+ *
+ * werift differs from the browser API in a few places that the engine's adapter hooks cover:
+ * `send` wants a Buffer, buffered-amount-low is an Event to subscribe to (and fires only on a
+ * downward crossing of the threshold), and the ICE / data channel / state callbacks are Events.
+ * Received messages arrive as `{ data: Buffer }`, which the adapter already reads as bytes.
+ */
+
+/** What werift advertises as its SCTP max-message-size, and what it accepts from peers. */
+export const WERIFT_MAX_MESSAGE_BYTES = 64 * 1024;
+
+export interface WeriftPeerConnectionOptions {
+  /**
+   * Extra host addresses to gather ICE candidates on. werift skips loopback by default; in a
+   * loopback-only network namespace `['127.0.0.1']` is what lets two peers meet.
+   */
+  iceAdditionalHostAddresses?: string[];
+  /** STUN/TURN servers (none by default: host candidates only). */
+  iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;
+  /**
+   * Rewrite each outgoing data channel message before it is sent. Used by the corrupting test
+   * mode; the identity when absent.
+   */
+  transformOutgoing?: (bytes: Uint8Array) => Uint8Array;
+}
+
+/** What the adapter hooks see of a channel: the standard shape plus werift's extras. */
+interface WrappedChannel extends StandardDataChannel {
+  sendBytes(bytes: Uint8Array): void;
+  onBufferedAmountLow(callback: () => void): void;
+}
+
+/** Messages held for a channel that is not open yet (werift can deliver them before `open`). */
+const MAX_EARLY_MESSAGES = 256;
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  // A view, not a copy: werift queues the Buffer as it is.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function createWeriftPeerConnection(
+  options: WeriftPeerConnectionOptions = {},
+): PeerConnectionLike {
+  const pc = new RTCPeerConnection({
+    iceServers: options.iceServers ?? [],
+    iceAdditionalHostAddresses: options.iceAdditionalHostAddresses ?? ['127.0.0.1'],
+    maxMessageSize: WERIFT_MAX_MESSAGE_BYTES,
+  });
+  const transform = options.transformOutgoing;
+  // werift gathers (and reports) its candidates while setLocalDescription runs, before the
+  // engine has sent the offer or answer they belong to; the tracker refuses candidates for an
+  // offer it has not seen. Hold them until the description has gone out: the engine signals it
+  // in the promise continuation, so releasing on the next macrotask keeps the order.
+  const candidateGate = createCandidateGate();
+  // werift's close() is async and may reject on a half-open connection: never let that escape.
+  const standard: StandardPeerConnection = {
+    createDataChannel: (label, init) => wrapChannel(pc.createDataChannel(label, init), transform),
+    createOffer: () => pc.createOffer(),
+    createAnswer: () => pc.createAnswer(),
+    setLocalDescription: async (description) => {
+      const result = await pc.setLocalDescription(
+        description as Parameters<typeof pc.setLocalDescription>[0],
+      );
+      setImmediate(candidateGate.open);
+      return result;
+    },
+    setRemoteDescription: (description) => pc.setRemoteDescription(description),
+    addIceCandidate: (candidate) =>
+      pc.addIceCandidate({
+        candidate: candidate.candidate,
+        sdpMid: candidate.sdpMid ?? undefined,
+        sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
+      }),
+    get localDescription() {
+      return pc.localDescription;
+    },
+    get connectionState() {
+      return pc.connectionState;
+    },
+    close: () => {
+      pc.close().catch(() => undefined);
+    },
+  };
+  return adaptPeerConnection(standard, {
+    send: (channel, bytes) => (channel as WrappedChannel).sendBytes(bytes),
+    onBufferedAmountLow: (channel, callback) =>
+      (channel as WrappedChannel).onBufferedAmountLow(callback),
+    onIceCandidate: (_pc, callback) => {
+      pc.onIceCandidate.subscribe((candidate) => {
+        const standard = candidate?.candidate
+          ? {
+              candidate: candidate.candidate,
+              sdpMid: candidate.sdpMid ?? null,
+              sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+            }
+          : null;
+        candidateGate.pass(() => callback(standard));
+      });
+    },
+    onDataChannel: (_pc, callback) => {
+      pc.onDataChannel.subscribe((channel) => callback(wrapChannel(channel, transform)));
+    },
+    onConnectionStateChange: (_pc, callback) => {
+      pc.connectionStateChange.subscribe(() => callback());
+    },
+  });
+}
+
+/** Queues callbacks until opened, then runs them (and later ones) in order. */
+function createCandidateGate(): { pass: (run: () => void) => void; open: () => void } {
+  let queue: Array<() => void> | null = [];
+  return {
+    pass: (run) => {
+      if (queue) queue.push(run);
+      else run();
+    },
+    open: () => {
+      const queued = queue;
+      queue = null;
+      for (const run of queued ?? []) run();
+    },
+  };
+}
+
+/**
+ * A werift channel in the standard shape. werift can hand the offerer the remote's first
+ * messages before its own `open` event (the engine starts listening on open, as a browser
+ * allows): those are held and delivered right after `open` has been dispatched.
+ */
+function wrapChannel(
+  channel: RTCDataChannel,
+  transform: ((bytes: Uint8Array) => Uint8Array) | undefined,
+): WrappedChannel {
+  let early: Buffer[] | null = channel.readyState === 'open' ? null : [];
+  const wrapped: WrappedChannel = {
+    get readyState() {
+      return channel.readyState;
+    },
+    get bufferedAmount() {
+      return channel.bufferedAmount;
+    },
+    get bufferedAmountLowThreshold() {
+      return channel.bufferedAmountLowThreshold;
+    },
+    set bufferedAmountLowThreshold(value: number) {
+      channel.bufferedAmountLowThreshold = value;
+    },
+    close: () => channel.close(),
+    onopen: null,
+    onclose: null,
+    onmessage: null,
+    sendBytes: (bytes) => channel.send(toBuffer(transform ? transform(bytes) : bytes)),
+    onBufferedAmountLow: (callback) => {
+      channel.bufferedAmountLow.subscribe(callback);
+    },
+  };
+  channel.onopen = () => {
+    wrapped.onopen?.();
+    const queued = early ?? [];
+    early = null;
+    for (const data of queued) wrapped.onmessage?.({ data });
+  };
+  channel.onclose = () => {
+    early = null;
+    wrapped.onclose?.();
+  };
+  channel.onmessage = (event) => {
+    if (typeof event.data === 'string') return; // not part of the peer protocol
+    if (early) {
+      if (early.length < MAX_EARLY_MESSAGES) early.push(event.data);
+      return;
+    }
+    wrapped.onmessage?.({ data: event.data });
+  };
+  return wrapped;
+}

@@ -33,6 +33,10 @@ let nodeA: RunningService;
 let nodeB: RunningService;
 const clients: TestClient[] = [];
 const swarmId = 'cluster/720p';
+// Every client pings well within the 3 s heartbeat, as the engine does.
+const pinger = setInterval(() => {
+  for (const client of clients) if (client.socket.readyState === 1) client.send({ type: 'ping' });
+}, 800);
 let token: string;
 
 const wsUrl = (node: RunningService) => `ws://127.0.0.1:${node.port}/ws`;
@@ -58,7 +62,7 @@ beforeAll(async () => {
     REDIS_URL: redis.url,
     NODE_ID: nodeId,
     TOKEN_PUBLIC_KEY: keys.publicKey,
-    HEARTBEAT_MS: '20000',
+    HEARTBEAT_MS: '3000',
     LIVE_FETCHER_MIN_AGE_MS: '0',
     LIVE_FETCHER_CANDIDATES: '4',
   });
@@ -73,6 +77,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  clearInterval(pinger);
   for (const client of clients) client.close();
   await Promise.all([nodeA?.stop(), nodeB?.stop()]);
   await redis?.stop();
@@ -208,10 +213,23 @@ describe('two tracker nodes on one Redis', () => {
     expect(latest(localPeer)!.fetchers.length).toBeGreaterThan(0);
   });
 
-  it('stops on SIGTERM: sockets closed with 1001, exit code 0, peers deregistered', async () => {
+  it('sweeps the peers of a node that crashed (no goodbye) within two heartbeats', async () => {
     const onA = clients.filter((c) => c.socket.url.includes(`:${nodeA.port}/`));
-    expect(await nodeA.stop()).toBe(0);
-    for (const client of onA) expect((await client.closed).code).toBe(1001);
-    await waitFor('node B sees only its own peers', async () => (await stats(nodeB)).peers === 2);
+    await nodeA.kill();
+    // b (on node B) was introduced to a (on node A) at the start.
+    const gone = await b.nextOf('peer-gone', (m) => m.peerId === a.peerId, 15_000);
+    expect(gone.reason).toBe('timeout');
+    const left = (await peersOf(b)).map((p) => p.peerId);
+    for (const client of onA) expect(left).not.toContain(client.peerId);
+    expect((await stats(nodeB)).peers).toBe(2);
+  });
+
+  it('stops on SIGTERM: sockets closed with 1001, exit code 0', async () => {
+    const onB = clients.filter(
+      (c) => c.socket.url.includes(`:${nodeB.port}/`) && c.socket.readyState === 1,
+    );
+    expect(onB.length).toBeGreaterThanOrEqual(2);
+    expect(await nodeB.stop()).toBe(0);
+    for (const client of onB) expect((await client.closed).code).toBe(1001);
   });
 });

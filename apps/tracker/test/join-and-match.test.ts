@@ -95,6 +95,25 @@ describe('joining', () => {
     expect(await c.upcoming('error')).toMatchObject({ code: 'not_joined', ref: 'have' });
   });
 
+  it('keeps one viewer per connection', async () => {
+    const c = await TestClient.connect(tracker.wsUrl);
+    clients.push(c);
+    c.send(
+      joinMessage({
+        swarmId: 'films/720p',
+        token: await signToken(keys, { stream: 'films', sub: 'alice' }),
+      }),
+    );
+    await c.next('joined');
+    c.send(
+      joinMessage({
+        swarmId: 'films/480p',
+        token: await signToken(keys, { stream: 'films', sub: 'bob' }),
+      }),
+    );
+    expect(await c.next('error')).toMatchObject({ code: 'unauthorized', ref: 'join' });
+  });
+
   it('limits swarms per connection', async () => {
     const token = await signToken(keys, { stream: 'many' });
     const c = await TestClient.connect(tracker.wsUrl);

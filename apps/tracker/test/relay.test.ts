@@ -61,6 +61,15 @@ describe('RelayGuard (the rules, with a fake clock)', () => {
     expect(guard.check('s/r', 'A', 'B', candidate('c1'), 600).ok).toBe(false);
   });
 
+  it('re-opens an answered attempt when the same offer is sent again (renegotiation)', () => {
+    const guard = new RelayGuard(options);
+    guard.check('s/r', 'A', 'B', offer('c1'), 0);
+    guard.check('s/r', 'B', 'A', answer('c1'), 1);
+    expect(guard.check('s/r', 'B', 'A', answer('c1'), 2).ok).toBe(false);
+    expect(guard.check('s/r', 'A', 'B', offer('c1'), 3).ok).toBe(true);
+    expect(guard.check('s/r', 'B', 'A', answer('c1'), 4).ok).toBe(true);
+  });
+
   it('expires unanswered offers and caps pending offers per peer', () => {
     const guard = new RelayGuard(options);
     guard.check('s/r', 'A', 'B', offer('c1'), 0);
@@ -155,6 +164,17 @@ describe('signalling relay over WebSocket', () => {
     expect(await outsider.upcoming('error')).toMatchObject({ code: 'not_joined' });
     await outsider.sync();
     expect(outsider.all('signal')).toHaveLength(0);
+  });
+
+  it('tells a signalling partner (never listed to it) when the other side goes', async () => {
+    const token = await signToken(keys, { stream: 'relay' });
+    const d = await joinedClient(tracker.wsUrl, { swarmId, token });
+    d.send({ type: 'signal', swarmId, to: c.peerId, signal: offer('x7') });
+    await c.nextOf('signal', (m) => m.signal.connectionId === 'x7');
+    d.close();
+    expect(await c.nextOf('peer-gone', (m) => m.peerId === d.peerId)).toMatchObject({
+      reason: 'left',
+    });
   });
 
   it('records relay latency in /metrics', async () => {

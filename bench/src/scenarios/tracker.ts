@@ -10,6 +10,9 @@ import { runOne, type RunFigures, type TrackerKind } from '../tracker/run-tracke
  * WebTorrent tracker) in the same run, with 1k and 10k simulated peers in one swarm.
  *
  * Definitions (each simulated peer is one WebSocket in a separate load-worker process):
+ * - load: the throughput phases are closed loops run by `active-peers` (1000) of the joined
+ *   peers, spread over the swarm, each keeping `window` (4) operations in flight, so work in
+ *   flight is bounded (4000 operations) whatever the swarm size; the other peers stay joined.
  * - announce: a peer telling the tracker what it holds. Coral: one `have` delta (one segment
  *   added, one dropped); it has no reply, so each peer sends `window` of them and a ping,
  *   and counts them when the pong returns. bittorrent-tracker: one `announce` (event
@@ -23,6 +26,8 @@ import { runOne, type RunFigures, type TrackerKind } from '../tracker/run-tracke
  *   the receiver answers at once; each leg's one-way time from the sender's send to the
  *   receiver's receipt (same machine clock) is one sample.
  * - RSS: the tracker process's VmRSS with every peer joined (Coral peers hold 30 segments).
+ * Flags: --peers 1000,10000 --phase-sec 8 --relay-rate 1000 --window 4 --active-peers 1000
+ * --workers 2 --skip-baseline true --redis true (adds Coral on its Redis store; one node).
  */
 const scenario: Scenario = {
   name: 'tracker',
@@ -32,27 +37,33 @@ const scenario: Scenario = {
     const peerCounts = (args.peers ?? '1000,10000').split(',').map(Number);
     const options = {
       peerCounts,
-      phaseMs: Number(args['phase-sec'] ?? 8) * 1000,
-      relayRatePerSec: Number(args['relay-rate'] ?? 1000),
+      phaseMs: Number(args.phase_sec ?? 8) * 1000,
+      relayRatePerSec: Number(args.relay_rate ?? 1000),
       window: Number(args.window ?? 4),
+      activePeers: Number(args.active_peers ?? 1000),
       queryPeers: 10,
       workers: Number(args.workers ?? 2),
       log: (line: string) => process.stdout.write(`  ${line}\n`),
     };
-    const kinds: TrackerKind[] =
-      args['skip-baseline'] === 'true' ? ['coral'] : ['coral', 'bittorrent'];
+    const kinds: TrackerKind[] = ['coral'];
+    if (args.redis === 'true') kinds.push('coral-redis');
+    if (args.skip_baseline !== 'true') kinds.push('bittorrent');
     const runs: RunFigures[] = [];
     for (const peers of peerCounts) {
       for (const kind of kinds) runs.push(await runOne(kind, peers, options));
     }
     const rows = runs.map((run) => ({
       tracker:
-        run.tracker === 'coral' ? 'coral' : `bittorrent-tracker ${BITTORRENT_TRACKER_VERSION}`,
+        run.tracker === 'bittorrent'
+          ? `bittorrent-tracker ${BITTORRENT_TRACKER_VERSION}`
+          : run.tracker,
       peers: run.peers,
       'announces/s': run.announcesPerSec,
       'cpu%': run.announceServerCpuPct,
+      'per cpu-s': run.announcesPerCpuSec,
       'queries/s': run.queriesPerSec,
       'q cpu%': run.queryServerCpuPct,
+      'q per cpu-s': run.queriesPerCpuSec,
       'relay p50 ms': run.relayP50Ms,
       'relay p99 ms': run.relayP99Ms,
       'RSS MiB': run.rssMiB,
@@ -65,6 +76,9 @@ const scenario: Scenario = {
       return {
         peers,
         announcesRatio: baseline ? ratio(coral.announcesPerSec, baseline.announcesPerSec) : null,
+        announcesPerCpuRatio: baseline
+          ? ratio(coral.announcesPerCpuSec, baseline.announcesPerCpuSec)
+          : null,
         queriesRatio: baseline ? ratio(coral.queriesPerSec, baseline.queriesPerSec) : null,
         relayP99Ratio: baseline ? ratio(coral.relayP99Ms, baseline.relayP99Ms) : null,
         rssRatio: baseline ? ratio(coral.rssMiB, baseline.rssMiB) : null,
@@ -76,6 +90,7 @@ const scenario: Scenario = {
         comparisons.map((c) => ({
           peers: c.peers,
           'announces coral/bt': c.announcesRatio ?? 'n/a',
+          'per cpu-s coral/bt': c.announcesPerCpuRatio ?? 'n/a',
           'queries coral/bt': c.queriesRatio ?? 'n/a',
           'relay p99 coral/bt': c.relayP99Ratio ?? 'n/a',
           'RSS coral/bt': c.rssRatio ?? 'n/a',
@@ -91,6 +106,8 @@ const scenario: Scenario = {
           'coral: get-peers (3 needed, max 10) -> ranked peers; bittorrent-tracker: announce with 10 offers (forwarded to 10 random peers)',
         relayLatency: 'one-way time of each offer/answer leg at a fixed offered rate',
         rss: 'tracker VmRSS with every peer joined',
+        perCpuSecond:
+          'operations per second divided by the tracker process CPU share in that phase (its capacity when the load generator, sharing the cores, is the limit)',
       },
       options: {
         ...options,
@@ -101,8 +118,8 @@ const scenario: Scenario = {
       comparisons,
     });
     const series = kinds.map((kind) => ({
-      name: kind === 'coral' ? 'coral announces/s' : 'bittorrent-tracker announces/s',
-      dashed: kind !== 'coral',
+      name: `${kind === 'bittorrent' ? 'bittorrent-tracker' : kind} announces/s`,
+      dashed: kind === 'bittorrent',
       points: runs
         .filter((r) => r.tracker === kind)
         .map((r) => ({ x: r.peers, y: r.announcesPerSec })),

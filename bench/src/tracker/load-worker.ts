@@ -28,6 +28,8 @@ const HAVE_WINDOW = 30;
 const now = () => performance.timeOrigin + performance.now();
 const clients: Client[] = [];
 let kind: Kind = 'coral';
+/** Peers of this worker that drive the closed-loop phases (bounded work in flight). */
+let activeClients = 500;
 
 function reply(message: WorkerReply): void {
   process.send?.(message);
@@ -42,6 +44,7 @@ function btPeerId(index: number, workerId: number): string {
 
 async function connect(command: Extract<WorkerCommand, { cmd: 'connect' }>): Promise<void> {
   kind = command.kind;
+  activeClients = command.activeClients;
   const key = command.tokenKeyPem ? createPrivateKey(command.tokenKeyPem) : null;
   const started = now();
   const concurrency = 200;
@@ -156,7 +159,10 @@ async function closedLoop(
   let running = true;
   let completed = 0;
   const started = now();
-  for (const client of clients) {
+  // Spread the active peers over the whole swarm; the rest stay joined and idle.
+  const stride = Math.max(1, Math.floor(clients.length / activeClients));
+  const active = clients.filter((_, i) => i % stride === 0).slice(0, activeClients);
+  for (const client of active) {
     client.outstanding = window;
     client.onMessage = (text) => {
       if (!completes(text)) return;
@@ -172,8 +178,8 @@ async function closedLoop(
   running = false;
   const elapsedMs = now() - started;
   // Let in-flight operations finish before the next phase.
-  const drainUntil = now() + 5000;
-  while (clients.some((c) => c.outstanding > 0) && now() < drainUntil) {
+  const drainUntil = now() + 30_000;
+  while (active.some((c) => c.outstanding > 0) && now() < drainUntil) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   for (const client of clients) client.onMessage = () => undefined;
@@ -342,6 +348,9 @@ async function relay(durationMs: number, ratePerSec: number): Promise<void> {
   for (const client of clients) client.onMessage = () => undefined;
   reply({ ev: 'latencies', sent, latenciesMs: latencies });
 }
+
+// The benchmark died: do not linger.
+process.on('disconnect', () => process.exit(0));
 
 process.on('message', (command: WorkerCommand) => {
   const run = async () => {

@@ -3,19 +3,22 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnService, type RunningService } from '@coral-cdn/test-support';
+import { spawnService, startRedis, type RunningService } from '@coral-cdn/test-support';
 import { percentile } from '../lib/stats.js';
 import { ensureBittorrentTracker } from './baseline.js';
 import type { WorkerCommand, WorkerReply } from './worker-protocol.js';
 
-export type TrackerKind = 'coral' | 'bittorrent';
+/** `coral-redis`: the Coral tracker with its Redis store (one node, a local redis-server). */
+export type TrackerKind = 'coral' | 'coral-redis' | 'bittorrent';
 
 export interface TrackerBenchOptions {
   peerCounts: number[];
   phaseMs: number;
   relayRatePerSec: number;
-  /** Operations each simulated peer keeps in flight in the throughput phases. */
+  /** Operations each active peer keeps in flight in the throughput phases. */
   window: number;
+  /** Peers (over all workers) that drive the throughput phases; the rest are joined, idle. */
+  activePeers: number;
   /** Peers a query asks for. */
   queryPeers: number;
   workers: number;
@@ -30,8 +33,11 @@ export interface RunFigures {
   peakRssMiB: number;
   announcesPerSec: number;
   announceServerCpuPct: number;
+  /** Announces per second of tracker CPU: its capacity, even when the clients limit the rate. */
+  announcesPerCpuSec: number;
   queriesPerSec: number;
   queryServerCpuPct: number;
+  queriesPerCpuSec: number;
   relaySent: number;
   relayDelivered: number;
   relayP50Ms: number;
@@ -92,7 +98,23 @@ async function startTracker(
   kind: TrackerKind,
   log: (line: string) => void,
   publicKey: string,
-): Promise<RunningService> {
+): Promise<RunningService & { cleanup?: () => Promise<void> }> {
+  if (kind === 'coral-redis') {
+    const redis = await startRedis();
+    const service = await spawnService({
+      app: 'tracker',
+      name: 'coral-tracker-redis',
+      env: {
+        REDIS_URL: redis.url,
+        TOKEN_PUBLIC_KEY: publicKey,
+        MAX_CONNECTIONS_PER_IP: '1000000',
+        MESSAGES_PER_SEC: '1000000',
+        HEARTBEAT_MS: '120000',
+        LOG_LEVEL: 'warn',
+      },
+    });
+    return Object.assign(service, { cleanup: () => redis.stop() });
+  }
   if (kind === 'coral') {
     return spawnService({
       app: 'tracker',
@@ -146,11 +168,12 @@ export async function runOne(
     const perWorker = Math.ceil(peers / options.workers);
     await all((i) => ({
       cmd: 'connect',
-      kind,
-      url: `ws://127.0.0.1:${server.port}${kind === 'coral' ? '/ws' : '/'}`,
+      kind: kind === 'bittorrent' ? 'bittorrent' : 'coral',
+      url: `ws://127.0.0.1:${server.port}${kind === 'bittorrent' ? '/' : '/ws'}`,
       count: Math.min(perWorker, peers - i * perWorker),
       workerId: i,
-      tokenKeyPem: kind === 'coral' ? tokenKeyPem : null,
+      activeClients: Math.ceil(options.activePeers / options.workers),
+      tokenKeyPem: kind === 'bittorrent' ? null : tokenKeyPem,
     }));
     const joinSec = (performance.now() - joinStarted) / 1000;
     // Let elections and timers settle before reading memory.
@@ -197,8 +220,10 @@ export async function runOne(
       peakRssMiB: round(Math.max(memory.peak, memoryMiB(pid).peak), 1),
       announcesPerSec: Math.round(announcesPerSec),
       announceServerCpuPct: announce.cpuPct,
+      announcesPerCpuSec: perCpuSecond(announcesPerSec, announce.cpuPct),
       queriesPerSec: Math.round(queriesPerSec),
       queryServerCpuPct: query.cpuPct,
+      queriesPerCpuSec: perCpuSecond(queriesPerSec, query.cpuPct),
       relaySent: sent,
       relayDelivered: latencies.length,
       relayP50Ms: round(percentile(latencies, 50), 3),
@@ -212,6 +237,7 @@ export async function runOne(
   } finally {
     for (const worker of workers) worker.close();
     await server.stop();
+    await server.cleanup?.();
   }
 }
 
@@ -221,6 +247,10 @@ function sumThroughput(replies: WorkerReply[]): number {
     if (reply.ev === 'throughput') total += reply.completed / (reply.elapsedMs / 1000);
   }
   return total;
+}
+
+function perCpuSecond(perSec: number, cpuPct: number): number {
+  return cpuPct > 0 ? Math.round(perSec / (cpuPct / 100)) : 0;
 }
 
 function round(value: number, digits: number): number {

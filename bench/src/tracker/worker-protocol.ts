@@ -6,6 +6,8 @@ export type WorkerCommand =
       url: string;
       count: number;
       workerId: number;
+      /** Peers of this worker that drive the throughput phases. */
+      activeClients: number;
       /** PKCS8 PEM of the viewer-token key (coral only). */
       tokenKeyPem: string | null;
     }

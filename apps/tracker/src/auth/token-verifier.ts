@@ -5,7 +5,14 @@ import {
   viewerTokenClaimsSchema,
   type ViewerTokenClaims,
 } from '@coral-cdn/protocol';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  importSPKI,
+  jwtVerify,
+  type CryptoKey,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { TokenError } from '../errors.js';
 
 export interface VerifiedToken {
@@ -33,9 +40,11 @@ export function createTokenVerifier(
   source: TokenKeySource,
   now: () => number = Date.now,
 ): TokenVerifier {
-  const key: KeyObject | JWTVerifyGetKey =
+  // A configured key is imported once as a CryptoKey (jose would convert a KeyObject on
+  // every verification).
+  const key: Promise<CryptoKey> | JWTVerifyGetKey =
     source.kind === 'key'
-      ? source.key
+      ? importSPKI(source.key.export({ type: 'spki', format: 'pem' }).toString(), 'EdDSA')
       : createRemoteJWKSet(new URL(source.url), {
           timeoutDuration: 3000,
           cooldownDuration: 10_000,
@@ -63,7 +72,7 @@ export function createTokenVerifier(
         const result =
           typeof key === 'function'
             ? await jwtVerify(token, key, options)
-            : await jwtVerify(token, key, options);
+            : await jwtVerify(token, await key, options);
         payload = result.payload;
       } catch (error) {
         throw classify(error);

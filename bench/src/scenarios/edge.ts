@@ -167,6 +167,10 @@ const scenario: Scenario = {
             p50Ms: Math.round(median(runs.map((r) => r.p50Ms)) * 100) / 100,
             p99Ms: Math.round(median(runs.map((r) => r.p99Ms)) * 100) / 100,
             serverCpuPct: Math.round(median(runs.map((r) => r.cpuPct))),
+            // CPU the serving process tree spent per response: less sensitive to other load.
+            serverCpuUsPerRequest: Math.round(
+              median(runs.map((r) => ((r.cpuPct / 100) * 1e6) / r.reqPerSec)),
+            ),
             errors: runs.reduce((sum, r) => sum + r.errors, 0),
             originRequestsDuringRuns: runs.reduce((sum, r) => sum + r.originRequests, 0),
             runs: runs.map((r) => ({
@@ -186,6 +190,7 @@ const scenario: Scenario = {
             'p50 ms': row.p50Ms,
             'p99 ms': row.p99Ms,
             'server cpu %': row.serverCpuPct,
+            'cpu µs/req': row.serverCpuUsPerRequest,
             errors: row.errors,
           })),
         )}\n`,
@@ -202,6 +207,9 @@ const scenario: Scenario = {
           edgeVsOrigin: ratio(edgeRow.reqPerSec, originRow.reqPerSec),
           edgeVsNginx1Worker: nginx1 ? ratio(edgeRow.reqPerSec, nginx1.reqPerSec) : null,
           edgeVsNginx2Workers: nginx2 ? ratio(edgeRow.reqPerSec, nginx2.reqPerSec) : null,
+          cpuPerRequestEdgeVsNginx: nginx1
+            ? ratio(edgeRow.serverCpuUsPerRequest, nginx1.serverCpuUsPerRequest)
+            : null,
         };
       });
       process.stdout.write(
@@ -211,6 +219,7 @@ const scenario: Scenario = {
             'edge / origin direct': r.edgeVsOrigin,
             'edge / nginx 1 worker': r.edgeVsNginx1Worker ?? 'n/a',
             'edge / nginx 2 workers': r.edgeVsNginx2Workers ?? 'n/a',
+            'cpu/req edge / nginx': r.cpuPerRequestEdgeVsNginx ?? 'n/a',
           })),
         )}\n`,
       );

@@ -62,6 +62,8 @@ export class PeerSession {
   /** Messages of this connection are handled one after another, in order. */
   queue: Promise<void> = Promise.resolve();
   lastRateLimitNoticeMs = 0;
+  /** The tracker is closing this connection: its further messages are ignored. */
+  closing = false;
   closed = false;
 
   constructor(
@@ -91,6 +93,7 @@ export class PeerSession {
   }
 
   close(code: number, reason: string): void {
+    this.closing = true;
     if (
       this.socket.readyState === WebSocket.OPEN ||
       this.socket.readyState === WebSocket.CONNECTING

@@ -154,7 +154,7 @@ export class Tracker {
   }
 
   private onFrame(session: PeerSession, data: Buffer, isBinary: boolean): void {
-    if (session.closed) return;
+    if (session.closed || session.closing) return;
     const nowMs = this.now();
     session.lastSeenMs = nowMs;
     this.countMessage(nowMs);

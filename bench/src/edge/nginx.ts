@@ -17,8 +17,8 @@ export interface RunningNginx {
 
 /**
  * nginx as a caching reverse proxy in front of `originUrl`, configured the way a CDN node
- * would be for HLS: proxy_cache on disk (served from the page cache with sendfile),
- * keep-alive upstream pool, cache lock (coalescing), stale serving, no access log.
+ * would be for HLS: proxy_cache on disk (served from the page cache with sendfile, cache files
+ * kept open), keep-alive upstream pool, cache lock (coalescing), stale serving, no access log.
  */
 export async function startNginx(options: {
   originUrl: string;
@@ -45,6 +45,8 @@ http {
   tcp_nodelay on;
   keepalive_timeout 65;
   keepalive_requests 1000000;
+  # Keeps cache files open across hits (proxy_cache honours it): a tuned baseline.
+  open_file_cache max=1000 inactive=60s;
   client_body_temp_path ${join(dir, 'temp', 'client')};
   proxy_temp_path ${join(dir, 'temp', 'proxy')};
   fastcgi_temp_path ${join(dir, 'temp', 'fastcgi')};

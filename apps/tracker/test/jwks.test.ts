@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIEWER_TOKEN_AUDIENCE, VIEWER_TOKEN_ISSUER } from '@coral-cdn/protocol';
 import { joinMessage, makeKeys, startTracker, TestClient, type RunningTracker } from './support.js';

@@ -19,3 +19,11 @@ export { createDataFrameCorrupter, type CorruptionCounters } from './corrupt.js'
 export { fetchPlaybackInfo } from './playback-info.js';
 export { chooseRendition, type RenditionChoice } from './rendition.js';
 export { NodePeerError } from './errors.js';
+export {
+  PeerFleet,
+  type FleetOptions,
+  type FleetPeerStats,
+  type FleetReport,
+  type FleetTotals,
+  type ProcessStats,
+} from './fleet.js';

@@ -205,6 +205,8 @@ export class NodePeer {
       },
       {
         ...nodePeerEngineDefaults,
+        // A watcher keeps what it plays for a while; a seeder keeps a whole VOD.
+        segmentMemoryBytes: this.mode === 'watch' ? 32 * 1024 * 1024 : 96 * 1024 * 1024,
         ...(this.options.region !== undefined ? { region: this.options.region } : {}),
         ...(uploadKbps !== undefined
           ? { announcedUploadKbps: uploadKbps, uploadCapBitsPerSec: uploadKbps * 1000 }

@@ -3,7 +3,7 @@ import type { PlaybackInfo } from '@coral-cdn/protocol';
 import type Hls from 'hls.js';
 import type { HlsConfig } from 'hls.js';
 import { createBrowserPlatform, type BrowserPlatformOptions } from './browser-platform.js';
-import { CoralHlsIntegration } from './integration.js';
+import { CoralHlsIntegration, type CoralHlsIntegrationOptions } from './integration.js';
 import type { PlaybackQoe } from './playback-observer.js';
 import type { CoralStats } from './stats.js';
 
@@ -24,6 +24,8 @@ export interface CreateCoralHlsOptions {
   platformOptions?: BrowserPlatformOptions;
   /** Replace the browser platform entirely (tests, other runtimes). */
   platform?: EnginePlatform;
+  /** Called for every fragment the engine hands to hls.js (source, bytes, timing). */
+  onSegment?: CoralHlsIntegrationOptions['onSegment'];
   /** Attach the media and load `playback.manifestUrl` at once (default true). */
   autoLoad?: boolean;
 }
@@ -74,6 +76,7 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
   const integration = new CoralHlsIntegration({
     engine,
     ...(options.platform ? { clock: options.platform.clock } : {}),
+    ...(options.onSegment ? { onSegment: options.onSegment } : {}),
   });
   const hls = new options.Hls({ ...options.hlsConfig, ...integration.hlsConfig });
   integration.attach(hls);

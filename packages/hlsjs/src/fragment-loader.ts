@@ -135,6 +135,7 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
       const { context, callbacks } = this;
       if (!context || !callbacks) return;
       const stats = this.stats;
+      if (this.request) router.delivered?.(this.request, result);
       applyTransferTiming(
         stats,
         result.timing,

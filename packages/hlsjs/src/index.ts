@@ -4,6 +4,7 @@ export {
   browserClock,
   type CoralEngineLike,
   type CoralHlsIntegrationOptions,
+  type SegmentDelivery,
 } from './integration.js';
 export { createBrowserPlatform, type BrowserPlatformOptions } from './browser-platform.js';
 export { fetchPlaybackInfo, PlaybackInfoError } from './playback-info.js';

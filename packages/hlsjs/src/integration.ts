@@ -4,7 +4,9 @@ import {
   type CoralEngine,
   type PlayerEngine,
   type SegmentRequest,
+  type SegmentSource,
   type TimerId,
+  type TransferTiming,
 } from '@coral-cdn/p2p-engine';
 import type Hls from 'hls.js';
 import type {
@@ -28,6 +30,23 @@ export interface CoralHlsIntegrationOptions {
   engine: CoralEngineLike | null;
   /** Defaults to `performance.now` and the global timers (the same clock hls.js measures with). */
   clock?: Clock;
+  /** Called for every fragment the engine hands to hls.js: where it came from, and its bytes. */
+  onSegment?: (delivery: SegmentDelivery) => void;
+}
+
+/** One fragment the engine delivered to hls.js. */
+export interface SegmentDelivery {
+  rendition: string;
+  sequence: number;
+  url: string;
+  /** `p2p` and `mixed` bytes were verified against the origin's signed hash before this. */
+  source: SegmentSource;
+  /** Answered from the engine's memory (prefetched, or held for peers). */
+  fromStore: boolean;
+  sizeBytes: number;
+  /** The engine's copy: read it, never modify it (peers are served from it). */
+  bytes: Uint8Array;
+  timing: TransferTiming;
 }
 
 /** hls.js levels' fragments are re-timed as PTS becomes known; pass that on at most this often. */
@@ -85,6 +104,17 @@ export class CoralHlsIntegration {
         route: (context) => this.route(context),
         load: (request) => engine.loadSegment(request),
         countPassthrough: (sizeBytes) => this.countPassthrough(sizeBytes),
+        delivered: (request, result) =>
+          options.onSegment?.({
+            rendition: request.rendition,
+            sequence: request.sequence,
+            url: request.url,
+            source: result.source,
+            fromStore: result.fromStore,
+            sizeBytes: result.bytes.byteLength,
+            bytes: result.bytes,
+            timing: result.timing,
+          }),
       };
       this.hlsConfig = {
         fLoader: createFragmentLoaderClass(router),

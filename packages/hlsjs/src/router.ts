@@ -10,6 +10,8 @@ export interface SegmentRouter {
   /** The engine request for this fragment, or null: hls.js's default loader fetches it. */
   route(context: FragmentLoaderContext): SegmentRequest | null;
   load(request: SegmentRequest): Cancelable<SegmentResult>;
+  /** The engine delivered a fragment to hls.js (called before hls.js sees it). */
+  delivered?(request: SegmentRequest, result: SegmentResult): void;
   /** A request that went through hls.js's default loader finished with this many bytes. */
   countPassthrough(sizeBytes: number): void;
 }

@@ -9,6 +9,7 @@ import {
   FakeDefaultLoader,
   FakeEngine,
   FakeMedia,
+  flush,
   fragContext,
   hlsConfigWithFakeLoader,
   loaderConfig,
@@ -182,6 +183,47 @@ describe('CoralHlsIntegration: which fragments the engine serves', () => {
         durationSec: 2,
       },
     ]);
+  });
+
+  it('reports every fragment the engine delivers (onSegment), before hls.js gets it', async () => {
+    const deliveries: Array<{
+      sequence: number;
+      source: string;
+      sizeBytes: number;
+      fromStore: boolean;
+    }> = [];
+    const engine = new FakeEngine();
+    const integration = new CoralHlsIntegration({
+      engine,
+      clock: new FakeClock(),
+      onSegment: (d) =>
+        deliveries.push({
+          sequence: d.sequence,
+          source: d.source,
+          sizeBytes: d.sizeBytes,
+          fromStore: d.fromStore,
+        }),
+    });
+    const hls = new FakeHls();
+    hls.levels = [{ url: [`${MASTER}/240p/index.m3u8`] }];
+    integration.attach(hls.asHls());
+    loadLevel(hls, 0, '240p');
+    const Loader = integration.hlsConfig.fLoader!;
+    const recorded = recordingCallbacks();
+    new Loader(hlsConfigWithFakeLoader).load(
+      fragContext({ sn: 1, level: 0 }),
+      loaderConfig(),
+      recorded.callbacks,
+    );
+    engine.loads[0]!.resolve({
+      bytes: new Uint8Array(77),
+      source: 'mixed',
+      fromStore: true,
+      timing: { startedAtMs: 0, firstByteAtMs: 1, endedAtMs: 2 },
+    });
+    await flush();
+    expect(deliveries).toEqual([{ sequence: 1, source: 'mixed', sizeBytes: 77, fromStore: true }]);
+    expect(recorded.events.map((e) => e.kind)).toEqual(['progress', 'success']);
   });
 
   it.each([

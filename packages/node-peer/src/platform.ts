@@ -33,16 +33,8 @@ export function createNodePlatform(options: NodePlatformOptions = {}): EnginePla
     clock: nodeClock,
     createAbortController: () => new AbortController(),
   });
-  const createPeerConnection =
-    options.createPeerConnection ??
-    (() =>
-      createWeriftPeerConnection({
-        ...(options.iceAdditionalHostAddresses
-          ? { iceAdditionalHostAddresses: options.iceAdditionalHostAddresses }
-          : {}),
-        ...(options.iceServers ? { iceServers: options.iceServers } : {}),
-        ...(options.transformOutgoing ? { transformOutgoing: options.transformOutgoing } : {}),
-      }));
+  const { log, createPeerConnection: custom, ...werift } = options;
+  const createPeerConnection = custom ?? (() => createWeriftPeerConnection(werift));
   return {
     clock: nodeClock,
     http,
@@ -55,6 +47,6 @@ export function createNodePlatform(options: NodePlatformOptions = {}): EnginePla
     createPeerConnection,
     subtle: webcrypto.subtle,
     random: Math.random,
-    ...(options.log ? { log: options.log } : {}),
+    ...(log ? { log } : {}),
   };
 }

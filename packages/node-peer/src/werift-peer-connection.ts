@@ -31,6 +31,11 @@ export interface WeriftPeerConnectionOptions {
    * mode; the identity when absent.
    */
   transformOutgoing?: (bytes: Uint8Array) => Uint8Array;
+  /**
+   * SCTP max-message-size to advertise (what the remote may send us), bytes. Default 64 KiB,
+   * werift's own default; Chromium advertises 256 KiB.
+   */
+  maxMessageBytes?: number;
 }
 
 /** What the adapter hooks see of a channel: the standard shape plus werift's extras. */
@@ -53,7 +58,7 @@ export function createWeriftPeerConnection(
   const pc = new RTCPeerConnection({
     iceServers: options.iceServers ?? [],
     iceAdditionalHostAddresses: options.iceAdditionalHostAddresses ?? ['127.0.0.1'],
-    maxMessageSize: WERIFT_MAX_MESSAGE_BYTES,
+    maxMessageSize: options.maxMessageBytes ?? WERIFT_MAX_MESSAGE_BYTES,
   });
   const transform = options.transformOutgoing;
   // werift gathers (and reports) its candidates while setLocalDescription runs, before the

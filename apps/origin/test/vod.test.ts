@@ -38,6 +38,7 @@ beforeAll(async () => {
       TRACKER_URLS: 'ws://127.0.0.1:18090/ws,ws://127.0.0.1:18091/ws',
       TOKEN_TTL_SEC: '120',
       JOB_CONCURRENCY: '2',
+      PUBLIC_URL: 'https://origin.example/',
     },
     temp,
   );
@@ -80,7 +81,14 @@ describe('VOD packaging', () => {
   it('answers 202 with the id, and reports the ladder when ready', async () => {
     const response = await fetch(`${origin.url}/api/videos/ladder`);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ id: 'ladder', title: 'HD test', status: 'ready', progress: 1 });
+    expect(body).toMatchObject({
+      id: 'ladder',
+      title: 'HD test',
+      status: 'ready',
+      progress: 1,
+      manifestPath: '/vod/ladder/master.m3u8',
+      manifestUrl: 'https://origin.example/vod/ladder/master.m3u8',
+    });
     expect(body.durationSec).toBeCloseTo(5, 0);
     const listed = (await (await fetch(`${origin.url}/api/videos`)).json()) as {
       videos: Array<{ id: string }>;
@@ -324,7 +332,7 @@ describe('playback API', () => {
     await expect(jwtVerify(info.token, keySet, { audience: 'someone-else' })).rejects.toThrow();
   });
 
-  it('refuses unknown ids (404), bad ids (400) and videos not ready (409)', async () => {
+  it('refuses unknown ids (404) and bad ids (400)', async () => {
     const unknown = await fetch(`${origin.url}/api/playback/nope`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: 'unknown_id' });

@@ -4,6 +4,7 @@ import express, { type ErrorRequestHandler, type Request, type Response } from '
 import type { OriginConfig } from '../config.js';
 import { badRequest, conflict, OriginError } from '../errors.js';
 import { randomToken } from '../fs-util.js';
+import type { LiveChannel } from '../live/channel.js';
 import type { LiveService } from '../live/service.js';
 import { createChannelSchema } from '../live/service.js';
 import type { OriginMetrics } from '../metrics.js';
@@ -27,7 +28,7 @@ export interface AppDeps {
   readonly logger: Logger;
 }
 
-export function videoView(record: VideoRecord): Record<string, unknown> {
+export function videoView(record: VideoRecord, publicUrl: string): Record<string, unknown> {
   return {
     id: record.id,
     kind: 'vod',
@@ -37,7 +38,12 @@ export function videoView(record: VideoRecord): Record<string, unknown> {
     ...(record.error === undefined ? {} : { error: record.error, errorCode: record.errorCode }),
     ...(record.renditions === undefined ? {} : { renditions: record.renditions }),
     ...(record.durationSec === undefined ? {} : { durationSec: record.durationSec }),
-    ...(record.status === 'ready' ? { manifestPath: `/vod/${record.id}/${MASTER_PLAYLIST}` } : {}),
+    ...(record.status === 'ready'
+      ? {
+          manifestPath: `/vod/${record.id}/${MASTER_PLAYLIST}`,
+          manifestUrl: `${publicUrl}/vod/${record.id}/${MASTER_PLAYLIST}`,
+        }
+      : {}),
     sourceSizeBytes: record.sourceSizeBytes,
     ...(record.timings === undefined ? {} : { timings: record.timings }),
     createdAt: record.createdAt,
@@ -95,6 +101,12 @@ export function buildApp(deps: AppDeps): express.Express {
   });
 
   const idTaken = (id: string) => videos.has(id) || live.has(id);
+  const publicUrl = config.PUBLIC_URL;
+  const showVideo = (record: VideoRecord) => videoView(record, publicUrl);
+  const showChannel = (channel: LiveChannel) => ({
+    ...channel.view(),
+    manifestUrl: `${publicUrl}/live/${channel.id}/${MASTER_PLAYLIST}`,
+  });
 
   // ---- VOD ----
   app.post('/api/videos', async (req, res) => {
@@ -131,16 +143,16 @@ export function buildApp(deps: AppDeps): express.Express {
       partPath: upload.file.partPath,
       sizeBytes: upload.file.sizeBytes,
     });
-    res.status(202).location(`/api/videos/${record.id}`).json(videoView(record));
+    res.status(202).location(`/api/videos/${record.id}`).json(showVideo(record));
   });
   app.get('/api/videos', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ videos: videos.list().map(videoView) });
+    res.set('Cache-Control', 'no-store').json({ videos: videos.list().map(showVideo) });
   });
   app.get('/api/videos/:id', (req, res) => {
-    res.set('Cache-Control', 'no-store').json(videoView(videos.get(req.params.id)));
+    res.set('Cache-Control', 'no-store').json(showVideo(videos.get(req.params.id)));
   });
   app.post('/api/videos/:id/cancel', async (req, res) => {
-    res.json(videoView(await videos.cancel(req.params.id)));
+    res.json(showVideo(await videos.cancel(req.params.id)));
   });
   app.delete('/api/videos/:id', async (req, res) => {
     await videos.delete(req.params.id);
@@ -158,19 +170,19 @@ export function buildApp(deps: AppDeps): express.Express {
       );
     }
     const channel = await live.create(parsed.data);
-    res.status(201).location(`/api/live/${channel.id}`).json(channel.view());
+    res.status(201).location(`/api/live/${channel.id}`).json(showChannel(channel));
   });
   app.get('/api/live', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ channels: live.list().map((c) => c.view()) });
+    res.set('Cache-Control', 'no-store').json({ channels: live.list().map(showChannel) });
   });
   app.get('/api/live/:id', (req, res) => {
-    res.set('Cache-Control', 'no-store').json(live.get(req.params.id).view());
+    res.set('Cache-Control', 'no-store').json(showChannel(live.get(req.params.id)));
   });
   app.post('/api/live/:id/stop', async (req, res) => {
-    res.json((await live.stop(req.params.id)).view());
+    res.json(showChannel(await live.stop(req.params.id)));
   });
   app.post('/api/live/:id/start', async (req, res) => {
-    res.json((await live.start(req.params.id)).view());
+    res.json(showChannel(await live.start(req.params.id)));
   });
   app.delete('/api/live/:id', async (req, res) => {
     await live.delete(req.params.id);

@@ -319,8 +319,10 @@ export class LiveChannel {
     await this.tick();
     this.ffmpeg = null;
     await unlinkQuietly(join(this.options.dir, PID_FILE));
-    const pushEnded =
-      (this.record.source.type === 'rtmp' || this.record.source.type === 'srt') && exit.code === 0;
+    // A push run that carried a stream ended because its publisher left (cleanly or not):
+    // listen for the next one. A run that never got going is a failure (say, a bad port).
+    const isPush = this.record.source.type === 'rtmp' || this.record.source.type === 'srt';
+    const pushEnded = isPush && (exit.code === 0 || this.fresh.size > 0);
     if (this.stopping || this.closed) {
       this.status = 'stopped';
     } else if (pushEnded) {

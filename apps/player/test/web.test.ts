@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { formatBitsPerSec, formatBytes, formatMs, formatPercent } from '../web/src/format.js';
+import { StatsHistory } from '../web/src/history.js';
+import { P2P_STORAGE_KEY, readSettings, type StorageLike } from '../web/src/settings.js';
+
+function memoryStorage(
+  initial: Record<string, string> = {},
+): StorageLike & { data: Record<string, string> } {
+  const data = { ...initial };
+  return {
+    data,
+    getItem: (key) => data[key] ?? null,
+    setItem: (key, value) => {
+      data[key] = value;
+    },
+  };
+}
+
+describe('page settings', () => {
+  it('P2P: the URL wins and is remembered, then the stored choice, then the operator default', () => {
+    const storage = memoryStorage();
+    expect(readSettings('', storage, true).p2p).toBe(true);
+    expect(readSettings('', storage, false).p2p).toBe(false);
+    expect(readSettings('?p2p=0', storage, true).p2p).toBe(false);
+    expect(storage.data[P2P_STORAGE_KEY]).toBe('0');
+    expect(readSettings('', storage, true).p2p).toBe(false);
+    expect(readSettings('?p2p=on', storage, false).p2p).toBe(true);
+    expect(readSettings('?p2p=garbage', storage, false).p2p).toBe(true);
+  });
+
+  it('a disabled storage falls back to the default', () => {
+    const broken: StorageLike = {
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => {
+        throw new Error('SecurityError');
+      },
+    };
+    expect(readSettings('?p2p=1', broken, false).p2p).toBe(true);
+    expect(readSettings('', broken, false).p2p).toBe(false);
+  });
+
+  it('stream id, region and height cap are read and checked', () => {
+    expect(readSettings('?id=live-demo&region=us-east&maxHeight=240', null, true)).toEqual({
+      id: 'live-demo',
+      p2p: true,
+      region: 'us-east',
+      maxHeight: 240,
+    });
+    expect(readSettings('?id=../../etc&region=US EAST&maxHeight=-3', null, true)).toEqual({
+      id: 'demo',
+      p2p: true,
+      region: null,
+      maxHeight: null,
+    });
+  });
+});
+
+describe('stats history', () => {
+  it('turns byte counters sampled over time into bit rates', () => {
+    const history = new StatsHistory(10);
+    history.push({ atMs: 0, httpBytes: 0, p2pBytes: 0, uploadedBytes: 0, peers: 0 });
+    history.push({ atMs: 1000, httpBytes: 125_000, p2pBytes: 0, uploadedBytes: 0, peers: 1 });
+    history.push({
+      atMs: 3000,
+      httpBytes: 125_000,
+      p2pBytes: 500_000,
+      uploadedBytes: 250_000,
+      peers: 2,
+    });
+    expect(history.rates()).toEqual([
+      { atMs: 1000, httpBitsPerSec: 1_000_000, p2pBitsPerSec: 0, uploadBitsPerSec: 0, peers: 1 },
+      {
+        atMs: 3000,
+        httpBitsPerSec: 0,
+        p2pBitsPerSec: 2_000_000,
+        uploadBitsPerSec: 1_000_000,
+        peers: 2,
+      },
+    ]);
+    expect(history.latest().p2pBitsPerSec).toBe(2_000_000);
+  });
+
+  it('keeps a bounded window, and starts over when counters go down (a new session)', () => {
+    const history = new StatsHistory(3);
+    for (let i = 0; i < 5; i++)
+      history.push({ atMs: i * 1000, httpBytes: i * 10, p2pBytes: 0, uploadedBytes: 0, peers: 0 });
+    expect(history.all.map((s) => s.atMs)).toEqual([2000, 3000, 4000]);
+    history.push({ atMs: 5000, httpBytes: 0, p2pBytes: 0, uploadedBytes: 0, peers: 0 });
+    expect(history.all).toHaveLength(1);
+    expect(history.rates()).toEqual([]);
+    expect(history.latest()).toMatchObject({ httpBitsPerSec: 0, p2pBitsPerSec: 0 });
+  });
+});
+
+describe('overlay figures', () => {
+  it('formats bytes, rates, ratios and durations', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(300 * 1024 * 1024)).toBe('300 MiB');
+    expect(formatBitsPerSec(2_500_000)).toBe('2.5 Mbit/s');
+    expect(formatPercent(0.756)).toBe('76%');
+    expect(formatPercent(0.004)).toBe('0.4%');
+    expect(formatMs(850)).toBe('850 ms');
+    expect(formatMs(2345)).toBe('2.3 s');
+    expect(formatMs(null)).toBe('–');
+  });
+});

@@ -1,0 +1,295 @@
+import {
+  createCoralHls,
+  fetchPlaybackInfo,
+  type CoralHls,
+  type CoralStats,
+  type PlaybackState,
+  type SegmentDelivery,
+} from '@coral-cdn/hlsjs';
+import Hls from 'hls.js';
+import { drawChart } from './chart.js';
+import { StatsHistory, type Sample } from './history.js';
+import { renderOverlay } from './overlay.js';
+import { isStreamId, readSettings, saveP2pChoice } from './settings.js';
+
+/** What /config.json (the player's server) tells the page. */
+interface PageConfig {
+  originUrl: string;
+  p2pDefault: boolean;
+  iceServers: RTCIceServer[];
+}
+
+/** `window.coral`: the page's state for automation (e2e tests, benchmarks) and curious viewers. */
+export interface CoralPageApi {
+  /** The stream being played. */
+  id: string;
+  /** Playback info fetched and hls.js created. */
+  ready: boolean;
+  error: string | null;
+  p2pEnabled: boolean;
+  /** Engine counters and the player's QoE (null before `ready`). */
+  readonly stats: CoralStats | null;
+  readonly playback: {
+    state: PlaybackState | 'detached';
+    positionSec: number;
+    bufferedAheadSec: number;
+    durationSec: number | null;
+    paused: boolean;
+    rendition: string | null;
+  };
+  readonly stalls: number;
+  readonly stallMs: number;
+  readonly startupMs: number | null;
+  /** One sample a second of the byte counters (the chart's data). */
+  readonly history: readonly Sample[];
+  /** The engine's last log lines. */
+  readonly logs: readonly string[];
+  /**
+   * The last fragments the engine handed to hls.js: source (`http`, `p2p`, `mixed`), size and
+   * the SHA-256 of the bytes hls.js received, to check against the origin's signed manifest.
+   */
+  readonly segments: readonly SegmentRecord[];
+  /** Turn P2P on or off (remembered), restarting playback where it was. */
+  setP2p(on: boolean): Promise<void>;
+}
+
+export interface SegmentRecord {
+  rendition: string;
+  sequence: number;
+  source: 'http' | 'p2p' | 'mixed';
+  fromStore: boolean;
+  sizeBytes: number;
+  sha256: string;
+}
+
+declare global {
+  interface Window {
+    coral: CoralPageApi;
+  }
+}
+
+const HISTORY_SEC = 120;
+const MAX_LOG_LINES = 300;
+const MAX_SEGMENT_RECORDS = 500;
+/**
+ * With P2P on, hls.js keeps this much media buffered ahead (its default is 30 s) and the
+ * engine prefetches further ahead from peers: what hls.js asks for at start-up, before any
+ * peer is connected, comes from the CDN, so a shorter hls.js buffer leaves more to peers.
+ * With P2P off, hls.js runs on its defaults.
+ */
+const P2P_MAX_BUFFER_SEC = 12;
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`#${id} missing from the page`);
+  return found as T;
+}
+
+const video = element<HTMLVideoElement>('video');
+const statusLine = element<HTMLParagraphElement>('status');
+const p2pSwitch = element<HTMLInputElement>('p2p-switch');
+const streamForm = element<HTMLFormElement>('stream-form');
+const streamInput = element<HTMLInputElement>('stream-id');
+const chart = element<HTMLCanvasElement>('chart');
+const overlay = {
+  offload: element('offload'),
+  peers: element('peers'),
+  figures: element('figures'),
+};
+
+const statsHistory = new StatsHistory(HISTORY_SEC + 1);
+const logs: string[] = [];
+const segments: SegmentRecord[] = [];
+let current: CoralHls | null = null;
+let generation = 0;
+
+function storage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+function setStatus(text: string, isError = false): void {
+  statusLine.textContent = text;
+  statusLine.classList.toggle('error', isError);
+}
+
+function log(level: string, message: string, fields?: Record<string, unknown>): void {
+  logs.push(
+    `${new Date().toISOString()} ${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`,
+  );
+  if (logs.length > MAX_LOG_LINES) logs.splice(0, logs.length - MAX_LOG_LINES);
+}
+
+async function recordSegment(delivery: SegmentDelivery): Promise<void> {
+  const digest = await crypto.subtle.digest('SHA-256', delivery.bytes as Uint8Array<ArrayBuffer>);
+  const sha256 = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  segments.push({
+    rendition: delivery.rendition,
+    sequence: delivery.sequence,
+    source: delivery.source,
+    fromStore: delivery.fromStore,
+    sizeBytes: delivery.sizeBytes,
+    sha256,
+  });
+  if (segments.length > MAX_SEGMENT_RECORDS)
+    segments.splice(0, segments.length - MAX_SEGMENT_RECORDS);
+}
+
+async function loadPageConfig(): Promise<PageConfig> {
+  const response = await fetch('/config.json', { cache: 'no-store' });
+  if (!response.ok) throw new Error(`/config.json answered ${response.status}`);
+  return (await response.json()) as PageConfig;
+}
+
+const pageConfig = await loadPageConfig().catch((error: unknown) => {
+  setStatus(`Cannot load the player's configuration: ${String(error)}`, true);
+  throw error;
+});
+const settings = readSettings(location.search, storage(), pageConfig.p2pDefault);
+
+const api: CoralPageApi = {
+  id: settings.id,
+  ready: false,
+  error: null,
+  p2pEnabled: settings.p2p,
+  get stats() {
+    return current?.stats ?? null;
+  },
+  get playback() {
+    const stats = current?.stats;
+    return {
+      state: stats?.playbackState ?? 'detached',
+      positionSec: video.currentTime,
+      bufferedAheadSec: stats?.bufferedAheadSec ?? 0,
+      durationSec: Number.isFinite(video.duration) ? video.duration : null,
+      paused: video.paused,
+      rendition: stats?.rendition ?? null,
+    };
+  },
+  get stalls() {
+    return current?.stats.stalls ?? 0;
+  },
+  get stallMs() {
+    return current?.stats.stallMs ?? 0;
+  },
+  get startupMs() {
+    return current?.stats.startupMs ?? null;
+  },
+  get history() {
+    return statsHistory.all;
+  },
+  get logs() {
+    return logs;
+  },
+  get segments() {
+    return segments;
+  },
+  setP2p: (on) => switchP2p(on),
+};
+window.coral = api;
+
+/** (Re)start playback of `id`, with P2P on or off, from `startPositionSec` (-1: default). */
+async function play(id: string, p2p: boolean, startPositionSec = -1): Promise<void> {
+  const mine = ++generation;
+  current?.destroy();
+  current = null;
+  statsHistory.clear();
+  segments.length = 0;
+  Object.assign(api, { id, ready: false, error: null, p2pEnabled: p2p });
+  setStatus(`Loading “${id}”…`);
+  let playback;
+  try {
+    playback = await fetchPlaybackInfo(pageConfig.originUrl, id, {
+      ...(settings.region ? { region: settings.region } : {}),
+    });
+  } catch (error) {
+    if (mine !== generation) return;
+    api.error = error instanceof Error ? error.message : String(error);
+    setStatus(api.error, true);
+    return;
+  }
+  if (mine !== generation) return;
+  const coral = createCoralHls({
+    Hls,
+    media: video,
+    playback,
+    p2p,
+    platformOptions: { iceServers: pageConfig.iceServers, log },
+    onSegment: (delivery) => void recordSegment(delivery),
+    hlsConfig: {
+      startPosition: startPositionSec,
+      ...(p2p ? { maxBufferLength: P2P_MAX_BUFFER_SEC } : {}),
+    },
+  });
+  current = coral;
+  const hls = coral.hls;
+  hls.on(Hls.Events.MANIFEST_PARSED, () => {
+    if (settings.maxHeight !== null) {
+      let cap = -1;
+      hls.levels.forEach((level, index) => {
+        if (level.height <= settings.maxHeight!) cap = index;
+      });
+      if (cap >= 0) hls.autoLevelCapping = cap;
+    }
+  });
+  hls.on(Hls.Events.ERROR, (_event, data) => {
+    log(data.fatal ? 'error' : 'warn', `hls.js ${data.details}`, { fatal: data.fatal });
+    if (!data.fatal) return;
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR) hls.startLoad();
+    else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+    else {
+      api.error = `playback failed: ${data.details}`;
+      setStatus(api.error, true);
+    }
+  });
+  api.ready = true;
+  setStatus(
+    `${playback.kind === 'live' ? 'Live' : 'Video'} “${id}” from edge ${playback.edge.region}` +
+      (p2p ? ', P2P on' : ', P2P off'),
+  );
+  video.play().catch(() => setStatus('Press play to start', false));
+}
+
+async function switchP2p(on: boolean): Promise<void> {
+  saveP2pChoice(storage(), on);
+  p2pSwitch.checked = on;
+  const position = video.currentTime > 0 ? video.currentTime : -1;
+  await play(api.id, on, position);
+}
+
+function tick(): void {
+  const stats = current?.stats ?? null;
+  if (stats) {
+    statsHistory.push({
+      atMs: performance.now(),
+      httpBytes: stats.httpBytes,
+      p2pBytes: stats.p2pBytes,
+      uploadedBytes: stats.uploadedBytes,
+      peers: stats.peers,
+    });
+  }
+  renderOverlay(overlay, stats, statsHistory.latest());
+  drawChart(chart, statsHistory.rates(), HISTORY_SEC);
+}
+
+p2pSwitch.checked = settings.p2p;
+p2pSwitch.addEventListener('change', () => void switchP2p(p2pSwitch.checked));
+streamInput.value = settings.id;
+streamForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const id = streamInput.value.trim();
+  if (!isStreamId(id)) {
+    setStatus(`“${id}” is not a stream id`, true);
+    return;
+  }
+  const url = new URL(location.href);
+  url.searchParams.set('id', id);
+  window.history.replaceState(null, '', url);
+  void play(id, p2pSwitch.checked);
+});
+window.addEventListener('pagehide', () => current?.destroy());
+setInterval(tick, 1000);
+void play(settings.id, settings.p2p);

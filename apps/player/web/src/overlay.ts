@@ -1,0 +1,50 @@
+import type { CoralStats } from '@coral-cdn/hlsjs';
+import { formatBitsPerSec, formatBytes, formatMs, formatPercent } from './format.js';
+import type { RatePoint } from './history.js';
+
+export interface OverlayElements {
+  offload: HTMLElement;
+  peers: HTMLElement;
+  figures: HTMLElement;
+}
+
+/** The numbers beside the video: offload, bytes by source, peers, upload, QoE. */
+export function renderOverlay(
+  elements: OverlayElements,
+  stats: CoralStats | null,
+  rates: RatePoint,
+): void {
+  if (!stats) {
+    elements.offload.textContent = '–';
+    elements.peers.textContent = '–';
+    elements.figures.replaceChildren();
+    return;
+  }
+  elements.offload.textContent = stats.p2pEnabled ? formatPercent(stats.offloadRatio) : 'off';
+  elements.peers.textContent = stats.p2pEnabled ? String(stats.peers) : '–';
+  const rows: Array<[string, string]> = [
+    ['From the CDN', formatBytes(stats.httpBytes)],
+    ['From peers (verified)', formatBytes(stats.p2pBytes)],
+    ['Uploaded to peers', formatBytes(stats.uploadedBytes)],
+    ['Download now', formatBitsPerSec(rates.httpBitsPerSec + rates.p2pBitsPerSec)],
+    ['Upload now', formatBitsPerSec(rates.uploadBitsPerSec)],
+    ['Playlists, init (CDN)', formatBytes(stats.passthroughBytes)],
+    ['Rendition', stats.rendition ?? '–'],
+    ['Buffer', `${stats.bufferedAheadSec.toFixed(1)} s`],
+    ['Start-up', formatMs(stats.startupMs)],
+    ['Stalls', stats.stalls === 0 ? '0' : `${stats.stalls} (${formatMs(stats.stallMs)})`],
+    ['Tracker', stats.p2pEnabled ? (stats.trackerConnected ? 'connected' : 'connecting…') : '–'],
+    ['Peer → CDN fallbacks', String(stats.fallbacks)],
+    ['Integrity failures', String(stats.integrityFailures)],
+    ['Prefetched, unplayed', formatBytes(stats.prefetchWastedBytes)],
+  ];
+  const nodes: HTMLElement[] = [];
+  for (const [name, value] of rows) {
+    const dt = document.createElement('dt');
+    dt.textContent = name;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    nodes.push(dt, dd);
+  }
+  elements.figures.replaceChildren(...nodes);
+}

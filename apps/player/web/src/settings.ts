@@ -1,0 +1,67 @@
+/** What the page plays and how: from the URL, then what the viewer chose before, then defaults. */
+export interface PlayerSettings {
+  id: string;
+  p2p: boolean;
+  /** Ask the origin for an edge in this region (`?region=`). */
+  region: string | null;
+  /** Cap ABR at this picture height (`?maxHeight=240`: many viewers on a small machine). */
+  maxHeight: number | null;
+}
+
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export const P2P_STORAGE_KEY = 'coral.p2p';
+export const DEFAULT_STREAM_ID = 'demo';
+const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+function parseSwitch(value: string | null): boolean | null {
+  if (value === null) return null;
+  if (['1', 'true', 'on', 'yes'].includes(value)) return true;
+  if (['0', 'false', 'off', 'no'].includes(value)) return false;
+  return null;
+}
+
+/**
+ * `?p2p=1|0` wins (and is remembered), then the viewer's stored choice, then the operator's
+ * default (`P2P_DEFAULT`).
+ */
+export function readSettings(
+  search: string,
+  storage: StorageLike | null,
+  p2pDefault: boolean,
+): PlayerSettings {
+  const params = new URLSearchParams(search);
+  const requestedId = params.get('id');
+  const id = requestedId !== null && STREAM_ID.test(requestedId) ? requestedId : DEFAULT_STREAM_ID;
+  const fromUrl = parseSwitch(params.get('p2p'));
+  let stored: boolean | null = null;
+  try {
+    stored = parseSwitch(storage?.getItem(P2P_STORAGE_KEY) ?? null);
+  } catch {
+    stored = null; // storage disabled
+  }
+  if (fromUrl !== null) saveP2pChoice(storage, fromUrl);
+  const region = params.get('region');
+  const maxHeight = Number(params.get('maxHeight'));
+  return {
+    id,
+    p2p: fromUrl ?? stored ?? p2pDefault,
+    region: region !== null && /^[a-z0-9-]{1,32}$/.test(region) ? region : null,
+    maxHeight: Number.isInteger(maxHeight) && maxHeight > 0 ? maxHeight : null,
+  };
+}
+
+export function saveP2pChoice(storage: StorageLike | null, on: boolean): void {
+  try {
+    storage?.setItem(P2P_STORAGE_KEY, on ? '1' : '0');
+  } catch {
+    // Storage disabled (private mode): the choice lasts for this page only.
+  }
+}
+
+export function isStreamId(value: string): boolean {
+  return STREAM_ID.test(value);
+}

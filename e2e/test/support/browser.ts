@@ -1,0 +1,102 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/**
+ * Headless Chromium as DESIGN.md's namespace recipe wants it: Debian's binary (never a
+ * download), WebRTC allowed on loopback with camera/microphone granted (or Chromium filters
+ * every host candidate out), every host name but 127.0.0.1 unresolvable, no background
+ * networking, no throttling of pages that are not in front.
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--allow-loopback-in-peer-connection',
+  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+  '--disable-renderer-backgrounding',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** One viewer: its own context (own cache, storage, peer id), camera/microphone granted. */
+export async function openViewer(browser: Browser, url: string): Promise<Viewer> {
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  const page = await context.newPage();
+  const consoleLines: string[] = [];
+  page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+  page.on('pageerror', (error) => consoleLines.push(`pageerror: ${error.message}`));
+  await page.goto(url);
+  return { context, page, consoleLines };
+}
+
+export interface Viewer {
+  context: BrowserContext;
+  page: Page;
+  consoleLines: string[];
+}
+
+/** What the e2e reads of `window.coral` (see apps/player/web/src/main.ts). */
+export interface CoralSnapshot {
+  ready: boolean;
+  error: string | null;
+  p2pEnabled: boolean;
+  stats: {
+    httpBytes: number;
+    p2pBytes: number;
+    uploadedBytes: number;
+    segmentsFromHttp: number;
+    segmentsFromP2p: number;
+    segmentsMixed: number;
+    integrityFailures: number;
+    p2pDiscardedBytes: number;
+    peers: number;
+    trackerConnected: boolean;
+    offloadRatio: number;
+    stalls: number;
+    stallMs: number;
+    startupMs: number | null;
+    p2pEnabled: boolean;
+  } | null;
+  playback: {
+    state: string;
+    positionSec: number;
+    bufferedAheadSec: number;
+    rendition: string | null;
+  };
+  segments: Array<{
+    rendition: string;
+    sequence: number;
+    source: 'http' | 'p2p' | 'mixed';
+    fromStore: boolean;
+    sizeBytes: number;
+    sha256: string;
+  }>;
+  logs: string[];
+}
+
+export async function readCoral(page: Page): Promise<CoralSnapshot> {
+  return page.evaluate(() => {
+    const coral = (window as unknown as { coral?: Record<string, unknown> }).coral;
+    if (!coral) throw new Error('window.coral is not there (yet)');
+    return JSON.parse(
+      JSON.stringify({
+        ready: coral.ready,
+        error: coral.error,
+        p2pEnabled: coral.p2pEnabled,
+        stats: coral.stats,
+        playback: coral.playback,
+        segments: coral.segments,
+        logs: coral.logs,
+      }),
+    ) as never;
+  });
+}

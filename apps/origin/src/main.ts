@@ -10,6 +10,7 @@ import {
   stopOnSignals,
 } from '@coral-cdn/server-kit';
 import { originConfigSchema, resolveConfig } from './config.js';
+import { refuseOversizedBeforeContinue } from './http/expect-continue.js';
 import { createOrigin } from './origin.js';
 
 const config = resolveConfig(loadConfigOrExit('origin', originConfigSchema));
@@ -28,6 +29,7 @@ try {
 }
 
 const server = createServer(origin.app);
+refuseOversizedBeforeContinue(server, config.MAX_UPLOAD_BYTES);
 // Large uploads take a while: allow an hour per request (Node's default is 5 minutes).
 server.requestTimeout = 3_600_000;
 const address = await listen(server, config.PORT, config.HOST);

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   clip,
   listFiles,
+  run,
   startTestOrigin,
   upload,
   waitSettled,
@@ -95,6 +96,23 @@ describe('bad uploads get a 4xx JSON error naming the problem', () => {
   it('an oversized upload: 413, announced by Content-Length or streamed', async () => {
     const big = new Uint8Array(good.byteLength + 5000);
     await expectError(await upload(origin.url, new Blob([big])), 413, 'upload_too_large');
+    // Far beyond the limit: refused on its Content-Length; with Expect: 100-continue (as curl
+    // sends it), before the client sends the body at all.
+    const hugePath = join(temp.path, 'huge.bin');
+    await writeFile(hugePath, new Uint8Array(8 * 1024 * 1024));
+    await expectError(
+      await upload(origin.url, new Blob([await readFile(hugePath)])),
+      413,
+      'upload_too_large',
+    );
+    const curl = await run('curl', [
+      ...['-sS', '-o', '-', '-w', '\n%{http_code} %{size_upload}'],
+      ...['-H', 'Expect: 100-continue', '-F', `file=@${hugePath}`, `${origin.url}/api/videos`],
+    ]);
+    const [answer, statusLine] = curl.stdout.split('\n');
+    expect(JSON.parse(answer!)).toMatchObject({ error: 'upload_too_large' });
+    expect(statusLine).toMatch(/^413 (\d+)$/);
+    expect(Number(statusLine!.split(' ')[1])).toBeLessThan(1024 * 1024);
     const boundary = 'xxcoralxx';
     const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\n`;
     const parts = [

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createLogger, parseConfig } from '@coral-cdn/server-kit';
 import { generateClip, makeTempDir, type ClipOptions, type TempDir } from '@coral-cdn/test-support';
 import { originConfigSchema, resolveConfig, type OriginConfig } from '../src/config.js';
+import { refuseOversizedBeforeContinue } from '../src/http/expect-continue.js';
 import { createOrigin, type Origin } from '../src/origin.js';
 
 export interface TestOrigin {
@@ -30,6 +31,7 @@ export async function startTestOrigin(
   const config = resolveConfig(raw);
   const origin = await createOrigin(config, createLogger({ service: 'origin', level: 'silent' }));
   const server: Server = createServer(origin.app);
+  refuseOversizedBeforeContinue(server, config.MAX_UPLOAD_BYTES);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

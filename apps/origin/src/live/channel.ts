@@ -330,7 +330,7 @@ export class LiveChannel {
       this.log.info('the publisher disconnected; listening again');
     } else {
       this.status = 'failed';
-      this.error = describeExit(exit);
+      this.error = describeExit(exit).replaceAll(this.options.dir, '<channel>');
       this.log.warn('live ffmpeg exited', { error: this.error });
     }
     await this.writeEndedPlaylists();

@@ -73,6 +73,10 @@ export class LiveService {
   async init(): Promise<void> {
     const { paths, logger } = this.options;
     await mkdir(paths.live, { recursive: true });
+    // The default sources folder lives in DATA_DIR; one configured elsewhere is left alone.
+    if (isInside(paths.root, this.options.config.LIVE_SOURCES_DIR)) {
+      await mkdir(this.options.config.LIVE_SOURCES_DIR, { recursive: true });
+    }
     for (const entry of await readdir(paths.live)) {
       const file = join(paths.live, entry, CHANNEL_FILE);
       if (!existsSync(file)) continue;

@@ -363,7 +363,11 @@ export class VideoService {
         metrics.jobsFinished.inc({ outcome: 'cancelled' });
         log.info('cancelled');
       } else {
-        const message = error instanceof Error ? error.message : String(error);
+        // ffmpeg's messages name files: keep the server's folders out of the API.
+        const message = (error instanceof Error ? error.message : String(error)).replaceAll(
+          paths.root,
+          '<data>',
+        );
         const code =
           error instanceof FfmpegError
             ? 'ffmpeg_failed'

@@ -22,6 +22,14 @@ export interface ReceiveOptions {
   readonly onBytes?: (count: number) => void;
 }
 
+/** Room for the multipart framing and text fields around the file. */
+const MULTIPART_SLACK_BYTES = 1024 * 1024;
+
+export function declaredTooLarge(req: IncomingMessage, maxBytes: number): boolean {
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  return declared > maxBytes + MULTIPART_SLACK_BYTES;
+}
+
 export const tooLarge = (maxBytes: number) =>
   new OriginError(
     'upload_too_large',
@@ -49,6 +57,12 @@ export function receiveUpload(
         ),
       );
       req.resume();
+      return;
+    }
+    // A body announced beyond the limit is refused before a byte of it is stored (Node then
+    // discards the body, so that clients which send it all before reading still get the 413).
+    if (declaredTooLarge(req, options.maxBytes)) {
+      reject(tooLarge(options.maxBytes));
       return;
     }
     let parser: busboy.Busboy;

@@ -162,8 +162,12 @@ export class Fill {
       }
       return;
     }
-    this.receivedAtMs = context.now();
     const { statusCode, body } = response;
+    if (this.settled) {
+      body.destroy(); // aborted (shutdown) while the headers were on their way
+      return;
+    }
+    this.receivedAtMs = context.now();
     if (statusCode === 304 && stale !== undefined) {
       body.dump().catch(() => undefined);
       const refreshed = stale.refreshed(response.headers, context.limits, this.receivedAtMs);

@@ -1,6 +1,6 @@
 import { writeResultFile, writeResults } from '../lib/results.js';
 import type { Scenario } from '../lib/scenario.js';
-import { formatTable, ratio } from '../lib/stats.js';
+import { formatTable, median, ratio } from '../lib/stats.js';
 import { lineChartSvg } from '../lib/svg.js';
 import { BITTORRENT_TRACKER_VERSION } from '../tracker/baseline.js';
 import { runOne, type RunFigures, type TrackerKind } from '../tracker/run-tracker-bench.js';
@@ -27,7 +27,8 @@ import { runOne, type RunFigures, type TrackerKind } from '../tracker/run-tracke
  *   receiver's receipt (same machine clock) is one sample.
  * - RSS: the tracker process's VmRSS with every peer joined (Coral peers hold 30 segments).
  * Flags: --peers 1000,10000 --phase-sec 8 --relay-rate 1000 --window 4 --active-peers 1000
- * --workers 2 --skip-baseline true --redis true (adds Coral on its Redis store; one node).
+ * --workers 2 --repeat 1 (median of interleaved repetitions) --skip-baseline true
+ * --redis true (adds Coral on its Redis store; one node).
  */
 const scenario: Scenario = {
   name: 'tracker',
@@ -48,10 +49,20 @@ const scenario: Scenario = {
     const kinds: TrackerKind[] = ['coral'];
     if (args.redis === 'true') kinds.push('coral-redis');
     if (args.skip_baseline !== 'true') kinds.push('bittorrent');
-    const runs: RunFigures[] = [];
-    for (const peers of peerCounts) {
-      for (const kind of kinds) runs.push(await runOne(kind, peers, options));
+    // Repetitions are interleaved (coral, baseline, coral, ...) so that a burst of load from
+    // other processes on the machine hits both; each figure is then the median.
+    const repeat = Math.max(1, Number(args.repeat ?? 1));
+    const samples: RunFigures[] = [];
+    for (let r = 0; r < repeat; r++) {
+      for (const peers of peerCounts) {
+        for (const kind of kinds) samples.push(await runOne(kind, peers, options));
+      }
     }
+    const runs = peerCounts.flatMap((peers) =>
+      kinds.map((kind) =>
+        medianRun(samples.filter((s) => s.tracker === kind && s.peers === peers)),
+      ),
+    );
     const rows = runs.map((run) => ({
       tracker:
         run.tracker === 'bittorrent'
@@ -99,6 +110,8 @@ const scenario: Scenario = {
       )}\n`,
     );
     const path = writeResults('tracker', {
+      repeat,
+      samples: repeat > 1 ? samples : undefined,
       definitions: {
         announce:
           'coral: one have delta (no reply; window per ping); bittorrent-tracker: one announce without offers (reply)',
@@ -136,5 +149,17 @@ const scenario: Scenario = {
     process.stdout.write(`\nresults: ${path}\n`);
   },
 };
+
+/** Field-wise median of repeated runs of one tracker and swarm size. */
+function medianRun(runs: RunFigures[]): RunFigures {
+  const first = runs[0]!;
+  const result: Record<string, unknown> = { ...first };
+  for (const [key, value] of Object.entries(first)) {
+    if (typeof value === 'number') {
+      result[key] = median(runs.map((run) => (run as unknown as Record<string, number>)[key]!));
+    }
+  }
+  return result as unknown as RunFigures;
+}
 
 export default scenario;

@@ -157,7 +157,7 @@ describe('origin errors and timeouts', () => {
   });
 
   it('retries an attempt that times out, and answers 504 when every attempt does', async () => {
-    await setup({ ORIGIN_TIMEOUT_MS: '150', ORIGIN_RETRIES: '1' });
+    await setup({ ORIGIN_TIMEOUT_MS: '500', ORIGIN_RETRIES: '1' });
     let slowAttempts = 1;
     const pending: Array<() => void> = [];
     const handler = (path: string) => (_req: unknown, res: ServerResponse) => {

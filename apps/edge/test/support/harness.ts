@@ -19,7 +19,7 @@ export interface RunningEdge {
   close(): Promise<void>;
 }
 
-/** An in-process edge on 127.0.0.1:0 with a movable clock. */
+/** An in-process edge on 127.0.0.1:0 with a frozen, movable clock. */
 export async function startEdge(
   originUrl: string,
   overrides: Partial<Record<keyof EdgeConfig, string>> = {},
@@ -32,12 +32,14 @@ export async function startEdge(
     SHUTDOWN_TIMEOUT_MS: '2000',
     ...overrides,
   });
+  // A frozen clock that only tests move: ages and expiry do not depend on machine load.
+  const startMs = Date.now();
   let offsetMs = 0;
   const logger = createLogger({
     service: 'edge',
     level: process.env.EDGE_TEST_LOG ? 'debug' : 'silent',
   });
-  const edge = await createEdge(config, { logger, now: () => Date.now() + offsetMs });
+  const edge = await createEdge(config, { logger, now: () => startMs + offsetMs });
   const url = await edge.listen(0);
   return {
     edge,

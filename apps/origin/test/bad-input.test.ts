@@ -98,7 +98,7 @@ describe('bad uploads get a 4xx JSON error naming the problem', () => {
     await expectError(await upload(origin.url, new Blob([big])), 413, 'upload_too_large');
     // Far beyond the limit: refused on its Content-Length; with Expect: 100-continue (as curl
     // sends it), before the client sends the body at all.
-    const hugePath = join(temp.path, 'huge.bin');
+    const hugePath = join(clipsDir, 'huge.bin');
     await writeFile(hugePath, new Uint8Array(8 * 1024 * 1024));
     await expectError(
       await upload(origin.url, new Blob([await readFile(hugePath)])),

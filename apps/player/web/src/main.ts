@@ -72,10 +72,11 @@ const HISTORY_SEC = 120;
 const MAX_LOG_LINES = 300;
 const MAX_SEGMENT_RECORDS = 500;
 /**
- * With P2P on, hls.js keeps this much media buffered ahead (its default is 30 s) and the
- * engine prefetches further ahead from peers: what hls.js asks for at start-up, before any
- * peer is connected, comes from the CDN, so a shorter hls.js buffer leaves more to peers.
- * With P2P off, hls.js runs on its defaults.
+ * With P2P on, hls.js keeps this much media buffered ahead and the engine prefetches further
+ * ahead from peers: what hls.js asks for at start-up, before any peer is connected, comes from
+ * the CDN, so a bounded hls.js buffer leaves more to peers. (hls.js's own default buffers
+ * max(30 s, 60 MB of media) up to 600 s ahead: a whole short video at start-up.) With P2P off,
+ * hls.js runs on its defaults.
  */
 const P2P_MAX_BUFFER_SEC = 12;
 
@@ -212,19 +213,42 @@ async function play(id: string, p2p: boolean, startPositionSec = -1): Promise<vo
     return;
   }
   if (mine !== generation) return;
-  const coral = createCoralHls({
-    Hls,
-    media: video,
-    playback,
-    p2p,
-    platformOptions: { iceServers: pageConfig.iceServers, log },
-    onSegment: (delivery) => void recordSegment(delivery),
-    hlsConfig: {
-      startPosition: startPositionSec,
-      ...(p2p ? { maxBufferLength: P2P_MAX_BUFFER_SEC } : {}),
-    },
-  });
+  const create = (withP2p: boolean) =>
+    createCoralHls({
+      Hls,
+      media: video,
+      playback,
+      p2p: withP2p,
+      platformOptions: { iceServers: pageConfig.iceServers, log },
+      onSegment: (delivery) => void recordSegment(delivery),
+      hlsConfig: {
+        startPosition: startPositionSec,
+        ...(withP2p
+          ? { maxBufferLength: P2P_MAX_BUFFER_SEC, maxMaxBufferLength: P2P_MAX_BUFFER_SEC }
+          : {}),
+      },
+    });
+  let coral: CoralHls;
+  let note = '';
+  try {
+    coral = create(p2p);
+  } catch (error) {
+    // No WebRTC or WebCrypto here (or an engine setting refused): play from the CDN.
+    if (!p2p) throw error;
+    note = ` (P2P unavailable: ${error instanceof Error ? error.message : String(error)})`;
+    log('error', 'P2P unavailable, playing from the CDN', { error: String(error) });
+    api.p2pEnabled = false;
+    coral = create(false);
+  }
   current = coral;
+  // The chart's first interval starts from zero, so the start-up burst shows.
+  statsHistory.push({
+    atMs: performance.now(),
+    httpBytes: 0,
+    p2pBytes: 0,
+    uploadedBytes: 0,
+    peers: 0,
+  });
   const hls = coral.hls;
   hls.on(Hls.Events.MANIFEST_PARSED, () => {
     if (settings.maxHeight !== null) {
@@ -248,7 +272,8 @@ async function play(id: string, p2p: boolean, startPositionSec = -1): Promise<vo
   api.ready = true;
   setStatus(
     `${playback.kind === 'live' ? 'Live' : 'Video'} “${id}” from edge ${playback.edge.region}` +
-      (p2p ? ', P2P on' : ', P2P off'),
+      (coral.p2pEnabled ? ', P2P on' : ', P2P off') +
+      note,
   );
   video.play().catch(() => setStatus('Press play to start', false));
 }

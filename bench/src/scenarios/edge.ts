@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir, spawnService, type RunningService } from '@coral-cdn/test-support';
@@ -68,6 +69,12 @@ const scenario: Scenario = {
     const withNginx = args['skip-nginx'] !== 'true' && nginxAvailable();
     const temp = makeTempDir('coral-bench-edge-');
     const log = (line: string) => process.stdout.write(`  ${line}\n`);
+    const [load1m] = loadavg();
+    if (load1m! > cpus().length) {
+      log(
+        `note: load average ${load1m!.toFixed(1)} on ${cpus().length} cores: other work will move these figures`,
+      );
+    }
     const services: RunningService[] = [];
     const nginxes: RunningNginx[] = [];
     try {

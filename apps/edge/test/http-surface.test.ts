@@ -154,3 +154,17 @@ describe('own endpoints', () => {
     expect(text).toContain('coral_edge_cache_bytes{');
   });
 });
+
+describe('ORIGIN_URL with a base path', () => {
+  it('prefixes the base path to every origin request', async () => {
+    const prefixed = await startEdge(`${origin.url}/cdn/`);
+    try {
+      origin.serve('/cdn/vod/v1/master.m3u8?a=1', 'prefixed', { 'cache-control': 'max-age=60' });
+      const response = await fetchRaw(`${prefixed.url}/vod/v1/master.m3u8?a=1`);
+      expect(response.status).toBe(200);
+      expect(response.body.toString()).toBe('prefixed');
+    } finally {
+      await prefixed.close();
+    }
+  });
+});

@@ -190,4 +190,34 @@ describe('with the real hls.js', () => {
       hls.destroy();
     }
   });
+
+  it('an immediate level switch cancels the engine load and moves the engine to the new rendition', async () => {
+    const { default: Hls } = await import('hls.js');
+    const engine = new FakeEngine();
+    const integration = new CoralHlsIntegration({ engine });
+    const hls = new Hls({
+      ...integration.hlsConfig,
+      loader: ScriptedLoader as unknown as HlsConfig['loader'],
+      startFragPrefetch: true,
+      enableWorker: false,
+      debug: false,
+    });
+    integration.attach(hls);
+    try {
+      hls.loadSource(MASTER);
+      await until('a 240p fragment request', () => engine.loads.length > 0);
+      expect(engine.loads[0]!.request.rendition).toBe('240p');
+      hls.currentLevel = 1;
+      await until('the switch to 480p', () => engine.activeRenditions.includes('480p'));
+      // hls.js dropped the 240p fragment in flight: the engine load was cancelled.
+      expect(engine.loads[0]!.canceled).toBe(true);
+      expect(engine.activeRenditions).toEqual(['240p', '480p']);
+      expect(engine.playlists.at(-1)).toMatchObject({
+        rendition: '480p',
+        playlistUrl: 'http://edge.test/vod/demo/480p/index.m3u8',
+      });
+    } finally {
+      hls.destroy();
+    }
+  });
 });

@@ -1,22 +1,9 @@
-import { webcrypto } from 'node:crypto';
-import {
-  decodeIntegrityManifest,
-  importIntegrityPublicKey,
-  playbackInfoSchema,
-  verifyVodManifest,
-  type VodManifest,
-} from '@coral-cdn/protocol';
-import { waitFor } from '@coral-cdn/test-support';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  launchChromium,
-  openViewer,
-  readCoral,
-  type CoralSnapshot,
-  type Viewer,
-} from './support/browser.js';
+import { launchChromium, openViewer, readCoral, type Viewer } from './support/browser.js';
+import { verifiedVodEntries } from './support/integrity.js';
 import { startStack, uploadClip, type Stack } from './support/stack.js';
+import { explain, waitForViewer } from './support/watch.js';
 
 /**
  * Issue 6's end-to-end check: the whole stack as real processes (origin packaging a clip that
@@ -47,59 +34,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** Everything that helps explain a failure: both pages' state, console and engine logs, services. */
-async function explain(): Promise<string> {
-  const parts: string[] = [];
-  for (const [index, viewer] of viewers.entries()) {
-    const snapshot = await readCoral(viewer.page).catch((error: unknown) => String(error));
-    parts.push(
-      `=== viewer ${index + 1}\n${JSON.stringify(snapshot, null, 1).slice(0, 6000)}\n` +
-        `console:\n${viewer.consoleLines.slice(-40).join('\n')}`,
-    );
-  }
-  parts.push(stack.logs());
-  return parts.join('\n');
-}
-
-async function waitForViewer(
-  viewer: Viewer,
-  what: string,
-  done: (snapshot: CoralSnapshot) => boolean,
-  timeoutMs: number,
-): Promise<CoralSnapshot> {
-  try {
-    return await waitFor(
-      what,
-      async () => {
-        const snapshot = await readCoral(viewer.page);
-        if (snapshot.error) throw new Error(`page error: ${snapshot.error}`);
-        return done(snapshot) ? snapshot : null;
-      },
-      { timeoutMs, intervalMs: 250 },
-    );
-  } catch (error) {
-    throw new Error(
-      `${error instanceof Error ? error.message : String(error)}\n${await explain()}`,
-    );
-  }
-}
-
-/** The origin's signed list of segment hashes for a rendition, fetched and verified here. */
-async function signedManifest(rendition: string): Promise<VodManifest> {
-  const playback = playbackInfoSchema.parse(
-    await (await fetch(`${stack.origin.url}/api/playback/${STREAM_ID}`)).json(),
-  );
-  const base = playback.manifestUrl.slice(0, playback.manifestUrl.lastIndexOf('/') + 1);
-  const text = await (await fetch(`${base}${rendition}/integrity.json`)).text();
-  const decoded = decodeIntegrityManifest(text);
-  if (!decoded.ok) throw new Error(`integrity manifest: ${decoded.error.message}`);
-  if (decoded.value.kind !== 'vod') throw new Error('expected a VOD manifest');
-  const key = await importIntegrityPublicKey(webcrypto.subtle, playback.publicKey);
-  if (!key.ok) throw new Error(`public key: ${key.error.message}`);
-  const verified = await verifyVodManifest(webcrypto.subtle, key.value, decoded.value);
-  if (!verified.ok) throw new Error(`manifest signature: ${verified.error.message}`);
-  return verified.value;
-}
+const why = () => explain(viewers, stack);
 
 describe('two viewers of one VOD stream in real Chromium', () => {
   it('the later viewer plays verified segments from the first, and neither stalls', async () => {
@@ -111,7 +46,7 @@ describe('two viewers of one VOD stream in real Chromium', () => {
       first,
       'the first viewer playing 8 s in',
       (s) => s.stats?.trackerConnected === true && s.playback.positionSec >= 8,
-      60_000,
+      { timeoutMs: 60_000, explain: why },
     );
 
     const second = await openViewer(browser, url);
@@ -120,7 +55,7 @@ describe('two viewers of one VOD stream in real Chromium', () => {
       second,
       'the second viewer playing 10 s in, with segments from a peer',
       (s) => s.playback.positionSec >= 10 && s.segments.some((seg) => seg.source !== 'http'),
-      90_000,
+      { timeoutMs: 90_000, explain: why },
     );
     const earlier = await readCoral(first.page);
     const laterStats = later.stats!;
@@ -143,9 +78,9 @@ describe('two viewers of one VOD stream in real Chromium', () => {
     expect(laterStats.integrityFailures).toBe(0);
     expect(laterStats.p2pDiscardedBytes).toBe(0);
     const fromPeers = later.segments.filter((seg) => seg.source !== 'http');
-    const manifest = await signedManifest(fromPeers[0]!.rendition);
+    const signed = await verifiedVodEntries(stack.origin.url, STREAM_ID, fromPeers[0]!.rendition);
     for (const segment of fromPeers) {
-      const entry = manifest.segments.find((e) => e.sequence === segment.sequence);
+      const entry = signed.get(segment.sequence);
       expect(entry, `segment ${segment.sequence} is in the signed manifest`).toBeDefined();
       expect(segment.sha256).toBe(entry!.sha256);
       expect(segment.sizeBytes).toBe(entry!.sizeBytes);
@@ -174,7 +109,7 @@ describe('two viewers of one VOD stream in real Chromium', () => {
       viewer,
       'the P2P-off viewer playing 4 s in',
       (s) => s.playback.positionSec >= 4,
-      60_000,
+      { timeoutMs: 60_000, explain: why },
     );
     const stats = snapshot.stats!;
     expect(snapshot.p2pEnabled).toBe(false);

@@ -27,6 +27,8 @@ export interface StackOptions {
   /** The origin's ABR ladder (default: 240p only, to spare the 2 cores). */
   ladder?: string;
   region?: string;
+  /** More origin settings (e.g. LIVE_TESTSRC_SIZE). */
+  originEnv?: Record<string, string>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -52,6 +54,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         TRACKER_URLS: `ws://127.0.0.1:${trackerPort}/ws`,
         X264_PRESET: 'ultrafast',
         LADDER: options.ladder ?? '240:400k:64k',
+        ...options.originEnv,
       },
     });
     started.push(origin);

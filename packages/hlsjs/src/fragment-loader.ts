@@ -18,7 +18,7 @@ import type {
   LoaderResponse,
   LoaderStats,
 } from 'hls.js';
-import { applyTransferTiming } from './loader-stats.js';
+import { applyTransferTiming, createLoaderStats } from './loader-stats.js';
 import { retryDelayMs, shouldRetryLoad } from './retry.js';
 import { responseSizeBytes, type SegmentRouter } from './router.js';
 
@@ -161,7 +161,10 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
       if (!context || !config || !callbacks) return;
       if (isAborted(error)) {
         // Not our abort (that bumps `attempt`): the engine went away. hls.js's own loader
-        // can still fetch the fragment.
+        // can still fetch the fragment; it refuses a stats object that already has a start
+        // ("Loader can only be used once"), so hand it a fresh one.
+        const { retry } = this.stats;
+        Object.assign(this.stats, createLoaderStats(), { retry });
         this.delegate(context, config, callbacks);
         return;
       }

@@ -157,6 +157,9 @@ export class FakeDefaultLoader implements Loader<LoaderContext> {
     _config: LoaderConfiguration,
     callbacks: LoaderCallbacks<LoaderContext>,
   ): void {
+    // As hls.js's BaseLoader.
+    if (this.stats.loading.start) throw new Error('Loader can only be used once.');
+    this.stats.loading.start = performance.now();
     this.context = context;
     this.callbacks = callbacks;
   }

@@ -58,7 +58,7 @@ export const trackerConfigSchema = z.object({
   /** Use the first X-Forwarded-For address as the client address (behind a proxy). */
   TRUST_PROXY: booleanFlagSchema.default(false),
   MAX_MESSAGE_BYTES: positiveInt.max(MAX_TRACKER_MESSAGE_BYTES).default(MAX_TRACKER_MESSAGE_BYTES),
-  MESSAGES_PER_SEC: positiveInt.default(50),
+  MESSAGES_PER_SEC: positiveInt.default(100),
   /** Token bucket depth; unset: 2 × MESSAGES_PER_SEC. */
   MESSAGES_BURST: positiveInt.optional(),
   MAX_CONNECTIONS_PER_IP: positiveInt.default(256),

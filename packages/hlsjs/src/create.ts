@@ -78,8 +78,15 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
     ...(options.platform ? { clock: options.platform.clock } : {}),
     ...(options.onSegment ? { onSegment: options.onSegment } : {}),
   });
-  const hls = new options.Hls({ ...options.hlsConfig, ...integration.hlsConfig });
-  integration.attach(hls);
+  let hls: Hls;
+  try {
+    hls = new options.Hls({ ...options.hlsConfig, ...integration.hlsConfig });
+    integration.attach(hls);
+  } catch (error) {
+    integration.destroy();
+    engine?.destroy();
+    throw error;
+  }
   engine?.start();
   if (options.autoLoad ?? true) {
     hls.attachMedia(options.media);

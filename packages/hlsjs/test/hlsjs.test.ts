@@ -6,7 +6,10 @@ import type {
   LoaderContext,
 } from 'hls.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoralHlsIntegration } from '../src/integration.js';
+import { webcrypto } from 'node:crypto';
+import type { EnginePlatform } from '@coral-cdn/p2p-engine';
+import { createCoralHls } from '../src/create.js';
+import { browserClock, CoralHlsIntegration } from '../src/integration.js';
 import { createLoaderStats } from '../src/loader-stats.js';
 import { FakeEngine } from './support/fakes.js';
 
@@ -219,5 +222,75 @@ describe('with the real hls.js', () => {
     } finally {
       hls.destroy();
     }
+  });
+
+  it('createCoralHls: P2P on wires an engine (region from the edge) and Coral’s loaders; off adds nothing', async () => {
+    const { default: Hls } = await import('hls.js');
+    const playback = {
+      id: 'demo',
+      kind: 'vod' as const,
+      manifestUrl: MASTER,
+      edge: { url: 'http://edge.test', region: 'eu-west' },
+      trackerUrl: 'ws://tracker.test/ws',
+      token: 'token',
+      tokenExpiresAt: '2030-01-01T00:00:00Z',
+      swarmId: 'demo',
+      publicKey: 'A'.repeat(43),
+    };
+    const sockets: string[] = [];
+    const platform: EnginePlatform = {
+      clock: browserClock,
+      http: { get: () => ({ promise: new Promise(() => undefined), cancel: () => undefined }) },
+      createWebSocket: (url) => {
+        sockets.push(url);
+        return {
+          send: () => undefined,
+          close: () => undefined,
+          onopen: null,
+          onmessage: null,
+          onclose: null,
+          onerror: null,
+        };
+      },
+      createPeerConnection: () => {
+        throw new Error('no peers here');
+      },
+      subtle: webcrypto.subtle,
+      random: () => 0.5,
+    };
+    const media = {} as HTMLMediaElement;
+    const on = createCoralHls({
+      Hls,
+      media,
+      playback,
+      platform,
+      autoLoad: false,
+      hlsConfig: { maxBufferLength: 7 },
+    });
+    expect(on.p2pEnabled).toBe(true);
+    expect(on.engine!.config.region).toBe('eu-west');
+    expect(on.hls.config.fLoader).toBe(on.integration.hlsConfig.fLoader);
+    expect(on.hls.config.pLoader).toBe(on.integration.hlsConfig.pLoader);
+    expect(on.hls.config.maxBufferLength).toBe(7);
+    expect(sockets).toEqual(['ws://tracker.test/ws']); // the engine started: it joins via the tracker
+    on.destroy();
+    on.destroy();
+    await expect(
+      on.engine!.loadSegment({
+        rendition: '240p',
+        sequence: 0,
+        url: 'u',
+        startSec: 0,
+        durationSec: 2,
+      }).promise,
+    ).rejects.toThrow(/destroyed/);
+
+    const off = createCoralHls({ Hls, media, playback, p2p: false, platform, autoLoad: false });
+    expect(off.engine).toBeNull();
+    expect(off.p2pEnabled).toBe(false);
+    expect(off.hls.config.fLoader).toBeUndefined();
+    expect(off.hls.config.pLoader).toBeUndefined();
+    expect(sockets).toHaveLength(1);
+    off.destroy();
   });
 });

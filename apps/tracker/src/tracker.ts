@@ -401,11 +401,16 @@ export class Tracker {
     await this.deps.store.publish({ kind: 'peer-gone', swarmId, peerId, reason });
   }
 
-  /** Tell this node's members that were introduced to `peerId` that it is gone. */
+  /**
+   * Tell this node's members that were introduced to `peerId` that it is gone; a ban goes to
+   * every member of the swarm (rare, and nobody should keep a link to that peer).
+   */
   private deliverGone(swarmId: string, peerId: string, reason: GoneReason): void {
     for (const session of this.localSwarms.get(swarmId) ?? []) {
       const membership = session.memberships.get(swarmId);
-      if (membership?.known.delete(peerId)) {
+      if (!membership || session.peerId === peerId) continue;
+      const knew = membership.known.delete(peerId);
+      if (knew || reason === 'banned') {
         session.send({ type: 'peer-gone', swarmId, peerId, reason });
       }
     }

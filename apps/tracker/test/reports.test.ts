@@ -49,6 +49,7 @@ describe('reports and bans', () => {
     const first = await join('viewer-1');
     const second = await join('viewer-2');
     const bystander = await join('viewer-3');
+    const stranger = await join('viewer-4');
     bystander.send({ type: 'get-peers', swarmId, need: [], max: 50 });
     expect((await bystander.next('peers')).peers.map((p) => p.peerId)).toContain(liar.peerId);
 

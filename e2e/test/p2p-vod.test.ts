@@ -99,7 +99,7 @@ describe('two viewers of one VOD stream in real Chromium', () => {
     expect(laterStats.startupMs).not.toBeNull();
   });
 
-  it('with P2P off a viewer is plain hls.js: no tracker, no peers, everything from the CDN', async () => {
+  it('with P2P off a viewer is plain hls.js (no tracker, no peers); switching it on resumes with the engine', async () => {
     const trackerStats = async () =>
       (await (await fetch(`${stack.tracker.url}/stats`)).json()) as { connections: number };
     const connectionsBefore = (await trackerStats()).connections;
@@ -123,5 +123,25 @@ describe('two viewers of one VOD stream in real Chromium', () => {
     expect(stats.httpBytes).toBeGreaterThan(0);
     expect(stats.stalls).toBe(0);
     expect((await trackerStats()).connections).toBe(connectionsBefore);
+
+    // The switch: P2P on resumes where playback was, now with the engine, and is remembered.
+    const positionAtSwitch = snapshot.playback.positionSec;
+    await viewer.page.evaluate(() =>
+      (window as unknown as { coral: { setP2p(on: boolean): Promise<void> } }).coral.setP2p(true),
+    );
+    const switched = await waitForViewer(
+      viewer,
+      'the viewer playing again with P2P on',
+      (s) =>
+        s.stats?.p2pEnabled === true &&
+        s.stats.trackerConnected &&
+        s.playback.state === 'playing' &&
+        s.playback.positionSec > positionAtSwitch,
+      { timeoutMs: 30_000, explain: why },
+    );
+    expect(switched.p2pEnabled).toBe(true);
+    expect(switched.stats!.stalls).toBe(0);
+    expect(await viewer.page.evaluate(() => localStorage.getItem('coral.p2p'))).toBe('1');
+    expect((await trackerStats()).connections).toBe(connectionsBefore + 1);
   });
 });

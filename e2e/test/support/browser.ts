@@ -24,6 +24,13 @@ export const CHROMIUM_ARGS = [
 ];
 
 export async function launchChromium(): Promise<Browser> {
+  // Never a browser on the machine's real network: the run goes through coral-netns.
+  if (process.env.CORAL_NETNS !== '1') {
+    throw new Error(
+      'browser tests run inside a private network namespace: `npm test -w e2e` ' +
+        '(or `npx coral-netns npx vitest run` in e2e/)',
+    );
+  }
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 

@@ -67,6 +67,11 @@ describe('reports and bans', () => {
       peerId: liar.peerId,
       reason: 'banned',
     });
+    // A ban reaches every member of the swarm, also those never introduced to the peer.
+    expect(await stranger.next('peer-gone')).toMatchObject({
+      peerId: liar.peerId,
+      reason: 'banned',
+    });
     bystander.send({ type: 'get-peers', swarmId, need: [], max: 50 });
     expect((await bystander.upcoming('peers')).peers.map((p) => p.peerId)).not.toContain(
       liar.peerId,

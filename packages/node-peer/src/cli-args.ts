@@ -40,7 +40,7 @@ JSON lines on stdout (logs go to stderr).
   --stats-interval-ms MS   print stats this often (default 5000; 0: only the final summary)
   --join-interval-ms MS    start the peers this far apart (default 0)
   --buffer-sec S           watchers' buffer target, seconds (hls.js maxBufferLength; default 30)
-  --segment-memory-mib M   segments each peer keeps to play and share, MiB (default: 32 for
+  --segment-memory-mib M   segments each peer keeps to play and share, MiB (default: 16 for
                            watch, 96 for seed and corrupt)
   --no-p2p                 CDN only: the baseline (no tracker, no peers)
   --log-level L            debug | info | warn | error | silent (default warn)

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { EngineStats, HeadlessPlayerStats } from '@coral-cdn/p2p-engine';
 import type { CorruptionCounters } from './corrupt.js';
 import { NodePeer, type NodePeerOptions, type NodePeerState } from './node-peer.js';
@@ -41,6 +42,9 @@ export interface ProcessStats {
   /** CPU time used by this process since the previous sample, as % of one core. */
   cpuPercent: number;
   cpuTotalMs: number;
+  /** Event loop delay since the previous sample, ms: how late timers and I/O callbacks run. */
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
 }
 
 export interface FleetReport {
@@ -70,9 +74,12 @@ export class PeerFleet {
   private joinTimer: NodeJS.Timeout | null = null;
   private lastCpu = process.cpuUsage();
   private lastCpuAtMs = performance.now();
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private destroyed = false;
 
-  constructor(private readonly options: FleetOptions) {}
+  constructor(private readonly options: FleetOptions) {
+    this.loopDelay.enable();
+  }
 
   /** Start every peer (staggered by joinIntervalMs); resolves once all have been started. */
   async start(): Promise<void> {
@@ -118,6 +125,7 @@ export class PeerFleet {
     if (this.destroyed) return;
     this.destroyed = true;
     if (this.joinTimer !== null) clearTimeout(this.joinTimer);
+    this.loopDelay.disable();
     for (const peer of this.peers) peer.destroy();
   }
 
@@ -129,7 +137,12 @@ export class PeerFleet {
     this.lastCpu = cpu;
     this.lastCpuAtMs = now;
     const memory = process.memoryUsage();
+    const delayP99Ms = this.loopDelay.percentile(99) / 1e6;
+    const delayMaxMs = this.loopDelay.max / 1e6;
+    this.loopDelay.reset();
     return {
+      eventLoopDelayP99Ms: Math.round(delayP99Ms),
+      eventLoopDelayMaxMs: Math.round(delayMaxMs),
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       cpuPercent: Math.round((usedMicros / 1000 / wallMs) * 1000) / 10,

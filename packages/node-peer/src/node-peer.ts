@@ -206,7 +206,7 @@ export class NodePeer {
       {
         ...nodePeerEngineDefaults,
         // A watcher keeps what it plays for a while; a seeder keeps a whole VOD.
-        segmentMemoryBytes: this.mode === 'watch' ? 32 * 1024 * 1024 : 96 * 1024 * 1024,
+        segmentMemoryBytes: this.mode === 'watch' ? 16 * 1024 * 1024 : 96 * 1024 * 1024,
         ...(this.options.region !== undefined ? { region: this.options.region } : {}),
         ...(uploadKbps !== undefined
           ? { announcedUploadKbps: uploadKbps, uploadCapBitsPerSec: uploadKbps * 1000 }

@@ -48,7 +48,7 @@ let stack: OriginStack;
 
 beforeAll(async () => {
   stack = await startOriginStack();
-  await stack.publishVod('clip1', 10);
+  await Promise.all([stack.publishVod('clip1', 10), stack.startLive('live1')]);
 });
 
 afterAll(async () => {
@@ -99,6 +99,37 @@ describe('coral-peer CLI', () => {
     expect(summary.process.rssBytes).toBeGreaterThan(0);
     // Stats lines grow as the run goes on.
     expect(stats.at(-1)!.elapsedMs).toBeGreaterThan(stats[0]!.elapsedMs);
+  });
+
+  it('watches a live stream for --duration-sec: peers share each new segment, no stall', async () => {
+    const run = await runCli([
+      '--origin',
+      stack.origin.url,
+      '--stream',
+      'live1',
+      '--count',
+      '3',
+      '--join-interval-ms',
+      '300',
+      '--duration-sec',
+      '14',
+      '--stats-interval-ms',
+      '2000',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = run.lines.at(-1)!;
+    expect(summary.type).toBe('summary');
+    expect(summary.reason).toBe('duration');
+    expect(summary.elapsedMs).toBeGreaterThanOrEqual(14_000);
+    expect(summary.totals.states.running).toBe(3);
+    for (const peer of summary.peers) {
+      expect(peer.rendition).toBe('240p');
+      expect(peer.player!.startupMs).not.toBeNull();
+      expect(peer.player!.playedSec).toBeGreaterThan(8);
+      expect(peer.player!.stalls).toBe(0);
+      expect(peer.engine!.integrityFailures).toBe(0);
+    }
+    expect(summary.totals.p2pBytes).toBeGreaterThan(0);
   });
 
   it('stops cleanly on SIGTERM with a final summary', async () => {

@@ -15,6 +15,8 @@ export interface OriginStack {
   tracker: RunningService;
   /** Upload a generated clip as VOD `id` and wait until it is ready to play. */
   publishVod(id: string, durationSec: number): Promise<void>;
+  /** Start a live test-pattern channel `id` and wait until its playlist holds 3 segments. */
+  startLive(id: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startOriginStack(): Promise<OriginStack> {
       TRACKER_URLS: `ws://127.0.0.1:${trackerPort}/ws`,
       LADDER: '240:500k:64k',
       X264_PRESET: 'ultrafast',
+      LIVE_TESTSRC_SIZE: '426x240',
     },
   });
   const tracker = await spawnService({
@@ -65,6 +68,24 @@ export async function startOriginStack(): Promise<OriginStack> {
           return record.status === 'ready';
         },
         { timeoutMs: 60_000, intervalMs: 200 },
+      );
+    },
+    startLive: async (id) => {
+      const created = await fetch(`${originUrl}/api/live`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id, source: { type: 'testsrc' } }),
+      });
+      if (!created.ok) throw new Error(`live channel: ${created.status} ${await created.text()}`);
+      const started = await fetch(`${originUrl}/api/live/${id}/start`, { method: 'POST' });
+      if (!started.ok) throw new Error(`live start: ${started.status} ${await started.text()}`);
+      await waitFor(
+        `live channel ${id} to publish 3 segments`,
+        async () => {
+          const response = await fetch(`${originUrl}/live/${id}/240p/index.m3u8`);
+          return response.ok && ((await response.text()).match(/#EXTINF/g) ?? []).length >= 3;
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
       );
     },
     stop: async () => {

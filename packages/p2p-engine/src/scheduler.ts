@@ -23,6 +23,11 @@ export interface SegmentRequest {
   url: string;
   startSec: number;
   durationSec: number;
+  /**
+   * Bytes of this segment received so far (from any source), as they arrive; `totalBytes`
+   * when known (the signed size). Never decreases.
+   */
+  onProgress?: (loadedBytes: number, totalBytes: number | null) => void;
 }
 
 export interface SegmentResult {
@@ -54,6 +59,8 @@ const MIN_BYTES_FOR_RATE = 32 * 1024;
 interface Waiter {
   resolve: (result: SegmentResult) => void;
   reject: (error: Error) => void;
+  onProgress?: ((loadedBytes: number, totalBytes: number | null) => void) | undefined;
+  reportedBytes: number;
 }
 
 class Download {
@@ -87,6 +94,15 @@ class Download {
 
   wake(): void {
     this.wakeCurrent?.();
+  }
+
+  /** Tell the waiting players how far the bytes reach (monotonic per waiter). */
+  progress(loadedBytes: number, totalBytes: number | null): void {
+    for (const waiter of this.waiters) {
+      if (!waiter.onProgress || loadedBytes <= waiter.reportedBytes) continue;
+      waiter.reportedBytes = loadedBytes;
+      waiter.onProgress(loadedBytes, totalBytes);
+    }
   }
 
   resetBytes(): void {
@@ -150,7 +166,13 @@ export class Scheduler {
   request(request: SegmentRequest): Cancelable<SegmentResult> {
     const { store, stats } = this.deps;
     if (this.destroyed) return rejected(new EngineError('destroyed', 'engine destroyed'));
-    const info = this.deps.playlists.segment(request.rendition, request.sequence) ?? { ...request };
+    const info = this.deps.playlists.segment(request.rendition, request.sequence) ?? {
+      rendition: request.rendition,
+      sequence: request.sequence,
+      url: request.url,
+      startSec: request.startSec,
+      durationSec: request.durationSec,
+    };
     const stored = store.get(request.rendition, request.sequence);
     if (stored) {
       stored.played = true;
@@ -170,7 +192,7 @@ export class Scheduler {
     active.wake();
     let waiter!: Waiter;
     const promise = new Promise<SegmentResult>((resolve, reject) => {
-      waiter = { resolve, reject };
+      waiter = { resolve, reject, onProgress: request.onProgress, reportedBytes: 0 };
     });
     active.waiters.add(waiter);
     return {
@@ -451,6 +473,7 @@ export class Scheduler {
         download.p2pBytes += filled - download.filledBytes;
         download.filledBytes = filled;
         download.contributors.add(session.remotePeerId);
+        download.progress(filled, entry.sizeBytes);
       },
     });
     download.cancelCurrent = transfer.cancel;
@@ -534,6 +557,10 @@ export class Scheduler {
       onProgress: (loaded) => {
         stats.httpBytes += loaded - received;
         received = loaded;
+        download.progress(
+          offset + loaded,
+          this.deps.integrity?.known(info.rendition, info.sequence)?.sizeBytes ?? null,
+        );
       },
     });
     download.cancelCurrent = request.cancel;

@@ -105,3 +105,28 @@ describe('deadline-driven scheduling', () => {
     expect(result.timing.endedAtMs - result.timing.startedAtMs).toBeGreaterThan(0);
   });
 });
+
+describe('progress', () => {
+  it('reports bytes to the player as they arrive, from peers and then over HTTP, never going back', async () => {
+    const { clock, fixture, seeder, viewer, swarm } = await twoViewers(600_000, false, 16 * 1024);
+    swarm.network.setUplink(seeder.id, 100 * 1024);
+    const segment = fixture.segments[2]!;
+    const reports: Array<[number, number | null]> = [];
+    const load = viewer.engine.loadSegment({
+      rendition: fixture.rendition,
+      sequence: segment.sequence,
+      url: segment.url,
+      startSec: segment.startSec,
+      durationSec: segment.durationSec,
+      onProgress: (loaded, total) => reports.push([loaded, total]),
+    });
+    const result = await settle(clock, load.promise);
+    expect(result.source).toBe('mixed');
+    expect(reports.length).toBeGreaterThan(3);
+    const loaded = reports.map(([bytes]) => bytes);
+    expect([...loaded].sort((a, b) => a - b)).toEqual(loaded);
+    expect(new Set(loaded).size).toBe(loaded.length);
+    expect(loaded[loaded.length - 1]).toBe(segment.bytes.byteLength);
+    expect(reports[0]![1]).toBe(segment.bytes.byteLength);
+  });
+});

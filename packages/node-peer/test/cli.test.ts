@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetReport } from '../src/index.js';
@@ -185,7 +185,7 @@ describe('coral-peer CLI', () => {
     expect(run.stderr).toContain('peer failed to start');
   });
 
-  it('rejects bad arguments with one line and exit code 2', () => {
+  it('rejects bad arguments with one line and exit code 2', async () => {
     const cases: Array<[string[], string]> = [
       [['--stream', 'a'], '--origin is required'],
       [['--origin', 'ftp://x', '--stream', 'a'], '--origin must be an http(s) URL'],
@@ -196,12 +196,25 @@ describe('coral-peer CLI', () => {
       [['--origin', 'http://x', '--stream', 'a', '--region', 'EU'], '--region must be'],
       [['--origin', 'http://x', '--stream', 'a', '--bogus'], "Unknown option '--bogus'"],
     ];
-    for (const [args, message] of cases) {
-      const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+    const results = await Promise.all(
+      cases.map(
+        ([args]) =>
+          new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+            const child = spawn(process.execPath, [cli, ...args]);
+            let stdout = '';
+            let stderr = '';
+            child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+            child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+            child.on('exit', (status) => resolve({ status, stdout, stderr }));
+          }),
+      ),
+    );
+    cases.forEach(([args, message], index) => {
+      const result = results[index]!;
       expect(result.status, args.join(' ')).toBe(2);
       expect(result.stdout).toBe('');
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect(result.stderr).toContain(message);
-    }
+    });
   });
 });

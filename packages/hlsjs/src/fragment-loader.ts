@@ -116,7 +116,18 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
       const attempt = ++this.attempt;
       const clock = router.clock;
       this.stats.aborted = false;
-      const load = router.load(request);
+      // hls.js's ABR reads stats.loaded while a fragment loads (its abandon rules): keep it
+      // current as bytes arrive from peers or the CDN.
+      const load = router.load({
+        ...request,
+        onProgress: (loadedBytes, totalBytes) => {
+          if (attempt !== this.attempt) return;
+          const stats = this.stats;
+          if (stats.loading.first === 0) stats.loading.first = clock.now();
+          stats.loaded = loadedBytes;
+          if (totalBytes !== null) stats.total = totalBytes;
+        },
+      });
       this.current = load;
       const timeoutMs = config.loadPolicy.maxLoadTimeMs;
       if (Number.isFinite(timeoutMs) && timeoutMs > 0) {

@@ -58,7 +58,7 @@ describe('fragment loader → engine', () => {
     const loader = new Loader(hlsConfigWithFakeLoader);
     const { callbacks } = recordingCallbacks();
     loader.load(fragContext({ sn: 7, start: 14, duration: 2.5 }), loaderConfig(), callbacks);
-    expect(engine.loads.map((l) => l.request)).toEqual([
+    expect(engine.loads.map(({ request: { onProgress: _progress, ...rest } }) => rest)).toEqual([
       {
         rendition: '240p',
         sequence: 7,
@@ -68,6 +68,25 @@ describe('fragment loader → engine', () => {
       },
     ]);
     expect(FakeDefaultLoader.instances[0]!.context).toBeNull();
+  });
+
+  it('keeps stats.loaded current while the engine receives bytes (hls.js abandon rules read it)', () => {
+    const { clock, engine, Loader } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { callbacks } = recordingCallbacks();
+    loader.load(fragContext({ sn: 3, start: 6, duration: 2 }), loaderConfig(), callbacks);
+    clock.advance(40);
+    engine.loads[0]!.request.onProgress?.(16_384, 100_000);
+    expect(loader.stats.loaded).toBe(16_384);
+    expect(loader.stats.total).toBe(100_000);
+    expect(loader.stats.loading.first).toBe(clock.now());
+    clock.advance(40);
+    engine.loads[0]!.request.onProgress?.(50_000, 100_000);
+    expect(loader.stats.loaded).toBe(50_000);
+    expect(loader.stats.loading.first).toBe(clock.now() - 40);
+    loader.abort();
+    engine.loads[0]!.request.onProgress?.(90_000, 100_000);
+    expect(loader.stats.loaded).toBe(50_000);
   });
 
   it('shares one stats object with the default loader, as hls.js keeps frag.stats = loader.stats', () => {

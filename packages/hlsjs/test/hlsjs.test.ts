@@ -163,6 +163,7 @@ describe('with the real hls.js', () => {
       });
       expect(engine.activeRenditions).toEqual(['240p']);
       expect(engine.loads[0]!.request).toEqual({
+        onProgress: expect.any(Function),
         rendition: '240p',
         sequence: 0,
         url: 'http://edge.test/vod/demo/240p/seg_0.m4s',

@@ -176,6 +176,7 @@ describe('CoralHlsIntegration: which fragments the engine serves', () => {
     loadWith(integration, fragContext({ sn: 1, level: 0, start: 2, duration: 2 }));
     expect(engine!.loads.map((l) => l.request)).toEqual([
       {
+        onProgress: expect.any(Function),
         rendition: '240p',
         sequence: 1,
         url: `${MASTER}/240p/seg1.m4s`,

@@ -42,6 +42,16 @@ window.answer = async (offer) => {
   await pc.setLocalDescription(await pc.createAnswer());
   return pc.localDescription.sdp;
 };
+window.offer = async () => {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  window.pc = pc; window.candidates = []; window.received = 0;
+  pc.onicecandidate = (e) => { if (e.candidate) window.candidates.push(e.candidate.toJSON()); };
+  const ch = pc.createDataChannel('coral'); ch.binaryType = 'arraybuffer'; window.ch = ch;
+  window.opened = new Promise((r) => (ch.onopen = r));
+  ch.onmessage = (m) => { window.received += m.data.byteLength; };
+  await pc.setLocalDescription(await pc.createOffer());
+  return pc.localDescription.sdp;
+};
 window.trySend = (size) => { try { window.ch.send(new Uint8Array(size)); return 'ok'; } catch (e) { return String(e.name + ': ' + e.message); } };
 window.sendSegment = async (total, chunk, high) => {
   const ch = window.ch; ch.bufferedAmountLowThreshold = 65536; let sent = 0;
@@ -231,9 +241,61 @@ async function main(): Promise<void> {
         chromiumToWeriftMiBPerSec: { cold: toWerift[0], warm: toWerift[1] },
       });
     }
+    // The other way round: Chromium offers, werift answers (the engine resolves offer glare by
+    // peer id, so either side may offer).
+    await page.send('Page.reload');
+    await sleep(500);
+    const answerer = createWeriftPeerConnection();
+    const reverseStartedAt = performance.now();
+    const answererCandidates: unknown[] = [];
+    answerer.onlocalcandidate = (candidate) => {
+      if (candidate) answererCandidates.push(candidate);
+    };
+    const answererChannel = new Promise<DataChannelLike>((resolve) => {
+      answerer.ondatachannel = (channel) => {
+        if (channel.readyState === 'open') resolve(channel);
+        else channel.onopen = () => resolve(channel);
+      };
+    });
+    const chromiumOffer = await page.evaluate<string>('window.offer()');
+    const weriftAnswer = await answerer.acceptOffer(chromiumOffer);
+    await page.evaluate(
+      `window.pc.setRemoteDescription(${JSON.stringify({ type: 'answer', sdp: weriftAnswer })})`,
+    );
+    await sleep(100);
+    for (const candidate of answererCandidates) {
+      await page.evaluate(`window.pc.addIceCandidate(${JSON.stringify(candidate)})`);
+    }
+    for (const candidate of await page.evaluate<
+      Array<{ candidate: string; sdpMid: string | null; sdpMLineIndex: number | null }>
+    >('window.candidates')) {
+      await answerer.addRemoteCandidate(candidate);
+    }
+    const reverseChannel = await answererChannel;
+    await page.evaluate('window.opened');
+    const reverseSetupMs = performance.now() - reverseStartedAt;
+    let reverseReceived = 0;
+    const reverseArrived = new Promise<void>((resolve) => {
+      reverseChannel.onmessage = (data) => {
+        reverseReceived += data.byteLength;
+        resolve();
+      };
+    });
+    await page.evaluate(`window.trySend(${MESSAGE_BYTES})`);
+    await reverseArrived;
+    reverseChannel.send(new Uint8Array(MESSAGE_BYTES));
+    while ((await page.evaluate<number>('window.received')) < MESSAGE_BYTES) await sleep(5);
+    answerer.close();
+    const chromiumOffers = {
+      setupMs: Math.round(reverseSetupMs),
+      weriftReceivedBytes: reverseReceived,
+      chromiumReceivedBytes: await page.evaluate<number>('window.received'),
+    };
     page.close();
     browser.close();
-    process.stdout.write(`${JSON.stringify({ messageBytes: MESSAGE_BYTES, runs: results })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ messageBytes: MESSAGE_BYTES, runs: results, chromiumOffers })}\n`,
+    );
   } finally {
     cleanup();
   }

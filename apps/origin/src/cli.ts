@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig } from '@coral-cdn/server-kit';
 import { ProgressBar, formatBytes } from './cli/progress-bar.js';
@@ -7,7 +8,6 @@ import { originConfigSchema } from './config.js';
 import { resolveFfmpeg } from './ffmpeg/binaries.js';
 import { probeFile } from './ffmpeg/probe.js';
 import { planVodCommand } from './packaging/command.js';
-import { resolve } from 'node:path';
 
 const USAGE = `coral-origin: Coral origin tools
 

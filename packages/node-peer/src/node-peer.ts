@@ -6,6 +6,7 @@ import {
   type HeadlessPlayerOptions,
   type HeadlessPlayerStats,
 } from '@coral-cdn/p2p-engine';
+import type { PlaybackInfo } from '@coral-cdn/protocol';
 import { createDataFrameCorrupter, type CorruptionCounters } from './corrupt.js';
 import { NodePeerError } from './errors.js';
 import { fetchPlaybackInfo } from './playback-info.js';
@@ -52,7 +53,10 @@ export interface NodePeerOptions {
   mode?: NodePeerMode;
   /** Upload cap, kbit/s: the engine's cap and what it announces to the tracker. */
   uploadKbps?: number;
-  /** Region for the engine (tracker matching) and the playback API. */
+  /**
+   * Region for the engine (tracker matching) and the playback API; default: the source's
+   * region, else the region of the edge the origin chose.
+   */
   region?: string;
   /** Engine settings over the node peer's defaults. */
   engine?: Partial<EngineConfig>;
@@ -166,23 +170,24 @@ export class NodePeer {
   private async startInner(): Promise<void> {
     const { source } = this.options;
     const signal = this.abort.signal;
-    const stream =
-      'originUrl' in source
-        ? await fetchPlaybackInfo({
-            originUrl: source.originUrl,
-            streamId: source.streamId,
-            signal,
-            ...((source.region ?? this.options.region)
-              ? { region: source.region ?? this.options.region }
-              : {}),
-          })
-        : {
-            manifestUrl: source.manifestUrl,
-            trackerUrl: source.trackerUrl,
-            token: source.token,
-            publicKey: source.publicKey,
-            swarmId: source.swarmId,
-          };
+    let region = this.options.region ?? ('originUrl' in source ? source.region : undefined);
+    let stream: Pick<
+      PlaybackInfo,
+      'manifestUrl' | 'trackerUrl' | 'token' | 'publicKey' | 'swarmId'
+    >;
+    if ('originUrl' in source) {
+      const info = await fetchPlaybackInfo({
+        originUrl: source.originUrl,
+        streamId: source.streamId,
+        signal,
+        ...(region !== undefined ? { region } : {}),
+      });
+      // Without a region of its own, the peer is where the origin placed it.
+      region ??= info.edge.region;
+      stream = info;
+    } else {
+      stream = source;
+    }
     this.throwIfDestroyed();
     const choice = await chooseRendition(stream.manifestUrl, this.options.rendition, signal);
     this.throwIfDestroyed();
@@ -207,7 +212,7 @@ export class NodePeer {
         ...nodePeerEngineDefaults,
         // A watcher keeps what it plays for a while; a seeder keeps a whole VOD.
         segmentMemoryBytes: this.mode === 'watch' ? 16 * 1024 * 1024 : 96 * 1024 * 1024,
-        ...(this.options.region !== undefined ? { region: this.options.region } : {}),
+        ...(region !== undefined ? { region } : {}),
         ...(uploadKbps !== undefined
           ? { announcedUploadKbps: uploadKbps, uploadCapBitsPerSec: uploadKbps * 1000 }
           : {}),

@@ -214,6 +214,10 @@ const scenario: Scenario = {
           edgeVsOrigin: ratio(edgeRow.reqPerSec, originRow.reqPerSec),
           edgeVsNginx1Worker: nginx1 ? ratio(edgeRow.reqPerSec, nginx1.reqPerSec) : null,
           edgeVsNginx2Workers: nginx2 ? ratio(edgeRow.reqPerSec, nginx2.reqPerSec) : null,
+          // Rounds are interleaved, so each round is a fair duel under the same background.
+          roundsEdgeAtLeastNginx1Worker: nginx1
+            ? `${edgeRow.runs.filter((run, i) => run.reqPerSec >= nginx1.runs[i]!.reqPerSec).length}/${rounds}`
+            : null,
           cpuPerRequestEdgeVsNginx: nginx1
             ? ratio(edgeRow.serverCpuUsPerRequest, nginx1.serverCpuUsPerRequest)
             : null,
@@ -226,6 +230,7 @@ const scenario: Scenario = {
             'edge / origin direct': r.edgeVsOrigin,
             'edge / nginx 1 worker': r.edgeVsNginx1Worker ?? 'n/a',
             'edge / nginx 2 workers': r.edgeVsNginx2Workers ?? 'n/a',
+            'rounds edge ≥ nginx 1w': r.roundsEdgeAtLeastNginx1Worker ?? 'n/a',
             'cpu/req edge / nginx': r.cpuPerRequestEdgeVsNginx ?? 'n/a',
           })),
         )}\n`,

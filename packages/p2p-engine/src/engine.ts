@@ -290,6 +290,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
         this.scheduler.wakeAll();
         this.emit('peer-closed', peerId, reason);
       });
+      this.peers.on('discovery', () => this.scheduler.wakeAll());
       this.peers.on('uploaded', (bytes) => {
         this.counters.uploadedBytes += bytes;
       });

@@ -25,11 +25,16 @@ interface Connection {
   session: PeerSession | null;
 }
 
+/** How long a first question to the tracker counts as "still discovering peers". */
+const DISCOVERY_WINDOW_MS = 3_000;
+
 interface PeerManagerEvents {
   'peer-connected': (session: PeerSession) => void;
   'peer-closed': (peerId: string, reason: PeerCloseReason) => void;
   'peer-have': (session: PeerSession, rendition: string, sequences: number[]) => void;
   uploaded: (bytes: number) => void;
+  /** Discovery moved on: the tracker answered, or a connection attempt ended without a channel. */
+  discovery: () => void;
 }
 
 /**
@@ -45,6 +50,9 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   private refreshTimer: TimerId | null = null;
   private destroyed = false;
   private connectionSeq = 0;
+  private readonly startedAtMs: number;
+  private peersQueriedAtMs: number | null = null;
+  private peersAnswered = false;
 
   constructor(
     private readonly platform: EnginePlatform,
@@ -57,6 +65,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     private readonly needFor: (swarmId: string) => number[],
   ) {
     super();
+    this.startedAtMs = platform.clock.now();
     tracker.on('joined', (swarmId) => {
       this.swarms.add(swarmId);
       this.requestPeers(swarmId);
@@ -78,6 +87,13 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
 
   get connectedCount(): number {
     return this.sessions.length;
+  }
+
+  /** Connections being set up (offered or answered, channel not open yet). */
+  get connectingCount(): number {
+    let count = 0;
+    for (const connection of this.connections.values()) if (!connection.session) count++;
+    return count;
   }
 
   session(peerId: string): PeerSession | undefined {
@@ -119,7 +135,20 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   /** Ask the tracker for more peers now if below the target. */
   requestPeers(swarmId: string): void {
     if (this.destroyed || this.connections.size >= this.config.targetPeers) return;
+    if (!this.tracker.isJoined(swarmId)) return;
     this.tracker.getPeers(swarmId, this.needFor(swarmId), Math.min(50, this.config.maxPeers * 2));
+    this.peersQueriedAtMs ??= this.platform.clock.now();
+  }
+
+  /**
+   * Still finding peers: connections are being set up, or the tracker has not yet answered
+   * the first question (bounded: a silent tracker stops counting after a few seconds).
+   */
+  get discovering(): boolean {
+    if (this.connectingCount > 0) return true;
+    if (this.sessions.length > 0 || this.peersAnswered) return false;
+    const since = this.peersQueriedAtMs ?? this.startedAtMs;
+    return this.platform.clock.now() - since < DISCOVERY_WINDOW_MS;
   }
 
   destroy(): void {
@@ -144,6 +173,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   private onPeers(swarmId: string, peers: PeerInfo[]): void {
     const localId = this.tracker.peerId;
     if (this.destroyed || !localId) return;
+    this.peersAnswered = true;
+    this.platform.clock.setTimeout(() => this.emit('discovery'), 0);
     for (const peer of peers) {
       if (this.connections.size >= this.config.targetPeers) break;
       if (
@@ -327,6 +358,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       // already closed
     }
     if (connection.session) this.emit('peer-closed', connection.remoteId, reason);
+    else this.emit('discovery');
     if (refill && !this.destroyed && this.swarms.has(connection.swarmId)) {
       this.platform.clock.setTimeout(() => this.requestPeers(connection.swarmId), 0);
     }

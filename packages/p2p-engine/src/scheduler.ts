@@ -415,7 +415,11 @@ export class Scheduler {
       }
     }
     if (isPrefetchOnly) return role === 'fetcher' ? { kind: 'http' } : { kind: 'abandon' };
-    if (role === 'waiter' && download.filledBytes === 0) {
+    // Live waiters wait for the elected fetcher's copy; a VOD viewer still connecting to
+    // peers (start-up) waits for them to say what they hold. Both only while the CDN could
+    // still deliver in time.
+    const connecting = role === 'vod' && this.deps.peers?.discovering === true;
+    if ((role === 'waiter' || connecting) && download.filledBytes === 0) {
       const httpMs = this.httpThroughput.projectMs(remainingBytes) + HTTP_REQUEST_LATENCY_MS;
       const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
       if (now < waitUntilMs) return { kind: 'wait', untilMs: waitUntilMs };

@@ -33,3 +33,30 @@ describe('VOD swarm', () => {
     expect(second.cdn.segmentRequests().length).toBeLessThan(5);
   });
 });
+
+describe('VOD start-up', () => {
+  it('a viewer still connecting to peers waits for them for segments the CDN could still deliver later', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 12, sizeBytes: 100_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const seeder = swarm.addViewer();
+    swarm.play(seeder, { playlistUrl: fixture.playlistUrl });
+    await clock.advance(30_000);
+    // The network is slow to set up connections: 300 ms one way.
+    const viewer = swarm.addViewer();
+    const player = swarm.play(viewer, { playlistUrl: fixture.playlistUrl, bufferTargetSec: 12 });
+    await clock.advance(30_000);
+    expect(player.stats.stalls).toBe(0);
+    expect(player.stats.segmentsLoaded).toBe(12);
+    // Only what was needed before any peer could answer came from the CDN.
+    expect(viewer.cdn.segmentRequests().length).toBeLessThanOrEqual(2);
+    expect(viewer.engine.stats.p2pBytes).toBeGreaterThanOrEqual(10 * 100_000);
+    expect(player.stats.startupMs).toBe(firstStartup(seeder));
+  });
+});
+
+function firstStartup(viewer: {
+  player: { stats: { startupMs: number | null } } | null;
+}): number | null {
+  return viewer.player?.stats.startupMs ?? null;
+}

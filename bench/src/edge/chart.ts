@@ -2,6 +2,8 @@
 
 export interface BarGroup {
   readonly label: string;
+  /** Each group has its own unit and scale. */
+  readonly unit: string;
   readonly bars: ReadonlyArray<{ name: string; value: number }>;
 }
 
@@ -14,28 +16,24 @@ function escapeXml(text: string): string {
   );
 }
 
-export function barChartSvg(options: {
-  title: string;
-  unit: string;
-  groups: readonly BarGroup[];
-}): string {
+export function barChartSvg(options: { title: string; groups: readonly BarGroup[] }): string {
   const barHeight = 20;
   const gap = 6;
   const groupGap = 28;
   const left = 190;
   const width = 760;
   const plotWidth = width - left - 110;
-  const max = Math.max(...options.groups.flatMap((g) => g.bars.map((b) => b.value)), 1);
   const parts: string[] = [];
   let y = 50;
   for (const group of options.groups) {
     parts.push(`<text x="10" y="${y - 8}" font-weight="bold">${escapeXml(group.label)}</text>`);
+    const max = Math.max(...group.bars.map((b) => b.value), 1);
     group.bars.forEach((bar, i) => {
       const w = (bar.value / max) * plotWidth;
       parts.push(
         `<text x="${left - 8}" y="${y + barHeight * 0.7}" text-anchor="end">${escapeXml(bar.name)}</text>`,
         `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${palette[i % palette.length]}"/>`,
-        `<text x="${(left + w + 6).toFixed(1)}" y="${y + barHeight * 0.7}">${bar.value.toFixed(0)} ${escapeXml(options.unit)}</text>`,
+        `<text x="${(left + w + 6).toFixed(1)}" y="${y + barHeight * 0.7}">${bar.value.toFixed(0)} ${escapeXml(group.unit)}</text>`,
       );
       y += barHeight + gap;
     });

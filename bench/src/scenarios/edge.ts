@@ -259,12 +259,12 @@ const scenario: Scenario = {
         'edge.svg',
         barChartSvg({
           title: `Edge cache hits, wrk -c${connections} (median of ${rounds})`,
-          unit: 'MB/s',
-          groups: kinds.map(({ kind }) => ({
+          groups: kinds.map(({ kind }, index) => ({
             label: kind,
+            unit: index === 0 ? 'MB/s' : 'req/s',
             bars: rows
               .filter((r) => r.object === kind)
-              .map((r) => ({ name: r.target, value: r.mbPerSec })),
+              .map((r) => ({ name: r.target, value: index === 0 ? r.mbPerSec : r.reqPerSec })),
           })),
         }),
       );

@@ -22,7 +22,7 @@ const SPARE_SATURATION_KBPS = 20_000;
  * region, a score that weighs overlap with `need` (60 %) against spare upload capacity
  * (40 %); cellular peers lose a little (their uplink is metered and jittery).
  */
-export function rankPeers(candidates: readonly Candidate[], request: MatchRequest): PeerInfo[] {
+export function rankPeers(candidates: readonly Candidate[], request: MatchRequest): Candidate[] {
   const scored: Array<{ candidate: Candidate; sameRegion: boolean; score: number }> = [];
   for (const candidate of candidates) {
     const { record } = candidate;
@@ -39,7 +39,7 @@ export function rankPeers(candidates: readonly Candidate[], request: MatchReques
     });
   }
   scored.sort((a, b) => Number(b.sameRegion) - Number(a.sameRegion) || b.score - a.score);
-  return scored.slice(0, request.max).map(({ candidate }) => toPeerInfo(candidate));
+  return scored.slice(0, request.max).map(({ candidate }) => candidate);
 }
 
 /** 0..1: log-scaled upload capacity left after the peers recently sent its way. */
@@ -49,8 +49,8 @@ export function spareCapacityScore(uploadKbps: number, recentLoad: number): numb
 }
 
 /** PeerInfo.have: what it holds of the asker's need, plus its most recent announcements. */
-export function toPeerInfo(candidate: Candidate): PeerInfo {
-  const have = [...new Set([...candidate.held, ...candidate.recent])].sort((a, b) => a - b);
+export function toPeerInfo(candidate: Candidate, recent: readonly number[]): PeerInfo {
+  const have = [...new Set([...candidate.held, ...recent])].sort((a, b) => a - b);
   const { record } = candidate;
   return {
     peerId: record.peerId,

@@ -21,7 +21,7 @@ import { recordBeacon } from './beacons.js';
 import type { TrackerConfig } from './config.js';
 import { Elections } from './elections.js';
 import { TokenError } from './errors.js';
-import { rankPeers, RecentLoad } from './matching.js';
+import { rankPeers, RecentLoad, toPeerInfo } from './matching.js';
 import type { TrackerMetrics } from './metrics.js';
 import { newMembership, PeerSession, remember, rememberReported } from './peer-session.js';
 import { RelayGuard } from './relay-guard.js';
@@ -32,6 +32,9 @@ export const CLOSE_HEARTBEAT_TIMEOUT = 4000;
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TOO_LARGE = 1009;
 export const CLOSE_GOING_AWAY = 1001;
+
+/** Most recently announced sequences listed per peer in an answer (besides the needed ones). */
+const RECENT_IN_ANSWER = 16;
 
 /** Strike-worthy protocol errors: malformed input and abuse, not races with other peers. */
 const STRIKE_CODES = new Set<TrackerErrorCode>([
@@ -433,11 +436,10 @@ export class Tracker {
       need: message.need,
       scanLimit: config.MATCH_SCAN_LIMIT,
       holdersPerNeed: 16,
-      recentCount: 16,
     });
     if (session.closed || !session.memberships.has(message.swarmId)) return;
     const nowMs = this.now();
-    const peers = rankPeers(candidates, {
+    const chosen = rankPeers(candidates, {
       askerId: session.peerId,
       askerRegion: membership.record.region,
       need: message.need,
@@ -446,6 +448,15 @@ export class Tracker {
       recentLoad: (peerId) => this.load.get(peerId, nowMs),
       random: this.random,
     });
+    const recent = await this.deps.store.recentHoldings(
+      message.swarmId,
+      chosen.map((candidate) => candidate.record.peerId),
+      RECENT_IN_ANSWER,
+    );
+    if (session.closed) return;
+    const peers = chosen.map((candidate) =>
+      toPeerInfo(candidate, recent.get(candidate.record.peerId) ?? []),
+    );
     for (const peer of peers) {
       this.load.add(peer.peerId, nowMs);
       remember(membership.known, peer.peerId);

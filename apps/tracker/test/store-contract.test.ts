@@ -65,7 +65,6 @@ const query = (need: number[], scanLimit = 100): CandidateQuery => ({
   need,
   scanLimit,
   holdersPerNeed: 4,
-  recentCount: 3,
 });
 
 describe.each(factories)('%s store contract', (_kind, create) => {
@@ -98,7 +97,9 @@ describe.each(factories)('%s store contract', (_kind, create) => {
     expect(await store.updateHave('stream/720p', 'peer-none', [1], [])).toBe(false);
     let [candidate] = await store.candidates('stream/720p', query([1, 2, 5, 9]));
     expect([...candidate!.held].sort((a, b) => a - b)).toEqual([1, 5]);
-    expect(candidate!.recent).toEqual([5, 4, 3]);
+    const recent = await store.recentHoldings('stream/720p', ['peer-aaaa', 'peer-none'], 3);
+    expect(recent.get('peer-aaaa')).toEqual([5, 4, 3]);
+    expect(recent.get('peer-none') ?? []).toEqual([]);
     await store.updateHave('stream/720p', 'peer-aaaa', [10, 11, 12, 13, 14, 15], []);
     [candidate] = await store.candidates('stream/720p', query([1, 3, 4, 15]));
     // Cap 8: {1,3,4,5,10..15} is 10 sequences; 1 and 3 (oldest) are forgotten.

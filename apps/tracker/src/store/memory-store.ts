@@ -29,26 +29,6 @@ interface Swarm {
   election: ElectionState | null;
 }
 
-/** Only the few peers that make it into an answer need their recent list: computed lazily. */
-class MemoryCandidate implements Candidate {
-  private cachedRecent: number[] | null = null;
-
-  constructor(
-    private readonly member: Member,
-    readonly held: readonly number[],
-    private readonly recentCount: number,
-  ) {}
-
-  get record(): MemberRecord {
-    return this.member.record;
-  }
-
-  get recent(): readonly number[] {
-    this.cachedRecent ??= recentOf(this.member, this.recentCount);
-    return this.cachedRecent;
-  }
-}
-
 function recentOf(member: Member, count: number): number[] {
   const recent: number[] = [];
   for (let i = member.recent.length - 1; i >= 0 && recent.length < count; i--) {
@@ -194,13 +174,35 @@ export class MemoryStore implements SwarmStore {
       ids = picked;
     }
     const result: Candidate[] = [];
-    const { need, recentCount } = query;
+    const { need } = query;
     for (const id of ids) {
       const member = swarm.members.get(id);
       if (!member) continue;
       const held: number[] = [];
       for (const sequence of need) if (member.have.has(sequence)) held.push(sequence);
-      result.push(new MemoryCandidate(member, held, recentCount));
+      result.push({ record: member.record, held });
+    }
+    return result;
+  }
+
+  async recentHoldings(
+    swarmId: string,
+    peerIds: readonly string[],
+    count: number,
+  ): Promise<Map<string, number[]>> {
+    return this.recentHoldingsSync(swarmId, peerIds, count);
+  }
+
+  recentHoldingsSync(
+    swarmId: string,
+    peerIds: readonly string[],
+    count: number,
+  ): Map<string, number[]> {
+    const result = new Map<string, number[]>();
+    const swarm = this.swarms.get(swarmId);
+    for (const peerId of peerIds) {
+      const member = swarm?.members.get(peerId);
+      if (member) result.set(peerId, recentOf(member, count));
     }
     return result;
   }

@@ -76,11 +76,13 @@ return removed
 `;
 
 /**
- * KEYS: m. ARGV: base, scanLimit, holdersPerNeed, recentCount, need...
- * Returns a flat list: record, held (comma-separated), recent (comma-separated, newest first).
+ * KEYS: m. ARGV: base, scanLimit, holdersPerNeed, need...
+ * Picks the candidates (every member of a small swarm; else holders of each needed sequence
+ * plus a random sample) and returns { ids, records, flags per need } in a few set-wide
+ * commands (HMGET, SMISMEMBER per needed sequence) rather than commands per candidate.
  */
 const candidates = `
-local base, scan, per, recentCount = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local base, scan, per = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local ids, picked = {}, {}
 local function pick(id)
   if not picked[id] then picked[id] = true; ids[#ids + 1] = id end
@@ -88,27 +90,15 @@ end
 if redis.call('HLEN', KEYS[1]) <= scan then
   for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do pick(id) end
 else
-  for i = 5, #ARGV do
+  for i = 4, #ARGV do
     for _, id in ipairs(redis.call('SRANDMEMBER', base .. 'a:' .. ARGV[i], per)) do pick(id) end
   end
   for _, id in ipairs(redis.call('HRANDFIELD', KEYS[1], scan)) do pick(id) end
 end
-local out = {}
-for _, id in ipairs(ids) do
-  local record = redis.call('HGET', KEYS[1], id)
-  if record then
-    local h = base .. 'h:' .. id
-    local held = {}
-    if #ARGV >= 5 then
-      local scores = redis.call('ZMSCORE', h, unpack(ARGV, 5))
-      for j = 1, #ARGV - 4 do
-        if scores[j] then held[#held + 1] = ARGV[4 + j] end
-      end
-    end
-    out[#out + 1] = record
-    out[#out + 1] = table.concat(held, ',')
-    out[#out + 1] = table.concat(redis.call('ZREVRANGE', h, 0, recentCount - 1), ',')
-  end
+if #ids == 0 then return {} end
+local out = { ids, redis.call('HMGET', KEYS[1], unpack(ids)) }
+for i = 4, #ARGV do
+  out[#out + 1] = redis.call('SMISMEMBER', base .. 'a:' .. ARGV[i], unpack(ids))
 end
 return out
 `;

@@ -1,4 +1,4 @@
-import { connectionTypeSchema, peerIdSchema, regionSchema } from '@coral-cdn/protocol';
+import { connectionTypeSchema, type ConnectionType } from '@coral-cdn/protocol';
 import type { Logger } from '@coral-cdn/server-kit';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -30,18 +30,6 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   now?: () => number;
 }
-
-const memberRecordSchema = z.object({
-  peerId: peerIdSchema,
-  swarmId: z.string(),
-  nodeId: z.string(),
-  viewerId: z.string(),
-  region: regionSchema,
-  uploadKbps: z.number(),
-  connectionType: connectionTypeSchema,
-  live: z.boolean(),
-  joinedAtMs: z.number(),
-});
 
 const envelopeSchema = z.object({
   from: z.string(),
@@ -181,21 +169,45 @@ export class RedisStore implements SwarmStore {
       this.evalScript(
         'candidates',
         [k.m],
-        [k.base, query.scanLimit, query.holdersPerNeed, query.recentCount, ...query.need],
+        [k.base, query.scanLimit, query.holdersPerNeed, ...query.need],
       ),
     );
     if (!Array.isArray(reply)) return this.local.candidatesSync(swarmId, query);
+    if (reply.length < 2) return [];
+    const [ids, records, ...flags] = reply as [unknown[], unknown[], ...unknown[][]];
     const result: Candidate[] = [];
-    for (let i = 0; i + 2 < reply.length; i += 3) {
-      const record = parseRecord(String(reply[i]));
+    for (let i = 0; i < ids.length; i++) {
+      const record = typeof records[i] === 'string' ? parseRecord(records[i] as string) : null;
       if (!record) continue;
-      result.push({
-        record,
-        held: parseNumbers(String(reply[i + 1])),
-        recent: parseNumbers(String(reply[i + 2])),
+      const held: number[] = [];
+      query.need.forEach((sequence, n) => {
+        if (flags[n]?.[i] === 1) held.push(sequence);
       });
+      result.push({ record, held });
     }
     return result;
+  }
+
+  async recentHoldings(
+    swarmId: string,
+    peerIds: readonly string[],
+    count: number,
+  ): Promise<Map<string, number[]>> {
+    if (peerIds.length === 0) return new Map();
+    const pipeline = this.redis.pipeline();
+    const base = this.keys(swarmId).base;
+    for (const peerId of peerIds) pipeline.zrevrange(`${base}h:${peerId}`, 0, count - 1);
+    const results = await this.run('recentHoldings', null, () => pipeline.exec());
+    if (!results) return this.local.recentHoldingsSync(swarmId, peerIds, count);
+    const map = new Map<string, number[]>();
+    results.forEach(([error, value], i) => {
+      if (error || !Array.isArray(value)) return;
+      map.set(
+        peerIds[i]!,
+        value.map(Number).filter((n) => Number.isInteger(n)),
+      );
+    });
+    return map;
   }
 
   async touch(
@@ -525,21 +537,27 @@ export class RedisStore implements SwarmStore {
   }
 }
 
+/** Records come from tracker nodes; a structural check is enough (and cheap per candidate). */
 function parseRecord(text: string): MemberRecord | null {
+  let value: unknown;
   try {
-    const parsed = memberRecordSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
+    value = JSON.parse(text);
   } catch (_error) {
     return null;
   }
-}
-
-function parseNumbers(text: string): number[] {
-  if (text === '') return [];
-  return text
-    .split(',')
-    .map(Number)
-    .filter((n) => Number.isInteger(n));
+  if (typeof value !== 'object' || value === null) return null;
+  const r = value as Record<string, unknown>;
+  const ok =
+    typeof r.peerId === 'string' &&
+    typeof r.swarmId === 'string' &&
+    typeof r.nodeId === 'string' &&
+    typeof r.viewerId === 'string' &&
+    typeof r.region === 'string' &&
+    typeof r.uploadKbps === 'number' &&
+    typeof r.live === 'boolean' &&
+    typeof r.joinedAtMs === 'number' &&
+    connectionTypeSchema.options.includes(r.connectionType as ConnectionType);
+  return ok ? (value as MemberRecord) : null;
 }
 
 function parseElection(fields: Record<string, string>): ElectionState | null {

@@ -20,8 +20,6 @@ export interface Candidate {
   readonly record: MemberRecord;
   /** Sequences among the asker's `need` that it holds. */
   readonly held: readonly number[];
-  /** Its most recently announced sequences, newest first. */
-  readonly recent: readonly number[];
 }
 
 export interface CandidateQuery {
@@ -30,7 +28,6 @@ export interface CandidateQuery {
   readonly scanLimit: number;
   /** Holders of each needed sequence added to the sample (large swarms). */
   readonly holdersPerNeed: number;
-  readonly recentCount: number;
 }
 
 export interface ElectionState {
@@ -124,6 +121,12 @@ export interface SwarmStore {
   listMembers(swarmId: string): Promise<MemberRecord[]>;
   /** Members worth scoring for an answer (the asker is not excluded here). */
   candidates(swarmId: string, query: CandidateQuery): Promise<Candidate[]>;
+  /** The `count` sequences each peer announced most recently (newest first), for answers. */
+  recentHoldings(
+    swarmId: string,
+    peerIds: readonly string[],
+    count: number,
+  ): Promise<Map<string, number[]>>;
   /** Mark memberships alive (heartbeat). */
   touch(members: ReadonlyArray<{ swarmId: string; peerId: string }>, nowMs: number): Promise<void>;
   /** Remove memberships not touched since `nowMs - ttlMs`, and return them. */

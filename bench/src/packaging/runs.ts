@@ -46,6 +46,8 @@ export async function timeByHand(plan: PackagingPlan, outDir: string): Promise<T
 export interface OriginRun {
   /** Upload start → the client sees status `ready`. */
   readonly endToEndSec: number;
+  /** Upload start → the 202 (upload received and probed). */
+  readonly acceptedSec: number;
   /** CPU seconds of the origin process and its children (ffprobe, ffmpeg) over the run. */
   readonly cpuSec: number;
   /** …of which the origin's Node process itself (upload, hashing, signing, HTTP). */
@@ -78,6 +80,7 @@ export async function timeThroughOrigin(
   const started = performance.now();
   const created = await fetch(`${originUrl}/api/videos`, { method: 'POST', body: form });
   if (created.status !== 202) throw new Error(`upload: ${created.status} ${await created.text()}`);
+  const acceptedSec = (performance.now() - started) / 1000;
   let body: StatusBody;
   for (;;) {
     body = (await (await fetch(`${originUrl}/api/videos/${id}`)).json()) as StatusBody;
@@ -95,6 +98,7 @@ export async function timeThroughOrigin(
   const t = body.timings ?? {};
   return {
     endToEndSec,
+    acceptedSec,
     cpuSec,
     originProcessCpuSec,
     probeSec: (t.probeMs ?? 0) / 1000,

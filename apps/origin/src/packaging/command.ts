@@ -114,7 +114,8 @@ export function buildEncodeArgs(options: EncodeOptions, output: VodOutput | Live
   const playlist = output.kind === 'vod' ? FFMPEG_VOD_PLAYLIST : FFMPEG_LIVE_PLAYLIST;
   args.push('-f', 'hls', '-hls_time', String(options.segmentSec), '-hls_segment_type', 'fmp4');
   if (output.kind === 'vod') {
-    args.push('-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments');
+    // temp_file: a segment appears under its name only once complete (hashed during the job).
+    args.push('-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments+temp_file');
   } else {
     args.push(
       '-hls_list_size',

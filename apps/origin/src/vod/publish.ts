@@ -15,7 +15,7 @@ import {
   renderMediaPlaylist,
   segmentNumber,
 } from '../hls/playlist.js';
-import { hashFile, subtle } from '../integrity/hash.js';
+import { hashFile, subtle, type FileDigest } from '../integrity/hash.js';
 import { FFMPEG_MASTER, FFMPEG_VOD_PLAYLIST } from '../packaging/command.js';
 import type { Rendition } from '../packaging/ladder.js';
 
@@ -50,7 +50,10 @@ export async function finalizeVodOutput(options: {
   fps?: number;
   segmentSec: number;
   integrityKey: webcrypto.CryptoKey;
+  /** Digests computed while ffmpeg ran; files without one are hashed here. */
+  digestOf?: (path: string) => Promise<FileDigest>;
 }): Promise<PublishedRendition[]> {
+  const digestOf = options.digestOf ?? hashFile;
   const published: PublishedRendition[] = [];
   for (const rendition of options.renditions) {
     const dir = join(options.outDir, rendition.name);
@@ -76,7 +79,7 @@ export async function finalizeVodOutput(options: {
       if (segmentNumber(segment.uri) !== sequence) {
         throw new OutputError(`unexpected segment name ${segment.uri} for sequence ${sequence}`);
       }
-      const digest = await hashFile(join(dir, segment.uri));
+      const digest = await digestOf(join(dir, segment.uri));
       segments.push({ sequence, uri: segment.uri, durationSec: segment.durationSec, ...digest });
     }
     const manifest = await signVodManifest(subtle, options.integrityKey, {

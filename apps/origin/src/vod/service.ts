@@ -15,6 +15,7 @@ import type { OriginMetrics } from '../metrics.js';
 import { planVodCommand } from '../packaging/command.js';
 import { assertStreamId, type DataPaths } from '../paths.js';
 import { finalizeVodOutput, OutputError, type PublishedRendition } from './publish.js';
+import { SegmentHasher } from './segment-hasher.js';
 
 export type VideoStatus = 'queued' | 'probing' | 'packaging' | 'ready' | 'failed' | 'cancelled';
 const IN_FLIGHT: ReadonlySet<VideoStatus> = new Set(['queued', 'probing', 'packaging']);
@@ -284,6 +285,7 @@ export class VideoService {
     const jobDir = join(paths.tmp, `${id}-${randomToken(4)}`);
     const outDir = join(jobDir, 'out');
     const timings = { ...record.timings };
+    let hasher: SegmentHasher | null = null;
     await this.update(record, { status: 'packaging', progress: 0 });
     try {
       const uploadPath = paths.upload(id);
@@ -296,8 +298,11 @@ export class VideoService {
         segmentSec: config.SEGMENT_DURATION_SEC,
       });
       if (renditions.length === 0) throw new OutputError('the source has nothing to package');
-      for (const rendition of renditions)
+      for (const rendition of renditions) {
         await mkdir(join(outDir, rendition.name), { recursive: true });
+      }
+      hasher = new SegmentHasher(renditions.map((r) => join(outDir, r.name)));
+      hasher.start();
       log.info('packaging', { renditions: renditions.map((r) => r.name) });
       const ffmpeg = startFfmpeg(binaries.ffmpeg, args, {
         onProgress: (progress) => {
@@ -309,6 +314,7 @@ export class VideoService {
       if (ffmpeg.pid !== undefined) await writePidFile(join(jobDir, 'ffmpeg.pid'), ffmpeg.pid);
       const exit = await ffmpeg.exited;
       signal.removeEventListener('abort', onAbort);
+      await hasher.close();
       await unlinkQuietly(join(jobDir, 'ffmpeg.pid'));
       if (signal.aborted) throw new AbortedError();
       if (exit.code !== 0) throw new FfmpegError(describeExit(exit));
@@ -322,6 +328,7 @@ export class VideoService {
         ...(media.video ? { fps: media.video.fps } : {}),
         segmentSec: config.SEGMENT_DURATION_SEC,
         integrityKey: this.options.integrityKey,
+        digestOf: (path) => hasher!.digest(path),
       });
       const durationSec = published[0]?.durationSec ?? 0;
       // ffmpeg exits 0 on a file that ends early (a cut-off download): compare with the probe.
@@ -352,6 +359,7 @@ export class VideoService {
       log.info('published', { durationSec, packagingMs: timings.packagingMs });
     } catch (error) {
       // Clean up before the status says the job is over: whoever sees it over sees no leftovers.
+      await hasher?.close();
       await removeTree(jobDir);
       const reason = signal.aborted ? (signal.reason as AbortReason) : null;
       if (reason === 'shutdown') {

@@ -61,23 +61,15 @@ export function createWeriftPeerConnection(
     maxMessageSize: options.maxMessageBytes ?? WERIFT_MAX_MESSAGE_BYTES,
   });
   const transform = options.transformOutgoing;
-  // werift gathers (and reports) its candidates while setLocalDescription runs, before the
-  // engine has sent the offer or answer they belong to; the tracker refuses candidates for an
-  // offer it has not seen. Hold them until the description has gone out: the engine signals it
-  // in the promise continuation, so releasing on the next macrotask keeps the order.
-  const candidateGate = createCandidateGate();
+  // (werift reports candidates while setLocalDescription runs, before the offer has gone out:
+  // the engine holds a connection's local candidates until its description is sent.)
   // werift's close() is async and may reject on a half-open connection: never let that escape.
   const standard: StandardPeerConnection = {
     createDataChannel: (label, init) => wrapChannel(pc.createDataChannel(label, init), transform),
     createOffer: () => pc.createOffer(),
     createAnswer: () => pc.createAnswer(),
-    setLocalDescription: async (description) => {
-      const result = await pc.setLocalDescription(
-        description as Parameters<typeof pc.setLocalDescription>[0],
-      );
-      setImmediate(candidateGate.open);
-      return result;
-    },
+    setLocalDescription: (description) =>
+      pc.setLocalDescription(description as Parameters<typeof pc.setLocalDescription>[0]),
     setRemoteDescription: (description) => pc.setRemoteDescription(description),
     addIceCandidate: (candidate) =>
       pc.addIceCandidate({
@@ -108,7 +100,7 @@ export function createWeriftPeerConnection(
               sdpMLineIndex: candidate.sdpMLineIndex ?? null,
             }
           : null;
-        candidateGate.pass(() => callback(standard));
+        callback(standard);
       });
     },
     onDataChannel: (_pc, callback) => {
@@ -118,22 +110,6 @@ export function createWeriftPeerConnection(
       pc.connectionStateChange.subscribe(() => callback());
     },
   });
-}
-
-/** Queues callbacks until opened, then runs them (and later ones) in order. */
-function createCandidateGate(): { pass: (run: () => void) => void; open: () => void } {
-  let queue: Array<() => void> | null = [];
-  return {
-    pass: (run) => {
-      if (queue) queue.push(run);
-      else run();
-    },
-    open: () => {
-      const queued = queue;
-      queue = null;
-      for (const run of queued ?? []) run();
-    },
-  };
 }
 
 /**

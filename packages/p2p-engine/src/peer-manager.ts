@@ -21,6 +21,11 @@ interface Connection {
   readonly pc: PeerConnectionLike;
   remoteDescriptionSet: boolean;
   queuedCandidates: IceCandidate[];
+  /** Local candidates wait until our offer or answer has gone out: the tracker relays a
+   * connection's candidates only once it has seen the offer (and stacks gather while the
+   * local description is being set, before we could send it). */
+  descriptionSent: boolean;
+  queuedLocalCandidates: SignalPayload[];
   connectTimer: TimerId | null;
   session: PeerSession | null;
 }
@@ -202,18 +207,22 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       pc,
       remoteDescriptionSet: false,
       queuedCandidates: [],
+      descriptionSent: false,
+      queuedLocalCandidates: [],
       connectTimer: null,
       session: null,
     };
     this.connections.set(remoteId, connection);
     pc.onlocalcandidate = (candidate) => {
-      this.tracker.signal(swarmId, remoteId, {
+      const signal: SignalPayload = {
         kind: 'candidate',
         connectionId,
         candidate: candidate?.candidate ?? '',
         sdpMid: candidate?.sdpMid ?? null,
         sdpMLineIndex: candidate?.sdpMLineIndex ?? null,
-      });
+      };
+      if (connection.descriptionSent) this.tracker.signal(swarmId, remoteId, signal);
+      else connection.queuedLocalCandidates.push(signal);
     };
     pc.onconnectionstatechange = (state) => {
       if (state === 'failed' || state === 'closed') this.dropConnection(connection, 'closed');
@@ -238,6 +247,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       .then((sdp) => {
         if (this.connections.get(remoteId) !== connection) return;
         this.tracker.signal(swarmId, remoteId, { kind: 'offer', connectionId, sdp });
+        this.descriptionSent(connection);
       })
       .catch((error: unknown) => {
         this.log('warn', 'createOffer failed', { error: String(error) });
@@ -298,6 +308,13 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       const connection = this.connections.get(from);
       if (connection && !connection.session) this.dropConnection(connection, 'closed');
     }
+  }
+
+  private descriptionSent(connection: Connection): void {
+    connection.descriptionSent = true;
+    const queued = connection.queuedLocalCandidates;
+    connection.queuedLocalCandidates = [];
+    for (const signal of queued) this.tracker.signal(connection.swarmId, connection.remoteId, signal);
   }
 
   private async flushCandidates(connection: Connection): Promise<void> {

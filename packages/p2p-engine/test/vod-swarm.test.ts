@@ -60,3 +60,28 @@ function firstStartup(viewer: {
 }): number | null {
   return viewer.player?.stats.startupMs ?? null;
 }
+
+describe('signalling order', () => {
+  it('sends a connection\'s candidates only after its offer or answer, even when the stack gathers first', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 4, sizeBytes: 10_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    swarm.network.candidatesBeforeDescription = true;
+    const a = swarm.addViewer();
+    const b = swarm.addViewer();
+    swarm.play(a, { playlistUrl: fixture.playlistUrl });
+    swarm.play(b, { playlistUrl: fixture.playlistUrl });
+    await clock.advanceUntil(() => a.engine.stats.peers === 1 && b.engine.stats.peers === 1, 5_000);
+    const seen = new Set<string>();
+    let candidates = 0;
+    for (const message of swarm.tracker.received) {
+      if (message.type !== 'signal') continue;
+      const { kind, connectionId } = message.signal;
+      if (kind === 'candidate') {
+        candidates++;
+        expect(seen.has(connectionId)).toBe(true);
+      } else seen.add(connectionId);
+    }
+    expect(candidates).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -40,6 +40,8 @@ export class SimNetwork {
   private nextId = 1;
   /** WebSocket connection attempts, by URL (to assert that P2P-off never connects). */
   readonly socketAttempts: string[] = [];
+  /** Report local candidates while the description is being set, as werift does. */
+  candidatesBeforeDescription = false;
 
   constructor(
     readonly clock: FakeClock,
@@ -260,6 +262,9 @@ export class SimPeerConnection implements PeerConnectionLike {
   }
 
   private trickle(): void {
+    if (this.network.candidatesBeforeDescription) {
+      this.onlocalcandidate?.({ candidate: 'candidate:0 1 udp 1 127.0.0.1 9 typ host', sdpMid: '0', sdpMLineIndex: 0 });
+    }
     const clock = this.network.clock;
     clock.setTimeout(() => {
       this.onlocalcandidate?.({

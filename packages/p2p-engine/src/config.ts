@@ -8,6 +8,11 @@ export interface StreamConfig {
   trackerUrl: string;
   /** Viewer token for the tracker. */
   token: string;
+  /**
+   * A fresh viewer token (e.g. from the playback API again): called when the tracker refuses
+   * the current one (expired), so that a long session can rejoin after a reconnect.
+   */
+  refreshToken?: () => Promise<string>;
   /** base64url raw Ed25519 key that signs the integrity manifests. */
   publicKey: string;
 }

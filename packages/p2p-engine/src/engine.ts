@@ -79,6 +79,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
       ? new TrackerClient(platform, {
           url: stream.trackerUrl,
           token: stream.token,
+          ...(stream.refreshToken ? { refreshToken: stream.refreshToken } : {}),
           region: this.config.region,
           uploadKbps: this.config.announcedUploadKbps,
           connectionType: this.config.connectionType,

@@ -314,7 +314,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     connection.descriptionSent = true;
     const queued = connection.queuedLocalCandidates;
     connection.queuedLocalCandidates = [];
-    for (const signal of queued) this.tracker.signal(connection.swarmId, connection.remoteId, signal);
+    for (const signal of queued)
+      this.tracker.signal(connection.swarmId, connection.remoteId, signal);
   }
 
   private async flushCandidates(connection: Connection): Promise<void> {

@@ -17,6 +17,7 @@ import type { EnginePlatform, TimerId, WebSocketLike } from './platform.js';
 export interface TrackerClientOptions {
   url: string;
   token: string;
+  refreshToken?: () => Promise<string>;
   region: string;
   uploadKbps: number;
   connectionType: ConnectionType;
@@ -58,6 +59,8 @@ export class TrackerClient extends Emitter<TrackerEvents> {
   private heartbeatTimer: TimerId | null = null;
   private flushTimer: TimerId | null = null;
   private heartbeatMs = 15_000;
+  private token: string;
+  private refreshing: Promise<void> | null = null;
   private readonly swarms = new Map<string, SwarmMembership>();
   /** The tracker's id for this peer (the same for every swarm). */
   peerId: string | null = null;
@@ -67,6 +70,7 @@ export class TrackerClient extends Emitter<TrackerEvents> {
     private readonly options: TrackerClientOptions,
   ) {
     super();
+    this.token = options.token;
   }
 
   get connected(): boolean {
@@ -233,7 +237,7 @@ export class TrackerClient extends Emitter<TrackerEvents> {
     this.send({
       type: 'join',
       v: TRACKER_PROTOCOL_VERSION,
-      token: this.options.token,
+      token: this.token,
       swarmId,
       region: this.options.region,
       uploadKbps: this.options.uploadKbps,
@@ -241,6 +245,28 @@ export class TrackerClient extends Emitter<TrackerEvents> {
       live: swarm.live,
       have: swarm.have().slice(-1024),
     });
+  }
+
+  /** Get a fresh token once (concurrent refusals share it) and re-join what is not joined. */
+  private refreshTokenAndRejoin(): void {
+    if (this.refreshing || !this.options.refreshToken || this.destroyed) return;
+    this.refreshing = this.options
+      .refreshToken()
+      .then((token) => {
+        this.token = token;
+        if (!this.open || !this.socket) return; // the next connect joins with it
+        // A fresh token may name another viewer, which the tracker refuses on a connection
+        // that joined as the old one: with swarms joined, start over on a new connection.
+        if ([...this.swarms.values()].some((swarm) => swarm.joined)) {
+          this.socket.close(1000, 'token refreshed');
+          return;
+        }
+        for (const swarmId of this.swarms.keys()) this.sendJoin(swarmId);
+      })
+      .catch((error: unknown) => this.log('warn', 'token refresh failed', { error: String(error) }))
+      .finally(() => {
+        this.refreshing = null;
+      });
   }
 
   private flush(): void {
@@ -291,6 +317,8 @@ export class TrackerClient extends Emitter<TrackerEvents> {
           code: message.code,
           message: message.message,
         });
+        if (message.code === 'token_expired' || message.code === 'unauthorized')
+          this.refreshTokenAndRejoin();
         this.emit('tracker-error', message);
         return;
       case 'pong':

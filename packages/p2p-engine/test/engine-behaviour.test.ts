@@ -101,3 +101,37 @@ describe('tracker outage', () => {
     expect(viewer.player!.stats.stalls).toBe(0);
   });
 });
+
+describe('viewer token', () => {
+  it('refreshes a token the tracker refuses as expired, and joins with the new one', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 4, sizeBytes: 10_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    let refreshes = 0;
+    const viewer = swarm.addViewer({
+      token: 'expired-1',
+      refreshToken: () => {
+        refreshes++;
+        return Promise.resolve(`fresh-${refreshes}`);
+      },
+    });
+    showPlaylist(viewer, fixture);
+    await clock.advanceUntil(() => swarm!.tracker.members('demo/240p').length === 1, 5_000);
+    expect(refreshes).toBe(1);
+    const joins = swarm.tracker.received
+      .filter((m) => m.type === 'join')
+      .map((m) => (m.type === 'join' ? m.token : ''));
+    expect(joins).toEqual(['expired-1', 'fresh-1']);
+  });
+
+  it('without a refresher, stays CDN-only instead of retrying a refused token forever', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 4, sizeBytes: 10_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const viewer = swarm.addViewer({ token: 'expired-1' });
+    const player = swarm.play(viewer, { playlistUrl: fixture.playlistUrl });
+    await clock.advance(20_000);
+    expect(player.stats.segmentsLoaded).toBe(4);
+    expect(swarm.tracker.received.filter((m) => m.type === 'join')).toHaveLength(1);
+  });
+});

@@ -62,7 +62,7 @@ function firstStartup(viewer: {
 }
 
 describe('signalling order', () => {
-  it('sends a connection\'s candidates only after its offer or answer, even when the stack gathers first', async () => {
+  it("sends a connection's candidates only after its offer or answer, even when the stack gathers first", async () => {
     const clock = new FakeClock();
     const fixture = await VodFixture.create({ count: 4, sizeBytes: 10_000 });
     swarm = new SimSwarm(clock, fixture.content, 'demo');

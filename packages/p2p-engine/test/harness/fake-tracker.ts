@@ -84,6 +84,15 @@ export class FakeTracker implements SocketServer {
   ): void {
     switch (message.type) {
       case 'join': {
+        if (message.token.startsWith('expired')) {
+          this.send(socket, {
+            type: 'error',
+            code: 'token_expired',
+            message: 'token expired',
+            ref: 'join',
+          });
+          return;
+        }
         let swarm = this.swarms.get(message.swarmId);
         if (!swarm) {
           swarm = new Map();

@@ -263,7 +263,11 @@ export class SimPeerConnection implements PeerConnectionLike {
 
   private trickle(): void {
     if (this.network.candidatesBeforeDescription) {
-      this.onlocalcandidate?.({ candidate: 'candidate:0 1 udp 1 127.0.0.1 9 typ host', sdpMid: '0', sdpMLineIndex: 0 });
+      this.onlocalcandidate?.({
+        candidate: 'candidate:0 1 udp 1 127.0.0.1 9 typ host',
+        sdpMid: '0',
+        sdpMLineIndex: 0,
+      });
     }
     const clock = this.network.clock;
     clock.setTimeout(() => {

@@ -43,6 +43,8 @@ export class SimSwarm {
       uplinkBytesPerSec?: number;
       cdnBytesPerSec?: number;
       cdnLatencyMs?: number;
+      token?: string;
+      refreshToken?: () => Promise<string>;
     } = {},
   ): Viewer {
     const id = `viewer${this.viewers.length + 1}`;
@@ -72,8 +74,9 @@ export class SimSwarm {
       {
         streamId: this.streamId,
         trackerUrl: this.tracker.url,
-        token: 'test-token',
+        token: options.token ?? 'test-token',
         publicKey: publicKeyBase64Url,
+        ...(options.refreshToken ? { refreshToken: options.refreshToken } : {}),
       },
       { region: 'eu-west', beaconIntervalMs: 0, ...options.config },
     );

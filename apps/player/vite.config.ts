@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-// The page: web/ → dist/web (served by dist/main.js).
+// The pages: web/ → dist/web (served by dist/main.js): the player (index.html) and the
+// analytics page (dashboard.html, served at /dashboard).
 export default defineConfig({
   root: fileURLToPath(new URL('./web', import.meta.url)),
   base: '/',
@@ -11,5 +12,11 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     chunkSizeWarningLimit: 1024,
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL('./web/index.html', import.meta.url)),
+        dashboard: fileURLToPath(new URL('./web/dashboard.html', import.meta.url)),
+      },
+    },
   },
 });

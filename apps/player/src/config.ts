@@ -16,6 +16,19 @@ function httpUrl(value: string): boolean {
   }
 }
 
+const trackerStatsUrlsSchema = z.string().transform((text, ctx) => {
+  const urls = text
+    .split(',')
+    .map((part) => part.trim().replace(/\/+$/, ''))
+    .filter((part) => part !== '');
+  const bad = urls.find((url) => !httpUrl(url));
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${bad}" is not an http(s) URL` });
+    return z.NEVER;
+  }
+  return urls;
+});
+
 const iceServersSchema = z.string().transform((text, ctx) => {
   const urls = text
     .split(',')
@@ -42,6 +55,11 @@ export const playerConfigSchema = z
     P2P_DEFAULT: booleanFlagSchema.default(true),
     /** STUN/TURN servers handed to the page, comma-separated (default none: host candidates). */
     ICE_SERVERS: iceServersSchema.default([]),
+    /**
+     * Trackers whose /stats and /metrics the analytics page (/dashboard) adds up, comma-separated
+     * HTTP base URLs as this server reaches them (not the browser); empty: no analytics.
+     */
+    TRACKER_STATS_URLS: trackerStatsUrlsSchema.default(['http://127.0.0.1:8090']),
     /** The built page; defaults to dist/web beside the server. */
     WEB_DIR: z.string().min(1).default(DEFAULT_WEB_DIR),
   })

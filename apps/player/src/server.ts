@@ -3,18 +3,27 @@ import { pipeline } from 'node:stream/promises';
 import { Counter, type Logger, type Registry } from '@coral-cdn/server-kit';
 import { pageConfig, type PlayerConfig } from './config.js';
 import { findStaticFile } from './static-files.js';
+import type { SwarmStatsCollector } from './swarm-stats.js';
 
 export interface PlayerServerOptions {
   config: PlayerConfig;
   logger: Logger;
   metrics: Registry;
+  /** Behind /api/dashboard (the analytics page's data). */
+  swarmStats: SwarmStatsCollector;
 }
 
 /**
  * The player's HTTP server: the built page (static files, index.html for page routes),
- * `/config.json` (where the page finds the origin), `/healthz`, `/metrics`.
+ * `/config.json` (where the page finds the origin), the analytics page `/dashboard` and its
+ * data `/api/dashboard` (all trackers' figures added up), `/healthz`, `/metrics`.
  */
-export function createPlayerServer({ config, logger, metrics }: PlayerServerOptions): Server {
+export function createPlayerServer({
+  config,
+  logger,
+  metrics,
+  swarmStats,
+}: PlayerServerOptions): Server {
   const requests = new Counter({
     name: 'coral_player_http_requests_total',
     help: 'HTTP requests answered, by route and status',
@@ -73,8 +82,21 @@ export function createPlayerServer({ config, logger, metrics }: PlayerServerOpti
           body(configBody),
         );
         return;
+      case '/api/dashboard': {
+        const snapshot = await swarmStats.snapshot();
+        send(
+          res,
+          'dashboard-api',
+          200,
+          { 'content-type': 'application/json', 'cache-control': 'no-store' },
+          body(JSON.stringify(snapshot)),
+        );
+        return;
+      }
     }
-    const file = await findStaticFile(config.WEB_DIR, url.pathname);
+    // The analytics page is its own document; other extension-less paths are the player's.
+    const path = url.pathname === '/dashboard' ? '/dashboard.html' : url.pathname;
+    const file = await findStaticFile(config.WEB_DIR, path);
     if (!file) {
       send(res, 'static', 404, { 'content-type': 'text/plain' }, body('not found\n'));
       return;

@@ -220,6 +220,13 @@ async function play(id: string, p2p: boolean, startPositionSec = -1): Promise<vo
       playback,
       p2p: withP2p,
       platformOptions: { iceServers: pageConfig.iceServers, log },
+      // Sessions outlive the viewer token: ask the origin again when the tracker refuses it.
+      refreshToken: async () =>
+        (
+          await fetchPlaybackInfo(pageConfig.originUrl, id, {
+            ...(settings.region ? { region: settings.region } : {}),
+          })
+        ).token,
       onSegment: (delivery) => void recordSegment(delivery),
       hlsConfig: {
         startPosition: startPositionSec,

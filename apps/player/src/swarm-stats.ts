@@ -1,0 +1,328 @@
+import { sumMetrics } from './prometheus-text.js';
+
+/**
+ * The analytics behind /dashboard: every tracker node's `/stats` (viewers, swarms, messages/s)
+ * and the beacon counters in its `/metrics` (the QoE and offload figures players send), added
+ * up across nodes, plus rates over time. Fetched server-side, so the trackers need no CORS and
+ * may sit on a private network (compose service names).
+ */
+
+const BEACON_METRICS = {
+  beacons: 'coral_tracker_beacons_total',
+  p2pBytes: 'coral_tracker_beacon_p2p_bytes_total',
+  httpBytes: 'coral_tracker_beacon_http_bytes_total',
+  uploadedBytes: 'coral_tracker_beacon_uploaded_bytes_total',
+  stalls: 'coral_tracker_beacon_stalls_total',
+  stallSec: 'coral_tracker_beacon_stall_seconds_total',
+  fallbacks: 'coral_tracker_beacon_fallbacks_total',
+  integrityFailures: 'coral_tracker_beacon_integrity_failures_total',
+  prefetchWastedBytes: 'coral_tracker_beacon_prefetch_wasted_bytes_total',
+  startupSecSum: 'coral_tracker_beacon_startup_seconds_sum',
+  startups: 'coral_tracker_beacon_startup_seconds_count',
+} as const;
+
+type BeaconCounter = keyof typeof BEACON_METRICS;
+type BeaconCounters = Record<BeaconCounter, number>;
+
+const COUNTERS = Object.keys(BEACON_METRICS) as BeaconCounter[];
+
+function zeroCounters(): BeaconCounters {
+  return Object.fromEntries(COUNTERS.map((key) => [key, 0])) as BeaconCounters;
+}
+
+export interface TrackerNodeStats {
+  url: string;
+  ok: boolean;
+  error: string | null;
+  nodeId: string | null;
+  store: string | null;
+  storeHealthy: boolean | null;
+  /** Open WebSockets on this node: one per playing viewer with P2P on. */
+  connections: number;
+  /** Swarm memberships held by this node. */
+  peers: number;
+  swarms: number;
+  messagesPerSec: number;
+}
+
+export interface ViewerTotals {
+  beacons: number;
+  httpBytes: number;
+  p2pBytes: number;
+  uploadedBytes: number;
+  /** p2p / (p2p + http) over every beacon so far; null before any byte. */
+  offloadRatio: number | null;
+  stalls: number;
+  stallSec: number;
+  fallbacks: number;
+  integrityFailures: number;
+  prefetchWastedBytes: number;
+  startups: number;
+  startupMeanMs: number | null;
+}
+
+export interface RatePoint {
+  atMs: number;
+  httpBitsPerSec: number;
+  p2pBitsPerSec: number;
+  uploadBitsPerSec: number;
+  peers: number;
+}
+
+export interface RecentRates {
+  windowSec: number;
+  httpBitsPerSec: number;
+  p2pBitsPerSec: number;
+  uploadBitsPerSec: number;
+  offloadRatio: number | null;
+  stallsPerMin: number;
+}
+
+export interface DashboardSnapshot {
+  atMs: number;
+  trackers: TrackerNodeStats[];
+  viewers: number;
+  peers: number;
+  swarmCount: number;
+  /** Largest swarms first (at most 20), peers summed over nodes. */
+  swarms: Array<{ swarmId: string; peers: number }>;
+  messagesPerSec: number;
+  totals: ViewerTotals;
+  /** Over the last `RECENT_WINDOW_MS` (null until two samples exist). */
+  recent: RecentRates | null;
+  history: RatePoint[];
+}
+
+export interface SwarmStatsOptions {
+  trackerUrls: readonly string[];
+  /** Per request to a tracker. */
+  timeoutMs?: number;
+  /** Snapshots younger than this are served again (many dashboards, one poll of the trackers). */
+  minIntervalMs?: number;
+  historyMs?: number;
+  now?: () => number;
+}
+
+const RECENT_WINDOW_MS = 30_000;
+
+interface NodeFetch {
+  stats: TrackerNodeStats;
+  counters: BeaconCounters | null;
+  perSwarm: Array<{ swarmId: string; localPeers: number }>;
+}
+
+interface Sample {
+  atMs: number;
+  counters: BeaconCounters;
+  peers: number;
+}
+
+interface StatsBody {
+  nodeId?: unknown;
+  store?: { kind?: unknown; healthy?: unknown };
+  connections?: unknown;
+  localPeers?: unknown;
+  localSwarms?: unknown;
+  messagesPerSec?: unknown;
+  perSwarm?: unknown;
+}
+
+const num = (value: unknown): number =>
+  typeof value === 'number' && Number.isFinite(value) ? value : 0;
+
+export class SwarmStatsCollector {
+  private readonly trackerUrls: string[];
+  private readonly timeoutMs: number;
+  private readonly minIntervalMs: number;
+  private readonly historyMs: number;
+  private readonly now: () => number;
+  /** Last counter values seen per tracker URL, to turn node restarts into increments. */
+  private readonly lastByNode = new Map<string, BeaconCounters>();
+  /** Increases summed over nodes since this collector started (monotonic, for rates). */
+  private readonly accumulated = zeroCounters();
+  private readonly samples: Sample[] = [];
+  private latest: DashboardSnapshot | null = null;
+  private pending: Promise<DashboardSnapshot> | null = null;
+
+  constructor(options: SwarmStatsOptions) {
+    this.trackerUrls = options.trackerUrls.map((url) => url.replace(/\/+$/, ''));
+    this.timeoutMs = options.timeoutMs ?? 2000;
+    this.minIntervalMs = options.minIntervalMs ?? 1000;
+    this.historyMs = options.historyMs ?? 5 * 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The current figures; at most one round of tracker requests at a time. */
+  snapshot(): Promise<DashboardSnapshot> {
+    if (this.latest && this.now() - this.latest.atMs < this.minIntervalMs) {
+      return Promise.resolve(this.latest);
+    }
+    this.pending ??= this.collect().finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  private async collect(): Promise<DashboardSnapshot> {
+    const nodes = await Promise.all(this.trackerUrls.map((url) => this.fetchNode(url)));
+    const atMs = this.now();
+    const totals = zeroCounters();
+    for (const node of nodes) {
+      if (!node.counters) continue;
+      const previous = this.lastByNode.get(node.stats.url);
+      for (const key of COUNTERS) {
+        const value = node.counters[key];
+        totals[key] += value;
+        const before = previous?.[key] ?? 0;
+        // A counter that went down: the node restarted and counts from zero again.
+        this.accumulated[key] += value >= before ? value - before : value;
+      }
+      this.lastByNode.set(node.stats.url, node.counters);
+    }
+    const reachable = nodes.filter((node) => node.stats.ok);
+    const viewers = reachable.reduce((sum, node) => sum + node.stats.connections, 0);
+    const peers = reachable.reduce((sum, node) => sum + node.stats.peers, 0);
+    const swarmPeers = new Map<string, number>();
+    for (const node of reachable) {
+      for (const swarm of node.perSwarm) {
+        swarmPeers.set(swarm.swarmId, (swarmPeers.get(swarm.swarmId) ?? 0) + swarm.localPeers);
+      }
+    }
+    const swarms = [...swarmPeers]
+      .filter(([, count]) => count > 0)
+      .map(([swarmId, count]) => ({ swarmId, peers: count }))
+      .sort((a, b) => b.peers - a.peers || a.swarmId.localeCompare(b.swarmId));
+
+    this.samples.push({ atMs, counters: { ...this.accumulated }, peers });
+    while (this.samples.length > 2 && atMs - this.samples[0]!.atMs > this.historyMs) {
+      this.samples.shift();
+    }
+    const delivered = totals.p2pBytes + totals.httpBytes;
+    this.latest = {
+      atMs,
+      trackers: nodes.map((node) => node.stats),
+      viewers,
+      peers,
+      swarmCount: swarms.length,
+      swarms: swarms.slice(0, 20),
+      messagesPerSec: reachable.reduce((sum, node) => sum + node.stats.messagesPerSec, 0),
+      totals: {
+        beacons: totals.beacons,
+        httpBytes: totals.httpBytes,
+        p2pBytes: totals.p2pBytes,
+        uploadedBytes: totals.uploadedBytes,
+        offloadRatio: delivered > 0 ? totals.p2pBytes / delivered : null,
+        stalls: totals.stalls,
+        stallSec: totals.stallSec,
+        fallbacks: totals.fallbacks,
+        integrityFailures: totals.integrityFailures,
+        prefetchWastedBytes: totals.prefetchWastedBytes,
+        startups: totals.startups,
+        startupMeanMs: totals.startups > 0 ? (totals.startupSecSum / totals.startups) * 1000 : null,
+      },
+      recent: this.recentRates(atMs),
+      history: this.ratePoints(),
+    };
+    return this.latest;
+  }
+
+  private recentRates(atMs: number): RecentRates | null {
+    const newest = this.samples[this.samples.length - 1];
+    const oldest = this.samples.find((sample) => atMs - sample.atMs <= RECENT_WINDOW_MS);
+    if (!newest || !oldest || oldest === newest) return null;
+    const seconds = (newest.atMs - oldest.atMs) / 1000;
+    const delta = (key: BeaconCounter) => newest.counters[key] - oldest.counters[key];
+    const p2p = delta('p2pBytes');
+    const http = delta('httpBytes');
+    return {
+      windowSec: seconds,
+      httpBitsPerSec: (http * 8) / seconds,
+      p2pBitsPerSec: (p2p * 8) / seconds,
+      uploadBitsPerSec: (delta('uploadedBytes') * 8) / seconds,
+      offloadRatio: p2p + http > 0 ? p2p / (p2p + http) : null,
+      stallsPerMin: (delta('stalls') * 60) / seconds,
+    };
+  }
+
+  private ratePoints(): RatePoint[] {
+    const points: RatePoint[] = [];
+    for (let i = 1; i < this.samples.length; i++) {
+      const a = this.samples[i - 1]!;
+      const b = this.samples[i]!;
+      const seconds = (b.atMs - a.atMs) / 1000;
+      if (seconds <= 0) continue;
+      const rate = (key: BeaconCounter) => ((b.counters[key] - a.counters[key]) * 8) / seconds;
+      points.push({
+        atMs: b.atMs,
+        httpBitsPerSec: rate('httpBytes'),
+        p2pBitsPerSec: rate('p2pBytes'),
+        uploadBitsPerSec: rate('uploadedBytes'),
+        peers: b.peers,
+      });
+    }
+    return points;
+  }
+
+  private async fetchNode(url: string): Promise<NodeFetch> {
+    const failed = (error: string): NodeFetch => ({
+      stats: {
+        url,
+        ok: false,
+        error,
+        nodeId: null,
+        store: null,
+        storeHealthy: null,
+        connections: 0,
+        peers: 0,
+        swarms: 0,
+        messagesPerSec: 0,
+      },
+      counters: null,
+      perSwarm: [],
+    });
+    try {
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      const [statsResponse, metricsResponse] = await Promise.all([
+        fetch(`${url}/stats`, { signal }),
+        fetch(`${url}/metrics`, { signal }),
+      ]);
+      if (!statsResponse.ok) return failed(`/stats answered ${statsResponse.status}`);
+      if (!metricsResponse.ok) return failed(`/metrics answered ${metricsResponse.status}`);
+      const body = (await statsResponse.json()) as StatsBody;
+      const sums = sumMetrics(await metricsResponse.text(), Object.values(BEACON_METRICS));
+      const counters = zeroCounters();
+      for (const key of COUNTERS) counters[key] = sums.get(BEACON_METRICS[key]) ?? 0;
+      const perSwarm = Array.isArray(body.perSwarm)
+        ? (body.perSwarm as Array<{ swarmId?: unknown; localPeers?: unknown }>)
+            .filter((row) => typeof row.swarmId === 'string')
+            .map((row) => ({ swarmId: row.swarmId as string, localPeers: num(row.localPeers) }))
+        : [];
+      return {
+        stats: {
+          url,
+          ok: true,
+          error: null,
+          nodeId: typeof body.nodeId === 'string' ? body.nodeId : null,
+          store: typeof body.store?.kind === 'string' ? body.store.kind : null,
+          storeHealthy: typeof body.store?.healthy === 'boolean' ? body.store.healthy : null,
+          connections: num(body.connections),
+          peers: num(body.localPeers),
+          swarms: num(body.localSwarms),
+          messagesPerSec: num(body.messagesPerSec),
+        },
+        counters,
+        perSwarm,
+      };
+    } catch (error) {
+      const reason =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? `no answer within ${this.timeoutMs} ms`
+          : error instanceof Error
+            ? error.cause instanceof Error
+              ? error.cause.message
+              : error.message
+            : String(error);
+      return failed(reason);
+    }
+  }
+}

@@ -28,6 +28,11 @@ export interface CreateCoralHlsOptions {
   onSegment?: CoralHlsIntegrationOptions['onSegment'];
   /** Attach the media and load `playback.manifestUrl` at once (default true). */
   autoLoad?: boolean;
+  /**
+   * A fresh viewer token when the tracker refuses an expired one (long sessions), e.g.
+   * `() => fetchPlaybackInfo(origin, id).then((info) => info.token)`.
+   */
+  refreshToken?: () => Promise<string>;
 }
 
 /** One playing stream: the hls.js instance, its engine, and what they report. */
@@ -69,6 +74,7 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
         trackerUrl: options.playback.trackerUrl,
         token: options.playback.token,
         publicKey: options.playback.publicKey,
+        ...(options.refreshToken ? { refreshToken: options.refreshToken } : {}),
       },
       { region: options.playback.edge.region, ...options.engineConfig, p2pEnabled: true },
     );

@@ -207,6 +207,20 @@ export class NodePeer {
         trackerUrl: stream.trackerUrl,
         token: stream.token,
         publicKey: stream.publicKey,
+        ...('originUrl' in source
+          ? {
+              // Long-running peers outlive the token: ask the origin again when refused.
+              refreshToken: async () =>
+                (
+                  await fetchPlaybackInfo({
+                    originUrl: source.originUrl,
+                    streamId: source.streamId,
+                    signal: this.abort.signal,
+                    ...(region !== undefined ? { region } : {}),
+                  })
+                ).token,
+            }
+          : {}),
       },
       {
         ...nodePeerEngineDefaults,

@@ -140,17 +140,25 @@ export class HeadlessPlayer {
         this.nextSequence = parsed.segments[startIndex]!.sequence;
         this.positionSec = this.segments.get(this.nextSequence)!.startSec;
       }
+      // Tell the engine what this playlist lists (it keeps its own history).
+      const listed: SegmentInfo[] = [];
+      for (const segment of parsed.segments) {
+        const info = this.segments.get(segment.sequence);
+        if (info) listed.push(info);
+      }
       this.engine.setPlaylist({
         rendition: this.options.rendition,
         playlistUrl: this.options.playlistUrl,
         live: this.live,
-        segments: [...this.segments.values()].map(({ sequence, url, startSec, durationSec }) => ({
+        segments: listed.map(({ sequence, url, startSec, durationSec }) => ({
           sequence,
           url,
           startSec,
           durationSec,
         })),
       });
+      if (this.live)
+        this.forgetBefore(Math.min(parsed.mediaSequence, this.nextSequence ?? Infinity) - 1);
       if (update.length > 0) this.pump();
     } catch (_error) {
       this.stats.loadErrors++;
@@ -256,6 +264,11 @@ export class HeadlessPlayer {
       this.tickTimer = null;
       this.tick();
     }, this.options.tickMs ?? 100);
+  }
+
+  /** Live: drop timeline entries behind the window (a long-running peer must not grow). */
+  private forgetBefore(sequence: number): void {
+    for (const key of this.segments.keys()) if (key < sequence) this.segments.delete(key);
   }
 
   private isAtEnd(): boolean {

@@ -1,9 +1,16 @@
-import { sleep, waitFor } from '@coral-cdn/test-support';
+import {
+  sleep,
+  waitFor,
+  launchChromium,
+  openViewer,
+  readCoral,
+  type Viewer,
+  startStack,
+  type Stack,
+} from '@coral-cdn/test-support';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openViewer, readCoral, type Viewer } from './support/browser.js';
 import { LiveEntryCollector } from './support/integrity.js';
-import { startStack, type Stack } from './support/stack.js';
 import { explain, waitForViewer } from './support/watch.js';
 
 /**

@@ -1,8 +1,15 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openViewer, readCoral, type Viewer } from './support/browser.js';
+import {
+  launchChromium,
+  openViewer,
+  readCoral,
+  type Viewer,
+  startStack,
+  uploadClip,
+  type Stack,
+} from '@coral-cdn/test-support';
 import { verifiedVodEntries } from './support/integrity.js';
-import { startStack, uploadClip, type Stack } from './support/stack.js';
 import { explain, waitForViewer } from './support/watch.js';
 
 /**

@@ -1,6 +1,10 @@
-import { waitFor } from '@coral-cdn/test-support';
-import { readCoral, type CoralSnapshot, type Viewer } from './browser.js';
-import type { Stack } from './stack.js';
+import {
+  waitFor,
+  readCoral,
+  type CoralSnapshot,
+  type Viewer,
+  type Stack,
+} from '@coral-cdn/test-support';
 
 /** Everything that helps explain a failure: each page's state, console, engine logs, services. */
 export async function explain(viewers: readonly Viewer[], stack: Stack): Promise<string> {

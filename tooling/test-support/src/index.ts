@@ -3,3 +3,5 @@ export * from './ports.js';
 export * from './processes.js';
 export * from './redis.js';
 export * from './media.js';
+export * from './stack.js';
+export * from './browser.js';

@@ -20,11 +20,22 @@ export function generateClip(options: ClipOptions): string {
   if (video) args.push('-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`);
   if (audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000');
   args.push('-t', String(options.durationSec));
-  if (video) args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', String(fps * 2));
+  if (video)
+    args.push(
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      '-g',
+      String(fps * 2),
+    );
   if (audio) args.push('-c:a', 'aac', '-b:a', '64k');
   args.push(options.path);
   const result = spawnSync(process.env.FFMPEG_PATH ?? 'ffmpeg', args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`ffmpeg failed to generate ${options.path}: ${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`ffmpeg failed to generate ${options.path}: ${result.stderr}`);
   return options.path;
 }
 

@@ -35,24 +35,35 @@ export interface SpawnServiceOptions {
 
 /** Start a built Coral app on a free loopback port and wait until `/healthz` answers 200. */
 export async function spawnService(options: SpawnServiceOptions): Promise<RunningService> {
-  const script = options.app.startsWith('/') ? options.app : join(repoRoot, 'apps', options.app, 'dist', 'main.js');
+  const script = options.app.startsWith('/')
+    ? options.app
+    : join(repoRoot, 'apps', options.app, 'dist', 'main.js');
   if (!existsSync(script)) throw new Error(`${script} does not exist: build the app first`);
   const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [script, ...(options.args ?? [])], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      ...options.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const exited = new Promise<number | null>((resolveExit) =>
+    child.once('exit', (code) => resolveExit(code)),
+  );
   const url = `http://127.0.0.1:${port}`;
   const name = options.name ?? options.app;
   try {
     await waitFor(
       `${name} on ${url}${options.healthPath ?? '/healthz'}`,
       async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output.slice(-2000)}`);
+        if (child.exitCode !== null)
+          throw new Error(`${name} exited with ${child.exitCode}: ${output.slice(-2000)}`);
         const response = await fetch(`${url}${options.healthPath ?? '/healthz'}`);
         return response.ok;
       },

@@ -37,9 +37,13 @@ export async function startRedis(): Promise<RedisServer> {
   const binary = process.env.REDIS_SERVER_PATH ?? 'redis-server';
   let child = launch();
   function launch() {
-    const proc = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    const proc = spawn(
+      binary,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     proc.once('error', () => undefined);
     return proc;
   }
@@ -58,7 +62,9 @@ export async function startRedis(): Promise<RedisServer> {
     restart: async () => {
       await halt('SIGTERM');
       child = launch();
-      await waitFor(`redis-server restart on port ${port}`, () => ping(port), { timeoutMs: 10_000 });
+      await waitFor(`redis-server restart on port ${port}`, () => ping(port), {
+        timeoutMs: 10_000,
+      });
     },
   };
 }

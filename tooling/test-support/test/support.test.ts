@@ -35,9 +35,13 @@ describe('test support', () => {
     const dir = makeTempDir();
     try {
       const path = generateClip({ path: join(dir.path, 'clip.mp4'), durationSec: 2 });
-      const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path], {
-        encoding: 'utf8',
-      });
+      const probe = spawnSync(
+        'ffprobe',
+        ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path],
+        {
+          encoding: 'utf8',
+        },
+      );
       expect(Number(probe.stdout)).toBeGreaterThan(1.9);
       expect(Number(probe.stdout)).toBeLessThan(2.2);
     } finally {
@@ -47,6 +51,8 @@ describe('test support', () => {
 
   it('finds distinct free ports and times out waits with a clear message', async () => {
     expect(await freePort()).toBeGreaterThan(0);
-    await expect(waitFor('never', () => false, { timeoutMs: 100 })).rejects.toThrow(/waiting for never/);
+    await expect(waitFor('never', () => false, { timeoutMs: 100 })).rejects.toThrow(
+      /waiting for never/,
+    );
   });
 });

@@ -1,14 +1,9 @@
 import { openAsBlob } from 'node:fs';
 import { join } from 'node:path';
-import {
-  freePort,
-  generateClip,
-  makeTempDir,
-  spawnService,
-  waitFor,
-  type RunningService,
-  type TempDir,
-} from '@coral-cdn/test-support';
+import { generateClip, makeTempDir, type TempDir } from './media.js';
+import { freePort } from './ports.js';
+import { spawnService, type RunningService } from './processes.js';
+import { waitFor } from './wait.js';
 
 /** The Coral stack as real processes on loopback: origin, one edge, the tracker, the player. */
 export interface Stack {

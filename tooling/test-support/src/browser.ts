@@ -92,7 +92,7 @@ export interface CoralSnapshot {
 
 export async function readCoral(page: Page): Promise<CoralSnapshot> {
   return page.evaluate(() => {
-    const coral = (window as unknown as { coral?: Record<string, unknown> }).coral;
+    const coral = (globalThis as unknown as { coral?: Record<string, unknown> }).coral;
     if (!coral) throw new Error('window.coral is not there (yet)');
     return JSON.parse(
       JSON.stringify({

@@ -11,8 +11,9 @@ import { runOne, type RunFigures, type TrackerKind } from '../tracker/run-tracke
  *
  * Definitions (each simulated peer is one WebSocket in a separate load-worker process):
  * - load: the throughput phases are closed loops run by `active-peers` (1000) of the joined
- *   peers, spread over the swarm, each keeping `window` (4) operations in flight, so work in
- *   flight is bounded (4000 operations) whatever the swarm size; the other peers stay joined.
+ *   peers, spread over the swarm, each keeping `announce-window` (16) announces or `window` (4)
+ *   queries in flight, so work in flight is bounded whatever the swarm size; the other peers
+ *   stay joined.
  * - announce: a peer telling the tracker what it holds. Coral: one `have` delta (one segment
  *   added, one dropped); it has no reply, so each peer sends `window` of them and a ping,
  *   and counts them when the pong returns. bittorrent-tracker: one `announce` (event
@@ -26,7 +27,8 @@ import { runOne, type RunFigures, type TrackerKind } from '../tracker/run-tracke
  *   the receiver answers at once; each leg's one-way time from the sender's send to the
  *   receiver's receipt (same machine clock) is one sample.
  * - RSS: the tracker process's VmRSS with every peer joined (Coral peers hold 30 segments).
- * Flags: --peers 1000,10000 --phase-sec 8 --relay-rate 1000 --window 4 --active-peers 1000
+ * Flags: --peers 1000,10000 --phase-sec 8 --relay-rate 1000 --window 4 --announce-window 16
+ * --active-peers 1000
  * --workers 2 --repeat 1 (median of interleaved repetitions) --skip-baseline true
  * --redis true (adds Coral on its Redis store; one node).
  */
@@ -41,6 +43,7 @@ const scenario: Scenario = {
       phaseMs: Number(args.phase_sec ?? 8) * 1000,
       relayRatePerSec: Number(args.relay_rate ?? 1000),
       window: Number(args.window ?? 4),
+      announceWindow: Number(args.announce_window ?? 16),
       activePeers: Number(args.active_peers ?? 1000),
       queryPeers: 10,
       workers: Number(args.workers ?? 2),

@@ -133,7 +133,8 @@ function btAnnounce(
 
 /**
  * Closed loop: every client keeps `window` operations in flight and starts the next batch
- * when the previous one is complete; counts operations completed before the deadline.
+ * when the previous one is complete; counts operations completed before the deadline
+ * (`opsPerCompletion` per completing message).
  */
 /**
  * Send a batch as one write: the load generator corks the client's socket (ws exposes it as
@@ -152,7 +153,7 @@ function corked(client: Client, send: () => void): void {
 async function closedLoop(
   durationMs: number,
   window: number,
-  opsPerBatch: number,
+  opsPerCompletion: number,
   sendBatch: (client: Client) => void,
   completes: (text: string) => boolean,
 ): Promise<void> {
@@ -166,9 +167,11 @@ async function closedLoop(
     client.outstanding = window;
     client.onMessage = (text) => {
       if (!completes(text)) return;
+      // Every completion before the deadline counts (not whole batches: a deep queue would
+      // otherwise hide work done in the last round).
+      if (running) completed += opsPerCompletion;
       if (--client.outstanding > 0) return;
       if (!running) return;
-      completed += opsPerBatch;
       client.outstanding = window;
       corked(client, () => sendBatch(client));
     };
@@ -208,7 +211,7 @@ function announce(durationMs: number, window: number): Promise<void> {
   return closedLoop(
     durationMs,
     window,
-    window,
+    1,
     (client) => {
       for (let k = 0; k < window; k++) client.ws.send(btAnnounce(client.peerId, 'update', []));
     },
@@ -221,7 +224,7 @@ function query(durationMs: number, window: number, peersWanted: number): Promise
     return closedLoop(
       durationMs,
       window,
-      window,
+      1,
       (client) => {
         const s = client.sequence;
         for (let k = 0; k < window; k++) {
@@ -238,7 +241,7 @@ function query(durationMs: number, window: number, peersWanted: number): Promise
   return closedLoop(
     durationMs,
     window,
-    window,
+    1,
     (client) => {
       for (let k = 0; k < window; k++) {
         const offers = Array.from({ length: peersWanted }, () => ({

@@ -15,8 +15,11 @@ export interface TrackerBenchOptions {
   peerCounts: number[];
   phaseMs: number;
   relayRatePerSec: number;
-  /** Operations each active peer keeps in flight in the throughput phases. */
+  /** Operations each active peer keeps in flight in the query phase. */
   window: number;
+  /** Announces each active peer keeps in flight (cheap operations need a deeper pipeline to
+   * load the tracker rather than the load generator). */
+  announceWindow: number;
   /** Peers (over all workers) that drive the throughput phases; the rest are joined, idle. */
   activePeers: number;
   /** Peers a query asks for. */
@@ -186,7 +189,7 @@ export async function runOne(
     const announce = await timed(() => ({
       cmd: 'announce',
       durationMs: options.phaseMs,
-      window: options.window,
+      window: options.announceWindow,
     }));
     const announcesPerSec = sumThroughput(announce.replies);
     log(`${kind}: ${announcesPerSec.toFixed(0)} announces/s (server CPU ${announce.cpuPct} %)`);

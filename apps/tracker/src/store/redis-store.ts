@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { MemoryStore } from './memory-store.js';
 import { scripts, type ScriptName } from './redis-scripts.js';
+import { Semaphore } from './semaphore.js';
 import type {
   Candidate,
   CandidateQuery,
@@ -59,6 +60,11 @@ export class RedisStore implements SwarmStore {
   private connectedOnce = false;
   private readonly busChannel: string;
   private readonly nodeChannel: string;
+  /**
+   * Matching reads cost Redis far more than writes; past a few dozen in flight they only queue
+   * up inside Redis until they exceed the command timeout. Excess waits here instead.
+   */
+  private readonly heavyReads = new Semaphore(32);
 
   constructor(private readonly options: RedisStoreOptions) {
     this.log = options.logger.child({ component: 'redis-store' });
@@ -156,8 +162,8 @@ export class RedisStore implements SwarmStore {
   }
 
   async listMembers(swarmId: string): Promise<MemberRecord[]> {
-    const values = await this.run('listMembers', null, () =>
-      this.redis.hvals(this.keys(swarmId).m),
+    const values = await this.heavyReads.run(() =>
+      this.run('listMembers', null, () => this.redis.hvals(this.keys(swarmId).m)),
     );
     if (!values) return this.local.listMembersSync(swarmId);
     return values.map(parseRecord).filter((record) => record !== null);
@@ -165,11 +171,13 @@ export class RedisStore implements SwarmStore {
 
   async candidates(swarmId: string, query: CandidateQuery): Promise<Candidate[]> {
     const k = this.keys(swarmId);
-    const reply = await this.run('candidates', null, () =>
-      this.evalScript(
-        'candidates',
-        [k.m],
-        [k.base, query.scanLimit, query.holdersPerNeed, ...query.need],
+    const reply = await this.heavyReads.run(() =>
+      this.run('candidates', null, () =>
+        this.evalScript(
+          'candidates',
+          [k.m],
+          [k.base, query.scanLimit, query.holdersPerNeed, ...query.need],
+        ),
       ),
     );
     if (!Array.isArray(reply)) return this.local.candidatesSync(swarmId, query);

@@ -9,6 +9,12 @@ export function createMetricsRegistry(
 ): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service, ...labels });
-  collectDefaultMetrics({ register: registry, prefix: 'coral_' });
+  // The event-loop-lag histogram samples every `eventLoopMonitoringPrecision` ms; prom-client's
+  // 10 ms default keeps an idle service at ~1% of a core (measured on the origin).
+  collectDefaultMetrics({
+    register: registry,
+    prefix: 'coral_',
+    eventLoopMonitoringPrecision: 100,
+  });
   return registry;
 }

@@ -10,22 +10,34 @@ async function loadScenarios(): Promise<Scenario[]> {
   if (!existsSync(scenariosDir)) return [];
   const files = readdirSync(scenariosDir).filter((file) => file.endsWith('.js'));
   const modules = await Promise.all(
-    files.map(async (file) => (await import(pathToFileURL(join(scenariosDir, file)).href)) as { default: Scenario }),
+    files.map(
+      async (file) =>
+        (await import(pathToFileURL(join(scenariosDir, file)).href)) as { default: Scenario },
+    ),
   );
   return modules.map((module) => module.default).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 const argv = process.argv.slice(2);
-const names = argv.filter((arg, i) => !arg.startsWith('--') && !(argv[i - 1]?.startsWith('--') && !argv[i - 1]?.includes('=')));
-const flags = Object.fromEntries(Object.entries(flagsToEnv(argv)).map(([key, value]) => [key.toLowerCase(), value]));
+const names = argv.filter(
+  (arg, i) =>
+    !arg.startsWith('--') && !(argv[i - 1]?.startsWith('--') && !argv[i - 1]?.includes('=')),
+);
+const flags = Object.fromEntries(
+  Object.entries(flagsToEnv(argv)).map(([key, value]) => [key.toLowerCase(), value]),
+);
 const scenarios = await loadScenarios();
 if (flags.list === 'true' || scenarios.length === 0) {
-  process.stdout.write(scenarios.map((s) => `${s.name.padEnd(12)} ${s.description}`).join('\n') + '\n');
+  process.stdout.write(
+    scenarios.map((s) => `${s.name.padEnd(12)} ${s.description}`).join('\n') + '\n',
+  );
   process.exit(0);
 }
 const unknown = names.filter((name) => !scenarios.some((s) => s.name === name));
 if (unknown.length > 0) {
-  process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}\n`);
+  process.stderr.write(
+    `unknown benchmark(s): ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}\n`,
+  );
   process.exit(2);
 }
 for (const scenario of scenarios.filter((s) => names.length === 0 || names.includes(s.name))) {

@@ -20,7 +20,12 @@ describe('bench statistics', () => {
       { name: 'edge', rps: 1000 },
       { name: 'nginx', rps: 12.5 },
     ]);
-    expect(text.split('\n')).toEqual(['name   rps   ', '-----  ------', 'edge   1000  ', 'nginx  12.500']);
+    expect(text.split('\n')).toEqual([
+      'name   rps   ',
+      '-----  ------',
+      'edge   1000  ',
+      'nginx  12.500',
+    ]);
   });
 });
 
@@ -31,8 +36,21 @@ describe('svg line chart', () => {
       xLabel: 'viewers',
       yLabel: '%',
       series: [
-        { name: 'coral', points: [{ x: 1, y: 0 }, { x: 6, y: 80 }] },
-        { name: 'limit', points: [{ x: 1, y: 0 }, { x: 6, y: 83 }], dashed: true },
+        {
+          name: 'coral',
+          points: [
+            { x: 1, y: 0 },
+            { x: 6, y: 80 },
+          ],
+        },
+        {
+          name: 'limit',
+          points: [
+            { x: 1, y: 0 },
+            { x: 6, y: 83 },
+          ],
+          dashed: true,
+        },
       ],
     });
     expect(svg.startsWith('<svg')).toBe(true);

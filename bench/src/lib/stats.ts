@@ -25,8 +25,16 @@ export function formatTable(rows: ReadonlyArray<Record<string, string | number>>
   if (rows.length === 0) return '';
   const headers = Object.keys(rows[0]!);
   const cell = (value: string | number | undefined) =>
-    typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(3)) : (value ?? '');
+    typeof value === 'number'
+      ? Number.isInteger(value)
+        ? String(value)
+        : value.toFixed(3)
+      : (value ?? '');
   const widths = headers.map((h) => Math.max(h.length, ...rows.map((row) => cell(row[h]).length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ');
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map((row) => line(headers.map((h) => cell(row[h]))))].join('\n');
+  return [
+    line(headers),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((row) => line(headers.map((h) => cell(row[h])))),
+  ].join('\n');
 }

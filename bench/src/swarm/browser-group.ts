@@ -1,0 +1,213 @@
+import { launchChromium, openViewer, sleep, type Viewer } from '@coral-cdn/test-support';
+import type { Browser, Page } from 'playwright-core';
+import type { SegmentArrival, ViewerCounters, ViewerDiagnostics, ViewerGroup } from './viewers.js';
+
+export interface BrowserGroupOptions {
+  playerUrl: string;
+  streamId: string;
+  p2p: boolean;
+  count: number;
+  joinIntervalMs: number;
+  /** `performance.now()` when the run started: arrival and join times are relative to it. */
+  runStartedAtMs: number;
+  /** Cap ABR (the stream has one 240p rendition; this keeps it so if a ladder grows). */
+  maxHeight: number;
+}
+
+interface PageReading {
+  counters: ViewerCounters;
+  /** Segment records past the `from` index the benchmark already saw. */
+  segments: Array<Omit<SegmentArrival, 'seenAtMs'>>;
+  segmentCount: number;
+}
+
+/** Runs in the page: `window.coral` → counters and the segment records not seen yet. */
+function readPage(from: number): PageReading {
+  type Stats = Record<string, unknown> & { peerDetails?: unknown };
+  const coral = (globalThis as unknown as { coral?: Record<string, unknown> }).coral;
+  if (!coral) throw new Error('window.coral is not there (yet)');
+  const stats = (coral.stats ?? null) as Stats | null;
+  const num = (key: string): number => (typeof stats?.[key] === 'number' ? stats[key] : 0);
+  const playback = coral.playback as { positionSec: number };
+  const records = (coral.segments ?? []) as Array<Record<string, unknown>>;
+  const start = records.length < from ? 0 : from;
+  return {
+    counters: {
+      httpBytes: num('httpBytes'),
+      p2pBytes: num('p2pBytes'),
+      uploadedBytes: num('uploadedBytes'),
+      segmentsFromHttp: num('segmentsFromHttp'),
+      segmentsFromP2p: num('segmentsFromP2p'),
+      segmentsMixed: num('segmentsMixed'),
+      fallbacks: num('fallbacks'),
+      integrityFailures: num('integrityFailures'),
+      prefetchWastedBytes: num('prefetchWastedBytes'),
+      stalls: num('stalls'),
+      stallMs: num('stallMs'),
+      startupMs: typeof stats?.startupMs === 'number' ? stats.startupMs : null,
+      peers: num('peers'),
+      trackerConnected: stats?.trackerConnected === true,
+      passthroughBytes: num('passthroughBytes'),
+      positionSec: playback.positionSec,
+      error: typeof coral.error === 'string' ? coral.error : null,
+    },
+    segments: records.slice(start).map((record) => ({
+      sequence: record.sequence as number,
+      source: record.source as SegmentArrival['source'],
+      fromStore: record.fromStore as boolean,
+      sizeBytes: record.sizeBytes as number,
+    })),
+    segmentCount: records.length,
+  };
+}
+
+function emptyCounters(error: string | null): ViewerCounters {
+  return {
+    httpBytes: 0,
+    p2pBytes: 0,
+    uploadedBytes: 0,
+    segmentsFromHttp: 0,
+    segmentsFromP2p: 0,
+    segmentsMixed: 0,
+    fallbacks: 0,
+    integrityFailures: 0,
+    prefetchWastedBytes: 0,
+    stalls: 0,
+    stallMs: 0,
+    startupMs: null,
+    peers: 0,
+    trackerConnected: false,
+    passthroughBytes: null,
+    positionSec: 0,
+    error,
+  };
+}
+
+interface Member {
+  /** Null while its page is still loading (it joined at its slot, the page is on its way). */
+  viewer: Viewer | null;
+  joinedAtMs: number;
+  seenSegments: number;
+  arrivals: SegmentArrival[];
+  /** The last good reading: a page that stops answering keeps its last counters. */
+  last: ViewerCounters | null;
+}
+
+/** N player pages in one headless Chromium (one context each: own storage, own peer id). */
+export class BrowserGroup implements ViewerGroup {
+  readonly kind = 'browsers' as const;
+  private readonly members: Member[] = [];
+  private closed = false;
+
+  private constructor(
+    private readonly browser: Browser,
+    private readonly options: BrowserGroupOptions,
+  ) {}
+
+  static async launch(options: BrowserGroupOptions): Promise<BrowserGroup> {
+    return new BrowserGroup(await launchChromium(), options);
+  }
+
+  private get url(): string {
+    const { playerUrl, streamId, p2p, maxHeight } = this.options;
+    return `${playerUrl}/?id=${encodeURIComponent(streamId)}&p2p=${p2p ? 1 : 0}&maxHeight=${maxHeight}`;
+  }
+
+  /**
+   * Viewers join at fixed slots from the first join (`joinIntervalMs` apart): a page is opened
+   * at its slot without waiting for the previous page to finish loading, so that a slow load
+   * (a busy machine) does not stretch the joins. Resolves once every page has loaded.
+   */
+  async join(): Promise<void> {
+    const firstAtMs = performance.now();
+    const opening: Array<Promise<void>> = [];
+    for (let index = 0; index < this.options.count; index++) {
+      const slotMs = firstAtMs + index * this.options.joinIntervalMs - performance.now();
+      if (slotMs > 0) await sleep(slotMs);
+      if (this.closed) break;
+      const member: Member = {
+        viewer: null,
+        joinedAtMs: performance.now() - this.options.runStartedAtMs,
+        seenSegments: 0,
+        arrivals: [],
+        last: null,
+      };
+      this.members.push(member);
+      opening.push(
+        openViewer(this.browser, this.url).then((viewer) => {
+          member.viewer = viewer;
+        }),
+      );
+    }
+    await Promise.all(opening);
+  }
+
+  async sample(): Promise<ViewerCounters[]> {
+    const now = performance.now() - this.options.runStartedAtMs;
+    return Promise.all(
+      this.members.map(async (member) => {
+        if (member.viewer === null) return emptyCounters(null);
+        try {
+          const reading = await readFrom(member.viewer.page, member.seenSegments);
+          member.seenSegments = reading.segmentCount;
+          for (const segment of reading.segments)
+            member.arrivals.push({ ...segment, seenAtMs: now });
+          member.last = reading.counters;
+          return reading.counters;
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          return member.last ? { ...member.last, error: message } : emptyCounters(message);
+        }
+      }),
+    );
+  }
+
+  async diagnostics(): Promise<ViewerDiagnostics[]> {
+    return Promise.all(
+      this.members.map(async (member, index) => {
+        const unreadable = (error: unknown) => ({
+          logs: [`(unreadable: ${String(error)})`],
+          peerDetails: null as unknown,
+        });
+        const extra = member.viewer
+          ? await member.viewer.page.evaluate(readEngineLogs).catch(unreadable)
+          : unreadable('the page never loaded');
+        return {
+          index,
+          joinedAtMs: Math.round(member.joinedAtMs),
+          segments: member.arrivals,
+          logs: extra.logs,
+          peerDetails: extra.peerDetails,
+          console: member.viewer?.consoleLines.slice(-50) ?? [],
+        };
+      }),
+    );
+  }
+
+  peerPids(): number[] {
+    return [];
+  }
+
+  peersCpuSec(): number {
+    return 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.browser.close().catch(() => undefined);
+  }
+}
+
+/** Runs in the page: the engine's last log lines and its per-peer details. */
+function readEngineLogs(): { logs: string[]; peerDetails: unknown } {
+  const coral = (globalThis as unknown as { coral?: Record<string, unknown> }).coral;
+  const stats = coral?.stats as { peerDetails?: unknown } | null | undefined;
+  return JSON.parse(
+    JSON.stringify({ logs: coral?.logs ?? [], peerDetails: stats?.peerDetails ?? null }),
+  ) as { logs: string[]; peerDetails: unknown };
+}
+
+function readFrom(page: Page, from: number): Promise<PageReading> {
+  return page.evaluate(readPage, from);
+}

@@ -1,0 +1,72 @@
+/** What the segment records say about where CDN bytes went (browsers only: they record segments). */
+import type { SegmentArrival, ViewerDiagnostics } from './viewers.js';
+
+export interface SegmentSourcing {
+  /** Segments some viewer played during the window. */
+  segments: number;
+  /** How many segments were fetched (in whole or part) from the CDN by 0, 1, 2, … viewers. */
+  cdnFetchersHistogram: Record<string, number>;
+  /** Σ over segments of viewers that took it from the CDN, per segment (1.0 is the ideal live swarm). */
+  meanCdnFetchersPerSegment: number;
+  /** Per viewer: segments from the CDN / peers / mixed in the window. */
+  perViewer: Array<{ index: number; http: number; p2p: number; mixed: number; fromStore: number }>;
+  /** Per segment (sequence order): which viewers took it from where, e.g. `12: h0 p1 p2 m3`. */
+  bySequence: string[];
+}
+
+const code = (source: SegmentArrival['source']) =>
+  source === 'http' ? 'h' : source === 'p2p' ? 'p' : 'm';
+
+/**
+ * From each viewer's segment records, for segments first seen inside the window: who took each
+ * segment from the CDN. In a live swarm at the bound, each segment comes from the CDN once.
+ */
+export function segmentSourcing(
+  viewers: readonly ViewerDiagnostics[],
+  window: { from: number; to: number },
+): SegmentSourcing {
+  const bySequence = new Map<number, Array<{ viewer: number; arrival: SegmentArrival }>>();
+  const perViewer = viewers.map((viewer) => ({
+    index: viewer.index,
+    http: 0,
+    p2p: 0,
+    mixed: 0,
+    fromStore: 0,
+  }));
+  for (const [slot, viewer] of viewers.entries()) {
+    for (const arrival of viewer.segments) {
+      if (arrival.seenAtMs < window.from || arrival.seenAtMs > window.to) continue;
+      const counts = perViewer[slot]!;
+      if (arrival.fromStore) counts.fromStore++;
+      if (arrival.source === 'http') counts.http++;
+      else if (arrival.source === 'p2p') counts.p2p++;
+      else counts.mixed++;
+      const list = bySequence.get(arrival.sequence) ?? [];
+      list.push({ viewer: viewer.index, arrival });
+      bySequence.set(arrival.sequence, list);
+    }
+  }
+  const histogram: Record<string, number> = {};
+  let fetchers = 0;
+  const lines: string[] = [];
+  for (const sequence of [...bySequence.keys()].sort((a, b) => a - b)) {
+    const entries = bySequence.get(sequence)!;
+    const cdn = entries.filter((e) => e.arrival.source !== 'p2p').length;
+    histogram[String(cdn)] = (histogram[String(cdn)] ?? 0) + 1;
+    fetchers += cdn;
+    lines.push(
+      `${sequence}: ${entries
+        .sort((a, b) => a.viewer - b.viewer)
+        .map((e) => `${code(e.arrival.source)}${e.viewer}`)
+        .join(' ')}`,
+    );
+  }
+  return {
+    segments: bySequence.size,
+    cdnFetchersHistogram: histogram,
+    meanCdnFetchersPerSegment:
+      bySequence.size === 0 ? 0 : Math.round((fetchers / bySequence.size) * 100) / 100,
+    perViewer,
+    bySequence: lines,
+  };
+}

@@ -1,0 +1,180 @@
+/** The swarm benchmark's flags, parsed and checked once. */
+
+export type ScenarioName = 'live' | 'vod';
+export type Delivery = 'p2p' | 'cdn';
+
+export interface SwarmOptions {
+  scenarios: ScenarioName[];
+  /** Chromium viewers per scenario (0: no browser runs). */
+  browsers: number;
+  /** werift fleet sizes per scenario (empty: no node-peer runs). */
+  peers: number[];
+  /** Both by default: every P2P run has its CDN-only baseline in the same invocation. */
+  deliveries: Delivery[];
+  /** Steady window measured after the last viewer joined and everyone plays, seconds. */
+  windowSec: number;
+  /** Browsers: live joins this far apart, VOD joins this far apart (issue 7: 2 s and 10 s). */
+  liveJoinMs: number;
+  vodJoinMs: number;
+  /** Node peers: the same, shorter, so that 40 viewers join within the default run time. */
+  peerLiveJoinMs: number;
+  peerVodJoinMs: number;
+  /** Length of the packaged VOD clip, seconds. */
+  clipSec: number;
+  /** How long to wait after the last join for every viewer to be playing, seconds. */
+  settleTimeoutSec: number;
+  /** Node peers per `coral-peer` process (one process runs ~50 here). */
+  peersPerProcess: number;
+  /** How often viewers' counters are sampled for the time series, seconds. */
+  sampleSec: number;
+  quick: boolean;
+}
+
+export class SwarmOptionsError extends Error {
+  override readonly name = 'SwarmOptionsError';
+}
+
+const FULL: SwarmOptions = {
+  scenarios: ['live', 'vod'],
+  browsers: 6,
+  peers: [20],
+  deliveries: ['p2p', 'cdn'],
+  windowSec: 30,
+  liveJoinMs: 2_000,
+  vodJoinMs: 10_000,
+  peerLiveJoinMs: 500,
+  peerVodJoinMs: 1_000,
+  clipSec: 120,
+  settleTimeoutSec: 20,
+  peersPerProcess: 40,
+  sampleSec: 2,
+  quick: false,
+};
+
+/** A few minutes: fewer viewers, shorter joins and windows, a shorter clip. */
+const QUICK: SwarmOptions = {
+  ...FULL,
+  browsers: 3,
+  peers: [10],
+  windowSec: 20,
+  vodJoinMs: 5_000,
+  peerVodJoinMs: 1_000,
+  clipSec: 60,
+  settleTimeoutSec: 15,
+  quick: true,
+};
+
+export const SWARM_FLAGS_HELP = [
+  '--quick                 a few minutes: 3 browsers, 10 peers, 20 s windows, 60 s clip',
+  '--browsers N            Chromium viewers (default 6; 0: none)',
+  '--peers N,M             werift fleet sizes (default 20; 0: none)',
+  '--scenarios live,vod    which scenarios (default both)',
+  '--deliveries p2p,cdn    P2P and/or the CDN-only baseline (default both)',
+  '--window-sec S          steady window after the last join (default 30)',
+  '--live-join-sec S       browser live joins apart (default 2)',
+  '--vod-join-sec S        browser VOD joins apart (default 10)',
+  '--peer-live-join-ms MS  node peer live joins apart (default 500)',
+  '--peer-vod-join-ms MS   node peer VOD joins apart (default 1000)',
+  '--clip-sec S            VOD clip length (default 120)',
+  '--settle-timeout-sec S  wait for every viewer to play (default 20)',
+  '--peers-per-process N   node peers per coral-peer process (default 40)',
+  '--sample-sec S          time-series sampling period (default 2)',
+].join('\n');
+
+function number(name: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new SwarmOptionsError(`--${name} must be a number in ${min}..${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function integer(name: string, raw: string, min: number, max: number): number {
+  const value = number(name, raw, min, max);
+  if (!Number.isInteger(value)) throw new SwarmOptionsError(`--${name} must be an integer`);
+  return value;
+}
+
+function list<T extends string>(name: string, raw: string, allowed: readonly T[]): T[] {
+  const items = raw.split(',').map((item) => item.trim());
+  const bad = items.filter((item) => !(allowed as readonly string[]).includes(item));
+  if (bad.length > 0 || items.length === 0) {
+    throw new SwarmOptionsError(`--${name} takes ${allowed.join(',')}, got "${raw}"`);
+  }
+  return [...new Set(items as T[])];
+}
+
+/**
+ * Flags as the bench runner passes them (`--window-sec 60` → `{ window_sec: '60' }`; a bare
+ * flag is `'true'`). Unknown flags are refused, naming the flag.
+ */
+export function parseSwarmOptions(flags: Readonly<Record<string, string>>): SwarmOptions {
+  const base = flags.quick === 'true' ? QUICK : FULL;
+  const options: SwarmOptions = { ...base, scenarios: [...base.scenarios], peers: [...base.peers] };
+  for (const [key, raw] of Object.entries(flags)) {
+    const name = key.replace(/_/g, '-');
+    switch (name) {
+      case 'quick':
+        if (raw !== 'true' && raw !== 'false')
+          throw new SwarmOptionsError('--quick takes no value');
+        break;
+      case 'browsers':
+        options.browsers = integer(name, raw, 0, 32);
+        break;
+      case 'peers':
+        options.peers =
+          raw.trim() === '0' || raw.trim() === 'none'
+            ? []
+            : [...new Set(raw.split(',').map((item) => integer(name, item, 2, 1000)))].sort(
+                (a, b) => a - b,
+              );
+        break;
+      case 'scenarios':
+        options.scenarios = list(name, raw, ['live', 'vod'] as const);
+        break;
+      case 'deliveries':
+        options.deliveries = list(name, raw, ['p2p', 'cdn'] as const);
+        break;
+      case 'window-sec':
+        options.windowSec = number(name, raw, 5, 3600);
+        break;
+      case 'live-join-sec':
+        options.liveJoinMs = number(name, raw, 0, 600) * 1000;
+        break;
+      case 'vod-join-sec':
+        options.vodJoinMs = number(name, raw, 0, 600) * 1000;
+        break;
+      case 'peer-live-join-ms':
+        options.peerLiveJoinMs = integer(name, raw, 0, 600_000);
+        break;
+      case 'peer-vod-join-ms':
+        options.peerVodJoinMs = integer(name, raw, 0, 600_000);
+        break;
+      case 'clip-sec':
+        options.clipSec = integer(name, raw, 10, 1800);
+        break;
+      case 'settle-timeout-sec':
+        options.settleTimeoutSec = number(name, raw, 1, 600);
+        break;
+      case 'peers-per-process':
+        options.peersPerProcess = integer(name, raw, 1, 200);
+        break;
+      case 'sample-sec':
+        options.sampleSec = number(name, raw, 0.5, 60);
+        break;
+      default:
+        throw new SwarmOptionsError(
+          `unknown flag --${name}; the swarm benchmark takes:\n${SWARM_FLAGS_HELP}`,
+        );
+    }
+  }
+  if (options.browsers === 1) throw new SwarmOptionsError('--browsers must be 0 or at least 2');
+  if (options.browsers === 0 && options.peers.length === 0)
+    throw new SwarmOptionsError('nothing to run: --browsers 0 and --peers 0');
+  return options;
+}
+
+/** Flags back to command-line arguments (for re-running the benchmark inside coral-netns). */
+export function flagsToArgs(flags: Readonly<Record<string, string>>): string[] {
+  return Object.entries(flags).map(([key, value]) => `--${key.replace(/_/g, '-')}=${value}`);
+}

@@ -1,0 +1,134 @@
+/** The swarm benchmark's plan, tables and chart. */
+import { formatTable } from '../lib/stats.js';
+import { lineChartSvg, type Series } from '../lib/svg.js';
+import {
+  theoreticalMaxOffload,
+  type PairComparison,
+  type RunFigures,
+  type RunSpec,
+  type TargetVerdict,
+} from './figures.js';
+import type { SwarmOptions } from './options.js';
+
+/**
+ * Every run, in order. Scenario by scenario (LIVE then VOD), viewer group by group (browsers,
+ * then the werift fleets smallest first); each P2P run sits next to its CDN-only baseline, and
+ * which of the two goes first alternates from pair to pair so that a drift in the machine's
+ * load does not always favour the same one.
+ */
+export function planRuns(options: SwarmOptions): RunSpec[] {
+  const specs: RunSpec[] = [];
+  let pairIndex = 0;
+  for (const scenario of options.scenarios) {
+    const groups: Array<Pick<RunSpec, 'kind' | 'viewers' | 'joinIntervalMs'>> = [];
+    if (options.browsers > 0) {
+      groups.push({
+        kind: 'browsers',
+        viewers: options.browsers,
+        joinIntervalMs: scenario === 'live' ? options.liveJoinMs : options.vodJoinMs,
+      });
+    }
+    for (const viewers of options.peers) {
+      groups.push({
+        kind: 'peers',
+        viewers,
+        joinIntervalMs: scenario === 'live' ? options.peerLiveJoinMs : options.peerVodJoinMs,
+      });
+    }
+    for (const group of groups) {
+      const order = pairIndex++ % 2 === 0 ? (['p2p', 'cdn'] as const) : (['cdn', 'p2p'] as const);
+      for (const delivery of order) {
+        if (options.deliveries.includes(delivery)) specs.push({ scenario, ...group, delivery });
+      }
+    }
+  }
+  return specs;
+}
+
+/** Rough wall time of a plan, seconds (joins + settling + window per run). */
+export function estimatePlanSec(options: SwarmOptions, specs: readonly RunSpec[]): number {
+  return specs.reduce(
+    (total, spec) =>
+      total + ((spec.viewers - 1) * spec.joinIntervalMs) / 1000 + 8 + options.windowSec + 5,
+    0,
+  );
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1e4) / 100;
+const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
+
+export const runLabel = (run: Pick<RunSpec, 'scenario' | 'kind' | 'viewers' | 'delivery'>) =>
+  `${run.scenario.toUpperCase()} ${run.viewers} ${run.kind === 'browsers' ? 'browsers' : 'werift'} ${run.delivery === 'p2p' ? 'P2P' : 'CDN-only'}`;
+
+export function runsTable(runs: readonly RunFigures[]): string {
+  return formatTable(
+    runs.map((run) => ({
+      run: runLabel(run),
+      'offload win': pct(run.window.offload),
+      'offload all': pct(run.whole.offload),
+      'max (N-1)/N': pct(run.theoreticalMaxOffload),
+      'CDN MB edge win': mb(run.window.cdnBytesEdge),
+      'CDN MB viewers win': mb(run.window.cdnBytesViewers),
+      'CDN MB edge all': mb(run.whole.cdnBytesEdge),
+      'startup ms med/max': `${run.startupMsMedian ?? '-'}/${run.startupMsMax ?? '-'}`,
+      'stalls (ms)': `${run.whole.stalls} (${run.whole.stallMs})`,
+      fallbacks: run.whole.fallbacks,
+      'cpu s win brw/peer/svc': `${run.window.cpu.browsersSec.toFixed(0)}/${run.window.cpu.peersSec.toFixed(0)}/${run.window.cpu.servicesTotalSec.toFixed(0)}`,
+      load: `${run.whole.cpu.loadAverage1mBefore.toFixed(1)}→${run.whole.cpu.loadAverage1mAfter.toFixed(1)}`,
+    })),
+  );
+}
+
+export function pairsTable(pairs: readonly PairComparison[]): string {
+  return formatTable(
+    pairs.map((pair) => ({
+      pair: `${pair.scenario.toUpperCase()} ${pair.viewers} ${pair.kind === 'browsers' ? 'browsers' : 'werift'}`,
+      'offload win': pct(pair.offloadWindow),
+      'of max': pct(pair.fractionOfMaxWindow),
+      'edge bytes saved win': pct(pair.edgeSavingsWindow),
+      'edge bytes saved all': pct(pair.edgeSavingsWhole),
+      'stalls p2p/cdn': `${pair.stallsP2p}/${pair.stallsCdn}`,
+      'startup med p2p/cdn ms': `${pair.startupMsMedianP2p ?? '-'}/${pair.startupMsMedianCdn ?? '-'}`,
+      'startup ratio': pair.startupMedianRatio ?? '-',
+    })),
+  );
+}
+
+export function verdictText(verdict: TargetVerdict): string {
+  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  return [
+    `issue 7 target, LIVE with ${verdict.viewers} browsers${verdict.asStated ? '' : ' (stated for 6)'}: ${verdict.met ? 'MET' : 'NOT MET'}`,
+    `  offload in the window ${pct(verdict.offloadWindow)} ≥ ${pct(verdict.offloadFloor)} (0.95 × (N-1)/N): ${mark(verdict.offloadMet)}`,
+    `  stalls P2P ${verdict.stallsP2p} ≤ CDN-only ${verdict.stallsCdn}: ${mark(verdict.stallsMet)}`,
+    `  startup median P2P / CDN-only ${verdict.startupMedianRatio ?? '-'} ≤ 1.1: ${mark(verdict.startupMet)}`,
+  ].join('\n');
+}
+
+/** Offload against N: measured (steady window) for LIVE and VOD, and the (N-1)/N bound. */
+export function offloadChart(pairs: readonly PairComparison[], title: string): string {
+  const points = (scenario: 'live' | 'vod', pick: (pair: PairComparison) => number) =>
+    pairs
+      .filter((pair) => pair.scenario === scenario)
+      .sort((a, b) => a.viewers - b.viewers)
+      .map((pair) => ({ x: pair.viewers, y: pick(pair) }));
+  const ns = [...new Set(pairs.map((pair) => pair.viewers))].sort((a, b) => a - b);
+  const series: Series[] = [
+    { name: 'LIVE, window', points: points('live', (p) => p.offloadWindow) },
+    { name: 'VOD, window', points: points('vod', (p) => p.offloadWindow) },
+    { name: 'VOD, whole run', points: points('vod', (p) => p.offloadWhole) },
+    {
+      name: 'bound (N-1)/N',
+      points: ns.map((n) => ({ x: n, y: theoreticalMaxOffload(n) })),
+      dashed: true,
+    },
+  ].filter((s) => s.points.length > 0);
+  return lineChartSvg({
+    title,
+    xLabel: 'viewers N (browsers at the smallest N, werift peers above)',
+    yLabel: 'offload p2p / (p2p + CDN)',
+    series,
+    yMin: 0,
+    yMax: 1,
+    width: 720,
+  });
+}

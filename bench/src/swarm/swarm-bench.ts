@@ -1,0 +1,186 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
+import { CHROMIUM_PATH, sleep, startStack } from '@coral-cdn/test-support';
+import { writeResultFile, writeResults } from '../lib/results.js';
+import { segmentSourcing, type SegmentSourcing } from './diagnosis.js';
+import { comparePair, issue7Target, type PairComparison, type TargetVerdict } from './figures.js';
+import type { SwarmOptions } from './options.js';
+import {
+  estimatePlanSec,
+  offloadChart,
+  pairsTable,
+  planRuns,
+  runLabel,
+  runsTable,
+  verdictText,
+} from './report.js';
+import { runOne, type RunResult } from './run-one.js';
+import { prepareVod, startLiveChannel } from './streams.js';
+
+const LIVE_ID = 'swarm-live';
+const VOD_ID = 'swarm-vod';
+const PAUSE_BETWEEN_RUNS_MS = 3_000;
+
+export interface SwarmBenchOutcome {
+  results: RunResult[];
+  pairs: PairComparison[];
+  target: TargetVerdict | null;
+  resultsPath: string;
+}
+
+function checkPrerequisites(options: SwarmOptions): void {
+  if (options.browsers > 0 && !existsSync(CHROMIUM_PATH))
+    throw new Error(`${CHROMIUM_PATH} not found: install Debian's chromium or set CHROMIUM_PATH`);
+  if (options.peers.length > 0) {
+    const entry = createRequire(import.meta.url).resolve('@coral-cdn/node-peer');
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: build packages/node-peer`);
+  }
+}
+
+/** Run the whole plan on one stack (origin, edge, tracker, player) and write the results. */
+export async function runSwarmBench(
+  options: SwarmOptions,
+  log: (line: string) => void,
+): Promise<SwarmBenchOutcome> {
+  checkPrerequisites(options);
+  const plan = planRuns(options);
+  const loadAtStart = loadavg()[0]!;
+  log(
+    `${plan.length} runs, about ${Math.round(estimatePlanSec(options, plan) / 60)} min plus set-up; ` +
+      `load average ${loadAtStart.toFixed(2)} on ${cpus().length} cores`,
+  );
+  const stack = await startStack({
+    region: 'bench',
+    ladder: '240:400k:64k',
+    originEnv: { LIVE_TESTSRC_SIZE: '426x240' },
+  });
+  const results: RunResult[] = [];
+  try {
+    // The VOD clip is packaged first, so that its encoding does not overlap a measured run.
+    if (options.scenarios.includes('vod')) {
+      log(`packaging a ${options.clipSec} s 426x240 clip (real ffmpeg) and warming the edge…`);
+      await prepareVod(stack, stack.dataDir.path, VOD_ID, options.clipSec);
+    }
+    for (const scenario of options.scenarios) {
+      const streamId = scenario === 'live' ? LIVE_ID : VOD_ID;
+      if (scenario === 'live') {
+        log('starting the live test-pattern channel (240p)…');
+        await startLiveChannel(stack, LIVE_ID);
+      }
+      for (const spec of plan.filter((s) => s.scenario === scenario)) {
+        log(
+          `\n${runLabel(spec)}: joins ${spec.joinIntervalMs} ms apart, window ${options.windowSec} s`,
+        );
+        const result = await runOne(spec, { stack, streamId, options, log });
+        results.push(result);
+        const f = result.figures;
+        log(
+          `  → offload window ${(f.window.offload * 100).toFixed(1)}% (max ${(f.theoreticalMaxOffload * 100).toFixed(1)}%), ` +
+            `whole ${(f.whole.offload * 100).toFixed(1)}%, edge ${(f.window.cdnBitsPerSecEdge / 1000).toFixed(0)} kbit/s, ` +
+            `startup ${f.startupMsMedian ?? '-'}/${f.startupMsMax ?? '-'} ms, stalls ${f.whole.stalls}, ` +
+            `load ${f.whole.cpu.loadAverage1mBefore.toFixed(1)}→${f.whole.cpu.loadAverage1mAfter.toFixed(1)}`,
+        );
+        await sleep(PAUSE_BETWEEN_RUNS_MS);
+      }
+      if (scenario === 'live') {
+        // Its ffmpeg would otherwise encode through the VOD runs.
+        await fetch(`${stack.origin.url}/api/live/${LIVE_ID}/stop`, { method: 'POST' }).catch(
+          () => undefined,
+        );
+      }
+    }
+  } catch (error) {
+    log(`\nservice logs (tail):\n${stack.logs()}`);
+    throw error;
+  } finally {
+    await stack.stop();
+  }
+  return report(options, results, loadAtStart, log);
+}
+
+function report(
+  options: SwarmOptions,
+  results: RunResult[],
+  loadAtStart: number,
+  log: (line: string) => void,
+): SwarmBenchOutcome {
+  const runs = results.map((r) => r.figures);
+  const pairs: PairComparison[] = [];
+  for (const p2p of runs.filter((r) => r.delivery === 'p2p')) {
+    const cdn = runs.find(
+      (r) =>
+        r.delivery === 'cdn' &&
+        r.scenario === p2p.scenario &&
+        r.kind === p2p.kind &&
+        r.viewers === p2p.viewers,
+    );
+    if (cdn) pairs.push(comparePair(p2p, cdn));
+  }
+  const livePair = pairs.find((pair) => pair.scenario === 'live' && pair.kind === 'browsers');
+  const target = livePair ? issue7Target(livePair) : null;
+  const sourcing: Array<{ run: string } & SegmentSourcing> = results
+    .filter((r) => r.figures.kind === 'browsers' && r.figures.delivery === 'p2p')
+    .map((r) => ({ run: runLabel(r.figures), ...segmentSourcing(r.diagnostics, r.windowMs) }));
+
+  log(`\n${runsTable(runs)}\n`);
+  if (pairs.length > 0) log(`${pairsTable(pairs)}\n`);
+  for (const s of sourcing) {
+    log(
+      `${s.run}: in the window, CDN fetchers per segment ${JSON.stringify(s.cdnFetchersHistogram)} ` +
+        `(mean ${s.meanCdnFetchersPerSegment}; 1 is the bound)`,
+    );
+  }
+  if (target) log(`\n${verdictText(target)}`);
+  const loadAtEnd = loadavg()[0]!;
+  log(
+    `load average ${loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end ` +
+      `(${cpus().length} cores, shared: figures under load are noisy)`,
+  );
+
+  const name = options.quick ? 'swarm-quick' : 'swarm';
+  const resultsPath = writeResults(name, {
+    options,
+    loadAverage1m: { atStart: loadAtStart, atEnd: loadAtEnd },
+    definitions: {
+      offload:
+        'Σ p2pBytes / Σ (p2pBytes + httpBytes) of media segments, from each viewer’s engine stats',
+      window:
+        'from the moment every viewer joined and plays (or the settle timeout) for window-sec',
+      theoreticalMaxOffload:
+        '(N-1)/N: the CDN sends each segment at least once (VOD: over the whole clip)',
+      cdnBytesEdge:
+        'bytes the edge sent to clients (its /stats bytesServed): segments, playlists, init',
+      cdnBytesViewers: 'media segment bytes the viewers counted from the CDN',
+      edgeSavings: '1 - edge bytes/s with P2P / edge bytes/s CDN-only',
+      cpu: 'process-tree CPU seconds: browsers (Chromium), peers (coral-peer cpuTotalMs), services (origin incl. live ffmpeg, edge, tracker, player)',
+    },
+    runs: results.map((r) => ({ ...r.figures, windowMs: r.windowMs, fleetHealth: r.fleetHealth })),
+    pairs,
+    target,
+    segmentSourcing: sourcing.map(({ bySequence: _omitted, ...rest }) => rest),
+  });
+  writeResultFile(
+    `${name}-diagnostics.json`,
+    `${JSON.stringify(
+      results.map((r) => ({
+        run: runLabel(r.figures),
+        windowMs: r.windowMs,
+        timeline: r.timeline,
+        sourcing: r.figures.kind === 'browsers' ? segmentSourcing(r.diagnostics, r.windowMs) : null,
+        viewers: r.diagnostics,
+      })),
+      null,
+      1,
+    )}\n`,
+  );
+  if (pairs.length > 0) {
+    const chartPath = writeResultFile(
+      `${name}.svg`,
+      offloadChart(pairs, `Coral swarm offload vs viewers (${options.windowSec} s window)`),
+    );
+    log(`chart: ${chartPath}`);
+  }
+  log(`results: ${resultsPath} (per-viewer segments, logs, time series: ${name}-diagnostics.json)`);
+  return { results, pairs, target, resultsPath };
+}

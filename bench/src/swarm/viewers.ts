@@ -1,0 +1,67 @@
+/** What the benchmark reads of each viewer, whatever runs it (a Chromium page or a werift peer). */
+
+/** One viewer's cumulative counters at one moment (all start at zero when it joins). */
+export interface ViewerCounters {
+  /** Media segment bytes from the CDN (the engine's `httpBytes`; with P2P off, hls.js's). */
+  httpBytes: number;
+  /** Verified media segment bytes from peers. */
+  p2pBytes: number;
+  uploadedBytes: number;
+  segmentsFromHttp: number;
+  segmentsFromP2p: number;
+  segmentsMixed: number;
+  /** Peer transfers abandoned for HTTP (deadline). */
+  fallbacks: number;
+  integrityFailures: number;
+  prefetchWastedBytes: number;
+  stalls: number;
+  stallMs: number;
+  /** Null until playback started. */
+  startupMs: number | null;
+  peers: number;
+  trackerConnected: boolean;
+  /** Browsers: what hls.js fetched itself (playlists, init segments); null for node peers. */
+  passthroughBytes: number | null;
+  /** Playhead, seconds (media time). */
+  positionSec: number;
+  /** Failed to start, or a page error. */
+  error: string | null;
+}
+
+/** A media segment a viewer got, stamped with when the benchmark first saw it. */
+export interface SegmentArrival {
+  sequence: number;
+  source: 'http' | 'p2p' | 'mixed';
+  fromStore: boolean;
+  sizeBytes: number;
+  /** ms since the run started (resolution: the sampling period). */
+  seenAtMs: number;
+}
+
+/** Everything kept per viewer for diagnosis (browsers: segments and engine logs). */
+export interface ViewerDiagnostics {
+  index: number;
+  /** ms after the run started that this viewer joined. */
+  joinedAtMs: number;
+  segments: SegmentArrival[];
+  logs: string[];
+  peerDetails: unknown;
+  console: string[];
+}
+
+/** N viewers of one stream: joined one by one, sampled, closed. */
+export interface ViewerGroup {
+  readonly kind: 'browsers' | 'peers';
+  /** Join every viewer, `joinIntervalMs` apart; resolves after the last one joined. */
+  join(): Promise<void>;
+  /** Every joined viewer's counters now, in join order. */
+  sample(): Promise<ViewerCounters[]>;
+  /** Per-viewer diagnosis material, read at the end (before close). */
+  diagnostics(): Promise<ViewerDiagnostics[]>;
+  /** Process ids of node peer processes (for CPU accounting). */
+  peerPids(): number[];
+  /** CPU seconds the node peer processes used so far (0 for browsers). */
+  peersCpuSec(): number;
+  /** Idempotent. */
+  close(): Promise<void>;
+}

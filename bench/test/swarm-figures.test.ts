@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import type { CpuSample } from '../src/swarm/cpu.js';
+import { segmentSourcing } from '../src/swarm/diagnosis.js';
+import {
+  comparePair,
+  issue7Target,
+  offload,
+  runFigures,
+  theoreticalMaxOffload,
+  type Moment,
+  type RunSpec,
+} from '../src/swarm/figures.js';
+import { parseFleetLine, peerCounters } from '../src/swarm/peer-group.js';
+import { offloadChart } from '../src/swarm/report.js';
+import type { ViewerCounters, ViewerDiagnostics } from '../src/swarm/viewers.js';
+
+function counters(partial: Partial<ViewerCounters>): ViewerCounters {
+  return {
+    httpBytes: 0,
+    p2pBytes: 0,
+    uploadedBytes: 0,
+    segmentsFromHttp: 0,
+    segmentsFromP2p: 0,
+    segmentsMixed: 0,
+    fallbacks: 0,
+    integrityFailures: 0,
+    prefetchWastedBytes: 0,
+    stalls: 0,
+    stallMs: 0,
+    startupMs: null,
+    peers: 0,
+    trackerConnected: false,
+    passthroughBytes: null,
+    positionSec: 0,
+    error: null,
+    ...partial,
+  };
+}
+
+function cpu(browsersSec: number, origin: number, load = 1): CpuSample {
+  return {
+    services: { origin, edge: origin / 2 },
+    browsersSec,
+    peersSec: 0,
+    harnessSec: 0,
+    loadAverage1m: load,
+  };
+}
+
+function moment(atMs: number, edgeBytesServed: number, viewers: ViewerCounters[]): Moment {
+  return { atMs, viewers, edgeBytesServed, edgeRequests: atMs / 100, cpu: cpu(atMs / 1000, 1) };
+}
+
+const live3: RunSpec = {
+  scenario: 'live',
+  kind: 'browsers',
+  viewers: 3,
+  delivery: 'p2p',
+  joinIntervalMs: 2000,
+};
+
+describe('swarm figures', () => {
+  it('bounds live offload at (N-1)/N', () => {
+    expect(theoreticalMaxOffload(6)).toBeCloseTo(5 / 6);
+    expect(theoreticalMaxOffload(1)).toBe(0);
+    expect(theoreticalMaxOffload(0)).toBe(0);
+    expect(offload(3, 1)).toBe(0.75);
+    expect(offload(0, 0)).toBe(0);
+  });
+
+  it('measures the window as the difference between two moments, viewer by viewer', () => {
+    const start = moment(0, 1_000, []);
+    // At the window's start, viewer 2 has not joined yet: it counts from zero.
+    const windowStart = moment(10_000, 5_000, [
+      counters({ httpBytes: 400, startupMs: 900 }),
+      counters({ httpBytes: 100, p2pBytes: 300, startupMs: 1500 }),
+    ]);
+    const end = moment(40_000, 8_000, [
+      counters({ httpBytes: 1400, p2pBytes: 0, startupMs: 900, stalls: 1, stallMs: 250 }),
+      counters({ httpBytes: 100, p2pBytes: 1300, startupMs: 1500 }),
+      counters({ httpBytes: 0, p2pBytes: 1000, startupMs: 2400 }),
+    ]);
+    const figures = runFigures(live3, { start, windowStart, end }, [0, 2000, 4000]);
+    // Window: http 1000 + 0 + 0, p2p 0 + 1000 + 1000.
+    expect(figures.window.offload).toBeCloseTo(2000 / 3000, 4);
+    expect(figures.window.cdnBytesViewers).toBe(1000);
+    expect(figures.window.cdnBytesEdge).toBe(3_000);
+    expect(figures.window.cdnBitsPerSecEdge).toBe(800); // 3000 B × 8 / 30 s
+    expect(figures.window.fractionOfMax).toBeCloseTo(2000 / 3000 / (2 / 3), 4);
+    expect(figures.whole.offload).toBeCloseTo(2300 / 3800, 4);
+    expect(figures.whole.cdnBytesEdge).toBe(7_000);
+    expect(figures.whole.stalls).toBe(1);
+    expect(figures.whole.stallMs).toBe(250);
+    expect(figures.window.cpu.browsersSec).toBe(30);
+    expect(figures.startupMsMedian).toBe(1500);
+    expect(figures.startupMsMax).toBe(2400);
+    expect(figures.notStarted).toBe(0);
+    expect(figures.perViewer.map((v) => v.offloadWindow)).toEqual([0, 1, 1]);
+    expect(figures.perViewer.map((v) => v.joinedAtMs)).toEqual([0, 2000, 4000]);
+    expect(figures.theoreticalMaxOffload).toBeCloseTo(0.6667, 4);
+  });
+
+  it('counts viewers that never started and never lets a counter go negative', () => {
+    const start = moment(0, 0, []);
+    const windowStart = moment(1000, 10, [counters({ httpBytes: 500 }), counters({})]);
+    // A page reloaded: its counters fell back to zero.
+    const end = moment(2000, 20, [counters({ httpBytes: 100, startupMs: 700 }), counters({})]);
+    const figures = runFigures({ ...live3, viewers: 2 }, { start, windowStart, end }, []);
+    expect(figures.window.cdnBytesViewers).toBe(0);
+    expect(figures.notStarted).toBe(1);
+    expect(figures.startupMsMedian).toBe(700);
+  });
+
+  it('compares a P2P run with its CDN-only baseline and checks issue 7 target', () => {
+    const make = (delivery: 'p2p' | 'cdn', p2pBytes: number, edge: number, startupMs: number) =>
+      runFigures(
+        { ...live3, viewers: 6, delivery },
+        {
+          start: moment(0, 0, []),
+          windowStart: moment(10_000, 0, []),
+          end: moment(40_000, edge, [
+            counters({ httpBytes: 1000, p2pBytes, startupMs, stalls: 0 }),
+          ]),
+        },
+        [0],
+      );
+    const p2p = make('p2p', 5000, 1_000, 1100);
+    const cdn = make('cdn', 0, 4_000, 1000);
+    const pair = comparePair(p2p, cdn);
+    expect(pair.offloadWindow).toBeCloseTo(5 / 6, 4);
+    expect(pair.edgeSavingsWindow).toBe(0.75);
+    expect(pair.startupMedianRatio).toBe(1.1);
+    const verdict = issue7Target(pair);
+    expect(verdict.offloadFloor).toBeCloseTo(0.7917, 4);
+    expect(verdict).toMatchObject({
+      offloadMet: true,
+      stallsMet: true,
+      startupMet: true,
+      met: true,
+      asStated: true,
+    });
+    const slow = issue7Target(comparePair(make('p2p', 5000, 1_000, 1200), cdn));
+    expect(slow.startupMet).toBe(false);
+    expect(slow.met).toBe(false);
+    const low = issue7Target(comparePair(make('p2p', 3000, 1_000, 900), cdn));
+    expect(low.offloadMet).toBe(false);
+  });
+});
+
+describe('swarm segment sourcing', () => {
+  const viewer = (
+    index: number,
+    segments: Array<[number, 'http' | 'p2p' | 'mixed', number]>,
+  ): ViewerDiagnostics => ({
+    index,
+    joinedAtMs: index * 2000,
+    segments: segments.map(([sequence, source, seenAtMs]) => ({
+      sequence,
+      source,
+      fromStore: false,
+      sizeBytes: 1000,
+      seenAtMs,
+    })),
+    logs: [],
+    peerDetails: null,
+    console: [],
+  });
+
+  it('counts, per segment played in the window, how many viewers took it from the CDN', () => {
+    const sourcing = segmentSourcing(
+      [
+        viewer(0, [
+          [1, 'http', 500], // before the window: ignored
+          [2, 'http', 2000],
+          [3, 'http', 4000],
+        ]),
+        viewer(1, [
+          [2, 'p2p', 2100],
+          [3, 'mixed', 4100],
+        ]),
+        viewer(2, [
+          [2, 'p2p', 2200],
+          [3, 'p2p', 9000], // after the window: ignored
+        ]),
+      ],
+      { from: 1000, to: 5000 },
+    );
+    expect(sourcing.segments).toBe(2);
+    expect(sourcing.cdnFetchersHistogram).toEqual({ '1': 1, '2': 1 });
+    expect(sourcing.meanCdnFetchersPerSegment).toBe(1.5);
+    expect(sourcing.perViewer).toEqual([
+      { index: 0, http: 2, p2p: 0, mixed: 0, fromStore: 0 },
+      { index: 1, http: 0, p2p: 1, mixed: 1, fromStore: 0 },
+      { index: 2, http: 0, p2p: 1, mixed: 0, fromStore: 0 },
+    ]);
+    expect(sourcing.bySequence).toEqual(['2: h0 p1 p2', '3: h0 m1']);
+  });
+});
+
+describe('coral-peer stats lines', () => {
+  it('reads a stats line and ignores anything else', () => {
+    expect(parseFleetLine('not json')).toBeNull();
+    expect(parseFleetLine('{"type":"log"}')).toBeNull();
+    expect(parseFleetLine('{"type":"stats","peers":"x","process":{}}')).toBeNull();
+    const line = parseFleetLine(
+      JSON.stringify({
+        type: 'stats',
+        elapsedMs: 1000,
+        process: { rssBytes: 1, cpuPercent: 2, cpuTotalMs: 3, eventLoopDelayP99Ms: 4 },
+        peers: [
+          {
+            index: 0,
+            state: 'playing',
+            error: null,
+            engine: { httpBytes: 10, p2pBytes: 30, peers: 2, trackerConnected: true },
+            player: { stalls: 1, stallMs: 40, startupMs: 800, positionSec: 12 },
+          },
+          { index: 1, state: 'failed', error: null, engine: null, player: null },
+        ],
+      }),
+    );
+    expect(line).not.toBeNull();
+    const [playing, failed] = line!.peers.map(peerCounters);
+    expect(playing).toMatchObject({
+      httpBytes: 10,
+      p2pBytes: 30,
+      peers: 2,
+      trackerConnected: true,
+      stalls: 1,
+      stallMs: 40,
+      startupMs: 800,
+      positionSec: 12,
+      error: null,
+    });
+    expect(failed).toMatchObject({ httpBytes: 0, startupMs: null, error: 'failed' });
+  });
+});
+
+describe('swarm offload chart', () => {
+  it('draws the measured offload and the (N-1)/N bound against N', () => {
+    const pair = (scenario: 'live' | 'vod', viewers: number, offloadWindow: number) =>
+      ({ scenario, viewers, offloadWindow, offloadWhole: offloadWindow }) as Parameters<
+        typeof offloadChart
+      >[0][number];
+    const svg = offloadChart(
+      [pair('live', 6, 0.8), pair('live', 24, 0.9), pair('vod', 6, 0.5)],
+      'offload',
+    );
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('LIVE, window');
+    expect(svg).toContain('VOD, window');
+    expect(svg).toContain('bound (N-1)/N');
+    // LIVE has two points, VOD one (drawn as a circle each), the bound two.
+    expect(svg.match(/<circle/g)?.length).toBe(2 + 1 + 1 + 2);
+  });
+});

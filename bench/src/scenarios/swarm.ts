@@ -38,8 +38,9 @@ const scenario: Scenario = {
     }
     const startedAtMs = performance.now();
     const outcome = await runSwarmBench(options, (line) => process.stdout.write(`  ${line}\n`));
+    if (outcome.failures.length > 0) process.exitCode = 1;
     process.stdout.write(
-      `\nswarm benchmark: ${outcome.results.length} runs in ${((performance.now() - startedAtMs) / 60_000).toFixed(1)} min\n`,
+      `\nswarm benchmark: ${outcome.results.length} runs (${outcome.failures.length} failed) in ${((performance.now() - startedAtMs) / 60_000).toFixed(1)} min\n`,
     );
   },
 };

@@ -22,8 +22,14 @@ const LIVE_ID = 'swarm-live';
 const VOD_ID = 'swarm-vod';
 const PAUSE_BETWEEN_RUNS_MS = 3_000;
 
+export interface RunFailure {
+  run: string;
+  error: string;
+}
+
 export interface SwarmBenchOutcome {
   results: RunResult[];
+  failures: RunFailure[];
   pairs: PairComparison[];
   target: TargetVerdict | null;
   resultsPath: string;
@@ -56,6 +62,7 @@ export async function runSwarmBench(
     originEnv: { LIVE_TESTSRC_SIZE: '426x240' },
   });
   const results: RunResult[] = [];
+  const failures: RunFailure[] = [];
   try {
     // The VOD clip is packaged first, so that its encoding does not overlap a measured run.
     if (options.scenarios.includes('vod')) {
@@ -72,7 +79,17 @@ export async function runSwarmBench(
         log(
           `\n${runLabel(spec)}: joins ${spec.joinIntervalMs} ms apart, window ${options.windowSec} s`,
         );
-        const result = await runOne(spec, { stack, streamId, options, log });
+        let result: RunResult;
+        try {
+          result = await runOne(spec, { stack, streamId, options, log });
+        } catch (error) {
+          // One broken run (a page that never loads, a fleet that dies) loses only itself.
+          const message = error instanceof Error ? error.message : String(error);
+          log(`  ✗ ${runLabel(spec)} failed: ${message}\n  service logs (tail):\n${stack.logs()}`);
+          failures.push({ run: runLabel(spec), error: message });
+          await sleep(PAUSE_BETWEEN_RUNS_MS);
+          continue;
+        }
         results.push(result);
         const f = result.figures;
         log(
@@ -96,12 +113,13 @@ export async function runSwarmBench(
   } finally {
     await stack.stop();
   }
-  return report(options, results, loadAtStart, log);
+  return report(options, results, failures, loadAtStart, log);
 }
 
 function report(
   options: SwarmOptions,
   results: RunResult[],
+  failures: RunFailure[],
   loadAtStart: number,
   log: (line: string) => void,
 ): SwarmBenchOutcome {
@@ -131,6 +149,7 @@ function report(
         `(mean ${s.meanCdnFetchersPerSegment}; 1 is the bound)`,
     );
   }
+  for (const failure of failures) log(`FAILED: ${failure.run}: ${failure.error}`);
   if (target) log(`\n${verdictText(target)}`);
   const loadAtEnd = loadavg()[0]!;
   log(
@@ -156,6 +175,7 @@ function report(
       cpu: 'process-tree CPU seconds: browsers (Chromium), peers (coral-peer cpuTotalMs), services (origin incl. live ffmpeg, edge, tracker, player)',
     },
     runs: results.map((r) => ({ ...r.figures, windowMs: r.windowMs, fleetHealth: r.fleetHealth })),
+    failures,
     pairs,
     target,
     segmentSourcing: sourcing.map(({ bySequence: _omitted, ...rest }) => rest),
@@ -182,5 +202,5 @@ function report(
     log(`chart: ${chartPath}`);
   }
   log(`results: ${resultsPath} (per-viewer segments, logs, time series: ${name}-diagnostics.json)`);
-  return { results, pairs, target, resultsPath };
+  return { results, failures, pairs, target, resultsPath };
 }

@@ -37,12 +37,14 @@ describe('swarm benchmark flags', () => {
       peerLiveJoinMs: 250,
     });
     expect(parseSwarmOptions({ peers: '0' }).peers).toEqual([]);
+    expect(parseSwarmOptions({ out: 'swarm-live-only' }).out).toBe('swarm-live-only');
   });
 
   it('makes --quick smaller and lets other flags override it', () => {
     const quick = parseSwarmOptions({ quick: 'true' });
     const full = parseSwarmOptions({});
     expect(quick.quick).toBe(true);
+    expect(quick.out).toBe('swarm-quick');
     expect(quick.browsers).toBeLessThan(full.browsers);
     expect(quick.windowSec).toBeLessThan(full.windowSec);
     expect(parseSwarmOptions({ quick: 'true', browsers: '5' }).browsers).toBe(5);
@@ -59,6 +61,7 @@ describe('swarm benchmark flags', () => {
       [{ window_sec: '2' }, /--window-sec must be a number in 5\.\.3600/],
       [{ quick: 'yes' }, /--quick takes no value/],
       [{ browsers: '0', peers: '0' }, /nothing to run/],
+      [{ out: '../etc/passwd' }, /--out takes a file name/],
       [{ viewers: '6' }, /unknown flag --viewers[\s\S]*--browsers N/],
     ];
     for (const [flags, message] of bad) {

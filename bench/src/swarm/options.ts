@@ -28,6 +28,8 @@ export interface SwarmOptions {
   /** How often viewers' counters are sampled for the time series, seconds. */
   sampleSec: number;
   quick: boolean;
+  /** Results go to bench/results/<out>.json, <out>-diagnostics.json and <out>.svg. */
+  out: string;
 }
 
 export class SwarmOptionsError extends Error {
@@ -49,6 +51,7 @@ const FULL: SwarmOptions = {
   peersPerProcess: 40,
   sampleSec: 2,
   quick: false,
+  out: 'swarm',
 };
 
 /** A few minutes: fewer viewers, shorter joins and windows, a shorter clip. */
@@ -62,6 +65,7 @@ const QUICK: SwarmOptions = {
   clipSec: 60,
   settleTimeoutSec: 15,
   quick: true,
+  out: 'swarm-quick',
 };
 
 export const SWARM_FLAGS_HELP = [
@@ -79,6 +83,7 @@ export const SWARM_FLAGS_HELP = [
   '--settle-timeout-sec S  wait for every viewer to play (default 20)',
   '--peers-per-process N   node peers per coral-peer process (default 40)',
   '--sample-sec S          time-series sampling period (default 2)',
+  '--out NAME              results file name in bench/results (default swarm; --quick: swarm-quick)',
 ].join('\n');
 
 function number(name: string, raw: string, min: number, max: number): number {
@@ -161,6 +166,11 @@ export function parseSwarmOptions(flags: Readonly<Record<string, string>>): Swar
         break;
       case 'sample-sec':
         options.sampleSec = number(name, raw, 0.5, 60);
+        break;
+      case 'out':
+        if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(raw))
+          throw new SwarmOptionsError(`--out takes a file name of [a-z0-9-], got "${raw}"`);
+        options.out = raw;
         break;
       default:
         throw new SwarmOptionsError(

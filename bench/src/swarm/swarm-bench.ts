@@ -157,7 +157,7 @@ function report(
       `(${cpus().length} cores, shared: figures under load are noisy)`,
   );
 
-  const name = options.quick ? 'swarm-quick' : 'swarm';
+  const name = options.out;
   const resultsPath = writeResults(name, {
     options,
     loadAverage1m: { atStart: loadAtStart, atEnd: loadAtEnd },

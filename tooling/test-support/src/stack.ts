@@ -2,7 +2,7 @@ import { openAsBlob } from 'node:fs';
 import { join } from 'node:path';
 import { generateClip, makeTempDir, type TempDir } from './media.js';
 import { freePort } from './ports.js';
-import { spawnService, type RunningService } from './processes.js';
+import { spawnService, type RunningService, type SpawnServiceOptions } from './processes.js';
 import { waitFor } from './wait.js';
 
 /** The Coral stack as real processes on loopback: origin, one edge, the tracker, the player. */
@@ -13,10 +13,17 @@ export interface Stack {
   player: RunningService;
   region: string;
   dataDir: TempDir;
-  /** Everything the services wrote, for failure messages. */
+  /** Everything the services wrote (also those killed or restarted), for failure messages. */
   logs(): string;
+  /**
+   * Start one service again on its port with its settings (after `kill()` or `stop()`; a
+   * service still running is stopped first). The stack's field then points at the new process.
+   */
+  restart(service: StackServiceName): Promise<RunningService>;
   stop(): Promise<void>;
 }
+
+export type StackServiceName = 'origin' | 'edge' | 'tracker' | 'player';
 
 export interface StackOptions {
   /** The origin's ABR ladder (default: 240p only, to spare the 2 cores). */
@@ -24,12 +31,17 @@ export interface StackOptions {
   region?: string;
   /** More origin settings (e.g. LIVE_TESTSRC_SIZE). */
   originEnv?: Record<string, string>;
+  /** More edge settings (e.g. STALE_IF_ERROR_SEC). */
+  edgeEnv?: Record<string, string>;
+  /** More tracker settings (e.g. REPORT_BAN_THRESHOLD). */
+  trackerEnv?: Record<string, string>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const region = options.region ?? 'e2e';
   const dataDir = makeTempDir('coral-e2e-');
-  const [originPort, edgePort, trackerPort] = [
+  const [originPort, edgePort, trackerPort, playerPort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -39,8 +51,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all(started.map((service) => service.stop()));
     dataDir.remove();
   };
-  try {
-    const origin = await spawnService({
+  const settings: Record<StackServiceName, SpawnServiceOptions> = {
+    origin: {
       app: 'origin',
       port: originPort,
       env: {
@@ -51,24 +63,47 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         LADDER: options.ladder ?? '240:400k:64k',
         ...options.originEnv,
       },
+    },
+    edge: {
+      app: 'edge',
+      port: edgePort,
+      env: {
+        ORIGIN_URL: `http://127.0.0.1:${originPort}`,
+        EDGE_REGION: region,
+        ...options.edgeEnv,
+      },
+    },
+    tracker: {
+      app: 'tracker',
+      port: trackerPort,
+      env: {
+        TOKEN_JWKS_URL: `http://127.0.0.1:${originPort}/.well-known/jwks.json`,
+        ...options.trackerEnv,
+      },
+    },
+    player: {
+      app: 'player',
+      port: playerPort,
+      env: { ORIGIN_URL: `http://127.0.0.1:${originPort}` },
+    },
+  };
+  const starts = new Map<StackServiceName, number>();
+  const start = async (name: StackServiceName) => {
+    const count = (starts.get(name) ?? 0) + 1;
+    starts.set(name, count);
+    // A restarted service's output is labelled apart from the process it replaces.
+    const service = await spawnService({
+      ...settings[name],
+      name: count === 1 ? name : `${name} (start ${count})`,
     });
-    started.push(origin);
-    const [edge, tracker] = await Promise.all([
-      spawnService({
-        app: 'edge',
-        port: edgePort,
-        env: { ORIGIN_URL: origin.url, EDGE_REGION: region },
-      }),
-      spawnService({
-        app: 'tracker',
-        port: trackerPort,
-        env: { TOKEN_JWKS_URL: `${origin.url}/.well-known/jwks.json` },
-      }),
-    ]);
-    started.push(edge, tracker);
-    const player = await spawnService({ app: 'player', env: { ORIGIN_URL: origin.url } });
-    started.push(player);
-    return {
+    started.push(service);
+    return service;
+  };
+  try {
+    const origin = await start('origin');
+    const [edge, tracker] = await Promise.all([start('edge'), start('tracker')]);
+    const player = await start('player');
+    const stack: Stack = {
       origin,
       edge,
       tracker,
@@ -76,8 +111,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       region,
       dataDir,
       logs: () => started.map((s) => `--- ${s.name}\n${s.output().slice(-4000)}`).join('\n'),
+      restart: async (name) => {
+        await stack[name].stop();
+        stack[name] = await start(name);
+        return stack[name];
+      },
       stop: stopAll,
     };
+    return stack;
   } catch (error) {
     await stopAll();
     throw error;

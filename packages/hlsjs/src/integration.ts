@@ -144,6 +144,7 @@ export class CoralHlsIntegration {
     if (!this.engine) {
       engineStats.httpBytes = this.plainSegmentBytes;
       engineStats.segmentsFromHttp = this.plainSegments;
+      engineStats.cdnReasons.alone = this.plainSegments;
     }
     const qoe = this.observer?.qoe ?? null;
     return {

@@ -1,4 +1,4 @@
-import type { EngineStats } from '@coral-cdn/p2p-engine';
+import { emptyCdnReasons, type EngineStats } from '@coral-cdn/p2p-engine';
 import type { PlaybackState } from './playback-observer.js';
 
 /** What `CoralHlsIntegration.stats` reports: the engine's counters plus the player's view. */
@@ -25,6 +25,7 @@ export function emptyEngineStats(): EngineStats {
     p2pBytes: 0,
     uploadedBytes: 0,
     segmentsFromHttp: 0,
+    cdnReasons: emptyCdnReasons(),
     segmentsFromP2p: 0,
     segmentsMixed: 0,
     segmentsFromStore: 0,

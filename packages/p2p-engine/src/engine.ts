@@ -207,6 +207,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
       p2pBytes: c.p2pBytes,
       uploadedBytes: c.uploadedBytes,
       segmentsFromHttp: c.segmentsFromHttp,
+      cdnReasons: { ...c.cdnReasons },
       segmentsFromP2p: c.segmentsFromP2p,
       segmentsMixed: c.segmentsMixed,
       segmentsFromStore: c.segmentsFromStore,

@@ -12,8 +12,10 @@ export class PlaybackClock {
   private positionSec: number | null = null;
   private rate = 0;
   private updatedAtMs = 0;
+  private hasBeenPlaced = false;
 
   update(update: PlaybackUpdate, nowMs: number): void {
+    if (update.rate > 0 || update.positionSec > 0) this.hasBeenPlaced = true;
     this.positionSec = update.positionSec;
     this.rate = update.rate;
     this.updatedAtMs = nowMs;
@@ -21,6 +23,14 @@ export class PlaybackClock {
 
   get known(): boolean {
     return this.positionSec !== null;
+  }
+
+  /**
+   * The player has put its playhead somewhere (moved it, or played). A live player reports
+   * 0 before it seeks to the live start, and deadlines measured from there are meaningless.
+   */
+  get placed(): boolean {
+    return this.hasBeenPlaced;
   }
 
   /** The playhead now, seconds (null before the player reported one). */

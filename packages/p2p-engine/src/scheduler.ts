@@ -14,7 +14,7 @@ import type {
   StoredSegment,
   TransferTiming,
 } from './segment-store.js';
-import type { StatsCounters } from './stats.js';
+import type { CdnReason, StatsCounters } from './stats.js';
 import { ThroughputEstimator } from './throughput.js';
 
 export interface SegmentRequest {
@@ -42,7 +42,7 @@ export interface SegmentResult {
 /** Per-segment choices, explained in DESIGN.md's "Where offload comes from". */
 type Decision =
   | { kind: 'peer'; session: PeerSession }
-  | { kind: 'http' }
+  | { kind: 'http'; reason: CdnReason }
   | { kind: 'wait'; untilMs: number }
   | { kind: 'abandon' };
 
@@ -71,6 +71,8 @@ class Download {
   playerRequested = false;
   canceled = false;
   forceHttp = false;
+  /** Why the CDN was asked (the first reason; counted once per download). */
+  cdnReason: CdnReason | null = null;
   /** Earliest deadline seen: it only ever moves earlier (a paused player does not push it out). */
   deadlineMs = Infinity;
   /** A fetch of the integrity manifest is under way on this download's behalf. */
@@ -366,6 +368,10 @@ export class Scheduler {
           break;
         }
         case 'http':
+          if (download.cdnReason === null) {
+            download.cdnReason = decision.reason;
+            this.deps.stats.cdnReasons[decision.reason]++;
+          }
           await this.fromHttp(download);
           break;
       }
@@ -377,7 +383,8 @@ export class Scheduler {
   private decide(download: Download): Decision {
     const { config, platform } = this.deps;
     const info = download.info;
-    if (!config.p2pEnabled || !this.deps.peers || download.forceHttp) return { kind: 'http' };
+    if (!config.p2pEnabled || !this.deps.peers) return http('alone');
+    if (download.forceHttp) return http('fallback');
     const entry = this.deps.integrity?.known(info.rendition, info.sequence);
     const role = this.liveRole(info);
     const isPrefetchOnly = download.reason === 'prefetch' && !download.playerRequested;
@@ -387,13 +394,13 @@ export class Scheduler {
       // Without a signed hash, peer bytes cannot be checked. A live segment's hash is signed as
       // it is published: fetch the manifest and wait for it while the deadline allows;
       // otherwise this segment comes from the CDN.
-      if (isPrefetchOnly) return role === 'fetcher' ? { kind: 'http' } : { kind: 'abandon' };
+      if (isPrefetchOnly) return role === 'fetcher' ? http('elected') : { kind: 'abandon' };
       const httpMs =
         this.httpThroughput.projectMs(this.typicalSegmentBytes) + HTTP_REQUEST_LATENCY_MS;
       const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
       const integrity = this.deps.integrity;
-      if (!integrity?.mayStillSign(info.rendition) || role === 'fetcher' || now >= waitUntilMs)
-        return { kind: 'http' };
+      if (role === 'fetcher') return http(this.fetcherReason());
+      if (!integrity?.mayStillSign(info.rendition) || now >= waitUntilMs) return http('unsigned');
       if (!download.integrityPending) {
         download.integrityPending = true;
         void integrity.entry(info.rendition, info.sequence).finally(() => {
@@ -414,17 +421,34 @@ export class Scheduler {
         return { kind: 'peer', session };
       }
     }
-    if (isPrefetchOnly) return role === 'fetcher' ? { kind: 'http' } : { kind: 'abandon' };
-    // Live waiters wait for the elected fetcher's copy; a VOD viewer still connecting to
-    // peers (start-up) waits for them to say what they hold. Both only while the CDN could
-    // still deliver in time.
-    const connecting = role === 'vod' && this.deps.peers?.discovering === true;
+    if (isPrefetchOnly) return role === 'fetcher' ? http('elected') : { kind: 'abandon' };
+    // Live waiters wait for the elected fetcher's copy; a viewer still connecting to peers
+    // (start-up) waits for them to say what they hold: a live joiner's first segments are
+    // ones its peers already have. Both only while the CDN could still deliver in time, and
+    // for live only once the playhead is placed (its deadlines mean something).
+    const connecting = this.isConnecting(role);
     if ((role === 'waiter' || connecting) && download.filledBytes === 0) {
       const httpMs = this.httpThroughput.projectMs(remainingBytes) + HTTP_REQUEST_LATENCY_MS;
       const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
       if (now < waitUntilMs) return { kind: 'wait', untilMs: waitUntilMs };
     }
-    return { kind: 'http' };
+    if (role === 'fetcher') return http(this.fetcherReason());
+    return http(this.deps.peers.connectedCount === 0 ? 'alone' : 'deadline');
+  }
+
+  /** A live "fetcher" is elected, or plays alone (no election, no peers). */
+  private fetcherReason(): CdnReason {
+    const peers = this.deps.peers;
+    return peers && peers.connectedCount > 0 && this.deps.localPeerId() !== null
+      ? 'elected'
+      : 'alone';
+  }
+
+  private isConnecting(role: 'vod' | 'fetcher' | 'waiter'): boolean {
+    const peers = this.deps.peers;
+    if (!peers?.discovering) return false;
+    if (role === 'vod') return true;
+    return peers.connectedCount === 0 && this.deps.playback.placed;
   }
 
   private deadlineOf(download: Download, nowMs: number): number {
@@ -689,6 +713,10 @@ export class Scheduler {
   ): void {
     this.deps.platform.log?.(level, message, { component: 'scheduler', ...fields });
   }
+}
+
+function http(reason: CdnReason): Decision {
+  return { kind: 'http', reason };
 }
 
 function resolved<T>(value: T): Cancelable<T> {

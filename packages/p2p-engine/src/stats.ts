@@ -7,6 +7,19 @@ export interface PeerStats {
   uploadedBytes: number;
 }
 
+/**
+ * Why a segment came from the CDN: no peer to ask (`alone`: P2P off, no tracker, no peers);
+ * a live fetcher (`elected`: chosen by the tracker's election to fetch first, or no election
+ * known while peers are connected); no peer held it early enough to beat
+ * its deadline (`deadline`); its signed hash was not known in time (`unsigned`); a peer
+ * transfer failed, fell behind or sent bad bytes (`fallback`).
+ */
+export type CdnReason = 'alone' | 'elected' | 'deadline' | 'unsigned' | 'fallback';
+
+export function emptyCdnReasons(): Record<CdnReason, number> {
+  return { alone: 0, elected: 0, deadline: 0, unsigned: 0, fallback: 0 };
+}
+
 export interface EngineStats {
   /** Segment bytes received over HTTP from the CDN (including prefetches never played). */
   httpBytes: number;
@@ -15,6 +28,8 @@ export interface EngineStats {
   /** Bytes this peer uploaded to others. */
   uploadedBytes: number;
   segmentsFromHttp: number;
+  /** Segments fetched (wholly or in part) from the CDN, by why. */
+  cdnReasons: Record<CdnReason, number>;
   segmentsFromP2p: number;
   /** Part from peers, the rest resumed over HTTP with a Range request. */
   segmentsMixed: number;
@@ -49,6 +64,7 @@ export class StatsCounters {
   p2pBytes = 0;
   uploadedBytes = 0;
   segmentsFromHttp = 0;
+  cdnReasons = emptyCdnReasons();
   segmentsFromP2p = 0;
   segmentsMixed = 0;
   segmentsFromStore = 0;

@@ -48,6 +48,7 @@ describe('integrity', () => {
     expect(stats.integrityFailures).toBe(1);
     expect(stats.p2pBytes).toBe(0);
     expect(stats.p2pDiscardedBytes).toBe(segment.bytes.byteLength);
+    expect(stats.cdnReasons.fallback).toBe(1);
     expect(stats.peers).toBe(0);
     expect(swarm.tracker.reports).toEqual([
       {

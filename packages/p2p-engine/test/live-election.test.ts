@@ -79,6 +79,12 @@ describe('live fetch election', () => {
     // Bound for 4 viewers of one rendition: (N-1)/N = 0.75; start-up segments come over HTTP.
     expect(offload).toBeGreaterThan(0.6);
     expect(viewers.every((v) => v.engine.stats.integrityFailures === 0)).toBe(true);
+    // In the steady swarm, CDN fetches are the elected ones: the waiters got theirs in time.
+    const reasons = viewers.map((v) => v.engine.stats.cdnReasons);
+    const elected = reasons.reduce((sum, r) => sum + r.elected, 0);
+    const late = reasons.reduce((sum, r) => sum + r.deadline + r.unsigned + r.fallback, 0);
+    expect(elected).toBeGreaterThanOrEqual(steady.length);
+    expect(late).toBeLessThanOrEqual(Math.ceil(steady.length * 0.15));
   });
 });
 
@@ -108,6 +114,37 @@ describe('live waiting and its limits', () => {
     expect(b.player!.stats.stalls).toBe(0);
     // B waited for A each time, then took every new segment from the CDN in time.
     expect(b.cdn.segmentRequests().length - httpBefore).toBeGreaterThanOrEqual(9);
+    // Each of those is counted as a segment no peer could deliver before its deadline.
+    expect(b.engine.stats.cdnReasons.deadline).toBeGreaterThanOrEqual(9);
+  });
+
+  it('a joiner takes its start-up segments from peers who hold them, all but the first, and starts as fast', async () => {
+    const clock = new FakeClock();
+    const fixture = new LiveFixture('live', '240p', 120_000);
+    swarm = new SimSwarm(clock, fixture.content, 'live');
+    const publishing = startPublishing(clock, fixture);
+    await clock.advance(12_000);
+    const early = swarm.addViewer();
+    swarm.play(early, { playlistUrl: fixture.playlistUrl });
+    await clock.advance(11_000);
+    const publishedBeforeJoin = fixture.segments.length;
+    const joiner = swarm.addViewer();
+    const player = swarm.play(joiner, { playlistUrl: fixture.playlistUrl });
+    await clock.advance(20_000);
+    publishing.stop();
+    expect(player.stats.stalls).toBe(0);
+    const startup = joiner.cdn
+      .segmentRequests()
+      .map((request) => Number(/seg_(\d+)\.m4s$/.exec(request.url)![1]))
+      .filter((sequence) => sequence < publishedBeforeJoin);
+    // The first segment is urgent (nothing buffered): the CDN, at once. The rest were held by
+    // the earlier viewer and arrive from it while the CDN could still have delivered them.
+    expect(startup.length).toBe(1);
+    // After start-up the joiner fetches from the CDN only what it is elected for, or what no
+    // peer delivered in time; it is never alone again.
+    expect(joiner.engine.stats.cdnReasons.alone).toBe(1);
+    expect(player.stats.segmentsLoaded).toBeGreaterThanOrEqual(3);
+    expect(player.stats.startupMs).toBe(early.player!.stats.startupMs);
   });
 
   it('with no tracker, live viewers play like CDN-only players', async () => {
@@ -126,6 +163,9 @@ describe('live waiting and its limits', () => {
       expect(viewer.player!.stats.segmentsLoaded).toBeGreaterThanOrEqual(15);
       expect(viewer.engine.stats.p2pBytes).toBe(0);
       expect(viewer.engine.stats.trackerConnected).toBe(false);
+      const reasons = viewer.engine.stats.cdnReasons;
+      expect(reasons.alone).toBe(viewer.engine.stats.segmentsFromHttp);
+      expect(reasons.elected + reasons.deadline + reasons.unsigned + reasons.fallback).toBe(0);
     }
   });
 });

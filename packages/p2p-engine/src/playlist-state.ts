@@ -25,6 +25,8 @@ export interface RenditionPlaylist {
   lastSequence: number;
   /** When each sequence was first seen (ms): a live segment's age. */
   firstSeenAtMs: Map<number, number>;
+  /** When this rendition's playlist was first seen (ms): segments seen then were old news. */
+  loadedAtMs: number;
 }
 
 /** Live windows are short; VOD playlists can be long. Forget live entries this far behind. */
@@ -44,6 +46,7 @@ export class PlaylistState {
         firstSequence: Infinity,
         lastSequence: -Infinity,
         firstSeenAtMs: new Map(),
+        loadedAtMs: nowMs,
       };
       this.playlists.set(update.rendition, playlist);
     }
@@ -74,6 +77,12 @@ export class PlaylistState {
 
   get(rendition: string): RenditionPlaylist | undefined {
     return this.playlists.get(rendition);
+  }
+
+  /** Listed in the first playlist seen for its rendition: published before this viewer came. */
+  wasListedAtLoad(rendition: string, sequence: number): boolean {
+    const playlist = this.playlists.get(rendition);
+    return playlist !== undefined && playlist.firstSeenAtMs.get(sequence) === playlist.loadedAtMs;
   }
 
   segment(rendition: string, sequence: number): SegmentInfo | undefined {

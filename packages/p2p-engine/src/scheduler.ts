@@ -253,6 +253,9 @@ export class Scheduler {
     if (!election || !localId || !this.deps.peers || this.deps.peers.connectedCount === 0)
       return 'fetcher';
     if (election.fetchers.length === 0) return 'fetcher';
+    // The election is for segments as they appear. What was already published when this
+    // viewer came, its peers hold: it waits for them (within the deadline) like any waiter.
+    if (this.deps.playlists.wasListedAtLoad(info.rendition, info.sequence)) return 'waiter';
     return electedFetchers(election, swarmId, info.sequence).includes(localId)
       ? 'fetcher'
       : 'waiter';
@@ -274,7 +277,8 @@ export class Scheduler {
     if (!playlist) return;
     const now = platform.clock.now();
     const position = playback.positionAt(now);
-    if (position === null) return;
+    // A live player reports 0 until it seeks to the live start: nothing to prefetch yet.
+    if (position === null || (playlist.live && !playback.placed)) return;
     const horizonSec = playlist.live ? Infinity : position + config.prefetchAheadSec;
     let peerPrefetches = [...this.downloads.values()].filter(
       (d) => d.reason === 'prefetch' && !d.playerRequested,
@@ -412,15 +416,11 @@ export class Scheduler {
     }
     const slackMs = deadlineMs - now - config.safetyMarginMs;
     const remainingBytes = entry.sizeBytes - download.filledBytes;
-    if (!(isPrefetchOnly && role === 'fetcher')) {
-      const session = this.pickHolder(info, download.failedPeers);
-      if (
-        session &&
-        session.throughput.projectMs(remainingBytes) + PEER_REQUEST_LATENCY_MS < slackMs
-      ) {
-        return { kind: 'peer', session };
-      }
-    }
+    // A peer that holds it is asked first, even by an elected fetcher: the election is for
+    // segments nobody has yet (a joiner is elected for old ones too).
+    const session = this.pickHolder(info, download.failedPeers);
+    if (session && session.throughput.projectMs(remainingBytes) + PEER_REQUEST_LATENCY_MS < slackMs)
+      return { kind: 'peer', session };
     if (isPrefetchOnly) return role === 'fetcher' ? http('elected') : { kind: 'abandon' };
     // Live waiters wait for the elected fetcher's copy; a viewer still connecting to peers
     // (start-up) waits for them to say what they hold: a live joiner's first segments are
@@ -452,9 +452,12 @@ export class Scheduler {
   }
 
   private deadlineOf(download: Download, nowMs: number): number {
+    const { playback, playlists } = this.deps;
+    // Before a live player has placed its playhead, what it asks for is its start: urgent.
+    const unplacedLive = !playback.placed && playlists.get(download.info.rendition)?.live === true;
     download.deadlineMs = Math.min(
       download.deadlineMs,
-      this.deps.playback.deadlineMs(download.info.startSec, nowMs),
+      unplacedLive ? nowMs : playback.deadlineMs(download.info.startSec, nowMs),
     );
     return download.deadlineMs;
   }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from './harness/fake-clock.js';
 import { LiveFixture } from './harness/stream-fixture.js';
-import { SimSwarm, type Viewer } from './harness/swarm.js';
+import { requestSegment, settle, showPlaylist, SimSwarm, type Viewer } from './harness/swarm.js';
 
 let swarm: SimSwarm | null = null;
 afterEach(() => {
@@ -19,6 +19,13 @@ function startPublishing(clock: FakeClock, fixture: LiveFixture): { stop(): void
   };
   next();
   return { stop: () => (stopped = true) };
+}
+
+/** The segment sequences a viewer fetched from the CDN, in order. */
+function sequencesFetched(viewer: Viewer): number[] {
+  return viewer.cdn
+    .segmentRequests()
+    .map((request) => Number(/seg_(\d+)\.m4s$/.exec(request.url)![1]));
 }
 
 /** How many viewers fetched each segment sequence from the CDN. */
@@ -145,6 +152,59 @@ describe('live waiting and its limits', () => {
     expect(joiner.engine.stats.cdnReasons.alone).toBe(1);
     expect(player.stats.segmentsLoaded).toBeGreaterThanOrEqual(3);
     expect(player.stats.startupMs).toBe(early.player!.stats.startupMs);
+  });
+
+  it('a live player that has not placed its playhead yet gets its first segment from the CDN at once', async () => {
+    const clock = new FakeClock();
+    const fixture = new LiveFixture('live', '240p', 120_000);
+    swarm = new SimSwarm(clock, fixture.content, 'live');
+    const publishing = startPublishing(clock, fixture);
+    await clock.advance(12_000);
+    const early = swarm.addViewer();
+    swarm.play(early, { playlistUrl: fixture.playlistUrl });
+    await clock.advance(10_000);
+    // hls.js reports currentTime 0 until the first fragment is in and it seeks to the live start.
+    const joiner = swarm.addViewer();
+    showPlaylist(joiner, { ...fixture, segments: fixture.window }, true);
+    joiner.engine.setPlayback({ positionSec: 0, rate: 0 });
+    await clock.advanceUntil(() => joiner.engine.stats.peers === 1, 5_000);
+    await clock.advance(300); // the peer's bitfield
+    const liveStart = fixture.window.at(-3)!;
+    expect(early.engine.stats.storedSegments).toBeGreaterThan(0);
+    const askedAtMs = clock.now();
+    const result = await settle(clock, requestSegment(joiner, fixture, liveStart).promise);
+    publishing.stop();
+    // Not "28 s ahead of a playhead at 0": start-up, from the CDN, with no wait.
+    expect(result.source).toBe('http');
+    expect(result.timing.startedAtMs - askedAtMs).toBeLessThan(50);
+  });
+
+  it('an elected fetcher takes a segment that a peer already holds from that peer, not the CDN', async () => {
+    const clock = new FakeClock();
+    const fixture = new LiveFixture('live', '240p', 120_000);
+    swarm = new SimSwarm(clock, fixture.content, 'live');
+    const publishing = startPublishing(clock, fixture);
+    await clock.advance(12_000);
+    const early = swarm.addViewer();
+    swarm.play(early, { playlistUrl: fixture.playlistUrl });
+    await clock.advance(10_000);
+    // Alone until now, the early viewer fetched (and holds) all it played.
+    const heldByEarly = new Set(sequencesFetched(early));
+    // The tracker names the joiner the fetcher of every segment, old ones included.
+    const joiner = swarm.addViewer();
+    swarm.tracker.electionFetchers = (_swarmId, members) =>
+      members.filter((id) => id === joiner.engine.peerId);
+    const player = swarm.play(joiner, { playlistUrl: fixture.playlistUrl });
+    await clock.advanceUntil(() => joiner.engine.peerId !== null, 5_000);
+    swarm.tracker.broadcastElection('live/240p');
+    await clock.advance(8_000);
+    publishing.stop();
+    expect(player.stats.stalls).toBe(0);
+    const heldFromCdn = sequencesFetched(joiner).filter((sequence) => heldByEarly.has(sequence));
+    // Only the urgent first one (start-up) came from the CDN.
+    expect(heldFromCdn.length).toBe(1);
+    // New segments it was elected for still came from the CDN first.
+    expect(joiner.engine.stats.cdnReasons.elected).toBeGreaterThanOrEqual(2);
   });
 
   it('with no tracker, live viewers play like CDN-only players', async () => {

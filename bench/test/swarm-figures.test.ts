@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { codeChanges, type CodeStamp } from '../src/swarm/code-stamp.js';
 import type { CpuSample } from '../src/swarm/cpu.js';
 import { segmentSourcing } from '../src/swarm/diagnosis.js';
 import {
@@ -108,6 +109,7 @@ describe('swarm figures', () => {
     const figures = runFigures({ ...live3, viewers: 2 }, { start, windowStart, end }, []);
     expect(figures.window.cdnBytesViewers).toBe(0);
     expect(figures.notStarted).toBe(1);
+    expect(figures.problems).toEqual(['1 of 2 viewers never started playing']);
     expect(figures.startupMsMedian).toBe(700);
   });
 
@@ -118,11 +120,13 @@ describe('swarm figures', () => {
         {
           start: moment(0, 0, []),
           windowStart: moment(10_000, 0, []),
-          end: moment(40_000, edge, [
-            counters({ httpBytes: 1000, p2pBytes, startupMs, stalls: 0 }),
-          ]),
+          end: moment(
+            40_000,
+            edge,
+            Array.from({ length: 6 }, () => counters({ httpBytes: 1000, p2pBytes, startupMs })),
+          ),
         },
-        [0],
+        [],
       );
     const p2p = make('p2p', 5000, 1_000, 1100);
     const cdn = make('cdn', 0, 4_000, 1000);
@@ -144,6 +148,59 @@ describe('swarm figures', () => {
     expect(slow.met).toBe(false);
     const low = issue7Target(comparePair(make('p2p', 3000, 1_000, 900), cdn));
     expect(low.offloadMet).toBe(false);
+  });
+
+  it('does not call a target met when either run of the pair had a problem', () => {
+    const make = (delivery: 'p2p' | 'cdn', p2pBytes: number, problems: string[]) =>
+      runFigures(
+        { ...live3, viewers: 6, delivery },
+        {
+          start: moment(0, 0, []),
+          windowStart: moment(10_000, 0, []),
+          end: moment(40_000, 1000, [
+            counters({ httpBytes: 1000, p2pBytes, startupMs: 1000 }),
+            counters({ httpBytes: 1000, p2pBytes, startupMs: 1000 }),
+            counters({ httpBytes: 1000, p2pBytes, startupMs: 1000 }),
+            counters({ httpBytes: 1000, p2pBytes, startupMs: 1000 }),
+            counters({ httpBytes: 1000, p2pBytes, startupMs: 1000 }),
+            counters({}), // its page never loaded
+          ]),
+        },
+        [],
+        problems,
+      );
+    const pair = comparePair(
+      make('p2p', 9000, []),
+      make('cdn', 0, ['the player page changed during the run']),
+    );
+    expect(pair.problems).toEqual([
+      'P2P run: 1 of 6 viewers never started playing',
+      'CDN-only run: the player page changed during the run',
+      'CDN-only run: 1 of 6 viewers never started playing',
+    ]);
+    const verdict = issue7Target(pair);
+    expect(verdict.offloadMet).toBe(true);
+    expect(verdict.valid).toBe(false);
+    expect(verdict.met).toBe(false);
+  });
+});
+
+describe('code under test', () => {
+  it('flags a rebuild of the player, the engine or node-peer between two stamps', () => {
+    const before: CodeStamp = {
+      playerBundle: '/assets/index-AAAA.js',
+      engineBuiltAt: '2026-01-01T00:00:00.000Z',
+      nodePeerBuiltAt: '2026-01-01T00:00:00.000Z',
+    };
+    expect(codeChanges(before, { ...before })).toEqual([]);
+    const problems = codeChanges(before, {
+      playerBundle: '/assets/index-BBBB.js',
+      engineBuiltAt: '2026-01-01T00:05:00.000Z',
+      nodePeerBuiltAt: before.nodePeerBuiltAt,
+    });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toContain('index-AAAA.js → /assets/index-BBBB.js');
+    expect(problems[1]).toContain('p2p-engine');
   });
 });
 

@@ -83,6 +83,8 @@ export interface RunFigures extends RunSpec {
   startupMsMax: number | null;
   /** Viewers that never started playing. */
   notStarted: number;
+  /** Why the run's figures cannot be trusted (empty: none known). */
+  problems: string[];
   perViewer: ViewerFigures[];
 }
 
@@ -191,10 +193,15 @@ export function runFigures(
   spec: RunSpec,
   moments: { start: Moment; windowStart: Moment; end: Moment },
   joinedAtMs: readonly number[],
+  otherProblems: readonly string[] = [],
 ): RunFigures {
   const { start, windowStart, end } = moments;
   const startups = end.viewers.map((v) => v.startupMs).filter((ms): ms is number => ms !== null);
   const windowDeltas = deltas(windowStart, end);
+  const notStarted = spec.viewers - startups.length;
+  const problems = [...otherProblems];
+  if (notStarted > 0)
+    problems.push(`${notStarted} of ${spec.viewers} viewers never started playing`);
   return {
     ...spec,
     theoreticalMaxOffload: round(theoreticalMaxOffload(spec.viewers)),
@@ -202,7 +209,8 @@ export function runFigures(
     whole: phaseFigures(start, end, spec.viewers),
     startupMsMedian: startups.length === 0 ? null : Math.round(median(startups)),
     startupMsMax: startups.length === 0 ? null : Math.round(Math.max(...startups)),
-    notStarted: spec.viewers - startups.length,
+    notStarted,
+    problems,
     perViewer: end.viewers.map((v, index) => ({
       index,
       joinedAtMs: Math.round(joinedAtMs[index] ?? 0),
@@ -248,6 +256,8 @@ export interface PairComparison {
   startupMedianRatio: number | null;
   startupMsMaxP2p: number | null;
   startupMsMaxCdn: number | null;
+  /** Either run's problems: the comparison is not a fair one while there are any. */
+  problems: string[];
 }
 
 export function comparePair(p2p: RunFigures, cdn: RunFigures): PairComparison {
@@ -277,6 +287,10 @@ export function comparePair(p2p: RunFigures, cdn: RunFigures): PairComparison {
         : ratio(p2p.startupMsMedian, cdn.startupMsMedian),
     startupMsMaxP2p: p2p.startupMsMax,
     startupMsMaxCdn: cdn.startupMsMax,
+    problems: [
+      ...p2p.problems.map((problem) => `P2P run: ${problem}`),
+      ...cdn.problems.map((problem) => `CDN-only run: ${problem}`),
+    ],
   };
 }
 
@@ -292,6 +306,10 @@ export interface TargetVerdict {
   stallsMet: boolean;
   startupMedianRatio: number | null;
   startupMet: boolean;
+  /** False when either run had a problem (a viewer that never played, code rebuilt mid-run). */
+  valid: boolean;
+  problems: string[];
+  /** Every part met, on a valid pair. */
   met: boolean;
   /** The issue states it for 6 browsers; other N are checked against the same rule. */
   asStated: boolean;
@@ -312,7 +330,9 @@ export function issue7Target(pair: PairComparison): TargetVerdict {
     stallsMet,
     startupMedianRatio: pair.startupMedianRatio,
     startupMet,
-    met: offloadMet && stallsMet && startupMet,
+    valid: pair.problems.length === 0,
+    problems: pair.problems,
+    met: pair.problems.length === 0 && offloadMet && stallsMet && startupMet,
     asStated: pair.scenario === 'live' && pair.kind === 'browsers' && pair.viewers === 6,
   };
 }

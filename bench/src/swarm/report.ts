@@ -75,6 +75,7 @@ export function runsTable(runs: readonly RunFigures[]): string {
       fallbacks: run.whole.fallbacks,
       'cpu s win brw/peer/svc': `${run.window.cpu.browsersSec.toFixed(0)}/${run.window.cpu.peersSec.toFixed(0)}/${run.window.cpu.servicesTotalSec.toFixed(0)}`,
       load: `${run.whole.cpu.loadAverage1mBefore.toFixed(1)}→${run.whole.cpu.loadAverage1mAfter.toFixed(1)}`,
+      valid: run.problems.length === 0 ? 'yes' : 'NO',
     })),
   );
 }
@@ -90,6 +91,7 @@ export function pairsTable(pairs: readonly PairComparison[]): string {
       'stalls p2p/cdn': `${pair.stallsP2p}/${pair.stallsCdn}`,
       'startup med p2p/cdn ms': `${pair.startupMsMedianP2p ?? '-'}/${pair.startupMsMedianCdn ?? '-'}`,
       'startup ratio': pair.startupMedianRatio ?? '-',
+      valid: pair.problems.length === 0 ? 'yes' : 'NO',
     })),
   );
 }
@@ -97,7 +99,8 @@ export function pairsTable(pairs: readonly PairComparison[]): string {
 export function verdictText(verdict: TargetVerdict): string {
   const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
   return [
-    `issue 7 target, LIVE with ${verdict.viewers} browsers${verdict.asStated ? '' : ' (stated for 6)'}: ${verdict.met ? 'MET' : 'NOT MET'}`,
+    `issue 7 target, LIVE with ${verdict.viewers} browsers${verdict.asStated ? '' : ' (stated for 6)'}: ${verdict.met ? 'MET' : verdict.valid ? 'NOT MET' : 'NOT MET (invalid comparison)'}`,
+    ...verdict.problems.map((problem) => `  invalid: ${problem}`),
     `  offload in the window ${pct(verdict.offloadWindow)} ≥ ${pct(verdict.offloadFloor)} (0.95 × (N-1)/N): ${mark(verdict.offloadMet)}`,
     `  stalls P2P ${verdict.stallsP2p} ≤ CDN-only ${verdict.stallsCdn}: ${mark(verdict.stallsMet)}`,
     `  startup median P2P / CDN-only ${verdict.startupMedianRatio ?? '-'} ≤ 1.1: ${mark(verdict.startupMet)}`,

@@ -1,5 +1,6 @@
 import { sleep, type Stack } from '@coral-cdn/test-support';
 import { BrowserGroup } from './browser-group.js';
+import { codeChanges, codeStamp, type CodeStamp } from './code-stamp.js';
 import { sampleCpu } from './cpu.js';
 import { runFigures, type Moment, type RunFigures, type RunSpec } from './figures.js';
 import type { SwarmOptions } from './options.js';
@@ -28,6 +29,8 @@ export interface RunResult {
   windowMs: { from: number; to: number };
   timeline: TimelinePoint[];
   diagnostics: ViewerDiagnostics[];
+  /** The code under test at the run's start and end (see code-stamp.ts). */
+  code: { atStart: CodeStamp; atEnd: CodeStamp };
   /** Node peers: the fleet processes' worst event-loop delay and RSS. */
   fleetHealth: ReturnType<PeerGroup['health']> | null;
 }
@@ -65,6 +68,7 @@ function timelinePoint(moment: Moment): TimelinePoint {
  */
 export async function runOne(spec: RunSpec, context: RunContext): Promise<RunResult> {
   const { stack, options } = context;
+  const codeAtStart = await codeStamp(stack.player.url);
   const runStartedAtMs = performance.now();
   const p2p = spec.delivery === 'p2p';
   const group: ViewerGroup =
@@ -166,8 +170,15 @@ export async function runOne(spec: RunSpec, context: RunContext): Promise<RunRes
     await joining;
     const diagnostics = await group.diagnostics();
     for (const viewer of diagnostics) joinedAtMs[viewer.index] = viewer.joinedAtMs;
+    const codeAtEnd = await codeStamp(stack.player.url);
     return {
-      figures: runFigures(spec, { start, windowStart: windowStart!, end }, joinedAtMs),
+      figures: runFigures(
+        spec,
+        { start, windowStart: windowStart!, end },
+        joinedAtMs,
+        codeChanges(codeAtStart, codeAtEnd),
+      ),
+      code: { atStart: codeAtStart, atEnd: codeAtEnd },
       windowMs: { from: Math.round(windowStart!.atMs), to: Math.round(end.atMs) },
       timeline,
       diagnostics,

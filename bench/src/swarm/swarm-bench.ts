@@ -150,6 +150,8 @@ function report(
     );
   }
   for (const failure of failures) log(`FAILED: ${failure.run}: ${failure.error}`);
+  for (const run of runs)
+    for (const problem of run.problems) log(`invalid: ${runLabel(run)}: ${problem}`);
   if (target) log(`\n${verdictText(target)}`);
   const loadAtEnd = loadavg()[0]!;
   log(
@@ -174,7 +176,12 @@ function report(
       edgeSavings: '1 - edge bytes/s with P2P / edge bytes/s CDN-only',
       cpu: 'process-tree CPU seconds: browsers (Chromium), peers (coral-peer cpuTotalMs), services (origin incl. live ffmpeg, edge, tracker, player)',
     },
-    runs: results.map((r) => ({ ...r.figures, windowMs: r.windowMs, fleetHealth: r.fleetHealth })),
+    runs: results.map((r) => ({
+      ...r.figures,
+      windowMs: r.windowMs,
+      code: r.code,
+      fleetHealth: r.fleetHealth,
+    })),
     failures,
     pairs,
     target,

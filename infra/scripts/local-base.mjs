@@ -176,6 +176,66 @@ export function ensureNodeBase() {
   return nodeBaseImage;
 }
 
+/** The host's npm cache folder (`npm ci` on this machine filled it), or null. */
+function hostNpmCache() {
+  // Under `npm test` npm says where; otherwise ask it (outside the workspace: ENOWORKSPACES).
+  const asked = () => {
+    const result = spawnSync('npm', ['config', 'get', 'cache'], {
+      cwd: tmpdir(),
+      encoding: 'utf8',
+    });
+    return result.status === 0 ? result.stdout.trim() : '';
+  };
+  const folder = process.env.npm_config_cache || asked();
+  return folder && existsSync(join(folder, '_cacache')) ? folder : null;
+}
+
+/**
+ * Copy the host's npm cache into the build cache mount the Dockerfiles share
+ * (`--mount=type=cache,id=coral-npm`), through a build step of its own (buildah keeps cache
+ * mounts where it likes): on a fresh machine the `npm ci` of each image then reads the
+ * tarballs the host's `npm ci` has just downloaded instead of fetching them again. Files
+ * already there are kept (`cp -n`); npm's cache is content-addressed, so this never
+ * changes what gets installed, only where the bytes come from.
+ */
+export function seedNpmCache() {
+  const folder = hostNpmCache();
+  if (!folder) return false;
+  ensureMinbase();
+  const context = mkdtempSync(join(tmpdir(), 'coral-npm-seed-'));
+  try {
+    writeFileSync(
+      join(context, 'Containerfile'),
+      [
+        `FROM ${minbaseImage}`,
+        'RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=locked \\',
+        '  --mount=type=bind,src=_cacache,target=/host-npm-cache,ro \\',
+        '  mkdir -p /root/.npm/_cacache && cp -Rn /host-npm-cache/. /root/.npm/_cacache/',
+        '',
+      ].join('\n'),
+    );
+    log(`seeding the image builds' npm cache from ${folder}`);
+    // The npm cache folder is the build context (bind mounts come from the context);
+    // --no-cache: the copy runs each time; the image it leaves is removed.
+    const seedImage = 'localhost/coral-npm-seed:latest';
+    run('podman', [
+      'build',
+      '--quiet',
+      '--no-cache',
+      '--layers=false',
+      '-t',
+      seedImage,
+      '-f',
+      join(context, 'Containerfile'),
+      folder,
+    ]);
+    spawnSync('podman', ['rmi', '--force', seedImage], { env: podmanEnv() });
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+  return true;
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const node = ensureNodeBase();
   process.stdout.write(`CORAL_BASE_IMAGE=${node}\nCORAL_DEBIAN_IMAGE=${minbaseImage}\n`);

@@ -20,6 +20,8 @@ const APPS = ['origin', 'edge', 'tracker', 'player'] as const;
 
 interface ImageInspect {
   Size: number;
+  /** podman reports the HEALTHCHECK here (Docker under Config). */
+  Healthcheck?: { Test?: string[] };
   Config: {
     User?: string;
     ExposedPorts?: Record<string, unknown>;
@@ -33,7 +35,12 @@ const inspected = new Map<string, ImageInspect>();
 let buildMs = 0;
 
 beforeAll(async () => {
-  ensureBaseImages();
+  const baseStartedAt = Date.now();
+  const bases = ensureBaseImages();
+  process.stdout.write(
+    `base images ready in ${((Date.now() - baseStartedAt) / 1000).toFixed(1)} s ` +
+      `(npm cache seeded: ${bases.npmCacheSeeded})\n`,
+  );
   const build = await podmanCompose(`coral-build-${process.pid}`, ['build', ...STACK_SERVICES]);
   buildMs = build.durationMs;
   if (build.status !== 0) {
@@ -54,7 +61,11 @@ describe('the images', () => {
     expect(image.Config.User).toBe('coral');
     expect(image.Config.WorkingDir).toBe(`/app/apps/${app}`);
     expect(image.Config.Cmd).toEqual(['node', 'dist/main.js']);
-    expect(image.Config.Healthcheck?.Test).toEqual(['CMD', 'node', '/app/healthcheck.mjs']);
+    expect((image.Healthcheck ?? image.Config.Healthcheck)?.Test).toEqual([
+      'CMD',
+      'node',
+      '/app/healthcheck.mjs',
+    ]);
   });
 
   it.each(APPS)('%s holds its production dependencies and no build tooling', async (app) => {

@@ -1,9 +1,17 @@
 import { openAsBlob } from 'node:fs';
 import { join } from 'node:path';
-import { generateClip, makeTempDir, waitFor, type TempDir } from '@coral-cdn/test-support';
+import {
+  generateClip,
+  launchChromium,
+  makeTempDir,
+  openViewer,
+  readCoral,
+  waitFor,
+  type TempDir,
+  type Viewer,
+} from '@coral-cdn/test-support';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openViewer, readPlayer, type Viewer } from '../support/browser.js';
 import {
   STACK_SERVICES,
   imageExists,
@@ -38,6 +46,20 @@ let browser: Browser | null = null;
 const viewers: Viewer[] = [];
 let clipDir: TempDir;
 let videoId = '';
+
+/** What this test reads of a player page's `window.coral`. */
+async function readPlayer(viewer: Viewer) {
+  const coral = await readCoral(viewer.page);
+  return {
+    ready: coral.ready,
+    error: coral.error,
+    positionSec: coral.playback.positionSec,
+    httpBytes: coral.stats?.httpBytes ?? 0,
+    p2pBytes: coral.stats?.p2pBytes ?? 0,
+    trackerConnected: coral.stats?.trackerConnected ?? false,
+    stalls: coral.stats?.stalls ?? 0,
+  };
+}
 
 async function json<T>(target: string): Promise<T> {
   const response = await fetch(target);
@@ -86,7 +108,7 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
-  for (const viewer of viewers) await viewer.close().catch(() => undefined);
+  for (const viewer of viewers) await viewer.context.close().catch(() => undefined);
   await browser?.close();
   clipDir?.remove();
   const down = await podmanCompose(project, ['down', '-v'], 120_000);
@@ -164,7 +186,7 @@ describe('the compose stack in containers', () => {
       await waitFor(
         'both viewers playing 5 s in',
         async () => {
-          const states = await Promise.all(viewers.map((viewer) => readPlayer(viewer.page)));
+          const states = await Promise.all(viewers.map((viewer) => readPlayer(viewer)));
           const failed = states.find((state) => state.error);
           if (failed) throw new Error(`player error: ${failed.error}`);
           return states.every((state) => state.ready && state.positionSec >= 5);
@@ -172,14 +194,14 @@ describe('the compose stack in containers', () => {
         { timeoutMs: 90_000, intervalMs: 500 },
       );
     } catch (error) {
-      const states = await Promise.all(viewers.map((viewer) => readPlayer(viewer.page)));
+      const states = await Promise.all(viewers.map((viewer) => readPlayer(viewer)));
       throw new Error(
         `${(error as Error).message}\n${JSON.stringify(states)}\n` +
           `${viewers.map((v) => v.consoleLines.slice(-15).join('\n')).join('\n---\n')}\n${await allLogs()}`,
       );
     }
     timings.playFiveSecondsMs = Date.now() - startedAt;
-    const states = await Promise.all(viewers.map((viewer) => readPlayer(viewer.page)));
+    const states = await Promise.all(viewers.map((viewer) => readPlayer(viewer)));
     for (const state of states) {
       expect(state.httpBytes + state.p2pBytes).toBeGreaterThan(0);
       expect(state.trackerConnected).toBe(true);
@@ -188,8 +210,9 @@ describe('the compose stack in containers', () => {
     timings.p2pBytes = states.reduce((sum, state) => sum + state.p2pBytes, 0);
     // Each region's edge served its viewer, and caches what it served.
     for (const edge of [url.edgeEu, url.edgeUs]) {
-      const stats = await json<{ requests: number; misses: number }>(`${edge}/stats`);
-      expect(stats.requests, edge).toBeGreaterThan(0);
+      const stats = await json<{ region: string; requests: { requests: number } }>(`${edge}/stats`);
+      expect(stats.region, edge).toBe(edge === url.edgeEu ? 'eu-west' : 'us-east');
+      expect(stats.requests.requests, edge).toBeGreaterThan(0);
       const segment = `${edge}/vod/${videoId}/240p/init.mp4`;
       await fetch(segment).then((r) => r.arrayBuffer());
       const again = await fetch(segment);
@@ -239,7 +262,7 @@ describe('the compose stack in containers', () => {
   });
 
   it('stops gracefully: SIGTERM, and every app exits 0', async () => {
-    for (const viewer of viewers.splice(0)) await viewer.close();
+    for (const viewer of viewers.splice(0)) await viewer.context.close();
     const startedAt = Date.now();
     const stop = await podman(['stop', '--time', '20', ...APP_SERVICES.map(container)], 120_000);
     expect(stop.status, stop.stderr).toBe(0);

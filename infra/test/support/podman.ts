@@ -6,6 +6,7 @@ import {
   minbaseImage,
   nodeBaseImage,
   podmanEnv,
+  seedNpmCache,
 } from '../../scripts/local-base.mjs';
 import { composeFile, podmanOverride, repoRoot } from './paths.js';
 
@@ -93,9 +94,14 @@ export function imageExists(image: string): boolean {
   return spawnSync('podman', ['image', 'exists', image], { env: podmanEnv() }).status === 0;
 }
 
-/** The local base images (debootstrap once, cached; see scripts/local-base.mjs). */
-export function ensureBaseImages(): { node: string; debian: string } {
-  return { debian: ensureMinbase(), node: ensureNodeBase() };
+/**
+ * The local base images (debootstrap once, cached; see scripts/local-base.mjs), and the image
+ * builds' npm cache seeded from the host's (no second download of what `npm ci` fetched).
+ */
+export function ensureBaseImages(): { node: string; debian: string; npmCacheSeeded: boolean } {
+  const debian = ensureMinbase();
+  const node = ensureNodeBase();
+  return { debian, node, npmCacheSeeded: seedNpmCache() };
 }
 
 /** The image compose gives a service (`image:` with variables resolved), in podman's naming. */

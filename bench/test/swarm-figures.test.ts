@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { codeChanges, type CodeStamp } from '../src/swarm/code-stamp.js';
 import type { CpuSample } from '../src/swarm/cpu.js';
-import { segmentSourcing } from '../src/swarm/diagnosis.js';
+import { medianPageStartup, pageStartups, segmentSourcing } from '../src/swarm/diagnosis.js';
 import {
   comparePair,
   issue7Target,
@@ -221,6 +221,7 @@ describe('swarm segment sourcing', () => {
     logs: [],
     peerDetails: null,
     console: [],
+    pageFetches: [],
   });
 
   it('counts, per segment played in the window, how many viewers took it from the CDN', () => {
@@ -251,6 +252,47 @@ describe('swarm segment sourcing', () => {
       { index: 2, http: 0, p2p: 1, mixed: 0, fromStore: 0 },
     ]);
     expect(sourcing.bySequence).toEqual(['2: h0 p1 p2', '3: h0 m1']);
+  });
+});
+
+describe('page start-up steps', () => {
+  it('finds when the playback info, media playlist, init and first segment arrived', () => {
+    const page = (index: number, fetches: Array<[string, number, number]>): ViewerDiagnostics => ({
+      index,
+      joinedAtMs: 0,
+      segments: [],
+      logs: [],
+      peerDetails: null,
+      console: [],
+      pageFetches: fetches.map(([path, startMs, endMs]) => ({ path, startMs, endMs })),
+    });
+    const startups = pageStartups([
+      page(0, [
+        ['/assets/index-x.js', 10, 60],
+        ['/live/s/240p/seg_00012.m4s', 400, 700],
+        ['/api/playback/s', 100, 150],
+        ['/live/s/master.m3u8', 160, 200],
+        ['/live/s/240p/index.m3u8', 210, 260],
+        ['/live/s/240p/init_0.mp4', 270, 300],
+        ['/live/s/240p/seg_00011.m4s', 300, 500],
+        ['/live/s/240p/index.m3u8', 2000, 2050],
+      ]),
+      page(1, [['/api/playback/s', 100, 350]]),
+    ]);
+    expect(startups[0]).toEqual({
+      index: 0,
+      playbackInfoMs: 150,
+      mediaPlaylistMs: 260,
+      initSegmentMs: 300,
+      firstSegmentMs: 500,
+    });
+    expect(startups[1]).toMatchObject({ playbackInfoMs: 350, firstSegmentMs: null });
+    expect(medianPageStartup(startups)).toEqual({
+      playbackInfoMs: 250,
+      mediaPlaylistMs: 260,
+      initSegmentMs: 300,
+      firstSegmentMs: 500,
+    });
   });
 });
 

@@ -1,6 +1,12 @@
 import { launchChromium, openViewer, sleep, type Viewer } from '@coral-cdn/test-support';
 import type { Browser, Page } from 'playwright-core';
-import type { SegmentArrival, ViewerCounters, ViewerDiagnostics, ViewerGroup } from './viewers.js';
+import type {
+  PageFetch,
+  SegmentArrival,
+  ViewerCounters,
+  ViewerDiagnostics,
+  ViewerGroup,
+} from './viewers.js';
 
 export interface BrowserGroupOptions {
   playerUrl: string;
@@ -165,12 +171,13 @@ export class BrowserGroup implements ViewerGroup {
   async diagnostics(): Promise<ViewerDiagnostics[]> {
     return Promise.all(
       this.members.map(async (member, index) => {
-        const unreadable = (error: unknown) => ({
+        const unreadable = (error: unknown): PageExtras => ({
           logs: [`(unreadable: ${String(error)})`],
-          peerDetails: null as unknown,
+          peerDetails: null,
+          pageFetches: [],
         });
         const extra = member.viewer
-          ? await member.viewer.page.evaluate(readEngineLogs).catch(unreadable)
+          ? await member.viewer.page.evaluate(readPageExtras).catch(unreadable)
           : unreadable('the page never loaded');
         return {
           index,
@@ -179,6 +186,7 @@ export class BrowserGroup implements ViewerGroup {
           logs: extra.logs,
           peerDetails: extra.peerDetails,
           console: member.viewer?.consoleLines.slice(-50) ?? [],
+          pageFetches: extra.pageFetches,
         };
       }),
     );
@@ -199,13 +207,32 @@ export class BrowserGroup implements ViewerGroup {
   }
 }
 
-/** Runs in the page: the engine's last log lines and its per-peer details. */
-function readEngineLogs(): { logs: string[]; peerDetails: unknown } {
+interface PageExtras {
+  logs: string[];
+  peerDetails: unknown;
+  pageFetches: PageFetch[];
+}
+
+/** Runs in the page: engine logs, per-peer details and the first HTTP fetches of the page. */
+function readPageExtras(): PageExtras {
   const coral = (globalThis as unknown as { coral?: Record<string, unknown> }).coral;
   const stats = coral?.stats as { peerDetails?: unknown } | null | undefined;
+  const fetches = performance
+    .getEntriesByType('resource')
+    .slice(0, 40)
+    .map((entry) => ({
+      path: new URL(entry.name).pathname,
+      startMs: Math.round(entry.startTime),
+      // responseEnd: the last byte arrived.
+      endMs: Math.round((entry as unknown as { responseEnd: number }).responseEnd),
+    }));
   return JSON.parse(
-    JSON.stringify({ logs: coral?.logs ?? [], peerDetails: stats?.peerDetails ?? null }),
-  ) as { logs: string[]; peerDetails: unknown };
+    JSON.stringify({
+      logs: coral?.logs ?? [],
+      peerDetails: stats?.peerDetails ?? null,
+      pageFetches: fetches,
+    }),
+  ) as PageExtras;
 }
 
 function readFrom(page: Page, from: number): Promise<PageReading> {

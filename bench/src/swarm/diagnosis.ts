@@ -1,5 +1,6 @@
 /** What the segment records say about where CDN bytes went (browsers only: they record segments). */
-import type { SegmentArrival, ViewerDiagnostics } from './viewers.js';
+import { median } from '../lib/stats.js';
+import type { PageFetch, SegmentArrival, ViewerDiagnostics } from './viewers.js';
 
 export interface SegmentSourcing {
   /** Segments some viewer played during the window. */
@@ -68,5 +69,49 @@ export function segmentSourcing(
       bySequence.size === 0 ? 0 : Math.round((fetchers / bySequence.size) * 100) / 100,
     perViewer,
     bySequence: lines,
+  };
+}
+
+/** Where a page's start-up went: when each step's HTTP fetch ended, ms since navigation. */
+export interface PageStartup {
+  index: number;
+  playbackInfoMs: number | null;
+  mediaPlaylistMs: number | null;
+  initSegmentMs: number | null;
+  /** The first media segment fetched over HTTP (with P2P on, still the CDN at start-up). */
+  firstSegmentMs: number | null;
+}
+
+/** The first fetch whose path matches, by start time. */
+function firstEnd(fetches: readonly PageFetch[], pattern: RegExp): number | null {
+  const match = [...fetches]
+    .sort((a, b) => a.startMs - b.startMs)
+    .find((fetch) => pattern.test(fetch.path));
+  return match ? match.endMs : null;
+}
+
+export function pageStartups(viewers: readonly ViewerDiagnostics[]): PageStartup[] {
+  return viewers.map((viewer) => ({
+    index: viewer.index,
+    playbackInfoMs: firstEnd(viewer.pageFetches, /^\/api\/playback\//),
+    mediaPlaylistMs: firstEnd(viewer.pageFetches, /^(?!.*\/master\.m3u8$).*\.m3u8$/),
+    initSegmentMs: firstEnd(viewer.pageFetches, /\/init[^/]*\.mp4$/),
+    firstSegmentMs: firstEnd(viewer.pageFetches, /\/seg_\d+\.m4s$/),
+  }));
+}
+
+/** Per step, the median over the pages that got that far (null: none did). */
+export function medianPageStartup(
+  startups: readonly PageStartup[],
+): Record<Exclude<keyof PageStartup, 'index'>, number | null> {
+  const step = (pick: (startup: PageStartup) => number | null) => {
+    const values = startups.map(pick).filter((ms): ms is number => ms !== null);
+    return values.length === 0 ? null : Math.round(median(values));
+  };
+  return {
+    playbackInfoMs: step((s) => s.playbackInfoMs),
+    mediaPlaylistMs: step((s) => s.mediaPlaylistMs),
+    initSegmentMs: step((s) => s.initSegmentMs),
+    firstSegmentMs: step((s) => s.firstSegmentMs),
   };
 }

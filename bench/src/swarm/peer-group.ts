@@ -197,6 +197,7 @@ export class PeerGroup implements ViewerGroup {
         logs: fleet.stderrTail.filter((line) => line.includes(`"peer":${peer.index},`)).slice(-100),
         peerDetails: null,
         console: [],
+        pageFetches: [],
       })),
     );
   }

@@ -3,7 +3,12 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { CHROMIUM_PATH, sleep, startStack } from '@coral-cdn/test-support';
 import { writeResultFile, writeResults } from '../lib/results.js';
-import { segmentSourcing, type SegmentSourcing } from './diagnosis.js';
+import {
+  medianPageStartup,
+  pageStartups,
+  segmentSourcing,
+  type SegmentSourcing,
+} from './diagnosis.js';
 import { comparePair, issue7Target, type PairComparison, type TargetVerdict } from './figures.js';
 import type { SwarmOptions } from './options.js';
 import {
@@ -152,6 +157,20 @@ function report(
   for (const failure of failures) log(`FAILED: ${failure.run}: ${failure.error}`);
   for (const run of runs)
     for (const problem of run.problems) log(`invalid: ${runLabel(run)}: ${problem}`);
+  const startupSteps = results
+    .filter((r) => r.figures.kind === 'browsers')
+    .map((r) => ({
+      run: runLabel(r.figures),
+      median: medianPageStartup(pageStartups(r.diagnostics)),
+      perViewer: pageStartups(r.diagnostics),
+    }));
+  for (const steps of startupSteps) {
+    const m = steps.median;
+    log(
+      `${steps.run}: page start-up, median ms since navigation: playback info ${m.playbackInfoMs ?? '-'}, ` +
+        `media playlist ${m.mediaPlaylistMs ?? '-'}, init ${m.initSegmentMs ?? '-'}, first segment ${m.firstSegmentMs ?? '-'}`,
+    );
+  }
   if (target) log(`\n${verdictText(target)}`);
   const loadAtEnd = loadavg()[0]!;
   log(
@@ -185,6 +204,7 @@ function report(
     failures,
     pairs,
     target,
+    startupSteps,
     segmentSourcing: sourcing.map(({ bySequence: _omitted, ...rest }) => rest),
   });
   writeResultFile(

@@ -47,6 +47,17 @@ export interface ViewerDiagnostics {
   logs: string[];
   peerDetails: unknown;
   console: string[];
+  /**
+   * Browsers: the page's first HTTP fetches (resource timing, ms since the page's navigation
+   * started), e.g. `120-180 /api/playback/x`: where start-up time goes. Empty for node peers.
+   */
+  pageFetches: PageFetch[];
+}
+
+export interface PageFetch {
+  path: string;
+  startMs: number;
+  endMs: number;
 }
 
 /** N viewers of one stream: joined one by one, sampled, closed. */

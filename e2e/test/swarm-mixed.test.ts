@@ -38,12 +38,14 @@ const PEERS_PER_PROCESS = 2;
 const VIEWERS = BROWSERS + PROCESSES * PEERS_PER_PROCESS;
 
 /**
- * Offload floor over the steady window. The live bound for 7 viewers of one rendition is
- * (N-1)/N = 86%. Measured here (2 loaded cores, benchmarks running beside): FILLED_IN_BELOW.
- * The floor sits well under those runs and still far above what a swarm that only fell back to
- * the CDN (0%) or only shared by chance (one viewer's worth, 1/7 = 14%) would reach.
+ * Offload floor over the steady 20 s window. The live bound for 7 viewers of one rendition is
+ * (N-1)/N = 85.7%. Measured here on the 2 shared cores (a browser benchmark and containers
+ * taking turns with this suite): 82.6% and 82.9% (`npm test -w e2e` prints the table). The
+ * floor leaves ~20 points for a slower machine or a noisier neighbour (data channels that ramp
+ * up slowly, more deadline fallbacks to the CDN), and still fails a swarm that stopped sharing
+ * (0%) or shares by chance: one viewer's worth is 1/7 = 14%, half the bound 43%.
  */
-const OFFLOAD_FLOOR = 0.5;
+const OFFLOAD_FLOOR = 0.6;
 
 let stack: Stack;
 let browser: Browser;

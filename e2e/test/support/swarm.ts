@@ -173,7 +173,7 @@ export function formatFigures(title: string, rows: readonly MemberFigures[]): st
       offload.padStart(5),
       kib(row.uploadedBytes).padStart(7),
       String(row.peers).padStart(3),
-      `${row.stalls}/${row.stallMs}`.padStart(8),
+      `${row.stalls}/${Math.round(row.stallMs)}`.padStart(8),
       row.playedSec.toFixed(1).padStart(6),
       String(row.integrityFailures).padStart(3),
       kib(row.p2pDiscardedBytes).padStart(6),

@@ -9,7 +9,7 @@ ARG BASE_IMAGE=node:20-bookworm-slim
 # 1. Only what @coral-cdn/origin needs: `turbo prune` keeps its workspaces and a pruned lockfile.
 FROM ${BASE_IMAGE} AS prune
 ENV TURBO_TELEMETRY_DISABLED=1
-RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=locked \
+RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=shared \
   npm install --global --no-audit --no-fund turbo@2.11.11
 WORKDIR /src
 COPY package.json package-lock.json turbo.json .npmrc .gitignore ./
@@ -23,7 +23,7 @@ FROM ${BASE_IMAGE} AS build
 ENV TURBO_TELEMETRY_DISABLED=1
 WORKDIR /src
 COPY --from=prune /out/json/ ./
-RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=locked \
+RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=shared \
   npm ci --no-audit --no-fund
 COPY --from=prune /out/full/ ./
 RUN npx turbo run build --filter=@coral-cdn/origin --output-logs=errors-only
@@ -34,14 +34,17 @@ FROM ${BASE_IMAGE} AS deps
 WORKDIR /src
 COPY --from=prune /out/json/ ./
 COPY infra/docker/runtime-manifest.mjs /tmp/runtime-manifest.mjs
-RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=locked \
+RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=shared \
   node /tmp/runtime-manifest.mjs apps/origin packages/protocol packages/server-kit \
   && npm install --omit=dev --omit=optional --no-audit --no-fund
 
-# 4. Runtime: Debian's ffmpeg, the built workspaces, a non-root user.
+# 4. Runtime: Debian's ffmpeg, the built workspaces, a non-root user. ffmpeg's SDL/GL
+#    dependencies bring Mesa's GPU drivers and the LLVM they carry (~160 MB) that neither
+#    ffmpeg nor ffprobe links or loads on a server: they are dropped (the image test runs both).
 FROM ${BASE_IMAGE} AS runtime
 RUN apt-get update \
   && apt-get install --yes --no-install-recommends ffmpeg \
+  && dpkg --purge --force-depends libgl1-mesa-dri libllvm15 libz3-4 \
   && rm -rf /var/lib/apt/lists/* \
   && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home coral \
   && mkdir -p /data \

@@ -114,6 +114,31 @@ export class BrowserGroup implements ViewerGroup {
     return new BrowserGroup(await launchChromium(), options);
   }
 
+  /**
+   * Play one page (CDN-only) until it starts or `timeoutMs` passes, then close it: the first
+   * measured run would otherwise pay alone for a cold Chromium, a cold player bundle and a
+   * stream that just started. Returns the page's start-up ms (null: it did not start).
+   */
+  static async warmUp(
+    options: Pick<BrowserGroupOptions, 'playerUrl' | 'streamId' | 'maxHeight'>,
+    timeoutMs = 20_000,
+  ): Promise<number | null> {
+    const browser = await launchChromium();
+    try {
+      const url = `${options.playerUrl}/?id=${encodeURIComponent(options.streamId)}&p2p=0&maxHeight=${options.maxHeight}`;
+      const viewer = await openViewer(browser, url);
+      const deadline = performance.now() + timeoutMs;
+      while (performance.now() < deadline) {
+        const reading = await readFrom(viewer.page, 0).catch(() => null);
+        if (reading?.counters.startupMs != null) return reading.counters.startupMs;
+        await sleep(500);
+      }
+      return null;
+    } finally {
+      await browser.close().catch(() => undefined);
+    }
+  }
+
   private get url(): string {
     const { playerUrl, streamId, p2p, maxHeight } = this.options;
     return `${playerUrl}/?id=${encodeURIComponent(streamId)}&p2p=${p2p ? 1 : 0}&maxHeight=${maxHeight}`;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { CHROMIUM_PATH, sleep, startStack } from '@coral-cdn/test-support';
 import { writeResultFile, writeResults } from '../lib/results.js';
+import { BrowserGroup } from './browser-group.js';
 import {
   medianPageStartup,
   pageStartups,
@@ -79,6 +80,14 @@ export async function runSwarmBench(
       if (scenario === 'live') {
         log('starting the live test-pattern channel (240p)…');
         await startLiveChannel(stack, LIVE_ID);
+      }
+      if (options.browsers > 0) {
+        const startupMs = await BrowserGroup.warmUp({
+          playerUrl: stack.player.url,
+          streamId,
+          maxHeight: 240,
+        });
+        log(`warm-up page (CDN-only, not measured) started in ${startupMs ?? 'no'} ms`);
       }
       for (const spec of plan.filter((s) => s.scenario === scenario)) {
         log(

@@ -9,7 +9,7 @@ ARG BASE_IMAGE=node:20-bookworm-slim
 # 1. Only what @coral-cdn/player needs: `turbo prune` keeps its workspaces and a pruned lockfile.
 FROM ${BASE_IMAGE} AS prune
 ENV TURBO_TELEMETRY_DISABLED=1
-RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=locked \
+RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=shared \
   npm install --global --no-audit --no-fund turbo@2.11.11
 WORKDIR /src
 COPY package.json package-lock.json turbo.json .npmrc .gitignore ./
@@ -23,7 +23,7 @@ FROM ${BASE_IMAGE} AS build
 ENV TURBO_TELEMETRY_DISABLED=1
 WORKDIR /src
 COPY --from=prune /out/json/ ./
-RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=locked \
+RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=shared \
   npm ci --no-audit --no-fund
 COPY --from=prune /out/full/ ./
 RUN npx turbo run build --filter=@coral-cdn/player --output-logs=errors-only
@@ -33,7 +33,7 @@ FROM ${BASE_IMAGE} AS deps
 WORKDIR /src
 COPY --from=prune /out/json/ ./
 COPY infra/docker/runtime-manifest.mjs /tmp/runtime-manifest.mjs
-RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=locked \
+RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=shared \
   node /tmp/runtime-manifest.mjs apps/player packages/server-kit \
   && npm install --omit=dev --omit=optional --no-audit --no-fund
 

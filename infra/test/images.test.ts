@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { resolvedCompose } from './support/compose.js';
+import { composeFile, podmanOverride } from './support/paths.js';
 import {
   STACK_SERVICES,
   ensureBaseImages,
@@ -17,6 +19,11 @@ import {
  */
 
 const APPS = ['origin', 'edge', 'tracker', 'player'] as const;
+/** Every service with a `build:` (edge-us-east and tracker-b reuse their sibling's image). */
+const BUILD_GROUPS = [
+  ['redis', 'origin', 'edge-eu-west'],
+  ['tracker-a', 'player'],
+] as const;
 
 interface ImageInspect {
   Size: number;
@@ -41,10 +48,20 @@ beforeAll(async () => {
     `base images ready in ${((Date.now() - baseStartedAt) / 1000).toFixed(1)} s ` +
       `(npm cache seeded: ${bases.npmCacheSeeded})\n`,
   );
-  const build = await podmanCompose(`coral-build-${process.pid}`, ['build', ...STACK_SERVICES]);
-  buildMs = build.durationMs;
-  if (build.status !== 0) {
-    throw new Error(`podman-compose build failed:\n${tail(build.stdout + build.stderr, 60)}`);
+  // Two podman-compose builds at once, so that one image's downloads (apt) overlap the
+  // other's work. Measured cold on a busy 2-core machine: 314 s, against 317 s one after the
+  // other: the builds are CPU-bound there; the overlap helps where downloads are slow.
+  const startedAt = Date.now();
+  const builds = await Promise.all(
+    BUILD_GROUPS.map((services, index) =>
+      podmanCompose(`coral-build-${process.pid}-${index}`, ['build', ...services]),
+    ),
+  );
+  buildMs = Date.now() - startedAt;
+  for (const build of builds) {
+    if (build.status !== 0) {
+      throw new Error(`podman-compose build failed:\n${tail(build.stdout + build.stderr, 60)}`);
+    }
   }
   for (const app of [...APPS, 'redis'] as const) {
     const result = await podman(['image', 'inspect', stackImage(app)]);
@@ -56,6 +73,12 @@ beforeAll(async () => {
 }, 1_800_000);
 
 describe('the images', () => {
+  it('the two parallel builds cover every stack service that has a build:', () => {
+    const config = resolvedCompose([composeFile, podmanOverride]);
+    const withBuild = STACK_SERVICES.filter((name) => config.services[name]?.build);
+    expect([...BUILD_GROUPS.flat()].sort()).toEqual([...withBuild].sort());
+  });
+
   it.each(APPS)('%s runs dist/main.js as the non-root user coral, with a HEALTHCHECK', (app) => {
     const image = inspected.get(app)!;
     expect(image.Config.User).toBe('coral');

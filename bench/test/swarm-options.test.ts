@@ -101,6 +101,11 @@ describe('swarm run plan', () => {
     expect(plan[4]!.joinIntervalMs).toBe(10_000);
   });
 
+  it('can start with the CDN-only run, to check for order effects', () => {
+    const plan = planRuns(parseSwarmOptions({ peers: '0', scenarios: 'live', cdn_first: 'true' }));
+    expect(plan.map(runLabel)).toEqual(['LIVE 6 browsers CDN-only', 'LIVE 6 browsers P2P']);
+  });
+
   it('runs only the deliveries asked for', () => {
     const plan = planRuns(
       parseSwarmOptions({ browsers: '0', peers: '10,20', scenarios: 'vod', deliveries: 'p2p' }),

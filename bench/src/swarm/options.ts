@@ -28,6 +28,8 @@ export interface SwarmOptions {
   /** How often viewers' counters are sampled for the time series, seconds. */
   sampleSec: number;
   quick: boolean;
+  /** The first pair runs CDN-only first (then alternating as usual): to check order effects. */
+  cdnFirst: boolean;
   /** Results go to bench/results/<out>.json, <out>-diagnostics.json and <out>.svg. */
   out: string;
 }
@@ -51,6 +53,7 @@ const FULL: SwarmOptions = {
   peersPerProcess: 40,
   sampleSec: 2,
   quick: false,
+  cdnFirst: false,
   out: 'swarm',
 };
 
@@ -83,6 +86,7 @@ export const SWARM_FLAGS_HELP = [
   '--settle-timeout-sec S  wait for every viewer to play (default 20)',
   '--peers-per-process N   node peers per coral-peer process (default 40)',
   '--sample-sec S          time-series sampling period (default 2)',
+  '--cdn-first             the first pair starts with its CDN-only run (order effects)',
   '--out NAME              results file name in bench/results (default swarm; --quick: swarm-quick)',
 ].join('\n');
 
@@ -166,6 +170,11 @@ export function parseSwarmOptions(flags: Readonly<Record<string, string>>): Swar
         break;
       case 'sample-sec':
         options.sampleSec = number(name, raw, 0.5, 60);
+        break;
+      case 'cdn-first':
+        if (raw !== 'true' && raw !== 'false')
+          throw new SwarmOptionsError('--cdn-first takes no value');
+        options.cdnFirst = raw === 'true';
         break;
       case 'out':
         if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(raw))

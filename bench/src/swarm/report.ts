@@ -18,7 +18,7 @@ import type { SwarmOptions } from './options.js';
  */
 export function planRuns(options: SwarmOptions): RunSpec[] {
   const specs: RunSpec[] = [];
-  let pairIndex = 0;
+  let pairIndex = options.cdnFirst ? 1 : 0;
   for (const scenario of options.scenarios) {
     const groups: Array<Pick<RunSpec, 'kind' | 'viewers' | 'joinIntervalMs'>> = [];
     if (options.browsers > 0) {

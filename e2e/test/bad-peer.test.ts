@@ -78,12 +78,14 @@ describe('a peer that serves corrupted bytes', () => {
         ),
       ),
     );
-    // The tracker banned it: out of the swarm, and counted.
+    // The tracker banned it (out of the swarm, and counted) and every page dropped it: it is
+    // left with no connection at all.
     await waitFor(
-      'the tracker banning the corrupt peer',
+      'the tracker banning the corrupt peer, and no page connected to it',
       async () =>
-        metricValue(await metrics(stack.tracker), 'coral_tracker_bans_total') >= 1 &&
-        (await swarmPeers(stack.tracker, SWARM_ID)) === viewers.length,
+        metricValue(await metrics(stack.tracker), 'coral_tracker_bans_total') === 1 &&
+        (await swarmPeers(stack.tracker, SWARM_ID)) === viewers.length &&
+        corrupt.stats().engine?.peers === 0,
       { timeoutMs: 10_000, intervalMs: 250 },
     ).catch(async (error: unknown) => {
       throw new Error(`${String(error)}\n${await why()}`);

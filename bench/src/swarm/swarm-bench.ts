@@ -87,7 +87,9 @@ export async function runSwarmBench(
           streamId,
           maxHeight: 240,
         });
-        log(`warm-up page (CDN-only, not measured) started in ${startupMs ?? 'no'} ms`);
+        log(
+          `warm-up page (CDN-only, not measured) started in ${startupMs === null ? 'no' : Math.round(startupMs)} ms`,
+        );
       }
       for (const spec of plan.filter((s) => s.scenario === scenario)) {
         log(

@@ -13,9 +13,11 @@ export class PlaybackClock {
   private rate = 0;
   private updatedAtMs = 0;
   private hasBeenPlaced = false;
+  private hasPlayed = false;
 
   update(update: PlaybackUpdate, nowMs: number): void {
     if (update.rate > 0 || update.positionSec > 0) this.hasBeenPlaced = true;
+    if (update.rate > 0) this.hasPlayed = true;
     this.positionSec = update.positionSec;
     this.rate = update.rate;
     this.updatedAtMs = nowMs;
@@ -31,6 +33,14 @@ export class PlaybackClock {
    */
   get placed(): boolean {
     return this.hasBeenPlaced;
+  }
+
+  /**
+   * The player has played (its first frame is out). Until then the viewer is waiting on
+   * every segment it asks for, whatever the deadlines say: start-up.
+   */
+  get started(): boolean {
+    return this.hasPlayed;
   }
 
   /** The playhead now, seconds (null before the player reported one). */

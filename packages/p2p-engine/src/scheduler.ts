@@ -53,6 +53,9 @@ const HTTP_REQUEST_LATENCY_MS = 150;
 const MAX_DOWNLOADS_PER_PEER = 2;
 /** How often a running peer transfer is checked against its deadline. */
 const WATCHDOG_INTERVAL_MS = 100;
+/** A CDN segment whose signed hash was not known is checked again this often (× attempt). */
+const BACKGROUND_VERIFY_RETRY_MS = 5_000;
+const BACKGROUND_VERIFY_ATTEMPTS = 4;
 /** Before judging a transfer by its own rate, let it move this much. */
 const MIN_BYTES_FOR_RATE = 32 * 1024;
 
@@ -427,7 +430,9 @@ export class Scheduler {
     // ones its peers already have. Both only while the CDN could still deliver in time, and
     // for live only once the playhead is placed (its deadlines mean something).
     const connecting = this.isConnecting(role);
-    if ((role === 'waiter' || connecting) && download.filledBytes === 0) {
+    // Before the first frame the viewer waits on this segment: no waiting for peers then.
+    const starting = !this.deps.playback.started && !isPrefetchOnly;
+    if ((role === 'waiter' || connecting) && download.filledBytes === 0 && !starting) {
       const httpMs = this.httpThroughput.projectMs(remainingBytes) + HTTP_REQUEST_LATENCY_MS;
       const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
       if (now < waitUntilMs) return { kind: 'wait', untilMs: waitUntilMs };
@@ -629,7 +634,15 @@ export class Scheduler {
     const info = download.info;
     const bytes = download.sink!;
     let verified = false;
-    if (integrity && config.integrityEnabled) {
+    // CDN bytes need no check to be played, only to be shared: when the signed hash is not
+    // at hand yet (a live segment newer than the manifest, or start-up), the player gets them
+    // now and they are checked when the manifest has them.
+    const verifyLater =
+      integrity !== null &&
+      config.integrityEnabled &&
+      download.p2pBytes === 0 &&
+      integrity.known(info.rendition, info.sequence) === undefined;
+    if (integrity && config.integrityEnabled && !verifyLater) {
       try {
         await integrity.verify(info.rendition, info.sequence, bytes);
         verified = true;
@@ -694,6 +707,7 @@ export class Scheduler {
       prefetched: download.reason === 'prefetch',
       played: download.playerRequested,
     });
+    if (verifyLater && stored) this.verifyInBackground(info, bytes);
     return (
       stored ?? {
         key: download.key,
@@ -706,6 +720,38 @@ export class Scheduler {
         prefetched: false,
         played: true,
       }
+    );
+  }
+
+  private verifyInBackground(info: SegmentInfo, bytes: Uint8Array, attempt = 0): void {
+    const { integrity, store, platform } = this.deps;
+    const key = segmentKey(info.rendition, info.sequence);
+    integrity!.verify(info.rendition, info.sequence, bytes).then(
+      () => {
+        if (!this.destroyed) store.markVerified(info.rendition, info.sequence, bytes);
+      },
+      (error: unknown) => {
+        const code = error instanceof EngineError ? error.code : 'integrity';
+        const stillHeld = store.peek(info.rendition, info.sequence)?.bytes === bytes;
+        // Not signed yet (or the manifest is unreachable): try again while it is held.
+        if (code === 'no_integrity_info' && stillHeld && attempt < BACKGROUND_VERIFY_ATTEMPTS) {
+          platform.clock.setTimeout(
+            () => {
+              if (!this.destroyed) this.verifyInBackground(info, bytes, attempt + 1);
+            },
+            BACKGROUND_VERIFY_RETRY_MS * (attempt + 1),
+          );
+          return;
+        }
+        this.log(
+          code === 'integrity' ? 'warn' : 'debug',
+          'CDN segment not verified: played, not shared',
+          {
+            segment: key,
+            error: error instanceof Error ? error.message : String(error),
+          },
+        );
+      },
     );
   }
 

@@ -18,7 +18,7 @@ export interface StoredSegment {
   readonly source: SegmentSource;
   readonly timing: TransferTiming;
   /** Verified against the signed hash: only verified segments are shared with peers. */
-  readonly verified: boolean;
+  verified: boolean;
   /** Fetched ahead of the player; `played` turns true when the player asks for it. */
   readonly prefetched: boolean;
   played: boolean;
@@ -97,6 +97,14 @@ export class SegmentStore extends Emitter<StoreEvents> {
     }
     if (stored.verified) this.emit('added', stored);
     return stored;
+  }
+
+  /** A held segment's signed hash was checked after it was stored: it may now be shared. */
+  markVerified(rendition: string, sequence: number, bytes: Uint8Array): void {
+    const stored = this.segments.get(segmentKey(rendition, sequence));
+    if (!stored || stored.verified || stored.bytes !== bytes) return;
+    stored.verified = true;
+    this.emit('added', stored);
   }
 
   /** Sequences held (verified) for one rendition, ascending. */

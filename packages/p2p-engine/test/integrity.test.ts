@@ -110,3 +110,34 @@ describe('integrity', () => {
     expect(seeder.engine.stats.uploadedBytes).toBe(0);
   });
 });
+
+describe('CDN bytes before the signed hash is known', () => {
+  it('go to the player at once, and are shared only once the manifest has verified them', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 6, sizeBytes: 50_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
+    const manifestUrl = fixture.playlistUrl.replace(/[^/]+$/, 'integrity.json');
+    viewer.cdn.failing.add(manifestUrl);
+    showPlaylist(viewer, fixture);
+    viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+    await clock.advance(500);
+    const segment = fixture.segments[0]!;
+    const askedAtMs = clock.now();
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(result.source).toBe('http');
+    // CDN latency and transfer only: no wait for the manifest.
+    expect(result.timing.endedAtMs - askedAtMs).toBeLessThan(200);
+    const announced = () =>
+      [...(swarm!.tracker.swarms.get('demo/240p')?.values() ?? [])].some((member) =>
+        member.have.has(segment.sequence),
+      );
+    await clock.advance(2_000);
+    expect(announced()).toBe(false);
+    // The manifest comes back: the segment is checked, then announced to the swarm.
+    viewer.cdn.failing.delete(manifestUrl);
+    await clock.advanceUntil(announced, 30_000);
+    expect(announced()).toBe(true);
+  });
+});

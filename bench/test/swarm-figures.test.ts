@@ -13,29 +13,10 @@ import {
 } from '../src/swarm/figures.js';
 import { parseFleetLine, peerCounters } from '../src/swarm/peer-group.js';
 import { offloadChart } from '../src/swarm/report.js';
-import type { ViewerCounters, ViewerDiagnostics } from '../src/swarm/viewers.js';
+import { zeroCounters, type ViewerCounters, type ViewerDiagnostics } from '../src/swarm/viewers.js';
 
 function counters(partial: Partial<ViewerCounters>): ViewerCounters {
-  return {
-    httpBytes: 0,
-    p2pBytes: 0,
-    uploadedBytes: 0,
-    segmentsFromHttp: 0,
-    segmentsFromP2p: 0,
-    segmentsMixed: 0,
-    fallbacks: 0,
-    integrityFailures: 0,
-    prefetchWastedBytes: 0,
-    stalls: 0,
-    stallMs: 0,
-    startupMs: null,
-    peers: 0,
-    trackerConnected: false,
-    passthroughBytes: null,
-    positionSec: 0,
-    error: null,
-    ...partial,
-  };
+  return { ...zeroCounters(), ...partial };
 }
 
 function cpu(browsersSec: number, origin: number, load = 1): CpuSample {

@@ -1,11 +1,12 @@
 import { launchChromium, openViewer, sleep, type Viewer } from '@coral-cdn/test-support';
 import type { Browser, Page } from 'playwright-core';
-import type {
-  PageFetch,
-  SegmentArrival,
-  ViewerCounters,
-  ViewerDiagnostics,
-  ViewerGroup,
+import {
+  zeroCounters,
+  type PageFetch,
+  type SegmentArrival,
+  type ViewerCounters,
+  type ViewerDiagnostics,
+  type ViewerGroup,
 } from './viewers.js';
 
 export interface BrowserGroupOptions {
@@ -64,28 +65,6 @@ function readPage(from: number): PageReading {
       sizeBytes: record.sizeBytes as number,
     })),
     segmentCount: records.length,
-  };
-}
-
-function emptyCounters(error: string | null): ViewerCounters {
-  return {
-    httpBytes: 0,
-    p2pBytes: 0,
-    uploadedBytes: 0,
-    segmentsFromHttp: 0,
-    segmentsFromP2p: 0,
-    segmentsMixed: 0,
-    fallbacks: 0,
-    integrityFailures: 0,
-    prefetchWastedBytes: 0,
-    stalls: 0,
-    stallMs: 0,
-    startupMs: null,
-    peers: 0,
-    trackerConnected: false,
-    passthroughBytes: null,
-    positionSec: 0,
-    error,
   };
 }
 
@@ -177,7 +156,7 @@ export class BrowserGroup implements ViewerGroup {
     const now = performance.now() - this.options.runStartedAtMs;
     return Promise.all(
       this.members.map(async (member) => {
-        if (member.viewer === null) return emptyCounters(null);
+        if (member.viewer === null) return zeroCounters(null);
         try {
           const reading = await readFrom(member.viewer.page, member.seenSegments);
           member.seenSegments = reading.segmentCount;
@@ -187,7 +166,7 @@ export class BrowserGroup implements ViewerGroup {
           return reading.counters;
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
-          return member.last ? { ...member.last, error: message } : emptyCounters(message);
+          return member.last ? { ...member.last, error: message } : zeroCounters(message);
         }
       }),
     );

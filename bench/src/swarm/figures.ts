@@ -2,7 +2,7 @@
 import { median, ratio } from '../lib/stats.js';
 import { cpuBetween, type CpuSample, type CpuUse } from './cpu.js';
 import type { Delivery, ScenarioName } from './options.js';
-import type { ViewerCounters } from './viewers.js';
+import { zeroCounters, type ViewerCounters } from './viewers.js';
 
 export type ViewerKind = 'browsers' | 'peers';
 
@@ -98,26 +98,6 @@ export function offload(p2pBytes: number, httpBytes: number): number {
   return total === 0 ? 0 : round(p2pBytes / total);
 }
 
-const ZERO: ViewerCounters = {
-  httpBytes: 0,
-  p2pBytes: 0,
-  uploadedBytes: 0,
-  segmentsFromHttp: 0,
-  segmentsFromP2p: 0,
-  segmentsMixed: 0,
-  fallbacks: 0,
-  integrityFailures: 0,
-  prefetchWastedBytes: 0,
-  stalls: 0,
-  stallMs: 0,
-  startupMs: null,
-  peers: 0,
-  trackerConnected: false,
-  passthroughBytes: null,
-  positionSec: 0,
-  error: null,
-};
-
 type Summed =
   | 'httpBytes'
   | 'p2pBytes'
@@ -147,7 +127,7 @@ function deltas(from: Moment, to: Moment): Array<Record<Summed, number>> {
     'prefetchWastedBytes',
   ];
   return to.viewers.map((after, index) => {
-    const before = from.viewers[index] ?? ZERO;
+    const before = from.viewers[index] ?? zeroCounters();
     return Object.fromEntries(
       keys.map((key) => [key, Math.max(0, after[key] - before[key])]),
     ) as Record<Summed, number>;

@@ -28,6 +28,29 @@ export interface ViewerCounters {
   error: string | null;
 }
 
+/** A viewer's counters before it joined (or when it could not be read). */
+export function zeroCounters(error: string | null = null): ViewerCounters {
+  return {
+    httpBytes: 0,
+    p2pBytes: 0,
+    uploadedBytes: 0,
+    segmentsFromHttp: 0,
+    segmentsFromP2p: 0,
+    segmentsMixed: 0,
+    fallbacks: 0,
+    integrityFailures: 0,
+    prefetchWastedBytes: 0,
+    stalls: 0,
+    stallMs: 0,
+    startupMs: null,
+    peers: 0,
+    trackerConnected: false,
+    passthroughBytes: null,
+    positionSec: 0,
+    error,
+  };
+}
+
 /** A media segment a viewer got, stamped with when the benchmark first saw it. */
 export interface SegmentArrival {
   sequence: number;

@@ -40,6 +40,20 @@ function cdnFetchesBySequence(viewers: Viewer[]): Map<number, number> {
   return counts;
 }
 
+/** A live channel publishing for 12 s, then one viewer playing it alone for `aloneMs`. */
+async function liveWithEarlyViewer(aloneMs: number) {
+  const clock = new FakeClock();
+  const fixture = new LiveFixture('live', '240p', 120_000);
+  const sim = new SimSwarm(clock, fixture.content, 'live');
+  swarm = sim;
+  const publishing = startPublishing(clock, fixture);
+  await clock.advance(12_000);
+  const early = sim.addViewer();
+  sim.play(early, { playlistUrl: fixture.playlistUrl });
+  await clock.advance(aloneMs);
+  return { clock, fixture, publishing, early, swarm: sim };
+}
+
 async function liveSwarm(viewerCount: number, joinGapMs: number, runMs: number) {
   const clock = new FakeClock();
   const fixture = new LiveFixture('live', '240p', 120_000);
@@ -126,14 +140,7 @@ describe('live waiting and its limits', () => {
   });
 
   it('a joiner takes its segments from peers who hold them from its first frame on, and starts as fast', async () => {
-    const clock = new FakeClock();
-    const fixture = new LiveFixture('live', '240p', 120_000);
-    swarm = new SimSwarm(clock, fixture.content, 'live');
-    const publishing = startPublishing(clock, fixture);
-    await clock.advance(12_000);
-    const early = swarm.addViewer();
-    swarm.play(early, { playlistUrl: fixture.playlistUrl });
-    await clock.advance(11_000);
+    const { clock, fixture, publishing, early, swarm } = await liveWithEarlyViewer(11_000);
     const publishedBeforeJoin = fixture.segments.length;
     const joiner = swarm.addViewer();
     const joinedAtMs = clock.now();
@@ -158,14 +165,7 @@ describe('live waiting and its limits', () => {
   });
 
   it('a live player that has not placed its playhead yet gets its first segment from the CDN at once', async () => {
-    const clock = new FakeClock();
-    const fixture = new LiveFixture('live', '240p', 120_000);
-    swarm = new SimSwarm(clock, fixture.content, 'live');
-    const publishing = startPublishing(clock, fixture);
-    await clock.advance(12_000);
-    const early = swarm.addViewer();
-    swarm.play(early, { playlistUrl: fixture.playlistUrl });
-    await clock.advance(10_000);
+    const { clock, fixture, publishing, early, swarm } = await liveWithEarlyViewer(10_000);
     // hls.js reports currentTime 0 until the first fragment is in and it seeks to the live start.
     const joiner = swarm.addViewer();
     showPlaylist(joiner, { ...fixture, segments: fixture.window }, true);
@@ -183,14 +183,7 @@ describe('live waiting and its limits', () => {
   });
 
   it('an elected fetcher takes a segment that a peer already holds from that peer, not the CDN', async () => {
-    const clock = new FakeClock();
-    const fixture = new LiveFixture('live', '240p', 120_000);
-    swarm = new SimSwarm(clock, fixture.content, 'live');
-    const publishing = startPublishing(clock, fixture);
-    await clock.advance(12_000);
-    const early = swarm.addViewer();
-    swarm.play(early, { playlistUrl: fixture.playlistUrl });
-    await clock.advance(10_000);
+    const { clock, fixture, publishing, early, swarm } = await liveWithEarlyViewer(10_000);
     // Alone until now, the early viewer fetched (and holds) all it played.
     const heldByEarly = new Set(sequencesFetched(early));
     // The tracker names the joiner the fetcher of every segment, old ones included.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Preflight: make sure the system programs Coral needs are present before `npm start`,
-// `npm test` or `npm run bench`. As root on Debian it installs what is missing with apt-get;
+// `npm test`, `npm run bench` or infra's container tests (`--for start|test|bench|infra`). As root on Debian it installs what is missing with apt-get;
 // anywhere else it stops with a message naming exactly what to install.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -24,7 +24,25 @@ const programs = [
   { program: 'ip', pkg: 'iproute2', for: ['test', 'bench'] },
   { program: 'wrk', pkg: 'wrk', for: ['bench'] },
   { program: 'nginx', pkg: 'nginx-light', for: ['bench'], optional: true },
+  // infra's tests: the compose file validated offline, the stack for real in podman.
+  { program: 'docker-compose', pkg: 'docker-compose', for: ['infra'] },
+  { program: 'podman', pkg: 'podman', for: ['infra'] },
+  { program: 'podman-compose', pkg: 'podman-compose', for: ['infra'] },
+  { program: 'runc', pkg: 'runc', for: ['infra'] },
+  { program: 'debootstrap', pkg: 'debootstrap', for: ['infra'] },
+  { program: 'iptables', pkg: 'iptables', for: ['infra'] },
+  {
+    program: 'dnsname (CNI plugin)',
+    file: '/usr/lib/cni/dnsname',
+    pkg: 'golang-github-containernetworking-plugin-dnsname',
+    for: ['infra'],
+  },
 ];
+
+function commandName(purpose) {
+  if (purpose === 'infra') return '`npm test -w infra` (the container tests)';
+  return `\`npm ${purpose === 'bench' ? 'run bench' : purpose}\``;
+}
 
 function onPath(program) {
   const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin']);
@@ -39,6 +57,7 @@ function onPath(program) {
 }
 
 function present(entry) {
+  if (entry.file) return existsSync(entry.file);
   const override = entry.env ? process.env[entry.env] : undefined;
   if (override) return existsSync(override);
   return onPath(entry.program);
@@ -97,7 +116,7 @@ const lines = required.map(
     (entry.env ? ` (or set ${entry.env} to its path)` : ''),
 );
 process.stderr.write(
-  `coral: \`npm ${purpose === 'bench' ? 'run bench' : purpose}\` needs programs that are not installed:\n` +
+  `coral: ${commandName(purpose)} needs programs that are not installed:\n` +
     `${lines.join('\n')}\n` +
     `Install them with: sudo apt-get install -y ${[...new Set(required.map((e) => e.pkg))].join(' ')}\n`,
 );

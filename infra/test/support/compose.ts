@@ -35,7 +35,7 @@ export function dockerCompose(args: string[], env: Record<string, string> = {}):
   if (run.error) {
     throw new Error(
       `docker-compose could not run (${run.error.message}): install Debian's docker-compose ` +
-        '(node infra/scripts/ensure-tools.mjs does it as root)',
+        '(node scripts/preflight.mjs --for infra does it as root)',
     );
   }
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };

@@ -426,13 +426,16 @@ export class Scheduler {
       return { kind: 'peer', session };
     if (isPrefetchOnly) return role === 'fetcher' ? http('elected') : { kind: 'abandon' };
     // Live waiters wait for the elected fetcher's copy; a viewer still connecting to peers
-    // (start-up) waits for them to say what they hold: a live joiner's first segments are
-    // ones its peers already have. Both only while the CDN could still deliver in time, and
-    // for live only once the playhead is placed (its deadlines mean something).
+    // waits for them to say what they hold (a live joiner's segments are ones its peers
+    // already have). Both only while the CDN could still deliver in time, and only after the
+    // first frame: before it the viewer is waiting on this segment (and, live, its playhead
+    // was not even placed, so its deadlines meant nothing).
     const connecting = this.isConnecting(role);
-    // Before the first frame the viewer waits on this segment: no waiting for peers then.
-    const starting = !this.deps.playback.started && !isPrefetchOnly;
-    if ((role === 'waiter' || connecting) && download.filledBytes === 0 && !starting) {
+    if (
+      (role === 'waiter' || connecting) &&
+      download.filledBytes === 0 &&
+      this.deps.playback.started
+    ) {
       const httpMs = this.httpThroughput.projectMs(remainingBytes) + HTTP_REQUEST_LATENCY_MS;
       const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
       if (now < waitUntilMs) return { kind: 'wait', untilMs: waitUntilMs };
@@ -449,11 +452,11 @@ export class Scheduler {
       : 'alone';
   }
 
+  /** Still finding peers: a VOD viewer, or a live one with none connected yet. */
   private isConnecting(role: 'vod' | 'fetcher' | 'waiter'): boolean {
     const peers = this.deps.peers;
     if (!peers?.discovering) return false;
-    if (role === 'vod') return true;
-    return peers.connectedCount === 0 && this.deps.playback.placed;
+    return role === 'vod' || peers.connectedCount === 0;
   }
 
   private deadlineOf(download: Download, nowMs: number): number {

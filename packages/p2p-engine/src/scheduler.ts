@@ -110,12 +110,15 @@ class Download {
     }
   }
 
-  resetBytes(): void {
+  /** Forget the bytes gathered so far; returns how many of them came from peers. */
+  resetBytes(): number {
+    const p2pBytes = this.p2pBytes;
     this.sink = null;
     this.filledBytes = 0;
     this.p2pBytes = 0;
     this.httpBytes = 0;
     this.contributors.clear();
+    return p2pBytes;
   }
 }
 
@@ -245,16 +248,18 @@ export class Scheduler {
       .map((s) => s.sequence);
   }
 
-  /** Is this peer one of the CDN-first fetchers of a live segment? */
-  liveRole(info: SegmentInfo): 'vod' | 'fetcher' | 'waiter' {
+  /**
+   * A segment's live role: `fetcher` (elected to take it from the CDN for the swarm), `waiter`
+   * (a peer will have it), or `alone` (no election or no connected peer: a plain CDN player).
+   */
+  liveRole(info: SegmentInfo): LiveRole {
     const playlist = this.deps.playlists.get(info.rendition);
     if (!playlist?.live) return 'vod';
     const localId = this.deps.localPeerId();
     const swarmId = formatSwarmId({ streamId: this.deps.streamId, rendition: info.rendition });
     const election = this.deps.election(swarmId);
-    // No election (tracker unreachable) or nobody to wait for: behave like a plain CDN player.
     if (!election || !localId || !this.deps.peers || this.deps.peers.connectedCount === 0)
-      return 'fetcher';
+      return 'alone';
     if (election.fetchers.length === 0) return 'fetcher';
     // The election is for segments as they appear. What was already published when this
     // viewer came, its peers hold: it waits for them (within the deadline) like any waiter.
@@ -294,7 +299,7 @@ export class Scheduler {
         continue;
       }
       const role = this.liveRole(info);
-      if (role === 'fetcher' && this.deps.localPeerId() !== null && peers.connectedCount > 0) {
+      if (role === 'fetcher') {
         // Elected: fetch the new live segment from the CDN now, so peers can take it from us.
         this.start(info, 'prefetch');
         continue;
@@ -401,12 +406,12 @@ export class Scheduler {
       // Without a signed hash, peer bytes cannot be checked. A live segment's hash is signed as
       // it is published: fetch the manifest and wait for it while the deadline allows;
       // otherwise this segment comes from the CDN.
-      if (isPrefetchOnly) return role === 'fetcher' ? http('elected') : { kind: 'abandon' };
+      if (isPrefetchOnly) return prefetchOnly(role);
       const httpMs =
         this.httpThroughput.projectMs(this.typicalSegmentBytes) + HTTP_REQUEST_LATENCY_MS;
       const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
       const integrity = this.deps.integrity;
-      if (role === 'fetcher') return http(this.fetcherReason());
+      if (role === 'fetcher' || role === 'alone') return http(cdnReasonOf(role));
       if (!integrity?.mayStillSign(info.rendition) || now >= waitUntilMs) return http('unsigned');
       if (!download.integrityPending) {
         download.integrityPending = true;
@@ -424,7 +429,7 @@ export class Scheduler {
     const session = this.pickHolder(info, download.failedPeers);
     if (session && session.throughput.projectMs(remainingBytes) + PEER_REQUEST_LATENCY_MS < slackMs)
       return { kind: 'peer', session };
-    if (isPrefetchOnly) return role === 'fetcher' ? http('elected') : { kind: 'abandon' };
+    if (isPrefetchOnly) return prefetchOnly(role);
     // Live waiters wait for the elected fetcher's copy; a viewer still connecting to peers
     // waits for them to say what they hold (a live joiner's segments are ones its peers
     // already have). Both only while the CDN could still deliver in time, and only after the
@@ -440,20 +445,12 @@ export class Scheduler {
       const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
       if (now < waitUntilMs) return { kind: 'wait', untilMs: waitUntilMs };
     }
-    if (role === 'fetcher') return http(this.fetcherReason());
+    if (role === 'fetcher' || role === 'alone') return http(cdnReasonOf(role));
     return http(this.deps.peers.connectedCount === 0 ? 'alone' : 'deadline');
   }
 
-  /** A live "fetcher" is elected, or plays alone (no election, no peers). */
-  private fetcherReason(): CdnReason {
-    const peers = this.deps.peers;
-    return peers && peers.connectedCount > 0 && this.deps.localPeerId() !== null
-      ? 'elected'
-      : 'alone';
-  }
-
   /** Still finding peers: a VOD viewer, or a live one with none connected yet. */
-  private isConnecting(role: 'vod' | 'fetcher' | 'waiter'): boolean {
+  private isConnecting(role: LiveRole): boolean {
     const peers = this.deps.peers;
     if (!peers?.discovering) return false;
     return role === 'vod' || peers.connectedCount === 0;
@@ -495,7 +492,7 @@ export class Scheduler {
     const info = download.info;
     const entry = this.deps.integrity!.known(info.rendition, info.sequence)!;
     if (!download.sink || download.sink.byteLength !== entry.sizeBytes) {
-      download.resetBytes();
+      this.discardBytes(download);
       download.sink = new Uint8Array(entry.sizeBytes);
     }
     const startOffset = download.filledBytes;
@@ -571,6 +568,13 @@ export class Scheduler {
       download.failedPeers.add(session.remotePeerId);
       if (code === 'peer_protocol')
         this.deps.peers?.ban(session.remotePeerId, 'protocol', info.sequence);
+      // Bytes from a peer banned meanwhile (bad bytes on another segment) are not finished by
+      // someone else: a bad prefix would fail the whole segment and get the innocent peer
+      // that completed it banned too.
+      if ([...download.contributors].some((peerId) => this.deps.peers?.isBanned(peerId))) {
+        this.discardBytes(download);
+        return false;
+      }
       if (code === 'peer_timeout' && download.filledBytes > 0) {
         this.deps.stats.fallbacks++;
         download.forceHttp = true;
@@ -618,7 +622,7 @@ export class Scheduler {
         download.httpBytes += response.bytes.byteLength;
       } else {
         // A full body (no Range support, or nothing received before): it replaces any peer bytes.
-        download.resetBytes();
+        this.discardBytes(download);
         download.sink = response.bytes;
         download.httpBytes = response.bytes.byteLength;
       }
@@ -663,17 +667,12 @@ export class Scheduler {
               peers: [...download.contributors],
             });
           }
-          stats.p2pDiscardedBytes += download.p2pBytes;
           for (const peerId of download.contributors) download.failedPeers.add(peerId);
-          download.resetBytes();
+          this.discardBytes(download);
           download.forceHttp = true;
           return null;
         }
-        if (code === 'integrity') {
-          this.log('warn', 'CDN bytes do not match the signed hash: played, not shared', {
-            segment: download.key,
-          });
-        }
+        this.logUnshared(download.key, error);
       }
     } else if (!config.integrityEnabled) {
       verified = true;
@@ -746,15 +745,25 @@ export class Scheduler {
           );
           return;
         }
-        this.log(
-          code === 'integrity' ? 'warn' : 'debug',
-          'CDN segment not verified: played, not shared',
-          {
-            segment: key,
-            error: error instanceof Error ? error.message : String(error),
-          },
-        );
+        this.logUnshared(key, error);
       },
+    );
+  }
+
+  /** Throw away the bytes gathered so far, counting the peer bytes among them as discarded. */
+  private discardBytes(download: Download): void {
+    this.deps.stats.p2pDiscardedBytes += download.resetBytes();
+  }
+
+  /** CDN bytes that failed (or never got) their check: the player has them; peers do not. */
+  private logUnshared(segment: string, error: unknown): void {
+    const code = error instanceof EngineError ? error.code : 'integrity';
+    this.log(
+      code === 'integrity' ? 'warn' : 'debug',
+      code === 'integrity'
+        ? 'CDN bytes do not match the signed hash: played, not shared'
+        : 'CDN segment not verified: played, not shared',
+      { segment, error: error instanceof Error ? error.message : String(error) },
     );
   }
 
@@ -769,6 +778,20 @@ export class Scheduler {
 
 function http(reason: CdnReason): Decision {
   return { kind: 'http', reason };
+}
+
+type LiveRole = 'vod' | 'alone' | 'fetcher' | 'waiter';
+
+function cdnReasonOf(role: 'fetcher' | 'alone'): CdnReason {
+  return role === 'fetcher' ? 'elected' : 'alone';
+}
+
+/**
+ * A prefetch the player has not asked for yet, with no peer able to serve it: the elected
+ * fetcher (or a viewer that lost its peers mid-fetch) takes it from the CDN; others drop it.
+ */
+function prefetchOnly(role: LiveRole): Decision {
+  return role === 'fetcher' || role === 'alone' ? http(cdnReasonOf(role)) : { kind: 'abandon' };
 }
 
 function resolved<T>(value: T): Cancelable<T> {

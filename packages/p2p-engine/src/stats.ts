@@ -39,7 +39,10 @@ export interface EngineStats {
   fallbacks: number;
   /** Peer-delivered segments whose hash did not match (each dropped the peer). */
   integrityFailures: number;
-  /** Peer bytes thrown away because they failed verification. */
+  /**
+   * Peer bytes thrown away: they failed verification, came from a peer banned mid-transfer, or
+   * a full CDN body replaced them.
+   */
   p2pDiscardedBytes: number;
   /** Bytes fetched ahead of the player. */
   prefetchedBytes: number;

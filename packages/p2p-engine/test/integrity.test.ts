@@ -13,7 +13,7 @@ afterEach(() => {
   badPeer = null;
 });
 
-async function viewerWithBadPeer(mode: BadPeerMode) {
+async function viewerWithBadPeer(mode: BadPeerMode, stallSequences: number[] = []) {
   const clock = new FakeClock();
   const fixture = await VodFixture.create({ count: 6, sizeBytes: 50_000 });
   swarm = new SimSwarm(clock, fixture.content, 'demo');
@@ -24,6 +24,8 @@ async function viewerWithBadPeer(mode: BadPeerMode) {
     'demo',
     new Map(fixture.segments.map((s) => [s.sequence, s.bytes])),
     mode,
+    'bad-peer',
+    new Set(stallSequences),
   );
   badPeer.start();
   await clock.advance(200);
@@ -65,6 +67,26 @@ describe('integrity', () => {
     await clock.advance(15_000);
     expect(badPeer.requestsServed).toBe(1);
     expect(viewer.engine.stats.peers).toBe(0);
+  });
+
+  it('throws away what a peer banned mid-transfer sent of another segment, instead of finishing it', async () => {
+    // Segment 4: the bad peer sends a corrupted first half and stalls. Segment 3: it sends all
+    // of it, corrupted, and is banned. Segment 4's half must go too (counted as discarded):
+    // finishing it would fail the hash again.
+    const { clock, fixture, viewer, badPeer } = await viewerWithBadPeer('corrupt-bytes', [4]);
+    const [three, four] = [fixture.segments[3]!, fixture.segments[4]!];
+    const pendingFour = requestSegment(viewer, fixture, four).promise;
+    await clock.advance(100); // the corrupted half of segment 4 arrives; the transfer stalls
+    const resultThree = await settle(clock, requestSegment(viewer, fixture, three).promise);
+    const resultFour = await settle(clock, pendingFour);
+    expect(resultThree.bytes).toEqual(three.bytes);
+    expect(resultFour.bytes).toEqual(four.bytes);
+    expect(resultFour.source).toBe('http');
+    const stats = viewer.engine.stats;
+    expect(stats.integrityFailures).toBe(1);
+    expect(stats.p2pBytes).toBe(0);
+    expect(badPeer.stalledBytesSent).toBeGreaterThan(0);
+    expect(stats.p2pDiscardedBytes).toBe(three.bytes.byteLength + badPeer.stalledBytesSent);
   });
 
   it('drops a peer whose transfer does not match the signed size, before any byte reaches the player', async () => {

@@ -1,5 +1,6 @@
 import {
   bitfieldFromSequences,
+  DATA_HEADER_BYTES,
   decodePeerFrame,
   decodeServerMessage,
   encodeDataFrames,
@@ -19,6 +20,8 @@ export type BadPeerMode = 'corrupt-bytes' | 'wrong-size' | 'garbage-frames';
 export class BadPeer {
   peerId: string | null = null;
   requestsServed = 0;
+  /** Bytes sent of the segments it stalls on. */
+  stalledBytesSent = 0;
   private socket: WebSocketLike | null = null;
   private readonly channels: DataChannelLike[] = [];
 
@@ -30,6 +33,8 @@ export class BadPeer {
     private readonly segments: ReadonlyMap<number, Uint8Array>,
     private readonly mode: BadPeerMode,
     readonly nodeId = 'bad-peer',
+    /** Sequences it starts to send (the first half, corrupted near the start) and then stalls. */
+    private readonly stallSequences: ReadonlySet<number> = new Set(),
   ) {
     network.addNode(nodeId, 10 * 1024 * 1024);
   }
@@ -98,6 +103,21 @@ export class BadPeer {
         this.mode === 'wrong-size' ? new Uint8Array(real.byteLength + 10) : real.slice();
       if (this.mode === 'corrupt-bytes')
         bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
+      if (this.stallSequences.has(request.sequence)) {
+        bytes[100] = bytes[100]! ^ 0xff;
+        const chunkBytes = 16 * 1024;
+        const frames = encodeDataFrames(
+          request.requestId,
+          bytes,
+          0,
+          chunkBytes + DATA_HEADER_BYTES,
+        );
+        for (let offset = 0; offset < bytes.length >> 1; offset += chunkBytes) {
+          channel.send(frames.next().value!);
+          this.stalledBytesSent += Math.min(chunkBytes, bytes.length - offset);
+        }
+        return;
+      }
       for (const frame of encodeDataFrames(
         request.requestId,
         bytes,

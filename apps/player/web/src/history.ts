@@ -1,3 +1,4 @@
+import type { RatePoint } from '../../src/swarm-stats.js';
 /** Counters sampled once a second, and the rates between samples, for the overlay's chart. */
 export interface Sample {
   atMs: number;
@@ -7,13 +8,8 @@ export interface Sample {
   peers: number;
 }
 
-export interface RatePoint {
-  atMs: number;
-  httpBitsPerSec: number;
-  p2pBitsPerSec: number;
-  uploadBitsPerSec: number;
-  peers: number;
-}
+// One shape for the overlay's chart and the swarm dashboard's (served by src/swarm-stats.ts).
+export type { RatePoint } from '../../src/swarm-stats.js';
 
 export class StatsHistory {
   private readonly samples: Sample[] = [];

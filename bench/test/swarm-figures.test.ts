@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { codeChanges, type CodeStamp } from '../src/swarm/code-stamp.js';
-import type { CpuSample } from '../src/swarm/cpu.js';
+import { chromiumRole, type CpuSample } from '../src/swarm/cpu.js';
 import { medianPageStartup, pageStartups, segmentSourcing } from '../src/swarm/diagnosis.js';
 import {
   comparePair,
@@ -13,7 +13,12 @@ import {
 } from '../src/swarm/figures.js';
 import { parseFleetLine, peerCounters } from '../src/swarm/peer-group.js';
 import { offloadChart } from '../src/swarm/report.js';
-import { zeroCounters, type ViewerCounters, type ViewerDiagnostics } from '../src/swarm/viewers.js';
+import {
+  cdnReasonCounts,
+  zeroCounters,
+  type ViewerCounters,
+  type ViewerDiagnostics,
+} from '../src/swarm/viewers.js';
 
 function counters(partial: Partial<ViewerCounters>): ViewerCounters {
   return { ...zeroCounters(), ...partial };
@@ -23,6 +28,7 @@ function cpu(browsersSec: number, origin: number, load = 1): CpuSample {
   return {
     services: { origin, edge: origin / 2 },
     browsersSec,
+    browsersByRoleSec: { renderer: browsersSec * 0.75, 'gpu-process': browsersSec * 0.25 },
     peersSec: 0,
     harnessSec: 0,
     loadAverage1m: load,
@@ -42,12 +48,49 @@ const live3: RunSpec = {
 };
 
 describe('swarm figures', () => {
+  it('names a Chromium process by its role', () => {
+    const chromium = '/usr/lib/chromium/chromium';
+    expect(chromiumRole(`${chromium} --type=renderer --lang=en-US`)).toBe('renderer');
+    expect(chromiumRole(`${chromium} --type=gpu-process --no-sandbox`)).toBe('gpu-process');
+    expect(
+      chromiumRole(
+        `${chromium} --type=utility --utility-sub-type=network.mojom.NetworkService --lang=en-US`,
+      ),
+    ).toBe('network');
+    expect(chromiumRole(`${chromium} --headless --remote-debugging-pipe`)).toBe('browser');
+  });
+
   it('bounds live offload at (N-1)/N', () => {
     expect(theoreticalMaxOffload(6)).toBeCloseTo(5 / 6);
     expect(theoreticalMaxOffload(1)).toBe(0);
     expect(theoreticalMaxOffload(0)).toBe(0);
     expect(offload(3, 1)).toBe(0.75);
     expect(offload(0, 0)).toBe(0);
+  });
+
+  it('counts CDN fetches by reason in the window, a late joiner from zero, and reads any shape', () => {
+    const reasons = (partial: Record<string, unknown>) => cdnReasonCounts(partial);
+    const start = moment(0, 0, []);
+    const windowStart = moment(10_000, 0, [
+      counters({ cdnReasons: reasons({ alone: 2, elected: 1 }) }),
+    ]);
+    const end = moment(40_000, 0, [
+      counters({ cdnReasons: reasons({ alone: 2, elected: 6, deadline: 1 }) }),
+      counters({ cdnReasons: reasons({ alone: 1, deadline: 2 }) }),
+    ]);
+    const figures = runFigures(live3, { start, windowStart, end }, [0, 2000]);
+    expect(figures.window.cdnReasons).toEqual({
+      alone: 1,
+      elected: 5,
+      deadline: 3,
+      unsigned: 0,
+      fallback: 0,
+    });
+    expect(figures.whole.cdnReasons.alone).toBe(3);
+    // A page without the counters (P2P off, an older bundle) or with junk reads as zeros.
+    expect(cdnReasonCounts(undefined)).toEqual(cdnReasonCounts({}));
+    expect(cdnReasonCounts({ alone: 'x', elected: 4 }).alone).toBe(0);
+    expect(cdnReasonCounts({ alone: 'x', elected: 4 }).elected).toBe(4);
   });
 
   it('measures the window as the difference between two moments, viewer by viewer', () => {
@@ -74,6 +117,7 @@ describe('swarm figures', () => {
     expect(figures.whole.stalls).toBe(1);
     expect(figures.whole.stallMs).toBe(250);
     expect(figures.window.cpu.browsersSec).toBe(30);
+    expect(figures.window.cpu.browsersByRoleSec).toEqual({ renderer: 22.5, 'gpu-process': 7.5 });
     expect(figures.startupMsMedian).toBe(1500);
     expect(figures.startupMsMax).toBe(2400);
     expect(figures.notStarted).toBe(0);

@@ -1,6 +1,7 @@
 import { launchChromium, openViewer, sleep, type Viewer } from '@coral-cdn/test-support';
 import type { Browser, Page } from 'playwright-core';
 import {
+  cdnReasonCounts,
   zeroCounters,
   type PageFetch,
   type SegmentArrival,
@@ -46,6 +47,8 @@ function readPage(from: number): PageReading {
       segmentsFromHttp: num('segmentsFromHttp'),
       segmentsFromP2p: num('segmentsFromP2p'),
       segmentsMixed: num('segmentsMixed'),
+      // Normalised outside the page (this function runs in it, without the module's imports).
+      cdnReasons: (stats?.cdnReasons ?? null) as ViewerCounters['cdnReasons'],
       fallbacks: num('fallbacks'),
       integrityFailures: num('integrityFailures'),
       prefetchWastedBytes: num('prefetchWastedBytes'),
@@ -239,6 +242,8 @@ function readPageExtras(): PageExtras {
   ) as PageExtras;
 }
 
-function readFrom(page: Page, from: number): Promise<PageReading> {
-  return page.evaluate(readPage, from);
+async function readFrom(page: Page, from: number): Promise<PageReading> {
+  const reading = await page.evaluate(readPage, from);
+  reading.counters.cdnReasons = cdnReasonCounts(reading.counters.cdnReasons);
+  return reading;
 }

@@ -24,12 +24,51 @@ function commandName(pid: number): string {
   }
 }
 
+/** A Chromium process's role, from its command line (renderer, gpu-process, network, …). */
+export function chromiumRole(commandLine: string): string {
+  const utility = /--utility-sub-type=([\w.]+)/.exec(commandLine)?.[1];
+  if (utility) return utility.replace(/\.mojom\.\w+$/, '').replace(/^.*\./, '');
+  return /--type=([\w-]+)/.exec(commandLine)?.[1] ?? 'browser';
+}
+
+function processTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ticks of every process in the trees under `roots`, summed per Chromium role. */
+function ticksByRole(roots: readonly number[]): Record<string, number> {
+  const byRole: Record<string, number> = {};
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    let commandLine: string;
+    try {
+      // Zygote-forked children rewrite their argv into one space-separated string.
+      commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    const role = chromiumRole(commandLine);
+    byRole[role] = (byRole[role] ?? 0) + processTicks(pid);
+    stack.push(...childPids(pid));
+  }
+  return byRole;
+}
+
 /** CPU seconds (user + system) used so far, by who used them. */
 export interface CpuSample {
   /** Each service's process tree (the origin's includes its live ffmpeg). */
   services: Record<string, number>;
   /** Every Chromium process tree started by this process. */
   browsersSec: number;
+  /** The same, per Chromium process role (renderer, gpu-process, network, browser, …). */
+  browsersByRoleSec: Record<string, number>;
   /** Every coral-peer process (their own `cpuTotalMs`, which survives their exit). */
   peersSec: number;
   /** This process (Playwright's client, sampling). */
@@ -58,6 +97,9 @@ export function sampleCpu(sources: CpuSources): CpuSample {
   return {
     services,
     browsersSec: seconds(browsers.reduce((sum, pid) => sum + processTreeTicks(pid), 0)),
+    browsersByRoleSec: Object.fromEntries(
+      Object.entries(ticksByRole(browsers)).map(([role, ticks]) => [role, seconds(ticks)]),
+    ),
     peersSec: sources.peersCpuSec(),
     harnessSec: (usage.user + usage.system) / 1e6,
     loadAverage1m: loadavg()[0]!,
@@ -68,6 +110,7 @@ export interface CpuUse {
   servicesSec: Record<string, number>;
   servicesTotalSec: number;
   browsersSec: number;
+  browsersByRoleSec: Record<string, number>;
   peersSec: number;
   harnessSec: number;
   loadAverage1mBefore: number;
@@ -88,6 +131,12 @@ export function cpuBetween(before: CpuSample, after: CpuSample): CpuUse {
     servicesSec,
     servicesTotalSec: round2(Object.values(servicesSec).reduce((sum, sec) => sum + sec, 0)),
     browsersSec: round2(Math.max(0, after.browsersSec - before.browsersSec)),
+    browsersByRoleSec: Object.fromEntries(
+      Object.entries(after.browsersByRoleSec).map(([role, sec]) => [
+        role,
+        round2(Math.max(0, sec - (before.browsersByRoleSec[role] ?? 0))),
+      ]),
+    ),
     peersSec: round2(Math.max(0, after.peersSec - before.peersSec)),
     harnessSec: round2(after.harnessSec - before.harnessSec),
     loadAverage1mBefore: round2(before.loadAverage1m),

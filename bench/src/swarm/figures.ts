@@ -2,7 +2,13 @@
 import { median, ratio } from '../lib/stats.js';
 import { cpuBetween, type CpuSample, type CpuUse } from './cpu.js';
 import type { Delivery, ScenarioName } from './options.js';
-import { zeroCounters, type ViewerCounters } from './viewers.js';
+import {
+  CDN_REASONS,
+  cdnReasonCounts,
+  zeroCounters,
+  type CdnReasonCounts,
+  type ViewerCounters,
+} from './viewers.js';
 
 export type ViewerKind = 'browsers' | 'peers';
 
@@ -47,6 +53,8 @@ export interface PhaseFigures {
   segmentsFromHttp: number;
   segmentsFromP2p: number;
   segmentsMixed: number;
+  /** CDN segment fetches in this stretch, by why (see the engine's `CdnReason`). */
+  cdnReasons: CdnReasonCounts;
   integrityFailures: number;
   prefetchWastedBytes: number;
   cpu: CpuUse;
@@ -134,6 +142,17 @@ function deltas(from: Moment, to: Moment): Array<Record<Summed, number>> {
   });
 }
 
+/** Σ over viewers of each CDN reason's growth from `from` to `to`. */
+function cdnReasonsBetween(from: Moment, to: Moment): CdnReasonCounts {
+  const total = cdnReasonCounts(null);
+  to.viewers.forEach((after, index) => {
+    const before = from.viewers[index]?.cdnReasons ?? cdnReasonCounts(null);
+    for (const reason of CDN_REASONS)
+      total[reason] += Math.max(0, after.cdnReasons[reason] - before[reason]);
+  });
+  return total;
+}
+
 export function phaseFigures(from: Moment, to: Moment, viewers: number): PhaseFigures {
   const perViewer = deltas(from, to);
   const sum = (key: Summed) => perViewer.reduce((total, d) => total + d[key], 0);
@@ -159,6 +178,7 @@ export function phaseFigures(from: Moment, to: Moment, viewers: number): PhaseFi
     segmentsFromHttp: sum('segmentsFromHttp'),
     segmentsFromP2p: sum('segmentsFromP2p'),
     segmentsMixed: sum('segmentsMixed'),
+    cdnReasons: cdnReasonsBetween(from, to),
     integrityFailures: sum('integrityFailures'),
     prefetchWastedBytes: sum('prefetchWastedBytes'),
     cpu: cpuBetween(from.cpu, to.cpu),

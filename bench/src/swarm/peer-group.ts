@@ -2,7 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { sleep } from '@coral-cdn/test-support';
-import type { ViewerCounters, ViewerDiagnostics, ViewerGroup } from './viewers.js';
+import {
+  cdnReasonCounts,
+  type ViewerCounters,
+  type ViewerDiagnostics,
+  type ViewerGroup,
+} from './viewers.js';
 
 /** The parts of a `coral-peer` stats/summary line the benchmark reads (packages/node-peer). */
 export interface FleetLine {
@@ -51,6 +56,7 @@ export function peerCounters(peer: FleetLine['peers'][number]): ViewerCounters {
     segmentsFromHttp: num(engine, 'segmentsFromHttp'),
     segmentsFromP2p: num(engine, 'segmentsFromP2p'),
     segmentsMixed: num(engine, 'segmentsMixed'),
+    cdnReasons: cdnReasonCounts(engine.cdnReasons),
     fallbacks: num(engine, 'fallbacks'),
     integrityFailures: num(engine, 'integrityFailures'),
     prefetchWastedBytes: num(engine, 'prefetchWastedBytes'),

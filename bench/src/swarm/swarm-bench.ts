@@ -165,6 +165,21 @@ function report(
         `(mean ${s.meanCdnFetchersPerSegment}; 1 is the bound)`,
     );
   }
+  for (const run of runs.filter((r) => r.delivery === 'p2p')) {
+    const reasons = Object.entries(run.window.cdnReasons)
+      .filter(([, count]) => count > 0)
+      .map(([reason, count]) => `${reason} ${count}`);
+    log(
+      `${runLabel(run)}: CDN segment fetches in the window by reason: ${reasons.join(', ') || 'none'}`,
+    );
+  }
+  for (const run of runs.filter((r) => r.kind === 'browsers')) {
+    const roles = Object.entries(run.window.cpu.browsersByRoleSec)
+      .filter(([, sec]) => sec >= 0.5)
+      .sort((a, b) => b[1] - a[1])
+      .map(([role, sec]) => `${role} ${sec}`);
+    log(`${runLabel(run)}: Chromium CPU s in the window by process: ${roles.join(', ')}`);
+  }
   for (const failure of failures) log(`FAILED: ${failure.run}: ${failure.error}`);
   for (const run of runs)
     for (const problem of run.problems) log(`invalid: ${runLabel(run)}: ${problem}`);

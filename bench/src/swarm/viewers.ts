@@ -1,5 +1,23 @@
 /** What the benchmark reads of each viewer, whatever runs it (a Chromium page or a werift peer). */
 
+/** Why a viewer went to the CDN for a media segment (the engine's `stats.cdnReasons`). */
+export const CDN_REASONS = ['alone', 'elected', 'deadline', 'unsigned', 'fallback'] as const;
+export type CdnReasonCounts = Record<(typeof CDN_REASONS)[number], number>;
+
+/** Any value → counts per reason (missing or non-numeric: 0; P2P off reads as all zero). */
+export function cdnReasonCounts(value: unknown): CdnReasonCounts {
+  const source = (typeof value === 'object' && value !== null ? value : {}) as Record<
+    string,
+    unknown
+  >;
+  const counts = {} as CdnReasonCounts;
+  for (const reason of CDN_REASONS) {
+    const count = source[reason];
+    counts[reason] = typeof count === 'number' ? count : 0;
+  }
+  return counts;
+}
+
 /** One viewer's cumulative counters at one moment (all start at zero when it joins). */
 export interface ViewerCounters {
   /** Media segment bytes from the CDN (the engine's `httpBytes`; with P2P off, hls.js's). */
@@ -10,6 +28,8 @@ export interface ViewerCounters {
   segmentsFromHttp: number;
   segmentsFromP2p: number;
   segmentsMixed: number;
+  /** Segment fetches from the CDN, by why (P2P off: zeros). */
+  cdnReasons: CdnReasonCounts;
   /** Peer transfers abandoned for HTTP (deadline). */
   fallbacks: number;
   integrityFailures: number;
@@ -37,6 +57,7 @@ export function zeroCounters(error: string | null = null): ViewerCounters {
     segmentsFromHttp: 0,
     segmentsFromP2p: 0,
     segmentsMixed: 0,
+    cdnReasons: cdnReasonCounts(null),
     fallbacks: 0,
     integrityFailures: 0,
     prefetchWastedBytes: 0,

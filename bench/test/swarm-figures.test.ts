@@ -6,6 +6,7 @@ import {
   comparePair,
   issue7Target,
   offload,
+  poolRuns,
   runFigures,
   theoreticalMaxOffload,
   type Moment,
@@ -91,6 +92,52 @@ describe('swarm figures', () => {
     expect(cdnReasonCounts(undefined)).toEqual(cdnReasonCounts({}));
     expect(cdnReasonCounts({ alone: 'x', elected: 4 }).alone).toBe(0);
     expect(cdnReasonCounts({ alone: 'x', elected: 4 }).elected).toBe(4);
+  });
+
+  it('pools rounds: bytes and stalls add up, offload and start-up come from every round', () => {
+    const start = moment(0, 0, []);
+    const round = (p2p: number, http: number, startups: number[], stalls: number) =>
+      runFigures(
+        { ...live3, round: 1 },
+        {
+          start,
+          windowStart: moment(
+            10_000,
+            0,
+            startups.map((ms) => counters({ startupMs: ms })),
+          ),
+          end: moment(
+            40_000,
+            http,
+            startups.map((ms, index) =>
+              counters({
+                startupMs: ms,
+                p2pBytes: index === 0 ? p2p : 0,
+                httpBytes: index === 0 ? http : 0,
+                stalls: index === 0 ? stalls : 0,
+              }),
+            ),
+          ),
+        },
+        [0, 2000, 4000],
+      );
+    const pooled = poolRuns([
+      round(900, 100, [500, 600, 4000], 0),
+      round(100, 900, [700, 800, 900], 2),
+    ]);
+    expect(pooled.rounds).toBe(2);
+    expect(pooled.round).toBeUndefined();
+    expect(pooled.window.offload).toBe(0.5); // (900 + 100) / 2000, not the mean of 0.9 and 0.1
+    expect(pooled.window.durationSec).toBe(60);
+    expect(pooled.window.cdnBytesEdge).toBe(1000);
+    expect(pooled.window.stalls).toBe(2);
+    expect(pooled.startupMsMedian).toBe(750); // of all six viewers
+    expect(pooled.startupMsMax).toBe(4000);
+    expect(pooled.perViewer).toHaveLength(6);
+    expect(() => poolRuns([])).toThrow(RangeError);
+    const pair = comparePair(pooled, pooled);
+    expect(pair.rounds).toBe(2);
+    expect(pair.startupMedianRatio).toBe(1);
   });
 
   it('measures the window as the difference between two moments, viewer by viewer', () => {

@@ -38,6 +38,7 @@ describe('swarm benchmark flags', () => {
     });
     expect(parseSwarmOptions({ peers: '0' }).peers).toEqual([]);
     expect(parseSwarmOptions({ out: 'swarm-live-only' }).out).toBe('swarm-live-only');
+    expect(parseSwarmOptions({ rounds: '3' }).rounds).toBe(3);
   });
 
   it('makes --quick smaller and lets other flags override it', () => {
@@ -58,6 +59,7 @@ describe('swarm benchmark flags', () => {
       [{ peers: '1' }, /--peers must be a number in 2\.\.1000/],
       [{ scenarios: 'live,sport' }, /--scenarios takes live,vod/],
       [{ deliveries: '' }, /--deliveries takes p2p,cdn/],
+      [{ rounds: '0' }, /--rounds must be a number in 1\.\.10/],
       [{ window_sec: '2' }, /--window-sec must be a number in 5\.\.3600/],
       [{ quick: 'yes' }, /--quick takes no value/],
       [{ browsers: '0', peers: '0' }, /nothing to run/],
@@ -85,24 +87,32 @@ describe('swarm benchmark flags', () => {
 });
 
 describe('swarm run plan', () => {
-  it('pairs every P2P run with its CDN-only baseline, alternating which goes first', () => {
+  it('pairs every P2P run with its CDN-only baseline, alternating which goes first, browser pairs in rounds', () => {
     const plan = planRuns(parseSwarmOptions({ browsers: '6', peers: '20' }));
     expect(plan.map(runLabel)).toEqual([
-      'LIVE 6 browsers P2P',
-      'LIVE 6 browsers CDN-only',
-      'LIVE 20 werift CDN-only',
+      'LIVE 6 browsers P2P #1',
+      'LIVE 6 browsers CDN-only #1',
+      'LIVE 6 browsers CDN-only #2',
+      'LIVE 6 browsers P2P #2',
       'LIVE 20 werift P2P',
-      'VOD 6 browsers P2P',
-      'VOD 6 browsers CDN-only',
+      'LIVE 20 werift CDN-only',
+      'VOD 6 browsers CDN-only #1',
+      'VOD 6 browsers P2P #1',
+      'VOD 6 browsers P2P #2',
+      'VOD 6 browsers CDN-only #2',
       'VOD 20 werift CDN-only',
       'VOD 20 werift P2P',
     ]);
     expect(plan[0]!.joinIntervalMs).toBe(2_000);
-    expect(plan[4]!.joinIntervalMs).toBe(10_000);
+    expect(plan[6]!.joinIntervalMs).toBe(10_000);
+    const once = planRuns(parseSwarmOptions({ peers: '0', scenarios: 'live', rounds: '1' }));
+    expect(once.map(runLabel)).toEqual(['LIVE 6 browsers P2P', 'LIVE 6 browsers CDN-only']);
   });
 
   it('can start with the CDN-only run, to check for order effects', () => {
-    const plan = planRuns(parseSwarmOptions({ peers: '0', scenarios: 'live', cdn_first: 'true' }));
+    const plan = planRuns(
+      parseSwarmOptions({ peers: '0', scenarios: 'live', cdn_first: 'true', rounds: '1' }),
+    );
     expect(plan.map(runLabel)).toEqual(['LIVE 6 browsers CDN-only', 'LIVE 6 browsers P2P']);
   });
 
@@ -113,8 +123,10 @@ describe('swarm run plan', () => {
     expect(plan.map(runLabel)).toEqual(['VOD 10 werift P2P', 'VOD 20 werift P2P']);
   });
 
-  it('keeps the default run within about ten minutes', () => {
+  it('keeps the default run within about a quarter of an hour, and --quick within six minutes', () => {
     const options = parseSwarmOptions({});
-    expect(estimatePlanSec(options, planRuns(options))).toBeLessThanOrEqual(600);
+    expect(estimatePlanSec(options, planRuns(options))).toBeLessThanOrEqual(900);
+    const quick = parseSwarmOptions({ quick: 'true' });
+    expect(estimatePlanSec(quick, planRuns(quick))).toBeLessThanOrEqual(360);
   });
 });

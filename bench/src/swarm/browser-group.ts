@@ -22,6 +22,15 @@ export interface BrowserGroupOptions {
   maxHeight: number;
 }
 
+/**
+ * Each page's size. The stream is 240p: at Playwright's default 1280×720, Chromium's software
+ * compositor (the GPU process, SwiftShader here) upscales 6 videos and took about a third of
+ * the browsers' CPU on this 2-core machine (10.7 of 29 CPU s per 30 s window, against 4.6 of
+ * 22 at this size). A real viewer composites on its own GPU; here that work only starves
+ * the other pages, P2P and CDN-only alike.
+ */
+const VIEWPORT = { width: 480, height: 360 };
+
 interface PageReading {
   counters: ViewerCounters;
   /** Segment records past the `from` index the benchmark already saw. */
@@ -108,7 +117,7 @@ export class BrowserGroup implements ViewerGroup {
     const browser = await launchChromium();
     try {
       const url = `${options.playerUrl}/?id=${encodeURIComponent(options.streamId)}&p2p=0&maxHeight=${options.maxHeight}`;
-      const viewer = await openViewer(browser, url);
+      const viewer = await openViewer(browser, url, { viewport: VIEWPORT });
       const deadline = performance.now() + timeoutMs;
       while (performance.now() < deadline) {
         const reading = await readFrom(viewer.page, 0).catch(() => null);
@@ -147,7 +156,7 @@ export class BrowserGroup implements ViewerGroup {
       };
       this.members.push(member);
       opening.push(
-        openViewer(this.browser, this.url).then((viewer) => {
+        openViewer(this.browser, this.url, { viewport: VIEWPORT }).then((viewer) => {
           member.viewer = viewer;
         }),
       );

@@ -18,6 +18,8 @@ export interface RunSpec {
   viewers: number;
   delivery: Delivery;
   joinIntervalMs: number;
+  /** 1-based, when the plan repeats this run (`--rounds`); absent when it runs once. */
+  round?: number;
 }
 
 /** Everything sampled at one moment of a run. */
@@ -235,11 +237,91 @@ export function runFigures(
   };
 }
 
+/** Two stretches as one: counts and durations add up, ratios are recomputed from the sums. */
+function poolPhases(a: PhaseFigures, b: PhaseFigures, viewers: number): PhaseFigures {
+  const durationSec = round(a.durationSec + b.durationSec, 2);
+  const cdnBytesEdge = a.cdnBytesEdge + b.cdnBytesEdge;
+  const p2pBytes = a.p2pBytes + b.p2pBytes;
+  const cdnBytesViewers = a.cdnBytesViewers + b.cdnBytesViewers;
+  const total = p2pBytes + cdnBytesViewers;
+  const max = theoreticalMaxOffload(viewers);
+  const cdnReasons = cdnReasonCounts(null);
+  for (const reason of CDN_REASONS)
+    cdnReasons[reason] = a.cdnReasons[reason] + b.cdnReasons[reason];
+  const add = (x: Record<string, number>, y: Record<string, number>) => {
+    const sum: Record<string, number> = { ...x };
+    for (const [key, value] of Object.entries(y)) sum[key] = round((sum[key] ?? 0) + value, 2);
+    return sum;
+  };
+  return {
+    durationSec,
+    offload: offload(p2pBytes, cdnBytesViewers),
+    fractionOfMax: max === 0 || total === 0 ? 0 : round(p2pBytes / total / max),
+    cdnBytesEdge,
+    cdnBitsPerSecEdge: Math.round((cdnBytesEdge * 8) / Math.max(0.001, durationSec)),
+    cdnBytesViewers,
+    p2pBytes,
+    uploadedBytes: a.uploadedBytes + b.uploadedBytes,
+    edgeRequests: a.edgeRequests + b.edgeRequests,
+    stalls: a.stalls + b.stalls,
+    stallMs: a.stallMs + b.stallMs,
+    fallbacks: a.fallbacks + b.fallbacks,
+    segmentsFromHttp: a.segmentsFromHttp + b.segmentsFromHttp,
+    segmentsFromP2p: a.segmentsFromP2p + b.segmentsFromP2p,
+    segmentsMixed: a.segmentsMixed + b.segmentsMixed,
+    cdnReasons,
+    integrityFailures: a.integrityFailures + b.integrityFailures,
+    prefetchWastedBytes: a.prefetchWastedBytes + b.prefetchWastedBytes,
+    cpu: {
+      servicesSec: add(a.cpu.servicesSec, b.cpu.servicesSec),
+      servicesTotalSec: round(a.cpu.servicesTotalSec + b.cpu.servicesTotalSec, 2),
+      browsersSec: round(a.cpu.browsersSec + b.cpu.browsersSec, 2),
+      browsersByRoleSec: add(a.cpu.browsersByRoleSec, b.cpu.browsersByRoleSec),
+      peersSec: round(a.cpu.peersSec + b.cpu.peersSec, 2),
+      harnessSec: round(a.cpu.harnessSec + b.cpu.harnessSec, 2),
+      loadAverage1mBefore: a.cpu.loadAverage1mBefore,
+      loadAverage1mAfter: b.cpu.loadAverage1mAfter,
+    },
+  };
+}
+
+/**
+ * Rounds of the same run (`--rounds`) as one: windows and whole runs pooled (offload from the
+ * summed bytes, stalls summed), start-up median and max over every viewer of every round.
+ */
+export function poolRuns(runs: readonly RunFigures[]): RunFigures & { rounds: number } {
+  if (runs.length === 0) throw new RangeError('poolRuns needs at least one run');
+  const [first, ...rest] = runs as [RunFigures, ...RunFigures[]];
+  const pooled = rest.reduce(
+    (acc, run) => ({
+      ...acc,
+      window: poolPhases(acc.window, run.window, acc.viewers),
+      whole: poolPhases(acc.whole, run.whole, acc.viewers),
+      notStarted: acc.notStarted + run.notStarted,
+      problems: [...acc.problems, ...run.problems],
+      perViewer: [...acc.perViewer, ...run.perViewer],
+    }),
+    first,
+  );
+  const startups = pooled.perViewer
+    .map((v) => v.startupMs)
+    .filter((ms): ms is number => ms !== null);
+  const { round: _round, ...spec } = pooled;
+  return {
+    ...spec,
+    startupMsMedian: startups.length === 0 ? null : Math.round(median(startups)),
+    startupMsMax: startups.length === 0 ? null : Math.max(...startups),
+    rounds: runs.length,
+  };
+}
+
 /** A P2P run against its CDN-only baseline (same scenario, viewer kind and N, same invocation). */
 export interface PairComparison {
   scenario: ScenarioName;
   kind: ViewerKind;
   viewers: number;
+  /** Rounds pooled on each side (`--rounds`). */
+  rounds: number;
   theoreticalMaxOffload: number;
   offloadWindow: number;
   offloadWhole: number;
@@ -260,7 +342,10 @@ export interface PairComparison {
   problems: string[];
 }
 
-export function comparePair(p2p: RunFigures, cdn: RunFigures): PairComparison {
+export function comparePair(
+  p2p: RunFigures & { rounds?: number },
+  cdn: RunFigures & { rounds?: number },
+): PairComparison {
   const savings = (a: PhaseFigures, b: PhaseFigures) =>
     b.cdnBytesEdge === 0
       ? 0
@@ -269,6 +354,7 @@ export function comparePair(p2p: RunFigures, cdn: RunFigures): PairComparison {
     scenario: p2p.scenario,
     kind: p2p.kind,
     viewers: p2p.viewers,
+    rounds: Math.min(p2p.rounds ?? 1, cdn.rounds ?? 1),
     theoreticalMaxOffload: p2p.theoreticalMaxOffload,
     offloadWindow: p2p.window.offload,
     offloadWhole: p2p.whole.offload,

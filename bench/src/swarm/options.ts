@@ -28,6 +28,12 @@ export interface SwarmOptions {
   /** How often viewers' counters are sampled for the time series, seconds. */
   sampleSec: number;
   quick: boolean;
+  /**
+   * Browser pairs run this many times (P2P and CDN-only each), alternating which goes first;
+   * the pair's figures pool every round. Six pages on 2 cores make one run's start-up median
+   * swing by 2× between runs; werift fleets run once.
+   */
+  rounds: number;
   /** The first pair runs CDN-only first (then alternating as usual): to check order effects. */
   cdnFirst: boolean;
   /** Results go to bench/results/<out>.json, <out>-diagnostics.json and <out>.svg. */
@@ -52,6 +58,7 @@ const FULL: SwarmOptions = {
   settleTimeoutSec: 20,
   peersPerProcess: 40,
   sampleSec: 2,
+  rounds: 2,
   quick: false,
   cdnFirst: false,
   out: 'swarm',
@@ -67,6 +74,7 @@ const QUICK: SwarmOptions = {
   peerVodJoinMs: 1_000,
   clipSec: 60,
   settleTimeoutSec: 15,
+  rounds: 1,
   quick: true,
   out: 'swarm-quick',
 };
@@ -86,6 +94,7 @@ export const SWARM_FLAGS_HELP = [
   '--settle-timeout-sec S  wait for every viewer to play (default 20)',
   '--peers-per-process N   node peers per coral-peer process (default 40)',
   '--sample-sec S          time-series sampling period (default 2)',
+  '--rounds N              browser pairs run N times, alternating order, pooled (default 2; --quick: 1)',
   '--cdn-first             the first pair starts with its CDN-only run (order effects)',
   '--out NAME              results file name in bench/results (default swarm; --quick: swarm-quick)',
 ].join('\n');
@@ -170,6 +179,9 @@ export function parseSwarmOptions(flags: Readonly<Record<string, string>>): Swar
         break;
       case 'sample-sec':
         options.sampleSec = number(name, raw, 0.5, 60);
+        break;
+      case 'rounds':
+        options.rounds = integer(name, raw, 1, 10);
         break;
       case 'cdn-first':
         if (raw !== 'true' && raw !== 'false')

@@ -13,8 +13,8 @@ import type { SwarmOptions } from './options.js';
 /**
  * Every run, in order. Scenario by scenario (LIVE then VOD), viewer group by group (browsers,
  * then the werift fleets smallest first); each P2P run sits next to its CDN-only baseline, and
- * which of the two goes first alternates from pair to pair so that a drift in the machine's
- * load does not always favour the same one.
+ * which of the two goes first alternates from pair to pair (and round to round: browser pairs
+ * run `rounds` times) so that a drift in the machine's load does not always favour the same one.
  */
 export function planRuns(options: SwarmOptions): RunSpec[] {
   const specs: RunSpec[] = [];
@@ -36,9 +36,13 @@ export function planRuns(options: SwarmOptions): RunSpec[] {
       });
     }
     for (const group of groups) {
-      const order = pairIndex++ % 2 === 0 ? (['p2p', 'cdn'] as const) : (['cdn', 'p2p'] as const);
-      for (const delivery of order) {
-        if (options.deliveries.includes(delivery)) specs.push({ scenario, ...group, delivery });
+      const rounds = group.kind === 'browsers' ? options.rounds : 1;
+      for (let round = 1; round <= rounds; round++) {
+        const order = pairIndex++ % 2 === 0 ? (['p2p', 'cdn'] as const) : (['cdn', 'p2p'] as const);
+        for (const delivery of order) {
+          if (!options.deliveries.includes(delivery)) continue;
+          specs.push({ scenario, ...group, delivery, ...(rounds > 1 ? { round } : {}) });
+        }
       }
     }
   }
@@ -57,8 +61,11 @@ export function estimatePlanSec(options: SwarmOptions, specs: readonly RunSpec[]
 const mb = (bytes: number) => Math.round(bytes / 1e4) / 100;
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
 
-export const runLabel = (run: Pick<RunSpec, 'scenario' | 'kind' | 'viewers' | 'delivery'>) =>
-  `${run.scenario.toUpperCase()} ${run.viewers} ${run.kind === 'browsers' ? 'browsers' : 'werift'} ${run.delivery === 'p2p' ? 'P2P' : 'CDN-only'}`;
+export const runLabel = (
+  run: Pick<RunSpec, 'scenario' | 'kind' | 'viewers' | 'delivery' | 'round'>,
+) =>
+  `${run.scenario.toUpperCase()} ${run.viewers} ${run.kind === 'browsers' ? 'browsers' : 'werift'} ${run.delivery === 'p2p' ? 'P2P' : 'CDN-only'}` +
+  (run.round === undefined ? '' : ` #${run.round}`);
 
 export function runsTable(runs: readonly RunFigures[]): string {
   return formatTable(
@@ -84,6 +91,7 @@ export function pairsTable(pairs: readonly PairComparison[]): string {
   return formatTable(
     pairs.map((pair) => ({
       pair: `${pair.scenario.toUpperCase()} ${pair.viewers} ${pair.kind === 'browsers' ? 'browsers' : 'werift'}`,
+      rounds: pair.rounds,
       'offload win': pct(pair.offloadWindow),
       // VOD: a window can beat (N-1)/N (its segments were fetched before it); the bound holds
       // when every viewer watches the whole clip.

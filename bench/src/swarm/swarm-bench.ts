@@ -10,7 +10,14 @@ import {
   segmentSourcing,
   type SegmentSourcing,
 } from './diagnosis.js';
-import { comparePair, issue7Target, type PairComparison, type TargetVerdict } from './figures.js';
+import {
+  comparePair,
+  issue7Target,
+  poolRuns,
+  type PairComparison,
+  type RunFigures,
+  type TargetVerdict,
+} from './figures.js';
 import type { SwarmOptions } from './options.js';
 import {
   estimatePlanSec,
@@ -140,17 +147,17 @@ function report(
   log: (line: string) => void,
 ): SwarmBenchOutcome {
   const runs = results.map((r) => r.figures);
-  const pairs: PairComparison[] = [];
-  for (const p2p of runs.filter((r) => r.delivery === 'p2p')) {
-    const cdn = runs.find(
-      (r) =>
-        r.delivery === 'cdn' &&
-        r.scenario === p2p.scenario &&
-        r.kind === p2p.kind &&
-        r.viewers === p2p.viewers,
-    );
-    if (cdn) pairs.push(comparePair(p2p, cdn));
+  // Every round of a run, by scenario, viewer kind and N (in plan order).
+  const rounds = new Map<string, { p2p: RunFigures[]; cdn: RunFigures[] }>();
+  for (const run of runs) {
+    const key = `${run.scenario}/${run.kind}/${run.viewers}`;
+    const entry = rounds.get(key) ?? { p2p: [], cdn: [] };
+    entry[run.delivery].push(run);
+    rounds.set(key, entry);
   }
+  const pairs: PairComparison[] = [...rounds.values()]
+    .filter((entry) => entry.p2p.length > 0 && entry.cdn.length > 0)
+    .map((entry) => comparePair(poolRuns(entry.p2p), poolRuns(entry.cdn)));
   const livePair = pairs.find((pair) => pair.scenario === 'live' && pair.kind === 'browsers');
   const target = livePair ? issue7Target(livePair) : null;
   const sourcing: Array<{ run: string } & SegmentSourcing> = results

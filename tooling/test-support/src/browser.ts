@@ -34,9 +34,21 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
+export interface ViewerOptions {
+  /** The page's size in CSS px (Playwright's default: 1280×720). */
+  viewport?: { width: number; height: number };
+}
+
 /** One viewer: its own context (own cache, storage, peer id), camera/microphone granted. */
-export async function openViewer(browser: Browser, url: string): Promise<Viewer> {
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+export async function openViewer(
+  browser: Browser,
+  url: string,
+  options: ViewerOptions = {},
+): Promise<Viewer> {
+  const context = await browser.newContext({
+    permissions: ['camera', 'microphone'],
+    ...(options.viewport ? { viewport: options.viewport } : {}),
+  });
   const page = await context.newPage();
   const consoleLines: string[] = [];
   page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));

@@ -49,6 +49,12 @@ export interface EngineConfig {
   peerStallTimeoutMs: number;
   /** WebRTC connection set-up must finish within this. */
   peerConnectTimeoutMs: number;
+  /**
+   * Until the first frame, at most this long, the engine offers no connections: start-up
+   * segments come from the CDN anyway, and WebRTC set-up (one RTCPeerConnection per peer)
+   * would compete with start-up for the CPU. 0: connect at once.
+   */
+  connectHoldMaxMs: number;
   /** Data channel message size (frames are chunked to it). */
   maxMessageBytes: number;
   /** Stop sending while the channel buffers more than this; resume below the low mark. */
@@ -83,6 +89,7 @@ export const defaultEngineConfig: EngineConfig = {
   initialHttpThroughputBytesPerSec: 2 * 1024 * 1024,
   peerStallTimeoutMs: 2_000,
   peerConnectTimeoutMs: 10_000,
+  connectHoldMaxMs: 3_000,
   maxMessageBytes: 64 * 1024,
   bufferedHighWaterBytes: 256 * 1024,
   bufferedLowWaterBytes: 64 * 1024,
@@ -125,6 +132,7 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
     'bufferedLowWaterBytes',
     'beaconIntervalMs',
     'livePlaylistPollMs',
+    'connectHoldMaxMs',
   ];
   for (const key of nonNegative) {
     const value = config[key];

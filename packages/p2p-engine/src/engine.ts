@@ -182,6 +182,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
   /** QoE: the player started playing after `startupMs`. */
   reportStartup(startupMs: number): void {
     this.counters.startupMs ??= startupMs;
+    this.peers?.releaseOffers();
   }
 
   /** QoE: playback stalled (waiting for data) / resumed. */

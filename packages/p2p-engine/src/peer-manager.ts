@@ -58,6 +58,9 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   private readonly startedAtMs: number;
   private peersQueriedAtMs: number | null = null;
   private peersAnswered = false;
+  /** Offers wait for the first frame (see `connectHoldMaxMs`); answers never wait. */
+  private holdTimer: TimerId | null = null;
+  private holdingOffers: boolean;
 
   constructor(
     private readonly platform: EnginePlatform,
@@ -71,6 +74,13 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   ) {
     super();
     this.startedAtMs = platform.clock.now();
+    this.holdingOffers = config.connectHoldMaxMs > 0;
+    if (this.holdingOffers) {
+      this.holdTimer = platform.clock.setTimeout(() => {
+        this.holdTimer = null;
+        this.releaseOffers();
+      }, config.connectHoldMaxMs);
+    }
     tracker.on('joined', (swarmId) => {
       this.swarms.add(swarmId);
       this.requestPeers(swarmId);
@@ -137,9 +147,19 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     this.swarms.delete(swarmId);
   }
 
+  /** The player shows its first frame: start connecting (idempotent). */
+  releaseOffers(): void {
+    if (!this.holdingOffers || this.destroyed) return;
+    this.holdingOffers = false;
+    if (this.holdTimer !== null) this.platform.clock.clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    for (const swarmId of this.swarms) this.requestPeers(swarmId);
+  }
+
   /** Ask the tracker for more peers now if below the target. */
   requestPeers(swarmId: string): void {
-    if (this.destroyed || this.connections.size >= this.config.targetPeers) return;
+    if (this.destroyed || this.holdingOffers) return;
+    if (this.connections.size >= this.config.targetPeers) return;
     if (!this.tracker.isJoined(swarmId)) return;
     this.tracker.getPeers(swarmId, this.needFor(swarmId), Math.min(50, this.config.maxPeers * 2));
     this.peersQueriedAtMs ??= this.platform.clock.now();
@@ -150,7 +170,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
    * the first question (bounded: a silent tracker stops counting after a few seconds).
    */
   get discovering(): boolean {
-    if (this.connectingCount > 0) return true;
+    if (this.holdingOffers || this.connectingCount > 0) return true;
     if (this.sessions.length > 0 || this.peersAnswered) return false;
     const since = this.peersQueriedAtMs ?? this.startedAtMs;
     return this.platform.clock.now() - since < DISCOVERY_WINDOW_MS;
@@ -160,6 +180,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     if (this.destroyed) return;
     this.destroyed = true;
     if (this.refreshTimer !== null) this.platform.clock.clearTimeout(this.refreshTimer);
+    if (this.holdTimer !== null) this.platform.clock.clearTimeout(this.holdTimer);
     for (const peerId of [...this.connections.keys()]) this.closePeer(peerId, 'destroyed');
     this.removeAll();
   }

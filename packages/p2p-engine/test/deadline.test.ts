@@ -18,10 +18,11 @@ async function twoViewers(sizeBytes = 100_000, prefetch = false, seederMessageBy
   await seedAll(clock, seeder, fixture);
   const viewer = swarm.addViewer({ config: prefetch ? {} : { prefetchAheadSec: 0 } });
   showPlaylist(viewer, fixture);
-  viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+  viewer.engine.setPlayback({ positionSec: 0, rate: 0 });
   await clock.advanceUntil(() => viewer.engine.stats.peers === 1, 5_000);
-  // Let the seeder's bitfield arrive.
+  // Let the seeder's bitfield arrive; then play from 0 (each test's deadlines count from here).
   await clock.advance(200);
+  viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
   return { clock, fixture, seeder, viewer, swarm };
 }
 

@@ -35,6 +35,35 @@ describe('P2P switch', () => {
   });
 });
 
+describe('connections at start-up', () => {
+  it('offers to no peer before the first frame, connects once it shows, and within connectHoldMaxMs regardless', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 4, sizeBytes: 50_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    // A seeder that only answers (asks for no peers): every connection here is an offer made
+    // by a viewer under test.
+    const seeder = swarm.addViewer({ config: { targetPeers: 0 } });
+    await seedAll(clock, seeder, fixture);
+    // One that never shows a frame (paused, autoplay refused) still connects, after the hold.
+    const idle = swarm.addViewer({ config: { targetPeers: 1 } });
+    const idleJoinedAtMs = clock.now();
+    showPlaylist(idle, fixture);
+    await clock.advance(2_500);
+    expect(idle.engine.stats.trackerConnected).toBe(true);
+    expect(idle.engine.stats.peers).toBe(0);
+    await clock.advanceUntil(() => idle.engine.stats.peers === 1, 1_000);
+    expect(clock.now() - idleJoinedAtMs).toBeGreaterThanOrEqual(3_000);
+    // One that starts: nothing while its start-up segments come from the CDN, then at once.
+    const starter = swarm.addViewer();
+    showPlaylist(starter, fixture);
+    await clock.advance(1_000);
+    expect(starter.engine.stats.trackerConnected).toBe(true);
+    expect(starter.engine.stats.peers).toBe(0);
+    starter.engine.reportStartup(900);
+    await clock.advanceUntil(() => starter.engine.stats.peers === 2, 1_000);
+  });
+});
+
 describe('segment memory', () => {
   it('stays within its byte bound, evicting the least recently used, and counts unplayed prefetches as waste', async () => {
     const clock = new FakeClock();

@@ -24,11 +24,11 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const factories: Array<[string, () => Promise<SwarmStore>]> = [
-  ['memory', async () => new MemoryStore({ maxHavePerPeer: 8 })],
+const factories: Array<[string, (now?: () => number) => Promise<SwarmStore>]> = [
+  ['memory', async (now) => new MemoryStore({ maxHavePerPeer: 8, now })],
   [
     'redis',
-    async () => {
+    async (now) => {
       const store = new RedisStore({
         url: redis.url,
         nodeId: 'contract-node',
@@ -36,6 +36,7 @@ const factories: Array<[string, () => Promise<SwarmStore>]> = [
         maxHavePerPeer: 8,
         keepMs: 60_000,
         logger: createLogger({ service: 'test', level: 'silent' }),
+        now,
       });
       await store.start();
       for (let i = 0; i < 100 && !store.status().healthy; i++) {
@@ -108,6 +109,19 @@ describe.each(factories)('%s store contract', (_kind, create) => {
     await store.join(record('peer-aaaa'), [100]);
     [candidate] = await store.candidates('stream/720p', query([4, 100]));
     expect(candidate!.held).toEqual([100]);
+  });
+
+  it('keeps announcement order when the join and deltas fall in one millisecond', async () => {
+    const frozen = await create(() => 1_700_000_000_000);
+    stores.push(frozen);
+    expect(frozen.status().healthy).toBe(true);
+    await frozen.join(record('peer-aaaa'), [1, 2, 3]);
+    await frozen.updateHave('stream/720p', 'peer-aaaa', [4, 5], [2]);
+    const recent = await frozen.recentHoldings('stream/720p', ['peer-aaaa'], 3);
+    expect(recent.get('peer-aaaa')).toEqual([5, 4, 3]);
+    await frozen.updateHave('stream/720p', 'peer-aaaa', [10, 11, 12, 13, 14, 15], []);
+    const [candidate] = await frozen.candidates('stream/720p', query([1, 3, 4, 15]));
+    expect([...candidate!.held].sort((a, b) => a - b)).toEqual([4, 15]);
   });
 
   it('returns every member of a small swarm and a bounded sample of a large one, rare holders included', async () => {

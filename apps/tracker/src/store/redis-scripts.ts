@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
  *   <base>m        HASH  peerId -> member record (JSON)
  *   <base>seen     ZSET  peerId -> last refresh (epoch ms)
  *   <base>e        HASH  epoch, fetchers (JSON), perSegment
- *   <base>h:<peer> ZSET  sequence -> announcement order (now * 2048 + index)
+ *   <base>h:<peer> ZSET  sequence -> announcement order (now * 2048 + index; never below the
+ *                        newest entry + 1, so announcements in one millisecond keep their order)
  *   <base>a:<seq>  SET   peerIds holding the sequence
  */
 
@@ -48,11 +49,14 @@ const have = `
 local base, peer, now, cap, n = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 if redis.call('HEXISTS', KEYS[1], peer) == 0 then return 0 end
 local h = base .. 'h:' .. peer
+local order = now * 2048
+local newest = redis.call('ZREVRANGE', h, 0, 0, 'WITHSCORES')[2]
+if newest and tonumber(newest) >= order then order = tonumber(newest) + 1 end
 for i = 6 + n, #ARGV do
   if redis.call('ZREM', h, ARGV[i]) == 1 then redis.call('SREM', base .. 'a:' .. ARGV[i], peer) end
 end
 for i = 6, 5 + n do
-  redis.call('ZADD', h, now * 2048 + (i - 6), ARGV[i])
+  redis.call('ZADD', h, order + (i - 6), ARGV[i])
   redis.call('SADD', base .. 'a:' .. ARGV[i], peer)
 end
 local over = redis.call('ZCARD', h) - cap

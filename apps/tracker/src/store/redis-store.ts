@@ -32,6 +32,11 @@ export interface RedisStoreOptions {
   now?: () => number;
 }
 
+/** Pause between attempts when Redis is up but refuses the subscription (e.g. an ACL). */
+const SUBSCRIBE_RETRY_MS = 500;
+/** Pause before retrying a recovery that failed with both connections still up. */
+const RECOVERY_RETRY_MS = 1000;
+
 const envelopeSchema = z.object({
   from: z.string(),
   event: z.looseObject({ kind: z.string() }),
@@ -53,11 +58,24 @@ export class RedisStore implements SwarmStore {
   private readonly now: () => number;
   private readonly eventHandlers: Array<(event: ClusterEvent) => void> = [];
   private readonly recoveredHandlers: Array<() => void> = [];
+  /** Commands go to Redis: set once a recovery has both connections up and subscribed. */
   private healthy = false;
+  /** What onHealthChange last said; recovery is announced once per outage. */
+  private reportedHealthy = false;
   private degradedSinceMs: number | null;
   private lastError: string | null = null;
   private destroyed = false;
   private connectedOnce = false;
+  private commandReady = false;
+  /** The subscriber is ready and Redis confirmed both subscriptions. */
+  private subscribed = false;
+  /** Bumped whenever either connection closes: a recovery begun before then is stale. */
+  private generation = 0;
+  /** Bumped on each subscriber ready/close, so only the latest subscribe attempt counts. */
+  private subscriberSession = 0;
+  private recovering = false;
+  /** Pending pauses (retries), each with its wake-up: destroy() ends them at once. */
+  private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private readonly busChannel: string;
   private readonly nodeChannel: string;
   /**
@@ -85,29 +103,46 @@ export class RedisStore implements SwarmStore {
     this.subscriber = new Redis(options.url, {
       ...common,
       commandTimeout: undefined,
+      // Subscribing is ours to do (and to await) on every ready, so recovery knows when it is done.
+      autoResubscribe: false,
       connectionName: `tracker-${options.nodeId}-sub`,
     });
-    this.redis.on('ready', () => void this.onReady());
-    this.redis.on('close', () => this.onDown('connection closed'));
-    this.redis.on('error', (error: Error) => {
-      this.lastError = error.message;
+    this.redis.on('ready', () => {
+      if (this.destroyed) return;
+      this.commandReady = true;
+      this.maybeRecover();
     });
-    this.subscriber.on('error', () => undefined);
-    this.subscriber.on('ready', () => {
-      // ioredis resubscribes by itself after a reconnect; the first time we subscribe here.
-      this.subscriber.subscribe(this.busChannel, this.nodeChannel).catch((error: unknown) => {
-        this.log.warn('redis subscribe failed', { err: error });
+    this.redis.on('close', () => {
+      this.commandReady = false;
+      this.onDown('connection closed');
+    });
+    this.subscriber.on('ready', () => void this.subscribe());
+    this.subscriber.on('close', () => {
+      this.subscriberSession++;
+      this.subscribed = false;
+      this.onDown('subscriber connection closed');
+    });
+    for (const client of [this.redis, this.subscriber]) {
+      client.on('error', (error: Error) => {
+        this.lastError = error.message;
       });
-    });
+    }
     this.subscriber.on('message', (_channel: string, text: string) => this.onMessage(text));
   }
 
   /** Connect; resolves either way (unreachable Redis means starting degraded). */
   async start(): Promise<void> {
-    await Promise.all([
-      this.redis.connect().catch((error: unknown) => this.onDown(String(error))),
-      this.subscriber.connect().catch(() => undefined),
-    ]);
+    const failures: unknown[] = [];
+    await Promise.all(
+      [this.redis, this.subscriber].map((client) =>
+        client.connect().catch((error: unknown) => void failures.push(error)),
+      ),
+    );
+    if (failures.length > 0 && !this.destroyed) {
+      this.log.warn('redis unreachable at start: matching only this node’s peers until it is', {
+        err: failures[0],
+      });
+    }
   }
 
   status(): StoreStatus {
@@ -406,7 +441,13 @@ export class RedisStore implements SwarmStore {
     if (this.destroyed) return;
     this.destroyed = true;
     this.healthy = false;
+    for (const [timer, wake] of this.timers) {
+      clearTimeout(timer);
+      wake();
+    }
+    this.timers.clear();
     this.redis.removeAllListeners('close');
+    this.subscriber.removeAllListeners('close');
     await Promise.all([quit(this.redis), quit(this.subscriber)]);
     await this.local.destroy();
   }
@@ -478,23 +519,61 @@ export class RedisStore implements SwarmStore {
     }
   }
 
-  private async onReady(): Promise<void> {
+  /** Subscribe after each subscriber ready; retried while the connection stays up. */
+  private async subscribe(): Promise<void> {
     if (this.destroyed) return;
+    const session = ++this.subscriberSession;
+    while (!this.destroyed && session === this.subscriberSession) {
+      try {
+        // Resolves once Redis confirmed both channels: from then on nothing sent to them is lost.
+        await this.subscriber.subscribe(this.busChannel, this.nodeChannel);
+        if (this.destroyed || session !== this.subscriberSession) return;
+        this.subscribed = true;
+        this.maybeRecover();
+        return;
+      } catch (error) {
+        if (this.destroyed || session !== this.subscriberSession) return;
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.log.warn('redis subscribe failed; retrying', { err: error });
+        await this.sleep(SUBSCRIBE_RETRY_MS);
+      }
+    }
+  }
+
+  /**
+   * Start a recovery when both connections are up and subscribed, unless one runs already.
+   * Called on every readiness change; a recovery that saw a connection close meanwhile gives
+   * up, and the next readiness change (or this call, after it ends) starts a fresh one.
+   */
+  private maybeRecover(): void {
+    if (this.destroyed || this.healthy || this.recovering) return;
+    if (!this.commandReady || !this.subscribed) return;
+    this.recovering = true;
+    void this.recover(this.generation).then((outcome) => {
+      this.recovering = false;
+      if (outcome === 'stale') this.maybeRecover();
+      else if (outcome === 'failed') {
+        void this.sleep(RECOVERY_RETRY_MS).then(() => this.maybeRecover());
+      }
+    });
+  }
+
+  private async recover(generation: number): Promise<'done' | 'stale' | 'failed'> {
+    const stale = () => this.destroyed || generation !== this.generation;
     try {
       await Promise.all(
         Object.values(scripts).map((script) => this.redis.script('LOAD', script.source)),
       );
     } catch (error) {
+      if (stale()) return 'stale';
       this.log.warn('loading redis scripts failed', { err: error });
-      return;
+      return 'failed';
     }
+    if (stale()) return 'stale';
     // Healthy first, then queue the re-registration in this same tick: commands on one
     // connection run in order, so no later write can be overtaken by the snapshot.
     const members = this.local.allMembers();
-    const wasDegradedSince = this.connectedOnce ? this.degradedSinceMs : null;
-    this.connectedOnce = true;
     this.healthy = true;
-    this.degradedSinceMs = null;
     const pipeline = this.redis.pipeline();
     for (const record of members) {
       this.queueJoin(pipeline, record, this.local.haveOf(record.swarmId, record.peerId));
@@ -503,26 +582,61 @@ export class RedisStore implements SwarmStore {
       this.log.warn('re-registering members failed', { err: error });
       return null;
     });
-    if (!results || !this.healthy) return;
-    this.log.info(wasDegradedSince === null ? 'redis connected' : 'redis recovered', {
-      reRegistered: members.length,
-      degradedMs: wasDegradedSince === null ? 0 : this.now() - wasDegradedSince,
-    });
-    this.options.onHealthChange?.(true);
-    for (const handler of this.recoveredHandlers) handler();
+    // A close meanwhile already made this node degraded again (still one outage, not reported).
+    if (stale()) return 'stale';
+    if (!results) {
+      this.healthy = false;
+      return 'failed';
+    }
+    const failed = results.filter(([error]) => error).length;
+    if (failed > 0) this.log.warn('some members were not re-registered', { failed });
+    this.reportHealthy(members.length);
+    return 'done';
   }
 
+  private reportHealthy(reRegistered: number): void {
+    if (this.reportedHealthy) return;
+    const wasDegradedSince = this.connectedOnce ? this.degradedSinceMs : null;
+    this.connectedOnce = true;
+    this.reportedHealthy = true;
+    this.degradedSinceMs = null;
+    this.log.info(wasDegradedSince === null ? 'redis connected' : 'redis recovered', {
+      reRegistered,
+      degradedMs: wasDegradedSince === null ? 0 : this.now() - wasDegradedSince,
+    });
+    for (const handler of [() => this.options.onHealthChange?.(true), ...this.recoveredHandlers]) {
+      try {
+        handler();
+      } catch (error) {
+        this.log.error('redis recovery handler failed', { err: error });
+      }
+    }
+  }
+
+  /** Either connection closed: degraded until a recovery completes. Idempotent per outage. */
   private onDown(reason: string): void {
     if (this.destroyed) return;
-    if (this.healthy || this.degradedSinceMs === null) {
-      this.degradedSinceMs = this.now();
-      this.log.warn('redis unreachable: matching only this node’s peers until it returns', {
-        reason,
-        lastError: this.lastError,
-      });
-      this.options.onHealthChange?.(false);
-    }
+    this.generation++;
     this.healthy = false;
+    if (!this.reportedHealthy) return;
+    this.reportedHealthy = false;
+    this.degradedSinceMs = this.now();
+    this.log.warn('redis unreachable: matching only this node’s peers until it returns', {
+      reason,
+      lastError: this.lastError,
+    });
+    this.options.onHealthChange?.(false);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      timer.unref();
+      this.timers.set(timer, resolve);
+    });
   }
 
   private onMessage(text: string): void {

@@ -42,6 +42,9 @@ interface PeerManagerEvents {
   discovery: () => void;
 }
 
+/** Signals kept during the start-up hold: a few offers with their ICE candidates each. */
+const MAX_HELD_SIGNALS = 256;
+
 /**
  * Keeps WebRTC data channels to a bounded set of peers: asks the tracker for peers while below
  * the target, offers to them (resolving offer glare by peer id), answers offers up to the
@@ -58,9 +61,12 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   private readonly startedAtMs: number;
   private peersQueriedAtMs: number | null = null;
   private peersAnswered = false;
-  /** Offers wait for the first frame (see `connectHoldMaxMs`); answers never wait. */
+  /** Connection set-up waits for the first frame (see `connectHoldMaxMs`), both ways. */
   private holdTimer: TimerId | null = null;
   private holdingOffers: boolean;
+  /** Signals from peers that offered during the hold, answered once it ends (bounded). */
+  private readonly heldSignals: Array<{ swarmId: string; from: string; signal: SignalPayload }> =
+    [];
 
   constructor(
     private readonly platform: EnginePlatform,
@@ -86,7 +92,11 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       this.requestPeers(swarmId);
     });
     tracker.on('peers', (swarmId, peers) => this.onPeers(swarmId, peers));
-    tracker.on('signal', (swarmId, from, signal) => void this.onSignal(swarmId, from, signal));
+    tracker.on('signal', (swarmId, from, signal) => {
+      if (!this.holdingOffers) return void this.onSignal(swarmId, from, signal);
+      if (this.heldSignals.length < MAX_HELD_SIGNALS)
+        this.heldSignals.push({ swarmId, from, signal });
+    });
     tracker.on('peer-gone', (_swarmId, peerId) => this.closePeer(peerId, 'gone'));
     this.scheduleRefresh();
   }
@@ -147,12 +157,16 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     this.swarms.delete(swarmId);
   }
 
-  /** The player shows its first frame: start connecting (idempotent). */
+  /** The player shows its first frame: start connecting, both ways (idempotent). */
   releaseOffers(): void {
     if (!this.holdingOffers || this.destroyed) return;
     this.holdingOffers = false;
     if (this.holdTimer !== null) this.platform.clock.clearTimeout(this.holdTimer);
     this.holdTimer = null;
+    // Peers that offered meanwhile are answered first (their set-up times out after
+    // peerConnectTimeoutMs, far longer than the hold); then our own offers go out.
+    for (const { swarmId, from, signal } of this.heldSignals.splice(0))
+      void this.onSignal(swarmId, from, signal);
     for (const swarmId of this.swarms) this.requestPeers(swarmId);
   }
 
@@ -181,6 +195,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     this.destroyed = true;
     if (this.refreshTimer !== null) this.platform.clock.clearTimeout(this.refreshTimer);
     if (this.holdTimer !== null) this.platform.clock.clearTimeout(this.holdTimer);
+    this.heldSignals.length = 0;
     for (const peerId of [...this.connections.keys()]) this.closePeer(peerId, 'destroyed');
     this.removeAll();
   }

@@ -53,14 +53,22 @@ describe('connections at start-up', () => {
     expect(idle.engine.stats.peers).toBe(0);
     await clock.advanceUntil(() => idle.engine.stats.peers === 1, 1_000);
     expect(clock.now() - idleJoinedAtMs).toBeGreaterThanOrEqual(3_000);
-    // One that starts: nothing while its start-up segments come from the CDN, then at once.
+    // One that starts: no connection while its start-up segments come from the CDN, not even
+    // with a peer that offers (a viewer already playing); then both ways at once.
     const starter = swarm.addViewer();
     showPlaylist(starter, fixture);
-    await clock.advance(1_000);
+    await clock.advance(200);
+    const veteran = swarm.addViewer();
+    veteran.engine.reportStartup(500);
+    showPlaylist(veteran, fixture);
+    await clock.advanceUntil(() => veteran.engine.stats.peers === 2, 1_000); // seeder, idle
+    await clock.advance(800);
     expect(starter.engine.stats.trackerConnected).toBe(true);
     expect(starter.engine.stats.peers).toBe(0);
+    expect(veteran.engine.stats.peers).toBe(2);
     starter.engine.reportStartup(900);
-    await clock.advanceUntil(() => starter.engine.stats.peers === 2, 1_000);
+    await clock.advanceUntil(() => starter.engine.stats.peers === 3, 1_000);
+    expect(veteran.engine.stats.peers).toBe(3);
   });
 });
 

@@ -5,6 +5,7 @@ import { medianPageStartup, pageStartups, segmentSourcing } from '../src/swarm/d
 import {
   comparePair,
   issue7Target,
+  joinerStartup,
   offload,
   poolRuns,
   runFigures,
@@ -138,6 +139,20 @@ describe('swarm figures', () => {
     const pair = comparePair(pooled, pooled);
     expect(pair.rounds).toBe(2);
     expect(pair.startupMedianRatio).toBe(1);
+  });
+
+  it('pools probe joiners over rounds: medians of those that started, and who did not', () => {
+    const joiners = joinerStartup('live', [
+      { p2pMs: [400, 700, null], cdnMs: [300, 500] },
+      { p2pMs: [600], cdnMs: [null, 350, 450] },
+    ]);
+    expect(joiners.p2pMs).toEqual([400, 700, 600]);
+    expect(joiners.medianMsP2p).toBe(600);
+    expect(joiners.medianMsCdn).toBe(400); // of 300, 500, 350, 450
+    expect(joiners.medianRatio).toBe(1.5);
+    expect(joiners.notStartedP2p).toBe(1);
+    expect(joiners.notStartedCdn).toBe(1);
+    expect(joinerStartup('vod', []).medianRatio).toBeNull();
   });
 
   it('measures the window as the difference between two moments, viewer by viewer', () => {

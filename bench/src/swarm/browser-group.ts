@@ -31,6 +31,9 @@ export interface BrowserGroupOptions {
  */
 const VIEWPORT = { width: 480, height: 360 };
 
+/** Between two probe joiners: the swarm settles after one leaves. */
+const JOINER_PAUSE_MS = 1_000;
+
 interface PageReading {
   counters: ViewerCounters;
   /** Segment records past the `from` index the benchmark already saw. */
@@ -206,6 +209,41 @@ export class BrowserGroup implements ViewerGroup {
         };
       }),
     );
+  }
+
+  /**
+   * Into the swarm as it plays now, open `count` more pages one at a time, alternating P2P and
+   * CDN-only (P2P first when `p2pFirst`), each closed once it starts (or after `timeoutMs`):
+   * both kinds of joiner meet the same machine and the same swarm, so their start-up differs
+   * only by what P2P does on the joining page.
+   */
+  async probeJoiners(
+    count: number,
+    p2pFirst: boolean,
+    timeoutMs = 10_000,
+  ): Promise<{ p2pMs: Array<number | null>; cdnMs: Array<number | null> }> {
+    const p2pMs: Array<number | null> = [];
+    const cdnMs: Array<number | null> = [];
+    for (let index = 0; index < count && !this.closed; index++) {
+      const p2p = (index % 2 === 0) === p2pFirst;
+      const { playerUrl, streamId, maxHeight } = this.options;
+      const url = `${playerUrl}/?id=${encodeURIComponent(streamId)}&p2p=${p2p ? 1 : 0}&maxHeight=${maxHeight}`;
+      const viewer = await openViewer(this.browser, url, { viewport: VIEWPORT });
+      let startupMs: number | null = null;
+      try {
+        const deadline = performance.now() + timeoutMs;
+        while (startupMs === null && performance.now() < deadline) {
+          await sleep(100);
+          const reading = await readFrom(viewer.page, 0).catch(() => null);
+          startupMs = reading?.counters.startupMs ?? null;
+        }
+      } finally {
+        await viewer.context.close().catch(() => undefined);
+      }
+      (p2p ? p2pMs : cdnMs).push(startupMs === null ? null : Math.round(startupMs));
+      await sleep(JOINER_PAUSE_MS);
+    }
+    return { p2pMs, cdnMs };
   }
 
   peerPids(): number[] {

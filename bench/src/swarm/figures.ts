@@ -422,3 +422,44 @@ export function issue7Target(pair: PairComparison): TargetVerdict {
     asStated: pair.scenario === 'live' && pair.kind === 'browsers' && pair.viewers === 6,
   };
 }
+
+/** Extra joiners into a running P2P swarm (`--joiners`), P2P against CDN-only, pooled over rounds. */
+export interface JoinerStartup {
+  scenario: ScenarioName;
+  p2pMs: number[];
+  cdnMs: number[];
+  /** Joiners that did not start within the probe's timeout. */
+  notStartedP2p: number;
+  notStartedCdn: number;
+  medianMsP2p: number | null;
+  medianMsCdn: number | null;
+  medianRatio: number | null;
+}
+
+export function joinerStartup(
+  scenario: ScenarioName,
+  probes: ReadonlyArray<{
+    p2pMs: ReadonlyArray<number | null>;
+    cdnMs: ReadonlyArray<number | null>;
+  }>,
+): JoinerStartup {
+  const started = (values: ReadonlyArray<number | null>) =>
+    values.filter((ms): ms is number => ms !== null);
+  const p2pAll = probes.flatMap((probe) => probe.p2pMs);
+  const cdnAll = probes.flatMap((probe) => probe.cdnMs);
+  const p2pMs = started(p2pAll);
+  const cdnMs = started(cdnAll);
+  const medianMsP2p = p2pMs.length === 0 ? null : Math.round(median(p2pMs));
+  const medianMsCdn = cdnMs.length === 0 ? null : Math.round(median(cdnMs));
+  return {
+    scenario,
+    p2pMs,
+    cdnMs,
+    notStartedP2p: p2pAll.length - p2pMs.length,
+    notStartedCdn: cdnAll.length - cdnMs.length,
+    medianMsP2p,
+    medianMsCdn,
+    medianRatio:
+      medianMsP2p === null || medianMsCdn === null ? null : ratio(medianMsP2p, medianMsCdn),
+  };
+}

@@ -34,6 +34,11 @@ export interface SwarmOptions {
    * swing by 2× between runs; werift fleets run once.
    */
   rounds: number;
+  /**
+   * After each browser P2P run's window, this many more pages join the running swarm one at
+   * a time, alternating P2P and CDN-only: start-up against the same background (0: none).
+   */
+  joiners: number;
   /** The first pair runs CDN-only first (then alternating as usual): to check order effects. */
   cdnFirst: boolean;
   /** Results go to bench/results/<out>.json, <out>-diagnostics.json and <out>.svg. */
@@ -59,6 +64,7 @@ const FULL: SwarmOptions = {
   peersPerProcess: 40,
   sampleSec: 2,
   rounds: 2,
+  joiners: 6,
   quick: false,
   cdnFirst: false,
   out: 'swarm',
@@ -75,6 +81,7 @@ const QUICK: SwarmOptions = {
   clipSec: 60,
   settleTimeoutSec: 15,
   rounds: 1,
+  joiners: 2,
   quick: true,
   out: 'swarm-quick',
 };
@@ -95,6 +102,7 @@ export const SWARM_FLAGS_HELP = [
   '--peers-per-process N   node peers per coral-peer process (default 40)',
   '--sample-sec S          time-series sampling period (default 2)',
   '--rounds N              browser pairs run N times, alternating order, pooled (default 2; --quick: 1)',
+  '--joiners N             after each browser P2P window, N joiners (P2P/CDN-only alternating) (default 6)',
   '--cdn-first             the first pair starts with its CDN-only run (order effects)',
   '--out NAME              results file name in bench/results (default swarm; --quick: swarm-quick)',
 ].join('\n');
@@ -182,6 +190,9 @@ export function parseSwarmOptions(flags: Readonly<Record<string, string>>): Swar
         break;
       case 'rounds':
         options.rounds = integer(name, raw, 1, 10);
+        break;
+      case 'joiners':
+        options.joiners = integer(name, raw, 0, 20);
         break;
       case 'cdn-first':
         if (raw !== 'true' && raw !== 'false')

@@ -49,11 +49,18 @@ export function planRuns(options: SwarmOptions): RunSpec[] {
   return specs;
 }
 
-/** Rough wall time of a plan, seconds (joins + settling + window per run). */
+/** Rough wall time of a plan, seconds (joins + settling + window per run, probe joiners). */
 export function estimatePlanSec(options: SwarmOptions, specs: readonly RunSpec[]): number {
+  const joinersSec = (spec: RunSpec) =>
+    spec.kind === 'browsers' && spec.delivery === 'p2p' ? options.joiners * 4 : 0;
   return specs.reduce(
     (total, spec) =>
-      total + ((spec.viewers - 1) * spec.joinIntervalMs) / 1000 + 8 + options.windowSec + 5,
+      total +
+      ((spec.viewers - 1) * spec.joinIntervalMs) / 1000 +
+      8 +
+      options.windowSec +
+      5 +
+      joinersSec(spec),
     0,
   );
 }

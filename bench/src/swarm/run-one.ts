@@ -33,6 +33,8 @@ export interface RunResult {
   code: { atStart: CodeStamp; atEnd: CodeStamp };
   /** Node peers: the fleet processes' worst event-loop delay and RSS. */
   fleetHealth: ReturnType<PeerGroup['health']> | null;
+  /** Browser P2P runs: start-up of extra joiners into the running swarm (see `--joiners`). */
+  joiners: { p2pMs: Array<number | null>; cdnMs: Array<number | null> } | null;
 }
 
 export interface RunContext {
@@ -169,6 +171,11 @@ export async function runOne(spec: RunSpec, context: RunContext): Promise<RunRes
     }
     await joining;
     const diagnostics = await group.diagnostics();
+    // After the window (its figures are taken): the swarm keeps playing while they join.
+    const joiners =
+      group instanceof BrowserGroup && spec.delivery === 'p2p' && options.joiners > 0
+        ? await group.probeJoiners(options.joiners, (spec.round ?? 1) % 2 === 1)
+        : null;
     for (const viewer of diagnostics) joinedAtMs[viewer.index] = viewer.joinedAtMs;
     const codeAtEnd = await codeStamp(stack.player.url);
     return {
@@ -183,6 +190,7 @@ export async function runOne(spec: RunSpec, context: RunContext): Promise<RunRes
       timeline,
       diagnostics,
       fleetHealth: group instanceof PeerGroup ? group.health() : null,
+      joiners,
     };
   } finally {
     await group.close();

@@ -13,6 +13,7 @@ import {
 import {
   comparePair,
   issue7Target,
+  joinerStartup,
   poolRuns,
   type PairComparison,
   type RunFigures,
@@ -204,6 +205,25 @@ function report(
         `media playlist ${m.mediaPlaylistMs ?? '-'}, init ${m.initSegmentMs ?? '-'}, first segment ${m.firstSegmentMs ?? '-'}`,
     );
   }
+  const joiners = (['live', 'vod'] as const)
+    .map((scenario) =>
+      joinerStartup(
+        scenario,
+        results
+          .filter((r) => r.figures.scenario === scenario && r.joiners !== null)
+          .map((r) => r.joiners!),
+      ),
+    )
+    .filter((j) => j.p2pMs.length + j.cdnMs.length + j.notStartedP2p + j.notStartedCdn > 0);
+  for (const j of joiners) {
+    log(
+      `${j.scenario.toUpperCase()}: joiners into the running P2P swarm, start-up median P2P ${j.medianMsP2p ?? '-'} ms ` +
+        `(${j.p2pMs.join(', ')}) vs CDN-only ${j.medianMsCdn ?? '-'} ms (${j.cdnMs.join(', ')}): ratio ${j.medianRatio ?? '-'}` +
+        (j.notStartedP2p + j.notStartedCdn > 0
+          ? `; not started: ${j.notStartedP2p} P2P, ${j.notStartedCdn} CDN-only`
+          : ''),
+    );
+  }
   if (target) log(`\n${verdictText(target)}`);
   const loadAtEnd = loadavg()[0]!;
   log(
@@ -238,6 +258,7 @@ function report(
     pairs,
     target,
     startupSteps,
+    joinerStartup: joiners,
     segmentSourcing: sourcing.map(({ bySequence: _omitted, ...rest }) => rest),
   });
   writeResultFile(

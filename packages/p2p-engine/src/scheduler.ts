@@ -641,38 +641,32 @@ export class Scheduler {
     const info = download.info;
     const bytes = download.sink!;
     let verified = false;
-    // CDN bytes need no check to be played, only to be shared: when the signed hash is not
-    // at hand yet (a live segment newer than the manifest, or start-up), the player gets them
-    // now and they are checked when the manifest has them.
-    const verifyLater =
-      integrity !== null &&
-      config.integrityEnabled &&
-      download.p2pBytes === 0 &&
-      integrity.known(info.rendition, info.sequence) === undefined;
-    if (integrity && config.integrityEnabled && !verifyLater) {
+    // CDN bytes need no check to be played, only to be shared: the player gets them now and
+    // they are checked in the background (at once when the signed hash is known, else when the
+    // manifest has it). Checking first cost the player a digest and its thread hops per
+    // segment, which a busy page pays in start-up time.
+    const verifyLater = integrity !== null && config.integrityEnabled && download.p2pBytes === 0;
+    if (integrity && config.integrityEnabled && download.p2pBytes > 0) {
       try {
         await integrity.verify(info.rendition, info.sequence, bytes);
         verified = true;
       } catch (error) {
         if (download.canceled) throw new AbortedError();
+        // Peer bytes that cannot be verified never reach the player.
         const code = error instanceof EngineError ? error.code : 'integrity';
-        if (download.p2pBytes > 0) {
-          // Peer bytes that cannot be verified never reach the player.
-          if (code === 'integrity') {
-            stats.integrityFailures++;
-            for (const peerId of download.contributors)
-              this.deps.peers?.ban(peerId, 'integrity', info.sequence);
-            this.log('warn', 'peer sent bad bytes: dropped and reported', {
-              segment: download.key,
-              peers: [...download.contributors],
-            });
-          }
-          for (const peerId of download.contributors) download.failedPeers.add(peerId);
-          this.discardBytes(download);
-          download.forceHttp = true;
-          return null;
+        if (code === 'integrity') {
+          stats.integrityFailures++;
+          for (const peerId of download.contributors)
+            this.deps.peers?.ban(peerId, 'integrity', info.sequence);
+          this.log('warn', 'peer sent bad bytes: dropped and reported', {
+            segment: download.key,
+            peers: [...download.contributors],
+          });
         }
-        this.logUnshared(download.key, error);
+        for (const peerId of download.contributors) download.failedPeers.add(peerId);
+        this.discardBytes(download);
+        download.forceHttp = true;
+        return null;
       }
     } else if (!config.integrityEnabled) {
       verified = true;

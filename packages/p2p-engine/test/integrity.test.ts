@@ -133,6 +133,38 @@ describe('integrity', () => {
   });
 });
 
+describe('CDN bytes and the signed hash', () => {
+  it('with the hash known: go to the player unchecked, are shared once checked, never when they do not match', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 6, sizeBytes: 50_000 });
+    const [good, bad] = [fixture.segments[1]!, fixture.segments[2]!];
+    const corrupted = bad.bytes.slice();
+    corrupted[100] = corrupted[100]! ^ 0xff;
+    // The CDN path serves one segment damaged (a broken cache, a bad disk).
+    const content = (url: string) => (url === bad.url ? corrupted : fixture.content(url));
+    swarm = new SimSwarm(clock, content, 'demo');
+    const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
+    showPlaylist(viewer, fixture);
+    viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+    await clock.advance(500); // the manifest is known
+    const held = (sequence: number) =>
+      [...(swarm!.tracker.swarms.get('demo/240p')?.values() ?? [])].some((member) =>
+        member.have.has(sequence),
+      );
+    const goodResult = await settle(clock, requestSegment(viewer, fixture, good).promise);
+    const badResult = await settle(clock, requestSegment(viewer, fixture, bad).promise);
+    // Played as the CDN sent them: the check only decides what is shared.
+    expect(goodResult.bytes).toEqual(good.bytes);
+    expect(badResult.bytes).toEqual(corrupted);
+    await clock.advanceUntil(() => held(good.sequence), 2_000);
+    await clock.advance(10_000);
+    expect(held(bad.sequence)).toBe(false);
+    expect(viewer.logs.some((line) => /do not match the signed hash/.test(line.message))).toBe(
+      true,
+    );
+  });
+});
+
 describe('CDN bytes before the signed hash is known', () => {
   it('go to the player at once, and are shared only once the manifest has verified them', async () => {
     const clock = new FakeClock();

@@ -182,7 +182,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
   /** QoE: the player started playing after `startupMs`. */
   reportStartup(startupMs: number): void {
     this.counters.startupMs ??= startupMs;
-    this.peers?.releaseOffers();
+    this.peers?.releaseHold();
   }
 
   /** QoE: playback stalled (waiting for data) / resumed. */

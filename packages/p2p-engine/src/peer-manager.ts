@@ -63,7 +63,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   private peersAnswered = false;
   /** Connection set-up waits for the first frame (see `connectHoldMaxMs`), both ways. */
   private holdTimer: TimerId | null = null;
-  private holdingOffers: boolean;
+  private holdingSetUp: boolean;
   /** Signals from peers that offered during the hold, answered once it ends (bounded). */
   private readonly heldSignals: Array<{ swarmId: string; from: string; signal: SignalPayload }> =
     [];
@@ -80,11 +80,11 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   ) {
     super();
     this.startedAtMs = platform.clock.now();
-    this.holdingOffers = config.connectHoldMaxMs > 0;
-    if (this.holdingOffers) {
+    this.holdingSetUp = config.connectHoldMaxMs > 0;
+    if (this.holdingSetUp) {
       this.holdTimer = platform.clock.setTimeout(() => {
         this.holdTimer = null;
-        this.releaseOffers();
+        this.releaseHold();
       }, config.connectHoldMaxMs);
     }
     tracker.on('joined', (swarmId) => {
@@ -93,7 +93,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     });
     tracker.on('peers', (swarmId, peers) => this.onPeers(swarmId, peers));
     tracker.on('signal', (swarmId, from, signal) => {
-      if (!this.holdingOffers) return void this.onSignal(swarmId, from, signal);
+      if (!this.holdingSetUp) return void this.onSignal(swarmId, from, signal);
       if (this.heldSignals.length < MAX_HELD_SIGNALS)
         this.heldSignals.push({ swarmId, from, signal });
     });
@@ -158,9 +158,9 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   }
 
   /** The player shows its first frame: start connecting, both ways (idempotent). */
-  releaseOffers(): void {
-    if (!this.holdingOffers || this.destroyed) return;
-    this.holdingOffers = false;
+  releaseHold(): void {
+    if (!this.holdingSetUp || this.destroyed) return;
+    this.holdingSetUp = false;
     if (this.holdTimer !== null) this.platform.clock.clearTimeout(this.holdTimer);
     this.holdTimer = null;
     // Peers that offered meanwhile are answered first (their set-up times out after
@@ -172,7 +172,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
 
   /** Ask the tracker for more peers now if below the target. */
   requestPeers(swarmId: string): void {
-    if (this.destroyed || this.holdingOffers) return;
+    if (this.destroyed || this.holdingSetUp) return;
     if (this.connections.size >= this.config.targetPeers) return;
     if (!this.tracker.isJoined(swarmId)) return;
     this.tracker.getPeers(swarmId, this.needFor(swarmId), Math.min(50, this.config.maxPeers * 2));
@@ -184,7 +184,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
    * the first question (bounded: a silent tracker stops counting after a few seconds).
    */
   get discovering(): boolean {
-    if (this.holdingOffers || this.connectingCount > 0) return true;
+    if (this.holdingSetUp || this.connectingCount > 0) return true;
     if (this.sessions.length > 0 || this.peersAnswered) return false;
     const since = this.peersQueriedAtMs ?? this.startedAtMs;
     return this.platform.clock.now() - since < DISCOVERY_WINDOW_MS;

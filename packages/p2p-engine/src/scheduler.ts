@@ -399,6 +399,8 @@ export class Scheduler {
     if (download.forceHttp) return http('fallback');
     const entry = this.deps.integrity?.known(info.rendition, info.sequence);
     const role = this.liveRole(info);
+    // Elected or alone: the CDN is this viewer's own source when no peer serves the segment.
+    const ownCdn = ownCdnReason(role);
     const isPrefetchOnly = download.reason === 'prefetch' && !download.playerRequested;
     const now = platform.clock.now();
     const deadlineMs = this.deadlineOf(download, now);
@@ -406,12 +408,12 @@ export class Scheduler {
       // Without a signed hash, peer bytes cannot be checked. A live segment's hash is signed as
       // it is published: fetch the manifest and wait for it while the deadline allows;
       // otherwise this segment comes from the CDN.
-      if (isPrefetchOnly) return prefetchOnly(role);
+      if (isPrefetchOnly) return ownCdn ? http(ownCdn) : { kind: 'abandon' };
       const httpMs =
         this.httpThroughput.projectMs(this.typicalSegmentBytes) + HTTP_REQUEST_LATENCY_MS;
       const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
       const integrity = this.deps.integrity;
-      if (role === 'fetcher' || role === 'alone') return http(cdnReasonOf(role));
+      if (ownCdn) return http(ownCdn);
       if (!integrity?.mayStillSign(info.rendition) || now >= waitUntilMs) return http('unsigned');
       if (!download.integrityPending) {
         download.integrityPending = true;
@@ -429,7 +431,7 @@ export class Scheduler {
     const session = this.pickHolder(info, download.failedPeers);
     if (session && session.throughput.projectMs(remainingBytes) + PEER_REQUEST_LATENCY_MS < slackMs)
       return { kind: 'peer', session };
-    if (isPrefetchOnly) return prefetchOnly(role);
+    if (isPrefetchOnly) return ownCdn ? http(ownCdn) : { kind: 'abandon' };
     // Live waiters wait for the elected fetcher's copy; a viewer still connecting to peers
     // waits for them to say what they hold (a live joiner's segments are ones its peers
     // already have). Both only while the CDN could still deliver in time, and only after the
@@ -445,7 +447,7 @@ export class Scheduler {
       const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
       if (now < waitUntilMs) return { kind: 'wait', untilMs: waitUntilMs };
     }
-    if (role === 'fetcher' || role === 'alone') return http(cdnReasonOf(role));
+    if (ownCdn) return http(ownCdn);
     return http(this.deps.peers.connectedCount === 0 ? 'alone' : 'deadline');
   }
 
@@ -739,7 +741,7 @@ export class Scheduler {
           );
           return;
         }
-        this.logUnshared(key, error);
+        this.logUnshared(key, code, error);
       },
     );
   }
@@ -750,8 +752,7 @@ export class Scheduler {
   }
 
   /** CDN bytes that failed (or never got) their check: the player has them; peers do not. */
-  private logUnshared(segment: string, error: unknown): void {
-    const code = error instanceof EngineError ? error.code : 'integrity';
+  private logUnshared(segment: string, code: string, error: unknown): void {
     this.log(
       code === 'integrity' ? 'warn' : 'debug',
       code === 'integrity'
@@ -776,16 +777,13 @@ function http(reason: CdnReason): Decision {
 
 type LiveRole = 'vod' | 'alone' | 'fetcher' | 'waiter';
 
-function cdnReasonOf(role: 'fetcher' | 'alone'): CdnReason {
-  return role === 'fetcher' ? 'elected' : 'alone';
-}
-
 /**
- * A prefetch the player has not asked for yet, with no peer able to serve it: the elected
- * fetcher (or a viewer that lost its peers mid-fetch) takes it from the CDN; others drop it.
+ * Why this viewer takes a segment from the CDN itself when no peer serves it: the elected
+ * fetcher, or a viewer alone (no election or no peer). Null: it waits for peers (or drops a
+ * prefetch) instead.
  */
-function prefetchOnly(role: LiveRole): Decision {
-  return role === 'fetcher' || role === 'alone' ? http(cdnReasonOf(role)) : { kind: 'abandon' };
+function ownCdnReason(role: LiveRole): CdnReason | null {
+  return role === 'fetcher' ? 'elected' : role === 'alone' ? 'alone' : null;
 }
 
 function resolved<T>(value: T): Cancelable<T> {

@@ -61,9 +61,11 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   private readonly startedAtMs: number;
   private peersQueriedAtMs: number | null = null;
   private peersAnswered = false;
-  /** Connection set-up waits for the first frame (see `connectHoldMaxMs`), both ways. */
+  /**
+   * Connection set-up waits for the first frame (see `connectHoldMaxMs`), both ways: while
+   * this timer (the hold's upper bound) is pending.
+   */
   private holdTimer: TimerId | null = null;
-  private holdingSetUp: boolean;
   /** Signals from peers that offered during the hold, answered once it ends (bounded). */
   private readonly heldSignals: Array<{ swarmId: string; from: string; signal: SignalPayload }> =
     [];
@@ -80,12 +82,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   ) {
     super();
     this.startedAtMs = platform.clock.now();
-    this.holdingSetUp = config.connectHoldMaxMs > 0;
-    if (this.holdingSetUp) {
-      this.holdTimer = platform.clock.setTimeout(() => {
-        this.holdTimer = null;
-        this.releaseHold();
-      }, config.connectHoldMaxMs);
+    if (config.connectHoldMaxMs > 0) {
+      this.holdTimer = platform.clock.setTimeout(() => this.releaseHold(), config.connectHoldMaxMs);
     }
     tracker.on('joined', (swarmId) => {
       this.swarms.add(swarmId);
@@ -157,11 +155,14 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     this.swarms.delete(swarmId);
   }
 
+  private get holdingSetUp(): boolean {
+    return this.holdTimer !== null;
+  }
+
   /** The player shows its first frame: start connecting, both ways (idempotent). */
   releaseHold(): void {
     if (!this.holdingSetUp || this.destroyed) return;
-    this.holdingSetUp = false;
-    if (this.holdTimer !== null) this.platform.clock.clearTimeout(this.holdTimer);
+    this.platform.clock.clearTimeout(this.holdTimer!);
     this.holdTimer = null;
     // Peers that offered meanwhile are answered first (their set-up times out after
     // peerConnectTimeoutMs, far longer than the hold); then our own offers go out.
@@ -195,6 +196,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     this.destroyed = true;
     if (this.refreshTimer !== null) this.platform.clock.clearTimeout(this.refreshTimer);
     if (this.holdTimer !== null) this.platform.clock.clearTimeout(this.holdTimer);
+    this.holdTimer = null;
     this.heldSignals.length = 0;
     for (const peerId of [...this.connections.keys()]) this.closePeer(peerId, 'destroyed');
     this.removeAll();

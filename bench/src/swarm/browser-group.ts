@@ -119,23 +119,15 @@ export class BrowserGroup implements ViewerGroup {
   ): Promise<number | null> {
     const browser = await launchChromium();
     try {
-      const url = `${options.playerUrl}/?id=${encodeURIComponent(options.streamId)}&p2p=0&maxHeight=${options.maxHeight}`;
-      const viewer = await openViewer(browser, url, { viewport: VIEWPORT });
-      const deadline = performance.now() + timeoutMs;
-      while (performance.now() < deadline) {
-        const reading = await readFrom(viewer.page, 0).catch(() => null);
-        if (reading?.counters.startupMs != null) return reading.counters.startupMs;
-        await sleep(500);
-      }
-      return null;
+      const viewer = await openViewer(browser, pageUrl(options, false), { viewport: VIEWPORT });
+      return await waitForStartup(viewer.page, timeoutMs, 500);
     } finally {
       await browser.close().catch(() => undefined);
     }
   }
 
   private get url(): string {
-    const { playerUrl, streamId, p2p, maxHeight } = this.options;
-    return `${playerUrl}/?id=${encodeURIComponent(streamId)}&p2p=${p2p ? 1 : 0}&maxHeight=${maxHeight}`;
+    return pageUrl(this.options, this.options.p2p);
   }
 
   /**
@@ -226,17 +218,12 @@ export class BrowserGroup implements ViewerGroup {
     const cdnMs: Array<number | null> = [];
     for (let index = 0; index < count && !this.closed; index++) {
       const p2p = (index % 2 === 0) === p2pFirst;
-      const { playerUrl, streamId, maxHeight } = this.options;
-      const url = `${playerUrl}/?id=${encodeURIComponent(streamId)}&p2p=${p2p ? 1 : 0}&maxHeight=${maxHeight}`;
-      const viewer = await openViewer(this.browser, url, { viewport: VIEWPORT });
+      const viewer = await openViewer(this.browser, pageUrl(this.options, p2p), {
+        viewport: VIEWPORT,
+      });
       let startupMs: number | null = null;
       try {
-        const deadline = performance.now() + timeoutMs;
-        while (startupMs === null && performance.now() < deadline) {
-          await sleep(100);
-          const reading = await readFrom(viewer.page, 0).catch(() => null);
-          startupMs = reading?.counters.startupMs ?? null;
-        }
+        startupMs = await waitForStartup(viewer.page, timeoutMs, 100);
       } finally {
         await viewer.context.close().catch(() => undefined);
       }
@@ -287,6 +274,30 @@ function readPageExtras(): PageExtras {
       pageFetches: fetches,
     }),
   ) as PageExtras;
+}
+
+/** The player page of the stream, with P2P on or off, ABR capped at `maxHeight`. */
+function pageUrl(
+  options: Pick<BrowserGroupOptions, 'playerUrl' | 'streamId' | 'maxHeight'>,
+  p2p: boolean,
+): string {
+  const { playerUrl, streamId, maxHeight } = options;
+  return `${playerUrl}/?id=${encodeURIComponent(streamId)}&p2p=${p2p ? 1 : 0}&maxHeight=${maxHeight}`;
+}
+
+/** Poll a page every `pollMs` until it reports its start-up ms, or null after `timeoutMs`. */
+async function waitForStartup(
+  page: Page,
+  timeoutMs: number,
+  pollMs: number,
+): Promise<number | null> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const reading = await readFrom(page, 0).catch(() => null);
+    if (reading?.counters.startupMs != null) return reading.counters.startupMs;
+    await sleep(pollMs);
+  }
+  return null;
 }
 
 async function readFrom(page: Page, from: number): Promise<PageReading> {

@@ -155,23 +155,35 @@ function cdnReasonsBetween(from: Moment, to: Moment): CdnReasonCounts {
   return total;
 }
 
+/** What a stretch's byte counts and length say: offload, its share of the bound, the CDN's rate. */
+function rates(
+  bytes: { p2pBytes: number; cdnBytesViewers: number; cdnBytesEdge: number },
+  durationSec: number,
+  viewers: number,
+): Pick<PhaseFigures, 'offload' | 'fractionOfMax' | 'cdnBitsPerSecEdge'> {
+  const total = bytes.p2pBytes + bytes.cdnBytesViewers;
+  const max = theoreticalMaxOffload(viewers);
+  return {
+    offload: offload(bytes.p2pBytes, bytes.cdnBytesViewers),
+    // From the unrounded share, so that a swarm at the bound reads exactly 1.
+    fractionOfMax: max === 0 || total === 0 ? 0 : round(bytes.p2pBytes / total / max),
+    cdnBitsPerSecEdge: Math.round((bytes.cdnBytesEdge * 8) / Math.max(0.001, durationSec)),
+  };
+}
+
 export function phaseFigures(from: Moment, to: Moment, viewers: number): PhaseFigures {
   const perViewer = deltas(from, to);
   const sum = (key: Summed) => perViewer.reduce((total, d) => total + d[key], 0);
   const durationSec = Math.max(0.001, (to.atMs - from.atMs) / 1000);
-  const cdnBytesEdge = Math.max(0, to.edgeBytesServed - from.edgeBytesServed);
-  const p2pBytes = sum('p2pBytes');
-  const total = p2pBytes + sum('httpBytes');
-  const max = theoreticalMaxOffload(viewers);
+  const bytes = {
+    p2pBytes: sum('p2pBytes'),
+    cdnBytesViewers: sum('httpBytes'),
+    cdnBytesEdge: Math.max(0, to.edgeBytesServed - from.edgeBytesServed),
+  };
   return {
     durationSec: round(durationSec, 2),
-    offload: offload(p2pBytes, sum('httpBytes')),
-    // From the unrounded share, so that a swarm at the bound reads exactly 1.
-    fractionOfMax: max === 0 || total === 0 ? 0 : round(p2pBytes / total / max),
-    cdnBytesEdge,
-    cdnBitsPerSecEdge: Math.round((cdnBytesEdge * 8) / durationSec),
-    cdnBytesViewers: sum('httpBytes'),
-    p2pBytes: sum('p2pBytes'),
+    ...rates(bytes, durationSec, viewers),
+    ...bytes,
     uploadedBytes: sum('uploadedBytes'),
     edgeRequests: Math.max(0, to.edgeRequests - from.edgeRequests),
     stalls: sum('stalls'),
@@ -240,11 +252,11 @@ export function runFigures(
 /** Two stretches as one: counts and durations add up, ratios are recomputed from the sums. */
 function poolPhases(a: PhaseFigures, b: PhaseFigures, viewers: number): PhaseFigures {
   const durationSec = round(a.durationSec + b.durationSec, 2);
-  const cdnBytesEdge = a.cdnBytesEdge + b.cdnBytesEdge;
-  const p2pBytes = a.p2pBytes + b.p2pBytes;
-  const cdnBytesViewers = a.cdnBytesViewers + b.cdnBytesViewers;
-  const total = p2pBytes + cdnBytesViewers;
-  const max = theoreticalMaxOffload(viewers);
+  const bytes = {
+    p2pBytes: a.p2pBytes + b.p2pBytes,
+    cdnBytesViewers: a.cdnBytesViewers + b.cdnBytesViewers,
+    cdnBytesEdge: a.cdnBytesEdge + b.cdnBytesEdge,
+  };
   const cdnReasons = cdnReasonCounts(null);
   for (const reason of CDN_REASONS)
     cdnReasons[reason] = a.cdnReasons[reason] + b.cdnReasons[reason];
@@ -255,12 +267,8 @@ function poolPhases(a: PhaseFigures, b: PhaseFigures, viewers: number): PhaseFig
   };
   return {
     durationSec,
-    offload: offload(p2pBytes, cdnBytesViewers),
-    fractionOfMax: max === 0 || total === 0 ? 0 : round(p2pBytes / total / max),
-    cdnBytesEdge,
-    cdnBitsPerSecEdge: Math.round((cdnBytesEdge * 8) / Math.max(0.001, durationSec)),
-    cdnBytesViewers,
-    p2pBytes,
+    ...rates(bytes, durationSec, viewers),
+    ...bytes,
     uploadedBytes: a.uploadedBytes + b.uploadedBytes,
     edgeRequests: a.edgeRequests + b.edgeRequests,
     stalls: a.stalls + b.stalls,

@@ -1,20 +1,6 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { processTreeTicks, TICKS_PER_SEC } from '../edge/cpu.js';
-
-/** Direct children of a process (Linux /proc). */
-export function childPids(pid: number): number[] {
-  const pids: number[] = [];
-  try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-      if (children !== '') pids.push(...children.split(' ').map(Number));
-    }
-  } catch {
-    // gone
-  }
-  return pids;
-}
+import { childPids, processTicks, processTreeTicks, TICKS_PER_SEC } from '../edge/cpu.js';
 
 function commandName(pid: number): string {
   try {
@@ -29,16 +15,6 @@ export function chromiumRole(commandLine: string): string {
   const utility = /--utility-sub-type=([\w.]+)/.exec(commandLine)?.[1];
   if (utility) return utility.replace(/\.mojom\.\w+$/, '').replace(/^.*\./, '');
   return /--type=([\w-]+)/.exec(commandLine)?.[1] ?? 'browser';
-}
-
-function processTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
 }
 
 /** CPU ticks of every process in the trees under `roots`, summed per Chromium role. */
@@ -93,12 +69,14 @@ export function sampleCpu(sources: CpuSources): CpuSample {
   const browsers = childPids(process.pid).filter(
     (pid) => !known.has(pid) && /chrom/i.test(commandName(pid)),
   );
+  // One walk of the browsers' process trees: the total is the sum over roles.
+  const byRole = ticksByRole(browsers);
   const usage = process.cpuUsage();
   return {
     services,
-    browsersSec: seconds(browsers.reduce((sum, pid) => sum + processTreeTicks(pid), 0)),
+    browsersSec: seconds(Object.values(byRole).reduce((sum, ticks) => sum + ticks, 0)),
     browsersByRoleSec: Object.fromEntries(
-      Object.entries(ticksByRole(browsers)).map(([role, ticks]) => [role, seconds(ticks)]),
+      Object.entries(byRole).map(([role, ticks]) => [role, seconds(ticks)]),
     ),
     peersSec: sources.peersCpuSec(),
     harnessSec: (usage.user + usage.system) / 1e6,

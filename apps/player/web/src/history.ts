@@ -1,4 +1,8 @@
+// One shape for the overlay's chart and the swarm dashboard's (served by src/swarm-stats.ts).
 import type { RatePoint } from '../../src/swarm-stats.js';
+
+export type { RatePoint };
+
 /** Counters sampled once a second, and the rates between samples, for the overlay's chart. */
 export interface Sample {
   atMs: number;
@@ -7,9 +11,6 @@ export interface Sample {
   uploadedBytes: number;
   peers: number;
 }
-
-// One shape for the overlay's chart and the swarm dashboard's (served by src/swarm-stats.ts).
-export type { RatePoint } from '../../src/swarm-stats.js';
 
 export class StatsHistory {
   private readonly samples: Sample[] = [];

@@ -48,6 +48,9 @@ describe('page settings', () => {
       region: 'us-east',
       maxHeight: 240,
     });
+    // The origin names uploads with random base64url ids: any of them may start with - or _.
+    expect(readSettings('?id=-Xr4_kq9', null, true).id).toBe('-Xr4_kq9');
+    expect(readSettings('?id=_b3Kx', null, true).id).toBe('_b3Kx');
     expect(readSettings('?id=../../etc&region=US EAST&maxHeight=-3', null, true)).toEqual({
       id: 'demo',
       p2p: true,

@@ -1,3 +1,5 @@
+import { STREAM_ID_PATTERN } from '@coral-cdn/protocol';
+
 /** What the page plays and how: from the URL, then what the viewer chose before, then defaults. */
 export interface PlayerSettings {
   id: string;
@@ -15,7 +17,6 @@ export interface StorageLike {
 
 export const P2P_STORAGE_KEY = 'coral.p2p';
 export const DEFAULT_STREAM_ID = 'demo';
-const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 function parseSwitch(value: string | null): boolean | null {
   if (value === null) return null;
@@ -35,7 +36,8 @@ export function readSettings(
 ): PlayerSettings {
   const params = new URLSearchParams(search);
   const requestedId = params.get('id');
-  const id = requestedId !== null && STREAM_ID.test(requestedId) ? requestedId : DEFAULT_STREAM_ID;
+  const id =
+    requestedId !== null && STREAM_ID_PATTERN.test(requestedId) ? requestedId : DEFAULT_STREAM_ID;
   const fromUrl = parseSwitch(params.get('p2p'));
   let stored: boolean | null = null;
   try {
@@ -63,5 +65,5 @@ export function saveP2pChoice(storage: StorageLike | null, on: boolean): void {
 }
 
 export function isStreamId(value: string): boolean {
-  return STREAM_ID.test(value);
+  return STREAM_ID_PATTERN.test(value);
 }

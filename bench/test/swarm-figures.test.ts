@@ -78,10 +78,11 @@ describe('swarm figures', () => {
     ]);
     const end = moment(40_000, 0, [
       counters({ cdnReasons: reasons({ alone: 2, elected: 6, deadline: 1 }) }),
-      counters({ cdnReasons: reasons({ alone: 1, deadline: 2 }) }),
+      counters({ cdnReasons: reasons({ startup: 2, alone: 1, deadline: 2 }) }),
     ]);
     const figures = runFigures(live3, { start, windowStart, end }, [0, 2000]);
     expect(figures.window.cdnReasons).toEqual({
+      startup: 2,
       alone: 1,
       elected: 5,
       deadline: 3,

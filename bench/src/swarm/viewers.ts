@@ -1,7 +1,14 @@
 /** What the benchmark reads of each viewer, whatever runs it (a Chromium page or a werift peer). */
 
 /** Why a viewer went to the CDN for a media segment (the engine's `stats.cdnReasons`). */
-export const CDN_REASONS = ['alone', 'elected', 'deadline', 'unsigned', 'fallback'] as const;
+export const CDN_REASONS = [
+  'startup',
+  'alone',
+  'elected',
+  'deadline',
+  'unsigned',
+  'fallback',
+] as const;
 export type CdnReasonCounts = Record<(typeof CDN_REASONS)[number], number>;
 
 /** Any value → counts per reason (missing or non-numeric: 0; P2P off reads as all zero). */

@@ -25,8 +25,9 @@ import { responseSizeBytes, type SegmentRouter } from './router.js';
 /**
  * The `fLoader` class for `new Hls({ fLoader })`, bound to one router. A media fragment the
  * engine can serve (a whole numbered segment of a main rendition whose playlist the engine
- * knows, P2P on) is loaded through `engine.loadSegment`; everything else (init segments,
- * byte ranges, LL-HLS parts, alternate audio, P2P off) goes to hls.js's own loader
+ * knows, P2P on) is loaded through `engine.loadSegment`, except before the first frame, when
+ * the engine leaves it to hls.js's own loader and adopts the bytes. Everything else (init
+ * segments, byte ranges, LL-HLS parts, alternate audio, P2P off) goes to hls.js's own loader
  * (`config.loader`) untouched.
  */
 export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoaderConstructor {
@@ -59,8 +60,8 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
       this.config = config;
       this.callbacks = callbacks;
       const request = router.route(context);
-      if (!request) {
-        this.delegate(context, config, callbacks);
+      if (!request || router.leavesToPlayer(request)) {
+        this.delegate(context, config, callbacks, request);
         return;
       }
       this.request = request;
@@ -94,16 +95,21 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
       return this.delegating ? (this.fallback.getResponseHeader?.(name) ?? null) : null;
     }
 
+    /** hls.js's own loader fetches it; the engine adopts the bytes of `adoptFor`'s segment. */
     private delegate(
       context: FragmentLoaderContext,
       config: LoaderConfiguration,
       callbacks: LoaderCallbacks<FragmentLoaderContext>,
+      adoptFor: SegmentRequest | null = null,
     ): void {
       this.delegating = true;
       const counted: LoaderCallbacks<FragmentLoaderContext> = {
         ...callbacks,
         onSuccess: (response, stats, ctx, details) => {
-          router.countPassthrough(responseSizeBytes(response.data));
+          // A copy, taken before hls.js may transfer the buffer to its worker (detaching it).
+          if (adoptFor && response.data instanceof ArrayBuffer)
+            router.adopt(adoptFor, new Uint8Array(response.data.slice(0)), stats);
+          else router.countPassthrough(responseSizeBytes(response.data));
           callbacks.onSuccess(response, stats, ctx, details);
         },
       };

@@ -4,6 +4,7 @@ import {
   type CoralEngine,
   type PlayerEngine,
   type SegmentRequest,
+  type SegmentResult,
   type SegmentSource,
   type TimerId,
   type TransferTiming,
@@ -23,7 +24,8 @@ import type { SegmentRouter } from './router.js';
 import { emptyEngineStats, type CoralStats } from './stats.js';
 
 /** What the integration drives: a `CoralEngine`, or anything with its player-facing methods. */
-export type CoralEngineLike = PlayerEngine & Pick<CoralEngine, 'stats' | 'config'>;
+export type CoralEngineLike = PlayerEngine &
+  Pick<CoralEngine, 'stats' | 'config' | 'leavesToPlayer' | 'adoptSegment'>;
 
 export interface CoralHlsIntegrationOptions {
   /** The engine for this stream; null means P2P off: no loaders, hls.js exactly as without Coral. */
@@ -98,23 +100,35 @@ export class CoralHlsIntegration {
     this.engine = options.engine;
     this.clock = options.clock ?? browserClock;
     const engine = options.engine;
+    const delivered = (request: SegmentRequest, result: SegmentResult) =>
+      options.onSegment?.({
+        rendition: request.rendition,
+        sequence: request.sequence,
+        url: request.url,
+        source: result.source,
+        fromStore: result.fromStore,
+        sizeBytes: result.bytes.byteLength,
+        bytes: result.bytes,
+        timing: result.timing,
+      });
     if (engine) {
       const router: SegmentRouter = {
         clock: this.clock,
         route: (context) => this.route(context),
         load: (request) => engine.loadSegment(request),
+        leavesToPlayer: (request) => engine.leavesToPlayer(request),
+        adopt: (request, bytes, stats) => {
+          const endedAtMs = stats.loading.end || this.clock.now();
+          const timing = {
+            startedAtMs: stats.loading.start || endedAtMs,
+            firstByteAtMs: stats.loading.first || endedAtMs,
+            endedAtMs,
+          };
+          engine.adoptSegment(request, bytes, timing);
+          delivered(request, { bytes, source: 'http', timing, fromStore: false });
+        },
         countPassthrough: (sizeBytes) => this.countPassthrough(sizeBytes),
-        delivered: (request, result) =>
-          options.onSegment?.({
-            rendition: request.rendition,
-            sequence: request.sequence,
-            url: request.url,
-            source: result.source,
-            fromStore: result.fromStore,
-            sizeBytes: result.bytes.byteLength,
-            bytes: result.bytes,
-            timing: result.timing,
-          }),
+        delivered,
       };
       this.hlsConfig = {
         fLoader: createFragmentLoaderClass(router),

@@ -1,5 +1,5 @@
 import type { Cancelable, Clock, SegmentRequest, SegmentResult } from '@coral-cdn/p2p-engine';
-import type { FragmentLoaderContext, LoaderResponse } from 'hls.js';
+import type { FragmentLoaderContext, LoaderResponse, LoaderStats } from 'hls.js';
 
 /**
  * What the loader classes need from the integration: which fragments the engine serves, the
@@ -10,6 +10,10 @@ export interface SegmentRouter {
   /** The engine request for this fragment, or null: hls.js's default loader fetches it. */
   route(context: FragmentLoaderContext): SegmentRequest | null;
   load(request: SegmentRequest): Cancelable<SegmentResult>;
+  /** hls.js's own loader should fetch this one and hand the bytes to `adopt` (before the first frame). */
+  leavesToPlayer(request: SegmentRequest): boolean;
+  /** hls.js's loader fetched a fragment the engine left to it (a copy of its bytes). */
+  adopt(request: SegmentRequest, bytes: Uint8Array, stats: LoaderStats): void;
   /** The engine delivered a fragment to hls.js (called before hls.js sees it). */
   delivered?(request: SegmentRequest, result: SegmentResult): void;
   /** A request that went through hls.js's default loader finished with this many bytes. */

@@ -15,11 +15,15 @@ import {
   recordingCallbacks,
 } from './support/fakes.js';
 
-/** A router that sends every numbered fragment to the engine, and counts passthrough bytes. */
+/**
+ * A router that sends every numbered fragment to the engine (or, when the engine leaves it to
+ * the player, to the default loader), and counts passthrough bytes.
+ */
 function setup() {
   const clock = new FakeClock();
   const engine = new FakeEngine();
   const passthrough: number[] = [];
+  const adopted: Array<{ sequence: number; bytes: Uint8Array; loadedBytes: number }> = [];
   const router: SegmentRouter = {
     clock,
     route: (context: FragmentLoaderContext): SegmentRequest | null =>
@@ -33,10 +37,13 @@ function setup() {
           }
         : null,
     load: (request) => engine.loadSegment(request),
+    leavesToPlayer: () => engine.leavesToPlayer(),
+    adopt: (request, bytes, stats) =>
+      adopted.push({ sequence: request.sequence, bytes, loadedBytes: stats.loaded }),
     countPassthrough: (bytes) => passthrough.push(bytes),
   };
   const Loader = createFragmentLoaderClass(router);
-  return { clock, engine, passthrough, Loader };
+  return { clock, engine, passthrough, adopted, Loader };
 }
 
 function result(
@@ -311,6 +318,53 @@ describe('fragment loader → hls.js default loader', () => {
     expect(passthrough).toEqual([1_234]);
     expect(loader.getCacheAge?.()).toBe(7);
     expect(loader.getResponseHeader?.('x-cache')).toBe('HIT');
+  });
+
+  it('a fragment the engine leaves to the player: the default loader fetches it, the engine adopts a copy', () => {
+    const { engine, Loader, passthrough, adopted } = setup();
+    engine.leavesFragmentsToPlayer = true;
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    const context = fragContext({ sn: 4 });
+    loader.load(context, loaderConfig(), callbacks);
+    expect(engine.loads).toEqual([]);
+    const fallback = FakeDefaultLoader.instances[0]!;
+    expect(fallback.context).toBe(context);
+    const body = new Uint8Array(3_000).fill(7).buffer;
+    fallback.succeed(body);
+    expect(events.map((e) => e.kind)).toEqual(['success']);
+    const success = events[0]!;
+    if (success.kind === 'success') expect(success.data).toBe(body);
+    // Counted once, as the engine's CDN bytes, not as passthrough.
+    expect(passthrough).toEqual([]);
+    expect(adopted.map((a) => [a.sequence, a.bytes.byteLength, a.loadedBytes])).toEqual([
+      [4, 3_000, 3_000],
+    ]);
+    // A copy: hls.js may transfer (detach) the buffer it was given.
+    expect(adopted[0]!.bytes.buffer).not.toBe(body);
+    expect(adopted[0]!.bytes.every((b) => b === 7)).toBe(true);
+  });
+
+  it('after the first frame the same fragment goes to the engine again', () => {
+    const { engine, Loader } = setup();
+    engine.leavesFragmentsToPlayer = true;
+    new Loader(hlsConfigWithFakeLoader).load(
+      fragContext({ sn: 4 }),
+      loaderConfig(),
+      recordingCallbacks().callbacks,
+    );
+    engine.leavesFragmentsToPlayer = false;
+    new Loader(hlsConfigWithFakeLoader).load(
+      fragContext({ sn: 5 }),
+      loaderConfig(),
+      recordingCallbacks().callbacks,
+    );
+    expect(engine.loads.map((l) => l.request.sequence)).toEqual([5]);
+    expect(
+      FakeDefaultLoader.instances.map(
+        (l) => (l.context as FragmentLoaderContext | null)?.frag.sn ?? null,
+      ),
+    ).toEqual([4, null]);
   });
 
   it('abort of a delegated load aborts the default loader, which reports onAbort', () => {

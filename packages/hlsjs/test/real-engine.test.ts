@@ -3,6 +3,7 @@ import {
   CoralEngine,
   HttpError,
   type Cancelable,
+  type EngineConfig,
   type EnginePlatform,
   type HttpGetRequest,
   type HttpGetResponse,
@@ -15,6 +16,7 @@ import { FakeHls, levelDetails } from './support/fake-hls.js';
 import {
   FakeClock,
   flush,
+  FakeDefaultLoader,
   fragContext,
   hlsConfigWithFakeLoader,
   loaderConfig,
@@ -26,7 +28,7 @@ import {
  * started): every segment comes over the engine's HTTP client, here a scripted one on a fake
  * clock. Checks that the engine's timing and memory semantics come out right in hls.js's stats.
  */
-function setup() {
+function setup(engineConfig: Partial<EngineConfig> = {}) {
   const clock = new FakeClock();
   const requests: string[] = [];
   const segmentBytes = new Uint8Array(200_000).fill(9);
@@ -63,12 +65,16 @@ function setup() {
     subtle: webcrypto.subtle,
     random: () => 0.5,
   };
-  const engine = new CoralEngine(platform, {
-    streamId: 'demo',
-    trackerUrl: 'ws://tracker.test/ws',
-    token: 't',
-    publicKey: 'A'.repeat(43),
-  });
+  const engine = new CoralEngine(
+    platform,
+    {
+      streamId: 'demo',
+      trackerUrl: 'ws://tracker.test/ws',
+      token: 't',
+      publicKey: 'A'.repeat(43),
+    },
+    engineConfig,
+  );
   const integration = new CoralHlsIntegration({ engine, clock });
   const hls = new FakeHls();
   hls.levels = [{ url: ['http://edge.test/vod/demo/240p/index.m3u8'] }];
@@ -93,7 +99,8 @@ async function runFor(clock: FakeClock, ms: number) {
 
 describe('adapter over the real engine (HTTP only)', () => {
   it('a fragment goes over the engine’s HTTP; hls.js sees that transfer’s timing; a repeat comes from memory', async () => {
-    const { clock, engine, integration, requests, segmentBytes } = setup();
+    // No start-up hand-off: that is the next test.
+    const { clock, engine, integration, requests, segmentBytes } = setup({ connectHoldMaxMs: 0 });
     const Loader = integration.hlsConfig.fLoader!;
     const loader = new Loader(hlsConfigWithFakeLoader);
     const first = recordingCallbacks();
@@ -134,6 +141,47 @@ describe('adapter over the real engine (HTTP only)', () => {
     expect(repeat.stats.loading.end - repeat.stats.loading.first).toBe(
       success.stats.loading.end - success.stats.loading.first,
     );
+    engine.destroy();
+  });
+
+  it('before the first frame hls.js fetches the fragment itself; the engine counts and keeps it', async () => {
+    const { clock, engine, integration, requests, segmentBytes } = setup();
+    const Loader = integration.hlsConfig.fLoader!;
+    const seg1 = () =>
+      fragContext({ sn: 1, level: 0, start: 2, url: 'http://edge.test/vod/demo/240p/seg1.m4s' });
+    const first = recordingCallbacks();
+    new Loader(hlsConfigWithFakeLoader).load(seg1(), loaderConfig(), first.callbacks);
+    const own = FakeDefaultLoader.instances.at(-1)!;
+    expect(own.context?.url).toBe('http://edge.test/vod/demo/240p/seg1.m4s');
+    own.succeed(segmentBytes.slice().buffer);
+    await flush();
+    expect(first.events.map((e) => e.kind)).toEqual(['success']);
+    expect(requests.filter((u) => u.endsWith('.m4s'))).toEqual([]);
+    expect(engine.stats.httpBytes).toBe(segmentBytes.byteLength);
+    expect(engine.stats.segmentsFromHttp).toBe(1);
+    expect(engine.stats.cdnReasons.startup).toBe(1);
+    expect(integration.stats.passthroughBytes).toBe(0);
+
+    // First frame: the engine loads fragments again, and has the adopted one in memory.
+    engine.reportStartup(400);
+    const again = recordingCallbacks();
+    new Loader(hlsConfigWithFakeLoader).load(seg1(), loaderConfig(), again.callbacks);
+    await flush();
+    expect(again.events.map((e) => e.kind)).toEqual(['progress', 'success']);
+    expect(engine.stats.segmentsFromStore).toBe(1);
+    const next = recordingCallbacks();
+    new Loader(hlsConfigWithFakeLoader).load(
+      fragContext({ sn: 0, level: 0, start: 0, url: 'http://edge.test/vod/demo/240p/seg0.m4s' }),
+      loaderConfig(),
+      next.callbacks,
+    );
+    await runFor(clock, 1_500);
+    expect(next.events.map((e) => e.kind)).toEqual(['progress', 'success']);
+    expect(requests.filter((u) => u.endsWith('.m4s'))).toEqual([
+      'http://edge.test/vod/demo/240p/seg0.m4s',
+    ]);
+    expect(engine.stats.segmentsFromHttp).toBe(2);
+    expect(engine.stats.cdnReasons.startup).toBe(1);
     engine.destroy();
   });
 });

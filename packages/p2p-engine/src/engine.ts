@@ -15,7 +15,7 @@ import { PeerManager } from './peer-manager.js';
 import type { PeerCloseReason } from './peer-session.js';
 import { PlaylistState, type PlaylistUpdate } from './playlist-state.js';
 import { Scheduler, type SegmentRequest, type SegmentResult } from './scheduler.js';
-import { SegmentStore, type StoredSegment } from './segment-store.js';
+import { SegmentStore, type StoredSegment, type TransferTiming } from './segment-store.js';
 import { StatsCounters, type EngineStats } from './stats.js';
 import { bytesToText } from './text.js';
 import { TrackerClient } from './tracker-client.js';
@@ -177,6 +177,20 @@ export class CoralEngine extends Emitter<EngineEvents> {
 
   loadSegment(request: SegmentRequest): Cancelable<SegmentResult> {
     return this.scheduler.request(request);
+  }
+
+  /**
+   * Should the player's own loader fetch this segment instead of `loadSegment`? True before
+   * the first frame, while peer set-up is held (no peer could serve it); hand the bytes back
+   * with `adoptSegment` so they count and can be shared.
+   */
+  leavesToPlayer(request: Pick<SegmentRequest, 'rendition' | 'sequence'>): boolean {
+    return this.scheduler.leavesToPlayer(request.rendition, request.sequence);
+  }
+
+  /** Bytes the player fetched from the CDN itself for a segment `leavesToPlayer` left to it. */
+  adoptSegment(request: SegmentRequest, bytes: Uint8Array, timing: TransferTiming): void {
+    this.scheduler.adopt(request, bytes, timing);
   }
 
   /** QoE: the player started playing after `startupMs`. */

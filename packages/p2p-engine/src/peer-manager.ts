@@ -155,7 +155,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     this.swarms.delete(swarmId);
   }
 
-  private get holdingSetUp(): boolean {
+  /** Set-up is held: the first frame has not shown yet (bounded by `connectHoldMaxMs`). */
+  get holdingSetUp(): boolean {
     return this.holdTimer !== null;
   }
 

@@ -213,6 +213,39 @@ export class Scheduler {
     };
   }
 
+  /**
+   * Should the player's own loader fetch this segment from the CDN? Yes before the first
+   * frame, while WebRTC set-up is held: no peer can serve it then, so the engine would fetch
+   * it from the CDN too, and the player's loader gets it there quicker than the engine's
+   * streamed fetch on a page busy starting up. Not when the engine holds or is fetching it.
+   */
+  leavesToPlayer(rendition: string, sequence: number): boolean {
+    const { config, peers, store } = this.deps;
+    return (
+      !this.destroyed &&
+      config.p2pEnabled &&
+      peers !== null &&
+      peers.holdingSetUp &&
+      !store.has(rendition, sequence) &&
+      !this.downloads.has(segmentKey(rendition, sequence))
+    );
+  }
+
+  /**
+   * A segment the player fetched from the CDN itself (see `leavesToPlayer`): counted as CDN
+   * bytes (reason `startup`) and kept, to be shared with peers once verified.
+   */
+  adopt(request: SegmentRequest, bytes: Uint8Array, timing: TransferTiming): void {
+    const { stats, store } = this.deps;
+    if (this.destroyed) return;
+    stats.httpBytes += bytes.byteLength;
+    stats.segmentsFromHttp++;
+    stats.cdnReasons.startup++;
+    if (store.has(request.rendition, request.sequence)) return;
+    const info = this.deps.playlists.segment(request.rendition, request.sequence) ?? request;
+    this.keep(info, bytes, 'http', timing, { verified: false, prefetched: false, played: true });
+  }
+
   /** A peer announced segments: downloads waiting for holders re-decide; prefetch may start. */
   onPeerHave(rendition: string, sequences: readonly number[]): void {
     for (const sequence of sequences) this.downloads.get(segmentKey(rendition, sequence))?.wake();
@@ -639,15 +672,14 @@ export class Scheduler {
 
   /** Verify and keep the bytes; null when peer bytes were bad (the caller retries over HTTP). */
   private async verifyAndStore(download: Download): Promise<StoredSegment | null> {
-    const { store, stats, integrity, platform, config } = this.deps;
+    const { stats, integrity, platform, config } = this.deps;
     const info = download.info;
     const bytes = download.sink!;
     let verified = false;
     // CDN bytes need no check to be played, only to be shared: the player gets them now and
-    // they are checked in the background (at once when the signed hash is known, else when the
-    // manifest has it). Checking first cost the player a digest and its thread hops per
+    // `keep` checks them in the background (at once when the signed hash is known, else when
+    // the manifest has it). Checking first cost the player a digest and its thread hops per
     // segment, which a busy page pays in start-up time.
-    const verifyLater = integrity !== null && config.integrityEnabled && download.p2pBytes === 0;
     if (integrity && config.integrityEnabled && download.p2pBytes > 0) {
       try {
         await integrity.verify(info.rendition, info.sequence, bytes);
@@ -674,10 +706,6 @@ export class Scheduler {
       verified = true;
     }
     if (download.canceled) throw new AbortedError();
-    this.sizeSamples++;
-    this.typicalSegmentBytes +=
-      (bytes.byteLength - this.typicalSegmentBytes) / Math.min(this.sizeSamples, 20);
-    const endedAtMs = platform.clock.now();
     const source: SegmentSource =
       download.p2pBytes > 0 && download.httpBytes > 0
         ? 'mixed'
@@ -690,22 +718,17 @@ export class Scheduler {
     else stats.segmentsFromHttp++;
     const prefetched = download.reason === 'prefetch' && !download.playerRequested;
     if (prefetched) stats.prefetchedBytes += bytes.byteLength;
+    const endedAtMs = platform.clock.now();
     const timing: TransferTiming = {
       startedAtMs: download.startedAtMs,
       firstByteAtMs: download.firstByteAtMs ?? endedAtMs,
       endedAtMs,
     };
-    const stored = store.put({
-      rendition: info.rendition,
-      sequence: info.sequence,
-      bytes,
-      source,
-      timing,
+    const stored = this.keep(info, bytes, source, timing, {
       verified,
       prefetched: download.reason === 'prefetch',
       played: download.playerRequested,
     });
-    if (verifyLater && stored) this.verifyInBackground(info, bytes);
     return (
       stored ?? {
         key: download.key,
@@ -719,6 +742,34 @@ export class Scheduler {
         played: true,
       }
     );
+  }
+
+  /**
+   * Store a segment's bytes (null: larger than the whole store) and learn its size. Bytes not
+   * verified yet (the CDN's) are checked in the background and shared only once they pass.
+   */
+  private keep(
+    info: SegmentInfo,
+    bytes: Uint8Array,
+    source: SegmentSource,
+    timing: TransferTiming,
+    flags: Pick<StoredSegment, 'verified' | 'prefetched' | 'played'>,
+  ): StoredSegment | null {
+    const { store, integrity, config } = this.deps;
+    this.sizeSamples++;
+    this.typicalSegmentBytes +=
+      (bytes.byteLength - this.typicalSegmentBytes) / Math.min(this.sizeSamples, 20);
+    const stored = store.put({
+      rendition: info.rendition,
+      sequence: info.sequence,
+      bytes,
+      source,
+      timing,
+      ...flags,
+    });
+    if (stored && !flags.verified && integrity !== null && config.integrityEnabled)
+      this.verifyInBackground(info, bytes);
+    return stored;
   }
 
   private verifyInBackground(info: SegmentInfo, bytes: Uint8Array, attempt = 0): void {

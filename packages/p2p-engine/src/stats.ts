@@ -8,16 +8,18 @@ export interface PeerStats {
 }
 
 /**
- * Why a segment came from the CDN: no peer to ask (`alone`: P2P off, no tracker, no peers);
+ * Why a segment came from the CDN: the player fetched it itself before its first frame
+ * (`startup`: no peer is connected yet then); no peer to ask (`alone`: P2P off, no tracker,
+ * no peers);
  * a live fetcher (`elected`: chosen by the tracker's election to fetch first, or no election
  * known while peers are connected); no peer held it early enough to beat
  * its deadline (`deadline`); its signed hash was not known in time (`unsigned`); a peer
  * transfer failed, fell behind or sent bad bytes (`fallback`).
  */
-export type CdnReason = 'alone' | 'elected' | 'deadline' | 'unsigned' | 'fallback';
+export type CdnReason = 'startup' | 'alone' | 'elected' | 'deadline' | 'unsigned' | 'fallback';
 
 export function emptyCdnReasons(): Record<CdnReason, number> {
-  return { alone: 0, elected: 0, deadline: 0, unsigned: 0, fallback: 0 };
+  return { startup: 0, alone: 0, elected: 0, deadline: 0, unsigned: 0, fallback: 0 };
 }
 
 export interface EngineStats {

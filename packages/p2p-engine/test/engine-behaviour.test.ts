@@ -72,6 +72,61 @@ describe('connections at start-up', () => {
   });
 });
 
+describe('segments before the first frame', () => {
+  it('are left to the player, whose bytes are counted, kept, and shared once verified (damaged ones never)', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 4, sizeBytes: 50_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const starter = swarm.addViewer();
+    showPlaylist(starter, fixture);
+    // Segments a few seconds ahead of the later viewer's playhead: time to ask peers.
+    const [later, good, spoilt] = fixture.segments.slice(1);
+    const request = (segment: typeof good) => ({
+      rendition: fixture.rendition,
+      sequence: segment!.sequence,
+      url: segment!.url,
+      startSec: segment!.startSec,
+      durationSec: segment!.durationSec,
+    });
+    const timing = { startedAtMs: 0, firstByteAtMs: 20, endedAtMs: 60 };
+    expect(starter.engine.leavesToPlayer(request(good))).toBe(true);
+    starter.engine.adoptSegment(request(good), good!.bytes.slice(), timing);
+    // The player's fetch of another segment came back damaged (a broken cache, say).
+    const damaged = spoilt!.bytes.slice();
+    damaged[100] = damaged[100]! ^ 0xff;
+    starter.engine.adoptSegment(request(spoilt), damaged, timing);
+    // Held now: the player gets it from memory, not from the CDN again.
+    expect(starter.engine.leavesToPlayer(request(good))).toBe(false);
+    expect(starter.engine.stats).toMatchObject({
+      httpBytes: 100_000,
+      segmentsFromHttp: 2,
+      storedSegments: 2,
+    });
+    expect(starter.engine.stats.cdnReasons.startup).toBe(2);
+    starter.engine.reportStartup(700);
+    // Once the first frame shows, the engine loads segments itself.
+    expect(starter.engine.leavesToPlayer(request(later))).toBe(false);
+    const httpBefore = starter.cdn.requests.length;
+    const fromMemory = await settle(clock, requestSegment(starter, fixture, good!).promise);
+    expect(fromMemory.fromStore).toBe(true);
+    expect(starter.cdn.requests.length).toBe(httpBefore);
+
+    // A later viewer finds the adopted segment at the starter, and only the verified one.
+    const late = swarm.addViewer();
+    showPlaylist(late, fixture);
+    late.engine.reportStartup(500);
+    late.engine.setPlayback({ positionSec: 0, rate: 0 }); // paused: time for peers
+    await clock.advanceUntil(() => late.engine.stats.peers === 1, 5_000);
+    const fromPeer = await settle(clock, requestSegment(late, fixture, good!).promise);
+    expect(fromPeer.source).toBe('p2p');
+    expect(fromPeer.bytes).toEqual(good!.bytes);
+    const fromCdn = await settle(clock, requestSegment(late, fixture, spoilt!).promise);
+    expect(fromCdn.source).toBe('http');
+    expect(fromCdn.bytes).toEqual(spoilt!.bytes);
+    expect(late.engine.stats.integrityFailures).toBe(0);
+  });
+});
+
 describe('segment memory', () => {
   it('stays within its byte bound, evicting the least recently used, and counts unplayed prefetches as waste', async () => {
     const clock = new FakeClock();

@@ -10,6 +10,7 @@ import {
   type SegmentRequest,
   type SegmentResult,
   type TimerId,
+  type TransferTiming,
 } from '@coral-cdn/p2p-engine';
 import type {
   FragmentLoaderContext,
@@ -86,6 +87,11 @@ export class FakeEngine implements CoralEngineLike {
   readonly stallReports: boolean[] = [];
   readonly startupReports: number[] = [];
   readonly loads: PendingLoad[] = [];
+  /** What `adoptSegment` was given. */
+  readonly adopted: Array<{ request: SegmentRequest; bytes: Uint8Array; timing: TransferTiming }> =
+    [];
+  /** `leavesToPlayer` answers this (the real engine: true before the first frame). */
+  leavesFragmentsToPlayer = false;
   config: EngineConfig;
   statsOverride: Partial<EngineStats> = {};
 
@@ -115,6 +121,14 @@ export class FakeEngine implements CoralEngineLike {
 
   reportStartup(startupMs: number): void {
     this.startupReports.push(startupMs);
+  }
+
+  leavesToPlayer(): boolean {
+    return this.leavesFragmentsToPlayer;
+  }
+
+  adoptSegment(request: SegmentRequest, bytes: Uint8Array, timing: TransferTiming): void {
+    this.adopted.push({ request, bytes, timing });
   }
 
   loadSegment(request: SegmentRequest): Cancelable<SegmentResult> {

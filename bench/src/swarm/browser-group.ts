@@ -22,15 +22,6 @@ export interface BrowserGroupOptions {
   maxHeight: number;
 }
 
-/**
- * Each page's size. The stream is 240p: at Playwright's default 1280×720, Chromium's software
- * compositor (the GPU process, SwiftShader here) upscales 6 videos and took about a third of
- * the browsers' CPU on this 2-core machine (10.7 of 29 CPU s per 30 s window, against 4.6 of
- * 22 at this size). A real viewer composites on its own GPU; here that work only starves
- * the other pages, P2P and CDN-only alike.
- */
-const VIEWPORT = { width: 480, height: 360 };
-
 /** Between two probe joiners: the swarm settles after one leaves. */
 const JOINER_PAUSE_MS = 1_000;
 
@@ -119,7 +110,7 @@ export class BrowserGroup implements ViewerGroup {
   ): Promise<number | null> {
     const browser = await launchChromium();
     try {
-      const viewer = await openViewer(browser, pageUrl(options, false), { viewport: VIEWPORT });
+      const viewer = await openViewer(browser, pageUrl(options, false));
       return await waitForStartup(viewer.page, timeoutMs, 500);
     } finally {
       await browser.close().catch(() => undefined);
@@ -151,7 +142,7 @@ export class BrowserGroup implements ViewerGroup {
       };
       this.members.push(member);
       opening.push(
-        openViewer(this.browser, this.url, { viewport: VIEWPORT }).then((viewer) => {
+        openViewer(this.browser, this.url).then((viewer) => {
           member.viewer = viewer;
         }),
       );
@@ -218,9 +209,7 @@ export class BrowserGroup implements ViewerGroup {
     const cdnMs: Array<number | null> = [];
     for (let index = 0; index < count && !this.closed; index++) {
       const p2p = (index % 2 === 0) === p2pFirst;
-      const viewer = await openViewer(this.browser, pageUrl(this.options, p2p), {
-        viewport: VIEWPORT,
-      });
+      const viewer = await openViewer(this.browser, pageUrl(this.options, p2p));
       let startupMs: number | null = null;
       try {
         startupMs = await waitForStartup(viewer.page, timeoutMs, 100);

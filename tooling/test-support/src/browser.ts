@@ -34,8 +34,17 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
+/**
+ * Each viewer page's size, CSS px. The test streams are 240p: at Playwright's default 1280×720,
+ * Chromium's software compositor (the GPU process, SwiftShader here) upscales every video and
+ * took about a third of the browsers' CPU on a 2-core machine (10.7 of 29 CPU s per 30 s with 6
+ * pages, against 4.6 of 22 at this size). A real viewer composites on its own GPU; here that
+ * work only starves the other pages.
+ */
+export const VIEWER_VIEWPORT = { width: 480, height: 360 };
+
 export interface ViewerOptions {
-  /** The page's size in CSS px (Playwright's default: 1280×720). */
+  /** The page's size in CSS px (default `VIEWER_VIEWPORT`). */
   viewport?: { width: number; height: number };
 }
 
@@ -47,7 +56,7 @@ export async function openViewer(
 ): Promise<Viewer> {
   const context = await browser.newContext({
     permissions: ['camera', 'microphone'],
-    ...(options.viewport ? { viewport: options.viewport } : {}),
+    viewport: options.viewport ?? VIEWER_VIEWPORT,
   });
   const page = await context.newPage();
   const consoleLines: string[] = [];

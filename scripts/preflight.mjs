@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Preflight: make sure the system programs Coral needs are present before `npm start`,
-// `npm test`, `npm run bench` or infra's container tests (`--for start|test|bench|infra`). As root on Debian it installs what is missing with apt-get;
-// anywhere else it stops with a message naming exactly what to install.
+// `npm test`, `npm run bench` or infra's container tests (`--for start|test|bench|infra`).
+// As root on Debian it installs what is missing with apt-get; anywhere else it stops with a
+// message naming exactly what to install.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';

@@ -434,14 +434,21 @@ export class Scheduler {
     const role = this.liveRole(info);
     // Elected or alone: the CDN is this viewer's own source when no peer serves the segment.
     const ownCdn = ownCdnReason(role);
-    const isPrefetchOnly = download.reason === 'prefetch' && !download.playerRequested;
+    // A prefetch nobody asked for yet, when no peer serves it: the elected or lone viewer takes
+    // it from the CDN, anyone else drops it.
+    const prefetchFallback: Decision | null =
+      download.reason === 'prefetch' && !download.playerRequested
+        ? ownCdn
+          ? http(ownCdn)
+          : { kind: 'abandon' }
+        : null;
     const now = platform.clock.now();
     const deadlineMs = this.deadlineOf(download, now);
     if (!entry) {
       // Without a signed hash, peer bytes cannot be checked. A live segment's hash is signed as
       // it is published: fetch the manifest and wait for it while the deadline allows;
       // otherwise this segment comes from the CDN.
-      if (isPrefetchOnly) return ownCdn ? http(ownCdn) : { kind: 'abandon' };
+      if (prefetchFallback) return prefetchFallback;
       const httpMs =
         this.httpThroughput.projectMs(this.typicalSegmentBytes) + HTTP_REQUEST_LATENCY_MS;
       const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
@@ -464,7 +471,7 @@ export class Scheduler {
     const session = this.pickHolder(info, download.failedPeers);
     if (session && session.throughput.projectMs(remainingBytes) + PEER_REQUEST_LATENCY_MS < slackMs)
       return { kind: 'peer', session };
-    if (isPrefetchOnly) return ownCdn ? http(ownCdn) : { kind: 'abandon' };
+    if (prefetchFallback) return prefetchFallback;
     // Live waiters wait for the elected fetcher's copy; a viewer still connecting to peers
     // waits for them to say what they hold (a live joiner's segments are ones its peers
     // already have). Both only while the CDN could still deliver in time, and only after the

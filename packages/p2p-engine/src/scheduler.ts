@@ -216,8 +216,8 @@ export class Scheduler {
   /**
    * Should the player's own loader fetch this segment from the CDN? Yes before the first
    * frame, while WebRTC set-up is held: no peer can serve it then, so the engine would fetch
-   * it from the CDN too, and the player's loader gets it there quicker than the engine's
-   * streamed fetch on a page busy starting up. Not when the engine holds or is fetching it.
+   * it from the CDN too; left to the player, start-up takes exactly the path it takes without
+   * Coral. Not when the engine holds or is already fetching it.
    */
   leavesToPlayer(rendition: string, sequence: number): boolean {
     const { config, peers, store } = this.deps;
@@ -243,7 +243,9 @@ export class Scheduler {
     stats.cdnReasons.startup++;
     if (store.has(request.rendition, request.sequence)) return;
     const info = this.deps.playlists.segment(request.rendition, request.sequence) ?? request;
-    this.keep(info, bytes, 'http', timing, { verified: false, prefetched: false, played: true });
+    // With integrity off, CDN bytes are shared as they are (as `verifyAndStore` does).
+    const verified = !this.deps.config.integrityEnabled;
+    this.keep(info, bytes, 'http', timing, { verified, prefetched: false, played: true });
   }
 
   /** A peer announced segments: downloads waiting for holders re-decide; prefetch may start. */

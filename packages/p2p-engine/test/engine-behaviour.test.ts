@@ -125,6 +125,31 @@ describe('segments before the first frame', () => {
     expect(fromCdn.bytes).toEqual(spoilt!.bytes);
     expect(late.engine.stats.integrityFailures).toBe(0);
   });
+
+  it('with integrity off, are shared as they came (like any CDN bytes then)', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 4, sizeBytes: 50_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const starter = swarm.addViewer({ config: { integrityEnabled: false } });
+    showPlaylist(starter, fixture);
+    const segment = fixture.segments[2]!;
+    const { bytes, ...request } = segment;
+    starter.engine.adoptSegment({ rendition: fixture.rendition, ...request }, bytes.slice(), {
+      startedAtMs: 0,
+      firstByteAtMs: 20,
+      endedAtMs: 60,
+    });
+    starter.engine.reportStartup(700);
+    // The taker checks what it gets (an engine with integrity off never takes peer bytes).
+    const late = swarm.addViewer();
+    showPlaylist(late, fixture);
+    late.engine.reportStartup(500);
+    late.engine.setPlayback({ positionSec: 0, rate: 0 });
+    await clock.advanceUntil(() => late.engine.stats.peers === 1, 5_000);
+    const fromPeer = await settle(clock, requestSegment(late, fixture, segment).promise);
+    expect(fromPeer.source).toBe('p2p');
+    expect(fromPeer.bytes).toEqual(bytes);
+  });
 });
 
 describe('segment memory', () => {

@@ -243,9 +243,7 @@ export class Scheduler {
     stats.cdnReasons.startup++;
     if (store.has(request.rendition, request.sequence)) return;
     const info = this.deps.playlists.segment(request.rendition, request.sequence) ?? request;
-    // With integrity off, CDN bytes are shared as they are (as `verifyAndStore` does).
-    const verified = !this.deps.config.integrityEnabled;
-    this.keep(info, bytes, 'http', timing, { verified, prefetched: false, played: true });
+    this.keep(info, bytes, 'http', timing, { verified: false, prefetched: false, played: true });
   }
 
   /** A peer announced segments: downloads waiting for holders re-decide; prefetch may start. */
@@ -711,8 +709,6 @@ export class Scheduler {
         download.forceHttp = true;
         return null;
       }
-    } else if (!config.integrityEnabled) {
-      verified = true;
     }
     if (download.canceled) throw new AbortedError();
     const source: SegmentSource =
@@ -755,7 +751,8 @@ export class Scheduler {
 
   /**
    * Store a segment's bytes (null: larger than the whole store) and learn its size. Bytes not
-   * verified yet (the CDN's) are checked in the background and shared only once they pass.
+   * verified yet (the CDN's) are checked in the background and shared only once they pass;
+   * with integrity off they are shared as they are.
    */
   private keep(
     info: SegmentInfo,
@@ -768,6 +765,7 @@ export class Scheduler {
     this.sizeSamples++;
     this.typicalSegmentBytes +=
       (bytes.byteLength - this.typicalSegmentBytes) / Math.min(this.sizeSamples, 20);
+    const verified = flags.verified || !config.integrityEnabled;
     const stored = store.put({
       rendition: info.rendition,
       sequence: info.sequence,
@@ -775,9 +773,9 @@ export class Scheduler {
       source,
       timing,
       ...flags,
+      verified,
     });
-    if (stored && !flags.verified && integrity !== null && config.integrityEnabled)
-      this.verifyInBackground(info, bytes);
+    if (stored && !verified && integrity !== null) this.verifyInBackground(info, bytes);
     return stored;
   }
 

@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from './harness/fake-clock.js';
-import { VodFixture } from './harness/stream-fixture.js';
-import { requestSegment, seedAll, settle, showPlaylist, SimSwarm } from './harness/swarm.js';
+import { VodFixture, type SegmentFixture } from './harness/stream-fixture.js';
+import {
+  requestSegment,
+  seedAll,
+  segmentRequest,
+  settle,
+  showPlaylist,
+  SimSwarm,
+} from './harness/swarm.js';
 
 let swarm: SimSwarm | null = null;
 afterEach(() => {
@@ -73,6 +80,18 @@ describe('connections at start-up', () => {
 });
 
 describe('segments before the first frame', () => {
+  const timing = { startedAtMs: 0, firstByteAtMs: 20, endedAtMs: 60 };
+
+  /** A viewer that started, is paused at 0 (time to ask peers) and is connected to one peer. */
+  async function pausedViewer(clock: FakeClock, fixture: VodFixture) {
+    const viewer = swarm!.addViewer();
+    showPlaylist(viewer, fixture);
+    viewer.engine.reportStartup(500);
+    viewer.engine.setPlayback({ positionSec: 0, rate: 0 });
+    await clock.advanceUntil(() => viewer.engine.stats.peers === 1, 5_000);
+    return viewer;
+  }
+
   it('are left to the player, whose bytes are counted, kept, and shared once verified (damaged ones never)', async () => {
     const clock = new FakeClock();
     const fixture = await VodFixture.create({ count: 4, sizeBytes: 50_000 });
@@ -80,23 +99,19 @@ describe('segments before the first frame', () => {
     const starter = swarm.addViewer();
     showPlaylist(starter, fixture);
     // Segments a few seconds ahead of the later viewer's playhead: time to ask peers.
-    const [later, good, spoilt] = fixture.segments.slice(1);
-    const request = (segment: typeof good) => ({
-      rendition: fixture.rendition,
-      sequence: segment!.sequence,
-      url: segment!.url,
-      startSec: segment!.startSec,
-      durationSec: segment!.durationSec,
-    });
-    const timing = { startedAtMs: 0, firstByteAtMs: 20, endedAtMs: 60 };
-    expect(starter.engine.leavesToPlayer(request(good))).toBe(true);
-    starter.engine.adoptSegment(request(good), good!.bytes.slice(), timing);
+    const [later, good, spoilt] = fixture.segments.slice(1) as [
+      SegmentFixture,
+      SegmentFixture,
+      SegmentFixture,
+    ];
+    expect(starter.engine.leavesToPlayer(segmentRequest(fixture, good))).toBe(true);
+    starter.engine.adoptSegment(segmentRequest(fixture, good), good.bytes.slice(), timing);
     // The player's fetch of another segment came back damaged (a broken cache, say).
-    const damaged = spoilt!.bytes.slice();
+    const damaged = spoilt.bytes.slice();
     damaged[100] = damaged[100]! ^ 0xff;
-    starter.engine.adoptSegment(request(spoilt), damaged, timing);
+    starter.engine.adoptSegment(segmentRequest(fixture, spoilt), damaged, timing);
     // Held now: the player gets it from memory, not from the CDN again.
-    expect(starter.engine.leavesToPlayer(request(good))).toBe(false);
+    expect(starter.engine.leavesToPlayer(segmentRequest(fixture, good))).toBe(false);
     expect(starter.engine.stats).toMatchObject({
       httpBytes: 100_000,
       segmentsFromHttp: 2,
@@ -105,24 +120,20 @@ describe('segments before the first frame', () => {
     expect(starter.engine.stats.cdnReasons.startup).toBe(2);
     starter.engine.reportStartup(700);
     // Once the first frame shows, the engine loads segments itself.
-    expect(starter.engine.leavesToPlayer(request(later))).toBe(false);
+    expect(starter.engine.leavesToPlayer(segmentRequest(fixture, later))).toBe(false);
     const httpBefore = starter.cdn.requests.length;
-    const fromMemory = await settle(clock, requestSegment(starter, fixture, good!).promise);
+    const fromMemory = await settle(clock, requestSegment(starter, fixture, good).promise);
     expect(fromMemory.fromStore).toBe(true);
     expect(starter.cdn.requests.length).toBe(httpBefore);
 
     // A later viewer finds the adopted segment at the starter, and only the verified one.
-    const late = swarm.addViewer();
-    showPlaylist(late, fixture);
-    late.engine.reportStartup(500);
-    late.engine.setPlayback({ positionSec: 0, rate: 0 }); // paused: time for peers
-    await clock.advanceUntil(() => late.engine.stats.peers === 1, 5_000);
-    const fromPeer = await settle(clock, requestSegment(late, fixture, good!).promise);
+    const late = await pausedViewer(clock, fixture);
+    const fromPeer = await settle(clock, requestSegment(late, fixture, good).promise);
     expect(fromPeer.source).toBe('p2p');
-    expect(fromPeer.bytes).toEqual(good!.bytes);
-    const fromCdn = await settle(clock, requestSegment(late, fixture, spoilt!).promise);
+    expect(fromPeer.bytes).toEqual(good.bytes);
+    const fromCdn = await settle(clock, requestSegment(late, fixture, spoilt).promise);
     expect(fromCdn.source).toBe('http');
-    expect(fromCdn.bytes).toEqual(spoilt!.bytes);
+    expect(fromCdn.bytes).toEqual(spoilt.bytes);
     expect(late.engine.stats.integrityFailures).toBe(0);
   });
 
@@ -133,22 +144,13 @@ describe('segments before the first frame', () => {
     const starter = swarm.addViewer({ config: { integrityEnabled: false } });
     showPlaylist(starter, fixture);
     const segment = fixture.segments[2]!;
-    const { bytes, ...request } = segment;
-    starter.engine.adoptSegment({ rendition: fixture.rendition, ...request }, bytes.slice(), {
-      startedAtMs: 0,
-      firstByteAtMs: 20,
-      endedAtMs: 60,
-    });
+    starter.engine.adoptSegment(segmentRequest(fixture, segment), segment.bytes.slice(), timing);
     starter.engine.reportStartup(700);
     // The taker checks what it gets (an engine with integrity off never takes peer bytes).
-    const late = swarm.addViewer();
-    showPlaylist(late, fixture);
-    late.engine.reportStartup(500);
-    late.engine.setPlayback({ positionSec: 0, rate: 0 });
-    await clock.advanceUntil(() => late.engine.stats.peers === 1, 5_000);
+    const late = await pausedViewer(clock, fixture);
     const fromPeer = await settle(clock, requestSegment(late, fixture, segment).promise);
     expect(fromPeer.source).toBe('p2p');
-    expect(fromPeer.bytes).toEqual(bytes);
+    expect(fromPeer.bytes).toEqual(segment.bytes);
   });
 });
 

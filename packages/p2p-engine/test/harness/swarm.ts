@@ -4,6 +4,7 @@ import {
   type EngineConfig,
   type EnginePlatform,
   type HeadlessPlayerOptions,
+  type SegmentRequest,
 } from '../../src/index.js';
 import { FakeCdn, type CdnContent } from './fake-cdn.js';
 import type { FakeClock } from './fake-clock.js';
@@ -138,18 +139,26 @@ export function showPlaylist(
 }
 
 /** Ask the engine for a segment as the player would. */
-export function requestSegment(
-  viewer: Viewer,
+/** The player's request for one of a fixture's segments. */
+export function segmentRequest(
   fixture: { rendition: string },
   segment: { sequence: number; url: string; startSec: number; durationSec: number },
-) {
-  return viewer.engine.loadSegment({
+): SegmentRequest {
+  return {
     rendition: fixture.rendition,
     sequence: segment.sequence,
     url: segment.url,
     startSec: segment.startSec,
     durationSec: segment.durationSec,
-  });
+  };
+}
+
+export function requestSegment(
+  viewer: Viewer,
+  fixture: { rendition: string },
+  segment: { sequence: number; url: string; startSec: number; durationSec: number },
+) {
+  return viewer.engine.loadSegment(segmentRequest(fixture, segment));
 }
 
 /** Make a viewer hold every segment of a VOD fixture (loaded over HTTP, as a first viewer would). */

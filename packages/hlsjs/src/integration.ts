@@ -18,6 +18,7 @@ import type {
   LoaderStats,
 } from 'hls.js';
 import { createFragmentLoaderClass } from './fragment-loader.js';
+import { transferTimingOf } from './loader-stats.js';
 import { PlaybackObserver, type MediaLike, type PlaybackQoe } from './playback-observer.js';
 import { createPlaylistLoaderClass } from './playlist-loader.js';
 import type { SegmentRouter } from './router.js';
@@ -118,12 +119,7 @@ export class CoralHlsIntegration {
         load: (request) => engine.loadSegment(request),
         leavesToPlayer: (request) => engine.leavesToPlayer(request),
         adopt: (request, bytes, stats) => {
-          const endedAtMs = stats.loading.end || this.clock.now();
-          const timing = {
-            startedAtMs: stats.loading.start || endedAtMs,
-            firstByteAtMs: stats.loading.first || endedAtMs,
-            endedAtMs,
-          };
+          const timing = transferTimingOf(stats, this.clock.now());
           engine.adoptSegment(request, bytes, timing);
           delivered(request, { bytes, source: 'http', timing, fromStore: false });
         },

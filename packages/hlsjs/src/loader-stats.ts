@@ -46,3 +46,16 @@ export function applyTransferTiming(
   // As hls.js's own loaders compute it: bits over the time from first byte to last.
   stats.bwEstimate = (sizeBytes * 8000) / Math.max(1, endMs - firstMs);
 }
+
+/**
+ * The transfer hls.js's own loader made, read back from its stats (the inverse of
+ * `applyTransferTiming`); times it did not record read as `nowMs`.
+ */
+export function transferTimingOf(stats: LoaderStats, nowMs: number): TransferTiming {
+  const endedAtMs = stats.loading.end || nowMs;
+  return {
+    startedAtMs: stats.loading.start || endedAtMs,
+    firstByteAtMs: stats.loading.first || endedAtMs,
+    endedAtMs,
+  };
+}

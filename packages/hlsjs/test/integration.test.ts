@@ -227,6 +227,45 @@ describe('CoralHlsIntegration: which fragments the engine serves', () => {
     expect(recorded.events.map((e) => e.kind)).toEqual(['progress', 'success']);
   });
 
+  it('a fragment hls.js loaded itself before the first frame: adopted with that transfer’s timing, and reported as CDN bytes', () => {
+    const deliveries: Array<{ sequence: number; source: string; sizeBytes: number }> = [];
+    const engine = new FakeEngine();
+    engine.leavesFragmentsToPlayer = true;
+    const integration = new CoralHlsIntegration({
+      engine,
+      clock: new FakeClock(),
+      onSegment: (d) =>
+        deliveries.push({ sequence: d.sequence, source: d.source, sizeBytes: d.sizeBytes }),
+    });
+    const hls = new FakeHls();
+    hls.levels = [{ url: [`${MASTER}/240p/index.m3u8`] }];
+    integration.attach(hls.asHls());
+    loadLevel(hls, 0, '240p');
+    const recorded = recordingCallbacks();
+    new integration.hlsConfig.fLoader!(hlsConfigWithFakeLoader).load(
+      fragContext({ sn: 1, level: 0 }),
+      loaderConfig(),
+      recorded.callbacks,
+    );
+    const own = FakeDefaultLoader.instances.at(-1)!;
+    const startMs = own.stats.loading.start;
+    own.stats.loading.first = startMs + 40;
+    own.stats.loading.end = startMs + 90;
+    own.succeed(new ArrayBuffer(55));
+    expect(engine.loads).toEqual([]);
+    expect(
+      engine.adopted.map((a) => [a.request.rendition, a.request.sequence, a.bytes.byteLength]),
+    ).toEqual([['240p', 1, 55]]);
+    expect(engine.adopted[0]!.timing).toEqual({
+      startedAtMs: startMs,
+      firstByteAtMs: startMs + 40,
+      endedAtMs: startMs + 90,
+    });
+    expect(deliveries).toEqual([{ sequence: 1, source: 'http', sizeBytes: 55 }]);
+    expect(recorded.events.map((e) => e.kind)).toEqual(['success']);
+    expect(integration.stats.passthroughBytes).toBe(0);
+  });
+
   it.each([
     ['an init segment', { sn: 'initSegment' as const }],
     ['a level whose playlist the engine was never given', { level: 1 }],

@@ -1,4 +1,9 @@
-import { formatSwarmId, type BeaconStats, type ElectionMessage } from '@coral-cdn/protocol';
+import {
+  formatSwarmId,
+  isElectedFetcher,
+  type BeaconStats,
+  type ElectionMessage,
+} from '@coral-cdn/protocol';
 import {
   checkStreamConfig,
   resolveEngineConfig,
@@ -20,6 +25,9 @@ import { StatsCounters, type EngineStats } from './stats.js';
 import { bytesToText } from './text.js';
 import { TrackerClient } from './tracker-client.js';
 import { UploadLimiter } from './upload-limiter.js';
+
+/** A live fetcher polls the playlist while it is elected for one of this many next segments. */
+const POLL_LOOKAHEAD_SEGMENTS = 2;
 
 export interface EngineEvents {
   'segment-stored': (segment: StoredSegment) => void;
@@ -343,20 +351,27 @@ export class CoralEngine extends Emitter<EngineEvents> {
   }
 
   /**
-   * An elected live fetcher reads the media playlist itself every `livePlaylistPollMs`, so it
-   * sees a new segment (and fetches it for the swarm) without waiting for the player's reload.
+   * The live fetcher elected for one of the next segments reads the media playlist itself
+   * every `livePlaylistPollMs`, so it sees that segment (and fetches it for the swarm) without
+   * waiting for the player's reload. Only those poll: every candidate polling would make the
+   * swarm ask the edge for the playlist more often than the same viewers without P2P.
    */
   private updatePolling(): void {
     const rendition = this.activeRendition;
     const playlist = rendition === null ? undefined : this.playlists.get(rendition);
-    const election = rendition === null ? undefined : this.elections.get(this.swarmIdOf(rendition));
+    const swarmId = rendition === null ? null : this.swarmIdOf(rendition);
+    const election = swarmId === null ? undefined : this.elections.get(swarmId);
     const localId = this.tracker?.peerId ?? null;
-    const shouldPoll =
-      !this.destroyed &&
-      this.config.livePlaylistPollMs > 0 &&
-      playlist?.live === true &&
-      localId !== null &&
-      election?.fetchers.includes(localId) === true;
+    let electedSoon = false;
+    if (playlist?.live && election && swarmId !== null && localId !== null) {
+      // Two ahead, not one: a peer hears of the segment before its turn through its player's
+      // reload, up to a target duration late, and must still be polling when its turn comes.
+      for (let ahead = 1; ahead <= POLL_LOOKAHEAD_SEGMENTS && !electedSoon; ahead++) {
+        const sequence = playlist.lastSequence + ahead;
+        electedSoon = isElectedFetcher(election, swarmId, sequence, localId);
+      }
+    }
+    const shouldPoll = !this.destroyed && this.config.livePlaylistPollMs > 0 && electedSoon;
     if (shouldPoll && this.pollTimer === null && !this.polling) this.schedulePoll();
     if (!shouldPoll && this.pollTimer !== null) {
       this.platform.clock.clearTimeout(this.pollTimer);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineConfig } from '../src/index.js';
 import { FakeClock } from './harness/fake-clock.js';
 import { LiveFixture } from './harness/stream-fixture.js';
 import { requestSegment, settle, showPlaylist, SimSwarm, type Viewer } from './harness/swarm.js';
@@ -54,7 +55,12 @@ async function liveWithEarlyViewer(aloneMs: number) {
   return { clock, fixture, publishing, early, swarm: sim };
 }
 
-async function liveSwarm(viewerCount: number, joinGapMs: number, runMs: number) {
+async function liveSwarm(
+  viewerCount: number,
+  joinGapMs: number,
+  runMs: number,
+  config: Partial<EngineConfig> = {},
+) {
   const clock = new FakeClock();
   const fixture = new LiveFixture('live', '240p', 120_000);
   swarm = new SimSwarm(clock, fixture.content, 'live');
@@ -62,7 +68,7 @@ async function liveSwarm(viewerCount: number, joinGapMs: number, runMs: number) 
   await clock.advance(12_000); // a full window before anyone joins
   const viewers: Viewer[] = [];
   for (let i = 0; i < viewerCount; i++) {
-    const viewer = swarm.addViewer();
+    const viewer = swarm.addViewer({ config });
     swarm.play(viewer, { playlistUrl: fixture.playlistUrl });
     viewers.push(viewer);
     await clock.advance(joinGapMs);
@@ -106,6 +112,75 @@ describe('live fetch election', () => {
     const late = reasons.reduce((sum, r) => sum + r.deadline + r.unsigned + r.fallback, 0);
     expect(elected).toBeGreaterThanOrEqual(steady.length);
     expect(late).toBeLessThanOrEqual(Math.ceil(steady.length * 0.15));
+  });
+});
+
+describe('live playlist polling', () => {
+  /** Playlist requests the whole swarm made in [fromMs, toMs), per second. */
+  function playlistRequestsPerSec(
+    viewers: Viewer[],
+    playlistUrl: string,
+    fromMs: number,
+    toMs: number,
+  ) {
+    let count = 0;
+    for (const viewer of viewers) {
+      for (const request of viewer.cdn.requests) {
+        if (request.url === playlistUrl && request.atMs >= fromMs && request.atMs < toMs) count++;
+      }
+    }
+    return count / ((toMs - fromMs) / 1000);
+  }
+
+  /** For each steady segment, ms from its publication to the swarm's first CDN request for it. */
+  function firstFetchDelaysMs(
+    viewers: Viewer[],
+    fixture: LiveFixture,
+    fromMs: number,
+    toMs: number,
+  ) {
+    const delays: number[] = [];
+    for (const segment of fixture.segments) {
+      const publishedAtMs = segment.sequence * fixture.durationSec * 1000;
+      if (publishedAtMs < fromMs || publishedAtMs >= toMs) continue;
+      const firstAtMs = Math.min(
+        ...viewers.flatMap((v) =>
+          v.cdn.requests.filter((r) => r.url === segment.url).map((r) => r.atMs),
+        ),
+      );
+      delays.push(firstAtMs - publishedAtMs);
+    }
+    return delays;
+  }
+
+  it('only the fetchers elected for the next segments poll, and each new segment is still fetched within a poll interval of its publication', async () => {
+    const pollMs = 500;
+    const polled = await liveSwarm(6, 2_000, 40_000, { livePlaylistPollMs: pollMs });
+    const fromMs = polled.lastJoinAtMs + 6_000;
+    const toMs = polled.clock.now() - 4_000;
+    const rate = playlistRequestsPerSec(polled.viewers, polled.fixture.playlistUrl, fromMs, toMs);
+    const delays = firstFetchDelaysMs(polled.viewers, polled.fixture, fromMs, toMs);
+    swarm?.destroy();
+    const unpolled = await liveSwarm(6, 2_000, 40_000, { livePlaylistPollMs: 0 });
+    const playerRate = playlistRequestsPerSec(
+      unpolled.viewers,
+      unpolled.fixture.playlistUrl,
+      fromMs,
+      toMs,
+    );
+    const unpolledDelays = firstFetchDelaysMs(unpolled.viewers, unpolled.fixture, fromMs, toMs);
+    // The players' own reloads are the rest. With one fetcher per segment and two segments of
+    // look-ahead, at most two peers poll at a time (all six would add 12 requests/s).
+    const pollsPerSec = rate - playerRate;
+    expect(pollsPerSec).toBeGreaterThan(0);
+    expect(pollsPerSec).toBeLessThanOrEqual(2 * (1000 / pollMs) * 1.1);
+    expect(delays.length).toBeGreaterThanOrEqual(12);
+    const late = delays.filter((delayMs) => delayMs > pollMs + 150);
+    expect(late.length).toBeLessThanOrEqual(1);
+    // Without polling the fetcher waits for its player's reload: the check above is not idle.
+    expect(unpolledDelays.filter((delayMs) => delayMs > pollMs + 150).length).toBeGreaterThan(
+      delays.length / 3,
+    );
   });
 });
 

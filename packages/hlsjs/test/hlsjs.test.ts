@@ -273,7 +273,10 @@ describe('with the real hls.js', () => {
     expect(on.hls.config.fLoader).toBe(on.integration.hlsConfig.fLoader);
     expect(on.hls.config.pLoader).toBe(on.integration.hlsConfig.pLoader);
     expect(on.hls.config.maxBufferLength).toBe(7);
-    expect(sockets).toEqual(['ws://tracker.test/ws']); // the engine started: it joins via the tracker
+    // The engine started: it joins via the tracker once the first frame shows, not before.
+    expect(sockets).toEqual([]);
+    on.engine!.reportStartup(100);
+    expect(sockets).toEqual(['ws://tracker.test/ws']);
     on.destroy();
     on.destroy();
     await expect(

@@ -108,8 +108,8 @@ describe('werift peers in a swarm', () => {
   it('a corrupting peer is caught on every segment it serves and banned; playback is unaffected', async () => {
     const bad = await peer('bad-seeder', { mode: 'corrupt' });
     await waitFor(
-      'the corrupting peer to hold the whole VOD',
-      () => bad.stats().engine!.storedSegments === segmentCount(),
+      'the corrupting peer to hold the whole VOD and to have joined the tracker',
+      () => bad.stats().engine!.storedSegments === segmentCount() && bad.stats().peerId !== null,
       { timeoutMs: 20_000 },
     );
     const badId = bad.stats().peerId!;

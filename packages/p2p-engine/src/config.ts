@@ -50,9 +50,9 @@ export interface EngineConfig {
   /** WebRTC connection set-up must finish within this. */
   peerConnectTimeoutMs: number;
   /**
-   * Until the first frame, at most this long, the engine offers no connections: start-up
-   * segments come from the CDN anyway, and WebRTC set-up (one RTCPeerConnection per peer)
-   * would compete with start-up for the CPU. 0: connect at once.
+   * Until the first frame, at most this long, the engine stays off the network: no tracker
+   * connection, no integrity manifest, no WebRTC set-up. Start-up segments come from the CDN
+   * anyway, and all of that would compete with them for the CPU and the link. 0: at once.
    */
   connectHoldMaxMs: number;
   /** Data channel message size (frames are chunked to it). */

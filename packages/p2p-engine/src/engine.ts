@@ -21,6 +21,7 @@ import type { PeerCloseReason } from './peer-session.js';
 import { PlaylistState, type PlaylistUpdate } from './playlist-state.js';
 import { Scheduler, type SegmentRequest, type SegmentResult } from './scheduler.js';
 import { SegmentStore, type StoredSegment, type TransferTiming } from './segment-store.js';
+import { StartupHold } from './startup-hold.js';
 import { StatsCounters, type EngineStats } from './stats.js';
 import { bytesToText } from './text.js';
 import { TrackerClient } from './tracker-client.js';
@@ -53,6 +54,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
   private readonly integrity: IntegrityRegistry | null;
   private readonly tracker: TrackerClient | null;
   private readonly peers: PeerManager | null;
+  private readonly hold: StartupHold;
   private readonly elections = new Map<string, ElectionMessage>();
   private readonly joinedSwarms = new Set<string>();
   private activeRendition: string | null = null;
@@ -72,6 +74,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
     this.config = resolveEngineConfig(overrides);
     checkStreamConfig(stream);
     this.store = new SegmentStore(this.config.segmentMemoryBytes);
+    this.hold = new StartupHold(platform.clock, this.config.connectHoldMaxMs);
     const useP2p = this.config.p2pEnabled;
     this.integrity =
       useP2p && this.config.integrityEnabled
@@ -81,6 +84,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
             platform.clock,
             stream.publicKey,
             stream.streamId,
+            this.hold,
           )
         : null;
     this.tracker = useP2p
@@ -110,6 +114,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
           limiter,
           stream.streamId,
           (swarmId) => this.scheduler.upcomingSequences(swarmId.slice(swarmId.indexOf('/') + 1)),
+          this.hold,
         )
       : null;
     this.scheduler = new Scheduler({
@@ -119,6 +124,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
       store: this.store,
       integrity: this.integrity,
       peers: this.peers,
+      hold: this.hold,
       playlists: this.playlists,
       playback: this.playback,
       stats: this.counters,
@@ -128,12 +134,17 @@ export class CoralEngine extends Emitter<EngineEvents> {
     this.wire();
   }
 
-  /** Connect to the tracker (when P2P is on). Idempotent. */
+  /**
+   * Start: connect to the tracker (when P2P is on) once the start-up hold is over, that is
+   * after the player's first frame (`reportStartup`) or `connectHoldMaxMs`. Idempotent.
+   */
   start(): void {
     if (this.started || this.destroyed) return;
     this.started = true;
-    this.tracker?.start();
-    this.scheduleBeacon();
+    this.hold.whenReleased(() => {
+      this.tracker?.start();
+      this.scheduleBeacon();
+    });
   }
 
   /** The player loaded (or reloaded) a media playlist. */
@@ -204,7 +215,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
   /** QoE: the player started playing after `startupMs`. */
   reportStartup(startupMs: number): void {
     this.counters.startupMs ??= startupMs;
-    this.peers?.releaseHold();
+    this.hold.release();
   }
 
   /** QoE: playback stalled (waiting for data) / resumed. */
@@ -269,6 +280,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
     this.destroyed = true;
     for (const timer of [this.beaconTimer, this.pollTimer])
       if (timer !== null) this.platform.clock.clearTimeout(timer);
+    this.hold.destroy();
     this.scheduler.destroy();
     this.peers?.destroy();
     this.tracker?.destroy();

@@ -11,6 +11,7 @@ import {
 } from '@coral-cdn/protocol';
 import { EngineError } from './errors.js';
 import type { Clock, HttpClient } from './platform.js';
+import type { StartupHold } from './startup-hold.js';
 import { bytesToText } from './text.js';
 
 interface RenditionIntegrity {
@@ -38,6 +39,8 @@ const MAX_LIVE_ENTRIES = 512;
 export class IntegrityRegistry {
   private key: Promise<CryptoKeyLike> | null = null;
   private readonly renditions = new Map<string, RenditionIntegrity>();
+  /** Manifest fetches wait for the end of the start-up hold. */
+  private readonly released: Promise<void>;
   private destroyed = false;
 
   constructor(
@@ -46,9 +49,12 @@ export class IntegrityRegistry {
     private readonly clock: Clock,
     private readonly publicKeyBase64Url: string,
     private readonly streamId: string,
+    hold: StartupHold,
     /** Live manifests are refetched at most this often while an entry is missing. */
     private readonly minRefetchMs = 250,
-  ) {}
+  ) {
+    this.released = new Promise((resolve) => hold.whenReleased(resolve));
+  }
 
   /** Register the media playlist URL of a rendition (its manifest sits beside it). */
   setPlaylistUrl(rendition: string, playlistUrl: string): void {
@@ -153,6 +159,10 @@ export class IntegrityRegistry {
   }
 
   private async fetchAndVerify(rendition: string, state: RenditionIntegrity): Promise<void> {
+    // Nothing needs a hash before the first frame (no peer is connected), and the manifest
+    // (a long VOD's is hundreds of KB) must not compete with the start-up segments.
+    await this.released;
+    if (this.destroyed) return;
     let text: string;
     try {
       const response = await this.http.get({ url: state.manifestUrl }).promise;

@@ -10,6 +10,7 @@ import type {
 } from './platform.js';
 import { PeerSession, type PeerCloseReason } from './peer-session.js';
 import type { SegmentStore } from './segment-store.js';
+import type { StartupHold } from './startup-hold.js';
 import type { TrackerClient } from './tracker-client.js';
 import type { UploadLimiter } from './upload-limiter.js';
 
@@ -42,9 +43,6 @@ interface PeerManagerEvents {
   discovery: () => void;
 }
 
-/** Signals kept during the start-up hold: a few offers with their ICE candidates each. */
-const MAX_HELD_SIGNALS = 256;
-
 /**
  * Keeps WebRTC data channels to a bounded set of peers: asks the tracker for peers while below
  * the target, offers to them (resolving offer glare by peer id), answers offers up to the
@@ -58,17 +56,10 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   private refreshTimer: TimerId | null = null;
   private destroyed = false;
   private connectionSeq = 0;
-  private readonly startedAtMs: number;
+  /** When discovery began: the end of the start-up hold (the tracker is contacted then). */
+  private discoveryStartedAtMs: number;
   private peersQueriedAtMs: number | null = null;
   private peersAnswered = false;
-  /**
-   * Connection set-up waits for the first frame (see `connectHoldMaxMs`), both ways: while
-   * this timer (the hold's upper bound) is pending.
-   */
-  private holdTimer: TimerId | null = null;
-  /** Signals from peers that offered during the hold, answered once it ends (bounded). */
-  private readonly heldSignals: Array<{ swarmId: string; from: string; signal: SignalPayload }> =
-    [];
 
   constructor(
     private readonly platform: EnginePlatform,
@@ -79,22 +70,19 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     private readonly streamId: string,
     /** Sequences the scheduler needs soon in a swarm (sent with get-peers). */
     private readonly needFor: (swarmId: string) => number[],
+    /** No connection is offered or answered before the first frame (see `StartupHold`). */
+    private readonly hold: StartupHold,
   ) {
     super();
-    this.startedAtMs = platform.clock.now();
-    if (config.connectHoldMaxMs > 0) {
-      this.holdTimer = platform.clock.setTimeout(() => this.releaseHold(), config.connectHoldMaxMs);
-    }
+    this.discoveryStartedAtMs = platform.clock.now();
+    hold.whenReleased(() => (this.discoveryStartedAtMs = platform.clock.now()));
     tracker.on('joined', (swarmId) => {
       this.swarms.add(swarmId);
       this.requestPeers(swarmId);
     });
     tracker.on('peers', (swarmId, peers) => this.onPeers(swarmId, peers));
-    tracker.on('signal', (swarmId, from, signal) => {
-      if (!this.holdingSetUp) return void this.onSignal(swarmId, from, signal);
-      if (this.heldSignals.length < MAX_HELD_SIGNALS)
-        this.heldSignals.push({ swarmId, from, signal });
-    });
+    // No signal can come during the hold: the engine connects to the tracker when it ends.
+    tracker.on('signal', (swarmId, from, signal) => void this.onSignal(swarmId, from, signal));
     tracker.on('peer-gone', (_swarmId, peerId) => this.closePeer(peerId, 'gone'));
     this.scheduleRefresh();
   }
@@ -155,26 +143,9 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     this.swarms.delete(swarmId);
   }
 
-  /** Set-up is held: the first frame has not shown yet (bounded by `connectHoldMaxMs`). */
-  get holdingSetUp(): boolean {
-    return this.holdTimer !== null;
-  }
-
-  /** The player shows its first frame: start connecting, both ways (idempotent). */
-  releaseHold(): void {
-    if (!this.holdingSetUp || this.destroyed) return;
-    this.platform.clock.clearTimeout(this.holdTimer!);
-    this.holdTimer = null;
-    // Peers that offered meanwhile are answered first (their set-up times out after
-    // peerConnectTimeoutMs, far longer than the hold); then our own offers go out.
-    for (const { swarmId, from, signal } of this.heldSignals.splice(0))
-      void this.onSignal(swarmId, from, signal);
-    for (const swarmId of this.swarms) this.requestPeers(swarmId);
-  }
-
   /** Ask the tracker for more peers now if below the target. */
   requestPeers(swarmId: string): void {
-    if (this.destroyed || this.holdingSetUp) return;
+    if (this.destroyed) return;
     if (this.connections.size >= this.config.targetPeers) return;
     if (!this.tracker.isJoined(swarmId)) return;
     this.tracker.getPeers(swarmId, this.needFor(swarmId), Math.min(50, this.config.maxPeers * 2));
@@ -186,9 +157,9 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
    * the first question (bounded: a silent tracker stops counting after a few seconds).
    */
   get discovering(): boolean {
-    if (this.holdingSetUp || this.connectingCount > 0) return true;
+    if (this.hold.holding || this.connectingCount > 0) return true;
     if (this.sessions.length > 0 || this.peersAnswered) return false;
-    const since = this.peersQueriedAtMs ?? this.startedAtMs;
+    const since = this.peersQueriedAtMs ?? this.discoveryStartedAtMs;
     return this.platform.clock.now() - since < DISCOVERY_WINDOW_MS;
   }
 
@@ -196,9 +167,6 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     if (this.destroyed) return;
     this.destroyed = true;
     if (this.refreshTimer !== null) this.platform.clock.clearTimeout(this.refreshTimer);
-    if (this.holdTimer !== null) this.platform.clock.clearTimeout(this.holdTimer);
-    this.holdTimer = null;
-    this.heldSignals.length = 0;
     for (const peerId of [...this.connections.keys()]) this.closePeer(peerId, 'destroyed');
     this.removeAll();
   }

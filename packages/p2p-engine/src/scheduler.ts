@@ -14,6 +14,7 @@ import type {
   StoredSegment,
   TransferTiming,
 } from './segment-store.js';
+import type { StartupHold } from './startup-hold.js';
 import type { CdnReason, StatsCounters } from './stats.js';
 import { ThroughputEstimator } from './throughput.js';
 
@@ -129,6 +130,8 @@ export interface SchedulerDeps {
   store: SegmentStore;
   integrity: IntegrityRegistry | null;
   peers: PeerManager | null;
+  /** Before the first frame: no peer is connected, start-up segments come from the CDN. */
+  hold: StartupHold;
   playlists: PlaylistState;
   playback: PlaybackClock;
   stats: StatsCounters;
@@ -215,17 +218,17 @@ export class Scheduler {
 
   /**
    * Should the player's own loader fetch this segment from the CDN? Yes before the first
-   * frame, while WebRTC set-up is held: no peer can serve it then, so the engine would fetch
+   * frame, during the start-up hold: no peer can serve it then, so the engine would fetch
    * it from the CDN too; left to the player, start-up takes exactly the path it takes without
    * Coral. Not when the engine holds or is already fetching it.
    */
   leavesToPlayer(rendition: string, sequence: number): boolean {
-    const { config, peers, store } = this.deps;
+    const { config, peers, store, hold } = this.deps;
     return (
       !this.destroyed &&
       config.p2pEnabled &&
       peers !== null &&
-      peers.holdingSetUp &&
+      hold.holding &&
       !store.has(rendition, sequence) &&
       !this.downloads.has(segmentKey(rendition, sequence))
     );
@@ -442,18 +445,24 @@ export class Scheduler {
           ? http(ownCdn)
           : { kind: 'abandon' }
         : null;
+    // Before the first frame no peer is connected and no hash is fetched: a lone viewer.
+    if (this.deps.hold.holding) return prefetchFallback ?? http('alone');
     const now = platform.clock.now();
     const deadlineMs = this.deadlineOf(download, now);
+    // Still finding peers, after the first frame: before it the viewer is waiting on this
+    // segment (and, live, its playhead was not even placed, so its deadlines meant nothing).
+    const connecting = this.isConnecting(role) && this.deps.playback.started;
     if (!entry) {
       // Without a signed hash, peer bytes cannot be checked. A live segment's hash is signed as
-      // it is published: fetch the manifest and wait for it while the deadline allows;
-      // otherwise this segment comes from the CDN.
+      // it is published, and every hash is first fetched as the first frame shows: fetch the
+      // manifest and wait for it while the deadline allows (a viewer alone only while it is
+      // still connecting); otherwise this segment comes from the CDN.
       if (prefetchFallback) return prefetchFallback;
       const httpMs =
         this.httpThroughput.projectMs(this.typicalSegmentBytes) + HTTP_REQUEST_LATENCY_MS;
       const waitUntilMs = deadlineMs - config.safetyMarginMs - httpMs;
       const integrity = this.deps.integrity;
-      if (ownCdn) return http(ownCdn);
+      if (ownCdn && !connecting) return http(ownCdn);
       if (!integrity?.mayStillSign(info.rendition) || now >= waitUntilMs) return http('unsigned');
       if (!download.integrityPending) {
         download.integrityPending = true;
@@ -475,9 +484,7 @@ export class Scheduler {
     // Live waiters wait for the elected fetcher's copy; a viewer still connecting to peers
     // waits for them to say what they hold (a live joiner's segments are ones its peers
     // already have). Both only while the CDN could still deliver in time, and only after the
-    // first frame: before it the viewer is waiting on this segment (and, live, its playhead
-    // was not even placed, so its deadlines meant nothing).
-    const connecting = this.isConnecting(role);
+    // first frame.
     if (
       (role === 'waiter' || connecting) &&
       download.filledBytes === 0 &&

@@ -42,8 +42,12 @@ describe('P2P switch', () => {
   });
 });
 
-describe('connections at start-up', () => {
-  it('offers to no peer before the first frame, connects once it shows, and within connectHoldMaxMs regardless', async () => {
+describe('the network at start-up', () => {
+  /** Requests for the integrity manifest a viewer has made. */
+  const manifestFetches = (viewer: { cdn: { requests: Array<{ url: string }> } }) =>
+    viewer.cdn.requests.filter((request) => request.url.endsWith('integrity.json')).length;
+
+  it('stays off it before the first frame (no tracker, no hashes, no peer), joins once it shows, and within connectHoldMaxMs regardless', async () => {
     const clock = new FakeClock();
     const fixture = await VodFixture.create({ count: 4, sizeBytes: 50_000 });
     swarm = new SimSwarm(clock, fixture.content, 'demo');
@@ -51,31 +55,41 @@ describe('connections at start-up', () => {
     // by a viewer under test.
     const seeder = swarm.addViewer({ config: { targetPeers: 0 } });
     await seedAll(clock, seeder, fixture);
-    // One that never shows a frame (paused, autoplay refused) still connects, after the hold.
+    // One that never shows a frame (paused, autoplay refused) still joins, after the hold.
     const idle = swarm.addViewer({ config: { targetPeers: 1 } });
     const idleJoinedAtMs = clock.now();
     showPlaylist(idle, fixture);
     await clock.advance(2_500);
-    expect(idle.engine.stats.trackerConnected).toBe(true);
-    expect(idle.engine.stats.peers).toBe(0);
+    expect(idle.engine.stats.trackerConnected).toBe(false);
+    expect(manifestFetches(idle)).toBe(0);
     await clock.advanceUntil(() => idle.engine.stats.peers === 1, 1_000);
     expect(clock.now() - idleJoinedAtMs).toBeGreaterThanOrEqual(3_000);
-    // One that starts: no connection while its start-up segments come from the CDN, not even
-    // with a peer that offers (a viewer already playing); then both ways at once.
+    expect(manifestFetches(idle)).toBe(1);
+    // One that starts: while its start-up segments come from the CDN it makes no request of
+    // its own, and no peer learns of it (a viewer already playing connects to the others
+    // only); once its first frame shows it joins, fetches the hashes and connects.
+    const socketsBefore = swarm.network.socketAttempts.length;
     const starter = swarm.addViewer();
     showPlaylist(starter, fixture);
+    const start = await settle(
+      clock,
+      requestSegment(starter, fixture, fixture.segments[0]!).promise,
+    );
+    expect(start.source).toBe('http');
     await clock.advance(200);
     const veteran = swarm.addViewer();
     veteran.engine.reportStartup(500);
     showPlaylist(veteran, fixture);
     await clock.advanceUntil(() => veteran.engine.stats.peers === 2, 1_000); // seeder, idle
     await clock.advance(800);
-    expect(starter.engine.stats.trackerConnected).toBe(true);
-    expect(starter.engine.stats.peers).toBe(0);
+    expect(swarm.network.socketAttempts.length).toBe(socketsBefore + 1); // the veteran's
+    expect(starter.engine.stats.trackerConnected).toBe(false);
+    expect(starter.cdn.requests.map((request) => request.url)).toEqual([fixture.segments[0]!.url]);
     expect(veteran.engine.stats.peers).toBe(2);
     starter.engine.reportStartup(900);
     await clock.advanceUntil(() => starter.engine.stats.peers === 3, 1_000);
     expect(veteran.engine.stats.peers).toBe(3);
+    expect(manifestFetches(starter)).toBe(1);
   });
 });
 
@@ -121,10 +135,9 @@ describe('segments before the first frame', () => {
     starter.engine.reportStartup(700);
     // Once the first frame shows, the engine loads segments itself.
     expect(starter.engine.leavesToPlayer(segmentRequest(fixture, later))).toBe(false);
-    const httpBefore = starter.cdn.requests.length;
     const fromMemory = await settle(clock, requestSegment(starter, fixture, good).promise);
     expect(fromMemory.fromStore).toBe(true);
-    expect(starter.cdn.requests.length).toBe(httpBefore);
+    expect(starter.cdn.segmentRequests()).toHaveLength(0);
 
     // A later viewer finds the adopted segment at the starter, and only the verified one.
     const late = await pausedViewer(clock, fixture);

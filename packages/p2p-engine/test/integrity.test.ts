@@ -152,6 +152,7 @@ describe('CDN bytes and the signed hash', () => {
     swarm = new SimSwarm(clock, content, 'demo');
     const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
     showPlaylist(viewer, fixture);
+    viewer.engine.reportStartup(0); // playing: the engine fetches the hashes
     viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
     await clock.advance(500); // the manifest is known
     const goodResult = await settle(clock, requestSegment(viewer, fixture, good).promise);

@@ -8,6 +8,7 @@ import {
 } from '../src/index.js';
 import { PlaybackClock } from '../src/playback-clock.js';
 import { SegmentStore } from '../src/segment-store.js';
+import { StartupHold } from '../src/startup-hold.js';
 import { ThroughputEstimator } from '../src/throughput.js';
 import { TokenBucket } from '../src/token-bucket.js';
 import { FakeClock } from './harness/fake-clock.js';
@@ -111,6 +112,37 @@ describe('playback clock', () => {
     expect(clock.deadlineMs(10, 5_000)).toBe(11_000);
     clock.update({ positionSec: 4, rate: 2 }, 1_000);
     expect(clock.deadlineMs(10, 1_000)).toBe(4_000);
+  });
+});
+
+describe('start-up hold', () => {
+  it('runs what waits for it once, in order, at the first frame or at its bound; never after destroy', async () => {
+    const clock = new FakeClock();
+    const order: string[] = [];
+    const released = new StartupHold(clock, 3_000);
+    released.whenReleased(() => order.push('tracker'));
+    released.whenReleased(() => order.push('hashes'));
+    released.release();
+    released.release();
+    released.whenReleased(() => order.push('late'));
+    expect(released.holding).toBe(false);
+    expect(order).toEqual(['tracker', 'hashes', 'late']);
+
+    const timedOut = new StartupHold(clock, 3_000);
+    timedOut.whenReleased(() => order.push('bound'));
+    await clock.advance(2_999);
+    expect(timedOut.holding).toBe(true);
+    await clock.advance(1);
+    expect(order.at(-1)).toBe('bound');
+
+    const destroyed = new StartupHold(clock, 3_000);
+    destroyed.whenReleased(() => order.push('never'));
+    destroyed.destroy();
+    destroyed.destroy();
+    destroyed.release();
+    await clock.advance(5_000);
+    expect(order).not.toContain('never');
+    expect(new StartupHold(clock, 0).holding).toBe(false);
   });
 });
 

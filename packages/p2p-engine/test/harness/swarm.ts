@@ -177,6 +177,8 @@ export async function seedAll(
   },
 ): Promise<void> {
   showPlaylist(viewer, fixture);
+  // A seeder has shown its first frame: it is on the network (tracker, hashes, peers).
+  viewer.engine.reportStartup(0);
   // Far behind every segment: nothing is urgent, but there is nobody to prefetch from yet.
   viewer.engine.setPlayback({ positionSec: 0, rate: 0 });
   for (const segment of fixture.segments) {

@@ -59,8 +59,10 @@ describe('a peer that serves corrupted bytes', () => {
     const signed = await verifiedVodEntries(stack.origin.url, STREAM_ID, '240p');
     corrupt = await startNodePeer(stack, STREAM_ID, { mode: 'corrupt' });
     await waitFor(
-      `the corrupt seeder holding all ${signed.size} segments`,
-      () => (corrupt.stats().engine?.storedSegments ?? 0) >= signed.size,
+      `the corrupt seeder holding all ${signed.size} segments, joined to the tracker`,
+      () =>
+        (corrupt.stats().engine?.storedSegments ?? 0) >= signed.size &&
+        corrupt.stats().peerId !== null,
       { timeoutMs: 30_000, intervalMs: 250 },
     );
     const corruptId = corrupt.stats().peerId!;

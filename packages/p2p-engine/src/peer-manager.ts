@@ -70,7 +70,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     private readonly streamId: string,
     /** Sequences the scheduler needs soon in a swarm (sent with get-peers). */
     private readonly needFor: (swarmId: string) => number[],
-    /** No connection is offered or answered before the first frame (see `StartupHold`). */
+    /** The start-up hold (`StartupHold`): it counts as discovering; discovery starts after it. */
     private readonly hold: StartupHold,
   ) {
     super();

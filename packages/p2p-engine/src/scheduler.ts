@@ -1,4 +1,4 @@
-import { electedFetchers, formatSwarmId, type ElectionMessage } from '@coral-cdn/protocol';
+import { formatSwarmId, isElectedFetcher, type ElectionMessage } from '@coral-cdn/protocol';
 import type { EngineConfig } from './config.js';
 import { AbortedError, EngineError, isAborted } from './errors.js';
 import type { IntegrityRegistry } from './integrity.js';
@@ -300,9 +300,7 @@ export class Scheduler {
     // The election is for segments as they appear. What was already published when this
     // viewer came, its peers hold: it waits for them (within the deadline) like any waiter.
     if (this.deps.playlists.wasListedAtLoad(info.rendition, info.sequence)) return 'waiter';
-    return electedFetchers(election, swarmId, info.sequence).includes(localId)
-      ? 'fetcher'
-      : 'waiter';
+    return isElectedFetcher(election, swarmId, info.sequence, localId) ? 'fetcher' : 'waiter';
   }
 
   destroy(): void {

@@ -37,16 +37,12 @@ describe('P2P switch', () => {
     });
     expect(viewer.engine.stats.httpBytes).toBe(8 * 50_000);
     // Not even the integrity manifest: P2P off is plain HTTP.
-    expect(viewer.cdn.requests.filter((r) => r.url.endsWith('integrity.json'))).toHaveLength(0);
+    expect(viewer.cdn.manifestRequests()).toHaveLength(0);
     expect(seeder.engine.stats.uploadedBytes).toBe(0);
   });
 });
 
 describe('the network at start-up', () => {
-  /** Requests for the integrity manifest a viewer has made. */
-  const manifestFetches = (viewer: { cdn: { requests: Array<{ url: string }> } }) =>
-    viewer.cdn.requests.filter((request) => request.url.endsWith('integrity.json')).length;
-
   it('stays off it before the first frame (no tracker, no hashes, no peer), joins once it shows, and within connectHoldMaxMs regardless', async () => {
     const clock = new FakeClock();
     const fixture = await VodFixture.create({ count: 4, sizeBytes: 50_000 });
@@ -61,10 +57,10 @@ describe('the network at start-up', () => {
     showPlaylist(idle, fixture);
     await clock.advance(2_500);
     expect(idle.engine.stats.trackerConnected).toBe(false);
-    expect(manifestFetches(idle)).toBe(0);
+    expect(idle.cdn.manifestRequests()).toHaveLength(0);
     await clock.advanceUntil(() => idle.engine.stats.peers === 1, 1_000);
     expect(clock.now() - idleJoinedAtMs).toBeGreaterThanOrEqual(3_000);
-    expect(manifestFetches(idle)).toBe(1);
+    expect(idle.cdn.manifestRequests()).toHaveLength(1);
     // One that starts: while its start-up segments come from the CDN it makes no request of
     // its own, and no peer learns of it (a viewer already playing connects to the others
     // only); once its first frame shows it joins, fetches the hashes and connects.
@@ -89,7 +85,7 @@ describe('the network at start-up', () => {
     starter.engine.reportStartup(900);
     await clock.advanceUntil(() => starter.engine.stats.peers === 3, 1_000);
     expect(veteran.engine.stats.peers).toBe(3);
-    expect(manifestFetches(starter)).toBe(1);
+    expect(starter.cdn.manifestRequests()).toHaveLength(1);
   });
 });
 

@@ -45,6 +45,11 @@ export class FakeCdn implements HttpClient {
     return this.requests.filter((request) => request.url.endsWith('.m4s'));
   }
 
+  /** Requests for an integrity manifest (`integrity.json` beside a media playlist). */
+  manifestRequests(): CdnRequest[] {
+    return this.requests.filter((request) => request.url.endsWith('/integrity.json'));
+  }
+
   get(request: HttpGetRequest): Cancelable<HttpGetResponse> {
     const record: CdnRequest = {
       url: request.url,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /**
@@ -31,7 +33,38 @@ export async function launchChromium(): Promise<Browser> {
         '(or `npx coral-netns npx vitest run` in e2e/)',
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  const launcher = userPriorityLauncher();
+  return chromium.launch({
+    executablePath: launcher ?? CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    ...(launcher ? { env: { ...process.env, CORAL_CHROMIUM_BINARY: CHROMIUM_PATH } } : {}),
+  });
+}
+
+const SETPRIV_PATH = '/usr/bin/setpriv';
+const USER_PRIORITY_WRAPPER = fileURLToPath(
+  new URL('../bin/chromium-at-user-priority', import.meta.url),
+);
+
+/**
+ * As root, Chromium raises its display-critical threads (compositor, media, IO, and WebRTC's
+ * network thread) to nice -8; a viewer's browser, not root, cannot. Here the browsers share
+ * 2 cores with the services they load from, and those threads then starved them: with 6 P2P
+ * pages the origin's playback-info answer took up to 1.6 s, an idle probe process waited up to
+ * 0.7 s for the CPU and first pages stalled (the swarm benchmark, LIVE with 6 browsers).
+ * So, when root, Chromium runs through a wrapper that drops CAP_SYS_NICE (setpriv, from
+ * util-linux, which Debian always has): every thread stays at nice 0, as on a desktop. Null:
+ * launch Chromium directly (not root, so it cannot raise them anyway).
+ */
+export function userPriorityLauncher(): string | null {
+  if (process.getuid?.() !== 0) return null;
+  if (!existsSync(SETPRIV_PATH))
+    throw new Error(
+      `${SETPRIV_PATH} not found: install util-linux (Chromium as root would otherwise raise ` +
+        'its threads above the services it is tested against)',
+    );
+  return USER_PRIORITY_WRAPPER;
 }
 
 /**

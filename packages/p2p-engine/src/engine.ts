@@ -115,6 +115,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
           stream.streamId,
           (swarmId) => this.scheduler.upcomingSequences(swarmId.slice(swarmId.indexOf('/') + 1)),
           this.hold,
+          (rendition, sequence) => this.integrity?.signed(rendition, sequence),
         )
       : null;
     this.scheduler = new Scheduler({
@@ -152,11 +153,17 @@ export class CoralEngine extends Emitter<EngineEvents> {
     if (this.destroyed) return;
     const { added } = this.playlists.update(update, this.platform.clock.now());
     this.integrity?.setPlaylistUrl(update.rendition, update.playlistUrl);
-    if (this.integrity) {
-      const known = this.integrity.known(update.rendition, added[added.length - 1]?.sequence ?? -1);
-      if (added.length > 0 && !known)
-        void this.integrity.refresh(update.rendition).then(() => this.scheduler.scheduleTick(0));
-    }
+    const newest = added[added.length - 1];
+    // A live waiter gets the new segment's signed entry with a peer's HAVE of it: only the
+    // viewers that may fetch it from the CDN (and VOD viewers) fetch the manifest now.
+    if (
+      this.integrity &&
+      newest &&
+      !this.integrity.known(update.rendition, newest.sequence) &&
+      this.scheduler.liveRole({ rendition: update.rendition, sequence: newest.sequence }) !==
+        'waiter'
+    )
+      void this.integrity.refresh(update.rendition).then(() => this.scheduler.scheduleTick(0));
     if (update.live) {
       const playlist = this.playlists.get(update.rendition);
       if (playlist) this.store.dropBelow(update.rendition, playlist.firstSequence);
@@ -319,6 +326,20 @@ export class CoralEngine extends Emitter<EngineEvents> {
       this.peers.on('peer-have', (_session, rendition, sequences) =>
         this.scheduler.onPeerHave(rendition, sequences),
       );
+      this.peers.on('peer-signed', (session, rendition, hash) => {
+        void this.integrity?.acceptSigned(rendition, hash).then((outcome) => {
+          if (outcome === 'added') this.scheduler.wakeAll();
+          if (outcome === 'forged' && !this.peers?.isBanned(session.remotePeerId)) {
+            this.counters.integrityFailures++;
+            this.platform.log?.('warn', 'peer sent a forged signed entry: dropped and reported', {
+              component: 'engine',
+              peerId: session.remotePeerId,
+              segment: `${rendition}/${hash.sequence}`,
+            });
+            this.peers?.ban(session.remotePeerId, 'integrity', hash.sequence);
+          }
+        });
+      });
       this.peers.on('peer-connected', (session) => {
         this.scheduler.wakeAll();
         this.emit('peer-connected', session.remotePeerId);

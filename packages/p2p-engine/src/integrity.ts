@@ -7,6 +7,7 @@ import {
   verifyVodManifest,
   type CryptoKeyLike,
   type SegmentEntry,
+  type SignedSegmentHash,
   type SubtleCryptoLike,
 } from '@coral-cdn/protocol';
 import { EngineError } from './errors.js';
@@ -14,11 +15,19 @@ import type { Clock, HttpClient } from './platform.js';
 import type { StartupHold } from './startup-hold.js';
 import { bytesToText } from './text.js';
 
+/** A segment's checked hash; a live one keeps its own signature, to pass on to peers. */
+export type KnownHash = Pick<SegmentEntry, 'sequence' | 'sha256' | 'sizeBytes'> & {
+  signature: string | null;
+};
+
+/** What `acceptSigned` did with a peer's signed entry. */
+export type SignedEntryOutcome = 'added' | 'known' | 'ignored' | 'forged';
+
 interface RenditionIntegrity {
   manifestUrl: string;
   kind: 'vod' | 'live' | null;
   /** Entries whose signature has been checked, by sequence. */
-  entries: Map<number, SegmentEntry>;
+  entries: Map<number, KnownHash>;
   inFlight: Promise<void> | null;
   lastFetchAtMs: number;
   /** Completed fetches (successful or not). */
@@ -34,7 +43,9 @@ const MAX_LIVE_ENTRIES = 512;
 /**
  * The signed SHA-256 of every segment, fetched over the CDN path beside each media playlist
  * and checked against the origin's Ed25519 key: a VOD manifest's one signature once, each live
- * entry's signature once as it appears. Peer bytes are only ever compared with these hashes.
+ * entry's signature once as it appears. A live entry may also come from a peer (a SIGNED
+ * frame): its signature is checked the same way, so a peer can spare the CDN a manifest fetch
+ * but never vouch for bytes itself. Peer bytes are only ever compared with these hashes.
  */
 export class IntegrityRegistry {
   private key: Promise<CryptoKeyLike> | null = null;
@@ -72,15 +83,47 @@ export class IntegrityRegistry {
   }
 
   /** The signed entry for a segment, if already known (no I/O). */
-  known(rendition: string, sequence: number): SegmentEntry | undefined {
+  known(rendition: string, sequence: number): KnownHash | undefined {
     return this.renditions.get(rendition)?.entries.get(sequence);
+  }
+
+  /** A live segment's checked entry with its signature, to send to peers (no I/O). */
+  signed(rendition: string, sequence: number): SignedSegmentHash | undefined {
+    const entry = this.known(rendition, sequence);
+    return entry?.signature ? { ...entry, signature: entry.signature } : undefined;
+  }
+
+  /**
+   * A live entry a peer sent: kept once its signature checks out against the stream's key
+   * (`forged` when it does not: the peer made it up or took it from another stream). Ignored
+   * for a rendition this viewer does not play, for a VOD stream (one signature covers its
+   * whole list) and for a sequence older than the entries kept.
+   */
+  async acceptSigned(rendition: string, hash: SignedSegmentHash): Promise<SignedEntryOutcome> {
+    const state = this.renditions.get(rendition);
+    if (!state || this.destroyed || state.kind === 'vod') return 'ignored';
+    if (state.entries.has(hash.sequence)) return 'known';
+    if (state.entries.size >= MAX_LIVE_ENTRIES && hash.sequence < Math.min(...state.entries.keys()))
+      return 'ignored';
+    const verified = await verifyLiveSegment(
+      this.subtle,
+      await this.publicKey(),
+      this.streamId,
+      rendition,
+      hash,
+    );
+    if (!verified.ok) return 'forged';
+    if (this.destroyed || state.entries.has(hash.sequence)) return 'known';
+    state.kind = 'live';
+    this.addLive(state, hash);
+    return 'added';
   }
 
   /**
    * The signed entry for a segment, fetching (or, for live, refetching) the manifest if needed.
    * Resolves undefined when the origin has not signed it (yet).
    */
-  async entry(rendition: string, sequence: number): Promise<SegmentEntry | undefined> {
+  async entry(rendition: string, sequence: number): Promise<KnownHash | undefined> {
     const state = this.renditions.get(rendition);
     if (!state) return undefined;
     const cached = state.entries.get(sequence);
@@ -180,7 +223,8 @@ export class IntegrityRegistry {
       const verified = await verifyVodManifest(this.subtle, key, manifest);
       if (!verified.ok) return;
       state.kind = 'vod';
-      for (const segment of manifest.segments) state.entries.set(segment.sequence, segment);
+      for (const { sequence, sha256, sizeBytes } of manifest.segments)
+        state.entries.set(sequence, { sequence, sha256, sizeBytes, signature: null });
       return;
     }
     state.kind = 'live';
@@ -193,12 +237,17 @@ export class IntegrityRegistry {
         manifest.rendition,
         segment,
       );
-      if (verified.ok) state.entries.set(segment.sequence, segment);
+      if (verified.ok) this.addLive(state, segment);
     }
+  }
+
+  private addLive(state: RenditionIntegrity, hash: SignedSegmentHash): void {
+    const { sequence, sha256, sizeBytes, signature } = hash;
+    state.entries.set(sequence, { sequence, sha256, sizeBytes, signature });
     if (state.entries.size > MAX_LIVE_ENTRIES) {
       const sorted = [...state.entries.keys()].sort((a, b) => a - b);
-      for (const sequence of sorted.slice(0, sorted.length - MAX_LIVE_ENTRIES))
-        state.entries.delete(sequence);
+      for (const old of sorted.slice(0, sorted.length - MAX_LIVE_ENTRIES))
+        state.entries.delete(old);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { PeerInfo, ReportReason, SignalPayload } from '@coral-cdn/protocol';
+import type { PeerInfo, ReportReason, SignalPayload, SignedSegmentHash } from '@coral-cdn/protocol';
 import type { EngineConfig } from './config.js';
 import { Emitter } from './emitter.js';
 import type {
@@ -38,6 +38,8 @@ interface PeerManagerEvents {
   'peer-connected': (session: PeerSession) => void;
   'peer-closed': (peerId: string, reason: PeerCloseReason) => void;
   'peer-have': (session: PeerSession, rendition: string, sequences: number[]) => void;
+  /** A peer sent a live segment's signed entry (to check: it may be forged). */
+  'peer-signed': (session: PeerSession, rendition: string, hash: SignedSegmentHash) => void;
   uploaded: (bytes: number) => void;
   /** Discovery moved on: the tracker answered, or a connection attempt ended without a channel. */
   discovery: () => void;
@@ -72,6 +74,11 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     private readonly needFor: (swarmId: string) => number[],
     /** The start-up hold (`StartupHold`): it counts as discovering; discovery starts after it. */
     private readonly hold: StartupHold,
+    /** A held live segment's checked signed entry, passed on to peers (`PeerSession`). */
+    private readonly signedHash: (
+      rendition: string,
+      sequence: number,
+    ) => SignedSegmentHash | undefined = () => undefined,
   ) {
     super();
     this.discoveryStartedAtMs = platform.clock.now();
@@ -346,11 +353,13 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       this.streamId,
       this.store,
       this.limiter,
+      this.signedHash,
     );
     connection.session = session;
     session.on('have', (rendition, sequences) =>
       this.emit('peer-have', session, rendition, sequences),
     );
+    session.on('signed', (rendition, hash) => this.emit('peer-signed', session, rendition, hash));
     session.on('uploaded', (bytes) => this.emit('uploaded', bytes));
     session.on('closed', (reason) => {
       // A peer that broke the wire protocol is treated like one that sent bad bytes.

@@ -8,6 +8,7 @@ import {
   sequencesFromBitfield,
   type PeerFrame,
   type RequestFrame,
+  type SignedSegmentHash,
 } from '@coral-cdn/protocol';
 import type { EngineConfig } from './config.js';
 import { Emitter } from './emitter.js';
@@ -48,12 +49,19 @@ export type PeerCloseReason =
 interface SessionEvents {
   /** The remote peer now holds these sequences of a rendition. */
   have: (rendition: string, sequences: number[]) => void;
+  /** The remote sent the origin's signed entry of a live segment (not checked yet). */
+  signed: (rendition: string, hash: SignedSegmentHash) => void;
   closed: (reason: PeerCloseReason) => void;
   /** Bytes sent to this peer (payload only). */
   uploaded: (bytes: number) => void;
 }
 
 const DRAIN_POLL_MS = 50;
+/**
+ * SIGNED frames in a row, before a BITFIELD or HAVE: a viewer keeps 512 live entries per
+ * rendition (integrity.ts), so an honest peer never sends more; past it, it is abuse.
+ */
+const MAX_SIGNED_IN_A_ROW = 512;
 
 /**
  * One open data channel to a remote peer, speaking the binary peer protocol: what the remote
@@ -73,6 +81,7 @@ export class PeerSession extends Emitter<SessionEvents> {
   uploadedBytes = 0;
   /** Set once the remote's handshake arrives. */
   handshaken = false;
+  private signedInARow = 0;
 
   constructor(
     private readonly platform: EnginePlatform,
@@ -83,6 +92,11 @@ export class PeerSession extends Emitter<SessionEvents> {
     private readonly streamId: string,
     private readonly store: SegmentStore,
     private readonly limiter: UploadLimiter,
+    /** The checked signed entry of a live segment held, sent before saying it is held. */
+    private readonly signedHash: (
+      rendition: string,
+      sequence: number,
+    ) => SignedSegmentHash | undefined = () => undefined,
   ) {
     super();
     this.throughput = new ThroughputEstimator(config.initialPeerThroughputBytesPerSec);
@@ -101,7 +115,9 @@ export class PeerSession extends Emitter<SessionEvents> {
     this.sendFrame({ type: 'handshake', peerId: this.localPeerId, streamId: this.streamId });
     for (const rendition of this.store.renditions()) {
       const held = this.store.verifiedSequences(rendition);
-      if (held.length > 0) this.sendFrame(bitfieldFromSequences(rendition, held));
+      if (held.length === 0) continue;
+      this.sendSigned(rendition, held);
+      this.sendFrame(bitfieldFromSequences(rendition, held));
     }
   }
 
@@ -123,7 +139,16 @@ export class PeerSession extends Emitter<SessionEvents> {
 
   announce(rendition: string, added: number[], lost: number[]): void {
     if (added.length === 0 && lost.length === 0) return;
+    this.sendSigned(rendition, added);
     this.sendFrame({ type: 'have', rendition, added, lost });
+  }
+
+  /** The signed entries of these live segments, so the remote need not fetch the manifest. */
+  private sendSigned(rendition: string, sequences: readonly number[]): void {
+    for (const sequence of sequences) {
+      const hash = this.signedHash(rendition, sequence);
+      if (hash) this.sendFrame({ type: 'signed', rendition, ...hash });
+    }
   }
 
   /**
@@ -245,10 +270,22 @@ export class PeerSession extends Emitter<SessionEvents> {
         }
         this.handshaken = true;
         return;
+      case 'signed': {
+        if (++this.signedInARow > MAX_SIGNED_IN_A_ROW) {
+          this.log('warn', 'peer sent too many signed entries in a row');
+          this.close('protocol');
+          return;
+        }
+        const { rendition, sequence, sha256, sizeBytes, signature } = frame;
+        this.emit('signed', rendition, { sequence, sha256, sizeBytes, signature });
+        return;
+      }
       case 'bitfield':
+        this.signedInARow = 0;
         this.addHave(frame.rendition, sequencesFromBitfield(frame));
         return;
       case 'have':
+        this.signedInARow = 0;
         this.addHave(frame.rendition, frame.added);
         for (const sequence of frame.lost) this.remoteHave.get(frame.rendition)?.delete(sequence);
         return;

@@ -50,6 +50,12 @@ type Decision =
 /** Latency allowances added to throughput projections, ms. */
 const PEER_REQUEST_LATENCY_MS = 60;
 const HTTP_REQUEST_LATENCY_MS = 150;
+/**
+ * A live segment's signed entry comes with its first holder's HAVE; a viewer without it fetches
+ * the manifest itself only this long before it would have to go to the CDN (time to fetch and
+ * check a manifest of a live window, a few KB).
+ */
+const MANIFEST_FETCH_ALLOWANCE_MS = 500;
 /** Peer downloads in flight from one peer before another holder is preferred. */
 const MAX_DOWNLOADS_PER_PEER = 2;
 /** How often a running peer transfer is checked against its deadline. */
@@ -288,7 +294,7 @@ export class Scheduler {
    * A segment's live role: `fetcher` (elected to take it from the CDN for the swarm), `waiter`
    * (a peer will have it), or `alone` (no election or no connected peer: a plain CDN player).
    */
-  liveRole(info: SegmentInfo): LiveRole {
+  liveRole(info: Pick<SegmentInfo, 'rendition' | 'sequence'>): LiveRole {
     const playlist = this.deps.playlists.get(info.rendition);
     if (!playlist?.live) return 'vod';
     const localId = this.deps.localPeerId();
@@ -462,6 +468,12 @@ export class Scheduler {
       const integrity = this.deps.integrity;
       if (ownCdn && !connecting) return http(ownCdn);
       if (!integrity?.mayStillSign(info.rendition) || now >= waitUntilMs) return http('unsigned');
+      // Live, the peer that first holds the segment sends its signed entry (a SIGNED frame, see
+      // the engine): the manifest is fetched only when that is late. A VOD hash comes only with
+      // its manifest.
+      const entryFromPeersUntilMs =
+        role === 'vod' ? now : waitUntilMs - MANIFEST_FETCH_ALLOWANCE_MS;
+      if (now < entryFromPeersUntilMs) return { kind: 'wait', untilMs: entryFromPeersUntilMs };
       if (!download.integrityPending) {
         download.integrityPending = true;
         void integrity.entry(info.rendition, info.sequence).finally(() => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BadPeer, type BadPeerMode } from './harness/bad-peer.js';
 import { FakeClock } from './harness/fake-clock.js';
-import { VodFixture } from './harness/stream-fixture.js';
+import { LiveFixture, segmentBytes, VodFixture } from './harness/stream-fixture.js';
 import { requestSegment, settle, showPlaylist, SimSwarm } from './harness/swarm.js';
 
 let swarm: SimSwarm | null = null;
@@ -137,6 +137,46 @@ describe('integrity', () => {
     expect(viewer.player!.stats.segmentsLoaded).toBe(4);
     expect(viewer.engine.stats.p2pBytes).toBe(0);
     expect(seeder.engine.stats.uploadedBytes).toBe(0);
+  });
+});
+
+describe('signed live entries from peers', () => {
+  it('a forged one (a made-up signature) gets its peer dropped and reported, and vouches for nothing', async () => {
+    const clock = new FakeClock();
+    const fixture = new LiveFixture('live', '240p', 50_000);
+    swarm = new SimSwarm(clock, fixture.content, 'live');
+    for (let i = 0; i < 6; i++) await fixture.publish();
+    // Claims the next segment too, before the origin publishes (and signs) it.
+    const claimed = new Map(fixture.segments.map((s) => [s.sequence, s.bytes]));
+    const next = segmentBytes(1000 + 6, 50_000);
+    claimed.set(6, next);
+    badPeer = new BadPeer(
+      swarm.network,
+      swarm.tracker.url,
+      'live/240p',
+      'live',
+      claimed,
+      'forged-signed',
+    );
+    badPeer.start();
+    await clock.advance(200);
+    const viewer = swarm.addViewer();
+    swarm.play(viewer, { playlistUrl: fixture.playlistUrl });
+    await clock.advanceUntil(() => swarm!.tracker.reports.length > 0, 10_000);
+    expect(swarm.tracker.reports).toEqual([
+      expect.objectContaining({ peerId: badPeer.peerId, reason: 'integrity' }),
+    ]);
+    expect(viewer.engine.stats.integrityFailures).toBe(1);
+    expect(viewer.engine.stats.peers).toBe(0);
+    expect(badPeer.requestsServed).toBe(0);
+    // The next segments, as the origin publishes them, play from the CDN.
+    for (let i = 0; i < 5; i++) {
+      await fixture.publish();
+      await clock.advance(2_000);
+    }
+    expect(viewer.engine.stats.p2pBytes).toBe(0);
+    expect(viewer.player!.stats.stalls).toBe(0);
+    expect(viewer.logs.some((line) => /forged signed entry/.test(line.message))).toBe(true);
   });
 });
 

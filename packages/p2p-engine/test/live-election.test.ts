@@ -115,6 +115,35 @@ describe('live fetch election', () => {
   });
 });
 
+describe('live signed entries from peers', () => {
+  it('travel with each new segment: the swarm fetches the integrity manifest about once per segment, not once per viewer', async () => {
+    const { clock, fixture, viewers, lastJoinAtMs } = await liveSwarm(6, 2_000, 40_000);
+    const fromMs = lastJoinAtMs + 6_000;
+    const toMs = clock.now() - 4_000;
+    const steady = fixture.segments.filter((s) => {
+      const publishedAtMs = s.sequence * fixture.durationSec * 1000;
+      return publishedAtMs >= fromMs && publishedAtMs < toMs;
+    });
+    expect(steady.length).toBeGreaterThanOrEqual(12);
+    const manifestFetches = viewers
+      .flatMap((v) => v.cdn.manifestRequests())
+      .filter((r) => r.atMs >= fromMs && r.atMs < toMs).length;
+    // Each viewer fetching the manifest for each new segment would be 6 per segment; the
+    // elected fetcher fetches it, and its peers take the signed entry from its HAVE.
+    expect(manifestFetches / steady.length).toBeLessThanOrEqual(1.5);
+    for (const viewer of viewers) {
+      expect(viewer.player!.stats.stalls).toBe(0);
+      expect(viewer.engine.stats.integrityFailures).toBe(0);
+    }
+    // The waiters still got the segments from peers, verified against those entries.
+    const reasons = viewers.map((v) => v.engine.stats.cdnReasons);
+    const late = reasons.reduce((sum, r) => sum + r.deadline + r.unsigned + r.fallback, 0);
+    expect(late).toBeLessThanOrEqual(Math.ceil(steady.length * 0.15));
+    const p2pSegments = viewers.reduce((sum, v) => sum + v.engine.stats.segmentsFromP2p, 0);
+    expect(p2pSegments).toBeGreaterThanOrEqual(steady.length * 4);
+  });
+});
+
 describe('live playlist polling', () => {
   /** Playlist requests the whole swarm made in [fromMs, toMs), per second. */
   function playlistRequestsPerSec(

@@ -3,6 +3,7 @@ import {
   decodePeerFrame,
   encodePeerFrame,
   type PeerFrame,
+  type SignedSegmentHash,
 } from '@coral-cdn/protocol';
 import { describe, expect, it } from 'vitest';
 import { resolveEngineConfig, type EnginePlatform } from '../src/index.js';
@@ -13,7 +14,13 @@ import { FakeClock } from './harness/fake-clock.js';
 import { SimDataChannel, SimNetwork } from './harness/sim-network.js';
 
 /** A session under test, wired to a raw channel the test speaks the wire protocol on. */
-function sessionWithRawRemote() {
+function sessionWithRawRemote(
+  options: {
+    /** Verified segments of 240p in the store before the session starts. */
+    held?: number[];
+    signedHash?: (rendition: string, sequence: number) => SignedSegmentHash | undefined;
+  } = {},
+) {
   const clock = new FakeClock();
   const network = new SimNetwork(clock);
   network.addNode('local');
@@ -32,6 +39,7 @@ function sessionWithRawRemote() {
   const platform = { clock } as unknown as EnginePlatform;
   const config = resolveEngineConfig({ peerStallTimeoutMs: 1_000 });
   const store = new SegmentStore(1_000_000);
+  for (const sequence of options.held ?? []) putVerified(store, sequence);
   const session = new PeerSession(
     platform,
     config,
@@ -41,12 +49,30 @@ function sessionWithRawRemote() {
     'demo',
     store,
     new UploadLimiter(clock, 2, 10_000_000, config.maxMessageBytes),
+    options.signedHash,
   );
   const closed: string[] = [];
   session.on('closed', (reason) => closed.push(reason));
   session.start();
   const send = (frame: PeerFrame) => remote.send(encodePeerFrame(frame));
   return { clock, session, store, received, closed, send, remote };
+}
+
+function putVerified(store: SegmentStore, sequence: number): void {
+  store.put({
+    rendition: '240p',
+    sequence,
+    bytes: new Uint8Array(3),
+    source: 'http',
+    timing: { startedAtMs: 0, firstByteAtMs: 0, endedAtMs: 0 },
+    verified: true,
+    prefetched: false,
+  });
+}
+
+/** A signed entry as the origin makes them (the session does not check signatures). */
+function signedEntry(sequence: number): SignedSegmentHash {
+  return { sequence, sha256: 'cd'.repeat(32), sizeBytes: 3, signature: 'A'.repeat(86) };
 }
 
 describe('peer session', () => {
@@ -66,6 +92,48 @@ describe('peer session', () => {
     session.announce('240p', [9], []);
     await clock.advance(100);
     expect(received[1]).toEqual({ type: 'have', rendition: '240p', added: [9], lost: [] });
+  });
+
+  it('sends the signed entry of a live segment it holds before saying it holds it', async () => {
+    // Live 7 and 8 have signed entries; 6 has none (a VOD hash, or integrity off).
+    const signedHash = (rendition: string, sequence: number) =>
+      rendition === '240p' && sequence >= 7 ? signedEntry(sequence) : undefined;
+    const { clock, store, received, session } = sessionWithRawRemote({
+      held: [6, 7, 8],
+      signedHash,
+    });
+    await clock.advance(100);
+    expect(received.map((frame) => frame.type)).toEqual([
+      'handshake',
+      'signed',
+      'signed',
+      'bitfield',
+    ]);
+    expect(received[1]).toEqual({ type: 'signed', rendition: '240p', ...signedEntry(7) });
+    putVerified(store, 9);
+    session.announce('240p', [9], []);
+    await clock.advance(100);
+    expect(received.slice(4)).toEqual([
+      { type: 'signed', rendition: '240p', ...signedEntry(9) },
+      { type: 'have', rendition: '240p', added: [9], lost: [] },
+    ]);
+  });
+
+  it('passes on the signed entries it receives, and closes on more in a row than a viewer keeps', async () => {
+    const { clock, session, send, closed } = sessionWithRawRemote();
+    const heard: Array<[string, SignedSegmentHash]> = [];
+    session.on('signed', (rendition, hash) => heard.push([rendition, hash]));
+    send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    send({ type: 'signed', rendition: '240p', ...signedEntry(5) });
+    send({ type: 'have', rendition: '240p', added: [5], lost: [] });
+    await clock.advance(100);
+    expect(heard).toEqual([['240p', signedEntry(5)]]);
+    expect(closed).toEqual([]);
+    for (let sequence = 100; sequence <= 612; sequence++)
+      send({ type: 'signed', rendition: '240p', ...signedEntry(sequence) });
+    await clock.advance(100);
+    expect(heard).toHaveLength(513);
+    expect(closed).toEqual(['protocol']);
   });
 
   it('closes on a frame before the handshake', async () => {

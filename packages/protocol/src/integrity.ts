@@ -62,6 +62,11 @@ export type UnsignedVodManifest = Omit<VodManifest, 'signature'>;
 
 export const liveSegmentEntrySchema = segmentEntrySchema.extend({ signature: signatureSchema });
 export type LiveSegmentEntry = z.infer<typeof liveSegmentEntrySchema>;
+/** What a live entry's signature covers, with the signature: all a peer needs to check bytes. */
+export type SignedSegmentHash = Pick<
+  LiveSegmentEntry,
+  'sequence' | 'sha256' | 'sizeBytes' | 'signature'
+>;
 
 export const liveManifestSchema = z.object({
   v: z.literal(INTEGRITY_MANIFEST_VERSION),
@@ -241,13 +246,13 @@ export async function signLiveInit(
   return { ...init, signature };
 }
 
-export async function verifyLiveSegment(
+export async function verifyLiveSegment<T extends SignedSegmentHash>(
   subtle: SubtleCryptoLike,
   publicKey: CryptoKeyLike,
   streamId: string,
   rendition: string,
-  entry: LiveSegmentEntry,
-): Promise<Result<LiveSegmentEntry>> {
+  entry: T,
+): Promise<Result<T>> {
   const valid = await verifyBytes(
     subtle,
     publicKey,

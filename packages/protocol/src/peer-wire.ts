@@ -1,4 +1,4 @@
-import { asciiBytes, asciiString } from './bytes.js';
+import { asciiBytes, asciiString, fromBase64Url, fromHex, toBase64Url, toHex } from './bytes.js';
 import { MAX_SEQUENCE, PEER_ID_PATTERN, RENDITION_PATTERN, STREAM_ID_PATTERN } from './ids.js';
 import { err, ok, type Result } from './result.js';
 import { PEER_PROTOCOL_VERSION } from './version.js';
@@ -6,7 +6,7 @@ import { PEER_PROTOCOL_VERSION } from './version.js';
 /**
  * The binary peer protocol, spoken on a WebRTC data channel (one message = one frame).
  *
- *   frame   = u8 version (1) | u8 type | payload          (all integers big-endian)
+ *   frame   = u8 version (2) | u8 type | payload          (all integers big-endian)
  *   str8    = u8 length | ASCII bytes
  *
  *   HANDSHAKE 0x01  str8 peerId | str8 streamId
@@ -17,9 +17,15 @@ import { PEER_PROTOCOL_VERSION } from './version.js';
  *   DONE      0x06  u32 requestId | u32 totalBytes
  *   ABSENT    0x07  u32 requestId | u8 reason (0 not held, 1 busy, 2 over upload cap)
  *   CANCEL    0x08  u32 requestId
+ *   SIGNED    0x09  str8 rendition | u32 sequence | u32 sizeBytes | 32 bytes SHA-256
+ *                   | 64 bytes Ed25519 signature
  *
  * A REQUEST with a non-zero offset resumes a transfer; DATA chunks arrive in order on a
  * reliable ordered channel; DONE closes a request; ABSENT refuses it; CANCEL stops it.
+ * SIGNED is the origin's signed entry of a live segment, as in its integrity manifest (the
+ * signature covers the stream, rendition, sequence, hash and size): a peer sends it before the
+ * BITFIELD or HAVE that says it holds the segment, so that the receiver can check the bytes
+ * without fetching the manifest. The receiver checks the signature; a bad one is a forgery.
  */
 
 export const PeerFrameType = {
@@ -31,6 +37,7 @@ export const PeerFrameType = {
   Done: 0x06,
   Absent: 0x07,
   Cancel: 0x08,
+  Signed: 0x09,
 } as const;
 
 export const AbsentReason = { NotHeld: 0, Busy: 1, OverUploadCap: 2 } as const;
@@ -44,6 +51,8 @@ export const MAX_HAVE_ENTRIES = 4096;
 export const DATA_HEADER_BYTES = 14;
 /** Message size every WebRTC implementation accepts (RFC 8831 §6.6 advice). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024;
+const SHA256_BYTES = 32;
+const SIGNATURE_BYTES = 64;
 
 export interface HandshakeFrame {
   type: 'handshake';
@@ -92,6 +101,16 @@ export interface CancelFrame {
   type: 'cancel';
   requestId: number;
 }
+export interface SignedFrame {
+  type: 'signed';
+  rendition: string;
+  sequence: number;
+  sizeBytes: number;
+  /** Lowercase hex, as in the integrity manifest. */
+  sha256: string;
+  /** base64url, as in the integrity manifest. */
+  signature: string;
+}
 
 export type PeerFrame =
   | HandshakeFrame
@@ -101,7 +120,8 @@ export type PeerFrame =
   | DataFrame
   | DoneFrame
   | AbsentFrame
-  | CancelFrame;
+  | CancelFrame
+  | SignedFrame;
 
 class Writer {
   private readonly bytes: Uint8Array;
@@ -233,6 +253,27 @@ export function encodePeerFrame(frame: PeerFrame): Uint8Array {
     case 'cancel':
       checkU32('requestId', frame.requestId);
       return header(PeerFrameType.Cancel, 4).u32(frame.requestId).done();
+    case 'signed': {
+      checkPattern('rendition', frame.rendition, RENDITION_PATTERN);
+      checkU32('sequence', frame.sequence);
+      checkU32('sizeBytes', frame.sizeBytes);
+      const sha256 = fromHex(frame.sha256);
+      const signature = fromBase64Url(frame.signature);
+      if (sha256?.byteLength !== SHA256_BYTES)
+        throw new RangeError('sha256 is not 32 bytes of hex');
+      if (signature?.byteLength !== SIGNATURE_BYTES)
+        throw new RangeError('signature is not 64 bytes of base64url');
+      return header(
+        PeerFrameType.Signed,
+        1 + frame.rendition.length + 8 + SHA256_BYTES + SIGNATURE_BYTES,
+      )
+        .str8(frame.rendition)
+        .u32(frame.sequence)
+        .u32(frame.sizeBytes)
+        .raw(sha256)
+        .raw(signature)
+        .done();
+    }
   }
 }
 
@@ -396,6 +437,25 @@ function decodeBody(type: number, reader: Reader): Result<PeerFrame> {
       const requestId = reader.u32();
       if (requestId === null) return truncated('cancel');
       return ok({ type: 'cancel', requestId });
+    }
+    case PeerFrameType.Signed: {
+      const rendition = reader.str8(RENDITION_PATTERN);
+      if (rendition === null) return truncated('signed');
+      if (rendition === INVALID) return err('bad_value', 'signed rendition is invalid');
+      const sequence = reader.u32();
+      const sizeBytes = reader.u32();
+      const sha256 = reader.raw(SHA256_BYTES);
+      const signature = reader.raw(SIGNATURE_BYTES);
+      if (sequence === null || sizeBytes === null || sha256 === null || signature === null)
+        return truncated('signed');
+      return ok({
+        type: 'signed',
+        rendition,
+        sequence,
+        sizeBytes,
+        sha256: toHex(sha256),
+        signature: toBase64Url(signature),
+      });
     }
     default:
       return err('unknown_type', `unknown peer frame type 0x${type.toString(16).padStart(2, '0')}`);

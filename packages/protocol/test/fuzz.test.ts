@@ -10,6 +10,7 @@ import {
   fromBase64Url,
   fromHex,
   parseSegmentId,
+  PEER_PROTOCOL_VERSION,
   toBase64Url,
   toHex,
   type PeerFrame,
@@ -79,6 +80,14 @@ const frameArbitrary: fc.Arbitrary<PeerFrame> = fc.oneof(
     reason: fc.constantFrom<0 | 1 | 2>(0, 1, 2),
   }),
   fc.record({ type: fc.constant('cancel' as const), requestId: u32 }),
+  fc.record({
+    type: fc.constant('signed' as const),
+    rendition,
+    sequence: u32,
+    sizeBytes: u32,
+    sha256: fc.uint8Array({ minLength: 32, maxLength: 32 }).map(toHex),
+    signature: fc.uint8Array({ minLength: 64, maxLength: 64 }).map(toBase64Url),
+  }),
 );
 
 describe('decoders never throw', () => {
@@ -95,10 +104,10 @@ describe('decoders never throw', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 10 }),
-        fc.uint8Array({ maxLength: 96 }),
+        fc.uint8Array({ maxLength: 160 }),
         (type, body) => {
           const bytes = new Uint8Array(2 + body.length);
-          bytes[0] = 1;
+          bytes[0] = PEER_PROTOCOL_VERSION;
           bytes[1] = type;
           bytes.set(body, 2);
           expectResult(decodePeerFrame(bytes));

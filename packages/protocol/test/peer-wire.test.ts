@@ -14,7 +14,7 @@ import {
 const examples: Array<{ frame: PeerFrame; hex: string }> = [
   {
     frame: { type: 'handshake', peerId: 'peer-0001', streamId: 'demo' },
-    hex: '0101' + '09' + '706565722d30303031' + '04' + '64656d6f',
+    hex: '0201' + '09' + '706565722d30303031' + '04' + '64656d6f',
   },
   {
     frame: {
@@ -24,11 +24,11 @@ const examples: Array<{ frame: PeerFrame; hex: string }> = [
       count: 10,
       bits: new Uint8Array([0b1010_0000, 0b0100_0000]),
     },
-    hex: '0102' + '04' + '32343070' + '0000000a' + '0000000a' + 'a040',
+    hex: '0202' + '04' + '32343070' + '0000000a' + '0000000a' + 'a040',
   },
   {
     frame: { type: 'have', rendition: '720p', added: [1, 2], lost: [0] },
-    hex: '0103' + '04' + '37323070' + '0002' + '00000001' + '00000002' + '0001' + '00000000',
+    hex: '0203' + '04' + '37323070' + '0002' + '00000001' + '00000002' + '0001' + '00000000',
   },
   {
     frame: {
@@ -38,7 +38,7 @@ const examples: Array<{ frame: PeerFrame; hex: string }> = [
       sequence: 0x01020304,
       offsetBytes: 65536,
     },
-    hex: '0104' + '00000007' + '01' + '61' + '01020304' + '00010000',
+    hex: '0204' + '00000007' + '01' + '61' + '01020304' + '00010000',
   },
   {
     frame: {
@@ -48,14 +48,26 @@ const examples: Array<{ frame: PeerFrame; hex: string }> = [
       totalBytes: 5,
       payload: new Uint8Array([0xde, 0xad, 0xbe]),
     },
-    hex: '0105' + '00000007' + '00000002' + '00000005' + 'deadbe',
+    hex: '0205' + '00000007' + '00000002' + '00000005' + 'deadbe',
   },
-  { frame: { type: 'done', requestId: 7, totalBytes: 5 }, hex: '0106' + '00000007' + '00000005' },
+  { frame: { type: 'done', requestId: 7, totalBytes: 5 }, hex: '0206' + '00000007' + '00000005' },
   {
     frame: { type: 'absent', requestId: 9, reason: AbsentReason.Busy },
-    hex: '0107' + '00000009' + '01',
+    hex: '0207' + '00000009' + '01',
   },
-  { frame: { type: 'cancel', requestId: 0xffffffff }, hex: '0108' + 'ffffffff' },
+  { frame: { type: 'cancel', requestId: 0xffffffff }, hex: '0208' + 'ffffffff' },
+  {
+    frame: {
+      type: 'signed',
+      rendition: '240p',
+      sequence: 131,
+      sizeBytes: 0x0001e240,
+      sha256: 'ab'.repeat(32),
+      // 64 bytes of 0xff in base64url
+      signature: '_'.repeat(85) + 'w',
+    },
+    hex: '0209' + '04' + '32343070' + '00000083' + '0001e240' + 'ab'.repeat(32) + 'ff'.repeat(64),
+  },
 ];
 
 describe('binary peer protocol', () => {
@@ -82,26 +94,44 @@ describe('binary peer protocol', () => {
       ok: false,
       error: { code: 'truncated' },
     });
-    expect(decodePeerFrame(new Uint8Array([2, 8, 0, 0, 0, 1]))).toMatchObject({
+    expect(decodePeerFrame(new Uint8Array([1, 8, 0, 0, 0, 1]))).toMatchObject({
       ok: false,
       error: { code: 'unsupported_version' },
     });
-    expect(decodePeerFrame(new Uint8Array([1, 0x7f]))).toMatchObject({
+    expect(decodePeerFrame(new Uint8Array([2, 0x7f]))).toMatchObject({
       ok: false,
       error: { code: 'unknown_type' },
     });
-    expect(decodePeerFrame(new Uint8Array([1, 8, 0, 0, 1]))).toMatchObject({
+    expect(decodePeerFrame(new Uint8Array([2, 8, 0, 0, 1]))).toMatchObject({
       ok: false,
       error: { code: 'truncated' },
     });
-    expect(decodePeerFrame(new Uint8Array([1, 8, 0, 0, 0, 1, 9]))).toMatchObject({
+    expect(decodePeerFrame(new Uint8Array([2, 8, 0, 0, 0, 1, 9]))).toMatchObject({
       ok: false,
       error: { code: 'trailing_bytes' },
     });
   });
 
+  it('rejects a SIGNED frame cut short or with trailing bytes, and will not encode a malformed hash', () => {
+    const signed = examples.find((e) => e.frame.type === 'signed')!.frame;
+    const bytes = encodePeerFrame(signed);
+    expect(decodePeerFrame(bytes.subarray(0, bytes.length - 1))).toMatchObject({
+      ok: false,
+      error: { code: 'truncated' },
+    });
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    expect(decodePeerFrame(longer)).toMatchObject({ ok: false, error: { code: 'trailing_bytes' } });
+    expect(() => encodePeerFrame({ ...signed, sha256: 'ab'.repeat(31) } as PeerFrame)).toThrow(
+      RangeError,
+    );
+    expect(() => encodePeerFrame({ ...signed, signature: 'AAAA' } as PeerFrame)).toThrow(
+      RangeError,
+    );
+  });
+
   it('rejects a DATA chunk that runs past its declared total', () => {
-    const bytes = new Uint8Array([1, 5, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 5, 1, 2]);
+    const bytes = new Uint8Array([2, 5, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 5, 1, 2]);
     expect(decodePeerFrame(bytes)).toMatchObject({ ok: false, error: { code: 'bad_value' } });
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   bitfieldFromSequences,
   DATA_HEADER_BYTES,
@@ -11,11 +12,13 @@ import {
 import type { DataChannelLike, WebSocketLike } from '../../src/index.js';
 import type { SimNetwork } from './sim-network.js';
 
-export type BadPeerMode = 'corrupt-bytes' | 'wrong-size' | 'garbage-frames';
+export type BadPeerMode = 'corrupt-bytes' | 'wrong-size' | 'garbage-frames' | 'forged-signed';
 
 /**
  * An adversarial peer written against the wire protocol directly: it joins the swarm, claims
- * to hold every segment, answers offers, and serves bytes that are wrong in the chosen way.
+ * to hold every segment, answers offers, and serves bytes that are wrong in the chosen way
+ * (`forged-signed`: a live peer that sends, before its bitfield, SIGNED entries with the real
+ * hashes and sizes but signatures it made up).
  */
 export class BadPeer {
   peerId: string | null = null;
@@ -52,7 +55,7 @@ export class BadPeer {
         region: 'eu-west',
         uploadKbps: 100_000,
         connectionType: 'ethernet',
-        live: false,
+        live: this.mode === 'forged-signed',
         have: [...this.segments.keys()],
       });
     socket.onmessage = (text) => {
@@ -87,6 +90,19 @@ export class BadPeer {
     channel.send(
       encodePeerFrame({ type: 'handshake', peerId: this.peerId!, streamId: this.streamId }),
     );
+    if (this.mode === 'forged-signed') {
+      for (const [sequence, bytes] of this.segments)
+        channel.send(
+          encodePeerFrame({
+            type: 'signed',
+            rendition: '240p',
+            sequence,
+            sizeBytes: bytes.byteLength,
+            sha256: createHash('sha256').update(bytes).digest('hex'),
+            signature: Buffer.alloc(64, 1).toString('base64url'),
+          }),
+        );
+    }
     channel.send(encodePeerFrame(bitfieldFromSequences('240p', this.segments.keys())));
     channel.onmessage = (data) => {
       const decoded = decodePeerFrame(data);

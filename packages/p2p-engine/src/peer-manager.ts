@@ -54,6 +54,8 @@ interface PeerManagerEvents {
 export class PeerManager extends Emitter<PeerManagerEvents> {
   private readonly connections = new Map<string, Connection>();
   private readonly banned = new Set<string>();
+  /** Peers that speak another peer protocol version (a player upgrade rolling out): skipped. */
+  private readonly incompatible = new Set<string>();
   private readonly swarms = new Set<string>();
   private refreshTimer: TimerId | null = null;
   private destroyed = false;
@@ -199,6 +201,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       if (
         peer.peerId === localId ||
         this.banned.has(peer.peerId) ||
+        this.incompatible.has(peer.peerId) ||
         this.connections.has(peer.peerId)
       )
         continue;
@@ -270,7 +273,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   }
 
   private async onSignal(swarmId: string, from: string, signal: SignalPayload): Promise<void> {
-    if (this.destroyed || this.banned.has(from)) return;
+    if (this.destroyed || this.banned.has(from) || this.incompatible.has(from)) return;
     const existing = this.connections.get(from);
     try {
       if (signal.kind === 'offer') {
@@ -362,11 +365,13 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     session.on('signed', (rendition, hash) => this.emit('peer-signed', session, rendition, hash));
     session.on('uploaded', (bytes) => this.emit('uploaded', bytes));
     session.on('closed', (reason) => {
-      // A peer that broke the wire protocol is treated like one that sent bad bytes.
+      // A peer that broke the wire protocol is treated like one that sent bad bytes; one that
+      // speaks another version of it did nothing wrong, and is only not asked again.
       if (reason === 'protocol' && !this.banned.has(connection.remoteId)) {
         this.banned.add(connection.remoteId);
         this.tracker.report(connection.swarmId, connection.remoteId, 'protocol');
       }
+      if (reason === 'incompatible') this.incompatible.add(connection.remoteId);
       this.dropConnection(connection, reason);
     });
     session.start();

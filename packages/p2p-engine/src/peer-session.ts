@@ -44,7 +44,7 @@ interface ActiveUpload {
 }
 
 export type PeerCloseReason =
-  'closed' | 'protocol' | 'integrity' | 'timeout' | 'destroyed' | 'gone';
+  'closed' | 'protocol' | 'incompatible' | 'integrity' | 'timeout' | 'destroyed' | 'gone';
 
 interface SessionEvents {
   /** The remote peer now holds these sequences of a rendition. */
@@ -248,6 +248,11 @@ export class PeerSession extends Emitter<SessionEvents> {
 
   private onFrame(data: Uint8Array): void {
     const decoded = decodePeerFrame(data);
+    if (!decoded.ok && decoded.error.code === 'unsupported_version') {
+      this.log('info', 'peer speaks another protocol version', { error: decoded.error.message });
+      this.close('incompatible');
+      return;
+    }
     if (!decoded.ok) {
       this.log('warn', 'bad frame from peer', { error: decoded.error.message });
       this.close('protocol');

@@ -116,6 +116,40 @@ describe('integrity', () => {
     expect(swarm.tracker.reports.map((r) => r.reason)).toEqual(['protocol']);
   });
 
+  it('leaves a peer of another protocol version (an older player) without reporting it, and never asks it again', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 6, sizeBytes: 50_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    badPeer = new BadPeer(
+      swarm.network,
+      swarm.tracker.url,
+      'demo/240p',
+      'demo',
+      new Map(fixture.segments.map((s) => [s.sequence, s.bytes])),
+      'old-protocol',
+    );
+    badPeer.start();
+    await clock.advance(200);
+    const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
+    showPlaylist(viewer, fixture);
+    viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+    viewer.engine.reportStartup(0);
+    await clock.advanceUntil(() => badPeer!.offersAnswered === 1, 5_000);
+    await clock.advance(1_000);
+    expect(viewer.engine.stats.peers).toBe(0);
+    expect(viewer.logs.some((line) => /another protocol version/.test(line.message))).toBe(true);
+    const result = await settle(
+      clock,
+      requestSegment(viewer, fixture, fixture.segments[3]!).promise,
+    );
+    expect(result.source).toBe('http');
+    await clock.advance(15_000);
+    expect(swarm.tracker.reports).toEqual([]);
+    expect(badPeer.requestsServed).toBe(0);
+    // Not offered to again, though the tracker still lists it.
+    expect(badPeer.offersAnswered).toBe(1);
+  });
+
   it('never takes peer bytes when the manifest is not signed by the stream key', async () => {
     const clock = new FakeClock();
     const fixture = await VodFixture.create({ count: 4, sizeBytes: 50_000 });

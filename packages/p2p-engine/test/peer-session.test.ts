@@ -2,6 +2,7 @@ import {
   AbsentReason,
   decodePeerFrame,
   encodePeerFrame,
+  PEER_PROTOCOL_VERSION,
   type PeerFrame,
   type SignedSegmentHash,
 } from '@coral-cdn/protocol';
@@ -154,9 +155,16 @@ describe('peer session', () => {
     expect(b.closed).toEqual(['protocol']);
   });
 
+  it('closes on a frame of another protocol version as incompatible, not as abuse', async () => {
+    const { clock, closed, remote } = sessionWithRawRemote();
+    remote.send(new Uint8Array([1, 8, 0, 0, 0, 1])); // a version 1 CANCEL
+    await clock.advance(100);
+    expect(closed).toEqual(['incompatible']);
+  });
+
   it('closes on bytes that are not a frame', async () => {
     const { clock, closed, remote } = sessionWithRawRemote();
-    remote.send(new Uint8Array([9, 9, 9]));
+    remote.send(new Uint8Array([PEER_PROTOCOL_VERSION, 0x7f, 9])); // an unknown frame type
     await clock.advance(100);
     expect(closed).toEqual(['protocol']);
   });

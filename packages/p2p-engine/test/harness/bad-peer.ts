@@ -7,22 +7,26 @@ import {
   encodeDataFrames,
   encodePeerFrame,
   encodeTrackerMessage,
+  PEER_PROTOCOL_VERSION,
   TRACKER_PROTOCOL_VERSION,
 } from '@coral-cdn/protocol';
 import type { DataChannelLike, WebSocketLike } from '../../src/index.js';
 import type { SimNetwork } from './sim-network.js';
 
-export type BadPeerMode = 'corrupt-bytes' | 'wrong-size' | 'garbage-frames' | 'forged-signed';
+export type BadPeerMode =
+  'corrupt-bytes' | 'wrong-size' | 'garbage-frames' | 'forged-signed' | 'old-protocol';
 
 /**
  * An adversarial peer written against the wire protocol directly: it joins the swarm, claims
  * to hold every segment, answers offers, and serves bytes that are wrong in the chosen way
  * (`forged-signed`: a live peer that sends, before its bitfield, SIGNED entries with the real
- * hashes and sizes but signatures it made up).
+ * hashes and sizes but signatures it made up; `old-protocol`: an honest peer of an older player
+ * version, whose frames carry peer protocol version 1).
  */
 export class BadPeer {
   peerId: string | null = null;
   requestsServed = 0;
+  offersAnswered = 0;
   /** Bytes sent of the segments it stalls on. */
   stalledBytesSent = 0;
   private socket: WebSocketLike | null = null;
@@ -70,6 +74,7 @@ export class BadPeer {
           this.channels.push(channel);
           channel.onopen = () => this.serve(channel);
         };
+        this.offersAnswered++;
         void pc.acceptOffer(message.signal.sdp).then((sdp) =>
           send({
             type: 'signal',
@@ -87,9 +92,13 @@ export class BadPeer {
   }
 
   private serve(channel: DataChannelLike): void {
-    channel.send(
-      encodePeerFrame({ type: 'handshake', peerId: this.peerId!, streamId: this.streamId }),
-    );
+    const handshake = encodePeerFrame({
+      type: 'handshake',
+      peerId: this.peerId!,
+      streamId: this.streamId,
+    });
+    if (this.mode === 'old-protocol') handshake[0] = 1;
+    channel.send(handshake);
     if (this.mode === 'forged-signed') {
       for (const [sequence, bytes] of this.segments)
         channel.send(
@@ -112,7 +121,7 @@ export class BadPeer {
       if (!real) return;
       this.requestsServed++;
       if (this.mode === 'garbage-frames') {
-        channel.send(new Uint8Array([1, 0x05, 0xff, 0xff]));
+        channel.send(new Uint8Array([PEER_PROTOCOL_VERSION, 0x05, 0xff, 0xff]));
         return;
       }
       const bytes =

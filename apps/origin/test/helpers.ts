@@ -59,10 +59,15 @@ export function clip(dir: string, name: string, options: Omit<ClipOptions, 'path
 export function run(
   command: string,
   args: readonly string[],
-  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** Kill the process (SIGTERM) as soon as its stderr so far matches. */
+    killWhenStderr?: RegExp;
+  } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       command,
       args,
       {
@@ -76,6 +81,14 @@ export function run(
         resolve({ code, stdout, stderr });
       },
     );
+    const killWhen = options.killWhenStderr;
+    if (killWhen) {
+      let seen = '';
+      child.stderr?.on('data', (chunk: string) => {
+        seen += chunk;
+        if (killWhen.test(seen)) child.kill('SIGTERM');
+      });
+    }
   });
 }
 

@@ -80,13 +80,13 @@ describe('an origin killed mid-job', () => {
     const dataDir = join(temp.path, 'crash');
     const env = { DATA_DIR: dataDir, X264_PRESET: 'veryfast' };
     const first = await startOrigin(env);
+    // Killed while it polls, once the origin has taken the upload (on a busy machine that can
+    // take longer than any fixed timeout would guess).
     const ingest = await run(
       process.execPath,
       [cli, 'ingest', longClip, '--origin', first.url, '--id', 'crash'],
-      {
-        timeoutMs: 2_000,
-      },
-    ); // killed by its timeout while it polls: the upload itself is done by then
+      { killWhenStderr: /video id: crash/, timeoutMs: 30_000 },
+    );
     expect(ingest.stderr).toContain('video id: crash');
     await waitFor('packaging', async () => (await videoStatus(first.url, 'crash')).progress > 0.1, {
       timeoutMs: 30_000,

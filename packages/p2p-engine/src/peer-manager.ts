@@ -8,7 +8,7 @@ import type {
   PeerConnectionLike,
   TimerId,
 } from './platform.js';
-import { PeerSession, type PeerCloseReason } from './peer-session.js';
+import { PeerSession, type PeerCloseReason, type SignedHashLookup } from './peer-session.js';
 import type { SegmentStore } from './segment-store.js';
 import type { StartupHold } from './startup-hold.js';
 import type { TrackerClient } from './tracker-client.js';
@@ -76,11 +76,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     private readonly needFor: (swarmId: string) => number[],
     /** The start-up hold (`StartupHold`): it counts as discovering; discovery starts after it. */
     private readonly hold: StartupHold,
-    /** A held live segment's checked signed entry, passed on to peers (`PeerSession`). */
-    private readonly signedHash: (
-      rendition: string,
-      sequence: number,
-    ) => SignedSegmentHash | undefined = () => undefined,
+    /** Passed on to every session (`PeerSession` sends the entries before its HAVEs). */
+    private readonly signedHash: SignedHashLookup = () => undefined,
   ) {
     super();
     this.discoveryStartedAtMs = platform.clock.now();

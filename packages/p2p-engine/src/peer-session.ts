@@ -56,6 +56,12 @@ interface SessionEvents {
   uploaded: (bytes: number) => void;
 }
 
+/** A held live segment's checked signed entry (the integrity registry's), to pass on. */
+export type SignedHashLookup = (
+  rendition: string,
+  sequence: number,
+) => SignedSegmentHash | undefined;
+
 const DRAIN_POLL_MS = 50;
 /**
  * SIGNED frames in a row, before a BITFIELD or HAVE: a viewer keeps 512 live entries per
@@ -92,11 +98,8 @@ export class PeerSession extends Emitter<SessionEvents> {
     private readonly streamId: string,
     private readonly store: SegmentStore,
     private readonly limiter: UploadLimiter,
-    /** The checked signed entry of a live segment held, sent before saying it is held. */
-    private readonly signedHash: (
-      rendition: string,
-      sequence: number,
-    ) => SignedSegmentHash | undefined = () => undefined,
+    /** Sent before saying a live segment is held. */
+    private readonly signedHash: SignedHashLookup = () => undefined,
   ) {
     super();
     this.throughput = new ThroughputEstimator(config.initialPeerThroughputBytesPerSec);

@@ -1,7 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BadPeer, type BadPeerMode } from './harness/bad-peer.js';
 import { FakeClock } from './harness/fake-clock.js';
-import { LiveFixture, segmentBytes, VodFixture } from './harness/stream-fixture.js';
+import { liveManifestSchema } from '@coral-cdn/protocol';
+import { IntegrityRegistry } from '../src/integrity.js';
+import { StartupHold } from '../src/startup-hold.js';
+import { FakeCdn } from './harness/fake-cdn.js';
+import { nodeSubtle } from './harness/node-subtle.js';
+import {
+  LiveFixture,
+  publicKeyBase64Url,
+  segmentBytes,
+  VodFixture,
+} from './harness/stream-fixture.js';
 import { requestSegment, settle, showPlaylist, SimSwarm } from './harness/swarm.js';
 
 let swarm: SimSwarm | null = null;
@@ -211,6 +221,63 @@ describe('signed live entries from peers', () => {
     expect(viewer.engine.stats.p2pBytes).toBe(0);
     expect(viewer.player!.stats.stalls).toBe(0);
     expect(viewer.logs.some((line) => /forged signed entry/.test(line.message))).toBe(true);
+  });
+});
+
+describe('the integrity registry and signed entries from peers', () => {
+  function registryFor(
+    clock: FakeClock,
+    content: (url: string) => Uint8Array | undefined,
+    streamId: string,
+  ) {
+    const cdn = new FakeCdn(clock, content);
+    const registry = new IntegrityRegistry(
+      nodeSubtle,
+      cdn,
+      clock,
+      publicKeyBase64Url,
+      streamId,
+      new StartupHold(clock, 0),
+    );
+    return { cdn, registry };
+  }
+
+  it('keeps a genuine live entry without fetching the manifest, and refuses forged, foreign and VOD ones', async () => {
+    const clock = new FakeClock();
+    const fixture = new LiveFixture('live', '240p', 1_000);
+    for (let i = 0; i < 3; i++) await fixture.publish();
+    const manifestUrl = fixture.playlistUrl.replace(/[^/]+$/, 'integrity.json');
+    const manifest = liveManifestSchema.parse(
+      JSON.parse(new TextDecoder().decode(fixture.content(manifestUrl))),
+    );
+    const [first, second] = manifest.segments;
+    // As a SIGNED frame carries it: no URI, no duration (the signature does not cover them).
+    const { sequence, sha256, sizeBytes, signature } = first!;
+    const genuine = { sequence, sha256, sizeBytes, signature };
+    const { cdn, registry } = registryFor(clock, fixture.content, 'live');
+    registry.setPlaylistUrl('240p', fixture.playlistUrl);
+    expect(await registry.acceptSigned('240p', genuine)).toBe('added');
+    expect(await registry.acceptSigned('240p', first!)).toBe('known');
+    expect(registry.known('240p', first!.sequence)?.sha256).toBe(first!.sha256);
+    expect(registry.signed('240p', first!.sequence)?.signature).toBe(first!.signature);
+    expect(cdn.manifestRequests()).toEqual([]);
+    // Another segment's hash under this signature, and a genuine entry of another stream.
+    const tampered = { ...second!, sha256: first!.sha256 };
+    expect(await registry.acceptSigned('240p', tampered)).toBe('forged');
+    expect(registry.known('240p', second!.sequence)).toBeUndefined();
+    const other = registryFor(clock, fixture.content, 'other').registry;
+    other.setPlaylistUrl('240p', fixture.playlistUrl);
+    expect(await other.acceptSigned('240p', second!)).toBe('forged');
+    // A rendition this viewer does not play.
+    expect(await registry.acceptSigned('720p', second!)).toBe('ignored');
+
+    const vod = await VodFixture.create({ count: 2, sizeBytes: 1_000 });
+    const vodRegistry = registryFor(clock, vod.content, 'demo').registry;
+    vodRegistry.setPlaylistUrl('240p', vod.playlistUrl);
+    await settle(clock, vodRegistry.refresh('240p'));
+    expect(vodRegistry.known('240p', 0)?.signature).toBeNull();
+    expect(vodRegistry.signed('240p', 0)).toBeUndefined();
+    expect(await vodRegistry.acceptSigned('240p', first!)).toBe('ignored');
   });
 });
 

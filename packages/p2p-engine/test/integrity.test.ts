@@ -30,7 +30,8 @@ function announced(sequence: number): boolean {
   );
 }
 
-async function viewerWithBadPeer(mode: BadPeerMode, stallSequences: number[] = []) {
+/** A VOD swarm with the bad peer in it, and a viewer that has just started to play. */
+async function swarmWithBadPeer(mode: BadPeerMode, stallSequences: number[] = []) {
   const clock = new FakeClock();
   const fixture = await VodFixture.create({ count: 6, sizeBytes: 50_000 });
   swarm = new SimSwarm(clock, fixture.content, 'demo');
@@ -49,9 +50,16 @@ async function viewerWithBadPeer(mode: BadPeerMode, stallSequences: number[] = [
   const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
   showPlaylist(viewer, fixture);
   viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+  return { clock, fixture, viewer, swarm, badPeer };
+}
+
+/** The same, once the viewer is connected to the bad peer and knows the hashes. */
+async function viewerWithBadPeer(mode: BadPeerMode, stallSequences: number[] = []) {
+  const setup = await swarmWithBadPeer(mode, stallSequences);
+  const { clock, viewer } = setup;
   await clock.advanceUntil(() => viewer.engine.stats.peers === 1, 5_000);
   await clock.advance(300); // bitfield, integrity manifest
-  return { clock, fixture, viewer, swarm, badPeer };
+  return setup;
 }
 
 describe('integrity', () => {
@@ -127,24 +135,9 @@ describe('integrity', () => {
   });
 
   it('leaves a peer of another protocol version (an older player) without reporting it, and never asks it again', async () => {
-    const clock = new FakeClock();
-    const fixture = await VodFixture.create({ count: 6, sizeBytes: 50_000 });
-    swarm = new SimSwarm(clock, fixture.content, 'demo');
-    badPeer = new BadPeer(
-      swarm.network,
-      swarm.tracker.url,
-      'demo/240p',
-      'demo',
-      new Map(fixture.segments.map((s) => [s.sequence, s.bytes])),
-      'old-protocol',
-    );
-    badPeer.start();
-    await clock.advance(200);
-    const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
-    showPlaylist(viewer, fixture);
-    viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+    const { clock, fixture, viewer, swarm, badPeer } = await swarmWithBadPeer('old-protocol');
     viewer.engine.reportStartup(0);
-    await clock.advanceUntil(() => badPeer!.offersAnswered === 1, 5_000);
+    await clock.advanceUntil(() => badPeer.offersAnswered === 1, 5_000);
     await clock.advance(1_000);
     expect(viewer.engine.stats.peers).toBe(0);
     expect(viewer.logs.some((line) => /another protocol version/.test(line.message))).toBe(true);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   CHROMIUM_ARGS,
   CHROMIUM_PATH,
+  descendantPids,
   launchChromium,
   openViewer,
   userPriorityLauncher,
@@ -35,27 +36,9 @@ function statFields(path: string): { name: string; fields: string[] } | null {
   }
 }
 
-function descendantsOf(rootPid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const parent = Number(statFields(`/proc/${entry}/stat`)?.fields[1] ?? -1);
-    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-  }
-  const found: number[] = [];
-  const queue = [rootPid];
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift()!) ?? []) {
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
-}
-
 function chromiumThreads(): ThreadPriority[] {
   const threads: ThreadPriority[] = [];
-  for (const pid of descendantsOf(process.pid)) {
+  for (const pid of descendantPids(process.pid)) {
     const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
     if (!command.includes('chrom')) continue;
     let tids: string[] = [];

@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { descendantPids } from '@coral-cdn/test-support';
 
 /** utime+stime (clock ticks) of one process (Linux /proc); 0 once it has exited. */
 export function processTicks(pid: number): number {
@@ -12,30 +13,9 @@ export function processTicks(pid: number): number {
   }
 }
 
-/** Direct children of a process (Linux /proc); none once it has exited. */
-export function childPids(pid: number): number[] {
-  const pids: number[] = [];
-  try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-      if (children !== '') pids.push(...children.split(' ').map(Number));
-    }
-  } catch {
-    // exited meanwhile
-  }
-  return pids;
-}
-
 /** utime+stime (clock ticks) of a process and all its descendants. */
 export function processTreeTicks(pid: number): number {
-  let total = 0;
-  const stack = [pid];
-  while (stack.length > 0) {
-    const current = stack.pop()!;
-    total += processTicks(current);
-    stack.push(...childPids(current));
-  }
-  return total;
+  return [pid, ...descendantPids(pid)].reduce((total, each) => total + processTicks(each), 0);
 }
 
 /** Linux USER_HZ, practically always 100. */

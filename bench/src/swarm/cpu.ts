@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { childPids, processTicks, processTreeTicks, TICKS_PER_SEC } from '../edge/cpu.js';
+import { childPids, descendantPids } from '@coral-cdn/test-support';
+import { processTicks, processTreeTicks, TICKS_PER_SEC } from '../edge/cpu.js';
 
 function commandName(pid: number): string {
   try {
@@ -20,9 +21,7 @@ export function chromiumRole(commandLine: string): string {
 /** CPU ticks of every process in the trees under `roots`, summed per Chromium role. */
 function ticksByRole(roots: readonly number[]): Record<string, number> {
   const byRole: Record<string, number> = {};
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const pid = stack.pop()!;
+  for (const pid of roots.flatMap((root) => [root, ...descendantPids(root)])) {
     let commandLine: string;
     try {
       // Zygote-forked children rewrite their argv into one space-separated string.
@@ -32,7 +31,6 @@ function ticksByRole(roots: readonly number[]): Record<string, number> {
     }
     const role = chromiumRole(commandLine);
     byRole[role] = (byRole[role] ?? 0) + processTicks(pid);
-    stack.push(...childPids(pid));
   }
   return byRole;
 }

@@ -39,14 +39,15 @@ function statFields(path: string): { name: string; fields: string[] } | null {
 function chromiumThreads(): ThreadPriority[] {
   const threads: ThreadPriority[] = [];
   for (const pid of descendantPids(process.pid)) {
-    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-    if (!command.includes('chrom')) continue;
-    let tids: string[] = [];
+    let command: string;
+    let tids: string[];
     try {
+      command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
       tids = readdirSync(`/proc/${pid}/task`);
     } catch {
-      continue;
+      continue; // the process ended while we read
     }
+    if (!command.includes('chrom')) continue;
     for (const tid of tids) {
       const stat = statFields(`/proc/${pid}/task/${tid}/stat`);
       if (stat) threads.push({ pid, thread: stat.name, nice: Number(stat.fields[16]) });

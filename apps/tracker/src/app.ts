@@ -12,6 +12,7 @@ import { MemoryStore } from './store/memory-store.js';
 import { RedisStore } from './store/redis-store.js';
 import type { SwarmStore } from './store/types.js';
 import { Tracker } from './tracker.js';
+import { roomPeerProtocol, roomSwarmId } from './rooms.js';
 
 export interface TrackerAppOptions {
   logger: Logger;
@@ -101,12 +102,14 @@ export async function createTrackerApp(
       localSwarms: tracker.localSwarms.size,
       messagesPerSec: tracker.messagesPerSec(),
       pendingSignals: tracker.relay.size,
-      perSwarm: sizes.top.map(({ swarmId, peers }) => {
-        const election = tracker.electionOf(swarmId);
+      // One entry per room: a swarm in a rolling upgrade has one per peer protocol version.
+      perSwarm: sizes.top.map(({ swarmId: room, peers }) => {
+        const election = tracker.electionOf(room);
         return {
-          swarmId,
+          swarmId: roomSwarmId(room),
+          peerProtocol: roomPeerProtocol(room),
           peers,
-          localPeers: tracker.localSwarms.get(swarmId)?.size ?? 0,
+          localPeers: tracker.localSwarms.get(room)?.size ?? 0,
           ...(election
             ? {
                 election: {

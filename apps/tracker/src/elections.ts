@@ -3,6 +3,7 @@ import type { Logger } from '@coral-cdn/server-kit';
 import { chooseFetchers, sameElection, type ElectionPolicy } from './election.js';
 import type { TrackerMetrics } from './metrics.js';
 import type { PeerSession } from './peer-session.js';
+import { roomSwarmId } from './rooms.js';
 import type { ElectionState, SwarmStore } from './store/types.js';
 
 /** Membership changes within this window are folded into one election. */
@@ -19,7 +20,8 @@ export interface ElectionsDeps {
 }
 
 /**
- * Runs live elections: recomputes a swarm's fetchers after membership changes (debounced),
+ * Runs live elections, one per room (the `swarmId` parameters below are rooms, rooms.ts):
+ * recomputes a swarm's fetchers after membership changes (debounced),
  * stores a changed result under a new epoch (compare-and-set, so that concurrent nodes
  * agree on one), and sends it to this node's live members; other nodes get it as an event.
  */
@@ -147,10 +149,11 @@ export class Elections {
   }
 }
 
-function toMessage(swarmId: string, election: ElectionState): ElectionMessage {
+/** Elections run per room (rooms.ts); the message names the swarm. */
+function toMessage(room: string, election: ElectionState): ElectionMessage {
   return {
     type: 'election',
-    swarmId,
+    swarmId: roomSwarmId(room),
     epoch: election.epoch,
     fetchers: [...election.fetchers],
     perSegment: election.perSegment,

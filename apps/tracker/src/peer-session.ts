@@ -53,12 +53,15 @@ export function newPeerId(): string {
 /** One WebSocket connection: its peer id, limits and swarm memberships. */
 export class PeerSession {
   readonly peerId = newPeerId();
+  /** By room (rooms.ts): the swarm's part of this connection's peer protocol. */
   readonly memberships = new Map<string, Membership>();
   readonly bucket: TokenBucket;
   readonly strikes: StrikeCounter;
   lastSeenMs: number;
   /** Viewer (token `sub`) this connection joined as; one viewer per connection. */
   viewerId: string | null = null;
+  /** Peer protocol version this connection joined with; one per connection. */
+  peerProtocol: number | null = null;
   /** Messages of this connection are handled one after another, in order. */
   queue: Promise<void> = Promise.resolve();
   lastRateLimitNoticeMs = 0;

@@ -25,6 +25,7 @@ import { rankPeers, RecentLoad, toPeerInfo } from './matching.js';
 import type { TrackerMetrics } from './metrics.js';
 import { newMembership, PeerSession, remember, rememberReported } from './peer-session.js';
 import { RelayGuard } from './relay-guard.js';
+import { DEFAULT_PEER_PROTOCOL, roomId, roomSwarmId } from './rooms.js';
 import type { ClusterEvent, MemberRecord, SwarmStore } from './store/types.js';
 
 /** Close codes the tracker uses besides the standard ones. */
@@ -66,7 +67,7 @@ type GoneReason = 'left' | 'banned' | 'timeout';
  */
 export class Tracker {
   readonly sessions = new Map<string, PeerSession>();
-  /** This node's members per swarm. */
+  /** This node's members per room (a swarm's members of one peer protocol: rooms.ts). */
   readonly localSwarms = new Map<string, Set<PeerSession>>();
   readonly relay: RelayGuard;
   private readonly load = new RecentLoad(10_000);
@@ -101,7 +102,7 @@ export class Tracker {
       now: this.now,
       logger: deps.logger,
       metrics: deps.metrics,
-      localMembers: (swarmId) => this.localSwarms.get(swarmId) ?? new Set(),
+      localMembers: (room) => this.localSwarms.get(room) ?? new Set(),
     });
     deps.store.onEvent((event) => this.onClusterEvent(event));
     deps.store.onRecovered(() => {
@@ -147,9 +148,9 @@ export class Tracker {
     this.sessions.delete(session.peerId);
     this.relay.forgetPeer(session.peerId);
     this.deps.metrics.disconnects.inc({ reason });
-    const swarmIds = [...session.memberships.keys()];
+    const rooms = [...session.memberships.keys()];
     session.queue = session.queue
-      .then(() => Promise.all(swarmIds.map((id) => this.removeMembership(session, id, reason))))
+      .then(() => Promise.all(rooms.map((room) => this.removeMembership(session, room, reason))))
       .then(
         () => undefined,
         (error: unknown) => this.log.error('cleanup after close failed', { err: error }),
@@ -226,10 +227,11 @@ export class Tracker {
       case 'join':
         return this.onJoin(session, message);
       case 'leave': {
-        if (!session.memberships.has(message.swarmId)) {
+        const room = this.roomOf(session, message.swarmId);
+        if (!session.memberships.has(room)) {
           return this.notJoined(session, message.swarmId, 'leave');
         }
-        return this.removeMembership(session, message.swarmId, 'left');
+        return this.removeMembership(session, room, 'left');
       }
       case 'have':
         return this.onHave(session, message);
@@ -292,6 +294,11 @@ export class Tracker {
     this.fail(session, 'not_joined', `not a member of swarm ${swarmId}`, ref, { quiet: true });
   }
 
+  /** The room a message about `swarmId` concerns: the one of this connection's peer protocol. */
+  private roomOf(session: PeerSession, swarmId: string): string {
+    return roomId(swarmId, session.peerProtocol ?? DEFAULT_PEER_PROTOCOL);
+  }
+
   // ---- join / leave -----------------------------------------------------------------------
 
   private async onJoin(session: PeerSession, message: JoinMessage): Promise<void> {
@@ -306,6 +313,15 @@ export class Tracker {
     }
     const swarm = parseSwarmId(message.swarmId);
     if (!swarm.ok) return this.fail(session, 'bad_message', swarm.error.message, 'join');
+    const peerProtocol = message.peerProtocol ?? DEFAULT_PEER_PROTOCOL;
+    if (session.peerProtocol !== null && session.peerProtocol !== peerProtocol) {
+      return this.fail(
+        session,
+        'bad_message',
+        `this connection joined with peer protocol ${session.peerProtocol}, not ${peerProtocol}; a connection speaks one`,
+        'join',
+      );
+    }
     const { streamId } = swarm.value;
     let viewerId: string;
     try {
@@ -334,7 +350,8 @@ export class Tracker {
     if (await store.isBanned(streamId, viewerId)) {
       return this.fail(session, 'banned', `banned from stream ${streamId}`, 'join');
     }
-    const previous = session.memberships.get(message.swarmId);
+    const room = roomId(message.swarmId, peerProtocol);
+    const previous = session.memberships.get(room);
     if (!previous && session.memberships.size >= config.MAX_SWARMS_PER_CONNECTION) {
       return this.fail(
         session,
@@ -345,9 +362,10 @@ export class Tracker {
     }
     if (session.closed) return;
     session.viewerId = viewerId;
+    session.peerProtocol = peerProtocol;
     const record: MemberRecord = {
       peerId: session.peerId,
-      swarmId: message.swarmId,
+      swarmId: room,
       nodeId: this.deps.nodeId,
       viewerId,
       region: message.region,
@@ -363,11 +381,11 @@ export class Tracker {
       for (const peerId of previous.reported) membership.reported.add(peerId);
       membership.electionEpoch = previous.electionEpoch;
     }
-    session.memberships.set(message.swarmId, membership);
-    let local = this.localSwarms.get(message.swarmId);
+    session.memberships.set(room, membership);
+    let local = this.localSwarms.get(room);
     if (!local) {
       local = new Set();
-      this.localSwarms.set(message.swarmId, local);
+      this.localSwarms.set(room, local);
     }
     local.add(session);
     await store.join(record, message.have);
@@ -378,39 +396,40 @@ export class Tracker {
       peerId: session.peerId,
       heartbeatMs: config.HEARTBEAT_MS,
     });
-    if (record.live || previous?.record.live) await this.elections.onJoin(message.swarmId, session);
+    if (record.live || previous?.record.live) await this.elections.onJoin(room, session);
   }
 
   /** Remove one membership (leave, close, timeout, ban) and tell those who knew the peer. */
   private async removeMembership(
     session: PeerSession,
-    swarmId: string,
+    room: string,
     reason: GoneReason,
   ): Promise<void> {
-    const membership = session.memberships.get(swarmId);
+    const membership = session.memberships.get(room);
     if (!membership) return;
-    session.memberships.delete(swarmId);
-    const local = this.localSwarms.get(swarmId);
+    session.memberships.delete(room);
+    const local = this.localSwarms.get(room);
     local?.delete(session);
-    if (local?.size === 0) this.localSwarms.delete(swarmId);
-    this.relay.forgetPeer(session.peerId, swarmId);
-    const removed = await this.deps.store.leave(swarmId, session.peerId);
-    if (removed) await this.announceGone(swarmId, session.peerId, reason);
-    if (membership.record.live) this.elections.schedule(swarmId);
+    if (local?.size === 0) this.localSwarms.delete(room);
+    this.relay.forgetPeer(session.peerId, room);
+    const removed = await this.deps.store.leave(room, session.peerId);
+    if (removed) await this.announceGone(room, session.peerId, reason);
+    if (membership.record.live) this.elections.schedule(room);
   }
 
-  private async announceGone(swarmId: string, peerId: string, reason: GoneReason): Promise<void> {
-    this.deliverGone(swarmId, peerId, reason);
-    await this.deps.store.publish({ kind: 'peer-gone', swarmId, peerId, reason });
+  private async announceGone(room: string, peerId: string, reason: GoneReason): Promise<void> {
+    this.deliverGone(room, peerId, reason);
+    await this.deps.store.publish({ kind: 'peer-gone', swarmId: room, peerId, reason });
   }
 
   /**
    * Tell this node's members that were introduced to `peerId` that it is gone; a ban goes to
    * every member of the swarm (rare, and nobody should keep a link to that peer).
    */
-  private deliverGone(swarmId: string, peerId: string, reason: GoneReason): void {
-    for (const session of this.localSwarms.get(swarmId) ?? []) {
-      const membership = session.memberships.get(swarmId);
+  private deliverGone(room: string, peerId: string, reason: GoneReason): void {
+    const swarmId = roomSwarmId(room);
+    for (const session of this.localSwarms.get(room) ?? []) {
+      const membership = session.memberships.get(room);
       if (!membership || session.peerId === peerId) continue;
       const knew = membership.known.delete(peerId);
       if (knew || reason === 'banned') {
@@ -422,22 +441,24 @@ export class Tracker {
   // ---- availability and matching -------------------------------------------------------------
 
   private async onHave(session: PeerSession, message: HaveMessage): Promise<void> {
-    if (!session.memberships.has(message.swarmId)) {
+    const room = this.roomOf(session, message.swarmId);
+    if (!session.memberships.has(room)) {
       return this.notJoined(session, message.swarmId, 'have');
     }
-    await this.deps.store.updateHave(message.swarmId, session.peerId, message.added, message.lost);
+    await this.deps.store.updateHave(room, session.peerId, message.added, message.lost);
   }
 
   private async onGetPeers(session: PeerSession, message: GetPeersMessage): Promise<void> {
-    const membership = session.memberships.get(message.swarmId);
+    const room = this.roomOf(session, message.swarmId);
+    const membership = session.memberships.get(room);
     if (!membership) return this.notJoined(session, message.swarmId, 'get-peers');
     const { config } = this.deps;
-    const candidates = await this.deps.store.candidates(message.swarmId, {
+    const candidates = await this.deps.store.candidates(room, {
       need: message.need,
       scanLimit: config.MATCH_SCAN_LIMIT,
       holdersPerNeed: 16,
     });
-    if (session.closed || !session.memberships.has(message.swarmId)) return;
+    if (session.closed || !session.memberships.has(room)) return;
     const nowMs = this.now();
     const chosen = rankPeers(candidates, {
       askerId: session.peerId,
@@ -449,7 +470,7 @@ export class Tracker {
       random: this.random,
     });
     const recent = await this.deps.store.recentHoldings(
-      message.swarmId,
+      room,
       chosen.map((candidate) => candidate.record.peerId),
       RECENT_IN_ANSWER,
     );
@@ -468,12 +489,14 @@ export class Tracker {
 
   private async onSignal(session: PeerSession, message: ClientSignalMessage): Promise<void> {
     const receivedAtMs = this.now();
-    const membership = session.memberships.get(message.swarmId);
+    const room = this.roomOf(session, message.swarmId);
+    const membership = session.memberships.get(room);
     if (!membership) return this.notJoined(session, message.swarmId, 'signal');
+    // Only within the room: a peer of another protocol version counts as not in the swarm.
     const localTarget = this.sessions.get(message.to);
     let targetNode: string | null = null;
-    if (!localTarget?.memberships.has(message.swarmId)) {
-      const record = await this.deps.store.getMember(message.swarmId, message.to);
+    if (!localTarget?.memberships.has(room)) {
+      const record = await this.deps.store.getMember(room, message.to);
       if (record && record.nodeId !== this.deps.nodeId) targetNode = record.nodeId;
       if (!targetNode) {
         return this.fail(
@@ -485,13 +508,7 @@ export class Tracker {
         );
       }
     }
-    const decision = this.relay.check(
-      message.swarmId,
-      session.peerId,
-      message.to,
-      message.signal,
-      this.now(),
-    );
+    const decision = this.relay.check(room, session.peerId, message.to, message.signal, this.now());
     if (!decision.ok) {
       return this.fail(session, decision.code, decision.message, 'signal', { quiet: true });
     }
@@ -503,7 +520,7 @@ export class Tracker {
       signal: message.signal,
     };
     if (targetNode === null) {
-      this.deliverSignal(localTarget!, outbound, receivedAtMs, 'local');
+      this.deliverSignal(localTarget!, room, outbound, receivedAtMs, 'local');
       return;
     }
     await this.deps.store.publish({
@@ -518,11 +535,12 @@ export class Tracker {
 
   private deliverSignal(
     target: PeerSession,
+    room: string,
     message: ServerSignalMessage,
     receivedAtMs: number,
     path: 'local' | 'cluster',
   ): void {
-    const membership = target.memberships.get(message.swarmId);
+    const membership = target.memberships.get(room);
     if (!membership) return;
     remember(membership.known, message.from);
     target.send(message);
@@ -532,13 +550,14 @@ export class Tracker {
   // ---- reports and bans -----------------------------------------------------------------------
 
   private async onReport(session: PeerSession, message: ReportMessage): Promise<void> {
-    const membership = session.memberships.get(message.swarmId);
+    const room = this.roomOf(session, message.swarmId);
+    const membership = session.memberships.get(room);
     if (!membership) return this.notJoined(session, message.swarmId, 'report');
     if (message.peerId === session.peerId) return;
     // Whatever the reason, the reporter is not offered that peer again.
     rememberReported(membership, message.peerId);
     if (message.reason !== 'integrity') return;
-    const target = await this.deps.store.getMember(message.swarmId, message.peerId);
+    const target = await this.deps.store.getMember(room, message.peerId);
     if (!target || target.viewerId === session.viewerId || session.viewerId === null) return;
     const { config, store } = this.deps;
     const reporters = await store.addReport(
@@ -550,7 +569,7 @@ export class Tracker {
     this.log.warn('integrity report', {
       reporter: session.peerId,
       target: target.peerId,
-      swarmId: message.swarmId,
+      swarmId: room,
       sequence: message.sequence,
       distinctReporters: reporters,
     });
@@ -584,7 +603,7 @@ export class Tracker {
     const work: Promise<void>[] = [];
     for (const session of this.sessions.values()) {
       if (session.viewerId !== viewerId) continue;
-      for (const [swarmId, membership] of session.memberships) {
+      for (const [room, membership] of session.memberships) {
         if (membership.streamId !== streamId) continue;
         session.send({
           type: 'error',
@@ -593,14 +612,14 @@ export class Tracker {
           ref: 'report',
         });
         this.deps.metrics.errors.inc({ code: 'banned' });
-        work.push(this.removeMembership(session, swarmId, 'banned'));
+        work.push(this.removeMembership(session, room, 'banned'));
       }
     }
     await Promise.all(work);
   }
 
   private onBeacon(session: PeerSession, message: BeaconMessage): void {
-    const membership = session.memberships.get(message.swarmId);
+    const membership = session.memberships.get(this.roomOf(session, message.swarmId));
     if (!membership) return this.notJoined(session, message.swarmId, 'beacon');
     recordBeacon(membership.beacon, message.stats, this.deps.metrics);
   }
@@ -612,7 +631,9 @@ export class Tracker {
       case 'deliver': {
         const target = this.sessions.get(event.toPeer);
         const message = event.message;
-        if (!target?.memberships.has(message.swarmId)) {
+        // The sending node found the target in the sender's room, so the target's room is it.
+        const room = target ? this.roomOf(target, message.swarmId) : null;
+        if (!target || room === null || !target.memberships.has(room)) {
           void this.deps.store.publish({
             kind: 'undeliverable',
             toNode: event.fromNode,
@@ -624,7 +645,7 @@ export class Tracker {
         }
         // The delivering node checks the relay rules too, so each side keeps the attempt.
         const decision = this.relay.check(
-          message.swarmId,
+          room,
           message.from,
           event.toPeer,
           message.signal,
@@ -634,7 +655,7 @@ export class Tracker {
           this.log.debug('dropped relayed signal', { to: event.toPeer, reason: decision.message });
           return;
         }
-        this.deliverSignal(target, message, event.sentAtMs, 'cluster');
+        this.deliverSignal(target, room, message, event.sentAtMs, 'cluster');
         return;
       }
       case 'undeliverable': {
@@ -684,8 +705,8 @@ export class Tracker {
     try {
       const nowMs = this.now();
       const alive: Array<{ swarmId: string; peerId: string }> = [];
-      for (const [swarmId, sessions] of this.localSwarms) {
-        for (const session of sessions) alive.push({ swarmId, peerId: session.peerId });
+      for (const [room, sessions] of this.localSwarms) {
+        for (const session of sessions) alive.push({ swarmId: room, peerId: session.peerId });
       }
       await this.deps.store.touch(alive, nowMs);
       const expired = await this.deps.store.sweepExpired(nowMs, this.deps.config.HEARTBEAT_MS * 2);
@@ -728,8 +749,9 @@ export class Tracker {
     return count;
   }
 
-  electionOf(swarmId: string): ElectionMessage | null {
-    return this.elections.lastSent(swarmId);
+  /** The last election this node knows for a room (rooms.ts; version 1's is the swarm id). */
+  electionOf(room: string): ElectionMessage | null {
+    return this.elections.lastSent(room);
   }
 
   /**

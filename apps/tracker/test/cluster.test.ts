@@ -162,6 +162,29 @@ describe('two tracker nodes on one Redis', () => {
     });
   });
 
+  it('keeps peer protocol versions apart across nodes: matching and signals', async () => {
+    const peersBefore = (await stats(nodeA)).peers;
+    const other = 'cluster/480p';
+    const joinOther = async (node: RunningService, peerProtocol: number | undefined) => {
+      const client = await joinedClient(wsUrl(node), { swarmId: other, token, peerProtocol });
+      clients.push(client);
+      return client;
+    };
+    const oldOnA = await joinOther(nodeA, undefined);
+    const newOnA = await joinOther(nodeA, 2);
+    const newOnB = await joinOther(nodeB, 2);
+    newOnB.send({ type: 'get-peers', swarmId: other, need: [], max: 20 });
+    expect((await newOnB.upcoming('peers')).peers.map((p) => p.peerId)).toEqual([newOnA.peerId]);
+    const offer = { kind: 'offer', connectionId: 'v1', sdp: 'x' } as const;
+    oldOnA.send({ type: 'signal', swarmId: other, to: newOnB.peerId, signal: offer });
+    expect(await oldOnA.upcoming('error')).toMatchObject({ code: 'unknown_peer' });
+    newOnA.send({ type: 'signal', swarmId: other, to: newOnB.peerId, signal: offer });
+    expect(await newOnB.next('signal')).toMatchObject({ swarmId: other, from: newOnA.peerId });
+    expect(newOnB.all('signal')).toHaveLength(1);
+    for (const client of [oldOnA, newOnA, newOnB]) client.close();
+    await waitFor('the three left', async () => (await stats(nodeA)).peers === peersBefore);
+  });
+
   it('degrades to node-local matching when Redis dies, and recovers when it returns', async () => {
     const epochBefore = a.all('election').at(-1)!.epoch;
     await redis.kill();

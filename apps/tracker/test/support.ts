@@ -209,6 +209,8 @@ export interface JoinOptions {
   connectionType?: ConnectionType;
   live?: boolean;
   have?: number[];
+  /** Omitted from the message when undefined (a player from before the field). */
+  peerProtocol?: number;
 }
 
 export function joinMessage(options: JoinOptions): ClientMessage {
@@ -222,6 +224,7 @@ export function joinMessage(options: JoinOptions): ClientMessage {
     connectionType: options.connectionType ?? 'wifi',
     live: options.live ?? false,
     have: options.have ?? [],
+    ...(options.peerProtocol === undefined ? {} : { peerProtocol: options.peerProtocol }),
   };
 }
 

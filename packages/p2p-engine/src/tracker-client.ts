@@ -1,6 +1,7 @@
 import {
   decodeServerMessage,
   encodeTrackerMessage,
+  PEER_PROTOCOL_VERSION,
   TRACKER_PROTOCOL_VERSION,
   type BeaconStats,
   type ClientMessage,
@@ -244,6 +245,7 @@ export class TrackerClient extends Emitter<TrackerEvents> {
       connectionType: this.options.connectionType,
       live: swarm.live,
       have: swarm.have().slice(-1024),
+      peerProtocol: PEER_PROTOCOL_VERSION,
     });
   }
 

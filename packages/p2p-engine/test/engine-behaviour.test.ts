@@ -1,3 +1,4 @@
+import { PEER_PROTOCOL_VERSION } from '@coral-cdn/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from './harness/fake-clock.js';
 import { VodFixture, type SegmentFixture } from './harness/stream-fixture.js';
@@ -246,10 +247,10 @@ describe('viewer token', () => {
     showPlaylist(viewer, fixture);
     await clock.advanceUntil(() => swarm!.tracker.members('demo/240p').length === 1, 5_000);
     expect(refreshes).toBe(1);
-    const joins = swarm.tracker.received
-      .filter((m) => m.type === 'join')
-      .map((m) => (m.type === 'join' ? m.token : ''));
-    expect(joins).toEqual(['expired-1', 'fresh-1']);
+    const joins = swarm.tracker.received.flatMap((m) => (m.type === 'join' ? [m] : []));
+    expect(joins.map((join) => join.token)).toEqual(['expired-1', 'fresh-1']);
+    // The tracker matches peers by the peer protocol they speak (a rolling upgrade).
+    for (const join of joins) expect(join.peerProtocol).toBe(PEER_PROTOCOL_VERSION);
   });
 
   it('without a refresher, stays CDN-only instead of retrying a refused token forever', async () => {

@@ -134,7 +134,7 @@ describe('integrity', () => {
     expect(swarm.tracker.reports.map((r) => r.reason)).toEqual(['protocol']);
   });
 
-  it('leaves a peer of another protocol version (an older player) without reporting it, and never asks it again', async () => {
+  it('leaves a peer whose frames carry another protocol version without reporting it, and never asks it again', async () => {
     const { clock, fixture, viewer, swarm, badPeer } = await swarmWithBadPeer('old-protocol');
     viewer.engine.reportStartup(0);
     await clock.advanceUntil(() => badPeer.offersAnswered === 1, 5_000);

@@ -81,6 +81,13 @@ export const joinMessageSchema = z.object({
   live: z.boolean(),
   /** Segments already held in this swarm (the first delta). */
   have: sequenceListSchema,
+  /**
+   * The binary peer protocol version the client speaks (`PEER_PROTOCOL_VERSION`). The tracker
+   * introduces peers, relays signals and elects live fetchers only among members of the same
+   * version, so that two player builds of a rolling upgrade never meet. Absent: 1 (players
+   * from before the field). One connection speaks one version.
+   */
+  peerProtocol: z.number().int().min(1).max(255).optional(),
 });
 
 export const leaveMessageSchema = z.object({ type: z.literal('leave'), swarmId: swarmIdSchema });

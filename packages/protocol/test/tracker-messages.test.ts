@@ -21,6 +21,7 @@ const clientMessages: ClientMessage[] = [
     connectionType: 'wifi',
     live: true,
     have: [1, 2, 3],
+    peerProtocol: 2,
   },
   { type: 'leave', swarmId },
   { type: 'have', swarmId, added: [4], lost: [1] },
@@ -141,6 +142,18 @@ describe('tracker messages', () => {
     });
     expect(wide.length).toBeLessThan(MAX_TRACKER_MESSAGE_BYTES);
     expect(decodeClientMessage(wide)).toMatchObject({ ok: false, error: { code: 'too_large' } });
+  });
+
+  it('takes a join without peerProtocol (older players) and refuses a malformed one', () => {
+    const join = clientMessages[0] as Extract<ClientMessage, { type: 'join' }>;
+    const { peerProtocol: _omitted, ...older } = join;
+    expect(decodeClientMessage(JSON.stringify(older))).toEqual({ ok: true, value: older });
+    for (const peerProtocol of [0, 256, 1.5, '2']) {
+      expect(decodeClientMessage(JSON.stringify({ ...join, peerProtocol }))).toMatchObject({
+        ok: false,
+        error: { code: 'bad_message', message: expect.stringContaining('peerProtocol') },
+      });
+    }
   });
 
   it('refuses a signal to a malformed peer id or with an oversized SDP', () => {

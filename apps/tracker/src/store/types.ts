@@ -1,6 +1,10 @@
 import type { ConnectionType, ServerSignalMessage } from '@coral-cdn/protocol';
 
-/** One peer's membership of one swarm, as every tracker node sees it. */
+/**
+ * One peer's membership of one swarm, as every tracker node sees it. The store keeps swarms by
+ * room (rooms.ts): `swarmId` here and in every store method is a room, which for peer protocol
+ * 1 is the swarm id itself.
+ */
 export interface MemberRecord {
   readonly peerId: string;
   readonly swarmId: string;

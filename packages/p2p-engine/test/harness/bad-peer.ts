@@ -20,8 +20,10 @@ export type BadPeerMode =
  * An adversarial peer written against the wire protocol directly: it joins the swarm, claims
  * to hold every segment, answers offers, and serves bytes that are wrong in the chosen way
  * (`forged-signed`: a live peer that sends, before its bitfield, SIGNED entries with the real
- * hashes and sizes but signatures it made up; `old-protocol`: an honest peer of an older player
- * version, whose frames carry peer protocol version 1).
+ * hashes and sizes but signatures it made up; `old-protocol`: a peer whose frames carry peer
+ * protocol version 1 though it joined the tracker as the current version. The real tracker keeps
+ * an honest older player apart by its join's `peerProtocol` (apps/tracker rooms.ts); this is the
+ * engine's own defence for when that fails: a misconfigured build, or a tracker predating rooms).
  */
 export class BadPeer {
   peerId: string | null = null;
@@ -61,6 +63,7 @@ export class BadPeer {
         connectionType: 'ethernet',
         live: this.mode === 'forged-signed',
         have: [...this.segments.keys()],
+        peerProtocol: PEER_PROTOCOL_VERSION,
       });
     socket.onmessage = (text) => {
       const decoded = decodeServerMessage(text);

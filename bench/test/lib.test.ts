@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable, median, percentile, ratio } from '../src/lib/stats.js';
+import {
+  formatTable,
+  mean,
+  median,
+  percentile,
+  ratio,
+  roundBootstrapRatio,
+  seededRandom,
+} from '../src/lib/stats.js';
 import { lineChartSvg } from '../src/lib/svg.js';
 
 describe('bench statistics', () => {
@@ -13,6 +21,72 @@ describe('bench statistics', () => {
   it('reports ratios to a baseline', () => {
     expect(ratio(3, 2)).toBe(1.5);
     expect(ratio(1, 0)).toBeNaN();
+  });
+
+  it('bounds a ratio of medians by resampling whole rounds', () => {
+    // Every round of each side alike: nothing moves between rounds, the interval is the ratio.
+    const steady = roundBootstrapRatio(
+      [
+        [200, 220, 240],
+        [200, 220, 240],
+      ],
+      [
+        [100, 110, 120],
+        [100, 110, 120],
+      ],
+    );
+    expect(steady).toMatchObject({ low: 2, high: 2, confidence: 0.9, resamples: 2000 });
+    // One slow round of three on the candidate's side: the ratio may be 1 or 3 by the draw.
+    const noisy = roundBootstrapRatio(
+      [
+        [100, 100],
+        [100, 100],
+        [300, 300],
+      ],
+      [[100], [100], [100]],
+    )!;
+    expect(noisy.low).toBe(1);
+    expect(noisy.high).toBe(3);
+    // The same seed, the same interval; a run can be checked against its JSON.
+    expect(
+      roundBootstrapRatio(
+        [
+          [100, 100],
+          [100, 100],
+          [300, 300],
+        ],
+        [[100], [100], [100]],
+      ),
+    ).toEqual(noisy);
+    const other = roundBootstrapRatio(
+      [
+        [100, 100],
+        [100, 100],
+        [300, 300],
+      ],
+      [[100], [100], [100]],
+      { random: seededRandom(7), confidence: 0.5 },
+    )!;
+    expect(other.confidence).toBe(0.5);
+    expect(other.low).toBeGreaterThanOrEqual(1);
+    expect(other.high).toBeLessThanOrEqual(3);
+  });
+
+  it('gives no round interval without two rounds a side to draw from', () => {
+    expect(roundBootstrapRatio([[100, 200]], [[100], [100]])).toBeNull();
+    expect(roundBootstrapRatio([[100], [], [200]], [[100], []])).toBeNull();
+    expect(roundBootstrapRatio([[100], [200]], [[0], [0]])).toBeNull();
+  });
+
+  it('draws uniform numbers in [0, 1) from a seed, the same sequence for the same seed', () => {
+    const a = seededRandom(42);
+    const b = seededRandom(42);
+    const values = Array.from({ length: 1000 }, () => a());
+    expect(values.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => b()));
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...values)).toBeLessThan(1);
+    expect(mean(values)).toBeGreaterThan(0.45);
+    expect(mean(values)).toBeLessThan(0.55);
   });
 
   it('aligns tables', () => {

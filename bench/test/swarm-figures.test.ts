@@ -137,9 +137,16 @@ describe('swarm figures', () => {
     expect(pooled.startupMsMax).toBe(4000);
     expect(pooled.perViewer).toHaveLength(6);
     expect(() => poolRuns([])).toThrow(RangeError);
+    expect(pooled.startupsByRoundMs).toEqual([
+      [500, 600, 4000],
+      [700, 800, 900],
+    ]);
     const pair = comparePair(pooled, pooled);
     expect(pair.rounds).toBe(2);
     expect(pair.startupMedianRatio).toBe(1);
+    // Resampling rounds: either side may draw the fast round twice, or the slow one.
+    expect(pair.startupRatioInterval!.low).toBeLessThan(1);
+    expect(pair.startupRatioInterval!.high).toBeGreaterThan(1);
   });
 
   it('pools probe joiners over rounds: medians of those that started, and who did not', () => {

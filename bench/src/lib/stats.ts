@@ -38,3 +38,63 @@ export function formatTable(rows: ReadonlyArray<Record<string, string | number>>
     ...rows.map((row) => line(headers.map((h) => cell(row[h])))),
   ].join('\n');
 }
+
+/** A small seeded PRNG (mulberry32): a benchmark's resampling gives the same interval twice. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface RatioInterval {
+  low: number;
+  high: number;
+  /** Central share of the resampled ratios the interval holds (0.9: the 5th to 95th percentile). */
+  confidence: number;
+  resamples: number;
+}
+
+/**
+ * How far the ratio of two medians could move from round to round: a cluster bootstrap that
+ * draws whole rounds (with replacement) on each side, pools their values and takes the ratio
+ * of the medians. Rounds, not values, are drawn because values of one round share its load;
+ * drawing values alone would call a noisy comparison precise. Null with fewer than two rounds
+ * on either side (nothing to resample) or an empty round set.
+ */
+export function roundBootstrapRatio(
+  candidateRounds: ReadonlyArray<readonly number[]>,
+  baselineRounds: ReadonlyArray<readonly number[]>,
+  options: { resamples?: number; confidence?: number; random?: () => number } = {},
+): RatioInterval | null {
+  const candidate = candidateRounds.filter((values) => values.length > 0);
+  const baseline = baselineRounds.filter((values) => values.length > 0);
+  if (candidate.length < 2 || baseline.length < 2) return null;
+  const resamples = options.resamples ?? 2000;
+  const confidence = options.confidence ?? 0.9;
+  const random = options.random ?? seededRandom(0x5eed);
+  const draw = (rounds: ReadonlyArray<readonly number[]>) => {
+    const pooled: number[] = [];
+    for (let i = 0; i < rounds.length; i++)
+      pooled.push(...rounds[Math.floor(random() * rounds.length)]!);
+    return median(pooled);
+  };
+  const ratios: number[] = [];
+  for (let i = 0; i < resamples; i++) {
+    const base = draw(baseline);
+    if (base > 0) ratios.push(draw(candidate) / base);
+  }
+  if (ratios.length === 0) return null;
+  const tail = ((1 - confidence) / 2) * 100;
+  const rounded = (value: number) => Math.round(value * 1000) / 1000;
+  return {
+    low: rounded(percentile(ratios, tail)),
+    high: rounded(percentile(ratios, 100 - tail)),
+    confidence,
+    resamples,
+  };
+}

@@ -1,5 +1,5 @@
 /** The swarm benchmark's arithmetic: counters at moments → the figures reported (pure). */
-import { median, ratio } from '../lib/stats.js';
+import { median, ratio, roundBootstrapRatio, type RatioInterval } from '../lib/stats.js';
 import { cpuBetween, type CpuSample, type CpuUse } from './cpu.js';
 import type { Delivery, ScenarioName } from './options.js';
 import {
@@ -297,7 +297,9 @@ function poolPhases(a: PhaseFigures, b: PhaseFigures, viewers: number): PhaseFig
  * Rounds of the same run (`--rounds`) as one: windows and whole runs pooled (offload from the
  * summed bytes, stalls summed), start-up median and max over every viewer of every round.
  */
-export function poolRuns(runs: readonly RunFigures[]): RunFigures & { rounds: number } {
+export function poolRuns(
+  runs: readonly RunFigures[],
+): RunFigures & { rounds: number; startupsByRoundMs: number[][] } {
   if (runs.length === 0) throw new RangeError('poolRuns needs at least one run');
   const [first, ...rest] = runs as [RunFigures, ...RunFigures[]];
   const pooled = rest.reduce(
@@ -320,6 +322,9 @@ export function poolRuns(runs: readonly RunFigures[]): RunFigures & { rounds: nu
     startupMsMedian: startups.length === 0 ? null : Math.round(median(startups)),
     startupMsMax: startups.length === 0 ? null : Math.max(...startups),
     rounds: runs.length,
+    startupsByRoundMs: runs.map((run) =>
+      run.perViewer.map((v) => v.startupMs).filter((ms): ms is number => ms !== null),
+    ),
   };
 }
 
@@ -344,6 +349,11 @@ export interface PairComparison {
   startupMsMedianP2p: number | null;
   startupMsMedianCdn: number | null;
   startupMedianRatio: number | null;
+  /**
+   * Where the start-up ratio lies in 90% of round-level resamples (roundBootstrapRatio): how
+   * much of the ratio is the machine's round-to-round noise. Null with fewer than 2 rounds.
+   */
+  startupRatioInterval: RatioInterval | null;
   startupMsMaxP2p: number | null;
   startupMsMaxCdn: number | null;
   /** Either run's problems: the comparison is not a fair one while there are any. */
@@ -351,8 +361,8 @@ export interface PairComparison {
 }
 
 export function comparePair(
-  p2p: RunFigures & { rounds?: number },
-  cdn: RunFigures & { rounds?: number },
+  p2p: RunFigures & { rounds?: number; startupsByRoundMs?: number[][] },
+  cdn: RunFigures & { rounds?: number; startupsByRoundMs?: number[][] },
 ): PairComparison {
   const savings = (a: PhaseFigures, b: PhaseFigures) =>
     b.cdnBytesEdge === 0
@@ -379,6 +389,10 @@ export function comparePair(
       p2p.startupMsMedian === null || cdn.startupMsMedian === null
         ? null
         : ratio(p2p.startupMsMedian, cdn.startupMsMedian),
+    startupRatioInterval:
+      p2p.startupsByRoundMs && cdn.startupsByRoundMs
+        ? roundBootstrapRatio(p2p.startupsByRoundMs, cdn.startupsByRoundMs)
+        : null,
     startupMsMaxP2p: p2p.startupMsMax,
     startupMsMaxCdn: cdn.startupMsMax,
     problems: [
@@ -399,6 +413,7 @@ export interface TargetVerdict {
   stallsCdn: number;
   stallsMet: boolean;
   startupMedianRatio: number | null;
+  startupRatioInterval: RatioInterval | null;
   startupMet: boolean;
   /** False when either run had a problem (a viewer that never played, code rebuilt mid-run). */
   valid: boolean;
@@ -423,6 +438,7 @@ export function issue7Target(pair: PairComparison): TargetVerdict {
     stallsCdn: pair.stallsCdn,
     stallsMet,
     startupMedianRatio: pair.startupMedianRatio,
+    startupRatioInterval: pair.startupRatioInterval,
     startupMet,
     valid: pair.problems.length === 0,
     problems: pair.problems,

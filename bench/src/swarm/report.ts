@@ -1,5 +1,5 @@
 /** The swarm benchmark's plan, tables and chart. */
-import { formatTable } from '../lib/stats.js';
+import { formatTable, type RatioInterval } from '../lib/stats.js';
 import { lineChartSvg, type Series } from '../lib/svg.js';
 import {
   theoreticalMaxOffload,
@@ -108,9 +108,19 @@ export function pairsTable(pairs: readonly PairComparison[]): string {
       'stalls p2p/cdn': `${pair.stallsP2p}/${pair.stallsCdn}`,
       'startup med p2p/cdn ms': `${pair.startupMsMedianP2p ?? '-'}/${pair.startupMsMedianCdn ?? '-'}`,
       'startup ratio': pair.startupMedianRatio ?? '-',
+      'ratio 90% (rounds)': pair.startupRatioInterval
+        ? `${pair.startupRatioInterval.low}–${pair.startupRatioInterval.high}`
+        : '-',
       valid: pair.problems.length === 0 ? 'yes' : 'NO',
     })),
   );
+}
+
+/** ` (90% of round resamples: 0.9–1.6)`, or nothing without rounds to resample. */
+function intervalText(interval: RatioInterval | null): string {
+  if (!interval) return '';
+  const share = Math.round(interval.confidence * 100);
+  return ` (${share}% of round resamples: ${interval.low}–${interval.high})`;
 }
 
 export function verdictText(verdict: TargetVerdict): string {
@@ -120,7 +130,7 @@ export function verdictText(verdict: TargetVerdict): string {
     ...verdict.problems.map((problem) => `  invalid: ${problem}`),
     `  offload in the window ${pct(verdict.offloadWindow)} ≥ ${pct(verdict.offloadFloor)} (0.95 × (N-1)/N): ${mark(verdict.offloadMet)}`,
     `  stalls P2P ${verdict.stallsP2p} ≤ CDN-only ${verdict.stallsCdn}: ${mark(verdict.stallsMet)}`,
-    `  startup median P2P / CDN-only ${verdict.startupMedianRatio ?? '-'} ≤ 1.1: ${mark(verdict.startupMet)}`,
+    `  startup median P2P / CDN-only ${verdict.startupMedianRatio ?? '-'}${intervalText(verdict.startupRatioInterval)} ≤ 1.1: ${mark(verdict.startupMet)}`,
   ].join('\n');
 }
 

@@ -19,6 +19,7 @@ import {
   cdnReasonCounts,
   zeroCounters,
   type ViewerCounters,
+  type CdnReason,
   type ViewerDiagnostics,
 } from '../src/swarm/viewers.js';
 
@@ -302,13 +303,14 @@ describe('code under test', () => {
 describe('swarm segment sourcing', () => {
   const viewer = (
     index: number,
-    segments: Array<[number, 'http' | 'p2p' | 'mixed', number]>,
+    segments: Array<[number, 'http' | 'p2p' | 'mixed', number, CdnReason?]>,
   ): ViewerDiagnostics => ({
     index,
     joinedAtMs: index * 2000,
-    segments: segments.map(([sequence, source, seenAtMs]) => ({
+    segments: segments.map(([sequence, source, seenAtMs, cdnReason]) => ({
       sequence,
       source,
+      cdnReason: cdnReason ?? null,
       fromStore: false,
       sizeBytes: 1000,
       seenAtMs,
@@ -324,12 +326,12 @@ describe('swarm segment sourcing', () => {
       [
         viewer(0, [
           [1, 'http', 500], // before the window: ignored
-          [2, 'http', 2000],
-          [3, 'http', 4000],
+          [2, 'http', 2000, 'elected'],
+          [3, 'http', 4000, 'deadline'],
         ]),
         viewer(1, [
           [2, 'p2p', 2100],
-          [3, 'mixed', 4100],
+          [3, 'mixed', 4100, 'fallback'],
         ]),
         viewer(2, [
           [2, 'p2p', 2200],
@@ -346,7 +348,7 @@ describe('swarm segment sourcing', () => {
       { index: 1, http: 0, p2p: 1, mixed: 1, fromStore: 0 },
       { index: 2, http: 0, p2p: 1, mixed: 0, fromStore: 0 },
     ]);
-    expect(sourcing.bySequence).toEqual(['2: h0 p1 p2', '3: h0 m1']);
+    expect(sourcing.bySequence).toEqual(['2: h0e p1 p2', '3: h0d m1f']);
   });
 });
 

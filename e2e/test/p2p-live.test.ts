@@ -103,6 +103,16 @@ describe('three viewers of one live channel in real Chromium', () => {
       expect(stats.stalls, `viewer ${index + 1} stalls`).toBe(0);
       // 20 s of wall time: the playhead moved on (live, at 1x).
       expect(summary[index]!.played, `viewer ${index + 1} played`).toBeGreaterThan(15);
+      // Each segment with CDN bytes says why the CDN was asked; a segment from peers names none.
+      for (const segment of snapshot.segments) {
+        const expected =
+          segment.source === 'p2p'
+            ? null
+            : expect.stringMatching(/^(startup|alone|elected|deadline|unsigned|fallback)$/);
+        expect(segment.cdnReason, `viewer ${index + 1} segment ${segment.sequence}`).toEqual(
+          expected,
+        );
+      }
       for (const segment of snapshot.segments.filter((seg) => seg.source !== 'http')) {
         const entry = collector.entries.get(segment.sequence);
         if (!entry) continue; // left the window before the first poll

@@ -67,6 +67,7 @@ function readPage(from: number): PageReading {
     segments: records.slice(start).map((record) => ({
       sequence: record.sequence as number,
       source: record.source as SegmentArrival['source'],
+      cdnReason: (record.cdnReason ?? null) as SegmentArrival['cdnReason'],
       fromStore: record.fromStore as boolean,
       sizeBytes: record.sizeBytes as number,
     })),

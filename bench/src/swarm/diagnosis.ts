@@ -11,12 +11,20 @@ export interface SegmentSourcing {
   meanCdnFetchersPerSegment: number;
   /** Per viewer: segments from the CDN / peers / mixed in the window. */
   perViewer: Array<{ index: number; http: number; p2p: number; mixed: number; fromStore: number }>;
-  /** Per segment (sequence order): which viewers took it from where, e.g. `12: h0 p1 p2 m3`. */
+  /**
+   * Per segment (sequence order): which viewers took it from where and, for CDN bytes, why
+   * (`e` elected, `d` deadline, `u` unsigned, `a` alone, `s` startup, `f` fallback), e.g.
+   * `12: h0e p1 p2 m3f h4d`.
+   */
   bySequence: string[];
 }
 
-const code = (source: SegmentArrival['source']) =>
-  source === 'http' ? 'h' : source === 'p2p' ? 'p' : 'm';
+/** `h3d`: viewer 3 took the segment from the CDN (`h`), for its deadline (`d`). */
+function entryCode(viewer: number, arrival: SegmentArrival): string {
+  const source = arrival.source === 'http' ? 'h' : arrival.source === 'p2p' ? 'p' : 'm';
+  const reason = arrival.source === 'p2p' || arrival.cdnReason === null ? '' : arrival.cdnReason[0];
+  return `${source}${viewer}${reason}`;
+}
 
 /**
  * From each viewer's segment records, for segments first seen inside the window: who took each
@@ -58,7 +66,7 @@ export function segmentSourcing(
     lines.push(
       `${sequence}: ${entries
         .sort((a, b) => a.viewer - b.viewer)
-        .map((e) => `${code(e.arrival.source)}${e.viewer}`)
+        .map((e) => entryCode(e.viewer, e.arrival))
         .join(' ')}`,
     );
   }

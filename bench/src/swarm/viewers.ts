@@ -9,7 +9,8 @@ export const CDN_REASONS = [
   'unsigned',
   'fallback',
 ] as const;
-export type CdnReasonCounts = Record<(typeof CDN_REASONS)[number], number>;
+export type CdnReason = (typeof CDN_REASONS)[number];
+export type CdnReasonCounts = Record<CdnReason, number>;
 
 /** Any value → counts per reason (missing or non-numeric: 0; P2P off reads as all zero). */
 export function cdnReasonCounts(value: unknown): CdnReasonCounts {
@@ -83,6 +84,8 @@ export function zeroCounters(error: string | null = null): ViewerCounters {
 export interface SegmentArrival {
   sequence: number;
   source: 'http' | 'p2p' | 'mixed';
+  /** Why the viewer asked the CDN for it (null: all from peers, or not recorded by the page). */
+  cdnReason: CdnReason | null;
   fromStore: boolean;
   sizeBytes: number;
   /** ms since the run started (resolution: the sampling period). */

@@ -20,4 +20,4 @@ export {
 } from './playback-observer.js';
 export type { CoralStats } from './stats.js';
 export type { PlaybackInfo } from '@coral-cdn/protocol';
-export type { EngineConfig, EngineStats, PeerStats } from '@coral-cdn/p2p-engine';
+export type { CdnReason, EngineConfig, EngineStats, PeerStats } from '@coral-cdn/p2p-engine';

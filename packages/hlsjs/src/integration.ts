@@ -1,6 +1,7 @@
 import {
   renditionOfPlaylistUrl,
   type Clock,
+  type CdnReason,
   type CoralEngine,
   type PlayerEngine,
   type SegmentRequest,
@@ -44,6 +45,13 @@ export interface SegmentDelivery {
   url: string;
   /** `p2p` and `mixed` bytes were verified against the origin's signed hash before this. */
   source: SegmentSource;
+  /**
+   * Why the CDN was asked for its bytes (null: all came from peers): `startup` (before the
+   * first frame), `alone`, `elected` (this viewer fetches it for the live swarm), `deadline` (no
+   * peer could deliver in time), `unsigned` (no signed hash to check peer bytes against) or
+   * `fallback` (a peer transfer failed).
+   */
+  cdnReason: CdnReason | null;
   /** Answered from the engine's memory (prefetched, or held for peers). */
   fromStore: boolean;
   sizeBytes: number;
@@ -107,6 +115,7 @@ export class CoralHlsIntegration {
         sequence: request.sequence,
         url: request.url,
         source: result.source,
+        cdnReason: result.cdnReason,
         fromStore: result.fromStore,
         sizeBytes: result.bytes.byteLength,
         bytes: result.bytes,
@@ -121,7 +130,13 @@ export class CoralHlsIntegration {
         adopt: (request, bytes, stats) => {
           const timing = transferTimingOf(stats, this.clock.now());
           engine.adoptSegment(request, bytes, timing);
-          delivered(request, { bytes, source: 'http', timing, fromStore: false });
+          delivered(request, {
+            bytes,
+            source: 'http',
+            cdnReason: 'startup',
+            timing,
+            fromStore: false,
+          });
         },
         countPassthrough: (sizeBytes) => this.countPassthrough(sizeBytes),
         delivered,

@@ -52,7 +52,7 @@ function result(
   fromStore = false,
   source: SegmentResult['source'] = 'p2p',
 ): SegmentResult {
-  return { bytes, timing, fromStore, source };
+  return { bytes, timing, fromStore, source, cdnReason: source === 'p2p' ? null : 'deadline' };
 }
 
 beforeEach(() => {

@@ -181,6 +181,7 @@ describe('with the real hls.js', () => {
       engine.loads[0]!.resolve({
         bytes: new Uint8Array(100_000),
         source: 'p2p',
+        cdnReason: null,
         fromStore: false,
         timing: { startedAtMs: now - 500, firstByteAtMs: now - 400, endedAtMs: now },
       });

@@ -190,6 +190,7 @@ describe('CoralHlsIntegration: which fragments the engine serves', () => {
     const deliveries: Array<{
       sequence: number;
       source: string;
+      cdnReason: string | null;
       sizeBytes: number;
       fromStore: boolean;
     }> = [];
@@ -201,6 +202,7 @@ describe('CoralHlsIntegration: which fragments the engine serves', () => {
         deliveries.push({
           sequence: d.sequence,
           source: d.source,
+          cdnReason: d.cdnReason,
           sizeBytes: d.sizeBytes,
           fromStore: d.fromStore,
         }),
@@ -219,23 +221,36 @@ describe('CoralHlsIntegration: which fragments the engine serves', () => {
     engine.loads[0]!.resolve({
       bytes: new Uint8Array(77),
       source: 'mixed',
+      cdnReason: 'fallback',
       fromStore: true,
       timing: { startedAtMs: 0, firstByteAtMs: 1, endedAtMs: 2 },
     });
     await flush();
-    expect(deliveries).toEqual([{ sequence: 1, source: 'mixed', sizeBytes: 77, fromStore: true }]);
+    expect(deliveries).toEqual([
+      { sequence: 1, source: 'mixed', cdnReason: 'fallback', sizeBytes: 77, fromStore: true },
+    ]);
     expect(recorded.events.map((e) => e.kind)).toEqual(['progress', 'success']);
   });
 
   it('a fragment hls.js loaded itself before the first frame: adopted with that transfer’s timing, and reported as CDN bytes', () => {
-    const deliveries: Array<{ sequence: number; source: string; sizeBytes: number }> = [];
+    const deliveries: Array<{
+      sequence: number;
+      source: string;
+      cdnReason: string | null;
+      sizeBytes: number;
+    }> = [];
     const engine = new FakeEngine();
     engine.leavesFragmentsToPlayer = true;
     const integration = new CoralHlsIntegration({
       engine,
       clock: new FakeClock(),
       onSegment: (d) =>
-        deliveries.push({ sequence: d.sequence, source: d.source, sizeBytes: d.sizeBytes }),
+        deliveries.push({
+          sequence: d.sequence,
+          source: d.source,
+          cdnReason: d.cdnReason,
+          sizeBytes: d.sizeBytes,
+        }),
     });
     const hls = new FakeHls();
     hls.levels = [{ url: [`${MASTER}/240p/index.m3u8`] }];
@@ -261,7 +276,9 @@ describe('CoralHlsIntegration: which fragments the engine serves', () => {
       firstByteAtMs: startMs + 40,
       endedAtMs: startMs + 90,
     });
-    expect(deliveries).toEqual([{ sequence: 1, source: 'http', sizeBytes: 55 }]);
+    expect(deliveries).toEqual([
+      { sequence: 1, source: 'http', cdnReason: 'startup', sizeBytes: 55 },
+    ]);
     expect(recorded.events.map((e) => e.kind)).toEqual(['success']);
     expect(integration.stats.passthroughBytes).toBe(0);
   });

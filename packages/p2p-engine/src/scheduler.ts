@@ -34,6 +34,8 @@ export interface SegmentRequest {
 export interface SegmentResult {
   bytes: Uint8Array;
   source: SegmentSource;
+  /** Why the CDN was asked for any of its bytes (null: all from peers): see `CdnReason`. */
+  cdnReason: CdnReason | null;
   /** The real transfer (which may have begun before the player asked, for a prefetch). */
   timing: TransferTiming;
   /** The player's request was answered from memory, with no transfer of its own. */
@@ -197,6 +199,7 @@ export class Scheduler {
       return resolved({
         bytes: stored.bytes,
         source: stored.source,
+        cdnReason: stored.cdnReason,
         timing: stored.timing,
         fromStore: true,
       });
@@ -252,7 +255,12 @@ export class Scheduler {
     stats.cdnReasons.startup++;
     if (store.has(request.rendition, request.sequence)) return;
     const info = this.deps.playlists.segment(request.rendition, request.sequence) ?? request;
-    this.keep(info, bytes, 'http', timing, { verified: false, prefetched: false, played: true });
+    this.keep(info, bytes, 'http', timing, {
+      cdnReason: 'startup',
+      verified: false,
+      prefetched: false,
+      played: true,
+    });
   }
 
   /** A peer announced segments: downloads waiting for holders re-decide; prefetch may start. */
@@ -378,6 +386,7 @@ export class Scheduler {
         waiter.resolve({
           bytes: stored.bytes,
           source: stored.source,
+          cdnReason: stored.cdnReason,
           timing: stored.timing,
           fromStore: false,
         });
@@ -746,7 +755,10 @@ export class Scheduler {
       firstByteAtMs: download.firstByteAtMs ?? endedAtMs,
       endedAtMs,
     };
+    // A CDN decision whose bytes were thrown away (a peer finished the segment) is no reason.
+    const cdnReason = source === 'p2p' ? null : download.cdnReason;
     const stored = this.keep(info, bytes, source, timing, {
+      cdnReason,
       verified,
       prefetched: download.reason === 'prefetch',
       played: download.playerRequested,
@@ -758,6 +770,7 @@ export class Scheduler {
         sequence: info.sequence,
         bytes,
         source,
+        cdnReason,
         timing,
         verified,
         prefetched: false,
@@ -776,7 +789,7 @@ export class Scheduler {
     bytes: Uint8Array,
     source: SegmentSource,
     timing: TransferTiming,
-    flags: Pick<StoredSegment, 'verified' | 'prefetched' | 'played'>,
+    flags: Pick<StoredSegment, 'cdnReason' | 'verified' | 'prefetched' | 'played'>,
   ): StoredSegment | null {
     const { store, integrity, config } = this.deps;
     this.sizeSamples++;

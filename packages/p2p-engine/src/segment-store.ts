@@ -1,5 +1,6 @@
 import { Emitter } from './emitter.js';
 import { parseSegmentKey, segmentKey, type SegmentKey } from './segment-key.js';
+import type { CdnReason } from './stats.js';
 
 export type SegmentSource = 'http' | 'p2p' | 'mixed';
 
@@ -16,6 +17,8 @@ export interface StoredSegment {
   readonly sequence: number;
   readonly bytes: Uint8Array;
   readonly source: SegmentSource;
+  /** Why the CDN was asked for its bytes (null: every byte came from peers). */
+  readonly cdnReason: CdnReason | null;
   readonly timing: TransferTiming;
   /** Verified against the signed hash: only verified segments are shared with peers. */
   verified: boolean;

@@ -32,6 +32,7 @@ describe('deadline-driven scheduling', () => {
     const segment = fixture.segments[3]!; // starts at 6 s: ~6 s to its deadline
     const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
     expect(result.source).toBe('p2p');
+    expect(result.cdnReason).toBeNull();
     expect(result.bytes).toEqual(segment.bytes);
     expect(viewer.cdn.segmentRequests()).toHaveLength(0);
     expect(seeder.engine.stats.uploadedBytes).toBe(segment.bytes.byteLength);
@@ -45,6 +46,7 @@ describe('deadline-driven scheduling', () => {
     viewer.engine.setPlayback({ positionSec: segment.startSec - 1, rate: 1 }); // needed in 1 s < 1.5 s margin
     const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
     expect(result.source).toBe('http');
+    expect(result.cdnReason).toBe('deadline');
     expect(result.bytes).toEqual(segment.bytes);
     expect(seeder.engine.stats.uploadedBytes).toBe(0);
     expect(viewer.cdn.segmentRequests().map((r) => r.url)).toEqual([segment.url]);
@@ -57,6 +59,9 @@ describe('deadline-driven scheduling', () => {
     const requestedAt = clock.now();
     const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
     expect(result.source).toBe('mixed');
+    // The CDN finished what the peer could not: the reason the stats count for it.
+    expect(result.cdnReason).toBe('fallback');
+    expect(viewer.engine.stats.cdnReasons.fallback).toBe(1);
     expect(result.bytes).toEqual(segment.bytes);
     expect(result.timing.endedAtMs - requestedAt).toBeLessThan(4_000);
     const stats = viewer.engine.stats;
@@ -101,6 +106,7 @@ describe('deadline-driven scheduling', () => {
     const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
     expect(result.fromStore).toBe(true);
     expect(result.source).toBe('p2p');
+    expect(result.cdnReason).toBeNull();
     // The timing is that of the transfer that happened, not a zero-length stand-in.
     expect(result.timing.endedAtMs).toBeLessThanOrEqual(before);
     expect(result.timing.endedAtMs - result.timing.startedAtMs).toBeGreaterThan(0);

@@ -188,6 +188,7 @@ describe('segment store', () => {
       sequence,
       bytes: bytes(size),
       source: 'http',
+      cdnReason: 'alone',
       timing,
       verified: extra.verified ?? true,
       prefetched: extra.prefetched ?? false,

@@ -137,6 +137,8 @@ export interface CoralSnapshot {
     rendition: string;
     sequence: number;
     source: 'http' | 'p2p' | 'mixed';
+    /** Why the CDN was asked: null exactly when every byte came from peers. */
+    cdnReason: string | null;
     fromStore: boolean;
     sizeBytes: number;
     sha256: string;

@@ -1,6 +1,7 @@
 import {
   createCoralHls,
   fetchPlaybackInfo,
+  type CdnReason,
   type CoralHls,
   type CoralStats,
   type PlaybackState,
@@ -57,6 +58,8 @@ export interface SegmentRecord {
   rendition: string;
   sequence: number;
   source: 'http' | 'p2p' | 'mixed';
+  /** Why the CDN was asked (null: all from peers; see SegmentDelivery in @coral-cdn/hlsjs). */
+  cdnReason: CdnReason | null;
   fromStore: boolean;
   sizeBytes: number;
   sha256: string;
@@ -131,6 +134,7 @@ async function recordSegment(delivery: SegmentDelivery): Promise<void> {
     rendition: delivery.rendition,
     sequence: delivery.sequence,
     source: delivery.source,
+    cdnReason: delivery.cdnReason,
     fromStore: delivery.fromStore,
     sizeBytes: delivery.sizeBytes,
     sha256,

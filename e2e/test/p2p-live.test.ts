@@ -103,6 +103,10 @@ describe('three viewers of one live channel in real Chromium', () => {
       expect(stats.stalls, `viewer ${index + 1} stalls`).toBe(0);
       // 20 s of wall time: the playhead moved on (live, at 1x).
       expect(summary[index]!.played, `viewer ${index + 1} played`).toBeGreaterThan(15);
+      // Behind the live edge, within the playlist's window (the origin's default: 6 segments
+      // of 2 s).
+      expect(snapshot.playback.latencySec, `viewer ${index + 1} latency`).toBeGreaterThan(0);
+      expect(snapshot.playback.latencySec, `viewer ${index + 1} latency`).toBeLessThan(12);
       // Each segment with CDN bytes says why the CDN was asked; a segment from peers names none.
       for (const segment of snapshot.segments) {
         const expected =

@@ -132,6 +132,8 @@ export interface CoralSnapshot {
     positionSec: number;
     bufferedAheadSec: number;
     rendition: string | null;
+    /** Live: seconds behind the playlist's edge; null for VOD. */
+    latencySec: number | null;
   };
   segments: Array<{
     rendition: string;

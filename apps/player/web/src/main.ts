@@ -37,6 +37,8 @@ export interface CoralPageApi {
     durationSec: number | null;
     paused: boolean;
     rendition: string | null;
+    /** Live: seconds behind the playlist's edge (hls.js's estimate); null for VOD. */
+    latencySec: number | null;
   };
   readonly stalls: number;
   readonly stallMs: number;
@@ -172,6 +174,7 @@ const api: CoralPageApi = {
       durationSec: Number.isFinite(video.duration) ? video.duration : null,
       paused: video.paused,
       rendition: stats?.rendition ?? null,
+      latencySec: liveLatencySec(),
     };
   },
   get stalls() {
@@ -294,6 +297,14 @@ async function switchP2p(on: boolean): Promise<void> {
   p2pSwitch.checked = on;
   const position = video.currentTime > 0 ? video.currentTime : -1;
   await play(api.id, on, position);
+}
+
+/** hls.js's live latency estimate: null for VOD and before the first live playlist. */
+function liveLatencySec(): number | null {
+  const hls = current?.hls;
+  const details = hls?.levels[hls.currentLevel]?.details;
+  if (!hls || !details?.live) return null;
+  return Math.round(hls.latency * 1000) / 1000;
 }
 
 function tick(): void {

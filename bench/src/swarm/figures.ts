@@ -313,18 +313,18 @@ export function poolRuns(
     }),
     first,
   );
-  const startups = pooled.perViewer
-    .map((v) => v.startupMs)
-    .filter((ms): ms is number => ms !== null);
+  // Per round for the round-level interval; pooled (in run order) for the median and max.
+  const startupsByRoundMs = runs.map((run) =>
+    run.perViewer.map((v) => v.startupMs).filter((ms): ms is number => ms !== null),
+  );
+  const startups = startupsByRoundMs.flat();
   const { round: _round, ...spec } = pooled;
   return {
     ...spec,
     startupMsMedian: startups.length === 0 ? null : Math.round(median(startups)),
     startupMsMax: startups.length === 0 ? null : Math.max(...startups),
     rounds: runs.length,
-    startupsByRoundMs: runs.map((run) =>
-      run.perViewer.map((v) => v.startupMs).filter((ms): ms is number => ms !== null),
-    ),
+    startupsByRoundMs,
   };
 }
 

@@ -8,11 +8,11 @@ import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.j
 import type { TrackerConfig } from './config.js';
 import { ConnectionsPerIp } from './limits/ip-limiter.js';
 import { TrackerMetrics } from './metrics.js';
+import { roomPeerProtocol, roomSwarmId } from './rooms.js';
 import { MemoryStore } from './store/memory-store.js';
 import { RedisStore } from './store/redis-store.js';
 import type { SwarmStore } from './store/types.js';
 import { Tracker } from './tracker.js';
-import { roomPeerProtocol, roomSwarmId } from './rooms.js';
 
 export interface TrackerAppOptions {
   logger: Logger;

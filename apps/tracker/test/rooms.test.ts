@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roomId, roomPeerProtocol, roomSwarmId } from '../src/rooms.js';
-import type { TestClient } from './support.js';
 import {
   getJson,
   joinedClient,
@@ -9,6 +8,7 @@ import {
   signToken,
   startTracker,
   type RunningTracker,
+  type TestClient,
   type TokenKeys,
 } from './support.js';
 

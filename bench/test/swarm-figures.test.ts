@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { codeChanges, type CodeStamp } from '../src/swarm/code-stamp.js';
 import { chromiumRole, type CpuSample } from '../src/swarm/cpu.js';
-import { medianPageStartup, pageStartups, segmentSourcing } from '../src/swarm/diagnosis.js';
+import {
+  medianPageStartup,
+  missesLine,
+  pageStartups,
+  segmentSourcing,
+} from '../src/swarm/diagnosis.js';
 import {
   comparePair,
   issue7Target,
@@ -303,17 +308,28 @@ describe('code under test', () => {
 describe('swarm segment sourcing', () => {
   const viewer = (
     index: number,
-    segments: Array<[number, 'http' | 'p2p' | 'mixed', number, CdnReason?]>,
+    segments: Array<
+      [
+        number,
+        'http' | 'p2p' | 'mixed',
+        number,
+        (CdnReason | null)?,
+        { atMs: number; bufferSec: number; latencySec: number }?,
+      ]
+    >,
   ): ViewerDiagnostics => ({
     index,
     joinedAtMs: index * 2000,
-    segments: segments.map(([sequence, source, seenAtMs, cdnReason]) => ({
+    segments: segments.map(([sequence, source, seenAtMs, cdnReason, delivery]) => ({
       sequence,
       source,
       cdnReason: cdnReason ?? null,
       fromStore: false,
       sizeBytes: 1000,
       seenAtMs,
+      deliveredAtMs: delivery?.atMs ?? null,
+      bufferedAheadSec: delivery?.bufferSec ?? null,
+      latencySec: delivery?.latencySec ?? null,
     })),
     logs: [],
     peerDetails: null,
@@ -344,11 +360,74 @@ describe('swarm segment sourcing', () => {
     expect(sourcing.cdnFetchersHistogram).toEqual({ '1': 1, '2': 1 });
     expect(sourcing.meanCdnFetchersPerSegment).toBe(1.5);
     expect(sourcing.perViewer).toEqual([
-      { index: 0, http: 2, p2p: 0, mixed: 0, fromStore: 0 },
-      { index: 1, http: 0, p2p: 1, mixed: 1, fromStore: 0 },
-      { index: 2, http: 0, p2p: 1, mixed: 0, fromStore: 0 },
+      { index: 0, http: 2, p2p: 0, mixed: 0, fromStore: 0, latencySecMedian: null },
+      { index: 1, http: 0, p2p: 1, mixed: 1, fromStore: 0, latencySecMedian: null },
+      { index: 2, http: 0, p2p: 1, mixed: 0, fromStore: 0, latencySecMedian: null },
     ]);
     expect(sourcing.bySequence).toEqual(['2: h0e p1 p2', '3: h0d m1f']);
+    // Without delivery records, the misses are still listed, with no margins.
+    expect(sourcing.misses).toEqual([
+      {
+        sequence: 3,
+        viewer: 0,
+        reason: 'deadline',
+        bufferedAheadSec: null,
+        latencySec: null,
+        afterFirstDeliveryMs: null,
+      },
+      {
+        sequence: 3,
+        viewer: 1,
+        reason: 'fallback',
+        bufferedAheadSec: null,
+        latencySec: null,
+        afterFirstDeliveryMs: null,
+      },
+    ]);
+  });
+
+  it("lists each miss with the viewer's margin and lateness, and each viewer's median latency", () => {
+    const sourcing = segmentSourcing(
+      [
+        viewer(0, [
+          [10, 'http', 2000, 'elected', { atMs: 1900, bufferSec: 4.8, latencySec: 6.9 }],
+          [11, 'p2p', 4000, null, { atMs: 3950, bufferSec: 4.7, latencySec: 6.8 }],
+          [12, 'http', 6000, 'elected', { atMs: 5900, bufferSec: 4.9, latencySec: 7.1 }],
+        ]),
+        viewer(1, [
+          [10, 'p2p', 2000, null, { atMs: 2150, bufferSec: 3.3, latencySec: 5.4 }],
+          [11, 'http', 4000, 'elected', { atMs: 3700, bufferSec: 3.4, latencySec: 5.3 }],
+          [12, 'http', 6000, 'deadline', { atMs: 6720, bufferSec: 1.4, latencySec: 5.2 }],
+        ]),
+        viewer(2, [
+          [10, 'p2p', 2000, null, { atMs: 2900, bufferSec: 4.4, latencySec: 6.4 }],
+          [11, 'mixed', 4000, 'unsigned', { atMs: 4600, bufferSec: 4.4, latencySec: 6.4 }],
+        ]),
+      ],
+      { from: 1000, to: 7000 },
+    );
+    expect(sourcing.perViewer.map((v) => v.latencySecMedian)).toEqual([6.9, 5.3, 6.4]);
+    expect(sourcing.misses).toEqual([
+      {
+        sequence: 12,
+        viewer: 1,
+        reason: 'deadline',
+        bufferedAheadSec: 1.4,
+        latencySec: 5.2,
+        afterFirstDeliveryMs: 820,
+      },
+      {
+        sequence: 11,
+        viewer: 2,
+        reason: 'unsigned',
+        bufferedAheadSec: 4.4,
+        latencySec: 6.4,
+        afterFirstDeliveryMs: 900,
+      },
+    ]);
+    expect(missesLine(sourcing)).toBe(
+      'v0 6.9 s; v1 5.3 s: 12d (buffer 1.4 s, +820 ms); v2 6.4 s: 11u (buffer 4.4 s, +900 ms)',
+    );
   });
 });
 

@@ -74,6 +74,7 @@ describe('three viewers of one live channel in real Chromium', () => {
         ),
       ),
     );
+    const playingSinceMs = Date.now();
     // Watch for a while: each new segment is fetched by an elected viewer, shared with the rest.
     await sleep(20_000);
     await collector.poll();
@@ -117,6 +118,20 @@ describe('three viewers of one live channel in real Chromium', () => {
           expected,
         );
       }
+      // Each delivery is stamped on the shared wall clock; once playing, with the player's
+      // margin and latency at that moment.
+      for (const segment of snapshot.segments) {
+        const label = `viewer ${index + 1} segment ${segment.sequence}`;
+        expect(segment.deliveredAtMs, label).toBeLessThanOrEqual(Date.now());
+        if (segment.deliveredAtMs < playingSinceMs) continue;
+        expect(segment.bufferedAheadSec, label).toBeGreaterThanOrEqual(0);
+        expect(segment.latencySec, label).toBeGreaterThan(0);
+        expect(segment.latencySec, label).toBeLessThan(12);
+      }
+      expect(
+        snapshot.segments.filter((seg) => seg.deliveredAtMs >= playingSinceMs).length,
+        `viewer ${index + 1}: segments delivered while watched`,
+      ).toBeGreaterThanOrEqual(5);
       for (const segment of snapshot.segments.filter((seg) => seg.source !== 'http')) {
         const entry = collector.entries.get(segment.sequence);
         if (!entry) continue; // left the window before the first poll

@@ -101,6 +101,10 @@ describe('two viewers of one VOD stream in real Chromium', () => {
     // Playback advanced with no stall, for both.
     expect(later.playback.positionSec).toBeGreaterThanOrEqual(10);
     expect(later.playback.latencySec).toBeNull(); // VOD has no live edge
+    for (const segment of later.segments) {
+      expect(segment.latencySec).toBeNull();
+      expect(segment.bufferedAheadSec).toBeGreaterThanOrEqual(0);
+    }
     expect(earlier.playback.positionSec).toBeGreaterThan(later.playback.positionSec);
     expect(laterStats.stalls).toBe(0);
     expect(earlierStats.stalls).toBe(0);

@@ -32,8 +32,17 @@ interface PageReading {
   segmentCount: number;
 }
 
-/** Runs in the page: `window.coral` → counters and the segment records not seen yet. */
-function readPage(from: number): PageReading {
+/**
+ * Runs in the page: `window.coral` → counters and the segment records not seen yet, their
+ * delivery times made relative to `runStartedAtEpochMs`.
+ */
+function readPage({
+  from,
+  runStartedAtEpochMs,
+}: {
+  from: number;
+  runStartedAtEpochMs: number;
+}): PageReading {
   type Stats = Record<string, unknown> & { peerDetails?: unknown };
   const coral = (globalThis as unknown as { coral?: Record<string, unknown> }).coral;
   if (!coral) throw new Error('window.coral is not there (yet)');
@@ -70,6 +79,13 @@ function readPage(from: number): PageReading {
       cdnReason: (record.cdnReason ?? null) as SegmentArrival['cdnReason'],
       fromStore: record.fromStore as boolean,
       sizeBytes: record.sizeBytes as number,
+      deliveredAtMs:
+        typeof record.deliveredAtMs === 'number'
+          ? Math.round(record.deliveredAtMs - runStartedAtEpochMs)
+          : null,
+      bufferedAheadSec:
+        typeof record.bufferedAheadSec === 'number' ? record.bufferedAheadSec : null,
+      latencySec: typeof record.latencySec === 'number' ? record.latencySec : null,
     })),
     segmentCount: records.length,
   };
@@ -118,6 +134,11 @@ export class BrowserGroup implements ViewerGroup {
     }
   }
 
+  /** The run's start on the pages' wall clock (`Date.now()`), for their delivery times. */
+  private get epochMs(): number {
+    return performance.timeOrigin + this.options.runStartedAtMs;
+  }
+
   private get url(): string {
     return pageUrl(this.options, this.options.p2p);
   }
@@ -157,7 +178,7 @@ export class BrowserGroup implements ViewerGroup {
       this.members.map(async (member) => {
         if (member.viewer === null) return zeroCounters(null);
         try {
-          const reading = await readFrom(member.viewer.page, member.seenSegments);
+          const reading = await readFrom(member.viewer.page, member.seenSegments, this.epochMs);
           member.seenSegments = reading.segmentCount;
           for (const segment of reading.segments)
             member.arrivals.push({ ...segment, seenAtMs: now });
@@ -283,15 +304,19 @@ async function waitForStartup(
 ): Promise<number | null> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    const reading = await readFrom(page, 0).catch(() => null);
+    const reading = await readFrom(page, 0, 0).catch(() => null);
     if (reading?.counters.startupMs != null) return reading.counters.startupMs;
     await sleep(pollMs);
   }
   return null;
 }
 
-async function readFrom(page: Page, from: number): Promise<PageReading> {
-  const reading = await page.evaluate(readPage, from);
+async function readFrom(
+  page: Page,
+  from: number,
+  runStartedAtEpochMs: number,
+): Promise<PageReading> {
+  const reading = await page.evaluate(readPage, { from, runStartedAtEpochMs });
   reading.counters.cdnReasons = cdnReasonCounts(reading.counters.cdnReasons);
   return reading;
 }

@@ -9,8 +9,23 @@ export interface SegmentSourcing {
   cdnFetchersHistogram: Record<string, number>;
   /** Σ over segments of viewers that took it from the CDN, per segment (1.0 is the ideal live swarm). */
   meanCdnFetchersPerSegment: number;
-  /** Per viewer: segments from the CDN / peers / mixed in the window. */
-  perViewer: Array<{ index: number; http: number; p2p: number; mixed: number; fromStore: number }>;
+  /**
+   * Per viewer: segments from the CDN / peers / mixed in the window, and the median of its
+   * live latency at those deliveries (s; null: not recorded, or VOD).
+   */
+  perViewer: Array<{
+    index: number;
+    http: number;
+    p2p: number;
+    mixed: number;
+    fromStore: number;
+    latencySecMedian: number | null;
+  }>;
+  /**
+   * The CDN fetches a swarm at the bound would not make (`deadline`, `unsigned`, `fallback`),
+   * each with the viewer's margin then: which viewers miss, and how close they came to a stall.
+   */
+  misses: CdnMiss[];
   /**
    * Per segment (sequence order): which viewers took it from where and, for CDN bytes, why
    * (`e` elected, `d` deadline, `u` unsigned, `a` alone, `s` startup, `f` fallback), e.g.
@@ -18,6 +33,21 @@ export interface SegmentSourcing {
    */
   bySequence: string[];
 }
+
+/** One CDN fetch that was not the elected (or start-up, or lone) viewer's. */
+export interface CdnMiss {
+  sequence: number;
+  viewer: number;
+  reason: 'deadline' | 'unsigned' | 'fallback';
+  /** Media the viewer had buffered ahead when it got the segment, s. */
+  bufferedAheadSec: number | null;
+  /** Its live latency then, s. */
+  latencySec: number | null;
+  /** ms after the swarm's first delivery of that segment (null: times not recorded). */
+  afterFirstDeliveryMs: number | null;
+}
+
+const MISS_REASONS: ReadonlySet<string> = new Set(['deadline', 'unsigned', 'fallback']);
 
 /** `h3d`: viewer 3 took the segment from the CDN (`h`), for its deadline (`d`). */
 function entryCode(viewer: number, arrival: SegmentArrival): string {
@@ -41,11 +71,14 @@ export function segmentSourcing(
     p2p: 0,
     mixed: 0,
     fromStore: 0,
+    latencySecMedian: null as number | null,
   }));
   for (const [slot, viewer] of viewers.entries()) {
+    const latencies: number[] = [];
     for (const arrival of viewer.segments) {
       if (arrival.seenAtMs < window.from || arrival.seenAtMs > window.to) continue;
       const counts = perViewer[slot]!;
+      if (arrival.latencySec !== null) latencies.push(arrival.latencySec);
       if (arrival.fromStore) counts.fromStore++;
       if (arrival.source === 'http') counts.http++;
       else if (arrival.source === 'p2p') counts.p2p++;
@@ -54,12 +87,33 @@ export function segmentSourcing(
       list.push({ viewer: viewer.index, arrival });
       bySequence.set(arrival.sequence, list);
     }
+    if (latencies.length > 0)
+      perViewer[slot]!.latencySecMedian = Math.round(median(latencies) * 100) / 100;
   }
   const histogram: Record<string, number> = {};
   let fetchers = 0;
   const lines: string[] = [];
+  const misses: CdnMiss[] = [];
   for (const sequence of [...bySequence.keys()].sort((a, b) => a - b)) {
     const entries = bySequence.get(sequence)!;
+    const deliveries = entries
+      .map((e) => e.arrival.deliveredAtMs)
+      .filter((ms): ms is number => ms !== null);
+    const firstDeliveryMs = deliveries.length > 0 ? Math.min(...deliveries) : null;
+    for (const { viewer, arrival } of entries) {
+      if (arrival.source === 'p2p' || !MISS_REASONS.has(arrival.cdnReason ?? '')) continue;
+      misses.push({
+        sequence,
+        viewer,
+        reason: arrival.cdnReason as CdnMiss['reason'],
+        bufferedAheadSec: arrival.bufferedAheadSec,
+        latencySec: arrival.latencySec,
+        afterFirstDeliveryMs:
+          arrival.deliveredAtMs === null || firstDeliveryMs === null
+            ? null
+            : arrival.deliveredAtMs - firstDeliveryMs,
+      });
+    }
     const cdn = entries.filter((e) => e.arrival.source !== 'p2p').length;
     histogram[String(cdn)] = (histogram[String(cdn)] ?? 0) + 1;
     fetchers += cdn;
@@ -76,6 +130,7 @@ export function segmentSourcing(
     meanCdnFetchersPerSegment:
       bySequence.size === 0 ? 0 : Math.round((fetchers / bySequence.size) * 100) / 100,
     perViewer,
+    misses: misses.sort((a, b) => a.viewer - b.viewer || a.sequence - b.sequence),
     bySequence: lines,
   };
 }
@@ -122,4 +177,25 @@ export function medianPageStartup(
     initSegmentMs: step((s) => s.initSegmentMs),
     firstSegmentMs: step((s) => s.firstSegmentMs),
   };
+}
+
+/**
+ * One line for the log: each viewer's median latency, then its misses, e.g.
+ * `v0 6.9 s; v5 5.4 s: 237d (buffer 1.2 s, +820 ms)`.
+ */
+export function missesLine(sourcing: Pick<SegmentSourcing, 'perViewer' | 'misses'>): string {
+  const seconds = (value: number | null) => (value === null ? '-' : `${value.toFixed(1)} s`);
+  return sourcing.perViewer
+    .map((viewer) => {
+      const mine = sourcing.misses.filter((miss) => miss.viewer === viewer.index);
+      const head = `v${viewer.index} ${seconds(viewer.latencySecMedian)}`;
+      if (mine.length === 0) return head;
+      const listed = mine.map((miss) => {
+        const after =
+          miss.afterFirstDeliveryMs === null ? '' : `, +${miss.afterFirstDeliveryMs} ms`;
+        return `${miss.sequence}${miss.reason[0]} (buffer ${seconds(miss.bufferedAheadSec)}${after})`;
+      });
+      return `${head}: ${listed.join(' ')}`;
+    })
+    .join('; ');
 }

@@ -7,6 +7,7 @@ import { BrowserGroup } from './browser-group.js';
 import {
   medianPageStartup,
   pageStartups,
+  missesLine,
   segmentSourcing,
   type SegmentSourcing,
 } from './diagnosis.js';
@@ -172,6 +173,7 @@ function report(
       `${s.run}: in the window, CDN fetchers per segment ${JSON.stringify(s.cdnFetchersHistogram)} ` +
         `(mean ${s.meanCdnFetchersPerSegment}; 1 is the bound)`,
     );
+    log(`${s.run}: latency per viewer and its CDN misses: ${missesLine(s)}`);
   }
   for (const run of runs.filter((r) => r.delivery === 'p2p')) {
     const reasons = Object.entries(run.window.cdnReasons)

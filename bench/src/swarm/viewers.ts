@@ -90,6 +90,15 @@ export interface SegmentArrival {
   sizeBytes: number;
   /** ms since the run started (resolution: the sampling period). */
   seenAtMs: number;
+  /**
+   * ms since the run started when the engine handed it to hls.js (the page's wall clock, which
+   * every page on this machine shares); null when the page did not record it.
+   */
+  deliveredAtMs: number | null;
+  /** Media the player had buffered ahead of its playhead at delivery, s: its margin to a stall. */
+  bufferedAheadSec: number | null;
+  /** Live: the player's latency behind the playlist's edge at delivery, s. */
+  latencySec: number | null;
 }
 
 /** Everything kept per viewer for diagnosis (browsers: segments and engine logs). */

@@ -144,6 +144,12 @@ export interface CoralSnapshot {
     fromStore: boolean;
     sizeBytes: number;
     sha256: string;
+    /** ms since the Unix epoch when the engine handed it to hls.js. */
+    deliveredAtMs: number;
+    /** Media buffered ahead of the playhead then, s. */
+    bufferedAheadSec: number | null;
+    /** Live: the player's latency then, s; null for VOD. */
+    latencySec: number | null;
   }>;
   logs: string[];
 }

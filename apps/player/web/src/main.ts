@@ -65,6 +65,15 @@ export interface SegmentRecord {
   fromStore: boolean;
   sizeBytes: number;
   sha256: string;
+  /**
+   * When the engine handed it to hls.js, ms since the Unix epoch (`Date.now()`: pages on one
+   * machine share that clock, so a swarm's deliveries of one segment can be ordered).
+   */
+  deliveredAtMs: number;
+  /** Media hls.js had buffered ahead of the playhead then, s: how close this came to a stall. */
+  bufferedAheadSec: number | null;
+  /** Live: the player's latency behind the playlist's edge then, s (null for VOD). */
+  latencySec: number | null;
 }
 
 declare global {
@@ -130,6 +139,10 @@ function log(level: string, message: string, fields?: Record<string, unknown>): 
 }
 
 async function recordSegment(delivery: SegmentDelivery): Promise<void> {
+  // Read before the digest's await: these describe the moment of delivery.
+  const deliveredAtMs = Date.now();
+  const bufferedAheadSec = current ? current.stats.bufferedAheadSec : null;
+  const latencySec = liveLatencySec();
   const digest = await crypto.subtle.digest('SHA-256', delivery.bytes as Uint8Array<ArrayBuffer>);
   const sha256 = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
   segments.push({
@@ -140,6 +153,9 @@ async function recordSegment(delivery: SegmentDelivery): Promise<void> {
     fromStore: delivery.fromStore,
     sizeBytes: delivery.sizeBytes,
     sha256,
+    deliveredAtMs,
+    bufferedAheadSec,
+    latencySec,
   });
   if (segments.length > MAX_SEGMENT_RECORDS)
     segments.splice(0, segments.length - MAX_SEGMENT_RECORDS);

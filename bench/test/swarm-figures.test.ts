@@ -19,7 +19,7 @@ import {
   type RunSpec,
 } from '../src/swarm/figures.js';
 import { parseFleetLine, peerCounters } from '../src/swarm/peer-group.js';
-import { offloadChart } from '../src/swarm/report.js';
+import { joinPhaseCpuLine, offloadChart } from '../src/swarm/report.js';
 import {
   cdnReasonCounts,
   zeroCounters,
@@ -194,6 +194,14 @@ describe('swarm figures', () => {
     expect(figures.whole.stallMs).toBe(250);
     expect(figures.window.cpu.browsersSec).toBe(30);
     expect(figures.window.cpu.browsersByRoleSec).toEqual({ renderer: 22.5, 'gpu-process': 7.5 });
+    // Join phase: from the first moment to the window's start.
+    expect(figures.join.durationSec).toBe(10);
+    expect(figures.join.offload).toBeCloseTo(300 / 800, 4);
+    expect(figures.join.cdnBytesEdge).toBe(4_000);
+    expect(figures.join.cpu.browsersSec).toBe(10);
+    expect(joinPhaseCpuLine(figures.join)).toBe(
+      'join phase 10.0 s: Chromium 1.00 cores (renderer 0.75, gpu-process 0.25), services 0.00 cores',
+    );
     expect(figures.startupMsMedian).toBe(1500);
     expect(figures.startupMsMax).toBe(2400);
     expect(figures.notStarted).toBe(0);
@@ -432,7 +440,7 @@ describe('swarm segment sourcing', () => {
 });
 
 describe('page start-up steps', () => {
-  it('finds when the playback info, media playlist, init and first segment arrived', () => {
+  it('finds how long the player script ran, and when the playback info, media playlist, init and first segment arrived', () => {
     const page = (index: number, fetches: Array<[string, number, number]>): ViewerDiagnostics => ({
       index,
       joinedAtMs: 0,
@@ -452,19 +460,34 @@ describe('page start-up steps', () => {
         ['/live/s/240p/init_0.mp4', 270, 300],
         ['/live/s/240p/seg_00011.m4s', 300, 500],
         ['/live/s/240p/index.m3u8', 2000, 2050],
+        ['/config.json', 80, 90],
+        ['/config.json', 900, 910], // a later reload: not the first request
       ]),
-      page(1, [['/api/playback/s', 100, 350]]),
+      page(1, [
+        ['/assets/index-x.js', 10, 40],
+        ['/config.json', 90, 95],
+        ['/api/playback/s', 100, 350],
+      ]),
+      page(2, [['/api/playback/s', 100, 300]]),
     ]);
     expect(startups[0]).toEqual({
       index: 0,
+      scriptRunMs: 20,
       playbackInfoMs: 150,
       mediaPlaylistMs: 260,
       initSegmentMs: 300,
       firstSegmentMs: 500,
     });
-    expect(startups[1]).toMatchObject({ playbackInfoMs: 350, firstSegmentMs: null });
+    expect(startups[1]).toMatchObject({
+      scriptRunMs: 50,
+      playbackInfoMs: 350,
+      firstSegmentMs: null,
+    });
+    // No script or config fetch recorded: no script run.
+    expect(startups[2]).toMatchObject({ scriptRunMs: null, playbackInfoMs: 300 });
     expect(medianPageStartup(startups)).toEqual({
-      playbackInfoMs: 250,
+      scriptRunMs: 35,
+      playbackInfoMs: 300,
       mediaPlaylistMs: 260,
       initSegmentMs: 300,
       firstSegmentMs: 500,

@@ -138,6 +138,11 @@ export function segmentSourcing(
 /** Where a page's start-up went: when each step's HTTP fetch ended, ms since navigation. */
 export interface PageStartup {
   index: number;
+  /**
+   * From the player script's last byte to the page's first request (`/config.json`): the main
+   * thread evaluating the same bundle in both modes, so this measures how much CPU the page got.
+   */
+  scriptRunMs: number | null;
   playbackInfoMs: number | null;
   mediaPlaylistMs: number | null;
   initSegmentMs: number | null;
@@ -153,14 +158,32 @@ function firstEnd(fetches: readonly PageFetch[], pattern: RegExp): number | null
   return match ? match.endMs : null;
 }
 
+/** The first fetch whose path matches, by start time: when it started. */
+function firstStart(fetches: readonly PageFetch[], pattern: RegExp): number | null {
+  const starts = fetches.filter((fetch) => pattern.test(fetch.path)).map((fetch) => fetch.startMs);
+  return starts.length === 0 ? null : Math.min(...starts);
+}
+
 export function pageStartups(viewers: readonly ViewerDiagnostics[]): PageStartup[] {
-  return viewers.map((viewer) => ({
-    index: viewer.index,
-    playbackInfoMs: firstEnd(viewer.pageFetches, /^\/api\/playback\//),
-    mediaPlaylistMs: firstEnd(viewer.pageFetches, /^(?!.*\/master\.m3u8$).*\.m3u8$/),
-    initSegmentMs: firstEnd(viewer.pageFetches, /\/init[^/]*\.mp4$/),
-    firstSegmentMs: firstEnd(viewer.pageFetches, /\/seg_\d+\.m4s$/),
-  }));
+  return viewers.map((viewer) => {
+    const scriptEndMs = firstEnd(viewer.pageFetches, /^\/assets\/index-[^/]*\.js$/);
+    const configStartMs = firstStart(viewer.pageFetches, /^\/config\.json$/);
+    return {
+      index: viewer.index,
+      scriptRunMs:
+        scriptEndMs === null || configStartMs === null ? null : configStartMs - scriptEndMs,
+      ...fetchSteps(viewer.pageFetches),
+    };
+  });
+}
+
+function fetchSteps(fetches: readonly PageFetch[]): Omit<PageStartup, 'index' | 'scriptRunMs'> {
+  return {
+    playbackInfoMs: firstEnd(fetches, /^\/api\/playback\//),
+    mediaPlaylistMs: firstEnd(fetches, /^(?!.*\/master\.m3u8$).*\.m3u8$/),
+    initSegmentMs: firstEnd(fetches, /\/init[^/]*\.mp4$/),
+    firstSegmentMs: firstEnd(fetches, /\/seg_\d+\.m4s$/),
+  };
 }
 
 /** Per step, the median over the pages that got that far (null: none did). */
@@ -172,6 +195,7 @@ export function medianPageStartup(
     return values.length === 0 ? null : Math.round(median(values));
   };
   return {
+    scriptRunMs: step((s) => s.scriptRunMs),
     playbackInfoMs: step((s) => s.playbackInfoMs),
     mediaPlaylistMs: step((s) => s.mediaPlaylistMs),
     initSegmentMs: step((s) => s.initSegmentMs),

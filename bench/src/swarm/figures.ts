@@ -88,6 +88,11 @@ export interface RunFigures extends RunSpec {
   /** (N-1)/N: the CDN sends each segment at least once. For VOD it holds for the whole clip. */
   theoreticalMaxOffload: number;
   window: PhaseFigures;
+  /**
+   * From before the first join to the window's start: the viewers joining, starting up and
+   * catching up. Its CPU is what a page that starts meanwhile competes with.
+   */
+  join: PhaseFigures;
   whole: PhaseFigures;
   startupMsMedian: number | null;
   startupMsMax: number | null;
@@ -220,6 +225,7 @@ export function runFigures(
     ...spec,
     theoreticalMaxOffload: round(theoreticalMaxOffload(spec.viewers)),
     window: phaseFigures(windowStart, end, spec.viewers),
+    join: phaseFigures(start, windowStart, spec.viewers),
     whole: phaseFigures(start, end, spec.viewers),
     startupMsMedian: startups.length === 0 ? null : Math.round(median(startups)),
     startupMsMax: startups.length === 0 ? null : Math.round(Math.max(...startups)),
@@ -306,6 +312,7 @@ export function poolRuns(
     (acc, run) => ({
       ...acc,
       window: poolPhases(acc.window, run.window, acc.viewers),
+      join: poolPhases(acc.join, run.join, acc.viewers),
       whole: poolPhases(acc.whole, run.whole, acc.viewers),
       notStarted: acc.notStarted + run.notStarted,
       problems: [...acc.problems, ...run.problems],

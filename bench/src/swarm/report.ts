@@ -4,6 +4,7 @@ import { lineChartSvg, type Series } from '../lib/svg.js';
 import {
   theoreticalMaxOffload,
   type PairComparison,
+  type PhaseFigures,
   type RunFigures,
   type RunSpec,
   type TargetVerdict,
@@ -161,4 +162,20 @@ export function offloadChart(pairs: readonly PairComparison[], title: string): s
     yMax: 1,
     width: 720,
   });
+}
+
+/**
+ * The join phase's CPU as cores (CPU s per s): what a page starting up then competes with, e.g.
+ * `join phase 14.2 s: Chromium 1.52 cores (renderer 1.1, …), services 0.21 cores`.
+ */
+export function joinPhaseCpuLine(join: PhaseFigures): string {
+  const cores = (sec: number) => (join.durationSec > 0 ? sec / join.durationSec : 0).toFixed(2);
+  const roles = Object.entries(join.cpu.browsersByRoleSec)
+    .filter(([, sec]) => sec >= 0.5)
+    .sort((a, b) => b[1] - a[1])
+    .map(([role, sec]) => `${role} ${cores(sec)}`);
+  return (
+    `join phase ${join.durationSec.toFixed(1)} s: Chromium ${cores(join.cpu.browsersSec)} cores` +
+    `${roles.length > 0 ? ` (${roles.join(', ')})` : ''}, services ${cores(join.cpu.servicesTotalSec)} cores`
+  );
 }

@@ -23,6 +23,7 @@ import {
 import type { SwarmOptions } from './options.js';
 import {
   estimatePlanSec,
+  joinPhaseCpuLine,
   offloadChart,
   pairsTable,
   planRuns,
@@ -189,6 +190,7 @@ function report(
       .sort((a, b) => b[1] - a[1])
       .map(([role, sec]) => `${role} ${sec}`);
     log(`${runLabel(run)}: Chromium CPU s in the window by process: ${roles.join(', ')}`);
+    log(`${runLabel(run)}: ${joinPhaseCpuLine(run.join)}`);
   }
   for (const failure of failures) log(`FAILED: ${failure.run}: ${failure.error}`);
   for (const run of runs)
@@ -203,7 +205,7 @@ function report(
   for (const steps of startupSteps) {
     const m = steps.median;
     log(
-      `${steps.run}: page start-up, median ms since navigation: playback info ${m.playbackInfoMs ?? '-'}, ` +
+      `${steps.run}: page start-up, median ms: player script run ${m.scriptRunMs ?? '-'}; since navigation: playback info ${m.playbackInfoMs ?? '-'}, ` +
         `media playlist ${m.mediaPlaylistMs ?? '-'}, init ${m.initSegmentMs ?? '-'}, first segment ${m.firstSegmentMs ?? '-'}`,
     );
   }

@@ -65,6 +65,14 @@ const WATCHDOG_INTERVAL_MS = 100;
 /** A CDN segment whose signed hash was not known is checked again this often (× attempt). */
 const BACKGROUND_VERIFY_RETRY_MS = 5_000;
 const BACKGROUND_VERIFY_ATTEMPTS = 4;
+/**
+ * Live, much sooner: the playlist and the manifest are cached apart (at an edge, each for up to
+ * a second), so a fetcher can see a segment before the manifest that signs it, and its peers
+ * wait for its HAVE, which comes only once the copy is verified. Every 250 ms (the manifest's
+ * own refetch limit) for 4 s: after that the segment is of little use to peers anyway.
+ */
+const LIVE_VERIFY_RETRY_MS = 250;
+const LIVE_VERIFY_ATTEMPTS = 16;
 /** Before judging a transfer by its own rate, let it move this much. */
 const MIN_BYTES_FOR_RATE = 32 * 1024;
 
@@ -819,13 +827,15 @@ export class Scheduler {
       (error: unknown) => {
         const code = error instanceof EngineError ? error.code : 'integrity';
         const stillHeld = store.peek(info.rendition, info.sequence)?.bytes === bytes;
+        const live = this.deps.playlists.get(info.rendition)?.live === true;
         // Not signed yet (or the manifest is unreachable): try again while it is held.
-        if (code === 'no_integrity_info' && stillHeld && attempt < BACKGROUND_VERIFY_ATTEMPTS) {
+        const attempts = live ? LIVE_VERIFY_ATTEMPTS : BACKGROUND_VERIFY_ATTEMPTS;
+        if (code === 'no_integrity_info' && stillHeld && attempt < attempts) {
           platform.clock.setTimeout(
             () => {
               if (!this.destroyed) this.verifyInBackground(info, bytes, attempt + 1);
             },
-            BACKGROUND_VERIFY_RETRY_MS * (attempt + 1),
+            live ? LIVE_VERIFY_RETRY_MS : BACKGROUND_VERIFY_RETRY_MS * (attempt + 1),
           );
           return;
         }

@@ -147,7 +147,15 @@ export class LiveFixture {
     return this.segments.slice(-this.windowSize);
   }
 
-  async publish(): Promise<SegmentFixture> {
+  /** A manifest built but not served yet (`publish({ manifestLate: true })`). */
+  private lateManifestText: string | null = null;
+
+  /**
+   * Publish the next segment. `manifestLate`: the playlist shows it at once, the integrity
+   * manifest only after `releaseManifest()`, as when an edge serves a manifest it cached just
+   * before the segment was signed (both cached separately, each for up to a second).
+   */
+  async publish(options: { manifestLate?: boolean } = {}): Promise<SegmentFixture> {
     const sequence = this.nextSequence++;
     const segment: SegmentFixture = {
       sequence,
@@ -172,7 +180,7 @@ export class LiveFixture {
       sha256: await sha256Hex(nodeSubtle, new Uint8Array([1])),
       sizeBytes: 1,
     });
-    this.manifestText = JSON.stringify({
+    const manifestText = JSON.stringify({
       v: 1,
       kind: 'live',
       streamId: this.streamId,
@@ -180,8 +188,20 @@ export class LiveFixture {
       init,
       segments: this.signed.filter((entry) => windowSequences.has(entry.sequence)),
     });
+    if (options.manifestLate) this.lateManifestText = manifestText;
+    else {
+      this.manifestText = manifestText;
+      this.lateManifestText = null;
+    }
     this.playlist = playlistText(this.window, this.durationSec, false);
     return segment;
+  }
+
+  /** Serve the manifest a `manifestLate` publication held back. */
+  releaseManifest(): void {
+    if (this.lateManifestText === null) return;
+    this.manifestText = this.lateManifestText;
+    this.lateManifestText = null;
   }
 
   content = (url: string): Uint8Array | undefined => {

@@ -32,6 +32,8 @@ interface RenditionIntegrity {
   lastFetchAtMs: number;
   /** Completed fetches (successful or not). */
   attempts: number;
+  /** The last completed fetch returned a manifest of this stream and rendition. */
+  lastFetchAnswered: boolean;
 }
 
 /** A VOD manifest that could not be fetched or verified is tried again after this long. */
@@ -79,6 +81,7 @@ export class IntegrityRegistry {
       inFlight: null,
       lastFetchAtMs: -Infinity,
       attempts: 0,
+      lastFetchAnswered: false,
     });
   }
 
@@ -170,6 +173,16 @@ export class IntegrityRegistry {
     return state.attempts === 0 || this.clock.now() - state.lastFetchAtMs >= VOD_RETRY_MS;
   }
 
+  /**
+   * Live, and the last manifest fetch returned this rendition's manifest: an entry missing from
+   * it is not signed yet, or a cache served an older copy, so asking again soon can help.
+   * False while the manifest is unreachable or refused: asking again soon only adds load.
+   */
+  liveManifestAnswering(rendition: string): boolean {
+    const state = this.renditions.get(rendition);
+    return state?.kind === 'live' && state.lastFetchAnswered;
+  }
+
   /** Check bytes against the signed hash. Throws EngineError('integrity' | 'no_integrity_info'). */
   async verify(rendition: string, sequence: number, bytes: Uint8Array): Promise<void> {
     const entry = await this.entry(rendition, sequence);
@@ -206,6 +219,7 @@ export class IntegrityRegistry {
     // (a long VOD's is hundreds of KB) must not compete with the start-up segments.
     await this.released;
     if (this.destroyed) return;
+    state.lastFetchAnswered = false;
     let text: string;
     try {
       const response = await this.http.get({ url: state.manifestUrl }).promise;
@@ -228,6 +242,7 @@ export class IntegrityRegistry {
       return;
     }
     state.kind = 'live';
+    state.lastFetchAnswered = true;
     for (const segment of manifest.segments) {
       if (state.entries.has(segment.sequence)) continue;
       const verified = await verifyLiveSegment(

@@ -66,10 +66,11 @@ const WATCHDOG_INTERVAL_MS = 100;
 const BACKGROUND_VERIFY_RETRY_MS = 5_000;
 const BACKGROUND_VERIFY_ATTEMPTS = 4;
 /**
- * Live, much sooner: the playlist and the manifest are cached apart (at an edge, each for up to
- * a second), so a fetcher can see a segment before the manifest that signs it, and its peers
- * wait for its HAVE, which comes only once the copy is verified. Every 250 ms (the manifest's
- * own refetch limit) for 4 s: after that the segment is of little use to peers anyway.
+ * Live, with peers and a manifest that answers, much sooner: the playlist and the manifest are
+ * cached apart (at an edge, each for up to a second), so a fetcher can see a segment before the
+ * manifest that signs it, and its peers wait for its HAVE, which comes only once the copy is
+ * verified. Every 250 ms (the manifest's own refetch limit) for 4 s: after that the segment is
+ * of little use to peers anyway.
  */
 const LIVE_VERIFY_RETRY_MS = 250;
 const LIVE_VERIFY_ATTEMPTS = 16;
@@ -827,15 +828,24 @@ export class Scheduler {
       (error: unknown) => {
         const code = error instanceof EngineError ? error.code : 'integrity';
         const stillHeld = store.peek(info.rendition, info.sequence)?.bytes === bytes;
-        const live = this.deps.playlists.get(info.rendition)?.live === true;
+        // Soon only when it can help: live, the manifest answering (just without this entry
+        // yet) and peers to share with. An unreachable manifest is not asked 4 times a second
+        // by every viewer holding a CDN copy.
+        const soon =
+          integrity!.liveManifestAnswering(info.rendition) &&
+          (this.deps.peers?.connectedCount ?? 0) > 0 &&
+          attempt < LIVE_VERIFY_ATTEMPTS;
         // Not signed yet (or the manifest is unreachable): try again while it is held.
-        const attempts = live ? LIVE_VERIFY_ATTEMPTS : BACKGROUND_VERIFY_ATTEMPTS;
-        if (code === 'no_integrity_info' && stillHeld && attempt < attempts) {
+        if (
+          code === 'no_integrity_info' &&
+          stillHeld &&
+          (soon || attempt < BACKGROUND_VERIFY_ATTEMPTS)
+        ) {
           platform.clock.setTimeout(
             () => {
               if (!this.destroyed) this.verifyInBackground(info, bytes, attempt + 1);
             },
-            live ? LIVE_VERIFY_RETRY_MS : BACKGROUND_VERIFY_RETRY_MS * (attempt + 1),
+            soon ? LIVE_VERIFY_RETRY_MS : BACKGROUND_VERIFY_RETRY_MS * (attempt + 1),
           );
           return;
         }

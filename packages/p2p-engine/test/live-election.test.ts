@@ -192,6 +192,30 @@ describe('live integrity manifest behind the playlist', () => {
   });
 });
 
+describe('live integrity manifest unreachable', () => {
+  it('viewers holding CDN copies do not ask the failing manifest several times a second, and play on from the CDN', async () => {
+    const { clock, fixture, viewers } = await liveSwarm(4, 2_000, 10_000);
+    // liveSwarm stopped publishing: publish on, with the manifest failing for everyone.
+    const publishing = startPublishing(clock, fixture);
+    const manifestUrl = fixture.playlistUrl.replace(/index\.m3u8$/, 'integrity.json');
+    for (const viewer of viewers) viewer.cdn.failing.add(manifestUrl);
+    const fromMs = clock.now() + 2_000;
+    await clock.advance(22_000);
+    publishing.stop();
+    const toMs = clock.now();
+    for (const [index, viewer] of viewers.entries()) {
+      const asked = viewer.cdn
+        .manifestRequests()
+        .filter((r) => r.atMs >= fromMs && r.atMs < toMs).length;
+      // About 2 a second (each new segment's own look, and the slow retries of the CDN copies
+      // held), as before live copies were checked again every 250 ms; with that fast retry
+      // applied to a failing manifest too, it was 3.75.
+      expect(asked / ((toMs - fromMs) / 1000), `viewer ${index}`).toBeLessThanOrEqual(2.5);
+      expect(viewer.player!.stats.stalls).toBe(0);
+    }
+  });
+});
+
 describe('live playlist polling', () => {
   /** Playlist requests the whole swarm made in [fromMs, toMs), per second. */
   function playlistRequestsPerSec(

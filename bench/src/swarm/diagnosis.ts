@@ -38,7 +38,7 @@ export interface SegmentSourcing {
 export interface CdnMiss {
   sequence: number;
   viewer: number;
-  reason: 'deadline' | 'unsigned' | 'fallback';
+  reason: MissReason;
   /** Media the viewer had buffered ahead when it got the segment, s. */
   bufferedAheadSec: number | null;
   /** Its live latency then, s. */
@@ -47,7 +47,13 @@ export interface CdnMiss {
   afterFirstDeliveryMs: number | null;
 }
 
-const MISS_REASONS: ReadonlySet<string> = new Set(['deadline', 'unsigned', 'fallback']);
+/** CDN reasons a swarm at the bound would not have: the elected fetcher's copy came too late. */
+const MISS_REASONS = ['deadline', 'unsigned', 'fallback'] as const;
+type MissReason = (typeof MISS_REASONS)[number];
+
+function isMissReason(reason: string | null): reason is MissReason {
+  return (MISS_REASONS as readonly string[]).includes(reason ?? '');
+}
 
 /** `h3d`: viewer 3 took the segment from the CDN (`h`), for its deadline (`d`). */
 function entryCode(viewer: number, arrival: SegmentArrival): string {
@@ -101,11 +107,12 @@ export function segmentSourcing(
       .filter((ms): ms is number => ms !== null);
     const firstDeliveryMs = deliveries.length > 0 ? Math.min(...deliveries) : null;
     for (const { viewer, arrival } of entries) {
-      if (arrival.source === 'p2p' || !MISS_REASONS.has(arrival.cdnReason ?? '')) continue;
+      const reason = arrival.cdnReason;
+      if (arrival.source === 'p2p' || !isMissReason(reason)) continue;
       misses.push({
         sequence,
         viewer,
-        reason: arrival.cdnReason as CdnMiss['reason'],
+        reason,
         bufferedAheadSec: arrival.bufferedAheadSec,
         latencySec: arrival.latencySec,
         afterFirstDeliveryMs:
@@ -166,24 +173,19 @@ function firstStart(fetches: readonly PageFetch[], pattern: RegExp): number | nu
 
 export function pageStartups(viewers: readonly ViewerDiagnostics[]): PageStartup[] {
   return viewers.map((viewer) => {
-    const scriptEndMs = firstEnd(viewer.pageFetches, /^\/assets\/index-[^/]*\.js$/);
-    const configStartMs = firstStart(viewer.pageFetches, /^\/config\.json$/);
+    const fetches = viewer.pageFetches;
+    const scriptEndMs = firstEnd(fetches, /^\/assets\/index-[^/]*\.js$/);
+    const configStartMs = firstStart(fetches, /^\/config\.json$/);
     return {
       index: viewer.index,
       scriptRunMs:
         scriptEndMs === null || configStartMs === null ? null : configStartMs - scriptEndMs,
-      ...fetchSteps(viewer.pageFetches),
+      playbackInfoMs: firstEnd(fetches, /^\/api\/playback\//),
+      mediaPlaylistMs: firstEnd(fetches, /^(?!.*\/master\.m3u8$).*\.m3u8$/),
+      initSegmentMs: firstEnd(fetches, /\/init[^/]*\.mp4$/),
+      firstSegmentMs: firstEnd(fetches, /\/seg_\d+\.m4s$/),
     };
   });
-}
-
-function fetchSteps(fetches: readonly PageFetch[]): Omit<PageStartup, 'index' | 'scriptRunMs'> {
-  return {
-    playbackInfoMs: firstEnd(fetches, /^\/api\/playback\//),
-    mediaPlaylistMs: firstEnd(fetches, /^(?!.*\/master\.m3u8$).*\.m3u8$/),
-    initSegmentMs: firstEnd(fetches, /\/init[^/]*\.mp4$/),
-    firstSegmentMs: firstEnd(fetches, /\/seg_\d+\.m4s$/),
-  };
 }
 
 /** Per step, the median over the pages that got that far (null: none did). */

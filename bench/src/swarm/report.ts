@@ -170,12 +170,20 @@ export function offloadChart(pairs: readonly PairComparison[], title: string): s
  */
 export function joinPhaseCpuLine(join: PhaseFigures): string {
   const cores = (sec: number) => (join.durationSec > 0 ? sec / join.durationSec : 0).toFixed(2);
-  const roles = Object.entries(join.cpu.browsersByRoleSec)
-    .filter(([, sec]) => sec >= 0.5)
-    .sort((a, b) => b[1] - a[1])
-    .map(([role, sec]) => `${role} ${cores(sec)}`);
+  const roles = busyBrowserRoles(join.cpu.browsersByRoleSec, cores);
   return (
     `join phase ${join.durationSec.toFixed(1)} s: Chromium ${cores(join.cpu.browsersSec)} cores` +
     `${roles.length > 0 ? ` (${roles.join(', ')})` : ''}, services ${cores(join.cpu.servicesTotalSec)} cores`
   );
+}
+
+/** Chromium process roles that used at least 0.5 CPU s, busiest first, e.g. `renderer 18.9`. */
+export function busyBrowserRoles(
+  byRoleSec: Record<string, number>,
+  format: (sec: number) => string = String,
+): string[] {
+  return Object.entries(byRoleSec)
+    .filter(([, sec]) => sec >= 0.5)
+    .sort((a, b) => b[1] - a[1])
+    .map(([role, sec]) => `${role} ${format(sec)}`);
 }

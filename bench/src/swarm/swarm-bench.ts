@@ -22,6 +22,7 @@ import {
 } from './figures.js';
 import type { SwarmOptions } from './options.js';
 import {
+  busyBrowserRoles,
   estimatePlanSec,
   joinPhaseCpuLine,
   offloadChart,
@@ -185,10 +186,7 @@ function report(
     );
   }
   for (const run of runs.filter((r) => r.kind === 'browsers')) {
-    const roles = Object.entries(run.window.cpu.browsersByRoleSec)
-      .filter(([, sec]) => sec >= 0.5)
-      .sort((a, b) => b[1] - a[1])
-      .map(([role, sec]) => `${role} ${sec}`);
+    const roles = busyBrowserRoles(run.window.cpu.browsersByRoleSec);
     log(`${runLabel(run)}: Chromium CPU s in the window by process: ${roles.join(', ')}`);
     log(`${runLabel(run)}: ${joinPhaseCpuLine(run.join)}`);
   }

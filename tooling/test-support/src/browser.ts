@@ -10,6 +10,14 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
  */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/**
+ * Chrome's address-bar popups, built as WebUI pages (Chromium 151 and later). Headless Chromium
+ * renders two of them in a renderer of their own for every new window, so for every viewer's
+ * context: 24 for 12 contexts here, about 1.2 CPU s each time in one trace, at the moment a
+ * viewer joins. Nothing of ours shows them; Puppeteer turns them off by default too.
+ */
+export const DISABLED_CHROMIUM_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'];
+
 export const CHROMIUM_ARGS = [
   '--allow-loopback-in-peer-connection',
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
@@ -23,6 +31,8 @@ export const CHROMIUM_ARGS = [
   '--disable-background-timer-throttling',
   '--disable-backgrounding-occluded-windows',
   '--disable-renderer-backgrounding',
+  // Merged with Playwright's own list by the launcher (CHROMIUM_LAUNCHER).
+  `--disable-features=${DISABLED_CHROMIUM_FEATURES.join(',')}`,
 ];
 
 export async function launchChromium(): Promise<Browser> {
@@ -33,38 +43,43 @@ export async function launchChromium(): Promise<Browser> {
         '(or `npx coral-netns npx vitest run` in e2e/)',
     );
   }
-  const launcher = userPriorityLauncher();
   return chromium.launch({
-    executablePath: launcher ?? CHROMIUM_PATH,
+    executablePath: CHROMIUM_LAUNCHER,
     headless: true,
     args: CHROMIUM_ARGS,
-    ...(launcher ? { env: { ...process.env, CORAL_CHROMIUM_BINARY: CHROMIUM_PATH } } : {}),
+    env: { ...process.env, ...chromiumLauncherEnv() },
   });
 }
 
+/**
+ * The script every browser of the tests and benchmarks starts through (bin/coral-chromium). It
+ * joins repeated `--disable-features` and `--enable-features` switches into one each: Chromium
+ * honours only the last, and Playwright passes its own list first, so a second list would
+ * silently drop Playwright's. As root, it also drops CAP_SYS_NICE (chromiumLauncherEnv).
+ */
+export const CHROMIUM_LAUNCHER = fileURLToPath(new URL('../bin/coral-chromium', import.meta.url));
+
 const SETPRIV_PATH = '/usr/bin/setpriv';
-const USER_PRIORITY_WRAPPER = fileURLToPath(
-  new URL('../bin/chromium-at-user-priority', import.meta.url),
-);
 
 /**
+ * The launcher's environment: the real binary and, as root, `CORAL_CHROMIUM_DROP_NICE=1`.
  * As root, Chromium raises its display-critical threads (compositor, media, IO, and WebRTC's
  * network thread) to nice -8; a viewer's browser, not root, cannot. Here the browsers share
  * 2 cores with the services they load from, and those threads then starved them: with 6 P2P
  * pages the origin's playback-info answer took up to 1.6 s, an idle probe process waited up to
  * 0.7 s for the CPU and first pages stalled (the swarm benchmark, LIVE with 6 browsers).
- * So, when root, Chromium runs through a wrapper that drops CAP_SYS_NICE (setpriv, from
- * util-linux, which Debian always has): every thread stays at nice 0, as on a desktop. Null:
- * launch Chromium directly (not root, so it cannot raise them anyway).
+ * So, as root, the launcher starts Chromium without CAP_SYS_NICE (setpriv, from util-linux,
+ * which Debian always has): every thread stays at nice 0, as on a desktop.
  */
-export function userPriorityLauncher(): string | null {
-  if (process.getuid?.() !== 0) return null;
+export function chromiumLauncherEnv(uid = process.getuid?.()): Record<string, string> {
+  const env: Record<string, string> = { CORAL_CHROMIUM_BINARY: CHROMIUM_PATH };
+  if (uid !== 0) return env;
   if (!existsSync(SETPRIV_PATH))
     throw new Error(
       `${SETPRIV_PATH} not found: install util-linux (Chromium as root would otherwise raise ` +
         'its threads above the services it is tested against)',
     );
-  return USER_PRIORITY_WRAPPER;
+  return { ...env, CORAL_CHROMIUM_DROP_NICE: '1' };
 }
 
 /**

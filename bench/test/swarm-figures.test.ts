@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { codeChanges, type CodeStamp } from '../src/swarm/code-stamp.js';
-import { chromiumRole, type CpuSample } from '../src/swarm/cpu.js';
+import { chromiumRole, threadLabel, threadTicks, type CpuSample } from '../src/swarm/cpu.js';
 import {
   medianPageStartup,
   missesLine,
@@ -19,7 +19,7 @@ import {
   type RunSpec,
 } from '../src/swarm/figures.js';
 import { parseFleetLine, peerCounters } from '../src/swarm/peer-group.js';
-import { joinPhaseCpuLine, offloadChart } from '../src/swarm/report.js';
+import { joinPhaseCpuLine, offloadChart, p2pCpuCostLine } from '../src/swarm/report.js';
 import {
   cdnReasonCounts,
   zeroCounters,
@@ -37,6 +37,10 @@ function cpu(browsersSec: number, origin: number, load = 1): CpuSample {
     services: { origin, edge: origin / 2 },
     browsersSec,
     browsersByRoleSec: { renderer: browsersSec * 0.75, 'gpu-process': browsersSec * 0.25 },
+    browsersByThreadSec: {
+      'renderer/main': browsersSec * 0.75,
+      'gpu-process/main': browsersSec * 0.25,
+    },
     peersSec: 0,
     harnessSec: 0,
     loadAverage1m: load,
@@ -257,6 +261,80 @@ describe('swarm figures', () => {
     expect(slow.met).toBe(false);
     const low = issue7Target(comparePair(make('p2p', 3000, 1_000, 900), cdn));
     expect(low.offloadMet).toBe(false);
+  });
+
+  it("prices P2P's CPU: extra cores, CPU ms per MB between peers, the threads that grew", () => {
+    const sample = (browsersSec: number, threads: Record<string, number>): CpuSample => ({
+      ...cpu(browsersSec, 1),
+      browsersByThreadSec: threads,
+    });
+    const at = (atMs: number, p2pBytes: number, cpuSample: CpuSample): Moment => ({
+      atMs,
+      viewers: [counters({ httpBytes: 1000, p2pBytes, startupMs: 200 })],
+      edgeBytesServed: 0,
+      edgeRequests: 0,
+      cpu: cpuSample,
+    });
+    const atWindowStart = sample(10, {
+      'renderer/main': 5,
+      'renderer/WebRTC_W_and_N': 0,
+      'network/Chrome_ChildIOT': 1,
+    });
+    const run = (delivery: 'p2p' | 'cdn', endCpu: CpuSample, p2pBytes: number) =>
+      runFigures(
+        { ...live3, viewers: 1, delivery },
+        {
+          start: at(0, 0, sample(0, {})),
+          windowStart: at(10_000, 0, atWindowStart),
+          end: at(30_000, p2pBytes, endCpu),
+        },
+        [],
+      );
+    // 20 s windows. P2P: 10 → 16 CPU s (0.3 cores); CDN-only: 10 → 14 (0.2 cores).
+    const p2p = run(
+      'p2p',
+      sample(16, {
+        'renderer/main': 8,
+        'renderer/WebRTC_W_and_N': 1.2,
+        'network/Chrome_ChildIOT': 1.6,
+      }),
+      4_000_000,
+    );
+    // Without P2P the WebRTC thread is gone and the main thread was busier.
+    const cdn = run('cdn', sample(14, { 'renderer/main': 8.4, 'network/Chrome_ChildIOT': 1.2 }), 0);
+    const pair = comparePair(p2p, cdn);
+    // 4 MB from peers in 20 s = 0.2 MB/s; 0.1 cores / 0.2 MB/s = 500 CPU ms per MB.
+    expect(pair.p2pCpuCost).toEqual({
+      extraCores: 0.1,
+      cpuMsPerPeerMb: 500,
+      byThread: [
+        { thread: 'renderer/WebRTC_W_and_N', extraCores: 0.06 },
+        { thread: 'network/Chrome_ChildIOT', extraCores: 0.02 },
+      ],
+    });
+    expect(p2pCpuCostLine(pair)).toBe(
+      "LIVE 1 browsers: P2P's CPU cost in the window +0.100 cores, 500 CPU ms per MB between peers; " +
+        'threads: renderer/WebRTC_W_and_N +0.060, network/Chrome_ChildIOT +0.020',
+    );
+    // No bytes from peers: no price per MB, and nothing grew against itself.
+    expect(comparePair(cdn, cdn).p2pCpuCost).toEqual({
+      extraCores: 0,
+      cpuMsPerPeerMb: null,
+      byThread: [],
+    });
+  });
+
+  it("reads a process's threads: the first one as main, CPU ticks that grow with work", () => {
+    expect(threadLabel(10, 10, 'chromium')).toBe('main');
+    expect(threadLabel(10, 11, 'WebRTC_W_and_N ')).toBe('WebRTC_W_and_N');
+    const before = threadTicks(process.pid);
+    const cpuAtStart = process.cpuUsage().user;
+    // Spin for 100 ms of CPU (not of wall time: the machine may be busy).
+    while (process.cpuUsage().user - cpuAtStart < 100_000) Math.sqrt(Math.random());
+    const after = threadTicks(process.pid);
+    expect(Object.keys(after)).toContain('main');
+    expect(after.main! - (before.main ?? 0)).toBeGreaterThanOrEqual(5);
+    expect(threadTicks(2 ** 22 + 12345)).toEqual({});
   });
 
   it('does not call a target met when either run of the pair had a problem', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { childPids, descendantPids } from '@coral-cdn/test-support';
 import { processTicks, processTreeTicks, TICKS_PER_SEC } from '../edge/cpu.js';
@@ -18,9 +18,47 @@ export function chromiumRole(commandLine: string): string {
   return /--type=([\w-]+)/.exec(commandLine)?.[1] ?? 'browser';
 }
 
-/** CPU ticks of every process in the trees under `roots`, summed per Chromium role. */
-function ticksByRole(roots: readonly number[]): Record<string, number> {
+/**
+ * A thread's name for the CPU breakdown: `main` for a process's first thread (Chromium names it
+ * after the binary), otherwise its kernel name (15 characters at most, e.g. `WebRTC_W_and_N`).
+ */
+export function threadLabel(pid: number, tid: number, comm: string): string {
+  return tid === pid ? 'main' : comm.trim();
+}
+
+/** utime+stime ticks of each live thread of `pid`, by thread label (summed over equal labels). */
+export function threadTicks(pid: number): Record<string, number> {
+  const byThread: Record<string, number> = {};
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byThread; // exited meanwhile
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const label = threadLabel(pid, Number(tid), comm);
+      byThread[label] = (byThread[label] ?? 0) + Number(fields[11]) + Number(fields[12]);
+    } catch {
+      continue; // the thread ended while we read
+    }
+  }
+  return byThread;
+}
+
+/**
+ * CPU ticks of every process in the trees under `roots`, summed per Chromium role, and per
+ * `role/thread` (live threads only: a thread that ended between two samples drops out).
+ */
+function ticksByRole(roots: readonly number[]): {
+  byRole: Record<string, number>;
+  byThread: Record<string, number>;
+} {
   const byRole: Record<string, number> = {};
+  const byThread: Record<string, number> = {};
   for (const pid of roots.flatMap((root) => [root, ...descendantPids(root)])) {
     let commandLine: string;
     try {
@@ -31,8 +69,12 @@ function ticksByRole(roots: readonly number[]): Record<string, number> {
     }
     const role = chromiumRole(commandLine);
     byRole[role] = (byRole[role] ?? 0) + processTicks(pid);
+    for (const [thread, ticks] of Object.entries(threadTicks(pid))) {
+      const key = `${role}/${thread}`;
+      byThread[key] = (byThread[key] ?? 0) + ticks;
+    }
   }
-  return byRole;
+  return { byRole, byThread };
 }
 
 /** CPU seconds (user + system) used so far, by who used them. */
@@ -43,6 +85,8 @@ export interface CpuSample {
   browsersSec: number;
   /** The same, per Chromium process role (renderer, gpu-process, network, browser, …). */
   browsersByRoleSec: Record<string, number>;
+  /** The same, per `role/thread` (e.g. `renderer/WebRTC_W_and_N`, `network/main`). */
+  browsersByThreadSec: Record<string, number>;
   /** Every coral-peer process (their own `cpuTotalMs`, which survives their exit). */
   peersSec: number;
   /** This process (Playwright's client, sampling). */
@@ -68,14 +112,15 @@ export function sampleCpu(sources: CpuSources): CpuSample {
     (pid) => !known.has(pid) && /chrom/i.test(commandName(pid)),
   );
   // One walk of the browsers' process trees: the total is the sum over roles.
-  const byRole = ticksByRole(browsers);
+  const { byRole, byThread } = ticksByRole(browsers);
   const usage = process.cpuUsage();
+  const inSeconds = (ticks: Record<string, number>) =>
+    Object.fromEntries(Object.entries(ticks).map(([key, value]) => [key, seconds(value)]));
   return {
     services,
     browsersSec: seconds(Object.values(byRole).reduce((sum, ticks) => sum + ticks, 0)),
-    browsersByRoleSec: Object.fromEntries(
-      Object.entries(byRole).map(([role, ticks]) => [role, seconds(ticks)]),
-    ),
+    browsersByRoleSec: inSeconds(byRole),
+    browsersByThreadSec: inSeconds(byThread),
     peersSec: sources.peersCpuSec(),
     harnessSec: (usage.user + usage.system) / 1e6,
     loadAverage1m: loadavg()[0]!,
@@ -87,6 +132,7 @@ export interface CpuUse {
   servicesTotalSec: number;
   browsersSec: number;
   browsersByRoleSec: Record<string, number>;
+  browsersByThreadSec: Record<string, number>;
   peersSec: number;
   harnessSec: number;
   loadAverage1mBefore: number;
@@ -94,6 +140,16 @@ export interface CpuUse {
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/** Each key's growth from `before` to `after` (never below 0: a process or thread that ended). */
+function growth(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after).map(([key, sec]) => [key, round2(Math.max(0, sec - (before[key] ?? 0)))]),
+  );
+}
 
 /**
  * CPU used between two samples. A process tree that lost members in between (a renderer that
@@ -107,12 +163,8 @@ export function cpuBetween(before: CpuSample, after: CpuSample): CpuUse {
     servicesSec,
     servicesTotalSec: round2(Object.values(servicesSec).reduce((sum, sec) => sum + sec, 0)),
     browsersSec: round2(Math.max(0, after.browsersSec - before.browsersSec)),
-    browsersByRoleSec: Object.fromEntries(
-      Object.entries(after.browsersByRoleSec).map(([role, sec]) => [
-        role,
-        round2(Math.max(0, sec - (before.browsersByRoleSec[role] ?? 0))),
-      ]),
-    ),
+    browsersByRoleSec: growth(before.browsersByRoleSec, after.browsersByRoleSec),
+    browsersByThreadSec: growth(before.browsersByThreadSec, after.browsersByThreadSec),
     peersSec: round2(Math.max(0, after.peersSec - before.peersSec)),
     harnessSec: round2(after.harnessSec - before.harnessSec),
     loadAverage1mBefore: round2(before.loadAverage1m),

@@ -291,6 +291,7 @@ function poolPhases(a: PhaseFigures, b: PhaseFigures, viewers: number): PhaseFig
       servicesTotalSec: round(a.cpu.servicesTotalSec + b.cpu.servicesTotalSec, 2),
       browsersSec: round(a.cpu.browsersSec + b.cpu.browsersSec, 2),
       browsersByRoleSec: add(a.cpu.browsersByRoleSec, b.cpu.browsersByRoleSec),
+      browsersByThreadSec: add(a.cpu.browsersByThreadSec, b.cpu.browsersByThreadSec),
       peersSec: round(a.cpu.peersSec + b.cpu.peersSec, 2),
       harnessSec: round(a.cpu.harnessSec + b.cpu.harnessSec, 2),
       loadAverage1mBefore: a.cpu.loadAverage1mBefore,
@@ -335,6 +336,50 @@ export function poolRuns(
   };
 }
 
+/** The viewers' CPU with P2P against CDN-only, over two (pooled) windows. */
+export interface P2pCpuCost {
+  /** Extra CPU with P2P, cores (CPU s per window s): Chromium's, or the peer processes'. */
+  extraCores: number;
+  /**
+   * The same per MB the viewers received from peers, CPU ms: each MB is sent by one viewer and
+   * received by another, and both ends count. Null without bytes from peers.
+   */
+  cpuMsPerPeerMb: number | null;
+  /** Browsers: the `role/thread`s whose CPU grew most with P2P, cores, largest first (≤ 6). */
+  byThread: Array<{ thread: string; extraCores: number }>;
+}
+
+const COST_THREADS = 6;
+
+export function p2pCpuCost(p2p: PhaseFigures, cdn: PhaseFigures): P2pCpuCost | null {
+  if (p2p.durationSec <= 0 || cdn.durationSec <= 0) return null;
+  const cores = (phase: PhaseFigures, sec: number) => sec / phase.durationSec;
+  const viewersSec = (phase: PhaseFigures) => phase.cpu.browsersSec + phase.cpu.peersSec;
+  const extraCores = cores(p2p, viewersSec(p2p)) - cores(cdn, viewersSec(cdn));
+  const peerMbPerSec = p2p.p2pBytes / 1e6 / p2p.durationSec;
+  const threads = new Set([
+    ...Object.keys(p2p.cpu.browsersByThreadSec),
+    ...Object.keys(cdn.cpu.browsersByThreadSec),
+  ]);
+  const byThread = [...threads]
+    .map((thread) => ({
+      thread,
+      extraCores: round(
+        cores(p2p, p2p.cpu.browsersByThreadSec[thread] ?? 0) -
+          cores(cdn, cdn.cpu.browsersByThreadSec[thread] ?? 0),
+        3,
+      ),
+    }))
+    .filter((entry) => entry.extraCores > 0)
+    .sort((a, b) => b.extraCores - a.extraCores)
+    .slice(0, COST_THREADS);
+  return {
+    extraCores: round(extraCores, 3),
+    cpuMsPerPeerMb: peerMbPerSec > 0 ? Math.round((extraCores / peerMbPerSec) * 1000) : null,
+    byThread,
+  };
+}
+
 /** A P2P run against its CDN-only baseline (same scenario, viewer kind and N, same invocation). */
 export interface PairComparison {
   scenario: ScenarioName;
@@ -363,6 +408,8 @@ export interface PairComparison {
   startupRatioInterval: RatioInterval | null;
   startupMsMaxP2p: number | null;
   startupMsMaxCdn: number | null;
+  /** What P2P costs the viewers' CPU in the windows (null when a window has no duration). */
+  p2pCpuCost: P2pCpuCost | null;
   /** Either run's problems: the comparison is not a fair one while there are any. */
   problems: string[];
 }
@@ -402,6 +449,7 @@ export function comparePair(
         : null,
     startupMsMaxP2p: p2p.startupMsMax,
     startupMsMaxCdn: cdn.startupMsMax,
+    p2pCpuCost: p2pCpuCost(p2p.window, cdn.window),
     problems: [
       ...p2p.problems.map((problem) => `P2P run: ${problem}`),
       ...cdn.problems.map((problem) => `CDN-only run: ${problem}`),

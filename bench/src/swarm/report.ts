@@ -95,10 +95,14 @@ export function runsTable(runs: readonly RunFigures[]): string {
   );
 }
 
+function pairLabel(pair: PairComparison): string {
+  return `${pair.scenario.toUpperCase()} ${pair.viewers} ${pair.kind === 'browsers' ? 'browsers' : 'werift'}`;
+}
+
 export function pairsTable(pairs: readonly PairComparison[]): string {
   return formatTable(
     pairs.map((pair) => ({
-      pair: `${pair.scenario.toUpperCase()} ${pair.viewers} ${pair.kind === 'browsers' ? 'browsers' : 'werift'}`,
+      pair: pairLabel(pair),
       rounds: pair.rounds,
       'offload win': pct(pair.offloadWindow),
       // VOD: a window can beat (N-1)/N (its segments were fetched before it); the bound holds
@@ -186,4 +190,21 @@ export function busyBrowserRoles(
     .filter(([, sec]) => sec >= 0.5)
     .sort((a, b) => b[1] - a[1])
     .map(([role, sec]) => `${role} ${format(sec)}`);
+}
+
+/**
+ * What P2P costs the viewers' CPU in a pair's windows, e.g. `LIVE 6 browsers: P2P's CPU cost in
+ * the window +0.14 cores, 370 CPU ms per MB between peers; threads: renderer/WebRTC_W_and_N
+ * +0.047, …`. Null without a cost figure.
+ */
+export function p2pCpuCostLine(pair: PairComparison): string | null {
+  const cost = pair.p2pCpuCost;
+  if (!cost) return null;
+  const signed = (cores: number) => `${cores >= 0 ? '+' : ''}${cores.toFixed(3)}`;
+  const threads = cost.byThread.map((t) => `${t.thread} ${signed(t.extraCores)}`);
+  return (
+    `${pairLabel(pair)}: P2P's CPU cost in the window ${signed(cost.extraCores)} cores` +
+    (cost.cpuMsPerPeerMb === null ? '' : `, ${cost.cpuMsPerPeerMb} CPU ms per MB between peers`) +
+    (threads.length > 0 ? `; threads: ${threads.join(', ')}` : '')
+  );
 }

@@ -26,6 +26,7 @@ import {
   estimatePlanSec,
   joinPhaseCpuLine,
   offloadChart,
+  p2pCpuCostLine,
   pairsTable,
   planRuns,
   runLabel,
@@ -170,6 +171,7 @@ function report(
 
   log(`\n${runsTable(runs)}\n`);
   if (pairs.length > 0) log(`${pairsTable(pairs)}\n`);
+  for (const line of pairs.map(p2pCpuCostLine)) if (line) log(line);
   for (const s of sourcing) {
     log(
       `${s.run}: in the window, CDN fetchers per segment ${JSON.stringify(s.cdnFetchersHistogram)} ` +

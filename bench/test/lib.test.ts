@@ -5,10 +5,18 @@ import {
   median,
   percentile,
   ratio,
-  roundBootstrapRatio,
+  invocationBootstrapRatio,
   seededRandom,
+  type BootstrapOptions,
 } from '../src/lib/stats.js';
 import { lineChartSvg } from '../src/lib/svg.js';
+
+/** One invocation's rounds: the round-level bootstrap. */
+const roundBootstrapRatio = (
+  candidate: number[][],
+  baseline: number[][],
+  options?: BootstrapOptions,
+) => invocationBootstrapRatio([{ candidate, baseline }], options);
 
 describe('bench statistics', () => {
   it('computes interpolated percentiles', () => {
@@ -35,7 +43,7 @@ describe('bench statistics', () => {
         [100, 110, 120],
       ],
     );
-    expect(steady).toMatchObject({ low: 2, high: 2, confidence: 0.9, resamples: 2000 });
+    expect(steady).toEqual({ low: 2, high: 2, confidence: 0.9, resamples: 2000, invocations: 1 });
     // One slow round of three on the candidate's side: the ratio may be 1 or 3 by the draw.
     const noisy = roundBootstrapRatio(
       [
@@ -76,6 +84,63 @@ describe('bench statistics', () => {
     expect(roundBootstrapRatio([[100, 200]], [[100], [100]])).toBeNull();
     expect(roundBootstrapRatio([[100], [], [200]], [[100], []])).toBeNull();
     expect(roundBootstrapRatio([[100], [200]], [[0], [0]])).toBeNull();
+  });
+
+  it('draws invocations too when pooling several: their disagreement widens the interval', () => {
+    // Two invocations, each steady within itself: the first measured P2P/CDN-only 1.0, the
+    // second 2.0 (the machine was busier then, on the P2P side).
+    const calm = {
+      candidate: [
+        [100, 100],
+        [100, 100],
+      ],
+      baseline: [
+        [100, 100],
+        [100, 100],
+      ],
+    };
+    const busy = {
+      candidate: [
+        [200, 200],
+        [200, 200],
+      ],
+      baseline: [
+        [100, 100],
+        [100, 100],
+      ],
+    };
+    const pooled = invocationBootstrapRatio([calm, busy])!;
+    expect(pooled.invocations).toBe(2);
+    // A resample may draw either invocation twice: the interval spans both readings.
+    expect(pooled.low).toBe(1);
+    expect(pooled.high).toBe(2);
+    // An invocation's two sides are drawn together: a machine that was slower for both
+    // sides in one invocation moves neither ratio, where pooling the rounds as one
+    // invocation would pit its slow rounds against the other's fast ones.
+    const fast = { candidate: [[100], [100]], baseline: [[100], [100]] };
+    const slow = { candidate: [[200], [200]], baseline: [[200], [200]] };
+    expect(invocationBootstrapRatio([fast, slow])).toMatchObject({ low: 1, high: 1 });
+    const asOne = invocationBootstrapRatio([
+      {
+        candidate: [...fast.candidate, ...slow.candidate],
+        baseline: [...fast.baseline, ...slow.baseline],
+      },
+    ])!;
+    expect(asOne.invocations).toBe(1);
+    expect(asOne.low).toBeLessThan(1);
+    expect(asOne.high).toBeGreaterThan(1);
+    // One round a side per invocation is enough once there are invocations to draw.
+    expect(invocationBootstrapRatio([{ candidate: [[120]], baseline: [[100]] }])).toBeNull();
+    const single = invocationBootstrapRatio([
+      { candidate: [[120]], baseline: [[100]] },
+      { candidate: [[150]], baseline: [[100]] },
+    ])!;
+    expect(single).toMatchObject({ low: 1.2, high: 1.5, invocations: 2 });
+    // An invocation without values on a side does not count.
+    expect(
+      invocationBootstrapRatio([calm, { candidate: [[500]], baseline: [] }])!.invocations,
+    ).toBe(1);
+    expect(invocationBootstrapRatio([])).toBeNull();
   });
 
   it('draws uniform numbers in [0, 1) from a seed, the same sequence for the same seed', () => {

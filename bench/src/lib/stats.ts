@@ -57,36 +57,64 @@ export interface RatioInterval {
   /** Central share of the resampled ratios the interval holds (0.9: the 5th to 95th percentile). */
   confidence: number;
   resamples: number;
+  /** Invocations drawn from (1: only the rounds of one invocation were drawn). */
+  invocations: number;
+}
+
+/** One invocation's rounds on each side of a comparison (each round: its values). */
+export interface RoundsOfInvocation {
+  candidate: ReadonlyArray<readonly number[]>;
+  baseline: ReadonlyArray<readonly number[]>;
+}
+
+export interface BootstrapOptions {
+  resamples?: number;
+  confidence?: number;
+  random?: () => number;
 }
 
 /**
- * How far the ratio of two medians could move from round to round: a cluster bootstrap that
- * draws whole rounds (with replacement) on each side, pools their values and takes the ratio
- * of the medians. Rounds, not values, are drawn because values of one round share its load;
- * drawing values alone would call a noisy comparison precise. Null with fewer than two rounds
- * on either side (nothing to resample) or an empty round set.
+ * How far the ratio of two medians (candidate / baseline) could move between resamples: a
+ * cluster bootstrap that draws whole rounds (with replacement) on each side, pools their
+ * values and takes the ratio of the medians. Rounds, not values, are drawn because values of
+ * one round share its load; drawing values alone would call a noisy comparison precise.
+ *
+ * Over several invocations of a benchmark, pooled: each resample draws invocations
+ * with replacement (one draw for both sides: an invocation's P2P and CDN-only rounds shared
+ * its machine state), then, within each drawn invocation, its rounds with replacement on each
+ * side. Invocations on a shared machine differ more than rounds of one do; drawing them too
+ * keeps that spread in the interval. With one invocation only rounds are drawn. Null when no invocation has values on both sides,
+ * or with one invocation of fewer than two rounds on a side.
  */
-export function roundBootstrapRatio(
-  candidateRounds: ReadonlyArray<readonly number[]>,
-  baselineRounds: ReadonlyArray<readonly number[]>,
-  options: { resamples?: number; confidence?: number; random?: () => number } = {},
+export function invocationBootstrapRatio(
+  invocations: readonly RoundsOfInvocation[],
+  options: BootstrapOptions = {},
 ): RatioInterval | null {
-  const candidate = candidateRounds.filter((values) => values.length > 0);
-  const baseline = baselineRounds.filter((values) => values.length > 0);
-  if (candidate.length < 2 || baseline.length < 2) return null;
+  const nonEmpty = (rounds: ReadonlyArray<readonly number[]>) =>
+    rounds.filter((values) => values.length > 0);
+  const usable = invocations
+    .map((inv) => ({ candidate: nonEmpty(inv.candidate), baseline: nonEmpty(inv.baseline) }))
+    .filter((inv) => inv.candidate.length > 0 && inv.baseline.length > 0);
+  if (usable.length === 0) return null;
+  if (usable.length === 1 && (usable[0]!.candidate.length < 2 || usable[0]!.baseline.length < 2))
+    return null;
   const resamples = options.resamples ?? 2000;
   const confidence = options.confidence ?? 0.9;
   const random = options.random ?? seededRandom(0x5eed);
-  const draw = (rounds: ReadonlyArray<readonly number[]>) => {
-    const pooled: number[] = [];
-    for (let i = 0; i < rounds.length; i++)
-      pooled.push(...rounds[Math.floor(random() * rounds.length)]!);
-    return median(pooled);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const drawRounds = (rounds: ReadonlyArray<readonly number[]>, into: number[]) => {
+    for (let i = 0; i < rounds.length; i++) into.push(...pick(rounds));
   };
   const ratios: number[] = [];
   for (let i = 0; i < resamples; i++) {
-    const base = draw(baseline);
-    if (base > 0) ratios.push(draw(candidate) / base);
+    // One invocation: nothing to draw at that level (and the same random sequence as before).
+    const drawn = usable.length === 1 ? usable : usable.map(() => pick(usable));
+    const baseline: number[] = [];
+    const candidate: number[] = [];
+    for (const inv of drawn) drawRounds(inv.baseline, baseline);
+    for (const inv of drawn) drawRounds(inv.candidate, candidate);
+    const base = median(baseline);
+    if (base > 0) ratios.push(median(candidate) / base);
   }
   if (ratios.length === 0) return null;
   const tail = ((1 - confidence) / 2) * 100;
@@ -96,5 +124,6 @@ export function roundBootstrapRatio(
     high: rounded(percentile(ratios, 100 - tail)),
     confidence,
     resamples,
+    invocations: usable.length,
   };
 }

@@ -1,5 +1,11 @@
 /** The swarm benchmark's arithmetic: counters at moments → the figures reported (pure). */
-import { median, ratio, roundBootstrapRatio, type RatioInterval } from '../lib/stats.js';
+import {
+  invocationBootstrapRatio,
+  median,
+  ratio,
+  type RatioInterval,
+  type RoundsOfInvocation,
+} from '../lib/stats.js';
 import { cpuBetween, type CpuSample, type CpuUse } from './cpu.js';
 import type { Delivery, ScenarioName } from './options.js';
 import {
@@ -300,6 +306,11 @@ function poolPhases(a: PhaseFigures, b: PhaseFigures, viewers: number): PhaseFig
   };
 }
 
+/** The start-ups of a run's viewers that started, ms. */
+function startupsOf(run: RunFigures): number[] {
+  return run.perViewer.map((v) => v.startupMs).filter((ms): ms is number => ms !== null);
+}
+
 /**
  * Rounds of the same run (`--rounds`) as one: windows and whole runs pooled (offload from the
  * summed bytes, stalls summed), start-up median and max over every viewer of every round.
@@ -322,9 +333,7 @@ export function poolRuns(
     first,
   );
   // Per round for the round-level interval; pooled (in run order) for the median and max.
-  const startupsByRoundMs = runs.map((run) =>
-    run.perViewer.map((v) => v.startupMs).filter((ms): ms is number => ms !== null),
-  );
+  const startupsByRoundMs = runs.map(startupsOf);
   const startups = startupsByRoundMs.flat();
   const { round: _round, ...spec } = pooled;
   return {
@@ -402,7 +411,7 @@ export interface PairComparison {
   startupMsMedianCdn: number | null;
   startupMedianRatio: number | null;
   /**
-   * Where the start-up ratio lies in 90% of round-level resamples (roundBootstrapRatio): how
+   * Where the start-up ratio lies in 90% of round-level resamples (invocationBootstrapRatio): how
    * much of the ratio is the machine's round-to-round noise. Null with fewer than 2 rounds.
    */
   startupRatioInterval: RatioInterval | null;
@@ -414,9 +423,15 @@ export interface PairComparison {
   problems: string[];
 }
 
+/**
+ * A P2P run (or pooled rounds) against its CDN-only baseline. The start-up interval resamples
+ * `startupInvocations` when given (rounds pooled from several invocations), else the rounds of
+ * this one invocation.
+ */
 export function comparePair(
   p2p: RunFigures & { rounds?: number; startupsByRoundMs?: number[][] },
   cdn: RunFigures & { rounds?: number; startupsByRoundMs?: number[][] },
+  startupInvocations?: readonly RoundsOfInvocation[],
 ): PairComparison {
   const savings = (a: PhaseFigures, b: PhaseFigures) =>
     b.cdnBytesEdge === 0
@@ -443,9 +458,12 @@ export function comparePair(
       p2p.startupMsMedian === null || cdn.startupMsMedian === null
         ? null
         : ratio(p2p.startupMsMedian, cdn.startupMsMedian),
-    startupRatioInterval:
-      p2p.startupsByRoundMs && cdn.startupsByRoundMs
-        ? roundBootstrapRatio(p2p.startupsByRoundMs, cdn.startupsByRoundMs)
+    startupRatioInterval: startupInvocations
+      ? invocationBootstrapRatio(startupInvocations)
+      : p2p.startupsByRoundMs && cdn.startupsByRoundMs
+        ? invocationBootstrapRatio([
+            { candidate: p2p.startupsByRoundMs, baseline: cdn.startupsByRoundMs },
+          ])
         : null,
     startupMsMaxP2p: p2p.startupMsMax,
     startupMsMaxCdn: cdn.startupMsMax,
@@ -455,6 +473,52 @@ export function comparePair(
       ...cdn.problems.map((problem) => `CDN-only run: ${problem}`),
     ],
   };
+}
+
+/** One invocation's rounds of one pair: its P2P and its CDN-only runs, in plan order. */
+export interface PairRounds {
+  p2p: RunFigures[];
+  cdn: RunFigures[];
+}
+
+/** A run's pair: same scenario, viewer kind and N. */
+export const pairKey = (run: RunSpec): string => `${run.scenario}/${run.kind}/${run.viewers}`;
+
+/** An invocation's runs by pair (in plan order); only pairs with both deliveries. */
+export function roundsByPair(runs: readonly RunFigures[]): Map<string, PairRounds> {
+  const byKey = new Map<string, PairRounds>();
+  for (const run of runs) {
+    const entry = byKey.get(pairKey(run)) ?? { p2p: [], cdn: [] };
+    entry[run.delivery].push(run);
+    byKey.set(pairKey(run), entry);
+  }
+  for (const [key, entry] of byKey)
+    if (entry.p2p.length === 0 || entry.cdn.length === 0) byKey.delete(key);
+  return byKey;
+}
+
+/**
+ * Every pair of one or more invocations (each invocation: its runs), rounds pooled across
+ * them, in order of first appearance. With several invocations the start-up interval draws
+ * invocations too (`invocationBootstrapRatio`); with one it is the round-level interval.
+ */
+export function comparePairs(invocations: ReadonlyArray<readonly RunFigures[]>): PairComparison[] {
+  const byKey = new Map<string, PairRounds[]>();
+  for (const runs of invocations)
+    for (const [key, rounds] of roundsByPair(runs))
+      byKey.set(key, [...(byKey.get(key) ?? []), rounds]);
+  return [...byKey.values()].map((parts) =>
+    comparePair(
+      poolRuns(parts.flatMap((part) => part.p2p)),
+      poolRuns(parts.flatMap((part) => part.cdn)),
+      parts.length > 1
+        ? parts.map((part) => ({
+            candidate: part.p2p.map(startupsOf),
+            baseline: part.cdn.map(startupsOf),
+          }))
+        : undefined,
+    ),
+  );
 }
 
 /** Issue 7's target, checked on the LIVE pair with browsers. */

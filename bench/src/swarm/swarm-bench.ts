@@ -12,12 +12,10 @@ import {
   type SegmentSourcing,
 } from './diagnosis.js';
 import {
-  comparePair,
+  comparePairs,
   issue7Target,
   joinerStartup,
-  poolRuns,
   type PairComparison,
-  type RunFigures,
   type TargetVerdict,
 } from './figures.js';
 import type { SwarmOptions } from './options.js';
@@ -152,17 +150,7 @@ function report(
   log: (line: string) => void,
 ): SwarmBenchOutcome {
   const runs = results.map((r) => r.figures);
-  // Every round of a run, by scenario, viewer kind and N (in plan order).
-  const rounds = new Map<string, { p2p: RunFigures[]; cdn: RunFigures[] }>();
-  for (const run of runs) {
-    const key = `${run.scenario}/${run.kind}/${run.viewers}`;
-    const entry = rounds.get(key) ?? { p2p: [], cdn: [] };
-    entry[run.delivery].push(run);
-    rounds.set(key, entry);
-  }
-  const pairs: PairComparison[] = [...rounds.values()]
-    .filter((entry) => entry.p2p.length > 0 && entry.cdn.length > 0)
-    .map((entry) => comparePair(poolRuns(entry.p2p), poolRuns(entry.cdn)));
+  const pairs = comparePairs([runs]);
   const livePair = pairs.find((pair) => pair.scenario === 'live' && pair.kind === 'browsers');
   const target = livePair ? issue7Target(livePair) : null;
   const sourcing: Array<{ run: string } & SegmentSourcing> = results

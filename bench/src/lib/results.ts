@@ -18,9 +18,9 @@ function gitCommit(): string | null {
 }
 
 /** Write `bench/results/<name>.json` with the figures and the machine they were measured on. */
-export function writeResults(name: string, figures: unknown): string {
-  mkdirSync(resultsDir, { recursive: true });
-  const path = join(resultsDir, `${name}.json`);
+export function writeResults(name: string, figures: unknown, dir = resultsDir): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.json`);
   const document = {
     benchmark: name,
     measuredAt: new Date().toISOString(),
@@ -38,9 +38,9 @@ export function writeResults(name: string, figures: unknown): string {
   return path;
 }
 
-export function writeResultFile(fileName: string, content: string): string {
-  mkdirSync(resultsDir, { recursive: true });
-  const path = join(resultsDir, fileName);
+export function writeResultFile(fileName: string, content: string, dir = resultsDir): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, fileName);
   writeFileSync(path, content);
   return path;
 }

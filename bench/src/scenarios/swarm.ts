@@ -1,6 +1,7 @@
 import type { Scenario } from '../lib/scenario.js';
 import { insideNetns, rerunInsideNetns } from '../swarm/netns.js';
 import { parseSwarmOptions, SWARM_FLAGS_HELP, SwarmOptionsError } from '../swarm/options.js';
+import { poolSwarmResults, SwarmPoolError } from '../swarm/pool.js';
 import { runSwarmBench } from '../swarm/swarm-bench.js';
 
 /**
@@ -10,7 +11,8 @@ import { runSwarmBench } from '../swarm/swarm-bench.js';
  * the last viewer joined and plays, and over the whole run; the CDN's own byte counter (the
  * edge's /stats) is reported beside the viewers' counters. Everything runs inside a private
  * network namespace (coral-netns): the scenario re-runs itself there.
- * Flags (see SWARM_FLAGS_HELP): --quick, --browsers 6, --peers 24, --window-sec 30, ...
+ * Flags (see SWARM_FLAGS_HELP): --quick, --browsers 6, --peers 24, --window-sec 30, ...;
+ * `--pool a,b` runs nothing and pools earlier invocations' result files instead.
  */
 const scenario: Scenario = {
   name: 'swarm',
@@ -30,6 +32,17 @@ const scenario: Scenario = {
       if (!(error instanceof SwarmOptionsError)) throw error;
       process.stderr.write(`swarm: ${error.message}\n`);
       process.exitCode = 2;
+      return;
+    }
+    if (options.pool.length > 0) {
+      // Reads result files only: no browser, no network, so no namespace either.
+      try {
+        poolSwarmResults(options, (line) => process.stdout.write(`  ${line}\n`));
+      } catch (error) {
+        if (!(error instanceof SwarmPoolError)) throw error;
+        process.stderr.write(`swarm --pool: ${error.message}\n`);
+        process.exitCode = 2;
+      }
       return;
     }
     if (!insideNetns()) {

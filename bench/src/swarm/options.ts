@@ -43,6 +43,11 @@ export interface SwarmOptions {
   cdnFirst: boolean;
   /** Results go to bench/results/<out>.json, <out>-diagnostics.json and <out>.svg. */
   out: string;
+  /**
+   * Run nothing: pool the runs of these earlier invocations (bench/results/<name>.json) into
+   * one comparison per pair (empty: a normal run).
+   */
+  pool: string[];
 }
 
 export class SwarmOptionsError extends Error {
@@ -68,6 +73,7 @@ const FULL: SwarmOptions = {
   quick: false,
   cdnFirst: false,
   out: 'swarm',
+  pool: [],
 };
 
 /** A few minutes: fewer viewers, shorter joins and windows, a shorter clip. */
@@ -105,6 +111,9 @@ export const SWARM_FLAGS_HELP = [
   '--joiners N             after each browser P2P window, N joiners (P2P/CDN-only alternating) (default 6)',
   '--cdn-first             the first pair starts with its CDN-only run (order effects)',
   '--out NAME              results file name in bench/results (default swarm; --quick: swarm-quick)',
+  '--pool NAME,NAME        run nothing: pool earlier invocations (bench/results/NAME.json) into one',
+  '                        comparison per pair, the start-up interval drawn over invocations too',
+  '                        (writes --out, default swarm-pooled)',
 ].join('\n');
 
 function number(name: string, raw: string, min: number, max: number): number {
@@ -119,6 +128,16 @@ function integer(name: string, raw: string, min: number, max: number): number {
   const value = number(name, raw, min, max);
   if (!Number.isInteger(value)) throw new SwarmOptionsError(`--${name} must be an integer`);
   return value;
+}
+
+/** Where --pool writes when --out is not given. */
+export const POOLED_OUT = 'swarm-pooled';
+
+/** A results file's name (bench/results/<name>.json): no path, no extension. */
+function resultName(flag: string, raw: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(raw))
+    throw new SwarmOptionsError(`--${flag} takes a file name of [a-z0-9-], got "${raw}"`);
+  return raw;
 }
 
 function list<T extends string>(name: string, raw: string, allowed: readonly T[]): T[] {
@@ -200,15 +219,22 @@ export function parseSwarmOptions(flags: Readonly<Record<string, string>>): Swar
         options.cdnFirst = raw === 'true';
         break;
       case 'out':
-        if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(raw))
-          throw new SwarmOptionsError(`--out takes a file name of [a-z0-9-], got "${raw}"`);
-        options.out = raw;
+        options.out = resultName(name, raw);
+        break;
+      case 'pool':
+        options.pool = [...new Set(raw.split(',').map((item) => resultName(name, item.trim())))];
         break;
       default:
         throw new SwarmOptionsError(
           `unknown flag --${name}; the swarm benchmark takes:\n${SWARM_FLAGS_HELP}`,
         );
     }
+  }
+  if (options.pool.length > 0) {
+    if (flags.out === undefined) options.out = POOLED_OUT;
+    if (options.pool.includes(options.out))
+      throw new SwarmOptionsError(`--out ${options.out} would overwrite a file --pool reads`);
+    return options;
   }
   if (options.browsers === 1) throw new SwarmOptionsError('--browsers must be 0 or at least 2');
   if (options.browsers === 0 && options.peers.length === 0)

@@ -95,7 +95,7 @@ export function runsTable(runs: readonly RunFigures[]): string {
   );
 }
 
-function pairLabel(pair: PairComparison): string {
+export function pairLabel(pair: PairComparison): string {
   return `${pair.scenario.toUpperCase()} ${pair.viewers} ${pair.kind === 'browsers' ? 'browsers' : 'werift'}`;
 }
 
@@ -113,7 +113,7 @@ export function pairsTable(pairs: readonly PairComparison[]): string {
       'stalls p2p/cdn': `${pair.stallsP2p}/${pair.stallsCdn}`,
       'startup med p2p/cdn ms': `${pair.startupMsMedianP2p ?? '-'}/${pair.startupMsMedianCdn ?? '-'}`,
       'startup ratio': pair.startupMedianRatio ?? '-',
-      'ratio 90% (rounds)': pair.startupRatioInterval
+      'ratio 90% (resampled)': pair.startupRatioInterval
         ? `${pair.startupRatioInterval.low}–${pair.startupRatioInterval.high}`
         : '-',
       valid: pair.problems.length === 0 ? 'yes' : 'NO',
@@ -121,11 +121,18 @@ export function pairsTable(pairs: readonly PairComparison[]): string {
   );
 }
 
-/** ` (90% of round resamples: 0.9–1.6)`, or nothing without rounds to resample. */
+/**
+ * ` (90% of round resamples: 0.9–1.6)` (one invocation), ` (90% of resamples of 3 invocations
+ * and their rounds: 0.9–1.6)` (pooled), or nothing without rounds to resample.
+ */
 function intervalText(interval: RatioInterval | null): string {
   if (!interval) return '';
   const share = Math.round(interval.confidence * 100);
-  return ` (${share}% of round resamples: ${interval.low}–${interval.high})`;
+  const drawn =
+    interval.invocations > 1
+      ? `resamples of ${interval.invocations} invocations and their rounds`
+      : 'round resamples';
+  return ` (${share}% of ${drawn}: ${interval.low}–${interval.high})`;
 }
 
 export function verdictText(verdict: TargetVerdict): string {

@@ -476,16 +476,16 @@ export function comparePair(
 }
 
 /** One invocation's rounds of one pair: its P2P and its CDN-only runs, in plan order. */
-export interface PairRounds {
+interface PairRounds {
   p2p: RunFigures[];
   cdn: RunFigures[];
 }
 
 /** A run's pair: same scenario, viewer kind and N. */
-export const pairKey = (run: RunSpec): string => `${run.scenario}/${run.kind}/${run.viewers}`;
+const pairKey = (run: RunSpec): string => `${run.scenario}/${run.kind}/${run.viewers}`;
 
 /** An invocation's runs by pair (in plan order); only pairs with both deliveries. */
-export function roundsByPair(runs: readonly RunFigures[]): Map<string, PairRounds> {
+function roundsByPair(runs: readonly RunFigures[]): Map<string, PairRounds> {
   const byKey = new Map<string, PairRounds>();
   for (const run of runs) {
     const entry = byKey.get(pairKey(run)) ?? { p2p: [], cdn: [] };

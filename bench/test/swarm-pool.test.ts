@@ -157,6 +157,10 @@ describe('swarm --pool', () => {
       [{ pool: '../swarm' }, /--pool takes a file name of \[a-z0-9-\], got "\.\.\/swarm"/],
       [{ pool: 'a,' }, /--pool takes a file name/],
       [{ pool: 'live-a,swarm', out: 'swarm' }, /--out swarm would overwrite a file --pool reads/],
+      [
+        { pool: 'live-a', window_sec: '20' },
+        /--pool runs nothing and takes only --out, not --window-sec/,
+      ],
     ];
     for (const [flags, message] of bad) {
       expect(() => parseSwarmOptions(flags)).toThrow(SwarmOptionsError);

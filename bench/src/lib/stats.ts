@@ -79,12 +79,11 @@ export interface BootstrapOptions {
  * values and takes the ratio of the medians. Rounds, not values, are drawn because values of
  * one round share its load; drawing values alone would call a noisy comparison precise.
  *
- * Over several invocations of a benchmark, pooled: each resample draws invocations
- * with replacement (one draw for both sides: an invocation's P2P and CDN-only rounds shared
- * its machine state), then, within each drawn invocation, its rounds with replacement on each
- * side. Invocations on a shared machine differ more than rounds of one do; drawing them too
- * keeps that spread in the interval. With one invocation only rounds are drawn. Null when no invocation has values on both sides,
- * or with one invocation of fewer than two rounds on a side.
+ * Over several invocations of a benchmark, pooled: each resample draws invocations with
+ * replacement (one draw for both sides: an invocation's P2P and CDN-only rounds shared its
+ * machine state), then, within each drawn invocation, its rounds with replacement on each side. Invocations on a shared machine differ more than rounds of one do; drawing them too
+ * keeps that spread in the interval. With one invocation only rounds are drawn. Null when no
+ * invocation has values on both sides, or with one invocation of fewer than two rounds a side.
  */
 export function invocationBootstrapRatio(
   invocations: readonly RoundsOfInvocation[],

@@ -411,8 +411,9 @@ export interface PairComparison {
   startupMsMedianCdn: number | null;
   startupMedianRatio: number | null;
   /**
-   * Where the start-up ratio lies in 90% of round-level resamples (invocationBootstrapRatio): how
-   * much of the ratio is the machine's round-to-round noise. Null with fewer than 2 rounds.
+   * Where the start-up ratio lies in 90% of resamples (invocationBootstrapRatio) of the rounds,
+   * and of the invocations when pooled from several: how much of the ratio is the machine's
+   * noise. Null with one invocation of fewer than 2 rounds.
    */
   startupRatioInterval: RatioInterval | null;
   startupMsMaxP2p: number | null;
@@ -511,12 +512,10 @@ export function comparePairs(invocations: ReadonlyArray<readonly RunFigures[]>):
     comparePair(
       poolRuns(parts.flatMap((part) => part.p2p)),
       poolRuns(parts.flatMap((part) => part.cdn)),
-      parts.length > 1
-        ? parts.map((part) => ({
-            candidate: part.p2p.map(startupsOf),
-            baseline: part.cdn.map(startupsOf),
-          }))
-        : undefined,
+      parts.map((part) => ({
+        candidate: part.p2p.map(startupsOf),
+        baseline: part.cdn.map(startupsOf),
+      })),
     ),
   );
 }

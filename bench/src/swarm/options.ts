@@ -231,6 +231,11 @@ export function parseSwarmOptions(flags: Readonly<Record<string, string>>): Swar
     }
   }
   if (options.pool.length > 0) {
+    const runFlags = Object.keys(flags).filter((key) => key !== 'pool' && key !== 'out');
+    if (runFlags.length > 0)
+      throw new SwarmOptionsError(
+        `--pool runs nothing and takes only --out, not --${runFlags[0]!.replace(/_/g, '-')}`,
+      );
     if (flags.out === undefined) options.out = POOLED_OUT;
     if (options.pool.includes(options.out))
       throw new SwarmOptionsError(`--out ${options.out} would overwrite a file --pool reads`);

@@ -565,6 +565,12 @@ export function issue7Target(pair: PairComparison): TargetVerdict {
   };
 }
 
+/** Issue 7's verdict on the LIVE pair with browsers among `pairs` (null: there is none). */
+export function issue7TargetOf(pairs: readonly PairComparison[]): TargetVerdict | null {
+  const livePair = pairs.find((pair) => pair.scenario === 'live' && pair.kind === 'browsers');
+  return livePair ? issue7Target(livePair) : null;
+}
+
 /** Extra joiners into a running P2P swarm (`--joiners`), P2P against CDN-only, pooled over rounds. */
 export interface JoinerStartup {
   scenario: ScenarioName;

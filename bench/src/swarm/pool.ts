@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { resultsDir, writeResultFile, writeResults } from '../lib/results.js';
 import {
   comparePairs,
-  issue7Target,
+  issue7TargetOf,
   type PairComparison,
   type RunFigures,
   type TargetVerdict,
@@ -160,8 +160,7 @@ export function poolSwarmResults(
   if (commits.length > 1)
     log(`note: the invocations ran different commits (${commits.join(', ')}): pooled anyway`);
   const pairs = comparePairs(invocations.map((invocation) => invocation.runs));
-  const livePair = pairs.find((pair) => pair.scenario === 'live' && pair.kind === 'browsers');
-  const target = livePair ? issue7Target(livePair) : null;
+  const target = issue7TargetOf(pairs);
   log(`\npooled over ${invocations.length} invocations:\n${pairsTable(pairs)}\n`);
   if (target) log(verdictText(target));
   const resultsPath = writeResults(

@@ -13,7 +13,7 @@ import {
 } from './diagnosis.js';
 import {
   comparePairs,
-  issue7Target,
+  issue7TargetOf,
   joinerStartup,
   type PairComparison,
   type TargetVerdict,
@@ -151,8 +151,7 @@ function report(
 ): SwarmBenchOutcome {
   const runs = results.map((r) => r.figures);
   const pairs = comparePairs([runs]);
-  const livePair = pairs.find((pair) => pair.scenario === 'live' && pair.kind === 'browsers');
-  const target = livePair ? issue7Target(livePair) : null;
+  const target = issue7TargetOf(pairs);
   const sourcing: Array<{ run: string } & SegmentSourcing> = results
     .filter((r) => r.figures.kind === 'browsers' && r.figures.delivery === 'p2p')
     .map((r) => ({ run: runLabel(r.figures), ...segmentSourcing(r.diagnostics, r.windowMs) }));

@@ -295,6 +295,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
           connectionId: signal.connectionId,
           sdp: answer,
         });
+        // Behind a NAT the offerer can only reach us through the candidates we send it.
+        this.descriptionSent(connection);
         await this.flushCandidates(connection);
         return;
       }

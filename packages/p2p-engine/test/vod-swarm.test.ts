@@ -64,6 +64,25 @@ function firstStartup(viewer: {
 }
 
 describe('signalling order', () => {
+  it("relays the answerer's candidates too, so that peers behind NATs connect", async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 4, sizeBytes: 10_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    swarm.network.natDropsUnsolicited = true;
+    const a = swarm.addViewer();
+    const b = swarm.addViewer();
+    swarm.play(a, { playlistUrl: fixture.playlistUrl });
+    swarm.play(b, { playlistUrl: fixture.playlistUrl });
+    await clock.advanceUntil(() => a.engine.stats.peers === 1 && b.engine.stats.peers === 1, 5_000);
+    const recipients = new Set<string>();
+    for (const message of swarm.tracker.received) {
+      if (message.type === 'signal' && message.signal.kind === 'candidate')
+        recipients.add(message.to);
+    }
+    // Both the offerer and the answerer sent candidates: each side received some.
+    expect(recipients.size).toBe(2);
+  });
+
   it("sends a connection's candidates only after its offer or answer, even when the stack gathers first", async () => {
     const clock = new FakeClock();
     const fixture = await VodFixture.create({ count: 4, sizeBytes: 10_000 });

@@ -42,6 +42,11 @@ export class SimNetwork {
   readonly socketAttempts: string[] = [];
   /** Report local candidates while the description is being set, as werift does. */
   candidatesBeforeDescription = false;
+  /**
+   * Every node sits behind a NAT that drops unsolicited packets: a connection opens only once
+   * each side has been given at least one candidate of the other (no peer-reflexive learning).
+   */
+  natDropsUnsolicited = false;
 
   constructor(
     readonly clock: FakeClock,
@@ -232,10 +237,18 @@ export class SimPeerConnection implements PeerConnectionLike {
     if (!answerer) return Promise.reject(new Error('no answerer'));
     this.remote = answerer;
     const clock = this.network.clock;
-    clock.setTimeout(() => {
+    const connect = (): void => {
       if (this.closed || answerer.closed) return;
       if (!this.network.node(this.nodeId).alive || !this.network.node(answerer.nodeId).alive)
         return;
+      if (
+        this.network.natDropsUnsolicited &&
+        (this.remoteCandidates === 0 || answerer.remoteCandidates === 0)
+      ) {
+        // ICE keeps checking the pairs it has; retry until a candidate arrives.
+        clock.setTimeout(connect, this.network.latencyMs);
+        return;
+      }
       const accepted = new SimDataChannel(this.network, answerer.nodeId);
       offered.remote = accepted;
       accepted.remote = offered;
@@ -245,7 +258,8 @@ export class SimPeerConnection implements PeerConnectionLike {
       answerer.ondatachannel?.(accepted);
       offered.open();
       accepted.open();
-    }, this.network.latencyMs * 2);
+    };
+    clock.setTimeout(connect, this.network.latencyMs * 2);
     return Promise.resolve();
   }
 

@@ -136,6 +136,33 @@ describe('bad uploads get a 4xx JSON error naming the problem', () => {
     await expectError(streamed, 413, 'upload_too_large');
   });
 
+  it('a malformed multipart body of any shape: 400, nothing stored, the origin stays up', async () => {
+    const boundary = 'XYZ';
+    const file = '--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\n';
+    const shapes: Record<string, string> = {
+      'ends inside the file part': `${file}hello`,
+      'ends inside the part headers': '--XYZ\r\nContent-Disposition: form-da',
+      'ends after the part headers': file,
+      'ends inside a text field': '--XYZ\r\nContent-Disposition: form-data; name="id"\r\n\r\nab',
+      'no boundary at all': 'hello, this is not multipart',
+      'a closing boundary only': '--XYZ--\r\n',
+      'a file part without a closing boundary': `${file}hello\r\n--XYZ`,
+    };
+    for (const [shape, body] of Object.entries(shapes)) {
+      const response = await fetch(`${origin.url}/api/videos`, {
+        method: 'POST',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body,
+      });
+      expect(response.status, shape).toBe(400);
+      const answer = (await response.json()) as { error: string };
+      expect(['bad_multipart', 'missing_file', 'empty_upload'], shape).toContain(answer.error);
+      expect((await fetch(`${origin.url}/healthz`)).status, shape).toBe(200);
+    }
+    const uploads = await readdir(join(origin.dataDir, 'uploads')).catch(() => []);
+    expect(uploads.filter((name) => name.startsWith('.part-'))).toEqual([]);
+  });
+
   it('a path traversal in the id: 400, in the form or in the URL', async () => {
     await expectError(
       await upload(origin.url, new Blob([good]), { id: '../../escape' }),

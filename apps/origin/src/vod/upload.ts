@@ -134,6 +134,13 @@ export function receiveUpload(
         stream.unpipe(out);
         stream.resume();
       });
+      // A body that ends inside the file part errors this stream as well as the parser: without
+      // this listener that error would end the process.
+      stream.on('error', (error: Error) => {
+        fail(badRequest('bad_multipart', `malformed multipart body: ${error.message}`));
+        stream.unpipe(out);
+        out.destroy();
+      });
       stream.on('data', (chunk: Buffer) => {
         current.sizeBytes += chunk.byteLength;
         options.onBytes?.(chunk.byteLength);

@@ -1,0 +1,69 @@
+import type { SegmentResult } from './segment-request.js';
+import type { SegmentInfo } from './playlist-state.js';
+import { segmentKey, type SegmentKey } from './segment-key.js';
+import type { CdnReason } from './stats.js';
+
+/** A player waiting for a download. */
+export interface Waiter {
+  resolve: (result: SegmentResult) => void;
+  reject: (error: Error) => void;
+  onProgress?: ((loadedBytes: number, totalBytes: number | null) => void) | undefined;
+  reportedBytes: number;
+}
+
+/** One segment being fetched: its waiting players, its bytes so far and where they came from. */
+export class Download {
+  readonly key: SegmentKey;
+  readonly waiters = new Set<Waiter>();
+  readonly failedPeers = new Set<string>();
+  readonly contributors = new Set<string>();
+  playerRequested = false;
+  canceled = false;
+  forceHttp = false;
+  /** Why the CDN was asked (the first reason; counted once per download). */
+  cdnReason: CdnReason | null = null;
+  /** Earliest deadline seen: it only ever moves earlier (a paused player does not push it out). */
+  deadlineMs = Infinity;
+  /** A fetch of the integrity manifest is under way on this download's behalf. */
+  integrityPending = false;
+  sink: Uint8Array | null = null;
+  filledBytes = 0;
+  /** Bytes of the sink that came from peers / over HTTP. */
+  p2pBytes = 0;
+  httpBytes = 0;
+  startedAtMs = 0;
+  firstByteAtMs: number | null = null;
+  cancelCurrent: (() => void) | null = null;
+  wakeCurrent: (() => void) | null = null;
+
+  constructor(
+    readonly info: SegmentInfo,
+    readonly reason: 'player' | 'prefetch',
+  ) {
+    this.key = segmentKey(info.rendition, info.sequence);
+  }
+
+  wake(): void {
+    this.wakeCurrent?.();
+  }
+
+  /** Tell the waiting players how far the bytes reach (monotonic per waiter). */
+  progress(loadedBytes: number, totalBytes: number | null): void {
+    for (const waiter of this.waiters) {
+      if (!waiter.onProgress || loadedBytes <= waiter.reportedBytes) continue;
+      waiter.reportedBytes = loadedBytes;
+      waiter.onProgress(loadedBytes, totalBytes);
+    }
+  }
+
+  /** Forget the bytes gathered so far; returns how many of them came from peers. */
+  resetBytes(): number {
+    const p2pBytes = this.p2pBytes;
+    this.sink = null;
+    this.filledBytes = 0;
+    this.p2pBytes = 0;
+    this.httpBytes = 0;
+    this.contributors.clear();
+    return p2pBytes;
+  }
+}

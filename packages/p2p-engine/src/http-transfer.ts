@@ -1,0 +1,59 @@
+import type { Download } from './download.js';
+import { AbortedError } from './errors.js';
+import type { TransferContext } from './peer-transfer.js';
+import type { ThroughputEstimator } from './throughput.js';
+
+/**
+ * Fetch the segment from the CDN, or only its remainder after peer bytes (a Range request from
+ * the bytes received). A full body, when the CDN ignores the Range, replaces any peer bytes.
+ */
+export async function fetchFromHttp(
+  ctx: TransferContext,
+  download: Download,
+  httpThroughput: ThroughputEstimator,
+): Promise<void> {
+  const { platform, stats } = ctx;
+  const info = download.info;
+  const offset = download.filledBytes;
+  const startedAtMs = platform.clock.now();
+  let received = 0;
+  const request = platform.http.get({
+    url: info.url,
+    ...(offset > 0 ? { rangeStartBytes: offset } : {}),
+    onProgress: (loaded) => {
+      stats.httpBytes += loaded - received;
+      received = loaded;
+      download.progress(
+        offset + loaded,
+        ctx.integrity?.known(info.rendition, info.sequence)?.sizeBytes ?? null,
+      );
+    },
+  });
+  download.cancelCurrent = request.cancel;
+  try {
+    const response = await request.promise;
+    stats.httpBytes += response.bytes.byteLength - received;
+    download.firstByteAtMs ??= response.firstByteAtMs;
+    httpThroughput.add(response.bytes.byteLength, platform.clock.now() - startedAtMs);
+    if (
+      offset > 0 &&
+      response.status === 206 &&
+      download.sink &&
+      offset + response.bytes.byteLength === download.sink.byteLength
+    ) {
+      download.sink.set(response.bytes, offset);
+      download.httpBytes += response.bytes.byteLength;
+    } else {
+      // A full body (no Range support, or nothing received before): it replaces any peer bytes.
+      ctx.discardBytes(download);
+      download.sink = response.bytes;
+      download.httpBytes = response.bytes.byteLength;
+    }
+    download.filledBytes = download.sink.byteLength;
+  } catch (error) {
+    if (download.canceled) throw new AbortedError();
+    throw error;
+  } finally {
+    download.cancelCurrent = null;
+  }
+}

@@ -1,0 +1,41 @@
+import { pickHolder, peerInTime, type HolderSnapshot, type LiveRole } from './segment-decision.js';
+
+/**
+ * Prefetch planning, pure: which segments ahead of the playhead to start before the player asks.
+ * The scheduler walks the candidates in playback order and asks about each with the state of
+ * that moment (a started prefetch changes the next candidate's holders' load).
+ */
+
+/** How far ahead to look: a live playlist's whole window, a VOD's `prefetchAheadSec`. */
+export function prefetchHorizonSec(live: boolean, positionSec: number, aheadSec: number): number {
+  return live ? Infinity : positionSec + aheadSec;
+}
+
+export interface PrefetchCandidate {
+  role: LiveRole;
+  /** Peer prefetches nobody asked for yet, running now. */
+  runningPeerPrefetches: number;
+  prefetchConcurrency: number;
+  /** Signed size (null: hash not known, so peer bytes could not be checked). */
+  signedSizeBytes: number | null;
+  holders: readonly HolderSnapshot[];
+  nowMs: number;
+  deadlineMs: number;
+  safetyMarginMs: number;
+}
+
+/**
+ * `cdn`: an elected fetcher takes a new live segment from the CDN now, so peers can take it
+ * from it; `peer`: a holder can deliver it well within its deadline; `skip`: not now.
+ */
+export type PrefetchVerdict = 'cdn' | 'peer' | 'skip';
+
+export function prefetchVerdict(c: PrefetchCandidate): PrefetchVerdict {
+  if (c.role === 'fetcher') return 'cdn';
+  if (c.runningPeerPrefetches >= c.prefetchConcurrency) return 'skip';
+  if (c.signedSizeBytes === null) return 'skip';
+  const holder = pickHolder(c.holders, new Set());
+  if (!holder) return 'skip';
+  const slackMs = c.deadlineMs - c.nowMs - c.safetyMarginMs;
+  return peerInTime(holder, c.signedSizeBytes, slackMs) ? 'peer' : 'skip';
+}

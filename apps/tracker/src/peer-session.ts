@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { ServerMessage } from '@coral-cdn/protocol';
 import { WebSocket } from 'ws';
 import { newBeaconMemory, type BeaconMemory } from './beacons.js';
-import { StrikeCounter, TokenBucket } from './limits/token-bucket.js';
-import type { MemberRecord } from './store/types.js';
+import { StrikeCounter, TokenBucket } from '@coral-cdn/tracker-core';
+import type { MemberRecord, RoomId } from '@coral-cdn/tracker-core';
 
 /** Peers a member remembers having been told about (peer-gone goes to them). */
 const KNOWN_LIMIT = 1024;
@@ -54,7 +54,7 @@ export function newPeerId(): string {
 export class PeerSession {
   readonly peerId = newPeerId();
   /** By room (rooms.ts): the swarm's part of this connection's peer protocol. */
-  readonly memberships = new Map<string, Membership>();
+  readonly memberships = new Map<RoomId, Membership>();
   readonly bucket: TokenBucket;
   readonly strikes: StrikeCounter;
   lastSeenMs: number;

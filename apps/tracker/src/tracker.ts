@@ -21,12 +21,22 @@ import { recordBeacon } from './beacons.js';
 import type { TrackerConfig } from './config.js';
 import { Elections } from './elections.js';
 import { TokenError } from './errors.js';
-import { rankPeers, RecentLoad, toPeerInfo } from './matching.js';
+import {
+  banThreshold,
+  DEFAULT_PEER_PROTOCOL,
+  judgeReport,
+  rankPeers,
+  RecentLoad,
+  RelayGuard,
+  roomId,
+  roomSwarmId,
+  toPeerInfo,
+  type MemberRecord,
+  type RoomId,
+} from '@coral-cdn/tracker-core';
 import type { TrackerMetrics } from './metrics.js';
 import { newMembership, PeerSession, remember, rememberReported } from './peer-session.js';
-import { RelayGuard } from './relay-guard.js';
-import { DEFAULT_PEER_PROTOCOL, roomId, roomSwarmId } from './rooms.js';
-import type { ClusterEvent, MemberRecord, SwarmStore } from './store/types.js';
+import type { ClusterEvent, SwarmStore } from './store/types.js';
 
 /** Close codes the tracker uses besides the standard ones. */
 export const CLOSE_HEARTBEAT_TIMEOUT = 4000;
@@ -68,7 +78,7 @@ type GoneReason = 'left' | 'banned' | 'timeout';
 export class Tracker {
   readonly sessions = new Map<string, PeerSession>();
   /** This node's members per room (a swarm's members of one peer protocol: rooms.ts). */
-  readonly localSwarms = new Map<string, Set<PeerSession>>();
+  readonly localSwarms = new Map<RoomId, Set<PeerSession>>();
   readonly relay: RelayGuard;
   private readonly load = new RecentLoad(10_000);
   private readonly elections: Elections;
@@ -295,7 +305,7 @@ export class Tracker {
   }
 
   /** The room a message about `swarmId` concerns: the one of this connection's peer protocol. */
-  private roomOf(session: PeerSession, swarmId: string): string {
+  private roomOf(session: PeerSession, swarmId: string): RoomId {
     return roomId(swarmId, session.peerProtocol ?? DEFAULT_PEER_PROTOCOL);
   }
 
@@ -402,7 +412,7 @@ export class Tracker {
   /** Remove one membership (leave, close, timeout, ban) and tell those who knew the peer. */
   private async removeMembership(
     session: PeerSession,
-    room: string,
+    room: RoomId,
     reason: GoneReason,
   ): Promise<void> {
     const membership = session.memberships.get(room);
@@ -417,7 +427,7 @@ export class Tracker {
     if (membership.record.live) this.elections.schedule(room);
   }
 
-  private async announceGone(room: string, peerId: string, reason: GoneReason): Promise<void> {
+  private async announceGone(room: RoomId, peerId: string, reason: GoneReason): Promise<void> {
     this.deliverGone(room, peerId, reason);
     await this.deps.store.publish({ kind: 'peer-gone', swarmId: room, peerId, reason });
   }
@@ -426,7 +436,7 @@ export class Tracker {
    * Tell this node's members that were introduced to `peerId` that it is gone; a ban goes to
    * every member of the swarm (rare, and nobody should keep a link to that peer).
    */
-  private deliverGone(room: string, peerId: string, reason: GoneReason): void {
+  private deliverGone(room: RoomId, peerId: string, reason: GoneReason): void {
     const swarmId = roomSwarmId(room);
     for (const session of this.localSwarms.get(room) ?? []) {
       const membership = session.memberships.get(room);
@@ -535,7 +545,7 @@ export class Tracker {
 
   private deliverSignal(
     target: PeerSession,
-    room: string,
+    room: RoomId,
     message: ServerSignalMessage,
     receivedAtMs: number,
     path: 'local' | 'cluster',
@@ -554,11 +564,24 @@ export class Tracker {
     const membership = session.memberships.get(room);
     if (!membership) return this.notJoined(session, message.swarmId, 'report');
     if (message.peerId === session.peerId) return;
+    const target =
+      message.reason === 'integrity' ? await this.deps.store.getMember(room, message.peerId) : null;
+    const verdict = judgeReport(
+      {
+        reporterPeerId: session.peerId,
+        reporterViewerId: session.viewerId,
+        targetPeerId: message.peerId,
+        targetViewerId: target?.viewerId ?? null,
+        reason: message.reason,
+        relayed: false,
+        reporterJoinedAtMs: membership.record.joinedAtMs,
+        nowMs: this.now(),
+      },
+      { minReporterTenureMs: 0, requireRelayed: false },
+    );
     // Whatever the reason, the reporter is not offered that peer again.
-    rememberReported(membership, message.peerId);
-    if (message.reason !== 'integrity') return;
-    const target = await this.deps.store.getMember(room, message.peerId);
-    if (!target || target.viewerId === session.viewerId || session.viewerId === null) return;
+    if (verdict.exclude) rememberReported(membership, message.peerId);
+    if (!verdict.count || !target || session.viewerId === null) return;
     const { config, store } = this.deps;
     const reporters = await store.addReport(
       membership.streamId,
@@ -573,7 +596,8 @@ export class Tracker {
       sequence: message.sequence,
       distinctReporters: reporters,
     });
-    if (reporters < config.REPORT_BAN_THRESHOLD) return;
+    const threshold = banThreshold({ minReporters: config.REPORT_BAN_THRESHOLD, roomShare: 0 }, 0);
+    if (reporters < threshold) return;
     await store.ban(membership.streamId, target.viewerId, config.BAN_MS);
     this.deps.metrics.bans.inc();
     this.log.warn('viewer banned from stream', {
@@ -704,7 +728,7 @@ export class Tracker {
     this.maintenanceRunning = true;
     try {
       const nowMs = this.now();
-      const alive: Array<{ swarmId: string; peerId: string }> = [];
+      const alive: Array<{ swarmId: RoomId; peerId: string }> = [];
       for (const [room, sessions] of this.localSwarms) {
         for (const session of sessions) alive.push({ swarmId: room, peerId: session.peerId });
       }
@@ -750,7 +774,7 @@ export class Tracker {
   }
 
   /** The last election this node knows for a room (rooms.ts; version 1's is the swarm id). */
-  electionOf(room: string): ElectionMessage | null {
+  electionOf(room: RoomId): ElectionMessage | null {
     return this.elections.lastSent(room);
   }
 

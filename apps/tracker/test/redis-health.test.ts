@@ -2,6 +2,7 @@ import { createLogger } from '@coral-cdn/server-kit';
 import { sleep, startRedis, waitFor, type RedisServer } from '@coral-cdn/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roomId } from '@coral-cdn/tracker-core';
 import { RedisStore } from '../src/store/redis-store.js';
 import type { ClusterEvent, MemberRecord } from '../src/store/types.js';
 
@@ -17,7 +18,7 @@ const keyPrefix = 'health:';
 const nodeChannel = `${keyPrefix}node:${nodeId}`;
 const member: MemberRecord = {
   peerId: 'peer-aaaa',
-  swarmId: 'stream/720p',
+  swarmId: roomId('stream/720p', 1),
   nodeId,
   viewerId: 'viewer-a',
   region: 'eu-west',

@@ -2,6 +2,7 @@ import { connectionTypeSchema, type ConnectionType } from '@coral-cdn/protocol';
 import type { Logger } from '@coral-cdn/server-kit';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
+import { storedRoomId, type RoomId } from '@coral-cdn/tracker-core';
 import { MemoryStore } from './memory-store.js';
 import { scripts, type ScriptName } from './redis-scripts.js';
 import { Semaphore } from './semaphore.js';
@@ -160,7 +161,7 @@ export class RedisStore implements SwarmStore {
     await this.run('join', null, () => this.evalScript('join', keys, args));
   }
 
-  async leave(swarmId: string, peerId: string): Promise<boolean> {
+  async leave(swarmId: RoomId, peerId: string): Promise<boolean> {
     const wasLocal = this.local.leaveSync(swarmId, peerId);
     const k = this.keys(swarmId);
     const removed = await this.run('leave', null, () =>
@@ -170,7 +171,7 @@ export class RedisStore implements SwarmStore {
   }
 
   async updateHave(
-    swarmId: string,
+    swarmId: RoomId,
     peerId: string,
     added: readonly number[],
     lost: readonly number[],
@@ -187,7 +188,7 @@ export class RedisStore implements SwarmStore {
     return member;
   }
 
-  async getMember(swarmId: string, peerId: string): Promise<MemberRecord | null> {
+  async getMember(swarmId: RoomId, peerId: string): Promise<MemberRecord | null> {
     const local = this.local.getMemberSync(swarmId, peerId);
     if (local) return local;
     const text = await this.run('getMember', null, () =>
@@ -196,7 +197,7 @@ export class RedisStore implements SwarmStore {
     return typeof text === 'string' ? parseRecord(text) : null;
   }
 
-  async listMembers(swarmId: string): Promise<MemberRecord[]> {
+  async listMembers(swarmId: RoomId): Promise<MemberRecord[]> {
     const values = await this.heavyReads.run(() =>
       this.run('listMembers', null, () => this.redis.hvals(this.keys(swarmId).m)),
     );
@@ -204,7 +205,7 @@ export class RedisStore implements SwarmStore {
     return values.map(parseRecord).filter((record) => record !== null);
   }
 
-  async candidates(swarmId: string, query: CandidateQuery): Promise<Candidate[]> {
+  async candidates(swarmId: RoomId, query: CandidateQuery): Promise<Candidate[]> {
     const k = this.keys(swarmId);
     const reply = await this.heavyReads.run(() =>
       this.run('candidates', null, () =>
@@ -232,7 +233,7 @@ export class RedisStore implements SwarmStore {
   }
 
   async recentHoldings(
-    swarmId: string,
+    swarmId: RoomId,
     peerIds: readonly string[],
     count: number,
   ): Promise<Map<string, number[]>> {
@@ -254,19 +255,19 @@ export class RedisStore implements SwarmStore {
   }
 
   async touch(
-    members: ReadonlyArray<{ swarmId: string; peerId: string }>,
+    members: ReadonlyArray<{ swarmId: RoomId; peerId: string }>,
     nowMs: number,
   ): Promise<void> {
     await this.local.touch(members, nowMs);
     if (!this.healthy) return;
-    const bySwarm = new Map<string, string[]>();
+    const bySwarm = new Map<RoomId, string[]>();
     for (const { swarmId, peerId } of members) {
       const list = bySwarm.get(swarmId);
       if (list) list.push(peerId);
       else bySwarm.set(swarmId, [peerId]);
     }
     const pipeline = this.redis.pipeline();
-    const order: string[] = [];
+    const order: RoomId[] = [];
     for (const [swarmId, peerIds] of bySwarm) {
       const k = this.keys(swarmId);
       order.push(swarmId);
@@ -311,7 +312,9 @@ export class RedisStore implements SwarmStore {
 
   async sweepExpired(nowMs: number, ttlMs: number): Promise<RemovedMember[]> {
     await this.local.sweepExpired(nowMs, Number.POSITIVE_INFINITY);
-    const swarmIds = await this.run('sweep', null, () => this.redis.zrange(this.swarmsKey, 0, -1));
+    const swarmIds = (
+      await this.run('sweep', null, () => this.redis.zrange(this.swarmsKey, 0, -1))
+    )?.map(storedRoomId);
     if (!swarmIds) return [];
     const removed: RemovedMember[] = [];
     for (const swarmId of swarmIds) {
@@ -364,7 +367,7 @@ export class RedisStore implements SwarmStore {
     return exists === 1;
   }
 
-  async getElection(swarmId: string): Promise<ElectionState | null> {
+  async getElection(swarmId: RoomId): Promise<ElectionState | null> {
     if (!this.healthy) return this.local.getElection(swarmId);
     const fields = await this.run('getElection', null, () =>
       this.redis.hgetall(this.keys(swarmId).e),
@@ -374,7 +377,7 @@ export class RedisStore implements SwarmStore {
   }
 
   async compareAndSetElection(
-    swarmId: string,
+    swarmId: RoomId,
     expectedEpoch: number,
     next: ElectionState,
   ): Promise<boolean> {
@@ -405,11 +408,12 @@ export class RedisStore implements SwarmStore {
       this.redis.zrange(this.swarmsKey, 0, 9999),
     );
     if (!swarmIds) return this.local.swarmSizes(limit);
+    const rooms = swarmIds.map(storedRoomId);
     const pipeline = this.redis.pipeline();
-    for (const swarmId of swarmIds) pipeline.hlen(this.keys(swarmId).m);
+    for (const room of rooms) pipeline.hlen(this.keys(room).m);
     const results = await this.run('swarmSizes', null, () => pipeline.exec());
     if (!results) return this.local.swarmSizes(limit);
-    const sizes = swarmIds
+    const sizes = rooms
       .map((swarmId, i) => ({ swarmId, peers: Number(results[i]?.[1] ?? 0) }))
       .filter((size) => size.peers > 0)
       .sort((a, b) => b.peers - a.peers || (a.swarmId < b.swarmId ? -1 : 1));
@@ -458,7 +462,7 @@ export class RedisStore implements SwarmStore {
     return `${this.options.keyPrefix}swarms`;
   }
 
-  private keys(swarmId: string) {
+  private keys(swarmId: RoomId) {
     const base = `${this.options.keyPrefix}{${swarmId}}:`;
     return { base, m: `${base}m`, seen: `${base}seen`, e: `${base}e` };
   }

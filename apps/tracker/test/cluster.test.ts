@@ -9,9 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   getJson,
   joinedClient,
+  joinMessage,
   makeKeys,
   signToken,
-  type TestClient,
+  TestClient,
   type TokenKeys,
 } from './support.js';
 
@@ -183,6 +184,54 @@ describe('two tracker nodes on one Redis', () => {
     expect(newOnB.all('signal')).toHaveLength(1);
     for (const client of [oldOnA, newOnA, newOnB]) client.close();
     await waitFor('the three left', async () => (await stats(nodeA)).peers === peersBefore);
+  });
+
+  it('bans across nodes: reports from two nodes reach the threshold; the other node refuses', async () => {
+    const peersBefore = (await stats(nodeA)).peers;
+    const banned = 'cluster/1080p';
+    const joinAs = async (node: RunningService, sub: string) => {
+      const viewerToken = await signToken(keys, { stream: 'cluster', sub });
+      const client = await joinedClient(wsUrl(node), { swarmId: banned, token: viewerToken });
+      clients.push(client);
+      return { client, viewerToken };
+    };
+    const { client: liar, viewerToken: liarToken } = await joinAs(nodeA, 'viewer-liar');
+    const reporters = [
+      (await joinAs(nodeA, 'viewer-r1')).client,
+      (await joinAs(nodeB, 'viewer-r2')).client,
+    ];
+    for (const [i, reporter] of reporters.entries()) {
+      // Each reporter was introduced to the liar: the tracker relayed their offer.
+      const offer = { kind: 'offer', connectionId: `r${i}`, sdp: 'x' } as const;
+      reporter.send({ type: 'signal', swarmId: banned, to: liar.peerId, signal: offer });
+      await liar.nextOf('signal', (m) => m.from === reporter.peerId);
+    }
+    reporters[0]!.send({
+      type: 'report',
+      swarmId: banned,
+      peerId: liar.peerId,
+      reason: 'integrity',
+    });
+    await reporters[0]!.settle();
+    expect(liar.all('error')).toHaveLength(0);
+    // The second report arrives on node B: only Redis knows of the first.
+    reporters[1]!.send({
+      type: 'report',
+      swarmId: banned,
+      peerId: liar.peerId,
+      reason: 'integrity',
+    });
+    expect(await liar.next('error')).toMatchObject({ code: 'banned' });
+    // Node B made the ban; node A, where the liar comes back, refuses it.
+    const again = await TestClient.connect(wsUrl(nodeA));
+    clients.push(again);
+    again.send(joinMessage({ swarmId: banned, token: liarToken }));
+    expect(await again.next('error')).toMatchObject({ code: 'banned', ref: 'join' });
+    for (const client of [liar, again, ...reporters]) client.close();
+    await waitFor(
+      'the banned swarm emptied',
+      async () => (await stats(nodeA)).peers === peersBefore,
+    );
   });
 
   it('degrades to node-local matching when Redis dies, and recovers when it returns', async () => {

@@ -19,6 +19,8 @@ export interface Membership {
   readonly known: Set<string>;
   /** Peers this member reported: never offered to it again. */
   readonly reported: Set<string>;
+  /** Peers it exchanged an offer and answer with through the tracker (its reports count). */
+  readonly contacts: Set<string>;
   readonly beacon: BeaconMemory;
   /** Highest election epoch sent in this membership (epochs only move forward). */
   electionEpoch: number;
@@ -30,6 +32,7 @@ export function newMembership(record: MemberRecord, streamId: string): Membershi
     streamId,
     known: new Set(),
     reported: new Set(),
+    contacts: new Set(),
     beacon: newBeaconMemory(),
     electionEpoch: 0,
   };

@@ -7,6 +7,7 @@ import {
 } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  connectThroughTracker,
   getJson,
   joinedClient,
   joinMessage,
@@ -66,6 +67,8 @@ beforeAll(async () => {
     HEARTBEAT_MS: '3000',
     LIVE_FETCHER_MIN_AGE_MS: '0',
     LIVE_FETCHER_CANDIDATES: '4',
+    TRUST_PROXY: 'true',
+    REPORT_MIN_TENURE_MS: '0',
   });
   [nodeA, nodeB] = await Promise.all([
     spawnService({ app: 'tracker', name: 'tracker-a', env: env('node-a') }),
@@ -189,23 +192,23 @@ describe('two tracker nodes on one Redis', () => {
   it('bans across nodes: reports from two nodes reach the threshold; the other node refuses', async () => {
     const peersBefore = (await stats(nodeA)).peers;
     const banned = 'cluster/1080p';
-    const joinAs = async (node: RunningService, sub: string) => {
+    const joinAs = async (node: RunningService, sub: string, address: string) => {
       const viewerToken = await signToken(keys, { stream: 'cluster', sub });
-      const client = await joinedClient(wsUrl(node), { swarmId: banned, token: viewerToken });
+      const client = await joinedClient(wsUrl(node), {
+        swarmId: banned,
+        token: viewerToken,
+        address,
+      });
       clients.push(client);
       return { client, viewerToken };
     };
-    const { client: liar, viewerToken: liarToken } = await joinAs(nodeA, 'viewer-liar');
+    const { client: liar, viewerToken: liarToken } = await joinAs(nodeA, 'viewer-liar', '10.0.1.1');
     const reporters = [
-      (await joinAs(nodeA, 'viewer-r1')).client,
-      (await joinAs(nodeB, 'viewer-r2')).client,
+      (await joinAs(nodeA, 'viewer-r1', '10.0.2.1')).client,
+      (await joinAs(nodeB, 'viewer-r2', '10.0.3.1')).client,
     ];
-    for (const [i, reporter] of reporters.entries()) {
-      // Each reporter was introduced to the liar: the tracker relayed their offer.
-      const offer = { kind: 'offer', connectionId: `r${i}`, sdp: 'x' } as const;
-      reporter.send({ type: 'signal', swarmId: banned, to: liar.peerId, signal: offer });
-      await liar.nextOf('signal', (m) => m.from === reporter.peerId);
-    }
+    // Each reporter exchanged an offer and answer with the liar through the trackers.
+    for (const reporter of reporters) await connectThroughTracker(banned, reporter, liar);
     reporters[0]!.send({
       type: 'report',
       swarmId: banned,

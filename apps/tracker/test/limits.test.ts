@@ -65,6 +65,21 @@ describe('limits and malformed input', () => {
     expect(client.all('error')).toHaveLength(6);
   });
 
+  it('refuses a schema-valid message padded with extra keys before parsing it, as a strike', async () => {
+    const client = await connect();
+    const padded: Record<string, unknown> = { type: 'ping', t: 1 };
+    for (let i = 0; i < 300; i++) padded[`k${i}`] = 0;
+    client.send(padded);
+    const refused = await client.upcoming('error');
+    expect(refused).toMatchObject({ code: 'bad_message', ref: 'ping' });
+    expect(refused.message).toMatch(/refused before parsing: more than \d+ keys/);
+    expect(client.all('pong')).toHaveLength(0);
+    // Each padded frame is a strike: the sixth closes the connection.
+    for (let i = 0; i < 5; i++) client.send(padded);
+    expect((await client.closed).code).toBe(1008);
+    expect(client.all('error').at(-1)).toMatchObject({ code: 'bad_message', fatal: true });
+  });
+
   it('closes a connection that sends an oversized message, with too_large', async () => {
     const client = await connect();
     client.send({ type: 'ping', padding: 'x'.repeat(5000) });

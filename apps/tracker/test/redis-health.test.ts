@@ -42,7 +42,7 @@ const received: ClusterEvent[] = [];
  */
 const probes: Array<Promise<number | null>> = [];
 
-const ban = (n: number): ClusterEvent => ({ kind: 'ban', streamId: 'probe', viewerId: `v${n}` });
+const ban = (n: number): ClusterEvent => ({ kind: 'ban', swarmId: 'probe', viewerId: `v${n}` });
 const isBan = (event: ClusterEvent, n: number) => JSON.stringify(event) === JSON.stringify(ban(n));
 const healthy = () => store.status().healthy;
 /** Healthy and announced (the announcement follows the re-registration of members). */

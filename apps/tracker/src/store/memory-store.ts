@@ -139,6 +139,10 @@ export class MemoryStore implements SwarmStore {
     return this.listMembersSync(swarmId);
   }
 
+  async memberCount(swarmId: RoomId): Promise<number> {
+    return this.swarms.get(swarmId)?.members.size ?? 0;
+  }
+
   listMembersSync(swarmId: RoomId): MemberRecord[] {
     const swarm = this.swarms.get(swarmId);
     return swarm ? [...swarm.members.values()].map((member) => member.record) : [];

@@ -205,6 +205,11 @@ export class RedisStore implements SwarmStore {
     return values.map(parseRecord).filter((record) => record !== null);
   }
 
+  async memberCount(swarmId: RoomId): Promise<number> {
+    const count = await this.run('memberCount', null, () => this.redis.hlen(this.keys(swarmId).m));
+    return count ?? this.local.memberCount(swarmId);
+  }
+
   async candidates(swarmId: RoomId, query: CandidateQuery): Promise<Candidate[]> {
     const k = this.keys(swarmId);
     const reply = await this.heavyReads.run(() =>

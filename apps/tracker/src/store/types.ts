@@ -45,9 +45,9 @@ export type ClusterEvent =
       readonly missingPeer: string;
     }
   | {
-      /** A viewer was banned from a stream: every node drops its memberships there. */
+      /** A viewer was banned from a swarm: every node drops its memberships there. */
       readonly kind: 'ban';
-      readonly streamId: string;
+      readonly swarmId: string;
       readonly viewerId: string;
     }
   | {
@@ -105,15 +105,20 @@ export interface SwarmStore {
   touch(members: ReadonlyArray<{ swarmId: RoomId; peerId: string }>, nowMs: number): Promise<void>;
   /** Remove memberships not touched since `nowMs - ttlMs`, and return them. */
   sweepExpired(nowMs: number, ttlMs: number): Promise<RemovedMember[]>;
-  /** Record that `reporterViewer` reported `targetViewer`; returns distinct reporters in the window. */
+  /**
+   * Record that `reporter` (a key: the tracker uses the reporter's address block) reported
+   * `targetViewer` in `scope` (a swarm); returns the distinct reporters within the window.
+   */
   addReport(
-    streamId: string,
+    scope: string,
     targetViewer: string,
-    reporterViewer: string,
+    reporter: string,
     windowMs: number,
   ): Promise<number>;
-  ban(streamId: string, viewerId: string, durationMs: number): Promise<void>;
-  isBanned(streamId: string, viewerId: string): Promise<boolean>;
+  ban(scope: string, viewerId: string, durationMs: number): Promise<void>;
+  isBanned(scope: string, viewerId: string): Promise<boolean>;
+  /** Members of a room (cluster-wide; this node's only while degraded). */
+  memberCount(swarmId: RoomId): Promise<number>;
   getElection(swarmId: RoomId): Promise<ElectionState | null>;
   /** Store `next` only if the current epoch is `expectedEpoch` (0: none yet). */
   compareAndSetElection(

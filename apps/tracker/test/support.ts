@@ -179,10 +179,10 @@ export class TestClient {
   }
 
   /** Round trip a ping: everything the tracker sent before the pong has arrived. */
-  async sync(): Promise<void> {
+  async sync(timeoutMs = 5000): Promise<void> {
     const t = Math.floor(Math.random() * 1e9);
     this.send({ type: 'ping', t });
-    await this.next((m) => m.type === 'pong' && m.t === t);
+    await this.next((m) => m.type === 'pong' && m.t === t, timeoutMs);
   }
 
   /** Wait until the tracker handled everything sent so far (signals, haves...). */

@@ -8,7 +8,7 @@ import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.j
 import type { TrackerConfig } from './config.js';
 import { ConnectionsPerIp } from './limits/ip-limiter.js';
 import { TrackerMetrics } from './metrics.js';
-import { roomPeerProtocol, roomSwarmId } from './rooms.js';
+import { roomPeerProtocol, roomSwarmId } from '@coral-cdn/tracker-core';
 import { MemoryStore } from './store/memory-store.js';
 import { RedisStore } from './store/redis-store.js';
 import type { SwarmStore } from './store/types.js';

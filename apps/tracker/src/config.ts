@@ -82,10 +82,19 @@ export const trackerConfigSchema = z.object({
   /** After the answer, ICE candidates are relayed for this long. */
   CANDIDATE_WINDOW_MS: positiveInt.default(30_000),
   MAX_PENDING_OFFERS_PER_PEER: positiveInt.default(32),
-  /** Distinct reporting viewers (integrity) that get a viewer banned from a stream. */
+  /** Distinct reporting address blocks (integrity) that ban a viewer from a small swarm. */
   REPORT_BAN_THRESHOLD: positiveInt.default(2),
+  /** Share of a swarm's members whose reports ban in a large swarm (0: the threshold only). */
+  REPORT_BAN_SHARE: z.coerce.number().min(0).max(1).default(0.1),
   REPORT_WINDOW_MS: positiveInt.default(10 * 60_000),
-  BAN_MS: positiveInt.default(30 * 60_000),
+  /** A reporter counts only after this long in the swarm. */
+  REPORT_MIN_TENURE_MS: nonNegativeInt.default(60_000),
+  /** Counted reports per window from one viewer, one address, one /24 or /48. */
+  REPORTS_PER_VIEWER: positiveInt.default(5),
+  REPORTS_PER_ADDRESS: positiveInt.default(10),
+  REPORTS_PER_ADDRESS_GROUP: positiveInt.default(20),
+  /** How long a ban from one swarm lasts. */
+  BAN_MS: positiveInt.default(10 * 60_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(5000),
 });
 

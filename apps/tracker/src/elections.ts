@@ -1,10 +1,16 @@
 import type { ElectionMessage } from '@coral-cdn/protocol';
 import type { Logger } from '@coral-cdn/server-kit';
-import { chooseFetchers, sameElection, type ElectionPolicy } from './election.js';
+import {
+  chooseFetchers,
+  roomSwarmId,
+  sameElection,
+  type ElectionPolicy,
+  type ElectionState,
+  type RoomId,
+} from '@coral-cdn/tracker-core';
 import type { TrackerMetrics } from './metrics.js';
 import type { PeerSession } from './peer-session.js';
-import { roomSwarmId } from './rooms.js';
-import type { ElectionState, SwarmStore } from './store/types.js';
+import type { SwarmStore } from './store/types.js';
 
 /** Membership changes within this window are folded into one election. */
 export const ELECTION_DEBOUNCE_MS = 100;
@@ -16,7 +22,7 @@ export interface ElectionsDeps {
   readonly now: () => number;
   readonly logger: Logger;
   readonly metrics: TrackerMetrics;
-  readonly localMembers: (swarmId: string) => ReadonlySet<PeerSession>;
+  readonly localMembers: (room: RoomId) => ReadonlySet<PeerSession>;
 }
 
 /**
@@ -26,17 +32,17 @@ export interface ElectionsDeps {
  * agree on one), and sends it to this node's live members; other nodes get it as an event.
  */
 export class Elections {
-  private readonly timers = new Map<string, { atMs: number; timer: NodeJS.Timeout }>();
-  private readonly running = new Set<string>();
-  private readonly rerun = new Map<string, boolean>();
+  private readonly timers = new Map<RoomId, { atMs: number; timer: NodeJS.Timeout }>();
+  private readonly running = new Set<RoomId>();
+  private readonly rerun = new Map<RoomId, boolean>();
   /** Newest election this node knows per swarm: epochs continue from it (also across outages). */
-  private readonly known = new Map<string, ElectionState>();
+  private readonly known = new Map<RoomId, ElectionState>();
   private destroyed = false;
 
   constructor(private readonly deps: ElectionsDeps) {}
 
   /** A live member joined: send it the current election, computing the first if needed. */
-  async onJoin(swarmId: string, session: PeerSession): Promise<void> {
+  async onJoin(swarmId: RoomId, session: PeerSession): Promise<void> {
     const current = await this.deps.store.getElection(swarmId);
     if (current) {
       this.note(swarmId, current);
@@ -48,7 +54,7 @@ export class Elections {
   }
 
   /** Recompute soon (membership changed); `force` bumps the epoch even if nothing changed. */
-  schedule(swarmId: string, delayMs = ELECTION_DEBOUNCE_MS, force = false): void {
+  schedule(swarmId: RoomId, delayMs = ELECTION_DEBOUNCE_MS, force = false): void {
     if (this.destroyed) return;
     if (force) this.rerun.set(swarmId, true);
     const atMs = this.deps.now() + delayMs;
@@ -71,12 +77,12 @@ export class Elections {
   }
 
   /** An election decided here or on another node: hand it to local live members. */
-  deliver(swarmId: string, election: ElectionState): void {
+  deliver(swarmId: RoomId, election: ElectionState): void {
     this.note(swarmId, election);
     for (const session of this.deps.localMembers(swarmId)) this.sendTo(session, swarmId, election);
   }
 
-  lastSent(swarmId: string): ElectionMessage | null {
+  lastSent(swarmId: RoomId): ElectionMessage | null {
     const election = this.known.get(swarmId);
     return election ? toMessage(swarmId, election) : null;
   }
@@ -87,7 +93,7 @@ export class Elections {
     this.timers.clear();
   }
 
-  private async run(swarmId: string, force: boolean): Promise<void> {
+  private async run(swarmId: RoomId, force: boolean): Promise<void> {
     if (this.running.has(swarmId)) {
       this.rerun.set(swarmId, force || this.rerun.get(swarmId) === true);
       return;
@@ -133,7 +139,7 @@ export class Elections {
     }
   }
 
-  private note(swarmId: string, election: ElectionState): void {
+  private note(swarmId: RoomId, election: ElectionState): void {
     const known = this.known.get(swarmId);
     if (!known || election.epoch > known.epoch) this.known.set(swarmId, election);
     if (this.deps.localMembers(swarmId).size === 0 && !this.timers.has(swarmId)) {
@@ -141,7 +147,7 @@ export class Elections {
     }
   }
 
-  private sendTo(session: PeerSession, swarmId: string, election: ElectionState): void {
+  private sendTo(session: PeerSession, swarmId: RoomId, election: ElectionState): void {
     const membership = session.memberships.get(swarmId);
     if (!membership?.record.live || election.epoch <= membership.electionEpoch) return;
     membership.electionEpoch = election.epoch;
@@ -150,7 +156,7 @@ export class Elections {
 }
 
 /** Elections run per room (rooms.ts); the message names the swarm. */
-function toMessage(room: string, election: ElectionState): ElectionMessage {
+function toMessage(room: RoomId, election: ElectionState): ElectionMessage {
   return {
     type: 'election',
     swarmId: roomSwarmId(room),

@@ -22,6 +22,9 @@ export class TrackerMetrics {
   readonly storeErrors: Counter;
   readonly elections: Counter;
   readonly bans: Counter;
+  readonly reportsIgnored: Counter<'reason'>;
+  readonly joinsRefused: Counter<'reason'>;
+  readonly beaconsClamped: Counter;
   readonly beaconP2pBytes: Counter;
   readonly beaconHttpBytes: Counter;
   readonly beaconUploadedBytes: Counter;
@@ -60,7 +63,19 @@ export class TrackerMetrics {
     this.storeOutages = counter('store_outages_total', 'Times the store became unreachable');
     this.storeErrors = counter('store_errors_total', 'Store commands that failed');
     this.elections = counter('elections_total', 'Live fetcher elections that changed (new epoch)');
-    this.bans = counter('bans_total', 'Viewers banned from a stream after integrity reports');
+    this.bans = counter('bans_total', 'Viewers banned from a swarm after integrity reports');
+    this.reportsIgnored = counter(
+      'reports_ignored_total',
+      'Integrity reports that did not count towards a ban, by reason',
+      ['reason'],
+    );
+    this.joinsRefused = counter('joins_refused_total', 'Joins refused by the tracker, by reason', [
+      'reason',
+    ]);
+    this.beaconsClamped = counter(
+      'beacons_clamped_total',
+      'Beacons whose increments exceeded what a viewer can do in the time since its last one',
+    );
     this.beacons = counter('beacons_total', 'QoE beacons received');
     this.beaconP2pBytes = counter('beacon_p2p_bytes_total', 'Bytes players got from peers');
     this.beaconHttpBytes = counter('beacon_http_bytes_total', 'Bytes players got from the CDN');

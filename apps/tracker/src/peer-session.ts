@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { ServerMessage } from '@coral-cdn/protocol';
 import { WebSocket } from 'ws';
 import { newBeaconMemory, type BeaconMemory } from './beacons.js';
-import { StrikeCounter, TokenBucket } from './limits/token-bucket.js';
-import type { MemberRecord } from './store/types.js';
+import { StrikeCounter, TokenBucket } from '@coral-cdn/tracker-core';
+import type { MemberRecord, RoomId } from '@coral-cdn/tracker-core';
 
 /** Peers a member remembers having been told about (peer-gone goes to them). */
 const KNOWN_LIMIT = 1024;
@@ -19,6 +19,8 @@ export interface Membership {
   readonly known: Set<string>;
   /** Peers this member reported: never offered to it again. */
   readonly reported: Set<string>;
+  /** Peers it exchanged an offer and answer with through the tracker (its reports count). */
+  readonly contacts: Set<string>;
   readonly beacon: BeaconMemory;
   /** Highest election epoch sent in this membership (epochs only move forward). */
   electionEpoch: number;
@@ -30,6 +32,7 @@ export function newMembership(record: MemberRecord, streamId: string): Membershi
     streamId,
     known: new Set(),
     reported: new Set(),
+    contacts: new Set(),
     beacon: newBeaconMemory(),
     electionEpoch: 0,
   };
@@ -54,7 +57,7 @@ export function newPeerId(): string {
 export class PeerSession {
   readonly peerId = newPeerId();
   /** By room (rooms.ts): the swarm's part of this connection's peer protocol. */
-  readonly memberships = new Map<string, Membership>();
+  readonly memberships = new Map<RoomId, Membership>();
   readonly bucket: TokenBucket;
   readonly strikes: StrikeCounter;
   lastSeenMs: number;

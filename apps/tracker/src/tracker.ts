@@ -1,87 +1,67 @@
 import {
-  decodeClientMessage,
   isSupportedTrackerVersion,
   parseSwarmId,
   TRACKER_PROTOCOL_VERSION,
   type BeaconMessage,
   type ClientMessage,
-  type ClientSignalMessage,
   type ElectionMessage,
   type GetPeersMessage,
   type HaveMessage,
   type JoinMessage,
-  type ReportMessage,
   type ServerSignalMessage,
   type TrackerErrorCode,
 } from '@coral-cdn/protocol';
 import type { Logger } from '@coral-cdn/server-kit';
+import {
+  DEFAULT_PEER_PROTOCOL,
+  rankPeers,
+  RecentLoad,
+  RelayGuard,
+  roomId,
+  roomSwarmId,
+  toPeerInfo,
+  type MemberRecord,
+  type RoomId,
+} from '@coral-cdn/tracker-core';
 import type { WebSocket } from 'ws';
-import type { TokenVerifier } from './auth/token-verifier.js';
 import { recordBeacon } from './beacons.js';
-import type { TrackerConfig } from './config.js';
+import { handleClusterEvent } from './cluster-events.js';
+import type { FailOptions, GoneReason, TrackerContext, TrackerDeps } from './context.js';
 import { Elections } from './elections.js';
 import { TokenError } from './errors.js';
-import { rankPeers, RecentLoad, toPeerInfo } from './matching.js';
-import type { TrackerMetrics } from './metrics.js';
-import { newMembership, PeerSession, remember, rememberReported } from './peer-session.js';
-import { RelayGuard } from './relay-guard.js';
-import { DEFAULT_PEER_PROTOCOL, roomId, roomSwarmId } from './rooms.js';
-import type { ClusterEvent, MemberRecord, SwarmStore } from './store/types.js';
+import { readFrame } from './frames.js';
+import { MessageRate } from './message-rate.js';
+import { newMembership, PeerSession, remember } from './peer-session.js';
+import { CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, failSession } from './protocol-errors.js';
+import { ReportHandler } from './report-handler.js';
+import { relaySignal } from './signalling.js';
 
-/** Close codes the tracker uses besides the standard ones. */
-export const CLOSE_HEARTBEAT_TIMEOUT = 4000;
-export const CLOSE_POLICY_VIOLATION = 1008;
-export const CLOSE_TOO_LARGE = 1009;
-export const CLOSE_GOING_AWAY = 1001;
+export type { TrackerDeps } from './context.js';
 
 /** Most recently announced sequences listed per peer in an answer (besides the needed ones). */
 const RECENT_IN_ANSWER = 16;
-
-/** Strike-worthy protocol errors: malformed input and abuse, not races with other peers. */
-const STRIKE_CODES = new Set<TrackerErrorCode>([
-  'too_large',
-  'bad_json',
-  'bad_message',
-  'unknown_type',
-  'unauthorized',
-  'forbidden_swarm',
-  'rate_limited',
-]);
-
-export interface TrackerDeps {
-  readonly config: TrackerConfig;
-  readonly nodeId: string;
-  readonly store: SwarmStore;
-  readonly verifier: TokenVerifier;
-  readonly logger: Logger;
-  readonly metrics: TrackerMetrics;
-  readonly now?: () => number;
-  readonly random?: () => number;
-}
-
-type GoneReason = 'left' | 'banned' | 'timeout';
 
 /**
  * The tracker's protocol logic: one PeerSession per WebSocket, swarm memberships in the
  * store, matching, the signalling relay, reports and bans, and the live election.
  */
-export class Tracker {
+export class Tracker implements TrackerContext {
   readonly sessions = new Map<string, PeerSession>();
   /** This node's members per room (a swarm's members of one peer protocol: rooms.ts). */
-  readonly localSwarms = new Map<string, Set<PeerSession>>();
+  readonly localSwarms = new Map<RoomId, Set<PeerSession>>();
   readonly relay: RelayGuard;
   private readonly load = new RecentLoad(10_000);
-  private readonly elections: Elections;
-  private readonly now: () => number;
+  readonly elections: Elections;
+  readonly now: () => number;
+  readonly log: Logger;
   private readonly random: () => number;
-  private readonly log: Logger;
+  private readonly reports: ReportHandler;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly messageCounts = new Array<number>(10).fill(0);
-  private messageSecond = 0;
+  private readonly messageRate = new MessageRate();
   private maintenanceRunning = false;
   private destroyed = false;
 
-  constructor(private readonly deps: TrackerDeps) {
+  constructor(readonly deps: TrackerDeps) {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.log = deps.logger;
@@ -104,7 +84,8 @@ export class Tracker {
       metrics: deps.metrics,
       localMembers: (room) => this.localSwarms.get(room) ?? new Set(),
     });
-    deps.store.onEvent((event) => this.onClusterEvent(event));
+    this.reports = new ReportHandler(this);
+    deps.store.onEvent((event) => handleClusterEvent(this, event));
     deps.store.onRecovered(() => {
       for (const swarmId of this.localSwarms.keys()) this.elections.schedule(swarmId, 0, true);
     });
@@ -161,49 +142,9 @@ export class Tracker {
     if (session.closed || session.closing) return;
     const nowMs = this.now();
     session.lastSeenMs = nowMs;
-    this.countMessage(nowMs);
-    if (data.byteLength > this.deps.config.MAX_MESSAGE_BYTES) {
-      this.deps.metrics.messagesReceived.inc({ type: 'invalid' });
-      this.fail(
-        session,
-        'too_large',
-        `message of ${data.byteLength} bytes exceeds ${this.deps.config.MAX_MESSAGE_BYTES}`,
-        undefined,
-        { fatal: true, closeCode: CLOSE_TOO_LARGE },
-      );
-      return;
-    }
-    if (!session.bucket.take(nowMs)) {
-      this.deps.metrics.messagesReceived.inc({ type: 'rate_limited' });
-      // One notice (and one strike) per second of flooding, not one per dropped message.
-      if (nowMs - session.lastRateLimitNoticeMs >= 1000) {
-        session.lastRateLimitNoticeMs = nowMs;
-        this.fail(
-          session,
-          'rate_limited',
-          `more than ${this.deps.config.MESSAGES_PER_SEC} messages per second; message dropped`,
-        );
-      }
-      return;
-    }
-    if (isBinary) {
-      this.deps.metrics.messagesReceived.inc({ type: 'invalid' });
-      this.fail(session, 'bad_message', 'binary frames are not accepted; send JSON text');
-      return;
-    }
-    const text = data.toString('utf8');
-    const decoded = decodeClientMessage(text);
-    if (!decoded.ok) {
-      this.deps.metrics.messagesReceived.inc({ type: 'invalid' });
-      const code = decoded.error.code as TrackerErrorCode;
-      this.fail(session, code, decoded.error.message, guessType(text), {
-        fatal: code === 'too_large',
-        closeCode: CLOSE_TOO_LARGE,
-      });
-      return;
-    }
-    const message = decoded.value;
-    this.deps.metrics.messagesReceived.inc({ type: message.type });
+    this.messageRate.count(nowMs);
+    const message = readFrame(this, session, data, isBinary, nowMs);
+    if (!message) return;
     if (message.type === 'ping') {
       // Answered at once: a ping measures the tracker, not the queue behind it.
       session.send(message.t === undefined ? { type: 'pong' } : { type: 'pong', t: message.t });
@@ -238,9 +179,9 @@ export class Tracker {
       case 'get-peers':
         return this.onGetPeers(session, message);
       case 'signal':
-        return this.onSignal(session, message);
+        return relaySignal(this, session, message);
       case 'report':
-        return this.onReport(session, message);
+        return this.reports.onReport(session, message);
       case 'beacon':
         return this.onBeacon(session, message);
       case 'ping':
@@ -248,46 +189,14 @@ export class Tracker {
     }
   }
 
-  /**
-   * Send a protocol error; count a strike for malformed input or abuse, and disconnect a
-   * connection that collected MAX_STRIKES in a minute (or when the error is fatal).
-   */
-  private fail(
+  fail(
     session: PeerSession,
     code: TrackerErrorCode,
     message: string,
     ref?: string,
-    options: { fatal?: boolean; closeCode?: number; quiet?: boolean } = {},
+    options?: FailOptions,
   ): void {
-    let fatal = options.fatal ?? false;
-    let closeCode = options.closeCode ?? CLOSE_POLICY_VIOLATION;
-    if (STRIKE_CODES.has(code) && session.strikes.add(this.now()) && !fatal) {
-      fatal = true;
-      closeCode = CLOSE_POLICY_VIOLATION;
-      message = `${message} (too many protocol errors: disconnecting)`;
-    }
-    this.deps.metrics.errors.inc({ code });
-    if (!options.quiet) {
-      this.log.warn('protocol error', {
-        peerId: session.peerId,
-        ip: session.ip,
-        code,
-        message,
-        ref,
-        fatal,
-      });
-    }
-    session.send({
-      type: 'error',
-      code,
-      message: message.slice(0, 1024),
-      ...(ref === undefined ? {} : { ref: ref.slice(0, 32) }),
-      ...(fatal ? { fatal: true } : {}),
-    });
-    if (fatal) {
-      this.deps.metrics.disconnects.inc({ reason: code });
-      session.close(closeCode, code);
-    }
+    failSession(this, session, code, message, ref, options);
   }
 
   private notJoined(session: PeerSession, swarmId: string, ref: string): void {
@@ -295,7 +204,7 @@ export class Tracker {
   }
 
   /** The room a message about `swarmId` concerns: the one of this connection's peer protocol. */
-  private roomOf(session: PeerSession, swarmId: string): string {
+  roomOf(session: PeerSession, swarmId: string): RoomId {
     return roomId(swarmId, session.peerProtocol ?? DEFAULT_PEER_PROTOCOL);
   }
 
@@ -347,8 +256,8 @@ export class Tracker {
         'join',
       );
     }
-    if (await store.isBanned(streamId, viewerId)) {
-      return this.fail(session, 'banned', `banned from stream ${streamId}`, 'join');
+    if (await store.isBanned(message.swarmId, viewerId)) {
+      return this.fail(session, 'banned', `banned from swarm ${message.swarmId}`, 'join');
     }
     const room = roomId(message.swarmId, peerProtocol);
     const previous = session.memberships.get(room);
@@ -379,6 +288,7 @@ export class Tracker {
     if (previous) {
       for (const peerId of previous.known) membership.known.add(peerId);
       for (const peerId of previous.reported) membership.reported.add(peerId);
+      for (const peerId of previous.contacts) membership.contacts.add(peerId);
       membership.electionEpoch = previous.electionEpoch;
     }
     session.memberships.set(room, membership);
@@ -400,11 +310,7 @@ export class Tracker {
   }
 
   /** Remove one membership (leave, close, timeout, ban) and tell those who knew the peer. */
-  private async removeMembership(
-    session: PeerSession,
-    room: string,
-    reason: GoneReason,
-  ): Promise<void> {
+  async removeMembership(session: PeerSession, room: RoomId, reason: GoneReason): Promise<void> {
     const membership = session.memberships.get(room);
     if (!membership) return;
     session.memberships.delete(room);
@@ -417,7 +323,7 @@ export class Tracker {
     if (membership.record.live) this.elections.schedule(room);
   }
 
-  private async announceGone(room: string, peerId: string, reason: GoneReason): Promise<void> {
+  async announceGone(room: RoomId, peerId: string, reason: GoneReason): Promise<void> {
     this.deliverGone(room, peerId, reason);
     await this.deps.store.publish({ kind: 'peer-gone', swarmId: room, peerId, reason });
   }
@@ -426,7 +332,7 @@ export class Tracker {
    * Tell this node's members that were introduced to `peerId` that it is gone; a ban goes to
    * every member of the swarm (rare, and nobody should keep a link to that peer).
    */
-  private deliverGone(room: string, peerId: string, reason: GoneReason): void {
+  deliverGone(room: RoomId, peerId: string, reason: GoneReason): void {
     const swarmId = roomSwarmId(room);
     for (const session of this.localSwarms.get(room) ?? []) {
       const membership = session.memberships.get(room);
@@ -485,57 +391,9 @@ export class Tracker {
     session.send({ type: 'peers', swarmId: message.swarmId, peers });
   }
 
-  // ---- signalling relay -----------------------------------------------------------------------
-
-  private async onSignal(session: PeerSession, message: ClientSignalMessage): Promise<void> {
-    const receivedAtMs = this.now();
-    const room = this.roomOf(session, message.swarmId);
-    const membership = session.memberships.get(room);
-    if (!membership) return this.notJoined(session, message.swarmId, 'signal');
-    // Only within the room: a peer of another protocol version counts as not in the swarm.
-    const localTarget = this.sessions.get(message.to);
-    let targetNode: string | null = null;
-    if (!localTarget?.memberships.has(room)) {
-      const record = await this.deps.store.getMember(room, message.to);
-      if (record && record.nodeId !== this.deps.nodeId) targetNode = record.nodeId;
-      if (!targetNode) {
-        return this.fail(
-          session,
-          'unknown_peer',
-          `peer ${message.to} is not in swarm ${message.swarmId}`,
-          'signal',
-          { quiet: true },
-        );
-      }
-    }
-    const decision = this.relay.check(room, session.peerId, message.to, message.signal, this.now());
-    if (!decision.ok) {
-      return this.fail(session, decision.code, decision.message, 'signal', { quiet: true });
-    }
-    remember(membership.known, message.to);
-    const outbound: ServerSignalMessage = {
-      type: 'signal',
-      swarmId: message.swarmId,
-      from: session.peerId,
-      signal: message.signal,
-    };
-    if (targetNode === null) {
-      this.deliverSignal(localTarget!, room, outbound, receivedAtMs, 'local');
-      return;
-    }
-    await this.deps.store.publish({
-      kind: 'deliver',
-      toNode: targetNode,
-      fromNode: this.deps.nodeId,
-      toPeer: message.to,
-      message: outbound,
-      sentAtMs: receivedAtMs,
-    });
-  }
-
-  private deliverSignal(
+  deliverSignal(
     target: PeerSession,
-    room: string,
+    room: RoomId,
     message: ServerSignalMessage,
     receivedAtMs: number,
     path: 'local' | 'cluster',
@@ -543,146 +401,15 @@ export class Tracker {
     const membership = target.memberships.get(room);
     if (!membership) return;
     remember(membership.known, message.from);
+    if (message.signal.kind === 'answer') remember(membership.contacts, message.from);
     target.send(message);
     this.deps.metrics.relayLatency.observe({ path }, Math.max(0, this.now() - receivedAtMs) / 1000);
-  }
-
-  // ---- reports and bans -----------------------------------------------------------------------
-
-  private async onReport(session: PeerSession, message: ReportMessage): Promise<void> {
-    const room = this.roomOf(session, message.swarmId);
-    const membership = session.memberships.get(room);
-    if (!membership) return this.notJoined(session, message.swarmId, 'report');
-    if (message.peerId === session.peerId) return;
-    // Whatever the reason, the reporter is not offered that peer again.
-    rememberReported(membership, message.peerId);
-    if (message.reason !== 'integrity') return;
-    const target = await this.deps.store.getMember(room, message.peerId);
-    if (!target || target.viewerId === session.viewerId || session.viewerId === null) return;
-    const { config, store } = this.deps;
-    const reporters = await store.addReport(
-      membership.streamId,
-      target.viewerId,
-      session.viewerId,
-      config.REPORT_WINDOW_MS,
-    );
-    this.log.warn('integrity report', {
-      reporter: session.peerId,
-      target: target.peerId,
-      swarmId: room,
-      sequence: message.sequence,
-      distinctReporters: reporters,
-    });
-    if (reporters < config.REPORT_BAN_THRESHOLD) return;
-    await store.ban(membership.streamId, target.viewerId, config.BAN_MS);
-    this.deps.metrics.bans.inc();
-    this.log.warn('viewer banned from stream', {
-      viewerId: target.viewerId,
-      streamId: membership.streamId,
-      peerId: target.peerId,
-      distinctReporters: reporters,
-      banMs: config.BAN_MS,
-    });
-    if (target.nodeId !== this.deps.nodeId) {
-      // Out of the shared matching at once; its own node drops its connections' memberships.
-      if (await store.leave(target.swarmId, target.peerId)) {
-        await this.announceGone(target.swarmId, target.peerId, 'banned');
-        this.elections.schedule(target.swarmId);
-      }
-    }
-    await this.applyBan(membership.streamId, target.viewerId);
-    await store.publish({
-      kind: 'ban',
-      streamId: membership.streamId,
-      viewerId: target.viewerId,
-    });
-  }
-
-  /** Drop this node's memberships of a banned viewer in every swarm of the stream. */
-  private async applyBan(streamId: string, viewerId: string): Promise<void> {
-    const work: Promise<void>[] = [];
-    for (const session of this.sessions.values()) {
-      if (session.viewerId !== viewerId) continue;
-      for (const [room, membership] of session.memberships) {
-        if (membership.streamId !== streamId) continue;
-        session.send({
-          type: 'error',
-          code: 'banned',
-          message: `banned from stream ${streamId} after integrity reports`,
-          ref: 'report',
-        });
-        this.deps.metrics.errors.inc({ code: 'banned' });
-        work.push(this.removeMembership(session, room, 'banned'));
-      }
-    }
-    await Promise.all(work);
   }
 
   private onBeacon(session: PeerSession, message: BeaconMessage): void {
     const membership = session.memberships.get(this.roomOf(session, message.swarmId));
     if (!membership) return this.notJoined(session, message.swarmId, 'beacon');
     recordBeacon(membership.beacon, message.stats, this.deps.metrics);
-  }
-
-  // ---- other nodes ----------------------------------------------------------------------------
-
-  private onClusterEvent(event: ClusterEvent): void {
-    switch (event.kind) {
-      case 'deliver': {
-        const target = this.sessions.get(event.toPeer);
-        const message = event.message;
-        // The sending node found the target in the sender's room, so the target's room is it.
-        const room = target ? this.roomOf(target, message.swarmId) : null;
-        if (!target || room === null || !target.memberships.has(room)) {
-          void this.deps.store.publish({
-            kind: 'undeliverable',
-            toNode: event.fromNode,
-            toPeer: message.from,
-            swarmId: message.swarmId,
-            missingPeer: event.toPeer,
-          });
-          return;
-        }
-        // The delivering node checks the relay rules too, so each side keeps the attempt.
-        const decision = this.relay.check(
-          room,
-          message.from,
-          event.toPeer,
-          message.signal,
-          this.now(),
-        );
-        if (!decision.ok) {
-          this.log.debug('dropped relayed signal', { to: event.toPeer, reason: decision.message });
-          return;
-        }
-        this.deliverSignal(target, room, message, event.sentAtMs, 'cluster');
-        return;
-      }
-      case 'undeliverable': {
-        const session = this.sessions.get(event.toPeer);
-        if (session) {
-          this.fail(
-            session,
-            'unknown_peer',
-            `peer ${event.missingPeer} is not in swarm ${event.swarmId}`,
-            'signal',
-            { quiet: true },
-          );
-        }
-        return;
-      }
-      case 'peer-gone':
-        this.deliverGone(event.swarmId, event.peerId, event.reason);
-        return;
-      case 'ban':
-        void this.applyBan(event.streamId, event.viewerId).catch((error: unknown) =>
-          this.log.error('applying a ban failed', { err: error }),
-        );
-        return;
-      case 'election':
-        this.elections.deliver(event.swarmId, event.election);
-        return;
-    }
   }
 
   // ---- maintenance ----------------------------------------------------------------------------
@@ -704,7 +431,7 @@ export class Tracker {
     this.maintenanceRunning = true;
     try {
       const nowMs = this.now();
-      const alive: Array<{ swarmId: string; peerId: string }> = [];
+      const alive: Array<{ swarmId: RoomId; peerId: string }> = [];
       for (const [room, sessions] of this.localSwarms) {
         for (const session of sessions) alive.push({ swarmId: room, peerId: session.peerId });
       }
@@ -716,6 +443,7 @@ export class Tracker {
         this.elections.schedule(gone.swarmId);
       }
       this.relay.sweep(nowMs);
+      this.reports.sweep(nowMs);
       this.load.sweep(nowMs);
     } catch (error) {
       this.log.error('maintenance failed', { err: error });
@@ -724,23 +452,9 @@ export class Tracker {
     }
   }
 
-  private countMessage(nowMs: number): void {
-    const second = Math.floor(nowMs / 1000);
-    if (second !== this.messageSecond) {
-      const gap = Math.min(second - this.messageSecond, this.messageCounts.length);
-      for (let i = 1; i <= gap; i++) this.messageCounts[(this.messageSecond + i) % 10] = 0;
-      this.messageSecond = second;
-    }
-    this.messageCounts[second % 10]!++;
-  }
-
-  /** Client messages per second over the last ten full seconds. */
+  /** Client messages per second over the last nine full seconds. */
   messagesPerSec(): number {
-    this.countMessage(this.now());
-    this.messageCounts[this.messageSecond % 10]!--;
-    let total = 0;
-    for (let i = 1; i <= 9; i++) total += this.messageCounts[(this.messageSecond - i + 10) % 10]!;
-    return Math.round((total / 9) * 10) / 10;
+    return this.messageRate.perSec(this.now());
   }
 
   localPeerCount(): number {
@@ -750,7 +464,7 @@ export class Tracker {
   }
 
   /** The last election this node knows for a room (rooms.ts; version 1's is the swarm id). */
-  electionOf(room: string): ElectionMessage | null {
+  electionOf(room: RoomId): ElectionMessage | null {
     return this.elections.lastSent(room);
   }
 
@@ -771,9 +485,4 @@ export class Tracker {
     await Promise.all(sessions.map((session) => session.queue));
     this.relay.destroy();
   }
-}
-
-function guessType(text: string): string | undefined {
-  const match = /"type"\s*:\s*"([A-Za-z0-9_-]{1,32})"/.exec(text.slice(0, 4096));
-  return match?.[1];
 }

@@ -7,11 +7,13 @@ import {
 } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  connectThroughTracker,
   getJson,
   joinedClient,
+  joinMessage,
   makeKeys,
   signToken,
-  type TestClient,
+  TestClient,
   type TokenKeys,
 } from './support.js';
 
@@ -65,6 +67,8 @@ beforeAll(async () => {
     HEARTBEAT_MS: '3000',
     LIVE_FETCHER_MIN_AGE_MS: '0',
     LIVE_FETCHER_CANDIDATES: '4',
+    TRUST_PROXY: 'true',
+    REPORT_MIN_TENURE_MS: '0',
   });
   [nodeA, nodeB] = await Promise.all([
     spawnService({ app: 'tracker', name: 'tracker-a', env: env('node-a') }),
@@ -183,6 +187,54 @@ describe('two tracker nodes on one Redis', () => {
     expect(newOnB.all('signal')).toHaveLength(1);
     for (const client of [oldOnA, newOnA, newOnB]) client.close();
     await waitFor('the three left', async () => (await stats(nodeA)).peers === peersBefore);
+  });
+
+  it('bans across nodes: reports from two nodes reach the threshold; the other node refuses', async () => {
+    const peersBefore = (await stats(nodeA)).peers;
+    const banned = 'cluster/1080p';
+    const joinAs = async (node: RunningService, sub: string, address: string) => {
+      const viewerToken = await signToken(keys, { stream: 'cluster', sub });
+      const client = await joinedClient(wsUrl(node), {
+        swarmId: banned,
+        token: viewerToken,
+        address,
+      });
+      clients.push(client);
+      return { client, viewerToken };
+    };
+    const { client: liar, viewerToken: liarToken } = await joinAs(nodeA, 'viewer-liar', '10.0.1.1');
+    const reporters = [
+      (await joinAs(nodeA, 'viewer-r1', '10.0.2.1')).client,
+      (await joinAs(nodeB, 'viewer-r2', '10.0.3.1')).client,
+    ];
+    // Each reporter exchanged an offer and answer with the liar through the trackers.
+    for (const reporter of reporters) await connectThroughTracker(banned, reporter, liar);
+    reporters[0]!.send({
+      type: 'report',
+      swarmId: banned,
+      peerId: liar.peerId,
+      reason: 'integrity',
+    });
+    await reporters[0]!.settle();
+    expect(liar.all('error')).toHaveLength(0);
+    // The second report arrives on node B: only Redis knows of the first.
+    reporters[1]!.send({
+      type: 'report',
+      swarmId: banned,
+      peerId: liar.peerId,
+      reason: 'integrity',
+    });
+    expect(await liar.next('error')).toMatchObject({ code: 'banned' });
+    // Node B made the ban; node A, where the liar comes back, refuses it.
+    const again = await TestClient.connect(wsUrl(nodeA));
+    clients.push(again);
+    again.send(joinMessage({ swarmId: banned, token: liarToken }));
+    expect(await again.next('error')).toMatchObject({ code: 'banned', ref: 'join' });
+    for (const client of [liar, again, ...reporters]) client.close();
+    await waitFor(
+      'the banned swarm emptied',
+      async () => (await stats(nodeA)).peers === peersBefore,
+    );
   });
 
   it('degrades to node-local matching when Redis dies, and recovers when it returns', async () => {

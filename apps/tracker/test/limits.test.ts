@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@coral-cdn/test-support';
 import WebSocket from 'ws';
-import { TokenBucket } from '../src/limits/token-bucket.js';
 import {
   joinedClient,
   makeKeys,
@@ -11,26 +11,21 @@ import {
   type TokenKeys,
 } from './support.js';
 
-describe('TokenBucket', () => {
-  it('allows the burst, then the rate', () => {
-    const bucket = new TokenBucket(10, 3, 0);
-    expect([bucket.take(0), bucket.take(0), bucket.take(0), bucket.take(0)]).toEqual([
-      true,
-      true,
-      true,
-      false,
-    ]);
-    expect(bucket.take(50)).toBe(false);
-    expect(bucket.take(100)).toBe(true);
-    expect(bucket.take(10_000) && bucket.take(10_000) && bucket.take(10_000)).toBe(true);
-    expect(bucket.take(10_000)).toBe(false);
-  });
-});
-
 describe('limits and malformed input', () => {
   let keys: TokenKeys;
   let tracker: RunningTracker;
   const opened: TestClient[] = [];
+  /** Client frames the tracker took in (answered or dropped by the rate limit). */
+  const handled = async () => {
+    const text = await (await fetch(`${tracker.httpUrl}/metrics`)).text();
+    let total = 0;
+    for (const match of text.matchAll(
+      /^coral_tracker_messages_received_total\{[^}]*type="(get-peers|rate_limited)"[^}]*\} (\d+)/gm,
+    )) {
+      total += Number(match[2]);
+    }
+    return total;
+  };
   const connect = async () => {
     const client = await TestClient.connect(tracker.wsUrl);
     opened.push(client);
@@ -82,6 +77,21 @@ describe('limits and malformed input', () => {
     expect(client.all('error')).toHaveLength(6);
   });
 
+  it('refuses a schema-valid message padded with extra keys before parsing it, as a strike', async () => {
+    const client = await connect();
+    const padded: Record<string, unknown> = { type: 'ping', t: 1 };
+    for (let i = 0; i < 300; i++) padded[`k${i}`] = 0;
+    client.send(padded);
+    const refused = await client.upcoming('error');
+    expect(refused).toMatchObject({ code: 'bad_message', ref: 'ping' });
+    expect(refused.message).toMatch(/refused before parsing: more than \d+ keys/);
+    expect(client.all('pong')).toHaveLength(0);
+    // Each padded frame is a strike: the sixth closes the connection.
+    for (let i = 0; i < 5; i++) client.send(padded);
+    expect((await client.closed).code).toBe(1008);
+    expect(client.all('error').at(-1)).toMatchObject({ code: 'bad_message', fatal: true });
+  });
+
   it('closes a connection that sends an oversized message, with too_large', async () => {
     const client = await connect();
     client.send({ type: 'ping', padding: 'x'.repeat(5000) });
@@ -93,16 +103,26 @@ describe('limits and malformed input', () => {
     const token = await signToken(keys, { stream: 'rate' });
     const client = await joinedClient(tracker.wsUrl, { swarmId: 'rate/720p', token });
     opened.push(client);
+    const handledBefore = await handled();
     for (let i = 0; i < 60; i++)
       client.send({ type: 'get-peers', swarmId: 'rate/720p', need: [], max: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Every frame answered or dropped, and every answer arrived.
+    await waitFor('the 60 frames handled', async () => (await handled()) - handledBefore >= 60);
+    await waitFor('the answers arrived', async () => {
+      const dropped = (await handled()) - handledBefore - client.all('peers').length;
+      return client.all('peers').length + dropped === 60 && dropped > 0;
+    });
     const answers = client.all('peers').length;
     expect(answers).toBeGreaterThanOrEqual(18);
     expect(answers).toBeLessThan(30);
     expect(client.all('error').filter((e) => e.code === 'rate_limited')).toHaveLength(1);
-    // The bucket refills: after a pause the connection is served again.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await client.sync();
+    // The bucket refills: the connection is served again.
+    await waitFor('served again', () =>
+      client.sync(100).then(
+        () => true,
+        () => false,
+      ),
+    );
   });
 
   it('refuses connections beyond MAX_CONNECTIONS_PER_IP with HTTP 429', async () => {
@@ -121,8 +141,12 @@ describe('limits and malformed input', () => {
     const last = opened.pop()!;
     last.close();
     await last.closed;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    opened.push(await connect());
+    await waitFor('a slot free again', () =>
+      connect().then(
+        () => true,
+        () => false,
+      ),
+    );
   });
 
   it('survives a burst of random garbage from many connections', async () => {

@@ -2,6 +2,7 @@ import { createLogger } from '@coral-cdn/server-kit';
 import { sleep, startRedis, waitFor, type RedisServer } from '@coral-cdn/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roomId } from '@coral-cdn/tracker-core';
 import { RedisStore } from '../src/store/redis-store.js';
 import type { ClusterEvent, MemberRecord } from '../src/store/types.js';
 
@@ -17,7 +18,7 @@ const keyPrefix = 'health:';
 const nodeChannel = `${keyPrefix}node:${nodeId}`;
 const member: MemberRecord = {
   peerId: 'peer-aaaa',
-  swarmId: 'stream/720p',
+  swarmId: roomId('stream/720p', 1),
   nodeId,
   viewerId: 'viewer-a',
   region: 'eu-west',
@@ -41,7 +42,7 @@ const received: ClusterEvent[] = [];
  */
 const probes: Array<Promise<number | null>> = [];
 
-const ban = (n: number): ClusterEvent => ({ kind: 'ban', streamId: 'probe', viewerId: `v${n}` });
+const ban = (n: number): ClusterEvent => ({ kind: 'ban', swarmId: 'probe', viewerId: `v${n}` });
 const isBan = (event: ClusterEvent, n: number) => JSON.stringify(event) === JSON.stringify(ban(n));
 const healthy = () => store.status().healthy;
 /** Healthy and announced (the announcement follows the re-registration of members). */
@@ -49,6 +50,17 @@ const recovered = () => healthy() && healthChanges.at(-1) === true;
 const clientNames = async () => {
   const list = String(await admin.call('CLIENT', 'LIST'));
   return [...list.matchAll(/ name=(\S*)/g)].map((match) => match[1]);
+};
+/** Subscriptions Redis refused since the ACL log was last reset. */
+const refusedSubscriptions = async () => {
+  const entries = (await admin.call('ACL', 'LOG')) as unknown[][];
+  let count = 0;
+  for (const entry of entries) {
+    const fields = new Map<unknown, unknown>();
+    for (let i = 0; i + 1 < entry.length; i += 2) fields.set(entry[i], entry[i + 1]);
+    if (fields.get('reason') === 'channel') count += Number(fields.get('count'));
+  }
+  return count;
 };
 const memberInRedis = () => admin.hget(`${keyPrefix}{${member.swarmId}}:m`, member.peerId);
 
@@ -126,11 +138,14 @@ describe('redis store health', () => {
         store.status().lastError?.startsWith('NOPERM')
       );
     });
-    // Several refused attempts later, still degraded: nothing was reported and nothing re-registered.
-    for (let i = 0; i < 30; i++) {
-      expect(healthy()).toBe(false);
-      await sleep(40);
-    }
+    // Several refused attempts later (Redis logs each refusal), still degraded: nothing was
+    // reported and nothing re-registered.
+    await admin.call('ACL', 'LOG', 'RESET');
+    await waitFor(
+      'three more refused subscriptions',
+      async () => (await refusedSubscriptions()) >= 3,
+    );
+    expect(healthy()).toBe(false);
     expect(healthChanges).toEqual([true, false]);
     expect(recoveries).toBe(1);
     expect(await memberInRedis()).toBeNull();

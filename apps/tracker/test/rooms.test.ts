@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roomId, roomPeerProtocol, roomSwarmId } from '../src/rooms.js';
 import {
   getJson,
   joinedClient,
@@ -16,18 +15,6 @@ import {
  * A rolling upgrade of the player: members of one swarm that speak different peer protocol
  * versions are never introduced, never relayed to each other and elect live fetchers apart.
  */
-
-describe('room ids', () => {
-  it('keep version 1 as the bare swarm id and round-trip other versions', () => {
-    expect(roomId('films/720p', 1)).toBe('films/720p');
-    const room = roomId('films/720p', 2);
-    expect(room).not.toBe('films/720p');
-    expect(roomSwarmId(room)).toBe('films/720p');
-    expect(roomPeerProtocol(room)).toBe(2);
-    expect(roomSwarmId('films/720p')).toBe('films/720p');
-    expect(roomPeerProtocol('films/720p')).toBe(1);
-  });
-});
 
 describe('peer protocol versions in one swarm', () => {
   const swarmId = 'rollout/720p';

@@ -1,14 +1,19 @@
 import { createLogger } from '@coral-cdn/server-kit';
-import { startRedis, type RedisServer } from '@coral-cdn/test-support';
+import { startRedis, waitFor, type RedisServer } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import type { CandidateQuery, MemberRecord, SwarmStore } from '../src/store/types.js';
+import { roomId } from '@coral-cdn/tracker-core';
+
+const ROOM = roomId('stream/720p', 1);
+const ROOM_240 = roomId('stream/240p', 1);
+const OTHER_ROOM = roomId('other/720p', 1);
 
 /**
  * One contract, two stores: everything the tracker relies on behaves the same in memory and
- * in Redis (a real redis-server). Members belong to a remote node here, so that the Redis
- * store treats them as shared state rather than its own connections.
+ * in Redis (a real redis-server). In Redis every write goes through one node's store and every
+ * read through another node's, so what one node keeps only in its own copy is caught.
  */
 
 let redis: RedisServer;
@@ -24,25 +29,50 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const factories: Array<[string, (now?: () => number) => Promise<SwarmStore>]> = [
-  ['memory', async (now) => new MemoryStore({ maxHavePerPeer: 8, now })],
+/**
+ * A store as one node writes to it (`store`) and as another node reads it (`peer`). For Redis
+ * they are two RedisStore instances on one Redis, so a write that never reaches Redis (kept
+ * only in the writer's local copy) fails the read; the memory store is its own peer.
+ */
+interface Pair {
+  readonly store: SwarmStore;
+  readonly peer: SwarmStore;
+}
+
+async function redisStore(nodeId: string, keyPrefix: string, now?: () => number) {
+  const store = new RedisStore({
+    url: redis.url,
+    nodeId,
+    keyPrefix,
+    maxHavePerPeer: 8,
+    keepMs: 60_000,
+    logger: createLogger({ service: 'test', level: 'silent' }),
+    now,
+  });
+  stores.push(store);
+  await store.start();
+  await waitFor(`${nodeId} healthy`, () => store.status().healthy);
+  return store;
+}
+
+const factories: Array<[string, (now?: () => number) => Promise<Pair>]> = [
+  [
+    'memory',
+    async (now) => {
+      const store = new MemoryStore({ maxHavePerPeer: 8, now });
+      stores.push(store);
+      return { store, peer: store };
+    },
+  ],
   [
     'redis',
     async (now) => {
-      const store = new RedisStore({
-        url: redis.url,
-        nodeId: 'contract-node',
-        keyPrefix: `contract${++prefixCounter}:`,
-        maxHavePerPeer: 8,
-        keepMs: 60_000,
-        logger: createLogger({ service: 'test', level: 'silent' }),
-        now,
-      });
-      await store.start();
-      for (let i = 0; i < 100 && !store.status().healthy; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      return store;
+      const keyPrefix = `contract${++prefixCounter}:`;
+      const [store, peer] = await Promise.all([
+        redisStore('contract-node', keyPrefix, now),
+        redisStore('other-node', keyPrefix, now),
+      ]);
+      return { store, peer };
     },
   ],
 ];
@@ -50,7 +80,7 @@ const factories: Array<[string, (now?: () => number) => Promise<SwarmStore>]> = 
 function record(peerId: string, overrides: Partial<MemberRecord> = {}): MemberRecord {
   return {
     peerId,
-    swarmId: 'stream/720p',
+    swarmId: ROOM,
     nodeId: 'remote-node',
     viewerId: `viewer-${peerId}`,
     region: 'eu-west',
@@ -70,57 +100,56 @@ const query = (need: number[], scanLimit = 100): CandidateQuery => ({
 
 describe.each(factories)('%s store contract', (_kind, create) => {
   let store: SwarmStore;
+  let peer: SwarmStore;
 
   beforeEach(async () => {
-    store = await create();
-    stores.push(store);
+    ({ store, peer } = await create());
     expect(store.status().healthy).toBe(true);
+    expect(peer.status().healthy).toBe(true);
   });
 
   it('adds, reads, lists and removes members', async () => {
     await store.join(record('peer-aaaa'), [1, 2]);
     await store.join(record('peer-bbbb', { region: 'us-east', uploadKbps: 42 }), []);
-    expect(await store.getMember('stream/720p', 'peer-bbbb')).toEqual(
+    expect(await peer.getMember(ROOM, 'peer-bbbb')).toEqual(
       record('peer-bbbb', { region: 'us-east', uploadKbps: 42 }),
     );
-    expect(await store.getMember('stream/720p', 'peer-cccc')).toBeNull();
-    expect(await store.getMember('other/720p', 'peer-aaaa')).toBeNull();
-    const ids = (await store.listMembers('stream/720p')).map((m) => m.peerId).sort();
+    expect(await peer.getMember(ROOM, 'peer-cccc')).toBeNull();
+    expect(await peer.getMember(OTHER_ROOM, 'peer-aaaa')).toBeNull();
+    const ids = (await peer.listMembers(ROOM)).map((m) => m.peerId).sort();
     expect(ids).toEqual(['peer-aaaa', 'peer-bbbb']);
-    expect(await store.leave('stream/720p', 'peer-aaaa')).toBe(true);
-    expect(await store.leave('stream/720p', 'peer-aaaa')).toBe(false);
-    expect((await store.listMembers('stream/720p')).map((m) => m.peerId)).toEqual(['peer-bbbb']);
+    expect(await store.leave(ROOM, 'peer-aaaa')).toBe(true);
+    expect(await store.leave(ROOM, 'peer-aaaa')).toBe(false);
+    expect((await peer.listMembers(ROOM)).map((m) => m.peerId)).toEqual(['peer-bbbb']);
   });
 
   it('tracks holdings from the join and from deltas, capped per peer (oldest forgotten)', async () => {
     await store.join(record('peer-aaaa'), [1, 2, 3]);
-    expect(await store.updateHave('stream/720p', 'peer-aaaa', [4, 5], [2])).toBe(true);
-    expect(await store.updateHave('stream/720p', 'peer-none', [1], [])).toBe(false);
-    let [candidate] = await store.candidates('stream/720p', query([1, 2, 5, 9]));
+    expect(await store.updateHave(ROOM, 'peer-aaaa', [4, 5], [2])).toBe(true);
+    expect(await store.updateHave(ROOM, 'peer-none', [1], [])).toBe(false);
+    let [candidate] = await peer.candidates(ROOM, query([1, 2, 5, 9]));
     expect([...candidate!.held].sort((a, b) => a - b)).toEqual([1, 5]);
-    const recent = await store.recentHoldings('stream/720p', ['peer-aaaa', 'peer-none'], 3);
+    const recent = await peer.recentHoldings(ROOM, ['peer-aaaa', 'peer-none'], 3);
     expect(recent.get('peer-aaaa')).toEqual([5, 4, 3]);
     expect(recent.get('peer-none') ?? []).toEqual([]);
-    await store.updateHave('stream/720p', 'peer-aaaa', [10, 11, 12, 13, 14, 15], []);
-    [candidate] = await store.candidates('stream/720p', query([1, 3, 4, 15]));
+    await store.updateHave(ROOM, 'peer-aaaa', [10, 11, 12, 13, 14, 15], []);
+    [candidate] = await peer.candidates(ROOM, query([1, 3, 4, 15]));
     // Cap 8: {1,3,4,5,10..15} is 10 sequences; 1 and 3 (oldest) are forgotten.
     expect([...candidate!.held].sort((a, b) => a - b)).toEqual([4, 15]);
     // A re-join replaces the holdings.
     await store.join(record('peer-aaaa'), [100]);
-    [candidate] = await store.candidates('stream/720p', query([4, 100]));
+    [candidate] = await peer.candidates(ROOM, query([4, 100]));
     expect(candidate!.held).toEqual([100]);
   });
 
   it('keeps announcement order when the join and deltas fall in one millisecond', async () => {
-    const frozen = await create(() => 1_700_000_000_000);
-    stores.push(frozen);
-    expect(frozen.status().healthy).toBe(true);
+    const { store: frozen, peer: frozenPeer } = await create(() => 1_700_000_000_000);
     await frozen.join(record('peer-aaaa'), [1, 2, 3]);
-    await frozen.updateHave('stream/720p', 'peer-aaaa', [4, 5], [2]);
-    const recent = await frozen.recentHoldings('stream/720p', ['peer-aaaa'], 3);
+    await frozen.updateHave(ROOM, 'peer-aaaa', [4, 5], [2]);
+    const recent = await frozenPeer.recentHoldings(ROOM, ['peer-aaaa'], 3);
     expect(recent.get('peer-aaaa')).toEqual([5, 4, 3]);
-    await frozen.updateHave('stream/720p', 'peer-aaaa', [10, 11, 12, 13, 14, 15], []);
-    const [candidate] = await frozen.candidates('stream/720p', query([1, 3, 4, 15]));
+    await frozen.updateHave(ROOM, 'peer-aaaa', [10, 11, 12, 13, 14, 15], []);
+    const [candidate] = await frozenPeer.candidates(ROOM, query([1, 3, 4, 15]));
     expect([...candidate!.held].sort((a, b) => a - b)).toEqual([4, 15]);
   });
 
@@ -128,8 +157,8 @@ describe.each(factories)('%s store contract', (_kind, create) => {
     for (let i = 0; i < 40; i++) {
       await store.join(record(`peer-${String(i).padStart(4, '0')}`), i === 37 ? [500] : [1]);
     }
-    expect(await store.candidates('stream/720p', query([], 100))).toHaveLength(40);
-    const sample = await store.candidates('stream/720p', query([500], 10));
+    expect(await peer.candidates(ROOM, query([], 100))).toHaveLength(40);
+    const sample = await peer.candidates(ROOM, query([500], 10));
     expect(sample.length).toBeGreaterThanOrEqual(10);
     expect(sample.length).toBeLessThanOrEqual(11);
     const rare = sample.find((c) => c.record.peerId === 'peer-0037');
@@ -140,56 +169,54 @@ describe.each(factories)('%s store contract', (_kind, create) => {
   it('reports swarm sizes, largest first, and forgets empty swarms', async () => {
     await store.join(record('peer-aaaa'), []);
     await store.join(record('peer-bbbb'), []);
-    await store.join(record('peer-cccc', { swarmId: 'stream/240p' }), []);
-    expect(await store.swarmSizes(10)).toEqual({
+    await store.join(record('peer-cccc', { swarmId: ROOM_240 }), []);
+    expect(await peer.swarmSizes(10)).toEqual({
       swarms: 2,
       peers: 3,
       top: [
-        { swarmId: 'stream/720p', peers: 2 },
-        { swarmId: 'stream/240p', peers: 1 },
+        { swarmId: ROOM, peers: 2 },
+        { swarmId: ROOM_240, peers: 1 },
       ],
     });
-    await store.leave('stream/240p', 'peer-cccc');
-    expect((await store.swarmSizes(10)).swarms).toBe(1);
+    await store.leave(ROOM_240, 'peer-cccc');
+    expect((await peer.swarmSizes(10)).swarms).toBe(1);
   });
 
   it('expires members that were not touched within the ttl', async () => {
     await store.join(record('peer-aaaa'), [1]);
     await store.join(record('peer-bbbb'), [1]);
     const now = Date.now();
-    await store.touch([{ swarmId: 'stream/720p', peerId: 'peer-aaaa' }], now + 8000);
+    await store.touch([{ swarmId: ROOM, peerId: 'peer-aaaa' }], now + 8000);
     const removed = await store.sweepExpired(now + 10_000, 5000);
-    expect(removed).toEqual([
-      { swarmId: 'stream/720p', peerId: 'peer-bbbb', nodeId: 'remote-node' },
-    ]);
-    expect((await store.listMembers('stream/720p')).map((m) => m.peerId)).toEqual(['peer-aaaa']);
-    const [candidate] = await store.candidates('stream/720p', query([1]));
+    expect(removed).toEqual([{ swarmId: ROOM, peerId: 'peer-bbbb', nodeId: 'remote-node' }]);
+    expect((await peer.listMembers(ROOM)).map((m) => m.peerId)).toEqual(['peer-aaaa']);
+    const [candidate] = await peer.candidates(ROOM, query([1]));
     expect(candidate!.record.peerId).toBe('peer-aaaa');
   });
 
-  it('counts distinct reporters within the window and keeps bans for their duration', async () => {
+  it('counts distinct reporters within the window, from any node, and keeps bans for their duration', async () => {
     expect(await store.addReport('stream', 'bad', 'v1', 60_000)).toBe(1);
-    expect(await store.addReport('stream', 'bad', 'v1', 60_000)).toBe(1);
-    expect(await store.addReport('stream', 'bad', 'v2', 60_000)).toBe(2);
-    expect(await store.addReport('other', 'bad', 'v3', 60_000)).toBe(1);
-    expect(await store.isBanned('stream', 'bad')).toBe(false);
+    expect(await peer.addReport('stream', 'bad', 'v1', 60_000)).toBe(1);
+    expect(await peer.addReport('stream', 'bad', 'v2', 60_000)).toBe(2);
+    expect(await store.addReport('stream', 'bad', 'v3', 60_000)).toBe(3);
+    expect(await peer.addReport('other', 'bad', 'v3', 60_000)).toBe(1);
+    expect(await peer.isBanned('stream', 'bad')).toBe(false);
     await store.ban('stream', 'bad', 60_000);
     await store.ban('stream', 'brief', 50);
-    expect(await store.isBanned('stream', 'bad')).toBe(true);
-    expect(await store.isBanned('other', 'bad')).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    expect(await store.isBanned('stream', 'brief')).toBe(false);
+    expect(await peer.isBanned('stream', 'bad')).toBe(true);
+    expect(await peer.isBanned('other', 'bad')).toBe(false);
+    await waitFor('the brief ban expired', async () => !(await peer.isBanned('stream', 'brief')));
   });
 
   it('stores elections with compare-and-set on the epoch', async () => {
     await store.join(record('peer-aaaa'), []);
-    expect(await store.getElection('stream/720p')).toBeNull();
+    expect(await peer.getElection(ROOM)).toBeNull();
     const first = { epoch: 1, fetchers: ['peer-aaaa'], perSegment: 1 };
-    expect(await store.compareAndSetElection('stream/720p', 0, first)).toBe(true);
-    expect(await store.compareAndSetElection('stream/720p', 0, { ...first, epoch: 5 })).toBe(false);
-    expect(await store.getElection('stream/720p')).toEqual(first);
+    expect(await store.compareAndSetElection(ROOM, 0, first)).toBe(true);
+    expect(await store.compareAndSetElection(ROOM, 0, { ...first, epoch: 5 })).toBe(false);
+    expect(await peer.getElection(ROOM)).toEqual(first);
     const second = { epoch: 2, fetchers: ['peer-aaaa', 'peer-bbbb'], perSegment: 2 };
-    expect(await store.compareAndSetElection('stream/720p', 1, second)).toBe(true);
-    expect(await store.getElection('stream/720p')).toEqual(second);
+    expect(await store.compareAndSetElection(ROOM, 1, second)).toBe(true);
+    expect(await peer.getElection(ROOM)).toEqual(second);
   });
 });

@@ -179,10 +179,10 @@ export class TestClient {
   }
 
   /** Round trip a ping: everything the tracker sent before the pong has arrived. */
-  async sync(): Promise<void> {
+  async sync(timeoutMs = 5000): Promise<void> {
     const t = Math.floor(Math.random() * 1e9);
     this.send({ type: 'ping', t });
-    await this.next((m) => m.type === 'pong' && m.t === t);
+    await this.next((m) => m.type === 'pong' && m.t === t, timeoutMs);
   }
 
   /** Wait until the tracker handled everything sent so far (signals, haves...). */
@@ -211,6 +211,8 @@ export interface JoinOptions {
   have?: number[];
   /** Omitted from the message when undefined (a player from before the field). */
   peerProtocol?: number;
+  /** The client's address as a proxy reports it (a tracker with TRUST_PROXY takes it). */
+  address?: string;
 }
 
 export function joinMessage(options: JoinOptions): ClientMessage {
@@ -230,7 +232,8 @@ export function joinMessage(options: JoinOptions): ClientMessage {
 
 /** Connect and join; resolves once `joined` arrived. */
 export async function joinedClient(url: string, options: JoinOptions): Promise<TestClient> {
-  const client = await TestClient.connect(url);
+  const headers = options.address ? { 'x-forwarded-for': options.address } : undefined;
+  const client = await TestClient.connect(url, headers);
   client.send(joinMessage(options));
   const joined = await client.next((m) => m.type === 'joined' && m.swarmId === options.swarmId);
   client.peerId = (joined as { peerId: string }).peerId;
@@ -241,4 +244,36 @@ export async function getJson<T = Record<string, unknown>>(url: string): Promise
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: ${response.status}`);
   return (await response.json()) as T;
+}
+
+/**
+ * Have `offerer` and `answerer` exchange an offer and its answer through the tracker (what
+ * two engines do before they trade data): from then on the tracker counts them in contact.
+ */
+export async function connectThroughTracker(
+  swarmId: string,
+  offerer: TestClient,
+  answerer: TestClient,
+  connectionId = `c${Math.floor(Math.random() * 1e9)}`,
+): Promise<void> {
+  offerer.send({
+    type: 'signal',
+    swarmId,
+    to: answerer.peerId,
+    signal: { kind: 'offer', connectionId, sdp: 'v=0 offer' },
+  });
+  await answerer.nextOf(
+    'signal',
+    (m) => m.from === offerer.peerId && m.signal.connectionId === connectionId,
+  );
+  answerer.send({
+    type: 'signal',
+    swarmId,
+    to: offerer.peerId,
+    signal: { kind: 'answer', connectionId, sdp: 'v=0 answer' },
+  });
+  await offerer.nextOf(
+    'signal',
+    (m) => m.from === answerer.peerId && m.signal.connectionId === connectionId,
+  );
 }

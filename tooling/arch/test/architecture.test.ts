@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 /**
  * The dependency rules of DESIGN.md, as a check that fails:
  *   apps → packages → protocol; no app imports another app; packages never import apps;
- *   the protocol depends on zod only, the engine on the protocol only; platform-free
- *   packages touch no window/navigator/process/document and no Node builtins.
+ *   the protocol depends on zod only, the engine and the tracker core on the protocol only;
+ *   platform-free packages touch no window/navigator/process/document and no Node builtins.
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -83,10 +83,15 @@ const allowed: Record<Kind, Kind[]> = {
   app: ['tooling', 'package'],
   harness: ['tooling', 'package', 'app', 'harness'],
 };
-const platformFree = new Set(['@coral-cdn/protocol', '@coral-cdn/p2p-engine']);
+const platformFree = new Set([
+  '@coral-cdn/protocol',
+  '@coral-cdn/p2p-engine',
+  '@coral-cdn/tracker-core',
+]);
 const runtimeAllowList: Record<string, string[]> = {
   '@coral-cdn/protocol': ['zod'],
   '@coral-cdn/p2p-engine': ['@coral-cdn/protocol'],
+  '@coral-cdn/tracker-core': ['@coral-cdn/protocol'],
 };
 
 describe('architecture', () => {

@@ -1,3 +1,4 @@
+import type { RoomId } from '@coral-cdn/tracker-core';
 import { IndexedSet } from './indexed-set.js';
 import type {
   Candidate,
@@ -47,7 +48,7 @@ export interface MemoryStoreOptions {
 /** One node's swarms in process memory. Also the Redis store's copy of its own node's peers. */
 export class MemoryStore implements SwarmStore {
   readonly kind = 'memory' as const;
-  private readonly swarms = new Map<string, Swarm>();
+  private readonly swarms = new Map<RoomId, Swarm>();
   private readonly reports = new Map<string, Map<string, number>>();
   private readonly bans = new Map<string, number>();
   private readonly now: () => number;
@@ -80,11 +81,11 @@ export class MemoryStore implements SwarmStore {
     this.addHoldings(swarm, record.peerId, member, have);
   }
 
-  async leave(swarmId: string, peerId: string): Promise<boolean> {
+  async leave(swarmId: RoomId, peerId: string): Promise<boolean> {
     return this.leaveSync(swarmId, peerId);
   }
 
-  leaveSync(swarmId: string, peerId: string): boolean {
+  leaveSync(swarmId: RoomId, peerId: string): boolean {
     const swarm = this.swarms.get(swarmId);
     const member = swarm?.members.get(peerId);
     if (!swarm || !member) return false;
@@ -96,7 +97,7 @@ export class MemoryStore implements SwarmStore {
   }
 
   async updateHave(
-    swarmId: string,
+    swarmId: RoomId,
     peerId: string,
     added: readonly number[],
     lost: readonly number[],
@@ -105,7 +106,7 @@ export class MemoryStore implements SwarmStore {
   }
 
   updateHaveSync(
-    swarmId: string,
+    swarmId: RoomId,
     peerId: string,
     added: readonly number[],
     lost: readonly number[],
@@ -121,24 +122,28 @@ export class MemoryStore implements SwarmStore {
     return true;
   }
 
-  async getMember(swarmId: string, peerId: string): Promise<MemberRecord | null> {
+  async getMember(swarmId: RoomId, peerId: string): Promise<MemberRecord | null> {
     return this.getMemberSync(swarmId, peerId);
   }
 
-  getMemberSync(swarmId: string, peerId: string): MemberRecord | null {
+  getMemberSync(swarmId: RoomId, peerId: string): MemberRecord | null {
     return this.swarms.get(swarmId)?.members.get(peerId)?.record ?? null;
   }
 
   /** What a member holds (oldest announced first); for the Redis store's re-registration. */
-  haveOf(swarmId: string, peerId: string): number[] {
+  haveOf(swarmId: RoomId, peerId: string): number[] {
     return [...(this.swarms.get(swarmId)?.members.get(peerId)?.have ?? [])];
   }
 
-  async listMembers(swarmId: string): Promise<MemberRecord[]> {
+  async listMembers(swarmId: RoomId): Promise<MemberRecord[]> {
     return this.listMembersSync(swarmId);
   }
 
-  listMembersSync(swarmId: string): MemberRecord[] {
+  async memberCount(swarmId: RoomId): Promise<number> {
+    return this.swarms.get(swarmId)?.members.size ?? 0;
+  }
+
+  listMembersSync(swarmId: RoomId): MemberRecord[] {
     const swarm = this.swarms.get(swarmId);
     return swarm ? [...swarm.members.values()].map((member) => member.record) : [];
   }
@@ -151,11 +156,11 @@ export class MemoryStore implements SwarmStore {
     return all;
   }
 
-  async candidates(swarmId: string, query: CandidateQuery): Promise<Candidate[]> {
+  async candidates(swarmId: RoomId, query: CandidateQuery): Promise<Candidate[]> {
     return this.candidatesSync(swarmId, query);
   }
 
-  candidatesSync(swarmId: string, query: CandidateQuery): Candidate[] {
+  candidatesSync(swarmId: RoomId, query: CandidateQuery): Candidate[] {
     const swarm = this.swarms.get(swarmId);
     if (!swarm) return [];
     let ids: Iterable<string>;
@@ -186,7 +191,7 @@ export class MemoryStore implements SwarmStore {
   }
 
   async recentHoldings(
-    swarmId: string,
+    swarmId: RoomId,
     peerIds: readonly string[],
     count: number,
   ): Promise<Map<string, number[]>> {
@@ -194,7 +199,7 @@ export class MemoryStore implements SwarmStore {
   }
 
   recentHoldingsSync(
-    swarmId: string,
+    swarmId: RoomId,
     peerIds: readonly string[],
     count: number,
   ): Map<string, number[]> {
@@ -208,7 +213,7 @@ export class MemoryStore implements SwarmStore {
   }
 
   async touch(
-    members: ReadonlyArray<{ swarmId: string; peerId: string }>,
+    members: ReadonlyArray<{ swarmId: RoomId; peerId: string }>,
     nowMs: number,
   ): Promise<void> {
     for (const { swarmId, peerId } of members) {
@@ -263,19 +268,19 @@ export class MemoryStore implements SwarmStore {
     return expiresAt !== undefined && expiresAt > this.now();
   }
 
-  async getElection(swarmId: string): Promise<ElectionState | null> {
+  async getElection(swarmId: RoomId): Promise<ElectionState | null> {
     return this.swarms.get(swarmId)?.election ?? null;
   }
 
   async compareAndSetElection(
-    swarmId: string,
+    swarmId: RoomId,
     expectedEpoch: number,
     next: ElectionState,
   ): Promise<boolean> {
     return this.compareAndSetElectionSync(swarmId, expectedEpoch, next);
   }
 
-  compareAndSetElectionSync(swarmId: string, expectedEpoch: number, next: ElectionState): boolean {
+  compareAndSetElectionSync(swarmId: RoomId, expectedEpoch: number, next: ElectionState): boolean {
     const swarm = this.swarms.get(swarmId);
     if (!swarm) return false;
     if ((swarm.election?.epoch ?? 0) !== expectedEpoch) return false;

@@ -1,8 +1,9 @@
-import { connectionTypeSchema, type ConnectionType } from '@coral-cdn/protocol';
 import type { Logger } from '@coral-cdn/server-kit';
-import { Redis } from 'ioredis';
-import { z } from 'zod';
+import { storedRoomId, type RoomId } from '@coral-cdn/tracker-core';
+import type { Redis } from 'ioredis';
 import { MemoryStore } from './memory-store.js';
+import { parseElection, parseRecord } from './redis-codec.js';
+import { RedisLink } from './redis-link.js';
 import { scripts, type ScriptName } from './redis-scripts.js';
 import { Semaphore } from './semaphore.js';
 import type {
@@ -32,16 +33,6 @@ export interface RedisStoreOptions {
   now?: () => number;
 }
 
-/** Pause between attempts when Redis is up but refuses the subscription (e.g. an ACL). */
-const SUBSCRIBE_RETRY_MS = 500;
-/** Pause before retrying a recovery that failed with both connections still up. */
-const RECOVERY_RETRY_MS = 1000;
-
-const envelopeSchema = z.object({
-  from: z.string(),
-  event: z.looseObject({ kind: z.string() }),
-});
-
 /**
  * Swarms shared by every tracker node through Redis. This node's own members are also kept in
  * a local MemoryStore: while Redis is unreachable the node matches and elects among its own
@@ -51,33 +42,11 @@ const envelopeSchema = z.object({
  */
 export class RedisStore implements SwarmStore {
   readonly kind = 'redis' as const;
+  private readonly link: RedisLink;
   private readonly redis: Redis;
-  private readonly subscriber: Redis;
   private readonly local: MemoryStore;
-  private readonly log: Logger;
   private readonly now: () => number;
-  private readonly eventHandlers: Array<(event: ClusterEvent) => void> = [];
-  private readonly recoveredHandlers: Array<() => void> = [];
-  /** Commands go to Redis: set once a recovery has both connections up and subscribed. */
-  private healthy = false;
-  /** What onHealthChange last said; recovery is announced once per outage. */
-  private reportedHealthy = false;
-  private degradedSinceMs: number | null;
-  private lastError: string | null = null;
-  private destroyed = false;
-  private connectedOnce = false;
-  private commandReady = false;
-  /** The subscriber is ready and Redis confirmed both subscriptions. */
-  private subscribed = false;
-  /** Bumped whenever either connection closes: a recovery begun before then is stale. */
-  private generation = 0;
-  /** Bumped on each subscriber ready/close, so only the latest subscribe attempt counts. */
-  private subscriberSession = 0;
-  private recovering = false;
-  /** Pending pauses (retries), each with its wake-up: destroy() ends them at once. */
-  private readonly timers = new Map<NodeJS.Timeout, () => void>();
-  private readonly busChannel: string;
-  private readonly nodeChannel: string;
+  private readonly log: Logger;
   /**
    * Matching reads cost Redis far more than writes; past a few dozen in flight they only queue
    * up inside Redis until they exceed the command timeout. Excess waits here instead.
@@ -85,73 +54,65 @@ export class RedisStore implements SwarmStore {
   private readonly heavyReads = new Semaphore(32);
 
   constructor(private readonly options: RedisStoreOptions) {
-    this.log = options.logger.child({ component: 'redis-store' });
     this.now = options.now ?? Date.now;
-    this.degradedSinceMs = this.now();
+    this.log = options.logger.child({ component: 'redis-store' });
     this.local = new MemoryStore({ maxHavePerPeer: options.maxHavePerPeer, now: this.now });
-    this.busChannel = `${options.keyPrefix}bus`;
-    this.nodeChannel = `${options.keyPrefix}node:${options.nodeId}`;
-    const common = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 2000,
-      connectTimeout: 2000,
-      retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
-    };
-    this.redis = new Redis(options.url, { ...common, connectionName: `tracker-${options.nodeId}` });
-    this.subscriber = new Redis(options.url, {
-      ...common,
-      commandTimeout: undefined,
-      // Subscribing is ours to do (and to await) on every ready, so recovery knows when it is done.
-      autoResubscribe: false,
-      connectionName: `tracker-${options.nodeId}-sub`,
+    this.link = new RedisLink({
+      url: options.url,
+      nodeId: options.nodeId,
+      keyPrefix: options.keyPrefix,
+      logger: options.logger,
+      now: this.now,
+      onHealthChange: options.onHealthChange,
+      onCommandError: options.onCommandError,
+      commandTimeoutMs: options.commandTimeoutMs,
+      reRegister: (pipeline) => {
+        const members = this.local.allMembers();
+        for (const record of members) {
+          this.queueJoin(pipeline, record, this.local.haveOf(record.swarmId, record.peerId));
+        }
+        return members.length;
+      },
     });
-    this.redis.on('ready', () => {
-      if (this.destroyed) return;
-      this.commandReady = true;
-      this.maybeRecover();
-    });
-    this.redis.on('close', () => {
-      this.commandReady = false;
-      this.onDown('connection closed');
-    });
-    this.subscriber.on('ready', () => void this.subscribe());
-    this.subscriber.on('close', () => {
-      this.subscriberSession++;
-      this.subscribed = false;
-      this.onDown('subscriber connection closed');
-    });
-    for (const client of [this.redis, this.subscriber]) {
-      client.on('error', (error: Error) => {
-        this.lastError = error.message;
-      });
-    }
-    this.subscriber.on('message', (_channel: string, text: string) => this.onMessage(text));
+    this.redis = this.link.redis;
   }
 
   /** Connect; resolves either way (unreachable Redis means starting degraded). */
-  async start(): Promise<void> {
-    const failures: unknown[] = [];
-    await Promise.all(
-      [this.redis, this.subscriber].map((client) =>
-        client.connect().catch((error: unknown) => void failures.push(error)),
-      ),
-    );
-    if (failures.length > 0 && !this.destroyed) {
-      this.log.warn('redis unreachable at start: matching only this node’s peers until it is', {
-        err: failures[0],
-      });
-    }
+  start(): Promise<void> {
+    return this.link.start();
   }
 
   status(): StoreStatus {
-    return {
-      kind: 'redis',
-      healthy: this.healthy,
-      degradedSinceMs: this.healthy ? null : this.degradedSinceMs,
-      lastError: this.lastError,
-    };
+    return this.link.status();
+  }
+
+  private get healthy(): boolean {
+    return this.link.status().healthy;
+  }
+
+  private run<T, F>(what: string, fallback: F, command: () => Promise<T>): Promise<T | F> {
+    return this.link.run(what, fallback, command);
+  }
+
+  private evalScript(name: ScriptName, keys: string[], args: Array<string | number>) {
+    return this.link.evalScript(name, keys, args);
+  }
+
+  publish(event: ClusterEvent): Promise<void> {
+    return this.link.publish(event);
+  }
+
+  onEvent(handler: (event: ClusterEvent) => void): void {
+    this.link.onEvent(handler);
+  }
+
+  onRecovered(handler: () => void): void {
+    this.link.onRecovered(handler);
+  }
+
+  async destroy(): Promise<void> {
+    await this.link.destroy();
+    await this.local.destroy();
   }
 
   async join(record: MemberRecord, have: readonly number[]): Promise<void> {
@@ -160,7 +121,7 @@ export class RedisStore implements SwarmStore {
     await this.run('join', null, () => this.evalScript('join', keys, args));
   }
 
-  async leave(swarmId: string, peerId: string): Promise<boolean> {
+  async leave(swarmId: RoomId, peerId: string): Promise<boolean> {
     const wasLocal = this.local.leaveSync(swarmId, peerId);
     const k = this.keys(swarmId);
     const removed = await this.run('leave', null, () =>
@@ -170,7 +131,7 @@ export class RedisStore implements SwarmStore {
   }
 
   async updateHave(
-    swarmId: string,
+    swarmId: RoomId,
     peerId: string,
     added: readonly number[],
     lost: readonly number[],
@@ -187,7 +148,7 @@ export class RedisStore implements SwarmStore {
     return member;
   }
 
-  async getMember(swarmId: string, peerId: string): Promise<MemberRecord | null> {
+  async getMember(swarmId: RoomId, peerId: string): Promise<MemberRecord | null> {
     const local = this.local.getMemberSync(swarmId, peerId);
     if (local) return local;
     const text = await this.run('getMember', null, () =>
@@ -196,7 +157,7 @@ export class RedisStore implements SwarmStore {
     return typeof text === 'string' ? parseRecord(text) : null;
   }
 
-  async listMembers(swarmId: string): Promise<MemberRecord[]> {
+  async listMembers(swarmId: RoomId): Promise<MemberRecord[]> {
     const values = await this.heavyReads.run(() =>
       this.run('listMembers', null, () => this.redis.hvals(this.keys(swarmId).m)),
     );
@@ -204,7 +165,12 @@ export class RedisStore implements SwarmStore {
     return values.map(parseRecord).filter((record) => record !== null);
   }
 
-  async candidates(swarmId: string, query: CandidateQuery): Promise<Candidate[]> {
+  async memberCount(swarmId: RoomId): Promise<number> {
+    const count = await this.run('memberCount', null, () => this.redis.hlen(this.keys(swarmId).m));
+    return count ?? this.local.memberCount(swarmId);
+  }
+
+  async candidates(swarmId: RoomId, query: CandidateQuery): Promise<Candidate[]> {
     const k = this.keys(swarmId);
     const reply = await this.heavyReads.run(() =>
       this.run('candidates', null, () =>
@@ -232,7 +198,7 @@ export class RedisStore implements SwarmStore {
   }
 
   async recentHoldings(
-    swarmId: string,
+    swarmId: RoomId,
     peerIds: readonly string[],
     count: number,
   ): Promise<Map<string, number[]>> {
@@ -254,19 +220,19 @@ export class RedisStore implements SwarmStore {
   }
 
   async touch(
-    members: ReadonlyArray<{ swarmId: string; peerId: string }>,
+    members: ReadonlyArray<{ swarmId: RoomId; peerId: string }>,
     nowMs: number,
   ): Promise<void> {
     await this.local.touch(members, nowMs);
     if (!this.healthy) return;
-    const bySwarm = new Map<string, string[]>();
+    const bySwarm = new Map<RoomId, string[]>();
     for (const { swarmId, peerId } of members) {
       const list = bySwarm.get(swarmId);
       if (list) list.push(peerId);
       else bySwarm.set(swarmId, [peerId]);
     }
     const pipeline = this.redis.pipeline();
-    const order: string[] = [];
+    const order: RoomId[] = [];
     for (const [swarmId, peerIds] of bySwarm) {
       const k = this.keys(swarmId);
       order.push(swarmId);
@@ -311,7 +277,9 @@ export class RedisStore implements SwarmStore {
 
   async sweepExpired(nowMs: number, ttlMs: number): Promise<RemovedMember[]> {
     await this.local.sweepExpired(nowMs, Number.POSITIVE_INFINITY);
-    const swarmIds = await this.run('sweep', null, () => this.redis.zrange(this.swarmsKey, 0, -1));
+    const swarmIds = (
+      await this.run('sweep', null, () => this.redis.zrange(this.swarmsKey, 0, -1))
+    )?.map(storedRoomId);
     if (!swarmIds) return [];
     const removed: RemovedMember[] = [];
     for (const swarmId of swarmIds) {
@@ -364,7 +332,7 @@ export class RedisStore implements SwarmStore {
     return exists === 1;
   }
 
-  async getElection(swarmId: string): Promise<ElectionState | null> {
+  async getElection(swarmId: RoomId): Promise<ElectionState | null> {
     if (!this.healthy) return this.local.getElection(swarmId);
     const fields = await this.run('getElection', null, () =>
       this.redis.hgetall(this.keys(swarmId).e),
@@ -374,7 +342,7 @@ export class RedisStore implements SwarmStore {
   }
 
   async compareAndSetElection(
-    swarmId: string,
+    swarmId: RoomId,
     expectedEpoch: number,
     next: ElectionState,
   ): Promise<boolean> {
@@ -405,11 +373,12 @@ export class RedisStore implements SwarmStore {
       this.redis.zrange(this.swarmsKey, 0, 9999),
     );
     if (!swarmIds) return this.local.swarmSizes(limit);
+    const rooms = swarmIds.map(storedRoomId);
     const pipeline = this.redis.pipeline();
-    for (const swarmId of swarmIds) pipeline.hlen(this.keys(swarmId).m);
+    for (const room of rooms) pipeline.hlen(this.keys(room).m);
     const results = await this.run('swarmSizes', null, () => pipeline.exec());
     if (!results) return this.local.swarmSizes(limit);
-    const sizes = swarmIds
+    const sizes = rooms
       .map((swarmId, i) => ({ swarmId, peers: Number(results[i]?.[1] ?? 0) }))
       .filter((size) => size.peers > 0)
       .sort((a, b) => b.peers - a.peers || (a.swarmId < b.swarmId ? -1 : 1));
@@ -420,45 +389,13 @@ export class RedisStore implements SwarmStore {
     };
   }
 
-  async publish(event: ClusterEvent): Promise<void> {
-    if (!this.healthy) return;
-    const channel =
-      'toNode' in event ? `${this.options.keyPrefix}node:${event.toNode}` : this.busChannel;
-    await this.run('publish', null, () =>
-      this.redis.publish(channel, JSON.stringify({ from: this.options.nodeId, event })),
-    );
-  }
-
-  onEvent(handler: (event: ClusterEvent) => void): void {
-    this.eventHandlers.push(handler);
-  }
-
-  onRecovered(handler: () => void): void {
-    this.recoveredHandlers.push(handler);
-  }
-
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.healthy = false;
-    for (const [timer, wake] of this.timers) {
-      clearTimeout(timer);
-      wake();
-    }
-    this.timers.clear();
-    this.redis.removeAllListeners('close');
-    this.subscriber.removeAllListeners('close');
-    await Promise.all([quit(this.redis), quit(this.subscriber)]);
-    await this.local.destroy();
-  }
-
   // ---- internals ------------------------------------------------------------------------------
 
   private get swarmsKey(): string {
     return `${this.options.keyPrefix}swarms`;
   }
 
-  private keys(swarmId: string) {
+  private keys(swarmId: RoomId) {
     const base = `${this.options.keyPrefix}{${swarmId}}:`;
     return { base, m: `${base}m`, seen: `${base}seen`, e: `${base}e` };
   }
@@ -490,216 +427,5 @@ export class RedisStore implements SwarmStore {
   ): void {
     const { keys, args } = this.joinArgs(record, have);
     pipeline.evalsha(scripts.join.sha, keys.length, ...keys, ...args);
-  }
-
-  private async evalScript(
-    name: ScriptName,
-    keys: string[],
-    args: Array<string | number>,
-  ): Promise<unknown> {
-    const script = scripts[name];
-    try {
-      return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.redis.eval(script.source, keys.length, ...keys, ...args);
-    }
-  }
-
-  /** Run a command if Redis is healthy; on failure log, count, and return `fallback`. */
-  private async run<T, F>(what: string, fallback: F, command: () => Promise<T>): Promise<T | F> {
-    if (!this.healthy || this.destroyed) return fallback;
-    try {
-      return await command();
-    } catch (error) {
-      this.lastError = error instanceof Error ? error.message : String(error);
-      this.options.onCommandError?.();
-      this.log.warn('redis command failed; using this node only', { what, err: error });
-      return fallback;
-    }
-  }
-
-  /** Subscribe after each subscriber ready; retried while the connection stays up. */
-  private async subscribe(): Promise<void> {
-    if (this.destroyed) return;
-    const session = ++this.subscriberSession;
-    while (!this.destroyed && session === this.subscriberSession) {
-      try {
-        // Resolves once Redis confirmed both channels: from then on nothing sent to them is lost.
-        await this.subscriber.subscribe(this.busChannel, this.nodeChannel);
-        if (this.destroyed || session !== this.subscriberSession) return;
-        this.subscribed = true;
-        this.maybeRecover();
-        return;
-      } catch (error) {
-        if (this.destroyed || session !== this.subscriberSession) return;
-        this.lastError = error instanceof Error ? error.message : String(error);
-        this.log.warn('redis subscribe failed; retrying', { err: error });
-        await this.sleep(SUBSCRIBE_RETRY_MS);
-      }
-    }
-  }
-
-  /**
-   * Start a recovery when both connections are up and subscribed, unless one runs already.
-   * Called on every readiness change; a recovery that saw a connection close meanwhile gives
-   * up, and the next readiness change (or this call, after it ends) starts a fresh one.
-   */
-  private maybeRecover(): void {
-    if (this.destroyed || this.healthy || this.recovering) return;
-    if (!this.commandReady || !this.subscribed) return;
-    this.recovering = true;
-    void this.recover(this.generation).then((outcome) => {
-      this.recovering = false;
-      if (outcome === 'stale') this.maybeRecover();
-      else if (outcome === 'failed') {
-        void this.sleep(RECOVERY_RETRY_MS).then(() => this.maybeRecover());
-      }
-    });
-  }
-
-  private async recover(generation: number): Promise<'done' | 'stale' | 'failed'> {
-    const stale = () => this.destroyed || generation !== this.generation;
-    try {
-      await Promise.all(
-        Object.values(scripts).map((script) => this.redis.script('LOAD', script.source)),
-      );
-    } catch (error) {
-      if (stale()) return 'stale';
-      this.log.warn('loading redis scripts failed', { err: error });
-      return 'failed';
-    }
-    if (stale()) return 'stale';
-    // Healthy first, then queue the re-registration in this same tick: commands on one
-    // connection run in order, so no later write can be overtaken by the snapshot.
-    const members = this.local.allMembers();
-    this.healthy = true;
-    const pipeline = this.redis.pipeline();
-    for (const record of members) {
-      this.queueJoin(pipeline, record, this.local.haveOf(record.swarmId, record.peerId));
-    }
-    const results = await pipeline.exec().catch((error: unknown) => {
-      this.log.warn('re-registering members failed', { err: error });
-      return null;
-    });
-    // A close meanwhile already made this node degraded again (still one outage, not reported).
-    if (stale()) return 'stale';
-    if (!results) {
-      this.healthy = false;
-      return 'failed';
-    }
-    const failed = results.filter(([error]) => error).length;
-    if (failed > 0) this.log.warn('some members were not re-registered', { failed });
-    this.reportHealthy(members.length);
-    return 'done';
-  }
-
-  private reportHealthy(reRegistered: number): void {
-    if (this.reportedHealthy) return;
-    const wasDegradedSince = this.connectedOnce ? this.degradedSinceMs : null;
-    this.connectedOnce = true;
-    this.reportedHealthy = true;
-    this.degradedSinceMs = null;
-    this.log.info(wasDegradedSince === null ? 'redis connected' : 'redis recovered', {
-      reRegistered,
-      degradedMs: wasDegradedSince === null ? 0 : this.now() - wasDegradedSince,
-    });
-    for (const handler of [() => this.options.onHealthChange?.(true), ...this.recoveredHandlers]) {
-      try {
-        handler();
-      } catch (error) {
-        this.log.error('redis recovery handler failed', { err: error });
-      }
-    }
-  }
-
-  /** Either connection closed: degraded until a recovery completes. Idempotent per outage. */
-  private onDown(reason: string): void {
-    if (this.destroyed) return;
-    this.generation++;
-    this.healthy = false;
-    if (!this.reportedHealthy) return;
-    this.reportedHealthy = false;
-    this.degradedSinceMs = this.now();
-    this.log.warn('redis unreachable: matching only this node’s peers until it returns', {
-      reason,
-      lastError: this.lastError,
-    });
-    this.options.onHealthChange?.(false);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, ms);
-      timer.unref();
-      this.timers.set(timer, resolve);
-    });
-  }
-
-  private onMessage(text: string): void {
-    let envelope: { from: string; event: ClusterEvent };
-    try {
-      const parsed = envelopeSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) return;
-      envelope = parsed.data as unknown as { from: string; event: ClusterEvent };
-    } catch (_error) {
-      return;
-    }
-    if (envelope.from === this.options.nodeId) return;
-    for (const handler of this.eventHandlers) {
-      try {
-        handler(envelope.event);
-      } catch (error) {
-        this.log.error('cluster event handler failed', { err: error });
-      }
-    }
-  }
-}
-
-/** Records come from tracker nodes; a structural check is enough (and cheap per candidate). */
-function parseRecord(text: string): MemberRecord | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (_error) {
-    return null;
-  }
-  if (typeof value !== 'object' || value === null) return null;
-  const r = value as Record<string, unknown>;
-  const ok =
-    typeof r.peerId === 'string' &&
-    typeof r.swarmId === 'string' &&
-    typeof r.nodeId === 'string' &&
-    typeof r.viewerId === 'string' &&
-    typeof r.region === 'string' &&
-    typeof r.uploadKbps === 'number' &&
-    typeof r.live === 'boolean' &&
-    typeof r.joinedAtMs === 'number' &&
-    connectionTypeSchema.options.includes(r.connectionType as ConnectionType);
-  return ok ? (value as MemberRecord) : null;
-}
-
-function parseElection(fields: Record<string, string>): ElectionState | null {
-  const epoch = Number(fields.epoch);
-  if (!Number.isInteger(epoch) || epoch <= 0) return null;
-  let fetchers: string[] = [];
-  try {
-    const parsed: unknown = JSON.parse(fields.fetchers ?? '[]');
-    if (Array.isArray(parsed)) fetchers = parsed.map(String);
-  } catch (_error) {
-    fetchers = [];
-  }
-  return { epoch, fetchers, perSegment: Math.max(1, Number(fields.perSegment) || 1) };
-}
-
-async function quit(client: Redis): Promise<void> {
-  try {
-    if (client.status === 'ready') await client.quit();
-    else client.disconnect();
-  } catch (_error) {
-    client.disconnect();
   }
 }

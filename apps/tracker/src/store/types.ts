@@ -1,30 +1,7 @@
-import type { ConnectionType, ServerSignalMessage } from '@coral-cdn/protocol';
+import type { ServerSignalMessage } from '@coral-cdn/protocol';
+import type { Candidate, ElectionState, MemberRecord, RoomId } from '@coral-cdn/tracker-core';
 
-/**
- * One peer's membership of one swarm, as every tracker node sees it. The store keeps swarms by
- * room (rooms.ts): `swarmId` here and in every store method is a room, which for peer protocol
- * 1 is the swarm id itself.
- */
-export interface MemberRecord {
-  readonly peerId: string;
-  readonly swarmId: string;
-  /** The tracker node holding the peer's WebSocket. */
-  readonly nodeId: string;
-  /** Viewer id (`sub` of the token): reports and bans count viewers, not connections. */
-  readonly viewerId: string;
-  readonly region: string;
-  readonly uploadKbps: number;
-  readonly connectionType: ConnectionType;
-  readonly live: boolean;
-  readonly joinedAtMs: number;
-}
-
-/** A member sampled for a get-peers answer, with what it holds that matters to the asker. */
-export interface Candidate {
-  readonly record: MemberRecord;
-  /** Sequences among the asker's `need` that it holds. */
-  readonly held: readonly number[];
-}
+export type { Candidate, ElectionState, MemberRecord } from '@coral-cdn/tracker-core';
 
 export interface CandidateQuery {
   readonly need: readonly number[];
@@ -34,21 +11,14 @@ export interface CandidateQuery {
   readonly holdersPerNeed: number;
 }
 
-export interface ElectionState {
-  readonly epoch: number;
-  /** Sorted ascending, so that equal sets compare equal. */
-  readonly fetchers: readonly string[];
-  readonly perSegment: number;
-}
-
 export interface RemovedMember {
-  readonly swarmId: string;
+  readonly swarmId: RoomId;
   readonly peerId: string;
   readonly nodeId: string;
 }
 
 export interface SwarmSize {
-  readonly swarmId: string;
+  readonly swarmId: RoomId;
   readonly peers: number;
 }
 
@@ -75,20 +45,20 @@ export type ClusterEvent =
       readonly missingPeer: string;
     }
   | {
-      /** A viewer was banned from a stream: every node drops its memberships there. */
+      /** A viewer was banned from a swarm: every node drops its memberships there. */
       readonly kind: 'ban';
-      readonly streamId: string;
+      readonly swarmId: string;
       readonly viewerId: string;
     }
   | {
       readonly kind: 'peer-gone';
-      readonly swarmId: string;
+      readonly swarmId: RoomId;
       readonly peerId: string;
       readonly reason: 'left' | 'banned' | 'timeout';
     }
   | {
       readonly kind: 'election';
-      readonly swarmId: string;
+      readonly swarmId: RoomId;
       readonly election: ElectionState;
     };
 
@@ -113,41 +83,46 @@ export interface SwarmStore {
   /** Add or replace a membership; `have` replaces what the peer held. */
   join(record: MemberRecord, have: readonly number[]): Promise<void>;
   /** Remove a membership; false when it was not there (already gone). */
-  leave(swarmId: string, peerId: string): Promise<boolean>;
+  leave(swarmId: RoomId, peerId: string): Promise<boolean>;
   /** Apply an availability delta; false when the peer is not a member. */
   updateHave(
-    swarmId: string,
+    swarmId: RoomId,
     peerId: string,
     added: readonly number[],
     lost: readonly number[],
   ): Promise<boolean>;
-  getMember(swarmId: string, peerId: string): Promise<MemberRecord | null>;
-  listMembers(swarmId: string): Promise<MemberRecord[]>;
+  getMember(swarmId: RoomId, peerId: string): Promise<MemberRecord | null>;
+  listMembers(swarmId: RoomId): Promise<MemberRecord[]>;
   /** Members worth scoring for an answer (the asker is not excluded here). */
-  candidates(swarmId: string, query: CandidateQuery): Promise<Candidate[]>;
+  candidates(swarmId: RoomId, query: CandidateQuery): Promise<Candidate[]>;
   /** The `count` sequences each peer announced most recently (newest first), for answers. */
   recentHoldings(
-    swarmId: string,
+    swarmId: RoomId,
     peerIds: readonly string[],
     count: number,
   ): Promise<Map<string, number[]>>;
   /** Mark memberships alive (heartbeat). */
-  touch(members: ReadonlyArray<{ swarmId: string; peerId: string }>, nowMs: number): Promise<void>;
+  touch(members: ReadonlyArray<{ swarmId: RoomId; peerId: string }>, nowMs: number): Promise<void>;
   /** Remove memberships not touched since `nowMs - ttlMs`, and return them. */
   sweepExpired(nowMs: number, ttlMs: number): Promise<RemovedMember[]>;
-  /** Record that `reporterViewer` reported `targetViewer`; returns distinct reporters in the window. */
+  /**
+   * Record that `reporter` (a key: the tracker uses the reporter's address block) reported
+   * `targetViewer` in `scope` (a swarm); returns the distinct reporters within the window.
+   */
   addReport(
-    streamId: string,
+    scope: string,
     targetViewer: string,
-    reporterViewer: string,
+    reporter: string,
     windowMs: number,
   ): Promise<number>;
-  ban(streamId: string, viewerId: string, durationMs: number): Promise<void>;
-  isBanned(streamId: string, viewerId: string): Promise<boolean>;
-  getElection(swarmId: string): Promise<ElectionState | null>;
+  ban(scope: string, viewerId: string, durationMs: number): Promise<void>;
+  isBanned(scope: string, viewerId: string): Promise<boolean>;
+  /** Members of a room (cluster-wide; this node's only while degraded). */
+  memberCount(swarmId: RoomId): Promise<number>;
+  getElection(swarmId: RoomId): Promise<ElectionState | null>;
   /** Store `next` only if the current epoch is `expectedEpoch` (0: none yet). */
   compareAndSetElection(
-    swarmId: string,
+    swarmId: RoomId,
     expectedEpoch: number,
     next: ElectionState,
   ): Promise<boolean>;

@@ -1,4 +1,5 @@
 import type { SignalPayload, TrackerErrorCode } from '@coral-cdn/protocol';
+import type { RoomId } from './rooms.js';
 
 export interface RelayGuardOptions {
   /** How long an offer waits for its answer. */
@@ -44,14 +45,14 @@ export class RelayGuard {
 
   /** Decide whether `signal` from → to may pass, and record what it opens or closes. */
   check(
-    swarmId: string,
+    room: RoomId,
     from: string,
     to: string,
     signal: SignalPayload,
     nowMs: number,
   ): RelayDecision {
     if (from === to) return { ok: false, code: 'unknown_peer', message: 'cannot signal yourself' };
-    const outbound = attemptKey(swarmId, from, to, signal.connectionId);
+    const outbound = attemptKey(room, from, to, signal.connectionId);
     switch (signal.kind) {
       case 'offer': {
         const existing = this.live(outbound, nowMs);
@@ -72,7 +73,7 @@ export class RelayGuard {
         return allowed;
       }
       case 'answer': {
-        const attempt = this.live(attemptKey(swarmId, to, from, signal.connectionId), nowMs);
+        const attempt = this.live(attemptKey(room, to, from, signal.connectionId), nowMs);
         if (!attempt || attempt.state !== 'pending') {
           return noPendingOffer(
             `no pending offer from ${to} for connection ${signal.connectionId}`,
@@ -86,7 +87,7 @@ export class RelayGuard {
       case 'candidate': {
         const attempt =
           this.live(outbound, nowMs) ??
-          this.live(attemptKey(swarmId, to, from, signal.connectionId), nowMs);
+          this.live(attemptKey(room, to, from, signal.connectionId), nowMs);
         if (!attempt) {
           return noPendingOffer(`no connection attempt ${signal.connectionId} with ${to}`);
         }
@@ -95,12 +96,12 @@ export class RelayGuard {
     }
   }
 
-  /** Forget a peer's attempts (it left a swarm, or every swarm when `swarmId` is omitted). */
-  forgetPeer(peerId: string, swarmId?: string): void {
+  /** Forget a peer's attempts (it left a room, or every room when `room` is omitted). */
+  forgetPeer(peerId: string, room?: RoomId): void {
     const keys = this.byPeer.get(peerId);
     if (!keys) return;
     for (const key of [...keys]) {
-      if (swarmId === undefined || key.startsWith(`${swarmId}|`)) this.remove(key);
+      if (room === undefined || key.startsWith(`${room}|`)) this.remove(key);
     }
   }
 
@@ -167,8 +168,8 @@ export class RelayGuard {
   }
 }
 
-function attemptKey(swarmId: string, offerer: string, answerer: string, connectionId: string) {
-  return `${swarmId}|${offerer}|${answerer}|${connectionId}`;
+function attemptKey(room: RoomId, offerer: string, answerer: string, connectionId: string) {
+  return `${room}|${offerer}|${answerer}|${connectionId}`;
 }
 
 function noPendingOffer(message: string): RelayDecision {

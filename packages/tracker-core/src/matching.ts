@@ -1,5 +1,5 @@
 import type { PeerInfo } from '@coral-cdn/protocol';
-import type { Candidate } from './store/types.js';
+import type { Candidate } from './types.js';
 
 export interface MatchRequest {
   readonly askerId: string;

@@ -1,4 +1,4 @@
-import type { ElectionState, MemberRecord } from './store/types.js';
+import type { ElectionState, MemberRecord } from './types.js';
 
 export interface ElectionPolicy {
   /** Size of the candidate list (`fetchers`). */

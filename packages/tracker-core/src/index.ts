@@ -1,0 +1,10 @@
+export * from './address-group.js';
+export * from './election.js';
+export * from './frame-shape.js';
+export * from './matching.js';
+export * from './relay-guard.js';
+export * from './report-limiter.js';
+export * from './reports.js';
+export * from './rooms.js';
+export * from './token-bucket.js';
+export type * from './types.js';

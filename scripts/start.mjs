@@ -4,7 +4,7 @@
 // Redis when REDIS_URL is set), the player. Packages a demo stream on first run from a clip
 // that ffmpeg generates. One line per service with its URL; Ctrl-C / SIGTERM stops them all.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, openAsBlob } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openAsBlob, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -148,8 +148,19 @@ function progressBar(fraction, width = 30) {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`;
 }
 
+/**
+ * The origin's operator key: the first of OPERATOR_API_KEYS (scopes stripped), or the key the
+ * origin generated into its data folder when that is unset.
+ */
+function operatorKey() {
+  const configured = process.env.OPERATOR_API_KEYS?.split(',')[0]?.trim().split(':')[0];
+  if (configured) return configured;
+  return readFileSync(join(dataDir, 'origin', 'keys', 'operator-api-key'), 'utf8').trim();
+}
+
 /** On first run: generate a clip with ffmpeg and package it through the origin's upload API. */
-async function ensureDemoStreams() {
+async function ensureDemoStreams(key) {
+  const auth = { authorization: `Bearer ${key}` };
   const origin = url(ports.origin);
   const existing = await fetch(`${origin}/api/videos/demo`);
   if (existing.status === 404) {
@@ -193,7 +204,11 @@ async function ensureDemoStreams() {
     form.set('id', 'demo');
     form.set('title', 'Coral demo (test pattern)');
     form.set('file', await openAsBlob(clip), 'demo.mp4');
-    const upload = await fetch(`${origin}/api/videos`, { method: 'POST', body: form });
+    const upload = await fetch(`${origin}/api/videos`, {
+      method: 'POST',
+      body: form,
+      headers: auth,
+    });
     if (!upload.ok) throw new Error(`demo upload failed: ${upload.status} ${await upload.text()}`);
   } else if (!existing.ok) {
     throw new Error(`origin answered ${existing.status} for the demo video`);
@@ -213,7 +228,7 @@ async function ensureDemoStreams() {
   if (live.status === 404) {
     const created = await fetch(`${origin}/api/live`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({
         id: 'live-demo',
         title: 'Coral live demo',
@@ -222,7 +237,7 @@ async function ensureDemoStreams() {
     });
     if (!created.ok) throw new Error(`live demo failed: ${created.status} ${await created.text()}`);
   } else if (live.ok && (await live.json()).status !== 'running') {
-    await fetch(`${origin}/api/live/live-demo/start`, { method: 'POST' });
+    await fetch(`${origin}/api/live/live-demo/start`, { method: 'POST', headers: auth });
   }
 }
 
@@ -254,7 +269,11 @@ for (const service of available) {
 if (missing.length) process.stdout.write(`(not built yet: ${missing.join(', ')})\n`);
 if (available.some((s) => s.app === 'origin')) {
   try {
-    await ensureDemoStreams();
+    const key = operatorKey();
+    process.stdout.write(
+      `\nOperator API key (the origin's control API: Authorization: Bearer <key>; CORAL_API_KEY for its CLI):\n  ${key}\n`,
+    );
+    await ensureDemoStreams(key);
   } catch (error) {
     process.stderr.write(`coral: ${error.message}\n`);
     await stopAll(1);

@@ -326,9 +326,15 @@ describe('push sources', () => {
     expect(await push([...testStream, '-f', 'flv', wrongKey])).not.toBe(0);
     expect((await channel('push-key')).status).toBe('starting');
     expect(await playlist('push-key', '240p')).toBeNull();
-    // A connection that never publishes holds nothing up either.
-    const idle = connect(port, '127.0.0.1');
-    await new Promise((resolve) => idle.once('connect', resolve));
+    // Connections that never publish hold nothing up either, even as many as may wait at once.
+    const idle = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        await new Promise((resolve) => socket.once('connect', resolve));
+        return socket;
+      }),
+    );
     try {
       for (const round of [1, 2]) {
         const pushed = push([...testStream, '-f', 'flv', right]);
@@ -345,7 +351,7 @@ describe('push sources', () => {
         );
       }
     } finally {
-      idle.destroy();
+      for (const socket of idle) socket.destroy();
     }
     expect(
       (await fetch(`${origin.url}/api/live/push-key`, authed({ method: 'DELETE' }))).status,

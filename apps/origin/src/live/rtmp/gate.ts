@@ -28,7 +28,10 @@ export interface RtmpGateOptions {
   readonly logger: Logger;
   /** Time from connect to a verified publish. */
   readonly authTimeoutMs?: number;
-  /** Connections waiting to authenticate at once; more are closed at once. */
+  /**
+   * Connections waiting to authenticate at once; a newcomer beyond it pushes out the oldest
+   * (a real publisher gets through in a few round trips; idle connections age first).
+   */
   readonly maxPending?: number;
   /** How long to wait for ffmpeg's listener (it restarts between publishers). */
   readonly upstreamWaitMs?: number;
@@ -155,9 +158,14 @@ export class RtmpGate {
   private accept(socket: Socket): void {
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.on('error', () => undefined);
-    if (this.destroyed || this.pending.size >= (this.options.maxPending ?? 8)) {
+    if (this.destroyed) {
       socket.destroy();
       return;
+    }
+    if (this.pending.size >= (this.options.maxPending ?? 8)) {
+      const oldest = this.pending.values().next().value;
+      oldest?.destroy();
+      if (oldest) this.pending.delete(oldest);
     }
     this.pending.add(socket);
     const timer = setTimeout(() => {

@@ -3,7 +3,7 @@
 // infra/docker-compose.yml: origin, two edges (two regions), the tracker (two nodes sharing
 // Redis when REDIS_URL is set), the player. Packages a demo stream on first run from a clip
 // that ffmpeg generates. One line per service with its URL; Ctrl-C / SIGTERM stops them all.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, openAsBlob, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,35 +168,41 @@ async function ensureDemoStreams(key) {
     if (!existsSync(clip)) {
       process.stdout.write('coral: generating a 30 s demo clip with ffmpeg…\n');
       const ffmpeg = process.env.FFMPEG_PATH ?? 'ffmpeg';
-      const made = spawnSync(
-        ffmpeg,
-        [
-          '-hide_banner',
-          '-loglevel',
-          'error',
-          '-y',
-          '-f',
-          'lavfi',
-          '-i',
-          'testsrc2=size=1280x720:rate=30',
-          '-f',
-          'lavfi',
-          '-i',
-          'sine=frequency=440:sample_rate=48000',
-          '-t',
-          '30',
-          '-c:v',
-          'libx264',
-          '-preset',
-          'ultrafast',
-          '-pix_fmt',
-          'yuv420p',
-          '-c:a',
-          'aac',
-          '-shortest',
-          clip,
-        ],
-        { stdio: 'inherit' },
+      // Not spawnSync: a blocked event loop misses the origin closing the idle keep-alive
+      // connection of the request above, and the upload below then fails on that socket.
+      const made = await new Promise((resolveRun) =>
+        spawn(
+          ffmpeg,
+          [
+            '-hide_banner',
+            '-loglevel',
+            'error',
+            '-y',
+            '-f',
+            'lavfi',
+            '-i',
+            'testsrc2=size=1280x720:rate=30',
+            '-f',
+            'lavfi',
+            '-i',
+            'sine=frequency=440:sample_rate=48000',
+            '-t',
+            '30',
+            '-c:v',
+            'libx264',
+            '-preset',
+            'ultrafast',
+            '-pix_fmt',
+            'yuv420p',
+            '-c:a',
+            'aac',
+            '-shortest',
+            clip,
+          ],
+          { stdio: 'inherit' },
+        )
+          .once('exit', (status) => resolveRun({ status }))
+          .once('error', () => resolveRun({ status: -1 })),
       );
       if (made.status !== 0) throw new Error('ffmpeg could not generate the demo clip');
     }

@@ -3,8 +3,8 @@
 // infra/docker-compose.yml: origin, two edges (two regions), the tracker (two nodes sharing
 // Redis when REDIS_URL is set), the player. Packages a demo stream on first run from a clip
 // that ffmpeg generates. One line per service with its URL; Ctrl-C / SIGTERM stops them all.
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, openAsBlob } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, openAsBlob, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -148,8 +148,19 @@ function progressBar(fraction, width = 30) {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`;
 }
 
+/**
+ * The origin's operator key: the first of OPERATOR_API_KEYS (scopes stripped), or the key the
+ * origin generated into its data folder when that is unset.
+ */
+function operatorKey() {
+  const configured = process.env.OPERATOR_API_KEYS?.split(',')[0]?.trim().split(':')[0];
+  if (configured) return configured;
+  return readFileSync(join(dataDir, 'origin', 'keys', 'operator-api-key'), 'utf8').trim();
+}
+
 /** On first run: generate a clip with ffmpeg and package it through the origin's upload API. */
-async function ensureDemoStreams() {
+async function ensureDemoStreams(key) {
+  const auth = { authorization: `Bearer ${key}` };
   const origin = url(ports.origin);
   const existing = await fetch(`${origin}/api/videos/demo`);
   if (existing.status === 404) {
@@ -157,35 +168,41 @@ async function ensureDemoStreams() {
     if (!existsSync(clip)) {
       process.stdout.write('coral: generating a 30 s demo clip with ffmpeg…\n');
       const ffmpeg = process.env.FFMPEG_PATH ?? 'ffmpeg';
-      const made = spawnSync(
-        ffmpeg,
-        [
-          '-hide_banner',
-          '-loglevel',
-          'error',
-          '-y',
-          '-f',
-          'lavfi',
-          '-i',
-          'testsrc2=size=1280x720:rate=30',
-          '-f',
-          'lavfi',
-          '-i',
-          'sine=frequency=440:sample_rate=48000',
-          '-t',
-          '30',
-          '-c:v',
-          'libx264',
-          '-preset',
-          'ultrafast',
-          '-pix_fmt',
-          'yuv420p',
-          '-c:a',
-          'aac',
-          '-shortest',
-          clip,
-        ],
-        { stdio: 'inherit' },
+      // Not spawnSync: a blocked event loop misses the origin closing the idle keep-alive
+      // connection of the request above, and the upload below then fails on that socket.
+      const made = await new Promise((resolveRun) =>
+        spawn(
+          ffmpeg,
+          [
+            '-hide_banner',
+            '-loglevel',
+            'error',
+            '-y',
+            '-f',
+            'lavfi',
+            '-i',
+            'testsrc2=size=1280x720:rate=30',
+            '-f',
+            'lavfi',
+            '-i',
+            'sine=frequency=440:sample_rate=48000',
+            '-t',
+            '30',
+            '-c:v',
+            'libx264',
+            '-preset',
+            'ultrafast',
+            '-pix_fmt',
+            'yuv420p',
+            '-c:a',
+            'aac',
+            '-shortest',
+            clip,
+          ],
+          { stdio: 'inherit' },
+        )
+          .once('exit', (status) => resolveRun({ status }))
+          .once('error', () => resolveRun({ status: -1 })),
       );
       if (made.status !== 0) throw new Error('ffmpeg could not generate the demo clip');
     }
@@ -193,7 +210,11 @@ async function ensureDemoStreams() {
     form.set('id', 'demo');
     form.set('title', 'Coral demo (test pattern)');
     form.set('file', await openAsBlob(clip), 'demo.mp4');
-    const upload = await fetch(`${origin}/api/videos`, { method: 'POST', body: form });
+    const upload = await fetch(`${origin}/api/videos`, {
+      method: 'POST',
+      body: form,
+      headers: auth,
+    });
     if (!upload.ok) throw new Error(`demo upload failed: ${upload.status} ${await upload.text()}`);
   } else if (!existing.ok) {
     throw new Error(`origin answered ${existing.status} for the demo video`);
@@ -213,7 +234,7 @@ async function ensureDemoStreams() {
   if (live.status === 404) {
     const created = await fetch(`${origin}/api/live`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({
         id: 'live-demo',
         title: 'Coral live demo',
@@ -222,7 +243,7 @@ async function ensureDemoStreams() {
     });
     if (!created.ok) throw new Error(`live demo failed: ${created.status} ${await created.text()}`);
   } else if (live.ok && (await live.json()).status !== 'running') {
-    await fetch(`${origin}/api/live/live-demo/start`, { method: 'POST' });
+    await fetch(`${origin}/api/live/live-demo/start`, { method: 'POST', headers: auth });
   }
 }
 
@@ -254,7 +275,11 @@ for (const service of available) {
 if (missing.length) process.stdout.write(`(not built yet: ${missing.join(', ')})\n`);
 if (available.some((s) => s.app === 'origin')) {
   try {
-    await ensureDemoStreams();
+    const key = operatorKey();
+    process.stdout.write(
+      `\nOperator API key (the origin's control API: Authorization: Bearer <key>; CORAL_API_KEY for its CLI):\n  ${key}\n`,
+    );
+    await ensureDemoStreams(key);
   } catch (error) {
     process.stderr.write(`coral: ${error.message}\n`);
     await stopAll(1);

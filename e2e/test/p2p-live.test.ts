@@ -1,4 +1,5 @@
 import {
+  operatorHeaders,
   sleep,
   waitFor,
   launchChromium,
@@ -32,7 +33,7 @@ beforeAll(async () => {
   stack = await startStack({ originEnv: { LIVE_TESTSRC_SIZE: '426x240', LIVE_TESTSRC_FPS: '24' } });
   const created = await fetch(`${stack.origin.url}/api/live`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: operatorHeaders({ 'content-type': 'application/json' }),
     body: JSON.stringify({ id: CHANNEL_ID, title: 'e2e live', source: { type: 'testsrc' } }),
   });
   if (created.status !== 201)

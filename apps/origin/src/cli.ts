@@ -11,9 +11,10 @@ import { planVodCommand } from './packaging/command.js';
 
 const USAGE = `coral-origin: Coral origin tools
 
-  coral-origin ingest <file> [--origin URL] [--id ID] [--title TEXT]
+  coral-origin ingest <file> [--origin URL] [--key KEY] [--id ID] [--title TEXT]
       Upload a video to an origin (default $CORAL_ORIGIN_URL or http://127.0.0.1:8080),
-      then follow its packaging; exits 0 when it is ready, 1 when it failed.
+      then follow its packaging; exits 0 when it is ready, 1 when it failed. KEY is an
+      operator API key with the videos:write scope (default $CORAL_API_KEY).
 
   coral-origin plan <file> [--out DIR] [--json]
       Print the ffmpeg command the origin runs for this file (ladder from LADDER,
@@ -37,7 +38,12 @@ async function ingest(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { origin: { type: 'string' }, id: { type: 'string' }, title: { type: 'string' } },
+    options: {
+      origin: { type: 'string' },
+      key: { type: 'string' },
+      id: { type: 'string' },
+      title: { type: 'string' },
+    },
   });
   const file = positionals[0];
   if (file === undefined) {
@@ -45,12 +51,20 @@ async function ingest(args: string[]): Promise<number> {
     return 2;
   }
   const originUrl = values.origin ?? process.env.CORAL_ORIGIN_URL ?? 'http://127.0.0.1:8080';
+  const key = values.key ?? process.env.CORAL_API_KEY;
+  if (key === undefined || key === '') {
+    process.stderr.write(
+      'coral-origin: an operator API key is needed: --key KEY or CORAL_API_KEY (an origin started without OPERATOR_API_KEYS writes one to DATA_DIR/keys/operator-api-key)\n',
+    );
+    return 2;
+  }
   const bar = new ProgressBar(process.stderr);
   const fields: Record<string, string> = {};
   if (values.id !== undefined) fields.id = values.id;
   if (values.title !== undefined) fields.title = values.title;
   const response = await uploadVideo({
     originUrl,
+    apiKey: key,
     path: resolve(file),
     fields,
     onProgress: (sent, total) =>

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { REGION_PATTERN } from '@coral-cdn/protocol';
 import { baseServiceFields } from '@coral-cdn/server-kit';
 import { z } from 'zod';
+import { ConfigError } from '@coral-cdn/server-kit';
+import { parseOperatorKeys, type OperatorKey } from './auth/operator-keys.js';
 import { DEFAULT_LADDER, parseLadder } from './packaging/ladder.js';
 
 /** Origin configuration: env vars (flags mirror them), parsed once by `loadConfigOrExit`. */
@@ -120,6 +122,22 @@ const sizeSchema = z.string().transform((text, ctx) => {
   return { width, height };
 });
 
+/** Express's `trust proxy`: a hop count, or addresses / subnets / loopback, linklocal, uniquelocal. */
+const trustProxySchema = z.string().transform((text, ctx): number | string[] | false => {
+  const value = text.trim();
+  if (value === '' || value === 'false' || value === '0') return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const items = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  if (items.some((item) => !/^[0-9A-Za-z.:/]+$/.test(item))) {
+    ctx.addIssue({ code: 'custom', message: 'expected a hop count or a comma list of addresses' });
+    return z.NEVER;
+  }
+  return items;
+});
+
 const listSchema = z.string().transform((text) =>
   text
     .split(',')
@@ -157,9 +175,25 @@ export const originConfigSchema = z
     TOKEN_TTL_SEC: z.coerce.number().int().min(10).max(86_400).default(900),
     CORS_ORIGINS: listSchema.default(['*']),
     INTEGRITY_KEY_FILE: z.string().min(1).optional(),
+    // Secrets are checked in resolveConfig: a schema error would echo the value.
+    OPERATOR_API_KEYS: z.string().optional(),
+    MAX_QUEUED_JOBS: z.coerce.number().int().min(1).max(10_000).default(16),
+    MAX_LIVE_CHANNELS: z.coerce.number().int().min(1).max(1000).default(8),
+    PLAYBACK_RATE_PER_SEC: z.coerce.number().positive().max(100_000).default(2),
+    PLAYBACK_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
+    PLAYBACK_AUTH: z.enum(['none', 'signed']).default('none'),
+    PLAYBACK_SIGNING_SECRET: z.string().optional(),
+    TRUST_PROXY: trustProxySchema.default(false),
     TOKEN_KEY_FILE: z.string().min(1).optional(),
   })
   .superRefine((config, ctx) => {
+    if (config.PLAYBACK_AUTH === 'signed' && config.PLAYBACK_SIGNING_SECRET === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PLAYBACK_SIGNING_SECRET'],
+        message: 'required when PLAYBACK_AUTH=signed',
+      });
+    }
     if (
       config.DEFAULT_REGION !== undefined &&
       !config.EDGES.some((edge) => edge.region === config.DEFAULT_REGION)
@@ -177,8 +211,15 @@ export type RawOriginConfig = z.infer<typeof originConfigSchema>;
 /** The parsed configuration with every default resolved. */
 export interface OriginConfig extends Omit<
   RawOriginConfig,
-  'DATA_DIR' | 'PUBLIC_URL' | 'DEFAULT_REGION' | 'LIVE_SOURCES_DIR' | 'LIVE_INGEST_HOST'
+  | 'DATA_DIR'
+  | 'PUBLIC_URL'
+  | 'DEFAULT_REGION'
+  | 'LIVE_SOURCES_DIR'
+  | 'LIVE_INGEST_HOST'
+  | 'OPERATOR_API_KEYS'
 > {
+  /** Parsed keys; undefined: the origin uses (or makes) its generated development key. */
+  readonly OPERATOR_API_KEYS: readonly OperatorKey[] | undefined;
   readonly DATA_DIR: string;
   readonly PUBLIC_URL: string;
   readonly DEFAULT_REGION: string;
@@ -186,8 +227,23 @@ export interface OriginConfig extends Omit<
   readonly LIVE_INGEST_HOST: string;
 }
 
-/** Resolve paths (relative to `cwd`) and defaults that depend on other values. */
+/** The secrets, checked apart so that an error names the variable but never echoes it. */
+function checkSecrets(raw: RawOriginConfig): readonly OperatorKey[] | undefined {
+  if ((raw.PLAYBACK_SIGNING_SECRET?.length ?? 32) < 32) {
+    throw new ConfigError('PLAYBACK_SIGNING_SECRET', 'at least 32 characters');
+  }
+  if (raw.OPERATOR_API_KEYS === undefined) return undefined;
+  const parsed = parseOperatorKeys(raw.OPERATOR_API_KEYS);
+  if (!parsed.ok) throw new ConfigError('OPERATOR_API_KEYS', parsed.error);
+  return parsed.keys;
+}
+
+/**
+ * Resolve paths (relative to `cwd`) and defaults that depend on other values. Throws
+ * ConfigError for a bad secret.
+ */
 export function resolveConfig(raw: RawOriginConfig, cwd = process.cwd()): OriginConfig {
+  const operatorKeys = checkSecrets(raw);
   const dataDir = resolve(cwd, raw.DATA_DIR);
   const hostForUrl = raw.HOST.includes(':') ? `[${raw.HOST}]` : raw.HOST;
   return {
@@ -197,5 +253,6 @@ export function resolveConfig(raw: RawOriginConfig, cwd = process.cwd()): Origin
     DEFAULT_REGION: raw.DEFAULT_REGION ?? raw.EDGES[0]!.region,
     LIVE_SOURCES_DIR: resolve(cwd, raw.LIVE_SOURCES_DIR ?? resolve(dataDir, 'sources')),
     LIVE_INGEST_HOST: raw.LIVE_INGEST_HOST ?? raw.HOST,
+    OPERATOR_API_KEYS: operatorKeys,
   };
 }

@@ -12,6 +12,18 @@ export class OriginError extends CoralError {
   }
 }
 
+/** 503/429 with a `Retry-After`: the origin is at a configured cap, try again later. */
+export class BusyError extends OriginError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSec: number,
+    httpStatus: 429 | 503 = 503,
+  ) {
+    super(code, message, httpStatus);
+  }
+}
+
 export const badRequest = (code: string, message: string) => new OriginError(code, message, 400);
 export const notFound = (code: string, message: string) => new OriginError(code, message, 404);
 export const conflict = (code: string, message: string) => new OriginError(code, message, 409);

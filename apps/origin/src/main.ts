@@ -13,7 +13,15 @@ import { originConfigSchema, resolveConfig } from './config.js';
 import { refuseOversizedBeforeContinue } from './http/expect-continue.js';
 import { createOrigin } from './origin.js';
 
-const config = resolveConfig(loadConfigOrExit('origin', originConfigSchema));
+const config = (() => {
+  try {
+    return resolveConfig(loadConfigOrExit('origin', originConfigSchema));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`origin: invalid configuration: ${error.message}\n`);
+    process.exit(2);
+  }
+})();
 const logger = createLogger({ service: 'origin', level: config.LOG_LEVEL });
 
 let origin;
@@ -29,7 +37,7 @@ try {
 }
 
 const server = createServer(origin.app);
-refuseOversizedBeforeContinue(server, config.MAX_UPLOAD_BYTES);
+refuseOversizedBeforeContinue(server, config.MAX_UPLOAD_BYTES, origin.operatorKeys);
 // Large uploads take a while: allow an hour per request (Node's default is 5 minutes).
 server.requestTimeout = 3_600_000;
 const address = await listen(server, config.PORT, config.HOST);

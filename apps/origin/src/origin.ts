@@ -1,5 +1,7 @@
 import type { Logger } from '@coral-cdn/server-kit';
 import type express from 'express';
+import { loadOrCreateGeneratedKey } from './auth/generated-key.js';
+import { OPERATOR_SCOPES, OperatorKeys } from './auth/operator-keys.js';
 import type { OriginConfig } from './config.js';
 import { resolveFfmpeg, type FfmpegBinaries } from './ffmpeg/binaries.js';
 import { buildApp } from './http/app.js';
@@ -16,6 +18,7 @@ export interface Origin {
   readonly videos: VideoService;
   readonly live: LiveService;
   readonly metrics: OriginMetrics;
+  readonly operatorKeys: OperatorKeys;
   /** base64url raw Ed25519 public key of the integrity signatures. */
   readonly publicKey: string;
   /** Stop jobs and live ffmpeg processes (jobs resume at the next start). Idempotent. */
@@ -34,6 +37,7 @@ export async function createOrigin(config: OriginConfig, logger: Logger): Promis
     integrityKeyFile: config.INTEGRITY_KEY_FILE,
     tokenKeyFile: config.TOKEN_KEY_FILE,
   });
+  const operatorKeys = await resolveOperatorKeys(config, logger);
   const metrics = createOriginMetrics();
   const paths = new DataPaths(config.DATA_DIR);
   const videos = new VideoService({
@@ -59,6 +63,7 @@ export async function createOrigin(config: OriginConfig, logger: Logger): Promis
     videos,
     live,
     tokens,
+    operatorKeys,
     publicKeyBase64Url: keys.integrity.publicKeyBase64Url,
     metrics,
     logger,
@@ -70,7 +75,19 @@ export async function createOrigin(config: OriginConfig, logger: Logger): Promis
     videos,
     live,
     metrics,
+    operatorKeys,
     publicKey: keys.integrity.publicKeyBase64Url,
     close: () => (closing ??= Promise.all([videos.close(), live.close()]).then(() => undefined)),
   };
+}
+
+/** OPERATOR_API_KEYS, or else the generated development key (its file is logged, not the key). */
+async function resolveOperatorKeys(config: OriginConfig, logger: Logger): Promise<OperatorKeys> {
+  if (config.OPERATOR_API_KEYS !== undefined) return new OperatorKeys(config.OPERATOR_API_KEYS);
+  const generated = await loadOrCreateGeneratedKey(config.DATA_DIR);
+  logger.warn('OPERATOR_API_KEYS is not set: the control API takes the generated key', {
+    keyFile: generated.path,
+    created: generated.created,
+  });
+  return new OperatorKeys([{ key: generated.key, scopes: new Set(OPERATOR_SCOPES) }]);
 }

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { makeTempDir } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AUTH,
+  authed,
+  TEST_KEY,
   clip,
   listFiles,
   run,
@@ -107,7 +110,15 @@ describe('bad uploads get a 4xx JSON error naming the problem', () => {
     );
     const curl = await run('curl', [
       ...['-sS', '-o', '-', '-w', '\n%{http_code} %{size_upload}'],
-      ...['-H', 'Expect: 100-continue', '-F', `file=@${hugePath}`, `${origin.url}/api/videos`],
+      ...[
+        '-H',
+        'Expect: 100-continue',
+        '-H',
+        `Authorization: Bearer ${TEST_KEY}`,
+        '-F',
+        `file=@${hugePath}`,
+        `${origin.url}/api/videos`,
+      ],
     ]);
     const [answer, statusLine] = curl.stdout.split('\n');
     expect(JSON.parse(answer!)).toMatchObject({ error: 'upload_too_large' });
@@ -129,7 +140,7 @@ describe('bad uploads get a 4xx JSON error naming the problem', () => {
     });
     const streamed = await fetch(`${origin.url}/api/videos`, {
       method: 'POST',
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      headers: { ...AUTH, 'content-type': `multipart/form-data; boundary=${boundary}` },
       body,
       duplex: 'half',
     });
@@ -151,7 +162,7 @@ describe('bad uploads get a 4xx JSON error naming the problem', () => {
     for (const [shape, body] of Object.entries(shapes)) {
       const response = await fetch(`${origin.url}/api/videos`, {
         method: 'POST',
-        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        headers: { ...AUTH, 'content-type': `multipart/form-data; boundary=${boundary}` },
         body,
       });
       expect(response.status, shape).toBe(400);
@@ -171,7 +182,7 @@ describe('bad uploads get a 4xx JSON error naming the problem', () => {
     );
     await expectError(await fetch(`${origin.url}/api/videos/..%2F..%2Fescape`), 400, 'bad_id');
     await expectError(
-      await fetch(`${origin.url}/api/videos/..%2Fkeys/cancel`, { method: 'POST' }),
+      await fetch(`${origin.url}/api/videos/..%2Fkeys/cancel`, authed({ method: 'POST' })),
       400,
       'bad_id',
     );
@@ -186,7 +197,7 @@ describe('bad uploads get a 4xx JSON error naming the problem', () => {
     await expectError(
       await fetch(`${origin.url}/api/videos`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...AUTH, 'content-type': 'application/json' },
         body: '{"file":"x"}',
       }),
       415,
@@ -195,7 +206,7 @@ describe('bad uploads get a 4xx JSON error naming the problem', () => {
     const form = new FormData();
     form.set('id', 'nofile');
     await expectError(
-      await fetch(`${origin.url}/api/videos`, { method: 'POST', body: form }),
+      await fetch(`${origin.url}/api/videos`, { method: 'POST', body: form, headers: AUTH }),
       400,
       'missing_file',
     );
@@ -205,12 +216,12 @@ describe('bad uploads get a 4xx JSON error naming the problem', () => {
   it('an unknown id: 404 on every route', async () => {
     await expectError(await fetch(`${origin.url}/api/videos/ghost`), 404, 'unknown_id');
     await expectError(
-      await fetch(`${origin.url}/api/videos/ghost/cancel`, { method: 'POST' }),
+      await fetch(`${origin.url}/api/videos/ghost/cancel`, authed({ method: 'POST' })),
       404,
       'unknown_id',
     );
     await expectError(
-      await fetch(`${origin.url}/api/videos/ghost`, { method: 'DELETE' }),
+      await fetch(`${origin.url}/api/videos/ghost`, authed({ method: 'DELETE' })),
       404,
       'unknown_id',
     );
@@ -236,7 +247,7 @@ describe('bad live channel requests', () => {
     const post = (body: string) =>
       fetch(`${origin.url}/api/live`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...AUTH, 'content-type': 'application/json' },
         body,
       });
     await expectError(

@@ -7,6 +7,15 @@ import { originConfigSchema, resolveConfig, type OriginConfig } from '../src/con
 import { refuseOversizedBeforeContinue } from '../src/http/expect-continue.js';
 import { createOrigin, type Origin } from '../src/origin.js';
 
+/** The operator key every test origin accepts (all scopes). */
+export const TEST_KEY = 'test-operator-key-0123456789';
+export const AUTH = { authorization: `Bearer ${TEST_KEY}` } as const;
+
+/** `init` with the test operator key added to its headers. */
+export function authed(init: RequestInit = {}): RequestInit {
+  return { ...init, headers: { ...(init.headers as Record<string, string>), ...AUTH } };
+}
+
 export interface TestOrigin {
   readonly url: string;
   readonly origin: Origin;
@@ -25,13 +34,14 @@ export async function startTestOrigin(
       DATA_DIR: join(temp.path, 'data'),
       X264_PRESET: 'ultrafast',
       LOG_LEVEL: 'silent',
+      OPERATOR_API_KEYS: TEST_KEY,
       ...env,
     },
   });
   const config = resolveConfig(raw);
   const origin = await createOrigin(config, createLogger({ service: 'origin', level: 'silent' }));
   const server: Server = createServer(origin.app);
-  refuseOversizedBeforeContinue(server, config.MAX_UPLOAD_BYTES);
+  refuseOversizedBeforeContinue(server, config.MAX_UPLOAD_BYTES, origin.operatorKeys);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -98,17 +108,18 @@ export async function ffprobe(args: readonly string[]): Promise<unknown> {
   return JSON.parse(result.stdout) as unknown;
 }
 
-/** Upload a file as multipart (fields first) with fetch. */
+/** Upload a file as multipart (fields first) with fetch, with the test operator key. */
 export async function upload(
   originUrl: string,
   file: Blob,
   fields: Record<string, string> = {},
   filename = 'clip.mp4',
+  headers: Record<string, string> = AUTH,
 ): Promise<Response> {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.set(name, value);
   form.set('file', file, filename);
-  return fetch(`${originUrl}/api/videos`, { method: 'POST', body: form });
+  return fetch(`${originUrl}/api/videos`, { method: 'POST', body: form, headers });
 }
 
 export interface VideoStatusBody {

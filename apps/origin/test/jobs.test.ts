@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { makeTempDir, waitFor } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  authed,
   clip,
   listFiles,
   startTestOrigin,
@@ -121,12 +122,18 @@ describe('the job queue', () => {
   });
 
   it('cancels a queued job at once and a running one by stopping ffmpeg', async () => {
-    const queued = await fetch(`${origin.url}/api/videos/second/cancel`, { method: 'POST' });
+    const queued = await fetch(
+      `${origin.url}/api/videos/second/cancel`,
+      authed({ method: 'POST' }),
+    );
     expect(queued.status).toBe(200);
     expect(await queued.json()).toMatchObject({ id: 'second', status: 'cancelled' });
 
     const pid = await jobFfmpegPid('first');
-    const running = await fetch(`${origin.url}/api/videos/first/cancel`, { method: 'POST' });
+    const running = await fetch(
+      `${origin.url}/api/videos/first/cancel`,
+      authed({ method: 'POST' }),
+    );
     expect(await running.json()).toMatchObject({ id: 'first', status: 'cancelled', progress: 0 });
     expect(() => process.kill(pid, 0)).toThrow();
     expect(existsSync(join(origin.dataDir, 'vod', 'first'))).toBe(false);
@@ -134,9 +141,9 @@ describe('the job queue', () => {
     expect(await readdir(join(origin.dataDir, 'uploads'))).toEqual([]);
 
     // Cancelling again is harmless; a published video cannot be cancelled.
-    const again = await fetch(`${origin.url}/api/videos/first/cancel`, { method: 'POST' });
+    const again = await fetch(`${origin.url}/api/videos/first/cancel`, authed({ method: 'POST' }));
     expect(await again.json()).toMatchObject({ status: 'cancelled' });
-    const ready = await fetch(`${origin.url}/api/videos/keep/cancel`, { method: 'POST' });
+    const ready = await fetch(`${origin.url}/api/videos/keep/cancel`, authed({ method: 'POST' }));
     expect(ready.status).toBe(409);
     expect(await ready.json()).toMatchObject({ error: 'not_cancellable' });
     expect(await metric(/coral_origin_jobs_finished_total\{outcome="cancelled"[^}]*\} (\d+)/)).toBe(

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { copyFile, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -14,7 +15,7 @@ import { makeTempDir, waitFor } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMediaPlaylist, type MediaPlaylist } from '../src/hls/playlist.js';
 import { subtle } from '../src/integrity/hash.js';
-import { clip, startTestOrigin, type TestOrigin } from './helpers.js';
+import { AUTH, authed, clip, startTestOrigin, type TestOrigin } from './helpers.js';
 
 const temp = makeTempDir('coral-origin-live-');
 let origin: TestOrigin;
@@ -48,7 +49,7 @@ interface ChannelView {
 async function post(path: string, body?: unknown): Promise<Response> {
   return fetch(`${origin.url}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...AUTH, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 }
@@ -252,7 +253,7 @@ describe('a file looped as a live channel', () => {
       },
       { timeoutMs: 20_000 },
     );
-    const deleted = await fetch(`${origin.url}/api/live/looped`, { method: 'DELETE' });
+    const deleted = await fetch(`${origin.url}/api/live/looped`, authed({ method: 'DELETE' }));
     expect(deleted.status).toBe(204);
     expect((await fetch(`${origin.url}/api/live/looped`)).status).toBe(404);
     expect((await fetch(`${origin.url}/live/looped/master.m3u8`)).status).toBe(404);
@@ -273,6 +274,16 @@ describe('push sources', () => {
     ...['-c:a', 'aac'],
   ];
 
+  /** Whether a UDP socket is bound to `port` (ffmpeg's SRT listener is up). */
+  async function udpBound(port: number): Promise<boolean> {
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+      const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n');
+      if (lines.some((line) => line.trim().split(/\s+/)[1]?.endsWith(hex))) return true;
+    }
+    return false;
+  }
+
   for (const type of ['rtmp', 'srt'] as const) {
     it(`takes a ${type.toUpperCase()} push on the ingest URL it hands out`, async () => {
       const created = await post('/api/live', { id: `push-${type}`, source: { type } });
@@ -280,8 +291,9 @@ describe('push sources', () => {
       const view = (await created.json()) as ChannelView;
       expect(view.status).toBe('starting');
       expect(view.ingestUrl).toMatch(new RegExp(`^${type}://127\\.0\\.0\\.1:\\d+`));
-      // ffmpeg needs a moment to listen.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      const port = Number(/:(\d+)/.exec(view.ingestUrl!.slice(6))![1]);
+      // RTMP: the key check listens before the channel is created; SRT: ffmpeg itself.
+      if (type === 'srt') await waitFor('the SRT listener', () => udpBound(port));
       const format = type === 'rtmp' ? 'flv' : 'mpegts';
       const pushed = push([...testStream, '-f', format, view.ingestUrl!]);
       await waitFor(
@@ -300,8 +312,49 @@ describe('push sources', () => {
         async () => (await channel(`push-${type}`)).status === 'starting',
       );
       expect(
-        (await fetch(`${origin.url}/api/live/push-${type}`, { method: 'DELETE' })).status,
+        (await fetch(`${origin.url}/api/live/push-${type}`, authed({ method: 'DELETE' }))).status,
       ).toBe(204);
     });
   }
+
+  it('refuses an RTMP push with a wrong key, before it reaches ffmpeg', async () => {
+    const created = await post('/api/live', { id: 'push-key', source: { type: 'rtmp' } });
+    const view = (await created.json()) as ChannelView;
+    const right = view.ingestUrl!;
+    const wrongKey = right.replace(/\/live\/[^/]+$/, '/live/not-the-key');
+    const port = Number(/:(\d+)\//.exec(right.slice(7))![1]);
+    expect(await push([...testStream, '-f', 'flv', wrongKey])).not.toBe(0);
+    expect((await channel('push-key')).status).toBe('starting');
+    expect(await playlist('push-key', '240p')).toBeNull();
+    // Connections that never publish hold nothing up either, even as many as may wait at once.
+    const idle = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        await new Promise((resolve) => socket.once('connect', resolve));
+        return socket;
+      }),
+    );
+    try {
+      for (const round of [1, 2]) {
+        const pushed = push([...testStream, '-f', 'flv', right]);
+        await waitFor(
+          `segments of push ${round}`,
+          async () => (await channel('push-key')).status === 'running',
+          { timeoutMs: 20_000 },
+        );
+        expect(await pushed).toBe(0);
+        // The same ingest URL takes the next publisher once this one has gone.
+        await waitFor(
+          'listening again',
+          async () => (await channel('push-key')).status === 'starting',
+        );
+      }
+    } finally {
+      for (const socket of idle) socket.destroy();
+    }
+    expect(
+      (await fetch(`${origin.url}/api/live/push-key`, authed({ method: 'DELETE' }))).status,
+    ).toBe(204);
+  });
 });

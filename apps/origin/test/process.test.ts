@@ -9,7 +9,7 @@ import {
   type RunningService,
 } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clip, run, videoStatus, waitSettled } from './helpers.js';
+import { AUTH, TEST_KEY, clip, run, videoStatus, waitSettled } from './helpers.js';
 
 const temp = makeTempDir('coral-origin-process-');
 const main = join(repoRoot, 'apps', 'origin', 'dist', 'main.js');
@@ -29,7 +29,10 @@ afterAll(async () => {
 });
 
 async function startOrigin(env: Record<string, string>): Promise<RunningService> {
-  const service = await spawnService({ app: 'origin', env });
+  const service = await spawnService({
+    app: 'origin',
+    env: { OPERATOR_API_KEYS: TEST_KEY, ...env },
+  });
   running.push(service);
   return service;
 }
@@ -85,7 +88,7 @@ describe('an origin killed mid-job', () => {
     const ingest = await run(
       process.execPath,
       [cli, 'ingest', longClip, '--origin', first.url, '--id', 'crash'],
-      { killWhenStderr: /video id: crash/, timeoutMs: 30_000 },
+      { killWhenStderr: /video id: crash/, timeoutMs: 30_000, env: { CORAL_API_KEY: TEST_KEY } },
     );
     expect(ingest.stderr).toContain('video id: crash');
     await waitFor('packaging', async () => (await videoStatus(first.url, 'crash')).progress > 0.1, {
@@ -120,7 +123,7 @@ describe('SIGTERM', () => {
     const first = await startOrigin(env);
     const created = await fetch(`${first.url}/api/live`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...AUTH, 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'live-demo', source: { type: 'testsrc' } }),
     });
     expect(created.status).toBe(201);
@@ -152,16 +155,38 @@ describe('SIGTERM', () => {
 
 describe('the CLI', () => {
   it('ingests a file with a progress bar and prints the master playlist URL', async () => {
+    // Without OPERATOR_API_KEYS: the origin makes a key and says where it wrote it.
     const origin = await startOrigin({
       DATA_DIR: join(temp.path, 'cli'),
       X264_PRESET: 'ultrafast',
+      OPERATOR_API_KEYS: '',
     });
+    const keyFile = join(temp.path, 'cli', 'keys', 'operator-api-key');
+    expect(origin.output()).toContain(keyFile);
+    const key = (await readFile(keyFile, 'utf8')).trim();
+    expect(origin.output()).not.toContain(key);
+    const keyless = await run(
+      process.execPath,
+      [cli, 'ingest', smallClip, '--origin', origin.url],
+      {
+        env: { CORAL_API_KEY: '' },
+      },
+    );
+    expect(keyless.code).toBe(2);
+    expect(keyless.stderr).toContain('CORAL_API_KEY');
+    const wrongKey = await run(process.execPath, [
+      ...[cli, 'ingest', smallClip, '--origin', origin.url, '--key', 'not-the-key-0123456789'],
+    ]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toMatch(/upload refused \(401\)/);
     const result = await run(process.execPath, [
       cli,
       'ingest',
       smallClip,
       '--origin',
       origin.url,
+      '--key',
+      key,
       '--id',
       'from-cli',
     ]);
@@ -171,7 +196,9 @@ describe('the CLI', () => {
     expect(result.stderr).toMatch(/packaging +\[#+\] 100%/);
     expect((await fetch(result.stdout.trim())).status).toBe(200);
 
-    const refused = await run(process.execPath, [cli, 'ingest', cli, '--origin', origin.url]);
+    const refused = await run(process.execPath, [cli, 'ingest', cli, '--origin', origin.url], {
+      env: { CORAL_API_KEY: key },
+    });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/upload refused \(422\): not a video or audio file/);
     expect(await origin.stop()).toBe(0);

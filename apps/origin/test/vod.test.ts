@@ -14,7 +14,15 @@ import { makeTempDir } from '@coral-cdn/test-support';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subtle } from '../src/integrity/hash.js';
-import { clip, ffprobe, startTestOrigin, upload, waitSettled, type TestOrigin } from './helpers.js';
+import {
+  authed,
+  clip,
+  ffprobe,
+  startTestOrigin,
+  upload,
+  waitSettled,
+  type TestOrigin,
+} from './helpers.js';
 
 const temp = makeTempDir('coral-origin-vod-');
 let origin: TestOrigin;
@@ -344,11 +352,11 @@ describe('playback API', () => {
 
 describe('deleting a video', () => {
   it('unpublishes it and frees the id', async () => {
-    const deleted = await fetch(`${origin.url}/api/videos/silent`, { method: 'DELETE' });
+    const deleted = await fetch(`${origin.url}/api/videos/silent`, authed({ method: 'DELETE' }));
     expect(deleted.status).toBe(204);
     expect((await fetch(`${origin.url}/vod/silent/master.m3u8`)).status).toBe(404);
     expect((await fetch(`${origin.url}/api/videos/silent`)).status).toBe(404);
-    const again = await fetch(`${origin.url}/api/videos/silent`, { method: 'DELETE' });
+    const again = await fetch(`${origin.url}/api/videos/silent`, authed({ method: 'DELETE' }));
     expect(again.status).toBe(404);
   });
 });

@@ -67,7 +67,7 @@ interface StatusBody {
 
 /** Upload the clip to a running origin and wait for it to be published; then delete it. */
 export async function timeThroughOrigin(
-  origin: { url: string; pid: number },
+  origin: { url: string; pid: number; apiKey: string },
   clipPath: string,
   id: string,
   pollMs = 200,
@@ -78,7 +78,12 @@ export async function timeThroughOrigin(
   form.set('id', id);
   form.set('file', await openAsBlob(clipPath), 'clip.mp4');
   const started = performance.now();
-  const created = await fetch(`${originUrl}/api/videos`, { method: 'POST', body: form });
+  const auth = { authorization: `Bearer ${origin.apiKey}` };
+  const created = await fetch(`${originUrl}/api/videos`, {
+    method: 'POST',
+    body: form,
+    headers: auth,
+  });
   if (created.status !== 202) throw new Error(`upload: ${created.status} ${await created.text()}`);
   const acceptedSec = (performance.now() - started) / 1000;
   let body: StatusBody;
@@ -94,7 +99,7 @@ export async function timeThroughOrigin(
   const cpuAfter = processCpuSec(origin.pid);
   const originProcessCpuSec = cpuAfter.selfSec - cpuBefore.selfSec;
   const cpuSec = originProcessCpuSec + cpuAfter.childrenSec - cpuBefore.childrenSec;
-  await fetch(`${originUrl}/api/videos/${id}`, { method: 'DELETE' });
+  await fetch(`${originUrl}/api/videos/${id}`, { method: 'DELETE', headers: auth });
   const t = body.timings ?? {};
   return {
     endToEndSec,

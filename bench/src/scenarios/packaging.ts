@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { generateClip, makeTempDir, repoRoot, spawnService } from '@coral-cdn/test-support';
+import {
+  generateClip,
+  makeTempDir,
+  repoRoot,
+  spawnService,
+  TEST_OPERATOR_KEY,
+} from '@coral-cdn/test-support';
 import { writeResults } from '../lib/results.js';
 import type { Scenario } from '../lib/scenario.js';
 import { formatTable, median, ratio } from '../lib/stats.js';
@@ -56,7 +62,12 @@ const scenario: Scenario = {
       );
       const origin = await spawnService({
         app: 'origin',
-        env: { DATA_DIR: join(temp.path, 'origin-data'), X264_PRESET: preset, LOG_LEVEL: 'warn' },
+        env: {
+          DATA_DIR: join(temp.path, 'origin-data'),
+          X264_PRESET: preset,
+          LOG_LEVEL: 'warn',
+          OPERATOR_API_KEYS: TEST_OPERATOR_KEY,
+        },
       });
       const byHand: Timing[] = [];
       const through: OriginRun[] = [];
@@ -69,7 +80,7 @@ const scenario: Scenario = {
             else {
               through.push(
                 await timeThroughOrigin(
-                  { url: origin.url, pid: origin.process.pid! },
+                  { url: origin.url, pid: origin.process.pid!, apiKey: TEST_OPERATOR_KEY },
                   clipPath,
                   `bench-${i}`,
                 ),

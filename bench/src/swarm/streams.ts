@@ -1,4 +1,4 @@
-import { uploadClip, waitFor, type Stack } from '@coral-cdn/test-support';
+import { operatorHeaders, uploadClip, waitFor, type Stack } from '@coral-cdn/test-support';
 
 export const RENDITION = '240p';
 
@@ -6,7 +6,7 @@ export const RENDITION = '240p';
 export async function startLiveChannel(stack: Stack, id: string, segments = 4): Promise<void> {
   const created = await fetch(`${stack.origin.url}/api/live`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: operatorHeaders({ 'content-type': 'application/json' }),
     body: JSON.stringify({ id, title: 'swarm benchmark', source: { type: 'testsrc' } }),
   });
   if (created.status !== 201)

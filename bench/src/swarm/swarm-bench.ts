@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
-import { CHROMIUM_PATH, sleep, startStack } from '@coral-cdn/test-support';
+import { CHROMIUM_PATH, operatorHeaders, sleep, startStack } from '@coral-cdn/test-support';
 import { writeResultFile, writeResults } from '../lib/results.js';
 import { BrowserGroup } from './browser-group.js';
 import {
@@ -128,9 +128,10 @@ export async function runSwarmBench(
       }
       if (scenario === 'live') {
         // Its ffmpeg would otherwise encode through the VOD runs.
-        await fetch(`${stack.origin.url}/api/live/${LIVE_ID}/stop`, { method: 'POST' }).catch(
-          () => undefined,
-        );
+        await fetch(`${stack.origin.url}/api/live/${LIVE_ID}/stop`, {
+          method: 'POST',
+          headers: operatorHeaders(),
+        }).catch(() => undefined);
       }
     }
   } catch (error) {

@@ -1,5 +1,11 @@
 import type { NodePeer } from '@coral-cdn/node-peer';
-import { readCoral, waitFor, type Stack, type Viewer } from '@coral-cdn/test-support';
+import {
+  operatorHeaders,
+  readCoral,
+  waitFor,
+  type Stack,
+  type Viewer,
+} from '@coral-cdn/test-support';
 import type { PeerProcess } from './node-peers.js';
 
 /**
@@ -198,7 +204,7 @@ export async function startLiveChannel(
 ): Promise<void> {
   const created = await fetch(`${stack.origin.url}/api/live`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: operatorHeaders({ 'content-type': 'application/json' }),
     body: JSON.stringify({ id, title: `e2e ${id}`, source: { type: 'testsrc' } }),
   });
   if (created.status !== 201)

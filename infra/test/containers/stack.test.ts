@@ -5,6 +5,7 @@ import {
   launchChromium,
   makeTempDir,
   openViewer,
+  operatorHeaders,
   readCoral,
   waitFor,
   type TempDir,
@@ -138,7 +139,11 @@ describe('the compose stack in containers', () => {
     form.set('title', 'infra container test');
     form.set('file', await openAsBlob(clip), 'clip.mp4');
     const startedAt = Date.now();
-    const response = await fetch(`${url.origin}/api/videos`, { method: 'POST', body: form });
+    const response = await fetch(`${url.origin}/api/videos`, {
+      method: 'POST',
+      body: form,
+      headers: operatorHeaders(),
+    });
     expect(response.status, await response.clone().text()).toBe(202);
     videoId = ((await response.json()) as { id: string }).id;
     await waitFor(

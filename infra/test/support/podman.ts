@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { TEST_OPERATOR_KEY } from '@coral-cdn/test-support';
 // The local-base script is plain JS (run by hand too); its exports are typed by inference.
 import {
   ensureMinbase,
@@ -34,6 +35,7 @@ export function stackEnv(): Record<string, string> {
     CORAL_TAG: TEST_TAG,
     CORAL_X264_PRESET: 'ultrafast',
     CORAL_LOG_LEVEL: 'warn',
+    CORAL_API_KEY: TEST_OPERATOR_KEY,
   };
 }
 

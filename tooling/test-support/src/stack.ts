@@ -5,6 +5,24 @@ import { freePort } from './ports.js';
 import { spawnService, type RunningService, type SpawnServiceOptions } from './processes.js';
 import { waitFor } from './wait.js';
 
+/** The operator key of every origin the tests start (all scopes). Loopback-only test stacks. */
+export const TEST_OPERATOR_KEY = 'coral-test-operator-key-0123456789';
+
+/** Headers for the origin's control API with the test operator key (plus `extra`). */
+export function operatorHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return { ...extra, authorization: `Bearer ${TEST_OPERATOR_KEY}` };
+}
+
+/**
+ * Settings every test origin gets: the test operator key, and a playback rate limit that many
+ * viewers on one loopback address never meet.
+ */
+export const TEST_ORIGIN_ENV: Readonly<Record<string, string>> = {
+  OPERATOR_API_KEYS: TEST_OPERATOR_KEY,
+  PLAYBACK_BURST: '100000',
+  PLAYBACK_RATE_PER_SEC: '10000',
+};
+
 /** The Coral stack as real processes on loopback: origin, one edge, the tracker, the player. */
 export interface Stack {
   origin: RunningService;
@@ -61,6 +79,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         TRACKER_URLS: `ws://127.0.0.1:${trackerPort}/ws`,
         X264_PRESET: 'ultrafast',
         LADDER: options.ladder ?? '240:400k:64k',
+        ...TEST_ORIGIN_ENV,
         ...options.originEnv,
       },
     },
@@ -137,7 +156,11 @@ export async function uploadClip(
   form.set('id', id);
   form.set('title', `e2e ${id}`);
   form.set('file', await openAsBlob(path), `${id}.mp4`);
-  const upload = await fetch(`${origin.url}/api/videos`, { method: 'POST', body: form });
+  const upload = await fetch(`${origin.url}/api/videos`, {
+    method: 'POST',
+    body: form,
+    headers: operatorHeaders(),
+  });
   if (upload.status !== 202) throw new Error(`upload: ${upload.status} ${await upload.text()}`);
   let last = '';
   await waitFor(

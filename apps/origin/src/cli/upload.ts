@@ -34,6 +34,8 @@ function readBody(response: IncomingMessage): Promise<UploadResponse> {
  */
 export async function uploadVideo(options: {
   originUrl: string;
+  /** Operator API key (Authorization: Bearer). */
+  apiKey: string;
   path: string;
   fields: Record<string, string>;
   onProgress?: (sentBytes: number, totalBytes: number) => void;
@@ -58,6 +60,9 @@ export async function uploadVideo(options: {
     const req = request(url, {
       method: 'POST',
       headers: {
+        authorization: `Bearer ${options.apiKey}`,
+        // The origin refuses a bad key or an oversized file before the body is sent.
+        expect: '100-continue',
         'content-type': `multipart/form-data; boundary=${boundary}`,
         'content-length': Buffer.byteLength(head) + size + Buffer.byteLength(tail),
       },
@@ -82,8 +87,11 @@ export async function uploadVideo(options: {
       }
       req.end(tail);
     };
-    send().catch((error: unknown) => {
-      if (!settled) reject(error instanceof Error ? error : new Error(String(error)));
+    req.once('continue', () => {
+      send().catch((error: unknown) => {
+        if (!settled) reject(error instanceof Error ? error : new Error(String(error)));
+      });
     });
+    req.flushHeaders();
   });
 }

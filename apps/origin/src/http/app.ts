@@ -1,8 +1,9 @@
 import { REGION_PATTERN } from '@coral-cdn/protocol';
 import type { Logger } from '@coral-cdn/server-kit';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { OperatorKeys } from '../auth/operator-keys.js';
 import type { OriginConfig } from '../config.js';
-import { badRequest, conflict, OriginError } from '../errors.js';
+import { badRequest, BusyError, conflict, OriginError } from '../errors.js';
 import { randomToken } from '../fs-util.js';
 import type { LiveChannel } from '../live/channel.js';
 import type { LiveService } from '../live/service.js';
@@ -15,6 +16,9 @@ import type { VideoRecord, VideoService } from '../vod/service.js';
 import { receiveUpload } from '../vod/upload.js';
 import { cors } from './cors.js';
 import { mediaHandler } from './media.js';
+import { operatorScopes, optionalOperator, requireOperator } from './operator-auth.js';
+import { checkPlaybackSignature } from './playback-auth.js';
+import { clientKey, TokenBuckets } from './rate-limit.js';
 import { sendError } from './respond.js';
 
 export interface AppDeps {
@@ -23,6 +27,7 @@ export interface AppDeps {
   readonly videos: VideoService;
   readonly live: LiveService;
   readonly tokens: ViewerTokens;
+  readonly operatorKeys: OperatorKeys;
   readonly publicKeyBase64Url: string;
   readonly metrics: OriginMetrics;
   readonly logger: Logger;
@@ -61,6 +66,9 @@ function routeLabel(path: string): string {
   return match ? `/${match[1]}` : 'other';
 }
 
+/** The `:id` route parameter (typed loosely by Express once a route has middleware). */
+const idOf = (req: Request) => String(req.params.id);
+
 /** FNV-1a: the same stream always gets the same tracker, so its viewers meet. */
 function pick<T>(items: readonly T[], key: string): T {
   let hash = 0x811c9dc5;
@@ -77,6 +85,15 @@ export function buildApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // req.ip: the peer's address, or the client's as trusted proxies report it.
+  app.set('trust proxy', config.TRUST_PROXY);
+  const operator = (scope: Parameters<typeof requireOperator>[1]) =>
+    requireOperator(deps.operatorKeys, scope);
+  const maybeOperator = optionalOperator(deps.operatorKeys);
+  const playbackBuckets = new TokenBuckets({
+    refillPerSec: config.PLAYBACK_RATE_PER_SEC,
+    burst: config.PLAYBACK_BURST,
+  });
 
   app.use((req, res, next) => {
     res.on('finish', () =>
@@ -103,13 +120,22 @@ export function buildApp(deps: AppDeps): express.Express {
   const idTaken = (id: string) => videos.has(id) || live.has(id);
   const publicUrl = config.PUBLIC_URL;
   const showVideo = (record: VideoRecord) => videoView(record, publicUrl);
-  const showChannel = (channel: LiveChannel) => ({
-    ...channel.view(),
+  const showChannel = (channel: LiveChannel, res: Response) => ({
+    ...channel.view({ secrets: operatorScopes(res).has('read:secrets') }),
     manifestUrl: `${publicUrl}/live/${channel.id}/${MASTER_PLAYLIST}`,
   });
 
   // ---- VOD ----
-  app.post('/api/videos', async (req, res) => {
+  app.post('/api/videos', operator('videos:write'), async (req, res) => {
+    // A full queue refuses before a byte of the body is stored.
+    const release = videos.reservePlace();
+    try {
+      await receiveAndAdmit(req, res);
+    } finally {
+      release();
+    }
+  });
+  const receiveAndAdmit = async (req: Request, res: Response) => {
     const upload = await receiveUpload(req, {
       uploadsDir: deps.paths.uploads,
       maxBytes: config.MAX_UPLOAD_BYTES,
@@ -144,54 +170,90 @@ export function buildApp(deps: AppDeps): express.Express {
       sizeBytes: upload.file.sizeBytes,
     });
     res.status(202).location(`/api/videos/${record.id}`).json(showVideo(record));
-  });
+  };
   app.get('/api/videos', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ videos: videos.list().map(showVideo) });
   });
   app.get('/api/videos/:id', (req, res) => {
     res.set('Cache-Control', 'no-store').json(showVideo(videos.get(req.params.id)));
   });
-  app.post('/api/videos/:id/cancel', async (req, res) => {
-    res.json(showVideo(await videos.cancel(req.params.id)));
+  app.post('/api/videos/:id/cancel', operator('videos:write'), async (req, res) => {
+    res.json(showVideo(await videos.cancel(idOf(req))));
   });
-  app.delete('/api/videos/:id', async (req, res) => {
-    await videos.delete(req.params.id);
+  app.delete('/api/videos/:id', operator('videos:write'), async (req, res) => {
+    await videos.delete(idOf(req));
     res.status(204).end();
   });
 
   // ---- live ----
-  app.post('/api/live', express.json({ limit: '16kb' }), async (req: Request, res: Response) => {
-    const parsed = createChannelSchema.safeParse(req.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw badRequest(
-        'bad_request',
-        `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
-      );
-    }
-    const channel = await live.create(parsed.data);
-    res.status(201).location(`/api/live/${channel.id}`).json(showChannel(channel));
+  app.post(
+    '/api/live',
+    operator('live:write'),
+    express.json({ limit: '16kb' }),
+    async (req: Request, res: Response) => {
+      const parsed = createChannelSchema.safeParse(req.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw badRequest(
+          'bad_request',
+          `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+        );
+      }
+      const channel = await live.create(parsed.data);
+      res.status(201).location(`/api/live/${channel.id}`).json(showChannel(channel, res));
+    },
+  );
+  app.get('/api/live', maybeOperator, (_req, res) => {
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ channels: live.list().map((channel) => showChannel(channel, res)) });
   });
-  app.get('/api/live', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ channels: live.list().map(showChannel) });
+  app.get('/api/live/:id', maybeOperator, (req, res) => {
+    res.set('Cache-Control', 'no-store').json(showChannel(live.get(idOf(req)), res));
   });
-  app.get('/api/live/:id', (req, res) => {
-    res.set('Cache-Control', 'no-store').json(showChannel(live.get(req.params.id)));
+  app.post('/api/live/:id/stop', operator('live:write'), async (req, res) => {
+    res.json(showChannel(await live.stop(idOf(req)), res));
   });
-  app.post('/api/live/:id/stop', async (req, res) => {
-    res.json(showChannel(await live.stop(req.params.id)));
+  app.post('/api/live/:id/start', operator('live:write'), async (req, res) => {
+    res.json(showChannel(await live.start(idOf(req)), res));
   });
-  app.post('/api/live/:id/start', async (req, res) => {
-    res.json(showChannel(await live.start(req.params.id)));
-  });
-  app.delete('/api/live/:id', async (req, res) => {
-    await live.delete(req.params.id);
+  app.delete('/api/live/:id', operator('live:write'), async (req, res) => {
+    await live.delete(idOf(req));
     res.status(204).end();
   });
 
   // ---- playback ----
   app.get('/api/playback/:id', async (req, res) => {
+    const taken = playbackBuckets.take(clientKey(req.ip ?? req.socket.remoteAddress ?? ''));
+    if (!taken.ok) {
+      throw new BusyError(
+        'rate_limited',
+        'too many playback requests from this address (PLAYBACK_RATE_PER_SEC, PLAYBACK_BURST)',
+        taken.retryAfterSec,
+        429,
+      );
+    }
     const id = assertStreamId(req.params.id);
+    if (config.PLAYBACK_AUTH === 'signed') {
+      const check = checkPlaybackSignature(
+        config.PLAYBACK_SIGNING_SECRET!,
+        id,
+        req.query.expires,
+        req.query.sig,
+        Date.now(),
+      );
+      if (!check.ok) {
+        throw new OriginError(
+          check.code,
+          check.code === 'signature_required'
+            ? 'this origin plays only signed requests: ?expires=<unix s>&sig=<HMAC-SHA256 hex of "<id>:<expires>">'
+            : check.code === 'signature_expired'
+              ? 'the signed playback request has expired'
+              : 'the playback signature does not match',
+          403,
+        );
+      }
+    }
     let kind: 'vod' | 'live';
     if (videos.has(id)) {
       const record = videos.get(id);
@@ -239,6 +301,7 @@ export function buildApp(deps: AppDeps): express.Express {
       return;
     }
     if (error instanceof OriginError) {
+      if (error instanceof BusyError) res.set('Retry-After', String(error.retryAfterSec));
       sendError(res, error.httpStatus, error.code, error.message);
       return;
     }

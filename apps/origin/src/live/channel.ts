@@ -16,6 +16,7 @@ import type { OriginMetrics } from '../metrics.js';
 import { buildEncodeArgs, FFMPEG_LIVE_PLAYLIST, FFMPEG_MASTER } from '../packaging/command.js';
 import { planRenditions, planUnknownSizeRenditions, type Rendition } from '../packaging/ladder.js';
 import { INIT_SEGMENT, MASTER_PLAYLIST, MEDIA_PLAYLIST } from '../vod/publish.js';
+import { RtmpGate } from './rtmp/gate.js';
 import { LiveWindow } from './window.js';
 
 export type LiveSource =
@@ -65,6 +66,8 @@ export interface ChannelOptions {
   readonly metrics: OriginMetrics;
   /** A free ingest port for a push source (tcp for RTMP, udp for SRT). */
   readonly allocatePort: (protocol: 'tcp' | 'udp', preferred?: number) => Promise<number>;
+  /** A free loopback TCP port (where ffmpeg's RTMP listener hides behind the gate). */
+  readonly loopbackPort: () => Promise<number>;
 }
 
 interface Plan {
@@ -97,6 +100,8 @@ export class LiveChannel {
   private stopping = false;
   private closed = false;
   private masterDirty = false;
+  /** RTMP: the key check in front of ffmpeg's listener; lives from start to stop. */
+  private gate: RtmpGate | null = null;
   private readonly log: Logger;
 
   constructor(
@@ -193,6 +198,13 @@ export class LiveChannel {
     } else if (this.status !== 'failed') {
       this.status = 'stopped';
     }
+    await this.closeGate();
+  }
+
+  private async closeGate(): Promise<void> {
+    const gate = this.gate;
+    this.gate = null;
+    await gate?.destroy();
   }
 
   /** Stop for good (shutdown or delete). Idempotent. */
@@ -205,7 +217,8 @@ export class LiveChannel {
     await writeFileAtomic(join(this.options.dir, CHANNEL_FILE), JSON.stringify(this.record));
   }
 
-  view(): Record<string, unknown> {
+  /** The API's view of the channel; the ingest URL (it holds the key) only with `secrets`. */
+  view(options: { secrets: boolean }): Record<string, unknown> {
     const { record } = this;
     const last = Math.max(-1, ...[...this.windows.values()].map((w) => w.lastSequence ?? -1));
     return {
@@ -222,7 +235,9 @@ export class LiveChannel {
               path: relative(this.options.config.LIVE_SOURCES_DIR, record.source.path),
             }
           : { type: record.source.type },
-      ...(this.ingestUrl() === undefined ? {} : { ingestUrl: this.ingestUrl() }),
+      ...(!options.secrets || this.ingestUrl() === undefined
+        ? {}
+        : { ingestUrl: this.ingestUrl() }),
       renditions: this.plan?.renditions.map((r) => r.name) ?? [],
       ...(last >= 0 ? { lastSequence: last } : {}),
       manifestPath: `/live/${record.id}/${MASTER_PLAYLIST}`,
@@ -279,8 +294,10 @@ export class LiveChannel {
       case 'rtmp':
       case 'srt': {
         const protocol = source.type === 'rtmp' ? 'tcp' : 'udp';
-        this.record.ingestPort = await this.options.allocatePort(protocol, this.record.ingestPort);
         this.record.ingestKey ??= randomToken(12);
+        // The gate keeps its port between publishers; otherwise take one.
+        this.record.ingestPort =
+          this.gate?.port ?? (await this.options.allocatePort(protocol, this.record.ingestPort));
         const host = config.LIVE_INGEST_HOST;
         const port = this.record.ingestPort;
         const inputArgs =
@@ -291,7 +308,7 @@ export class LiveChannel {
                 '-f',
                 'flv',
                 '-i',
-                `rtmp://${host}:${port}/live/${this.record.ingestKey}`,
+                `rtmp://127.0.0.1:${await this.openGate(port)}/live/${this.record.ingestKey}`,
               ]
             : [
                 '-f',
@@ -310,6 +327,23 @@ export class LiveChannel {
         };
       }
     }
+  }
+
+  /** Listen on the public ingest port (if not yet); returns ffmpeg's loopback port behind it. */
+  private async openGate(port: number): Promise<number> {
+    if (this.gate === null) {
+      const gate = new RtmpGate({
+        host: this.options.config.LIVE_INGEST_HOST,
+        port,
+        key: () => this.record.ingestKey ?? '',
+        logger: this.log,
+      });
+      await gate.listen();
+      this.gate = gate;
+    }
+    const upstream = await this.options.loopbackPort();
+    this.gate.setUpstream(upstream);
+    return upstream;
   }
 
   private async onExit(ffmpeg: FfmpegProcess, exit: FfmpegExit): Promise<void> {
@@ -333,6 +367,7 @@ export class LiveChannel {
       this.error = describeExit(exit).replaceAll(this.options.dir, '<channel>');
       this.log.warn('live ffmpeg exited', { error: this.error });
     }
+    this.gate?.setUpstream(null);
     await this.writeEndedPlaylists();
     if (pushEnded && !this.stopping && !this.closed) {
       await this.start().catch((error: unknown) => {
@@ -340,6 +375,7 @@ export class LiveChannel {
         this.error = error instanceof Error ? error.message : String(error);
       });
     }
+    if (!this.isActive) await this.closeGate();
   }
 
   private async writeEndedPlaylists(): Promise<void> {

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from '@coral-cdn/server-kit';
 import { z } from 'zod';
 import type { OriginConfig } from '../config.js';
-import { badRequest, conflict, notFound, OriginError } from '../errors.js';
+import { badRequest, BusyError, conflict, notFound, OriginError } from '../errors.js';
 import type { FfmpegBinaries } from '../ffmpeg/binaries.js';
 import { probeFile } from '../ffmpeg/probe.js';
 import { isInside, randomToken, removeTree } from '../fs-util.js';
@@ -36,7 +36,8 @@ export type CreateChannelRequest = z.infer<typeof createChannelSchema>;
 export interface LiveServiceOptions {
   readonly paths: DataPaths;
   readonly binaries: FfmpegBinaries;
-  readonly config: ChannelOptions['config'] & Pick<OriginConfig, 'LIVE_INGEST_PORTS'>;
+  readonly config: ChannelOptions['config'] &
+    Pick<OriginConfig, 'LIVE_INGEST_PORTS' | 'MAX_LIVE_CHANNELS'>;
   readonly integrityKey: webcrypto.CryptoKey;
   readonly logger: Logger;
   readonly metrics: OriginMetrics;
@@ -59,9 +60,27 @@ function canBind(protocol: 'tcp' | 'udp', host: string, port: number): Promise<b
   });
 }
 
+/** A free TCP port on loopback (the OS picks; closed again at once for ffmpeg to take). */
+function loopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** What a client refused for too many channels is told to wait before trying again. */
+const LIVE_RETRY_AFTER_SEC = 60;
+
 /** Live channels: create, start, stop, delete; restarted at start-up if they were running. */
 export class LiveService {
   private readonly channels = new Map<string, LiveChannel>();
+  /** Starts under way (counted against MAX_LIVE_CHANNELS before their ffmpeg runs). */
+  private starting = 0;
   private closed = false;
 
   constructor(
@@ -86,7 +105,7 @@ export class LiveService {
         const channel = this.makeChannel(record);
         this.channels.set(record.id, channel);
         if (record.desired === 'running') {
-          await channel.start().catch((error: unknown) => {
+          await this.startCapped(channel).catch((error: unknown) => {
             channel.status = 'failed';
             channel.error = error instanceof Error ? error.message : String(error);
           });
@@ -125,6 +144,7 @@ export class LiveService {
     if (this.channels.has(id) || this.takenElsewhere(id)) {
       throw conflict('id_taken', `id "${id}" is already taken`);
     }
+    this.assertBelowCap();
     const source = await this.resolveSource(request.source);
     const record: ChannelRecord = {
       id,
@@ -139,7 +159,7 @@ export class LiveService {
     try {
       await mkdir(this.options.paths.liveDir(id), { recursive: true });
       await channel.persist();
-      await channel.start();
+      await this.startCapped(channel);
     } catch (error) {
       this.channels.delete(id);
       await channel.close();
@@ -151,10 +171,41 @@ export class LiveService {
 
   async start(id: string): Promise<LiveChannel> {
     const channel = this.get(id);
+    if (!channel.isActive) this.assertBelowCap();
     channel.record.desired = 'running';
     await channel.persist();
-    await channel.start();
+    await this.startCapped(channel);
     return channel;
+  }
+
+  /** Channels whose ffmpeg runs or is being started. */
+  get activeCount(): number {
+    let count = this.starting;
+    for (const channel of this.channels.values()) if (channel.isActive) count++;
+    return count;
+  }
+
+  private assertBelowCap(): void {
+    const max = this.options.config.MAX_LIVE_CHANNELS;
+    if (this.activeCount >= max) {
+      throw new BusyError(
+        'too_many_channels',
+        `${max} live channels are running already (MAX_LIVE_CHANNELS); stop one first`,
+        LIVE_RETRY_AFTER_SEC,
+      );
+    }
+  }
+
+  /** Start a channel's ffmpeg unless MAX_LIVE_CHANNELS run already (checked and counted at once). */
+  private async startCapped(channel: LiveChannel): Promise<void> {
+    if (channel.isActive) return;
+    this.assertBelowCap();
+    this.starting++;
+    try {
+      await channel.start();
+    } finally {
+      this.starting--;
+    }
   }
 
   async stop(id: string): Promise<LiveChannel> {
@@ -218,6 +269,7 @@ export class LiveService {
       logger: this.options.logger,
       metrics: this.options.metrics,
       allocatePort: (protocol, preferred) => this.allocatePort(protocol, preferred),
+      loopbackPort,
     });
   }
 

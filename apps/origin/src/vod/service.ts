@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@coral-cdn/server-kit';
 import type { OriginConfig } from '../config.js';
-import { AbortedError, conflict, FfmpegError, notFound } from '../errors.js';
+import { AbortedError, BusyError, conflict, FfmpegError, notFound } from '../errors.js';
 import type { FfmpegBinaries } from '../ffmpeg/binaries.js';
 import { killStaleProcess, writePidFile } from '../ffmpeg/pidfile.js';
 import { probeFile, type MediaInfo } from '../ffmpeg/probe.js';
@@ -42,12 +42,15 @@ const META_FILE = 'meta.json';
 
 type AbortReason = 'cancel' | 'shutdown' | 'delete';
 
+/** What a client refused for a full queue is told to wait: about one short job. */
+const QUEUE_RETRY_AFTER_SEC = 30;
+
 export interface VideoServiceOptions {
   readonly paths: DataPaths;
   readonly binaries: FfmpegBinaries;
   readonly config: Pick<
     OriginConfig,
-    'JOB_CONCURRENCY' | 'LADDER' | 'X264_PRESET' | 'SEGMENT_DURATION_SEC'
+    'JOB_CONCURRENCY' | 'MAX_QUEUED_JOBS' | 'LADDER' | 'X264_PRESET' | 'SEGMENT_DURATION_SEC'
   >;
   readonly integrityKey: webcrypto.CryptoKey;
   readonly logger: Logger;
@@ -66,9 +69,38 @@ export class VideoService {
     string,
     { controller: AbortController; done: Promise<void> }
   >();
+  /** Uploads being received or probed: each becomes a queued job, so each holds a place. */
+  private reserved = 0;
   private closed = false;
 
   constructor(private readonly options: VideoServiceOptions) {}
+
+  /** Jobs waiting for ffmpeg, counting uploads on their way in. */
+  get waiting(): number {
+    return this.queue.length + this.reserved;
+  }
+
+  /**
+   * Hold a place in the queue for an upload before its body is read; throws BusyError (503)
+   * when MAX_QUEUED_JOBS are waiting already. Call the returned release once the upload is
+   * admitted or refused (idempotent).
+   */
+  reservePlace(): () => void {
+    if (this.waiting >= this.options.config.MAX_QUEUED_JOBS) {
+      throw new BusyError(
+        'queue_full',
+        `${this.waiting} packaging jobs are waiting already (MAX_QUEUED_JOBS); try again later`,
+        QUEUE_RETRY_AFTER_SEC,
+      );
+    }
+    this.reserved++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.reserved--;
+    };
+  }
 
   async init(): Promise<void> {
     const { paths, logger } = this.options;

@@ -11,6 +11,7 @@
  * JSON object on stdout. Run it inside coral-netns: it opens WebRTC connections.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -68,6 +69,9 @@ async function startStack(): Promise<{ originUrl: string; streamId: string; stop
   const dataDir = mkdtempSync(join(tmpdir(), 'coral-capacity-'));
   const [originPort, trackerPort] = [await freePort(), await freePort()];
   const originUrl = `http://127.0.0.1:${originPort}`;
+  // The origin's control API wants an operator key; this run makes its own.
+  const apiKey = randomBytes(24).toString('base64url');
+  const auth = { authorization: `Bearer ${apiKey}` };
   const children: ChildProcess[] = [];
   const stop = () => {
     for (const child of children) child.kill('SIGTERM');
@@ -81,6 +85,9 @@ async function startStack(): Promise<{ originUrl: string; streamId: string; stop
         TRACKER_URLS: `ws://127.0.0.1:${trackerPort}/ws`,
         LADDER: '240:400k:64k',
         LIVE_TESTSRC_SIZE: '426x240',
+        OPERATOR_API_KEYS: apiKey,
+        // Every peer asks for playback info from this one address.
+        PLAYBACK_BURST: '100000',
       }),
     );
     children.push(
@@ -91,11 +98,11 @@ async function startStack(): Promise<{ originUrl: string; streamId: string; stop
     const streamId = 'capacity';
     const created = await fetch(`${originUrl}/api/live`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ id: streamId, source: { type: 'testsrc' } }),
     });
     if (!created.ok) throw new Error(`creating the live channel: ${created.status}`);
-    await fetch(`${originUrl}/api/live/${streamId}/start`, { method: 'POST' });
+    await fetch(`${originUrl}/api/live/${streamId}/start`, { method: 'POST', headers: auth });
     await waitUntil(
       'the live playlist to hold 3 segments',
       async () => {

@@ -4,7 +4,9 @@ import {
   freePort,
   generateClip,
   makeTempDir,
+  operatorHeaders,
   spawnService,
+  TEST_ORIGIN_ENV,
   waitFor,
   type RunningService,
   type TempDir,
@@ -39,6 +41,7 @@ export async function startOriginStack(): Promise<OriginStack> {
       LADDER: '240:500k:64k',
       X264_PRESET: 'ultrafast',
       LIVE_TESTSRC_SIZE: '426x240',
+      ...TEST_ORIGIN_ENV,
     },
   });
   const tracker = await spawnService({
@@ -54,7 +57,11 @@ export async function startOriginStack(): Promise<OriginStack> {
       const form = new FormData();
       form.append('id', id);
       form.append('file', await openAsBlob(clip), `${id}.mp4`);
-      const response = await fetch(`${originUrl}/api/videos`, { method: 'POST', body: form });
+      const response = await fetch(`${originUrl}/api/videos`, {
+        method: 'POST',
+        body: form,
+        headers: operatorHeaders(),
+      });
       if (!response.ok)
         throw new Error(`upload failed: ${response.status} ${await response.text()}`);
       await waitFor(
@@ -73,11 +80,14 @@ export async function startOriginStack(): Promise<OriginStack> {
     startLive: async (id) => {
       const created = await fetch(`${originUrl}/api/live`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: operatorHeaders({ 'content-type': 'application/json' }),
         body: JSON.stringify({ id, source: { type: 'testsrc' } }),
       });
       if (!created.ok) throw new Error(`live channel: ${created.status} ${await created.text()}`);
-      const started = await fetch(`${originUrl}/api/live/${id}/start`, { method: 'POST' });
+      const started = await fetch(`${originUrl}/api/live/${id}/start`, {
+        method: 'POST',
+        headers: operatorHeaders(),
+      });
       if (!started.ok) throw new Error(`live start: ${started.status} ${await started.text()}`);
       await waitFor(
         `live channel ${id} to publish 3 segments`,

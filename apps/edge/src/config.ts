@@ -66,6 +66,16 @@ export const edgeConfigSchema = z
     STALE_IF_ERROR_SEC: seconds.default(300),
     /** Newest segments of a live media playlist fetched as soon as it changes (0: off). */
     PREFETCH_SEGMENTS: z.coerce.number().int().min(0).max(16).default(2),
+    /** Query parameters kept in segment cache keys (names, `prefix*`); others are dropped. */
+    SEGMENT_QUERY_ALLOW: z
+      .string()
+      .regex(/^[A-Za-z0-9_.*~,-]*$/, 'expected names like a,b_*')
+      .default(''),
+    /** Query parameters kept in playlist cache keys. */
+    PLAYLIST_QUERY_ALLOW: z
+      .string()
+      .regex(/^[A-Za-z0-9_.*~,-]*$/, 'expected names like a,b_*')
+      .default('_HLS_*'),
     /** Connect and response-headers timeout of one origin attempt. */
     ORIGIN_TIMEOUT_MS: milliseconds(1).default(5000),
     /** Longest silence between two body chunks from the origin. */

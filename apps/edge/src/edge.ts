@@ -13,11 +13,22 @@ import { DiskTier } from './cache/disk-tier.js';
 import { ObjectStore, type ObjectStoreStats } from './cache/object-store.js';
 import type { PolicyLimits } from './cache/policy.js';
 import type { EdgeConfig } from './config.js';
-import { ALLOWED_METHODS, edgeHeaders, type HeaderList } from './http/headers.js';
+import {
+  ALLOWED_METHODS,
+  edgeHeaders,
+  fillRequestHeaders,
+  type HeaderList,
+} from './http/headers.js';
 import { liveSegmentsToPrefetch } from './hls/prefetch.js';
 import { parseRequestTarget } from './http/request-target.js';
 import { registerEdgeMetrics } from './metrics.js';
-import { Fill, type FillContext } from './origin/fill.js';
+import { Fill, type FillContext, type FillRequest } from './origin/fill.js';
+import {
+  requestDirectives,
+  satisfies,
+  type RequestDirectives,
+} from './cache/request-directives.js';
+import { filterQuery, mediaKind, parseAllowList, type MediaKind } from './hls/media.js';
 import { OriginClient } from './origin/origin-client.js';
 import { MissResponder, type MissContext } from './serve/miss-responder.js';
 import { passThrough, type PassThroughContext } from './serve/pass-through.js';
@@ -51,6 +62,14 @@ export interface Edge {
 }
 
 const OWN_ENDPOINTS = new Set(['/healthz', '/metrics', '/stats']);
+const NO_DIRECTIVES = requestDirectives({});
+
+/** The origin's control API: never cached or forwarded; only playback info is viewer-facing. */
+export function isControlApi(pathname: string): boolean {
+  return (
+    (pathname === '/api' || pathname.startsWith('/api/')) && !pathname.startsWith('/api/playback/')
+  );
+}
 const TOKEN_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
 const DEFAULT_ALLOWED_HEADERS = 'Range, If-None-Match, If-Modified-Since, If-Range';
 
@@ -114,12 +133,6 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     limits,
     maxObjectBytes: config.MAX_OBJECT_BYTES,
     edgeHeaders: shared,
-    originRequestHeaders: {
-      accept: '*/*',
-      'user-agent': 'coral-edge/0.1',
-      via,
-      'x-coral-edge': region,
-    },
     counters,
     logger,
     now,
@@ -147,18 +160,33 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
       for (const segmentKey of keys) {
         if (fills.has(segmentKey) || store.has(segmentKey)) continue;
         counters.prefetches++;
-        fillFor(segmentKey, undefined);
+        fillFor(segmentKey, undefined, PREFETCH_REQUEST);
       }
     } catch (error) {
       logger.warn('prefetch failed', { key, err: error });
     }
   }
+  /** What a prefetch asks the origin with: no client started it. */
+  const PREFETCH_REQUEST: FillRequest = {
+    headers: { accept: '*/*', 'user-agent': 'coral-edge/0.1', via, 'x-coral-edge': region },
+    varyHeaders: {},
+    authorized: false,
+    media: true,
+  };
+  const segmentQuery = parseAllowList(config.SEGMENT_QUERY_ALLOW);
+  const playlistQuery = parseAllowList(config.PLAYLIST_QUERY_ALLOW);
+
   const passContext: PassThroughContext = { origin, edgeHeaders: shared, via, counters, logger };
   const missContext: MissContext = {
     edgeHeaders: shared,
     logger,
     counters,
     now,
+    restart: (req, res) => {
+      const target = parseRequestTarget(req.url ?? '/', config.MAX_URL_BYTES);
+      if (target.ok) serveContent(req, res, target.key, target.pathname, true);
+      else sendError(res, target.status, 'bad_request', target.reason, shared);
+    },
     passThrough: (req, res) => {
       const target = parseRequestTarget(req.url ?? '/', config.MAX_URL_BYTES);
       if (target.ok) passThrough(req, res, target.key, passContext);
@@ -167,74 +195,141 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
   };
 
   /** The fill for `key`, started if none runs. `stale` is what it revalidates. */
-  function fillFor(key: string, stale: CachedObject | undefined): Fill {
+  function fillFor(key: string, stale: CachedObject | undefined, request: FillRequest): Fill {
     let fill = fills.get(key);
     if (fill === undefined) {
-      fill = new Fill(key, stale, fillContext);
+      fill = new Fill(key, stale, fillContext, request);
       fills.set(key, fill);
       fill.start();
     } else counters.coalescedWaits++;
     return fill;
   }
 
+  /** A fill of one request's own: never joined by others (credentials, a private variant). */
+  function privateFill(key: string, stale: CachedObject | undefined, request: FillRequest): Fill {
+    const fill = new Fill(key, stale, { ...fillContext, release: () => undefined }, request);
+    fill.start();
+    return fill;
+  }
+
   function joinFill(
     req: IncomingMessage,
     res: ServerResponse,
-    key: string,
+    lookup: Lookup,
     stale: CachedObject | undefined,
   ): void {
-    const fill = fillFor(key, stale);
-    fill.attach(new MissResponder(req, res, fill, missContext));
+    if (lookup.directives.onlyIfCached) {
+      sendError(res, 504, 'not_cached', 'only-if-cached and nothing usable is stored', shared);
+      return;
+    }
+    const request = fillRequest(req, lookup.kind !== 'other');
+    let fill: Fill;
+    let initiator: boolean;
+    if (lookup.private) {
+      fill = privateFill(lookup.key, stale, request);
+      initiator = true;
+    } else {
+      initiator = !fills.has(lookup.key);
+      fill = fillFor(lookup.key, stale, request);
+    }
+    fill.attach(new MissResponder(req, res, fill, missContext, initiator));
+  }
+
+  function fillRequest(req: IncomingMessage, media: boolean): FillRequest {
+    const headers = fillRequestHeaders(req.headers, via, media);
+    headers['x-coral-edge'] = region;
+    return {
+      headers,
+      varyHeaders: req.headers,
+      authorized: !media && req.headers.authorization !== undefined,
+      media,
+    };
   }
 
   function serveStored(
     req: IncomingMessage,
     res: ServerResponse,
-    key: string,
+    lookup: Lookup,
     object: CachedObject,
     nowMs: number,
   ): void {
-    if (object.isFresh(nowMs)) {
+    const usable =
+      lookup.kind !== 'other' ||
+      satisfies(
+        lookup.directives,
+        object.ageSec(nowMs),
+        Math.floor((object.freshUntilMs - nowMs) / 1000),
+      );
+    if (object.isFresh(nowMs) && usable) {
       counters.hits++;
       respondWithObject(req, res, object, 'HIT', nowMs, counters);
-    } else if (nowMs < object.staleWhileRevalidateUntilMs) {
+    } else if (usable && nowMs < object.staleWhileRevalidateUntilMs && !lookup.private) {
       counters.stale++;
-      if (!fills.has(key)) fillFor(key, object); // one background refresh
+      if (!fills.has(lookup.key))
+        fillFor(lookup.key, object, fillRequest(req, lookup.kind !== 'other'));
       respondWithObject(req, res, object, 'STALE', nowMs, counters);
-    } else joinFill(req, res, key, object);
+    } else joinFill(req, res, lookup, object);
   }
 
-  function serveContent(req: IncomingMessage, res: ServerResponse, key: string): void {
+  interface Lookup {
+    /** The URL key: what fills are coalesced on. */
+    readonly key: string;
+    /** The key of the stored variant this request selects. */
+    readonly storeKey: string;
+    readonly kind: MediaKind;
+    readonly directives: RequestDirectives;
+    /** The request gets a fill of its own. */
+    readonly private: boolean;
+  }
+
+  function serveContent(
+    req: IncomingMessage,
+    res: ServerResponse,
+    targetKey: string,
+    pathname: string,
+    forcePrivate = false,
+  ): void {
     counters.requests++;
     const headers = req.headers;
-    // A shared cache must not answer requests carrying credentials from what others fetched.
-    if (headers.authorization !== undefined || headers.cookie !== undefined) {
-      passThrough(req, res, key, passContext);
-      return;
-    }
+    const kind = mediaKind(pathname);
+    const key =
+      kind === 'other'
+        ? targetKey
+        : filterQuery(targetKey, kind === 'segment' ? segmentQuery : playlistQuery);
+    const lookup: Lookup = {
+      key,
+      storeKey: store.lookupKey(key, headers),
+      kind,
+      // HLS media: request directives are ignored (see cache/request-directives.ts).
+      directives: kind === 'other' ? requestDirectives(headers) : NO_DIRECTIVES,
+      // Credentials on media are dropped; elsewhere they make the request's fill its own.
+      private:
+        forcePrivate ||
+        (kind === 'other' && (headers.authorization !== undefined || headers.cookie !== undefined)),
+    };
     const nowMs = now();
-    const object = store.memoryGet(key);
+    const object = store.memoryGet(lookup.storeKey);
     if (object !== undefined) {
-      serveStored(req, res, key, object, nowMs);
+      serveStored(req, res, lookup, object, nowMs);
       return;
     }
     if (!store.hasDisk || fills.has(key)) {
-      joinFill(req, res, key, undefined);
+      joinFill(req, res, lookup, undefined);
       return;
     }
-    store.diskGet(key).then(
+    store.diskGet(lookup.storeKey).then(
       (stored) =>
         guarded(res, () => {
           if (res.destroyed) return;
-          if (stored === undefined) joinFill(req, res, key, undefined);
+          if (stored === undefined) joinFill(req, res, lookup, undefined);
           else {
             if (stored.isFresh(now())) counters.diskHits++;
-            serveStored(req, res, key, stored, now());
+            serveStored(req, res, lookup, stored, now());
           }
         }),
       (error: unknown) => {
         logger.error('disk lookup failed', { key, err: error });
-        guarded(res, () => joinFill(req, res, key, undefined));
+        guarded(res, () => joinFill(req, res, lookup, undefined));
       },
     );
   }
@@ -328,7 +423,12 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
         sendError(res, target.status, 'bad_request', target.reason, shared);
         return;
       }
-      serveContent(req, res, target.key);
+      if (isControlApi(target.pathname)) {
+        counters.rejected++;
+        sendError(res, 404, 'not_found', 'the control API is not served by edges', shared);
+        return;
+      }
+      serveContent(req, res, target.key, target.pathname);
     } else if (method === 'OPTIONS') preflight(req, res);
     else {
       counters.rejected++;

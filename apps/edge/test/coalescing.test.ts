@@ -112,7 +112,7 @@ describe('request coalescing', () => {
   });
 
   it('an uncacheable response is shared by those already waiting but not joined later', async () => {
-    const path = '/api/now';
+    const path = '/feeds/now.json';
     const gate = new Gate();
     let served = 0;
     origin.route(path, async (_req, res) => {

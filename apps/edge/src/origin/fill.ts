@@ -1,7 +1,8 @@
 import type { Logger } from '@coral-cdn/server-kit';
 import { CachedObject, type StoredPolicy } from '../cache/cached-object.js';
 import type { ObjectStore } from '../cache/object-store.js';
-import { headerValue, storagePolicy, type PolicyLimits } from '../cache/policy.js';
+import { headerValue, parseAge, storagePolicy, type PolicyLimits } from '../cache/policy.js';
+import { parseVary, variantKey } from '../cache/vary.js';
 import { OriginBodyError, OriginUnavailableError } from '../errors.js';
 import type { Validators } from '../http/conditional.js';
 import { originHeaderPairs, type HeaderList, type HttpHeaders } from '../http/headers.js';
@@ -18,6 +19,23 @@ export interface StreamHead {
   /** Will be cached on success: Range may be served from it, and it is a 200. */
   readonly storable: boolean;
   readonly ageSec: number;
+  /** Others than the request that started the fill may be given this response. */
+  readonly shareable: boolean;
+  /** The Vary field names of the response, and the variant the starting request selects. */
+  readonly varyNames: readonly string[];
+  readonly variantKey: string;
+}
+
+/** The request a fill is made for. */
+export interface FillRequest {
+  /** Request headers sent to the origin. */
+  readonly headers: Record<string, string>;
+  /** The starting request's own headers, for Vary. */
+  readonly varyHeaders: HttpHeaders;
+  /** The starting request carried Authorization (forwarded). */
+  readonly authorized: boolean;
+  /** HLS media: only a 200 is ever stored. */
+  readonly media: boolean;
 }
 
 export type FillOutcome =
@@ -50,7 +68,6 @@ export interface FillContext {
   readonly limits: PolicyLimits;
   readonly maxObjectBytes: number;
   readonly edgeHeaders: HeaderList;
-  readonly originRequestHeaders: Record<string, string>;
   readonly counters: EdgeCounters;
   readonly logger: Logger;
   readonly now: () => number;
@@ -82,13 +99,18 @@ export class Fill {
   private released = false;
   private receivedAtMs = 0;
   private policy: StoredPolicy | undefined;
+  private storeKey: string;
+  private varyNames: readonly string[] = [];
 
   constructor(
     readonly key: string,
     /** The expired object this fill revalidates, if any. */
     private readonly stale: CachedObject | undefined,
     private readonly context: FillContext,
-  ) {}
+    private readonly request: FillRequest,
+  ) {
+    this.storeKey = key;
+  }
 
   get subscriberCount(): number {
     return this.subscribers.size;
@@ -136,7 +158,7 @@ export class Fill {
 
   private async run(): Promise<void> {
     const { context, stale } = this;
-    const headers = { ...context.originRequestHeaders };
+    const headers = { ...this.request.headers };
     if (stale?.etag !== undefined) headers['if-none-match'] = stale.etag;
     if (stale?.lastModified !== undefined) headers['if-modified-since'] = stale.lastModified;
     context.counters.originRequests++;
@@ -171,7 +193,7 @@ export class Fill {
     if (statusCode === 304 && stale !== undefined) {
       body.dump().catch(() => undefined);
       const refreshed = stale.refreshed(response.headers, context.limits, this.receivedAtMs);
-      if (refreshed === undefined) context.store.delete(this.key);
+      if (refreshed === undefined) context.store.delete(stale.meta.key);
       // The body did not change, so the disk copy stays; its clock restarts on the next 304.
       else context.store.set(refreshed, { writeDisk: false });
       context.counters.revalidated++;
@@ -189,18 +211,26 @@ export class Fill {
 
   private stream(statusCode: number, headers: HttpHeaders, body: OriginBody): void {
     const { context } = this;
-    const policy =
-      statusCode === 200 ? storagePolicy(headers, context.limits, this.receivedAtMs) : undefined;
+    const policy = storagePolicy(headers, context.limits, this.receivedAtMs, {
+      statusCode,
+      authorized: this.request.authorized,
+    });
     const lengthText = headerValue(headers['content-length']);
     const contentLength =
       lengthText !== undefined && /^\d+$/.test(lengthText) ? Number(lengthText) : undefined;
     const storable =
-      policy?.storable === true &&
+      policy.storable &&
+      (statusCode === 200 || !this.request.media) &&
       (contentLength === undefined || contentLength <= context.maxObjectBytes);
-    if (policy?.storable === true) this.policy = policy;
-    // A new storable 200 replaces the expired copy when complete (which stays usable should
-    // the body break off); anything else below 500 (404, no-store now, ...) supersedes it.
-    if (this.stale !== undefined && statusCode < 500 && !storable) context.store.delete(this.key);
+    if (policy.storable) this.policy = policy;
+    // A new storable response replaces the expired copy when complete (which stays usable
+    // should the body break off); anything else below 500 (no-store now, ...) supersedes it.
+    if (this.stale !== undefined && statusCode < 500 && !storable) {
+      context.store.delete(this.stale.meta.key);
+    }
+    const varyNames = parseVary(headers.vary);
+    this.storeKey = variantKey(this.key, varyNames, this.request.varyHeaders);
+    this.varyNames = varyNames;
     this.retaining = storable;
     if (!storable) this.release();
     const pairs = originHeaderPairs(headers, false);
@@ -213,7 +243,13 @@ export class Fill {
         lastModified: headerValue(headers['last-modified']),
       },
       storable,
-      ageSec: Number(headerValue(headers.age)) || 0,
+      ageSec: parseAge(headers.age),
+      shareable:
+        headers['set-cookie'] === undefined &&
+        !/private/i.test(headerValue(headers['cache-control']) ?? '') &&
+        (storable || !this.request.authorized),
+      varyNames,
+      variantKey: this.storeKey,
     };
     this.body = body;
     body.on('data', (chunk: Buffer) => this.onChunk(chunk));
@@ -263,14 +299,19 @@ export class Fill {
     let object: CachedObject | undefined;
     if (this.retaining && this.policy !== undefined) {
       object = CachedObject.fromResponse({
-        key: this.key,
+        key: this.storeKey,
         headers: this.head!.headers,
         body: Buffer.concat(this.chunks, this.receivedBytes),
         policy: this.policy,
         receivedAtMs: this.receivedAtMs,
         edgeHeaders: this.context.edgeHeaders,
+        statusCode: this.head!.statusCode,
       });
-      this.context.store.set(object);
+      this.context.store.set(object, {
+        writeDisk: true,
+        primaryKey: this.key,
+        varyNames: this.varyNames,
+      });
     }
     this.settled = true;
     this.chunks = [];

@@ -58,6 +58,8 @@ export const edgeConfigSchema = z
     CACHE_DISK_BYTES: byteSize(1024 * 1024).default(1024 * 1024 * 1024),
     /** Larger objects are streamed through without being cached. */
     MAX_OBJECT_BYTES: byteSize(1).default(64 * 1024 * 1024),
+    /** Bodies held by fills still downloading (not yet stored), all fills together. */
+    INFLIGHT_MAX_BYTES: byteSize(1024 * 1024).default(128 * 1024 * 1024),
     /** Freshness for 200s with no max-age/s-maxage/Expires (0: revalidate every time). */
     DEFAULT_TTL_SEC: seconds.default(0),
     /** Longest time an expired object is served (STALE) while one background refresh runs. */
@@ -92,6 +94,13 @@ export const edgeConfigSchema = z
     SHUTDOWN_TIMEOUT_MS: milliseconds(100).default(10_000),
   })
   .superRefine((config, context) => {
+    if (config.INFLIGHT_MAX_BYTES < config.MAX_OBJECT_BYTES) {
+      context.addIssue({
+        code: 'custom',
+        path: ['INFLIGHT_MAX_BYTES'],
+        message: `must be at least MAX_OBJECT_BYTES (${config.MAX_OBJECT_BYTES})`,
+      });
+    }
     if (config.MAX_OBJECT_BYTES > config.CACHE_MEMORY_BYTES) {
       context.addIssue({
         code: 'custom',

@@ -22,7 +22,7 @@ import {
 import { liveSegmentsToPrefetch } from './hls/prefetch.js';
 import { parseRequestTarget } from './http/request-target.js';
 import { registerEdgeMetrics } from './metrics.js';
-import { Fill, type FillContext, type FillRequest } from './origin/fill.js';
+import { Fill, InflightBudget, type FillContext, type FillRequest } from './origin/fill.js';
 import {
   requestDirectives,
   satisfies,
@@ -48,6 +48,11 @@ export interface EdgeStatsSnapshot {
   readonly hitRatio: number | null;
   readonly originLatency: ReturnType<LatencyWindow['summary']>;
   readonly inflightFills: number;
+  /** Body bytes held by fills still downloading, and its bound. */
+  readonly inflightBytes: number;
+  readonly inflightMaxBytes: number;
+  /** Fills stopped because every client had left and the in-flight bound was reached. */
+  readonly abandonedFillsStopped: number;
   readonly cache: ObjectStoreStats;
 }
 
@@ -105,6 +110,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     disk,
   });
   const fills = new Map<string, Fill>();
+  const inflight = new InflightBudget(config.INFLIGHT_MAX_BYTES);
   const metrics = registerEdgeMetrics(registry, {
     counters,
     store,
@@ -133,6 +139,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     limits,
     maxObjectBytes: config.MAX_OBJECT_BYTES,
     edgeHeaders: shared,
+    inflight,
     counters,
     logger,
     now,
@@ -452,6 +459,9 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
       hitRatio: served === 0 ? null : Math.round((counters.hits / served) * 1000) / 1000,
       originLatency: latency.summary(),
       inflightFills: fills.size,
+      inflightBytes: inflight.heldBytes,
+      inflightMaxBytes: inflight.maxBytes,
+      abandonedFillsStopped: inflight.abandonedStops,
       cache: store.stats(),
     };
   }

@@ -26,6 +26,18 @@ export interface StreamHead {
   readonly variantKey: string;
 }
 
+/** Shared by all fills of an edge: what their kept, not yet stored bodies weigh. */
+export class InflightBudget {
+  heldBytes = 0;
+  /** Fills stopped because every client had left and the budget was spent. */
+  abandonedStops = 0;
+  constructor(readonly maxBytes: number) {}
+
+  get exceeded(): boolean {
+    return this.heldBytes > this.maxBytes;
+  }
+}
+
 /** The request a fill is made for. */
 export interface FillRequest {
   /** Request headers sent to the origin. */
@@ -71,6 +83,8 @@ export interface FillContext {
   readonly counters: EdgeCounters;
   readonly logger: Logger;
   readonly now: () => number;
+  /** Body bytes held by every fill still downloading, against INFLIGHT_MAX_BYTES. */
+  readonly inflight: InflightBudget;
   /** Called once when the fill stops accepting subscribers. */
   readonly release: (fill: Fill) => void;
   /** A new body was stored (not called for a 304 refresh). */
@@ -139,6 +153,7 @@ export class Fill {
   detach(subscriber: FillSubscriber): void {
     if (!this.subscribers.delete(subscriber)) return;
     this.unblock(subscriber);
+    if (this.subscribers.size === 0 && this.retaining && !this.settled) this.stopIfAbandoned();
     // Nobody wants a response that will not be cached: stop downloading it.
     if (this.subscribers.size === 0 && !this.retaining && !this.settled) {
       this.controller.abort(new Error('no subscribers left'));
@@ -268,7 +283,19 @@ export class Fill {
     this.context.counters.originBytes += chunk.length;
     if (this.retaining) {
       if (this.receivedBytes > this.context.maxObjectBytes) this.stopRetaining();
-      else this.chunks.push(chunk);
+      else {
+        this.chunks.push(chunk);
+        this.context.inflight.heldBytes += chunk.length;
+        if (this.context.inflight.exceeded) {
+          // Over the in-flight budget: a fill nobody waits for stops; one that still has
+          // clients goes on for them without keeping its body (it will not be cached).
+          if (this.subscribers.size === 0) {
+            this.stopIfAbandoned();
+            return;
+          }
+          this.stopRetaining();
+        }
+      }
     }
     for (const subscriber of this.subscribers) {
       if (!subscriber.onData(chunk, offset)) this.blocked.add(subscriber);
@@ -278,9 +305,27 @@ export class Fill {
     if (!this.retaining && this.blocked.size > 0) this.body?.pause();
   }
 
+  /** Every client left: keep filling only while the in-flight budget allows. */
+  private stopIfAbandoned(): void {
+    if (!this.context.inflight.exceeded) return;
+    this.context.inflight.abandonedStops++;
+    this.context.logger.info('abandoned fill stopped: in-flight memory budget spent', {
+      key: this.key,
+      receivedBytes: this.receivedBytes,
+    });
+    this.controller.abort(new Error('abandoned fill over the in-flight budget'));
+    this.fail(new Error('abandoned fill over the in-flight budget'));
+  }
+
+  /** Give back what the kept chunks weigh against the in-flight budget. */
+  private dropChunks(): void {
+    for (const chunk of this.chunks) this.context.inflight.heldBytes -= chunk.length;
+    this.chunks = [];
+  }
+
   private stopRetaining(): void {
     this.retaining = false;
-    this.chunks = [];
+    this.dropChunks();
     this.release();
     for (const subscriber of this.subscribers) subscriber.onRetentionLost?.();
   }
@@ -314,7 +359,7 @@ export class Fill {
       });
     }
     this.settled = true;
-    this.chunks = [];
+    this.dropChunks();
     this.release();
     const subscribers = [...this.subscribers];
     this.subscribers.clear();
@@ -325,7 +370,7 @@ export class Fill {
   private fail(error: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.chunks = [];
+    this.dropChunks();
     this.release();
     if (this.body !== undefined) {
       if (!(error instanceof OriginBodyError) && !this.controller.signal.aborted) {

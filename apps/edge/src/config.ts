@@ -1,5 +1,6 @@
 import { regionSchema } from '@coral-cdn/protocol';
 import { baseServiceFields, parseConfig } from '@coral-cdn/server-kit';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const UNITS: Record<string, number> = {
@@ -45,6 +46,8 @@ const milliseconds = (min: number) => z.coerce.number().int().min(min).max(600_0
 export const edgeConfigSchema = z
   .object({
     ...baseServiceFields(8081),
+    /** Worker processes sharing the port (1: a single process, no cluster). */
+    EDGE_WORKERS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
     /** Where cache misses go: http(s)://host:port[/base-path]. */
     ORIGIN_URL: z
       .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
@@ -80,6 +83,8 @@ export const edgeConfigSchema = z
       .default('_HLS_*'),
     /** Connect and response-headers timeout of one origin attempt. */
     ORIGIN_TIMEOUT_MS: milliseconds(1).default(5000),
+    /** Origin timeout of blocking LL-HLS requests (playlists with _HLS_msn, hinted parts). */
+    BLOCKING_TIMEOUT_MS: milliseconds(1).default(10_000),
     /** Longest silence between two body chunks from the origin. */
     ORIGIN_BODY_TIMEOUT_MS: milliseconds(1).default(15_000),
     /** Extra attempts after a connection error, timeout or 5xx (before any byte is sent). */

@@ -21,6 +21,7 @@ import {
 } from './http/headers.js';
 import { liveSegmentsToPrefetch } from './hls/prefetch.js';
 import { parseRequestTarget } from './http/request-target.js';
+import { ownerOf } from './cluster/shard.js';
 import { registerEdgeMetrics } from './metrics.js';
 import { Fill, InflightBudget, type FillContext, type FillRequest } from './origin/fill.js';
 import {
@@ -28,6 +29,8 @@ import {
   satisfies,
   type RequestDirectives,
 } from './cache/request-directives.js';
+import { LRUCache } from 'lru-cache';
+import { isBlockingPlaylistKey, partKeys } from './hls/ll-hls.js';
 import { filterQuery, mediaKind, parseAllowList, type MediaKind } from './hls/media.js';
 import { OriginClient } from './origin/origin-client.js';
 import { MissResponder, type MissContext } from './serve/miss-responder.js';
@@ -37,12 +40,16 @@ import { EdgeCounters, LatencyWindow } from './stats.js';
 
 export interface EdgeOptions {
   readonly logger: Logger;
+  /** This edge is worker `index` of `count` processes sharing the port (see cluster/). */
+  readonly worker?: { readonly index: number; readonly count: number };
   /** Wall clock in ms (tests move it to expire objects without sleeping). */
   readonly now?: () => number;
 }
 
 export interface EdgeStatsSnapshot {
   readonly region: string;
+  /** The worker that answered (EDGE_WORKERS > 1); /stats and /metrics are per worker. */
+  readonly worker?: number;
   readonly uptimeSec: number;
   readonly requests: EdgeCounters;
   readonly hitRatio: number | null;
@@ -62,6 +69,10 @@ export interface Edge {
   /** Listen on config PORT/HOST (or the given port); resolves with the base URL. */
   listen(port?: number): Promise<string>;
   stats(): EdgeStatsSnapshot;
+  /** Workers: listen on a loopback port of this worker's own, for the other workers. */
+  listenInternal(): Promise<string>;
+  /** Workers: every worker's loopback URL, by index; misses go through the key's owner. */
+  setPeers(urls: readonly string[]): void;
   /** Stop accepting, let in-flight requests finish, then release everything. Idempotent. */
   close(): Promise<void>;
 }
@@ -120,6 +131,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     url: config.ORIGIN_URL,
     connections: config.ORIGIN_CONNECTIONS,
     timeoutMs: config.ORIGIN_TIMEOUT_MS,
+    longestTimeoutMs: config.BLOCKING_TIMEOUT_MS,
     bodyTimeoutMs: config.ORIGIN_BODY_TIMEOUT_MS,
     retries: config.ORIGIN_RETRIES,
     retryDelayMs: config.ORIGIN_RETRY_DELAY_MS,
@@ -133,8 +145,16 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     },
   });
 
+  const worker = options.worker;
+  /** Loopback clients to the other workers, by index (undefined for this one). */
+  let peers: Array<OriginClient | undefined> = [];
+  function originFor(key: string): OriginClient {
+    if (worker === undefined || peers.length !== worker.count) return origin;
+    return peers[ownerOf(key, worker.count)] ?? origin;
+  }
+
   const fillContext: FillContext = {
-    origin,
+    originFor,
     store,
     limits,
     maxObjectBytes: config.MAX_OBJECT_BYTES,
@@ -147,9 +167,34 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
       if (fills.get(fill.key) === fill) fills.delete(fill.key);
     },
     onStored: (object) => {
-      if (config.PREFETCH_SEGMENTS > 0 && object.meta.key.includes('.m3u8')) prefetch(object);
+      if (!object.meta.key.includes('.m3u8')) return;
+      if (config.PREFETCH_SEGMENTS > 0) prefetch(object);
+      followParts(object);
     },
   };
+
+  /** LL-HLS parts seen in playlists: requests for them may block at the origin. */
+  const partKeysSeen = new LRUCache<string, true>({ max: 10_000 });
+
+  /** Note a playlist's parts, and ask for its hinted part at once (see hls/ll-hls.ts). */
+  function followParts(playlist: CachedObject): void {
+    const key = playlist.meta.key;
+    const questionMark = key.indexOf('?');
+    const pathname = questionMark < 0 ? key : key.slice(0, questionMark);
+    if (!pathname.endsWith('.m3u8')) return;
+    const { parts, hints } = partKeys(
+      pathname,
+      playlist.body.toString('utf8'),
+      config.MAX_URL_BYTES,
+    );
+    for (const part of parts) partKeysSeen.set(part, true);
+    for (const hint of hints) {
+      partKeysSeen.set(hint, true);
+      if (fills.has(hint) || store.has(hint)) continue;
+      counters.prefetches++;
+      fillFor(hint, undefined, HINT_REQUEST);
+    }
+  }
 
   /** Warm the newest segments a live playlist just announced (see hls/prefetch.ts). */
   function prefetch(playlist: CachedObject): void {
@@ -179,6 +224,11 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     varyHeaders: {},
     authorized: false,
     media: true,
+  };
+  const HINT_REQUEST: FillRequest = {
+    ...PREFETCH_REQUEST,
+    blocking: true,
+    timeoutMs: config.BLOCKING_TIMEOUT_MS,
   };
   const segmentQuery = parseAllowList(config.SEGMENT_QUERY_ALLOW);
   const playlistQuery = parseAllowList(config.PLAYLIST_QUERY_ALLOW);
@@ -214,7 +264,12 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
 
   /** A fill of one request's own: never joined by others (credentials, a private variant). */
   function privateFill(key: string, stale: CachedObject | undefined, request: FillRequest): Fill {
-    const fill = new Fill(key, stale, { ...fillContext, release: () => undefined }, request);
+    const fill = new Fill(
+      key,
+      stale,
+      { ...fillContext, originFor: () => origin, release: () => undefined },
+      request,
+    );
     fill.start();
     return fill;
   }
@@ -229,7 +284,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
       sendError(res, 504, 'not_cached', 'only-if-cached and nothing usable is stored', shared);
       return;
     }
-    const request = fillRequest(req, lookup.kind !== 'other');
+    const request = fillRequest(req, lookup.kind !== 'other', lookup.blocking);
     let fill: Fill;
     let initiator: boolean;
     if (lookup.private) {
@@ -242,7 +297,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     fill.attach(new MissResponder(req, res, fill, missContext, initiator));
   }
 
-  function fillRequest(req: IncomingMessage, media: boolean): FillRequest {
+  function fillRequest(req: IncomingMessage, media: boolean, blocking = false): FillRequest {
     const headers = fillRequestHeaders(req.headers, via, media);
     headers['x-coral-edge'] = region;
     return {
@@ -250,6 +305,8 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
       varyHeaders: req.headers,
       authorized: !media && req.headers.authorization !== undefined,
       media,
+      blocking,
+      ...(blocking ? { timeoutMs: config.BLOCKING_TIMEOUT_MS } : {}),
     };
   }
 
@@ -270,7 +327,13 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     if (object.isFresh(nowMs) && usable) {
       counters.hits++;
       respondWithObject(req, res, object, 'HIT', nowMs, counters);
-    } else if (usable && nowMs < object.staleWhileRevalidateUntilMs && !lookup.private) {
+    } else if (
+      usable &&
+      nowMs < object.staleWhileRevalidateUntilMs &&
+      !lookup.private &&
+      // A blocking request asks for something newer than any stored copy: never stale.
+      !lookup.blocking
+    ) {
       counters.stale++;
       if (!fills.has(lookup.key))
         fillFor(lookup.key, object, fillRequest(req, lookup.kind !== 'other'));
@@ -287,6 +350,8 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     readonly directives: RequestDirectives;
     /** The request gets a fill of its own. */
     readonly private: boolean;
+    /** An LL-HLS request the origin may hold (blocking playlist, part, hinted part). */
+    readonly blocking: boolean;
   }
 
   function serveContent(
@@ -310,6 +375,9 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
       // HLS media: request directives are ignored (see cache/request-directives.ts).
       directives: kind === 'other' ? requestDirectives(headers) : NO_DIRECTIVES,
       // Credentials on media are dropped; elsewhere they make the request's fill its own.
+      blocking:
+        (kind === 'playlist' && isBlockingPlaylistKey(key)) ||
+        (kind === 'segment' && partKeysSeen.has(key)),
       private:
         forcePrivate ||
         (kind === 'other' && (headers.authorization !== undefined || headers.cookie !== undefined)),
@@ -454,6 +522,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     const served = counters.hits + counters.misses + counters.stale;
     return {
       region,
+      ...(worker === undefined ? {} : { worker: worker.index }),
       uptimeSec: Math.round((Date.now() - startedAtMs) / 1000),
       requests: { ...counters },
       hitRatio: served === 0 ? null : Math.round((counters.hits / served) * 1000) / 1000,
@@ -466,6 +535,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     };
   }
 
+  let internal: Server | undefined;
   let closed: Promise<void> | undefined;
   return {
     server,
@@ -477,10 +547,50 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
       return url;
     },
     stats,
+    async listenInternal(): Promise<string> {
+      internal = createServer({ keepAliveTimeout: 30_000 }, (req, res) =>
+        guarded(res, () => onRequest(req, res)),
+      );
+      const server = internal;
+      // exclusive: a port of this worker's own, not one shared through the cluster primary.
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => resolve());
+      });
+      return addressUrl(server.address() as AddressInfo);
+    },
+    setPeers(urls: readonly string[]): void {
+      if (worker === undefined) return;
+      for (const peer of peers) void peer?.destroy();
+      // The owner already retries the origin and holds blocking requests: one long attempt.
+      const peerTimeoutMs =
+        Math.max(config.ORIGIN_TIMEOUT_MS, config.BLOCKING_TIMEOUT_MS) *
+          (config.ORIGIN_RETRIES + 1) +
+        1000;
+      peers = urls.map((url, index) =>
+        index === worker.index
+          ? undefined
+          : new OriginClient({
+              url,
+              connections: config.ORIGIN_CONNECTIONS,
+              timeoutMs: peerTimeoutMs,
+              bodyTimeoutMs: config.ORIGIN_BODY_TIMEOUT_MS,
+              retries: 0,
+              retryDelayMs: 0,
+            }),
+      );
+      logger.info('edge workers connected', { workers: urls.length, index: worker.index });
+    },
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true;
-        await closeGracefully(server, Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8));
+        await Promise.all([
+          closeGracefully(server, Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)),
+          internal === undefined
+            ? Promise.resolve()
+            : closeGracefully(internal, Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)),
+        ]);
+        await Promise.all(peers.map((peer) => peer?.destroy() ?? Promise.resolve()));
         for (const fill of [...fills.values()]) fill.abort(new Error('edge shutting down'));
         fills.clear();
         await origin.destroy();

@@ -48,6 +48,10 @@ export interface FillRequest {
   readonly authorized: boolean;
   /** HLS media: only a 200 is ever stored. */
   readonly media: boolean;
+  /** A blocking LL-HLS request: held by the origin, longer timeout, never answered stale. */
+  readonly blocking?: boolean;
+  /** Origin timeout for this request, when not ORIGIN_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
 }
 
 export type FillOutcome =
@@ -75,7 +79,8 @@ export interface FillSubscriber {
 }
 
 export interface FillContext {
-  readonly origin: OriginClient;
+  /** Where the fill for a key is fetched from: the origin, or the worker that owns the key. */
+  readonly originFor: (key: string) => OriginClient;
   readonly store: ObjectStore;
   readonly limits: PolicyLimits;
   readonly maxObjectBytes: number;
@@ -179,7 +184,9 @@ export class Fill {
     context.counters.originRequests++;
     let response;
     try {
-      response = await context.origin.get(this.key, headers, this.controller.signal);
+      response = await context
+        .originFor(this.key)
+        .get(this.key, headers, this.controller.signal, 'GET', this.request.timeoutMs);
     } catch (error) {
       if (this.settled) return;
       if (this.controller.signal.aborted) {
@@ -192,7 +199,11 @@ export class Fill {
           ? error
           : new OriginUnavailableError('unreachable', String(error), { cause: error });
       context.logger.warn('origin failed', { key: this.key, err: unavailable });
-      if (stale !== undefined && context.now() < stale.staleIfErrorUntilMs) {
+      if (
+        stale !== undefined &&
+        this.request.blocking !== true &&
+        context.now() < stale.staleIfErrorUntilMs
+      ) {
         this.finish({ kind: 'cached', object: stale, cacheStatus: 'STALE' });
       } else {
         this.finish({ kind: 'error', status: unavailable.status, message: unavailable.message });
@@ -215,7 +226,12 @@ export class Fill {
       this.finish({ kind: 'cached', object: refreshed ?? stale, cacheStatus: 'HIT' });
       return;
     }
-    if (statusCode >= 500 && stale !== undefined && this.receivedAtMs < stale.staleIfErrorUntilMs) {
+    if (
+      statusCode >= 500 &&
+      stale !== undefined &&
+      this.request.blocking !== true &&
+      this.receivedAtMs < stale.staleIfErrorUntilMs
+    ) {
       body.dump().catch(() => undefined);
       context.counters.originFailures++;
       this.finish({ kind: 'cached', object: stale, cacheStatus: 'STALE' });

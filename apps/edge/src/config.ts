@@ -1,5 +1,6 @@
 import { regionSchema } from '@coral-cdn/protocol';
 import { baseServiceFields, parseConfig } from '@coral-cdn/server-kit';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const UNITS: Record<string, number> = {
@@ -45,6 +46,8 @@ const milliseconds = (min: number) => z.coerce.number().int().min(min).max(600_0
 export const edgeConfigSchema = z
   .object({
     ...baseServiceFields(8081),
+    /** Worker processes sharing the port (1: a single process, no cluster). */
+    EDGE_WORKERS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
     /** Where cache misses go: http(s)://host:port[/base-path]. */
     ORIGIN_URL: z
       .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
@@ -58,6 +61,8 @@ export const edgeConfigSchema = z
     CACHE_DISK_BYTES: byteSize(1024 * 1024).default(1024 * 1024 * 1024),
     /** Larger objects are streamed through without being cached. */
     MAX_OBJECT_BYTES: byteSize(1).default(64 * 1024 * 1024),
+    /** Bodies held by fills still downloading (not yet stored), all fills together. */
+    INFLIGHT_MAX_BYTES: byteSize(1024 * 1024).default(128 * 1024 * 1024),
     /** Freshness for 200s with no max-age/s-maxage/Expires (0: revalidate every time). */
     DEFAULT_TTL_SEC: seconds.default(0),
     /** Longest time an expired object is served (STALE) while one background refresh runs. */
@@ -66,8 +71,20 @@ export const edgeConfigSchema = z
     STALE_IF_ERROR_SEC: seconds.default(300),
     /** Newest segments of a live media playlist fetched as soon as it changes (0: off). */
     PREFETCH_SEGMENTS: z.coerce.number().int().min(0).max(16).default(2),
+    /** Query parameters kept in segment cache keys (names, `prefix*`); others are dropped. */
+    SEGMENT_QUERY_ALLOW: z
+      .string()
+      .regex(/^[A-Za-z0-9_.*~,-]*$/, 'expected names like a,b_*')
+      .default(''),
+    /** Query parameters kept in playlist cache keys. */
+    PLAYLIST_QUERY_ALLOW: z
+      .string()
+      .regex(/^[A-Za-z0-9_.*~,-]*$/, 'expected names like a,b_*')
+      .default('_HLS_*'),
     /** Connect and response-headers timeout of one origin attempt. */
     ORIGIN_TIMEOUT_MS: milliseconds(1).default(5000),
+    /** Origin timeout of blocking LL-HLS requests (playlists with _HLS_msn, hinted parts). */
+    BLOCKING_TIMEOUT_MS: milliseconds(1).default(10_000),
     /** Longest silence between two body chunks from the origin. */
     ORIGIN_BODY_TIMEOUT_MS: milliseconds(1).default(15_000),
     /** Extra attempts after a connection error, timeout or 5xx (before any byte is sent). */
@@ -82,6 +99,13 @@ export const edgeConfigSchema = z
     SHUTDOWN_TIMEOUT_MS: milliseconds(100).default(10_000),
   })
   .superRefine((config, context) => {
+    if (config.INFLIGHT_MAX_BYTES < config.MAX_OBJECT_BYTES) {
+      context.addIssue({
+        code: 'custom',
+        path: ['INFLIGHT_MAX_BYTES'],
+        message: `must be at least MAX_OBJECT_BYTES (${config.MAX_OBJECT_BYTES})`,
+      });
+    }
     if (config.MAX_OBJECT_BYTES > config.CACHE_MEMORY_BYTES) {
       context.addIssue({
         code: 'custom',

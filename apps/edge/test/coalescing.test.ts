@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { waitFor } from '@coral-cdn/test-support';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetchRaw, startEdge, type RunningEdge } from './support/harness.js';
 import { bytes, etagOf, Gate, TestOrigin } from './support/test-origin.js';
@@ -112,7 +113,7 @@ describe('request coalescing', () => {
   });
 
   it('an uncacheable response is shared by those already waiting but not joined later', async () => {
-    const path = '/api/now';
+    const path = '/feeds/now.json';
     const gate = new Gate();
     let served = 0;
     origin.route(path, async (_req, res) => {
@@ -122,7 +123,16 @@ describe('request coalescing', () => {
       res.end(`response ${served}`);
     });
     const first = Array.from({ length: 5 }, () => fetchRaw(`${edge.url}${path}`));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // All five have joined the one fill (four waits on the first request's fill).
+    await waitFor(
+      'five requests on one fill',
+      () => edge.edge.stats().requests.coalescedWaits === 4,
+      {
+        timeoutMs: 5000,
+        intervalMs: 5,
+      },
+    );
+    expect(served).toBe(1);
     gate.open();
     const bodies = await Promise.all(first);
     expect(new Set(bodies.map((response) => response.body.toString()))).toEqual(

@@ -104,12 +104,12 @@ describe('freshness follows the origin', () => {
 
   it('keys on the path plus the normalised query', async () => {
     await setup();
-    origin.serve('/vod/v1/master.m3u8?a=1&b=2', 'ab', { 'cache-control': 'max-age=60' });
-    const first = await get('/vod/v1/master.m3u8?b=2&a=1');
+    origin.serve('/vod/v1/thumbs.json?a=1&b=2', 'ab', { 'cache-control': 'max-age=60' });
+    const first = await get('/vod/v1/thumbs.json?b=2&a=1');
     expect(first.body.toString()).toBe('ab');
-    const second = await get('/vod/v1/master.m3u8?a=%31&&b=2');
+    const second = await get('/vod/v1/thumbs.json?a=%31&&b=2');
     expect(second.headers['x-cache']).toBe('HIT');
-    expect(origin.count('/vod/v1/master.m3u8?a=1&b=2')).toBe(1);
+    expect(origin.count('/vod/v1/thumbs.json?a=1&b=2')).toBe(1);
   });
 });
 

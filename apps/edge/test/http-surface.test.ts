@@ -159,8 +159,8 @@ describe('ORIGIN_URL with a base path', () => {
   it('prefixes the base path to every origin request', async () => {
     const prefixed = await startEdge(`${origin.url}/cdn/`);
     try {
-      origin.serve('/cdn/vod/v1/master.m3u8?a=1', 'prefixed', { 'cache-control': 'max-age=60' });
-      const response = await fetchRaw(`${prefixed.url}/vod/v1/master.m3u8?a=1`);
+      origin.serve('/cdn/vod/v1/info.json?a=1', 'prefixed', { 'cache-control': 'max-age=60' });
+      const response = await fetchRaw(`${prefixed.url}/vod/v1/info.json?a=1`);
       expect(response.status).toBe(200);
       expect(response.body.toString()).toBe('prefixed');
     } finally {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, spawnService } from '@coral-cdn/test-support';
+import { repoRoot, spawnService, waitFor } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestOrigin, Gate } from './support/test-origin.js';
 
@@ -40,10 +40,20 @@ describe('the edge process (dist/main.js)', () => {
         response.text(),
       );
       // Wait until the origin has the request, then ask the edge to stop.
-      while (origin.count('/vod/v1/720p/seg_1.m4s') === 0)
-        await new Promise((r) => setTimeout(r, 10));
+      await waitFor(
+        'the origin to get the request',
+        () => origin.count('/vod/v1/720p/seg_1.m4s') > 0,
+        {
+          timeoutMs: 5000,
+          intervalMs: 5,
+        },
+      );
       const exited = edge.stop();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The edge has begun stopping (its log says so) with the response still in flight.
+      await waitFor('the edge to log stopping', () => edge.output().includes('"msg":"stopping"'), {
+        timeoutMs: 5000,
+        intervalMs: 5,
+      });
       gate.open();
       expect(await inFlight).toBe('0123456789');
       expect(await exited).toBe(0);

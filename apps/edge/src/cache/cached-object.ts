@@ -1,6 +1,6 @@
 import type { HttpHeaders } from '../http/headers.js';
 import type { Validators } from '../http/conditional.js';
-import type { HeaderList } from '../http/headers.js';
+import { originHeaderPairs, type HeaderList } from '../http/headers.js';
 import { storagePolicy, type PolicyLimits, type StoragePolicy } from './policy.js';
 
 /** What is stored with a body: enough to rebuild the object after a restart (disk tier). */
@@ -14,11 +14,13 @@ export interface ObjectMeta {
   readonly staleWhileRevalidateSec: number;
   readonly staleIfErrorSec: number;
   readonly sizeBytes: number;
+  /** The response's status; absent (older disk files): 200. */
+  readonly statusCode?: number;
 }
 
 export type StoredPolicy = Extract<StoragePolicy, { storable: true }>;
 
-/** Header names kept from a 304 answer (RFC 9110 §15.4.5). */
+/** Header names a 304 the edge answers carries (RFC 9110 §15.4.5). */
 const NOT_MODIFIED_HEADERS = new Set([
   'cache-control',
   'content-location',
@@ -42,6 +44,7 @@ export class CachedObject implements Validators {
   readonly freshUntilMs: number;
   readonly staleWhileRevalidateUntilMs: number;
   readonly staleIfErrorUntilMs: number;
+  readonly statusCode: number;
   /** What this object counts against a cache bound. */
   readonly chargeBytes: number;
   /** 200 headers; slots `cacheSlot` and `ageSlot` are written per response. */
@@ -54,6 +57,7 @@ export class CachedObject implements Validators {
     readonly body: Buffer,
     private readonly edgeHeaders: HeaderList,
   ) {
+    this.statusCode = meta.statusCode ?? 200;
     this.etag = findHeader(meta.headers, 'etag');
     this.lastModified = findHeader(meta.headers, 'last-modified');
     this.freshUntilMs = meta.storedAtMs + (meta.freshnessSec - meta.initialAgeSec) * 1000;
@@ -85,6 +89,7 @@ export class CachedObject implements Validators {
     policy: StoredPolicy;
     receivedAtMs: number;
     edgeHeaders: HeaderList;
+    statusCode?: number;
   }): CachedObject {
     const { policy } = options;
     return new CachedObject(
@@ -97,6 +102,9 @@ export class CachedObject implements Validators {
         staleWhileRevalidateSec: policy.staleWhileRevalidateSec,
         staleIfErrorSec: policy.staleIfErrorSec,
         sizeBytes: options.body.length,
+        ...(options.statusCode === undefined || options.statusCode === 200
+          ? {}
+          : { statusCode: options.statusCode }),
       },
       options.body,
       options.edgeHeaders,
@@ -177,24 +185,34 @@ export class CachedObject implements Validators {
     limits: PolicyLimits,
     receivedAtMs: number,
   ): CachedObject | undefined {
-    const updates = new Map<string, string>();
-    for (const [name, value] of Object.entries(notModifiedHeaders)) {
-      if (NOT_MODIFIED_HEADERS.has(name) && typeof value === 'string') updates.set(name, value);
+    // Every end-to-end field of the 304 replaces the stored one (RFC 9111 §3.2), except
+    // Content-Length and what the edge sets itself.
+    const updatePairs = originHeaderPairs(notModifiedHeaders, false);
+    const updates = new Map<string, string[]>();
+    for (let i = 0; i < updatePairs.length; i += 2) {
+      const name = updatePairs[i]!;
+      const list = updates.get(name) ?? [];
+      list.push(updatePairs[i + 1]!);
+      updates.set(name, list);
     }
     const headers: HeaderList = [];
-    const merged: Record<string, string> = {};
     for (let i = 0; i < this.meta.headers.length; i += 2) {
       const name = this.meta.headers[i]!;
-      const value = updates.get(name) ?? this.meta.headers[i + 1]!;
-      headers.push(name, value);
-      merged[name] = merged[name] === undefined ? value : `${merged[name]}, ${value}`;
-      updates.delete(name);
+      if (!updates.has(name)) headers.push(name, this.meta.headers[i + 1]!);
     }
-    for (const [name, value] of updates) {
-      headers.push(name, value);
-      merged[name] = value;
+    for (const [name, values] of updates) for (const value of values) headers.push(name, value);
+    const merged: Record<string, string | string[]> = {};
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const existing = merged[name];
+      merged[name] =
+        existing === undefined
+          ? headers[i + 1]!
+          : [...(Array.isArray(existing) ? existing : [existing]), headers[i + 1]!];
     }
-    const policy = storagePolicy(merged, limits, receivedAtMs);
+    // The 304's own Age counts, not the stored one.
+    if (notModifiedHeaders.age !== undefined) merged.age = notModifiedHeaders.age;
+    const policy = storagePolicy(merged, limits, receivedAtMs, { statusCode: this.statusCode });
     if (!policy.storable) return undefined;
     return CachedObject.fromResponse({
       key: this.meta.key,
@@ -203,6 +221,7 @@ export class CachedObject implements Validators {
       policy,
       receivedAtMs,
       edgeHeaders: this.edgeHeaders,
+      statusCode: this.statusCode,
     });
   }
 }

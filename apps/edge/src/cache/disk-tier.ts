@@ -54,7 +54,8 @@ function isMeta(value: unknown): value is ObjectMeta {
       (field) => typeof meta[field] === 'number',
     ) &&
     typeof meta.staleIfErrorSec === 'number' &&
-    typeof meta.sizeBytes === 'number'
+    typeof meta.sizeBytes === 'number' &&
+    (meta.statusCode === undefined || typeof meta.statusCode === 'number')
   );
 }
 

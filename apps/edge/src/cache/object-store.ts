@@ -1,6 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { CachedObject } from './cached-object.js';
+import type { HttpHeaders } from '../http/headers.js';
 import type { DiskTier, DiskTierStats } from './disk-tier.js';
+import { variantKey } from './vary.js';
 
 export interface ObjectStoreStats {
   readonly memory: { entries: number; sizeBytes: number; maxBytes: number; evictions: number };
@@ -16,6 +18,8 @@ export class ObjectStore {
   private readonly memory: LRUCache<string, CachedObject>;
   private readonly diskReads = new Map<string, Promise<CachedObject | undefined>>();
   private evictions = 0;
+  /** Primary key → the Vary field names of what is stored for it (see vary.ts). */
+  private readonly varyIndex = new LRUCache<string, readonly string[]>({ max: 100_000 });
 
   constructor(
     private readonly options: {
@@ -35,6 +39,12 @@ export class ObjectStore {
         if (disk !== undefined && !disk.has(key)) disk.put(object);
       },
     });
+  }
+
+  /** The key a request's stored response lives under (the variant its headers select). */
+  lookupKey(key: string, headers: HttpHeaders): string {
+    const names = this.varyIndex.get(key);
+    return names === undefined ? key : variantKey(key, names, headers);
   }
 
   /** The memory tier only: synchronous, for the hit path. Marks the object recently used. */
@@ -71,7 +81,20 @@ export class ObjectStore {
   }
 
   /** Store a newly fetched object in memory and (in the background) on disk. */
-  set(object: CachedObject, options: { writeDisk: boolean } = { writeDisk: true }): void {
+  set(
+    object: CachedObject,
+    options: {
+      writeDisk: boolean;
+      /** With the response's Vary names: the index of variants is updated. */
+      primaryKey?: string;
+      varyNames?: readonly string[];
+    } = { writeDisk: true },
+  ): void {
+    if (options.primaryKey !== undefined) {
+      if (options.varyNames === undefined || options.varyNames.length === 0) {
+        this.varyIndex.delete(options.primaryKey);
+      } else this.varyIndex.set(options.primaryKey, options.varyNames);
+    }
     this.memory.set(object.meta.key, object);
     if (options.writeDisk) this.options.disk?.put(object);
   }

@@ -40,6 +40,8 @@ const DROPPED = new Set([
   'x-cache',
   'x-coral-edge',
   'timing-allow-origin',
+  // Addressed to the edge only (the edge obeys it; CDN-Cache-Control goes on to later CDNs).
+  'surrogate-control',
 ]);
 
 /**
@@ -80,6 +82,48 @@ const REQUEST_DROPPED = new Set([
   'expect',
   'content-length',
 ]);
+
+/** Request headers a fill does not forward: the edge makes its own conditionals and ranges. */
+const FILL_DROPPED = new Set([
+  ...REQUEST_DROPPED,
+  'range',
+  'if-range',
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+]);
+/** Dropped too for immutable media, whose bytes are the same for everyone. */
+const MEDIA_DROPPED = new Set([
+  ...FILL_DROPPED,
+  'cookie',
+  'authorization',
+  'cache-control',
+  'pragma',
+]);
+
+/**
+ * The end-to-end request headers of the request that starts a fill, as the origin gets them.
+ * For HLS media the credentials and request directives are left out (`media`).
+ */
+export function fillRequestHeaders(
+  headers: HttpHeaders,
+  via: string,
+  media: boolean,
+): Record<string, string> {
+  const dropped = media ? MEDIA_DROPPED : FILL_DROPPED;
+  const connectionTokens = String(headers.connection ?? '').toLowerCase();
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || dropped.has(name)) continue;
+    if (connectionTokens !== '' && connectionTokens.split(',').some((t) => t.trim() === name)) {
+      continue;
+    }
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  out.via = out.via ? `${out.via}, ${via}` : via;
+  return out;
+}
 
 /** A client's request headers for a pass-through request (not coalesced, not cached). */
 export function forwardedRequestHeaders(

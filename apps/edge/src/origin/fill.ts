@@ -1,7 +1,8 @@
 import type { Logger } from '@coral-cdn/server-kit';
 import { CachedObject, type StoredPolicy } from '../cache/cached-object.js';
 import type { ObjectStore } from '../cache/object-store.js';
-import { headerValue, storagePolicy, type PolicyLimits } from '../cache/policy.js';
+import { headerValue, parseAge, storagePolicy, type PolicyLimits } from '../cache/policy.js';
+import { parseVary, variantKey } from '../cache/vary.js';
 import { OriginBodyError, OriginUnavailableError } from '../errors.js';
 import type { Validators } from '../http/conditional.js';
 import { originHeaderPairs, type HeaderList, type HttpHeaders } from '../http/headers.js';
@@ -18,6 +19,39 @@ export interface StreamHead {
   /** Will be cached on success: Range may be served from it, and it is a 200. */
   readonly storable: boolean;
   readonly ageSec: number;
+  /** Others than the request that started the fill may be given this response. */
+  readonly shareable: boolean;
+  /** The Vary field names of the response, and the variant the starting request selects. */
+  readonly varyNames: readonly string[];
+  readonly variantKey: string;
+}
+
+/** Shared by all fills of an edge: what their kept, not yet stored bodies weigh. */
+export class InflightBudget {
+  heldBytes = 0;
+  /** Fills stopped because every client had left and the budget was spent. */
+  abandonedStops = 0;
+  constructor(readonly maxBytes: number) {}
+
+  get exceeded(): boolean {
+    return this.heldBytes > this.maxBytes;
+  }
+}
+
+/** The request a fill is made for. */
+export interface FillRequest {
+  /** Request headers sent to the origin. */
+  readonly headers: Record<string, string>;
+  /** The starting request's own headers, for Vary. */
+  readonly varyHeaders: HttpHeaders;
+  /** The starting request carried Authorization (forwarded). */
+  readonly authorized: boolean;
+  /** HLS media: only a 200 is ever stored. */
+  readonly media: boolean;
+  /** A blocking LL-HLS request: held by the origin, longer timeout, never answered stale. */
+  readonly blocking?: boolean;
+  /** Origin timeout for this request, when not ORIGIN_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
 }
 
 export type FillOutcome =
@@ -45,15 +79,17 @@ export interface FillSubscriber {
 }
 
 export interface FillContext {
-  readonly origin: OriginClient;
+  /** Where the fill for a key is fetched from: the origin, or the worker that owns the key. */
+  readonly originFor: (key: string) => OriginClient;
   readonly store: ObjectStore;
   readonly limits: PolicyLimits;
   readonly maxObjectBytes: number;
   readonly edgeHeaders: HeaderList;
-  readonly originRequestHeaders: Record<string, string>;
   readonly counters: EdgeCounters;
   readonly logger: Logger;
   readonly now: () => number;
+  /** Body bytes held by every fill still downloading, against INFLIGHT_MAX_BYTES. */
+  readonly inflight: InflightBudget;
   /** Called once when the fill stops accepting subscribers. */
   readonly release: (fill: Fill) => void;
   /** A new body was stored (not called for a 304 refresh). */
@@ -82,13 +118,18 @@ export class Fill {
   private released = false;
   private receivedAtMs = 0;
   private policy: StoredPolicy | undefined;
+  private storeKey: string;
+  private varyNames: readonly string[] = [];
 
   constructor(
     readonly key: string,
     /** The expired object this fill revalidates, if any. */
     private readonly stale: CachedObject | undefined,
     private readonly context: FillContext,
-  ) {}
+    private readonly request: FillRequest,
+  ) {
+    this.storeKey = key;
+  }
 
   get subscriberCount(): number {
     return this.subscribers.size;
@@ -117,6 +158,7 @@ export class Fill {
   detach(subscriber: FillSubscriber): void {
     if (!this.subscribers.delete(subscriber)) return;
     this.unblock(subscriber);
+    if (this.subscribers.size === 0 && this.retaining && !this.settled) this.stopIfAbandoned();
     // Nobody wants a response that will not be cached: stop downloading it.
     if (this.subscribers.size === 0 && !this.retaining && !this.settled) {
       this.controller.abort(new Error('no subscribers left'));
@@ -136,13 +178,15 @@ export class Fill {
 
   private async run(): Promise<void> {
     const { context, stale } = this;
-    const headers = { ...context.originRequestHeaders };
+    const headers = { ...this.request.headers };
     if (stale?.etag !== undefined) headers['if-none-match'] = stale.etag;
     if (stale?.lastModified !== undefined) headers['if-modified-since'] = stale.lastModified;
     context.counters.originRequests++;
     let response;
     try {
-      response = await context.origin.get(this.key, headers, this.controller.signal);
+      response = await context
+        .originFor(this.key)
+        .get(this.key, headers, this.controller.signal, 'GET', this.request.timeoutMs);
     } catch (error) {
       if (this.settled) return;
       if (this.controller.signal.aborted) {
@@ -155,7 +199,11 @@ export class Fill {
           ? error
           : new OriginUnavailableError('unreachable', String(error), { cause: error });
       context.logger.warn('origin failed', { key: this.key, err: unavailable });
-      if (stale !== undefined && context.now() < stale.staleIfErrorUntilMs) {
+      if (
+        stale !== undefined &&
+        this.request.blocking !== true &&
+        context.now() < stale.staleIfErrorUntilMs
+      ) {
         this.finish({ kind: 'cached', object: stale, cacheStatus: 'STALE' });
       } else {
         this.finish({ kind: 'error', status: unavailable.status, message: unavailable.message });
@@ -171,14 +219,19 @@ export class Fill {
     if (statusCode === 304 && stale !== undefined) {
       body.dump().catch(() => undefined);
       const refreshed = stale.refreshed(response.headers, context.limits, this.receivedAtMs);
-      if (refreshed === undefined) context.store.delete(this.key);
+      if (refreshed === undefined) context.store.delete(stale.meta.key);
       // The body did not change, so the disk copy stays; its clock restarts on the next 304.
       else context.store.set(refreshed, { writeDisk: false });
       context.counters.revalidated++;
       this.finish({ kind: 'cached', object: refreshed ?? stale, cacheStatus: 'HIT' });
       return;
     }
-    if (statusCode >= 500 && stale !== undefined && this.receivedAtMs < stale.staleIfErrorUntilMs) {
+    if (
+      statusCode >= 500 &&
+      stale !== undefined &&
+      this.request.blocking !== true &&
+      this.receivedAtMs < stale.staleIfErrorUntilMs
+    ) {
       body.dump().catch(() => undefined);
       context.counters.originFailures++;
       this.finish({ kind: 'cached', object: stale, cacheStatus: 'STALE' });
@@ -189,18 +242,26 @@ export class Fill {
 
   private stream(statusCode: number, headers: HttpHeaders, body: OriginBody): void {
     const { context } = this;
-    const policy =
-      statusCode === 200 ? storagePolicy(headers, context.limits, this.receivedAtMs) : undefined;
+    const policy = storagePolicy(headers, context.limits, this.receivedAtMs, {
+      statusCode,
+      authorized: this.request.authorized,
+    });
     const lengthText = headerValue(headers['content-length']);
     const contentLength =
       lengthText !== undefined && /^\d+$/.test(lengthText) ? Number(lengthText) : undefined;
     const storable =
-      policy?.storable === true &&
+      policy.storable &&
+      (statusCode === 200 || !this.request.media) &&
       (contentLength === undefined || contentLength <= context.maxObjectBytes);
-    if (policy?.storable === true) this.policy = policy;
-    // A new storable 200 replaces the expired copy when complete (which stays usable should
-    // the body break off); anything else below 500 (404, no-store now, ...) supersedes it.
-    if (this.stale !== undefined && statusCode < 500 && !storable) context.store.delete(this.key);
+    if (policy.storable) this.policy = policy;
+    // A new storable response replaces the expired copy when complete (which stays usable
+    // should the body break off); anything else below 500 (no-store now, ...) supersedes it.
+    if (this.stale !== undefined && statusCode < 500 && !storable) {
+      context.store.delete(this.stale.meta.key);
+    }
+    const varyNames = parseVary(headers.vary);
+    this.storeKey = variantKey(this.key, varyNames, this.request.varyHeaders);
+    this.varyNames = varyNames;
     this.retaining = storable;
     if (!storable) this.release();
     const pairs = originHeaderPairs(headers, false);
@@ -213,7 +274,13 @@ export class Fill {
         lastModified: headerValue(headers['last-modified']),
       },
       storable,
-      ageSec: Number(headerValue(headers.age)) || 0,
+      ageSec: parseAge(headers.age),
+      shareable:
+        headers['set-cookie'] === undefined &&
+        !/private/i.test(headerValue(headers['cache-control']) ?? '') &&
+        (storable || !this.request.authorized),
+      varyNames,
+      variantKey: this.storeKey,
     };
     this.body = body;
     body.on('data', (chunk: Buffer) => this.onChunk(chunk));
@@ -232,7 +299,19 @@ export class Fill {
     this.context.counters.originBytes += chunk.length;
     if (this.retaining) {
       if (this.receivedBytes > this.context.maxObjectBytes) this.stopRetaining();
-      else this.chunks.push(chunk);
+      else {
+        this.chunks.push(chunk);
+        this.context.inflight.heldBytes += chunk.length;
+        if (this.context.inflight.exceeded) {
+          // Over the in-flight budget: a fill nobody waits for stops; one that still has
+          // clients goes on for them without keeping its body (it will not be cached).
+          if (this.subscribers.size === 0) {
+            this.stopIfAbandoned();
+            return;
+          }
+          this.stopRetaining();
+        }
+      }
     }
     for (const subscriber of this.subscribers) {
       if (!subscriber.onData(chunk, offset)) this.blocked.add(subscriber);
@@ -242,9 +321,27 @@ export class Fill {
     if (!this.retaining && this.blocked.size > 0) this.body?.pause();
   }
 
+  /** Every client left: keep filling only while the in-flight budget allows. */
+  private stopIfAbandoned(): void {
+    if (!this.context.inflight.exceeded) return;
+    this.context.inflight.abandonedStops++;
+    this.context.logger.info('abandoned fill stopped: in-flight memory budget spent', {
+      key: this.key,
+      receivedBytes: this.receivedBytes,
+    });
+    this.controller.abort(new Error('abandoned fill over the in-flight budget'));
+    this.fail(new Error('abandoned fill over the in-flight budget'));
+  }
+
+  /** Give back what the kept chunks weigh against the in-flight budget. */
+  private dropChunks(): void {
+    for (const chunk of this.chunks) this.context.inflight.heldBytes -= chunk.length;
+    this.chunks = [];
+  }
+
   private stopRetaining(): void {
     this.retaining = false;
-    this.chunks = [];
+    this.dropChunks();
     this.release();
     for (const subscriber of this.subscribers) subscriber.onRetentionLost?.();
   }
@@ -263,17 +360,22 @@ export class Fill {
     let object: CachedObject | undefined;
     if (this.retaining && this.policy !== undefined) {
       object = CachedObject.fromResponse({
-        key: this.key,
+        key: this.storeKey,
         headers: this.head!.headers,
         body: Buffer.concat(this.chunks, this.receivedBytes),
         policy: this.policy,
         receivedAtMs: this.receivedAtMs,
         edgeHeaders: this.context.edgeHeaders,
+        statusCode: this.head!.statusCode,
       });
-      this.context.store.set(object);
+      this.context.store.set(object, {
+        writeDisk: true,
+        primaryKey: this.key,
+        varyNames: this.varyNames,
+      });
     }
     this.settled = true;
-    this.chunks = [];
+    this.dropChunks();
     this.release();
     const subscribers = [...this.subscribers];
     this.subscribers.clear();
@@ -284,7 +386,7 @@ export class Fill {
   private fail(error: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.chunks = [];
+    this.dropChunks();
     this.release();
     if (this.body !== undefined) {
       if (!(error instanceof OriginBodyError) && !this.controller.signal.aborted) {

@@ -26,6 +26,8 @@ export interface OriginClientOptions {
   readonly url: string;
   readonly connections: number;
   readonly timeoutMs: number;
+  /** The longest per-call timeout a caller may ask for (blocking LL-HLS requests). */
+  readonly longestTimeoutMs?: number;
   readonly bodyTimeoutMs: number;
   readonly retries: number;
   readonly retryDelayMs: number;
@@ -66,7 +68,7 @@ export class OriginClient {
       keepAliveTimeout: 30_000,
       // Backstops only: the per-attempt timer in get() enforces timeoutMs precisely.
       connectTimeout: options.timeoutMs + 1000,
-      headersTimeout: options.timeoutMs + 1000,
+      headersTimeout: Math.max(options.timeoutMs, options.longestTimeoutMs ?? 0) + 1000,
       bodyTimeout: options.bodyTimeoutMs,
     });
   }
@@ -77,6 +79,7 @@ export class OriginClient {
     headers: Record<string, string>,
     signal?: AbortSignal,
     method: 'GET' | 'HEAD' = 'GET',
+    timeoutMs = this.options.timeoutMs,
   ): Promise<OriginResponse> {
     const attempts = this.options.retries + 1;
     for (let attempt = 1; ; attempt++) {
@@ -87,10 +90,8 @@ export class OriginClient {
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        attemptController.abort(
-          new Error(`no response headers within ${this.options.timeoutMs} ms`),
-        );
-      }, this.options.timeoutMs);
+        attemptController.abort(new Error(`no response headers within ${timeoutMs} ms`));
+      }, timeoutMs);
       const forwardAbort = () => attemptController.abort(signal?.reason);
       signal?.addEventListener('abort', forwardAbort, { once: true });
       try {
@@ -129,7 +130,7 @@ export class OriginClient {
         });
         if (last) {
           const reason = timedOut
-            ? `no response headers within ${this.options.timeoutMs} ms`
+            ? `no response headers within ${timeoutMs} ms`
             : error instanceof Error
               ? error.message
               : String(error);

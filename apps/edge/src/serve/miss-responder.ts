@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@coral-cdn/server-kit';
 import { headerValue } from '../cache/policy.js';
-import type { CachedObject } from '../cache/cached-object.js';
+import { findHeader, type CachedObject } from '../cache/cached-object.js';
+import { parseVary, variantKey } from '../cache/vary.js';
 import { notModified, rangeApplies } from '../http/conditional.js';
 import type { HeaderList } from '../http/headers.js';
 import { contentRange, parseRange } from '../http/range.js';
@@ -14,6 +15,8 @@ export interface MissContext {
   readonly logger: Logger;
   readonly counters: EdgeCounters;
   readonly now: () => number;
+  /** Serve this request again with a fill of its own (the shared answer is not for it). */
+  readonly restart: (req: IncomingMessage, res: ServerResponse) => void;
   /** Serve this request straight from the origin instead (not cacheable after all). */
   readonly passThrough: (req: IncomingMessage, res: ServerResponse) => void;
 }
@@ -39,6 +42,8 @@ export class MissResponder implements FillSubscriber {
     private readonly res: ServerResponse,
     private readonly fill: Fill,
     private readonly context: MissContext,
+    /** This request started the fill, so its answer is meant for it. */
+    private readonly initiator: boolean,
   ) {
     res.on('close', () => {
       if (this.mode.kind !== 'done') {
@@ -52,8 +57,31 @@ export class MissResponder implements FillSubscriber {
     this.guard(undefined, () => this.answer(outcome));
   }
 
+  /** A joined request whose answer is another request's: private, or another Vary variant. */
+  private notMine(outcome: FillOutcome): boolean {
+    if (this.initiator) return false;
+    const headers = this.req.headers;
+    if (outcome.kind === 'stream') {
+      const head = outcome.head;
+      return (
+        !head.shareable || variantKey(this.fill.key, head.varyNames, headers) !== head.variantKey
+      );
+    }
+    if (outcome.kind === 'cached') {
+      const object = outcome.object;
+      const names = parseVary(findHeader(object.meta.headers, 'vary'));
+      return variantKey(this.fill.key, names, headers) !== object.meta.key;
+    }
+    return false;
+  }
+
   private answer(outcome: FillOutcome): void {
     const { counters, now, edgeHeaders } = this.context;
+    if (this.notMine(outcome)) {
+      this.finish();
+      this.context.restart(this.req, this.res);
+      return;
+    }
     switch (outcome.kind) {
       case 'cached':
         this.finish();

@@ -23,6 +23,16 @@ export function respondWithObject(
 ): void {
   const headers = req.headers;
   const head = req.method === 'HEAD';
+  if (object.statusCode !== 200) {
+    // Stored non-200 answers (404, 301, ... with explicit freshness) are replayed as they came.
+    res.writeHead(object.statusCode, object.fullResponseHeaders(cacheStatus, nowMs));
+    if (head || object.statusCode === 204) res.end();
+    else {
+      res.end(object.body);
+      counters.bytesServed += object.body.length;
+    }
+    return;
+  }
   if (
     headers.range === undefined &&
     headers['if-none-match'] === undefined &&

@@ -11,15 +11,18 @@ describe('parseCacheControl', () => {
       noStore: false,
       private: false,
     });
-    expect(
-      parseCacheControl('Max-Age="10", S-MAXAGE=20, no-cache, proxy-revalidate'),
-    ).toMatchObject({
+    expect(parseCacheControl('Max-Age=10, S-MAXAGE=20, no-cache, proxy-revalidate')).toMatchObject({
       maxAgeSec: 10,
       sMaxAgeSec: 20,
       noCache: true,
       mustRevalidate: true,
     });
-    expect(parseCacheControl('max-age=abc').maxAgeSec).toBeUndefined();
+    // A malformed value (quoted, decimal, letters) means already stale, never fresh.
+    for (const bad of ['max-age=abc', 'max-age="10"', 'max-age=10.5', "max-age='10'"]) {
+      expect(parseCacheControl(bad).maxAgeSec).toBe(0);
+    }
+    // A quoted extension argument does not hide or fake a directive.
+    expect(parseCacheControl('ext="max-age=3600", max-age=1').maxAgeSec).toBe(1);
     expect(parseCacheControl('max-age=1, max-age=100').maxAgeSec).toBe(1);
   });
 });

@@ -92,6 +92,13 @@ const runtimeAllowList: Record<string, string[]> = {
   '@coral-cdn/protocol': ['zod'],
   '@coral-cdn/p2p-engine': ['@coral-cdn/protocol'],
   '@coral-cdn/tracker-core': ['@coral-cdn/protocol'],
+  // A Node package (its CLI and crypto use Node builtins): the real engine and the tracker's
+  // own rules, never the tracker app.
+  '@coral-cdn/swarm-sim': [
+    '@coral-cdn/p2p-engine',
+    '@coral-cdn/protocol',
+    '@coral-cdn/tracker-core',
+  ],
 };
 
 describe('architecture', () => {

@@ -1,0 +1,101 @@
+import {
+  AbortedError,
+  HttpError,
+  type Cancelable,
+  type HttpClient,
+  type HttpGetRequest,
+  type HttpGetResponse,
+  type TimerId,
+} from '@coral-cdn/p2p-engine';
+import type { EventClock } from './event-clock.js';
+import type { FlowNetwork, Link } from './flow-network.js';
+import type { SimStream } from './stream.js';
+
+/** The CDN's side: its egress link (null: unlimited), first-byte time and what it sent. */
+export interface CdnModel {
+  readonly egress: Link | null;
+  /** Time to first byte beyond the round trip (edge processing, cache hit), ms. */
+  readonly firstByteMs: number;
+  /** Called for every body chunk the CDN sends (wire bytes), by rendition (null: playlist, manifest). */
+  readonly onEgress: (wireBytes: number, rendition: string | null) => void;
+}
+
+/** Wire bytes per progress report (about what a browser's progress events give). */
+const PROGRESS_WIRE_BYTES = 64 * 1024;
+
+/**
+ * One viewer's HTTP path to the CDN: a round trip plus the edge's first-byte time, then the
+ * body as a flow from the CDN's egress to the viewer's downlink (sharing it with the viewer's
+ * peer downloads), reported in chunks; Range requests and cancellation as a browser does them.
+ */
+export class SimCdnClient implements HttpClient {
+  requests = 0;
+
+  constructor(
+    private readonly clock: EventClock,
+    private readonly network: FlowNetwork,
+    private readonly stream: SimStream,
+    private readonly cdn: CdnModel,
+    private readonly downlink: Link,
+    private readonly rttMs: number,
+    private readonly pathCapBytesPerSec: number,
+  ) {}
+
+  get(request: HttpGetRequest): Cancelable<HttpGetResponse> {
+    this.requests++;
+    let settled = false;
+    let timer: TimerId | null = null;
+    let flow: ReturnType<FlowNetwork['openFlow']> | null = null;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<HttpGetResponse>((resolve, rejectPromise) => {
+      reject = rejectPromise;
+      timer = this.clock.setTimeout(() => {
+        timer = null;
+        const object = this.stream.object(request.url);
+        if (!object) {
+          settled = true;
+          rejectPromise(new HttpError(404, request.url));
+          return;
+        }
+        const start = Math.min(request.rangeStartBytes ?? 0, object.bytes.byteLength);
+        const body = object.bytes.subarray(start);
+        const firstByteAtMs = this.clock.now();
+        const scale = object.wireBytes / Math.max(1, object.bytes.byteLength);
+        const wireTotal = body.byteLength * scale;
+        if (wireTotal === 0) {
+          settled = true;
+          resolve({ status: 206, bytes: new Uint8Array(0), firstByteAtMs });
+          return;
+        }
+        flow = this.network.openFlow(this.cdn.egress, this.downlink, this.pathCapBytesPerSec);
+        const chunks = Math.max(1, Math.ceil(wireTotal / PROGRESS_WIRE_BYTES));
+        for (let i = 1; i <= chunks; i++) {
+          const wireBytes = Math.min(
+            PROGRESS_WIRE_BYTES,
+            wireTotal - (i - 1) * PROGRESS_WIRE_BYTES,
+          );
+          const loaded =
+            i === chunks ? body.byteLength : Math.floor((i * PROGRESS_WIRE_BYTES) / scale);
+          this.network.send(flow, wireBytes, () => {
+            this.cdn.onEgress(wireBytes, object.rendition);
+            request.onProgress?.(loaded);
+            if (i === chunks) {
+              settled = true;
+              resolve({ status: start > 0 ? 206 : 200, bytes: body, firstByteAtMs });
+            }
+          });
+        }
+      }, this.rttMs + this.cdn.firstByteMs);
+    });
+    return {
+      promise,
+      cancel: () => {
+        if (settled) return;
+        settled = true;
+        if (timer !== null) this.clock.clearTimeout(timer);
+        if (flow) this.network.close(flow);
+        reject(new AbortedError('http canceled'));
+      },
+    };
+  }
+}

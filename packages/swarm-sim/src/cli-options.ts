@@ -1,0 +1,105 @@
+import { parseArgs } from 'node:util';
+import { SCENARIOS, ScenarioError, scenarioSpec } from './scenarios.js';
+import type { SimSpec } from './spec.js';
+
+export const CLI_HELP = `coral-sim: simulate a Coral swarm with the real P2P engine
+
+  --viewers N          audience size (default 1000)
+  --scenario NAME      ${SCENARIOS.map((s) => s.name).join(' | ')} (default live-flash-crowd)
+  --uplinks MIX        residential | dsl-heavy | lab (default: residential; lab-* scenarios: lab)
+  --renditions LIST    e.g. 720p,480p,240p (default: the scenario's)
+  --bitrate-kbps K     lab scenarios: the one rendition's bitrate
+  --duration-sec S     simulated time (default 600)
+  --window-sec S       lab scenarios: measured window after all viewers play (default 30)
+  --byte-scale K       each payload byte stands for K wire bytes (default: 1 up to 200 viewers, else 64)
+  --sample-sec S       time-series step (default 5; lab: 2)
+  --seed N             population and run seed (default 1)
+  --cdn-only           P2P off (the baseline)
+  --out FILE           write the full result as JSON
+  --quiet              no progress lines
+  --help`;
+
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+export interface CliOptions {
+  readonly spec: SimSpec;
+  readonly out: string | null;
+  readonly quiet: boolean;
+  readonly help: boolean;
+}
+
+function numberFlag(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max)
+    throw new CliError(`--${name} must be a number in ${min}..${max}, got "${raw}"`);
+  return value;
+}
+
+/** Parse the command line once; a bad value throws CliError naming the flag. */
+export function parseCli(argv: readonly string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: {
+        viewers: { type: 'string' },
+        scenario: { type: 'string' },
+        uplinks: { type: 'string' },
+        renditions: { type: 'string' },
+        'bitrate-kbps': { type: 'string' },
+        'duration-sec': { type: 'string' },
+        'window-sec': { type: 'string' },
+        'byte-scale': { type: 'string' },
+        'sample-sec': { type: 'string' },
+        seed: { type: 'string' },
+        'cdn-only': { type: 'boolean' },
+        out: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  const v = parsed.values;
+  const viewers = numberFlag('viewers', v.viewers, 1, 10_000_000) ?? 1000;
+  if (!Number.isInteger(viewers)) throw new CliError('--viewers must be a whole number');
+  const bitrateKbps = numberFlag('bitrate-kbps', v['bitrate-kbps'], 16, 100_000);
+  const byteScale = numberFlag('byte-scale', v['byte-scale'], 1, 1024);
+  if (byteScale !== undefined && !Number.isInteger(byteScale))
+    throw new CliError('--byte-scale must be a whole number');
+  const durationSec = numberFlag('duration-sec', v['duration-sec'], 1, 86_400);
+  const windowSec = numberFlag('window-sec', v['window-sec'], 1, 3600);
+  const sampleSec = numberFlag('sample-sec', v['sample-sec'], 0.5, 600);
+  const seed = numberFlag('seed', v.seed, 0, 2 ** 31);
+  let spec: SimSpec;
+  try {
+    spec = scenarioSpec(v.scenario ?? 'live-flash-crowd', {
+      viewers,
+      ...(durationSec !== undefined ? { durationSec } : {}),
+      ...(v.uplinks !== undefined ? { uplinks: v.uplinks } : {}),
+      ...(v.renditions !== undefined
+        ? { renditions: v.renditions.split(',').map((r) => r.trim()) }
+        : {}),
+      ...(bitrateKbps !== undefined ? { bitrateBitsPerSec: bitrateKbps * 1000 } : {}),
+      ...(byteScale !== undefined ? { byteScale } : {}),
+      ...(windowSec !== undefined ? { windowSec } : {}),
+      ...(sampleSec !== undefined ? { sampleSec } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      p2p: v['cdn-only'] !== true,
+    });
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new CliError(error.message);
+    throw error;
+  }
+  return { spec, out: v.out ?? null, quiet: v.quiet === true, help: v.help === true };
+}

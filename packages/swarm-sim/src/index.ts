@@ -1,0 +1,10 @@
+export { EventClock, drainMicrotasks } from './event-clock.js';
+export { FlowNetwork, Flow, Link, maxMinRates } from './flow-network.js';
+export { canConnect, NAT_TYPES, type NatType, type Route } from './nat.js';
+export * from './population.js';
+export * from './metrics.js';
+export * from './scenarios.js';
+export type { SimSpec } from './spec.js';
+export { simulate, type SimResult, type ViewerOutcome } from './simulate.js';
+export { summaryLines } from './summary.js';
+export { SimTracker, defaultSimTrackerConfig, type SimTrackerConfig } from './sim-tracker.js';

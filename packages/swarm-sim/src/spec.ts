@@ -1,0 +1,39 @@
+import type { EngineConfig } from '@coral-cdn/p2p-engine';
+import type { AudienceSpec, PopulationSpec } from './population.js';
+import type { Rendition } from './stream.js';
+
+/** Everything one simulation run needs. */
+export interface SimSpec {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly live: boolean;
+  /** Simulated time, s (ends earlier with `measureWindowSec` once the window is measured). */
+  readonly durationSec: number;
+  readonly segmentDurationSec: number;
+  /** Live: playlist window, segments. VOD: clip length, segments. */
+  readonly segments: number;
+  readonly renditions: readonly Rendition[];
+  readonly population: PopulationSpec;
+  readonly audience: AudienceSpec;
+  readonly cdn: {
+    /** CDN egress capacity, bit/s (null: unlimited). */
+    readonly egressBitsPerSec: number | null;
+    readonly firstByteMs: number;
+  };
+  /** Each segment payload byte stands for this many bytes (1: real sizes). */
+  readonly byteScale: number;
+  readonly sampleSec: number;
+  readonly p2p: boolean;
+  /** Engine settings in real units (bytes are scaled for the engines by `byteScale`). */
+  readonly engine: Partial<EngineConfig>;
+  readonly player: {
+    readonly tickMs: number;
+    readonly bufferTargetSec: number;
+    readonly liveSyncSegments: number;
+  };
+  /**
+   * Validation runs: measure offload over this many seconds from the moment every viewer has
+   * joined and plays (as the swarm benchmark's window), then stop.
+   */
+  readonly measureWindowSec: number | null;
+}

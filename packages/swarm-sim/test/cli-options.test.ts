@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { CliError, parseCli } from '../src/cli-options.js';
+
+describe('coral-sim flags', () => {
+  it('builds the named scenario with the given audience and mix', () => {
+    const options = parseCli([
+      '--viewers',
+      '2000',
+      '--scenario',
+      'live-churn',
+      '--uplinks',
+      'dsl-heavy',
+    ]);
+    expect(options.spec.scenario).toBe('live-churn');
+    expect(options.spec.audience.viewers).toBe(2000);
+    expect(options.spec.population.uplinks.name).toBe('dsl-heavy');
+    expect(options.spec.byteScale).toBe(64);
+  });
+
+  it.each([
+    [['--viewers', 'many'], /--viewers must be a number/],
+    [['--viewers', '2.5'], /--viewers must be a whole number/],
+    [['--scenario', 'nope'], /unknown scenario "nope"/],
+    [['--uplinks', 'fibre'], /unknown uplink mix "fibre"/],
+    [['--renditions', '4k'], /unknown rendition "4k"/],
+    [['--byte-scale', '0'], /--byte-scale must be a number in 1\.\.1024/],
+    [['--frobnicate'], /Unknown option '--frobnicate'/],
+  ])('refuses %j with a message naming it', (argv, message) => {
+    expect(() => parseCli(argv)).toThrow(CliError);
+    expect(() => parseCli(argv)).toThrow(message);
+  });
+});

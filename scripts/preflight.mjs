@@ -23,6 +23,18 @@ const programs = [
   },
   { program: 'unshare', pkg: 'util-linux', for: ['test', 'bench'] },
   { program: 'ip', pkg: 'iproute2', for: ['test', 'bench'] },
+  // STUN/TURN for viewers behind NATs: `npm start` runs it; the network lab's tests use it.
+  { program: 'turnserver', pkg: 'coturn', env: 'TURNSERVER_PATH', for: ['start', 'test', 'bench'] },
+  // The network lab (tooling/netlab): NAT and loss rules, and its NFQUEUE delay program.
+  { program: 'iptables', pkg: 'iptables', for: ['test', 'bench', 'infra'] },
+  { program: 'gcc', pkg: 'gcc', for: ['test', 'bench'] },
+  { program: 'pkg-config', pkg: 'pkg-config', for: ['test', 'bench'] },
+  {
+    program: 'libnetfilter_queue headers',
+    file: '/usr/include/libnetfilter_queue/libnetfilter_queue.h',
+    pkg: 'libnetfilter-queue-dev',
+    for: ['test', 'bench'],
+  },
   { program: 'wrk', pkg: 'wrk', for: ['bench'] },
   { program: 'nginx', pkg: 'nginx-light', for: ['bench'], optional: true },
   // infra's tests: the compose file validated offline, the stack for real in podman.
@@ -31,7 +43,6 @@ const programs = [
   { program: 'podman-compose', pkg: 'podman-compose', for: ['infra'] },
   { program: 'runc', pkg: 'runc', for: ['infra'] },
   { program: 'debootstrap', pkg: 'debootstrap', for: ['infra'] },
-  { program: 'iptables', pkg: 'iptables', for: ['infra'] },
   {
     program: 'dnsname (CNI plugin)',
     file: '/usr/lib/cni/dnsname',

@@ -1,4 +1,4 @@
-import { playbackInfoSchema, type PlaybackInfo } from '@coral-cdn/protocol';
+import { decodePlaybackInfo, type PlaybackInfo } from '@coral-cdn/protocol';
 
 export class PlaybackInfoError extends Error {
   constructor(
@@ -56,13 +56,12 @@ export async function fetchPlaybackInfo(
     const code = typeof error.error === 'string' ? error.error : null;
     throw new PlaybackInfoError(`playback of "${id}": ${message}`, response.status, code);
   }
-  const parsed = playbackInfoSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+  const decoded = decodePlaybackInfo(body);
+  if (!decoded.ok) {
     throw new PlaybackInfoError(
-      `the origin's playback info is invalid: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
+      `the origin's playback info is invalid: ${decoded.error.message}`,
       response.status,
     );
   }
-  return parsed.data;
+  return decoded.value;
 }

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { err, ok, type Result } from './result.js';
 
 /**
@@ -11,20 +10,6 @@ export const RENDITION_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 export const PEER_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 export const REGION_PATTERN = /^[a-z0-9-]{1,32}$/;
 export const MAX_SEQUENCE = 0xffff_ffff;
-
-export const streamIdSchema = z
-  .string()
-  .regex(STREAM_ID_PATTERN, 'stream id: 1-64 of [A-Za-z0-9_-]');
-export const renditionSchema = z
-  .string()
-  .regex(RENDITION_PATTERN, 'rendition: 1-32 of [A-Za-z0-9_-]');
-export const peerIdSchema = z.string().regex(PEER_ID_PATTERN, 'peer id: 8-64 of [A-Za-z0-9_-]');
-export const regionSchema = z.string().regex(REGION_PATTERN, 'region: 1-32 of [a-z0-9-]');
-export const sequenceSchema = z.number().int().min(0).max(MAX_SEQUENCE);
-export const swarmIdSchema = z
-  .string()
-  .max(97)
-  .refine((value) => parseSwarmId(value).ok, 'swarm id: <streamId>/<rendition>');
 
 export interface SegmentId {
   readonly streamId: string;

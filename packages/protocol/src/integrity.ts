@@ -1,9 +1,14 @@
-import { z } from 'zod';
 import { asciiBytes, fromBase64Url, fromHex, toBase64Url, toHex } from './bytes.js';
 import type { CryptoKeyLike, SubtleCryptoLike } from './crypto.js';
-import { renditionSchema, sequenceSchema, streamIdSchema } from './ids.js';
+import type {
+  InitEntry,
+  LiveSegmentEntry,
+  SegmentEntry,
+  SignedSegmentHash,
+  UnsignedVodManifest,
+  VodManifest,
+} from './integrity-schemas.js';
 import { err, ok, type Result } from './result.js';
-import { INTEGRITY_MANIFEST_VERSION } from './version.js';
 
 /**
  * Signed integrity manifests. The origin publishes one per rendition beside its playlist, at
@@ -27,87 +32,11 @@ import { INTEGRITY_MANIFEST_VERSION } from './version.js';
 
 export const INTEGRITY_MANIFEST_FILE = 'integrity.json';
 
-const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'sha256: 64 lowercase hex digits');
-const signatureSchema = z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'signature: 64 bytes base64url');
-const sizeSchema = z.number().int().min(0).max(0xffff_ffff);
-const uriSchema = z.string().min(1).max(256);
-
-export const initEntrySchema = z.object({
-  uri: uriSchema,
-  sha256: sha256HexSchema,
-  sizeBytes: sizeSchema,
-});
-export type InitEntry = z.infer<typeof initEntrySchema>;
-
-export const segmentEntrySchema = z.object({
-  sequence: sequenceSchema,
-  uri: uriSchema,
-  sha256: sha256HexSchema,
-  sizeBytes: sizeSchema,
-  durationSec: z.number().finite().min(0).max(3600),
-});
-export type SegmentEntry = z.infer<typeof segmentEntrySchema>;
-
-export const vodManifestSchema = z.object({
-  v: z.literal(INTEGRITY_MANIFEST_VERSION),
-  kind: z.literal('vod'),
-  streamId: streamIdSchema,
-  rendition: renditionSchema,
-  init: initEntrySchema.nullable(),
-  segments: z.array(segmentEntrySchema).max(1_000_000),
-  signature: signatureSchema,
-});
-export type VodManifest = z.infer<typeof vodManifestSchema>;
-export type UnsignedVodManifest = Omit<VodManifest, 'signature'>;
-
-export const liveSegmentEntrySchema = segmentEntrySchema.extend({ signature: signatureSchema });
-export type LiveSegmentEntry = z.infer<typeof liveSegmentEntrySchema>;
-/** What a live entry's signature covers, with the signature: all a peer needs to check bytes. */
-export type SignedSegmentHash = Pick<
-  LiveSegmentEntry,
-  'sequence' | 'sha256' | 'sizeBytes' | 'signature'
->;
-
-export const liveManifestSchema = z.object({
-  v: z.literal(INTEGRITY_MANIFEST_VERSION),
-  kind: z.literal('live'),
-  streamId: streamIdSchema,
-  rendition: renditionSchema,
-  init: initEntrySchema.extend({ signature: signatureSchema }).nullable(),
-  segments: z.array(liveSegmentEntrySchema).max(10_000),
-});
-export type LiveManifest = z.infer<typeof liveManifestSchema>;
-
-export const integrityManifestSchema = z.discriminatedUnion('kind', [
-  vodManifestSchema,
-  liveManifestSchema,
-]);
-export type IntegrityManifest = z.infer<typeof integrityManifestSchema>;
-
 /** The manifest of a rendition whose media playlist is at `playlistUrl`. */
 export function integrityManifestUrl(playlistUrl: string): string {
   const query = playlistUrl.indexOf('?');
   const path = query < 0 ? playlistUrl : playlistUrl.slice(0, query);
   return path.slice(0, path.lastIndexOf('/') + 1) + INTEGRITY_MANIFEST_FILE;
-}
-
-/** Parse a manifest's JSON text. Never throws. Does not check signatures. */
-export function decodeIntegrityManifest(text: string): Result<IntegrityManifest> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (_error) {
-    return err('bad_json', 'integrity manifest is not valid JSON');
-  }
-  const result = integrityManifestSchema.safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    return err(
-      'bad_message',
-      `integrity manifest: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return ok(result.data);
 }
 
 export function canonicalVodBytes(manifest: UnsignedVodManifest): Uint8Array {

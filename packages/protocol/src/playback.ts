@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { regionSchema, streamIdSchema } from './ids.js';
+import { regionSchema, streamIdSchema } from './id-schemas.js';
+import { PUBLIC_KEY_PATTERN } from './playback-decode.js';
 
 /**
  * `GET /api/playback/<id>` on the origin: everything a player needs to start.
@@ -17,7 +18,7 @@ export const playbackInfoSchema = z.object({
   tokenExpiresAt: z.string(),
   swarmId: streamIdSchema,
   /** base64url raw Ed25519 public key that signs the integrity manifests. */
-  publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  publicKey: z.string().regex(PUBLIC_KEY_PATTERN),
 });
 export type PlaybackInfo = z.infer<typeof playbackInfoSchema>;
 

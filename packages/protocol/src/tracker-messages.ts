@@ -1,7 +1,17 @@
 import { z } from 'zod';
-import { peerIdSchema, regionSchema, sequenceSchema, swarmIdSchema } from './ids.js';
+import { peerIdSchema, regionSchema, sequenceSchema, swarmIdSchema } from './id-schemas.js';
 import { err, ok, type Result } from './result.js';
-import { TRACKER_PROTOCOL_VERSION } from './version.js';
+import {
+  CONNECTION_ID_PATTERN,
+  CONNECTION_TYPES,
+  MAX_PEERS_PER_ANSWER,
+  MAX_SDP_BYTES,
+  MAX_SEQUENCES_PER_MESSAGE,
+  PEER_GONE_REASONS,
+  readTrackerFrame,
+  REPORT_REASONS,
+  TRACKER_ERROR_CODES,
+} from './tracker-frame.js';
 
 /**
  * Tracker messages: JSON text frames on the tracker's WebSocket (`/ws`).
@@ -9,19 +19,11 @@ import { TRACKER_PROTOCOL_VERSION } from './version.js';
  * joins the new rendition's swarm before leaving the old one).
  */
 
-/** Largest text frame either side accepts; the tracker closes connections that send more. */
-export const MAX_TRACKER_MESSAGE_BYTES = 64 * 1024;
-/** Longest list of sequence numbers in one message (have deltas, needs, peer holdings). */
-export const MAX_SEQUENCES_PER_MESSAGE = 1024;
-/** Most peers a tracker returns in one `peers` answer. */
-export const MAX_PEERS_PER_ANSWER = 50;
-export const MAX_SDP_BYTES = 32 * 1024;
-
 const sequenceListSchema = z.array(sequenceSchema).max(MAX_SEQUENCES_PER_MESSAGE);
-const connectionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'connection id');
+const connectionIdSchema = z.string().regex(CONNECTION_ID_PATTERN, 'connection id');
 const nonNegative = z.number().finite().min(0);
 
-export const connectionTypeSchema = z.enum(['ethernet', 'wifi', 'cellular', 'unknown']);
+export const connectionTypeSchema = z.enum(CONNECTION_TYPES);
 export type ConnectionType = z.infer<typeof connectionTypeSchema>;
 
 /** WebRTC signalling payloads; `connectionId` ties an answer and candidates to their offer. */
@@ -47,7 +49,7 @@ export const signalPayloadSchema = z.discriminatedUnion('kind', [
 ]);
 export type SignalPayload = z.infer<typeof signalPayloadSchema>;
 
-export const reportReasonSchema = z.enum(['integrity', 'protocol', 'timeout']);
+export const reportReasonSchema = z.enum(REPORT_REASONS);
 export type ReportReason = z.infer<typeof reportReasonSchema>;
 
 /** Playback quality and offload figures a player sends periodically (cumulative counters). */
@@ -204,25 +206,10 @@ export const peerGoneMessageSchema = z.object({
   type: z.literal('peer-gone'),
   swarmId: swarmIdSchema,
   peerId: peerIdSchema,
-  reason: z.enum(['left', 'banned', 'timeout']),
+  reason: z.enum(PEER_GONE_REASONS),
 });
 
-export const trackerErrorCodeSchema = z.enum([
-  'too_large',
-  'bad_json',
-  'bad_message',
-  'unknown_type',
-  'unsupported_version',
-  'unauthorized',
-  'token_expired',
-  'forbidden_swarm',
-  'not_joined',
-  'unknown_peer',
-  'no_pending_offer',
-  'rate_limited',
-  'banned',
-  'internal',
-]);
+export const trackerErrorCodeSchema = z.enum(TRACKER_ERROR_CODES);
 export type TrackerErrorCode = z.infer<typeof trackerErrorCodeSchema>;
 
 export const errorMessageSchema = z.object({
@@ -253,68 +240,20 @@ export type PeersMessage = z.infer<typeof peersMessageSchema>;
 export type ServerSignalMessage = z.infer<typeof serverSignalMessageSchema>;
 
 const clientTypes = new Set<string>(clientMessageSchema.options.map((o) => o.shape.type.value));
-const serverTypes = new Set<string>(serverMessageSchema.options.map((o) => o.shape.type.value));
 
-function decodeWith<T>(
-  text: string,
-  schema: z.ZodType<T>,
-  knownTypes: ReadonlySet<string>,
-): Result<T> {
-  // A JS string's length bounds its UTF-8 size from below; 3x bounds it from above.
-  if (text.length > MAX_TRACKER_MESSAGE_BYTES || utf8Length(text) > MAX_TRACKER_MESSAGE_BYTES) {
-    return err('too_large', `message exceeds ${MAX_TRACKER_MESSAGE_BYTES} bytes`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (_error) {
-    return err('bad_json', 'message is not valid JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return err('bad_message', 'message must be a JSON object');
-  }
-  const type = (parsed as { type?: unknown }).type;
-  if (typeof type !== 'string') return err('bad_message', 'message has no string "type"');
-  if (!knownTypes.has(type))
-    return err('unknown_type', `unknown message type "${type.slice(0, 32)}"`);
-  const result = schema.safeParse(parsed);
+/**
+ * Decode a frame a client sent. Never throws. The tracker's decoder (zod); a player decodes
+ * what the tracker sends with `decodeServerMessage` (server-messages.ts), which needs no zod.
+ */
+export function decodeClientMessage(text: string): Result<ClientMessage> {
+  const frame = readTrackerFrame(text, clientTypes);
+  if (!frame.ok) return frame;
+  const { type, body } = frame.value;
+  const result = clientMessageSchema.safeParse(body);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : type;
     return err('bad_message', `${type}: ${where}: ${issue?.message ?? 'invalid'}`);
   }
   return ok(result.data);
-}
-
-/** Decode a frame a client sent. Never throws. */
-export function decodeClientMessage(text: string): Result<ClientMessage> {
-  return decodeWith(text, clientMessageSchema, clientTypes);
-}
-
-/** Decode a frame the tracker sent. Never throws. */
-export function decodeServerMessage(text: string): Result<ServerMessage> {
-  return decodeWith(text, serverMessageSchema, serverTypes);
-}
-
-export function encodeTrackerMessage(message: ClientMessage | ServerMessage): string {
-  return JSON.stringify(message);
-}
-
-/** True when a join's `v` is one this build speaks. */
-export function isSupportedTrackerVersion(v: number): boolean {
-  return v === TRACKER_PROTOCOL_VERSION;
-}
-
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
 }

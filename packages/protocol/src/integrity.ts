@@ -20,6 +20,10 @@ import { INTEGRITY_MANIFEST_VERSION } from './version.js';
  *             followed by "<sequence> <sha256> <size>\n" per segment, ascending
  *   live seg: "coral-segment/1\n<streamId>\n<rendition>\n<sequence>\n<sha256>\n<size>\n"
  *   live init:"coral-init/1\n<streamId>\n<rendition>\n<sha256>\n<size>\n"
+ *   LL part:  "coral-part/1\n<streamId>\n<rendition>\n<sequence>\n<part>\n<sha256>\n<size>\n"
+ *
+ * A low-latency (LL-HLS) live manifest also lists `parts`: each partial segment of the window
+ * signed as it is published, so a peer's part can be checked before the whole segment exists.
  *
  * Hashes are lowercase hex SHA-256; keys and signatures are base64url (no padding); a public
  * key is the raw 32-byte Ed25519 key, as in a JWK's `x`.
@@ -68,6 +72,24 @@ export type SignedSegmentHash = Pick<
   'sequence' | 'sha256' | 'sizeBytes' | 'signature'
 >;
 
+/** One LL-HLS partial segment: part `part` (from 0) of media segment `sequence`. */
+export const livePartEntrySchema = z.object({
+  sequence: sequenceSchema,
+  part: z.number().int().min(0).max(10_000),
+  uri: uriSchema,
+  sha256: sha256HexSchema,
+  sizeBytes: sizeSchema,
+  durationSec: z.number().finite().min(0).max(60),
+  /** Starts with a keyframe (EXT-X-PART INDEPENDENT=YES). */
+  independent: z.boolean(),
+  signature: signatureSchema,
+});
+export type LivePartEntry = z.infer<typeof livePartEntrySchema>;
+export type SignedPartHash = Pick<
+  LivePartEntry,
+  'sequence' | 'part' | 'sha256' | 'sizeBytes' | 'signature'
+>;
+
 export const liveManifestSchema = z.object({
   v: z.literal(INTEGRITY_MANIFEST_VERSION),
   kind: z.literal('live'),
@@ -75,6 +97,8 @@ export const liveManifestSchema = z.object({
   rendition: renditionSchema,
   init: initEntrySchema.extend({ signature: signatureSchema }).nullable(),
   segments: z.array(liveSegmentEntrySchema).max(10_000),
+  /** LL-HLS channels only: the window's signed partial segments. */
+  parts: z.array(livePartEntrySchema).max(100_000).optional(),
 });
 export type LiveManifest = z.infer<typeof liveManifestSchema>;
 
@@ -141,6 +165,16 @@ export function canonicalLiveInitBytes(
   init: Pick<InitEntry, 'sha256' | 'sizeBytes'>,
 ): Uint8Array {
   return asciiBytes(`coral-init/1\n${streamId}\n${rendition}\n${init.sha256}\n${init.sizeBytes}\n`);
+}
+
+export function canonicalLivePartBytes(
+  streamId: string,
+  rendition: string,
+  entry: Pick<LivePartEntry, 'sequence' | 'part' | 'sha256' | 'sizeBytes'>,
+): Uint8Array {
+  return asciiBytes(
+    `coral-part/1\n${streamId}\n${rendition}\n${entry.sequence}\n${entry.part}\n${entry.sha256}\n${entry.sizeBytes}\n`,
+  );
 }
 
 export async function sha256Hex(subtle: SubtleCryptoLike, bytes: Uint8Array): Promise<string> {
@@ -297,4 +331,40 @@ export async function verifyLiveInit(
   return valid
     ? ok(init)
     : err('bad_signature', `live init ${streamId}/${rendition} signature is invalid`);
+}
+
+export async function signLivePart(
+  subtle: SubtleCryptoLike,
+  privateKey: CryptoKeyLike,
+  streamId: string,
+  rendition: string,
+  entry: Omit<LivePartEntry, 'signature'>,
+): Promise<LivePartEntry> {
+  const signature = await signBytes(
+    subtle,
+    privateKey,
+    canonicalLivePartBytes(streamId, rendition, entry),
+  );
+  return { ...entry, signature };
+}
+
+export async function verifyLivePart<T extends SignedPartHash>(
+  subtle: SubtleCryptoLike,
+  publicKey: CryptoKeyLike,
+  streamId: string,
+  rendition: string,
+  entry: T,
+): Promise<Result<T>> {
+  const valid = await verifyBytes(
+    subtle,
+    publicKey,
+    entry.signature,
+    canonicalLivePartBytes(streamId, rendition, entry),
+  );
+  return valid
+    ? ok(entry)
+    : err(
+        'bad_signature',
+        `live part ${streamId}/${rendition}/${entry.sequence}.${entry.part} signature is invalid`,
+      );
 }

@@ -334,7 +334,7 @@ function tick(): void {
       peers: stats.peers,
     });
   }
-  renderOverlay(overlay, stats, statsHistory.latest());
+  renderOverlay(overlay, stats, statsHistory.latest(), liveLatencySec());
   drawChart(chart, statsHistory.rates(), HISTORY_SEC);
 }
 

@@ -238,20 +238,23 @@ async function ensureDemoStreams(key) {
     await new Promise((r) => setTimeout(r, 500));
   }
   if (process.stdout.isTTY) process.stdout.write('\n');
-  const live = await fetch(`${origin}/api/live/live-demo`);
+  await ensureLiveChannel(auth, 'live-demo', 'Coral live demo', {});
+  // The same test pattern as LL-HLS: 0.5 s parts, 2 s segments.
+  await ensureLiveChannel(auth, 'live-ll', 'Coral low-latency demo', { lowLatency: true });
+}
+
+async function ensureLiveChannel(auth, id, title, options) {
+  const origin = url(ports.origin);
+  const live = await fetch(`${origin}/api/live/${id}`);
   if (live.status === 404) {
     const created = await fetch(`${origin}/api/live`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        id: 'live-demo',
-        title: 'Coral live demo',
-        source: { type: 'testsrc' },
-      }),
+      body: JSON.stringify({ id, title, source: { type: 'testsrc' }, ...options }),
     });
-    if (!created.ok) throw new Error(`live demo failed: ${created.status} ${await created.text()}`);
+    if (!created.ok) throw new Error(`${id} failed: ${created.status} ${await created.text()}`);
   } else if (live.ok && (await live.json()).status !== 'running') {
-    await fetch(`${origin}/api/live/live-demo/start`, { method: 'POST', headers: auth });
+    await fetch(`${origin}/api/live/${id}/start`, { method: 'POST', headers: auth });
   }
 }
 
@@ -315,7 +318,7 @@ if (available.some((s) => s.app === 'origin')) {
 if (stopping) await new Promise(() => {});
 if (available.some((s) => s.app === 'player')) {
   process.stdout.write(
-    `\nOpen the player: ${url(ports.player)}/?id=demo   (live: ${url(ports.player)}/?id=live-demo)\n`,
+    `\nOpen the player: ${url(ports.player)}/?id=demo   (live: ${url(ports.player)}/?id=live-demo, low-latency: ${url(ports.player)}/?id=live-ll)\n`,
   );
 }
 process.stdout.write(`Logs: ${logDir}   Stop: Ctrl-C\n`);

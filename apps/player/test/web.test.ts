@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatBitsPerSec, formatBytes, formatMs, formatPercent } from '../web/src/format.js';
+import {
+  formatBitsPerSec,
+  formatBytes,
+  formatLatencySec,
+  formatMs,
+  formatPercent,
+} from '../web/src/format.js';
 import { StatsHistory } from '../web/src/history.js';
 import { P2P_STORAGE_KEY, readSettings, type StorageLike } from '../web/src/settings.js';
 
@@ -108,5 +114,8 @@ describe('overlay figures', () => {
     expect(formatMs(850)).toBe('850 ms');
     expect(formatMs(2345)).toBe('2.3 s');
     expect(formatMs(null)).toBe('–');
+    expect(formatLatencySec(2.345)).toBe('2.3 s');
+    expect(formatLatencySec(null)).toBe('–');
+    expect(formatLatencySec(Number.NaN)).toBe('–');
   });
 });

@@ -109,6 +109,7 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
           // A copy, taken before hls.js may transfer the buffer to its worker (detaching it).
           if (adoptFor && response.data instanceof ArrayBuffer)
             router.adopt(adoptFor, new Uint8Array(response.data.slice(0)), stats);
+          else if (context.part) router.countPart(responseSizeBytes(response.data));
           else router.countPassthrough(responseSizeBytes(response.data));
           callbacks.onSuccess(response, stats, ctx, details);
         },

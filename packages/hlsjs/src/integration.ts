@@ -101,6 +101,8 @@ export class CoralHlsIntegration {
   private passthroughBytes = 0;
   private passthroughRequests = 0;
   /** P2P off: media segment bytes hls.js loaded (all from the CDN). */
+  private partHttpBytes = 0;
+  private partsFromHttp = 0;
   private plainSegmentBytes = 0;
   private plainSegments = 0;
   private destroyed = false;
@@ -139,6 +141,7 @@ export class CoralHlsIntegration {
           });
         },
         countPassthrough: (sizeBytes) => this.countPassthrough(sizeBytes),
+        countPart: (sizeBytes) => this.countPart(sizeBytes),
         delivered,
       };
       this.hlsConfig = {
@@ -172,8 +175,13 @@ export class CoralHlsIntegration {
       engineStats.cdnReasons.alone = this.plainSegments;
     }
     const qoe = this.observer?.qoe ?? null;
+    const mediaBytes = engineStats.httpBytes + engineStats.p2pBytes + this.partHttpBytes;
     return {
       ...engineStats,
+      // Parts are media from the CDN too: the offload ratio counts them.
+      offloadRatio: mediaBytes === 0 ? 0 : engineStats.p2pBytes / mediaBytes,
+      partHttpBytes: this.partHttpBytes,
+      partsFromHttp: this.partsFromHttp,
       // The player's own view of QoE (the engine hears the same through `reportStall`).
       stalls: qoe?.stalls ?? engineStats.stalls,
       stallMs: qoe?.stallMs ?? engineStats.stallMs,
@@ -211,7 +219,9 @@ export class CoralHlsIntegration {
       // P2P off: no loaders of ours; count what hls.js loaded from its events instead.
       on(Events.MANIFEST_LOADED, (_event, data) => this.countPlain(data.stats));
       on(Events.FRAG_LOADED, (_event, data) => {
-        if (data.frag.sn === 'initSegment' || (data.frag.type as string) !== 'main') {
+        if (data.part) {
+          this.countPart(data.part.stats.loaded);
+        } else if (data.frag.sn === 'initSegment' || (data.frag.type as string) !== 'main') {
           this.countPlain(data.frag.stats);
         } else {
           this.plainSegmentBytes += data.frag.stats.loaded;
@@ -327,6 +337,11 @@ export class CoralHlsIntegration {
   private countPassthrough(sizeBytes: number): void {
     this.passthroughBytes += sizeBytes;
     this.passthroughRequests++;
+  }
+
+  private countPart(sizeBytes: number): void {
+    this.partHttpBytes += sizeBytes;
+    this.partsFromHttp++;
   }
 
   private countPlain(stats: LoaderStats): void {

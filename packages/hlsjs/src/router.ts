@@ -18,6 +18,8 @@ export interface SegmentRouter {
   delivered?(request: SegmentRequest, result: SegmentResult): void;
   /** A request that went through hls.js's default loader finished with this many bytes. */
   countPassthrough(sizeBytes: number): void;
+  /** hls.js's own loader fetched an LL-HLS part (parts are not exchanged between peers yet). */
+  countPart(sizeBytes: number): void;
 }
 
 /** Size of a loader response body, whatever hls.js made of it. */

@@ -10,6 +10,9 @@ export interface CoralStats extends EngineStats {
    */
   passthroughBytes: number;
   passthroughRequests: number;
+  /** LL-HLS parts hls.js loaded from the CDN, and their bytes (not in `httpBytes`). */
+  partsFromHttp: number;
+  partHttpBytes: number;
   /** The rendition hls.js is loading (the media playlist's folder name). */
   rendition: string | null;
   /** The viewer's playback state and buffer, from the media element. */

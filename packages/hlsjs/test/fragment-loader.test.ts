@@ -23,11 +23,12 @@ function setup() {
   const clock = new FakeClock();
   const engine = new FakeEngine();
   const passthrough: number[] = [];
+  const parts: number[] = [];
   const adopted: Array<{ sequence: number; bytes: Uint8Array; loadedBytes: number }> = [];
   const router: SegmentRouter = {
     clock,
     route: (context: FragmentLoaderContext): SegmentRequest | null =>
-      typeof context.frag.sn === 'number'
+      typeof context.frag.sn === 'number' && !context.part
         ? {
             rendition: '240p',
             sequence: context.frag.sn,
@@ -41,9 +42,10 @@ function setup() {
     adopt: (request, bytes, stats) =>
       adopted.push({ sequence: request.sequence, bytes, loadedBytes: stats.loaded }),
     countPassthrough: (bytes) => passthrough.push(bytes),
+    countPart: (bytes) => parts.push(bytes),
   };
   const Loader = createFragmentLoaderClass(router);
-  return { clock, engine, passthrough, adopted, Loader };
+  return { clock, engine, passthrough, parts, adopted, Loader };
 }
 
 function result(
@@ -301,6 +303,19 @@ describe('fragment loader → engine', () => {
 });
 
 describe('fragment loader → hls.js default loader', () => {
+  it('LL-HLS parts go to the default loader, counted as parts (CDN media), not passthrough', () => {
+    const { engine, Loader, passthrough, parts } = setup();
+    const loader = new Loader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    const context = fragContext({ sn: 12, part: true });
+    loader.load(context, loaderConfig(), callbacks);
+    expect(engine.loads).toEqual([]);
+    FakeDefaultLoader.instances[0]!.succeed(new ArrayBuffer(2_000));
+    expect(events.map((e) => e.kind)).toEqual(['success']);
+    expect(parts).toEqual([2_000]);
+    expect(passthrough).toEqual([]);
+  });
+
   it('init segments go to the default loader with the same context, counted as passthrough', () => {
     const { engine, Loader, passthrough } = setup();
     const loader = new Loader(hlsConfigWithFakeLoader);

@@ -322,6 +322,15 @@ describe('CoralHlsIntegration: which fragments the engine serves', () => {
     FakeDefaultLoader.instances[1]!.succeed(new ArrayBuffer(700));
     expect(integration.stats.passthroughBytes).toBe(playlistText.length + 700);
     expect(integration.stats.passthroughRequests).toBe(2);
+    // An LL part is CDN media: counted apart, and in the offload ratio's denominator.
+    loadWith(integration, fragContext({ level: 0, part: true }));
+    FakeDefaultLoader.instances[2]!.succeed(new ArrayBuffer(3_000));
+    expect(integration.stats).toMatchObject({
+      partsFromHttp: 1,
+      partHttpBytes: 3_000,
+      passthroughBytes: playlistText.length + 700,
+      offloadRatio: 0,
+    });
   });
 });
 
@@ -353,6 +362,12 @@ describe('CoralHlsIntegration with P2P off (no engine)', () => {
     expect(s.p2pBytes).toBe(0);
     expect(s.passthroughBytes).toBe(1_300);
     expect(s.p2pEnabled).toBe(false);
+    hls.trigger(E.FRAG_LOADED, {
+      frag: { sn: 2, type: 'main', stats: stats(0) },
+      part: { index: 0, stats: stats(9_000) },
+    });
+    expect(integration.stats).toMatchObject({ partsFromHttp: 1, partHttpBytes: 9_000 });
+    expect(integration.stats.httpBytes).toBe(110_000);
     expect(s.rendition).toBe('240p');
   });
 });

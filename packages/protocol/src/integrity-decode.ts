@@ -1,5 +1,6 @@
 import {
   at,
+  bool,
   decodeWithChecks,
   fail,
   integer,
@@ -7,6 +8,7 @@ import {
   literal,
   nullable,
   number,
+  optionalInto,
   record,
   rendition,
   sequence,
@@ -16,6 +18,7 @@ import {
 import type {
   InitEntry,
   IntegrityManifest,
+  LivePartEntry,
   LiveSegmentEntry,
   SegmentEntry,
 } from './integrity-schemas.js';
@@ -32,6 +35,8 @@ export const INTEGRITY_SHA256_PATTERN = /^[0-9a-f]{64}$/;
 export const INTEGRITY_SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{86}$/;
 export const MAX_VOD_MANIFEST_SEGMENTS = 1_000_000;
 export const MAX_LIVE_MANIFEST_SEGMENTS = 10_000;
+export const MAX_LIVE_MANIFEST_PARTS = 100_000;
+export const MAX_PART_INDEX = 10_000;
 
 const sha256 = (value: unknown, path: string): string =>
   text(value, path, { pattern: INTEGRITY_SHA256_PATTERN, what: 'sha256 (64 lowercase hex)' });
@@ -72,6 +77,20 @@ function liveSegmentEntry(value: unknown, path: string): LiveSegmentEntry {
   return { ...entry, signature: signature(body['signature'], at(path, 'signature')) };
 }
 
+function livePartEntry(value: unknown, path: string): LivePartEntry {
+  const body = record(value, path);
+  return {
+    sequence: sequence(body['sequence'], at(path, 'sequence')),
+    part: integer(body['part'], at(path, 'part'), 0, MAX_PART_INDEX),
+    uri: uri(body['uri'], at(path, 'uri')),
+    sha256: sha256(body['sha256'], at(path, 'sha256')),
+    sizeBytes: size(body['sizeBytes'], at(path, 'sizeBytes')),
+    durationSec: number(body['durationSec'], at(path, 'durationSec'), 0, 60),
+    independent: bool(body['independent'], at(path, 'independent')),
+    signature: signature(body['signature'], at(path, 'signature')),
+  };
+}
+
 function manifest(value: unknown): IntegrityManifest {
   const body = record(value, '');
   const head = {
@@ -89,12 +108,16 @@ function manifest(value: unknown): IntegrityManifest {
     };
   }
   if (body['kind'] === 'live') {
-    return {
+    const live: IntegrityManifest = {
       ...head,
       kind: 'live',
       init: nullable(body['init'], 'init', signedInitEntry),
       segments: list(body['segments'], 'segments', MAX_LIVE_MANIFEST_SEGMENTS, liveSegmentEntry),
     };
+    optionalInto(live, body, 'parts', '', (parts, path) =>
+      list(parts, path, MAX_LIVE_MANIFEST_PARTS, livePartEntry),
+    );
+    return live;
   }
   return fail('kind', 'expected vod or live');
 }

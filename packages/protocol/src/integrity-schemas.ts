@@ -3,7 +3,9 @@ import { renditionSchema, sequenceSchema, streamIdSchema } from './id-schemas.js
 import {
   INTEGRITY_SHA256_PATTERN,
   INTEGRITY_SIGNATURE_PATTERN,
+  MAX_LIVE_MANIFEST_PARTS,
   MAX_LIVE_MANIFEST_SEGMENTS,
+  MAX_PART_INDEX,
   MAX_VOD_MANIFEST_SEGMENTS,
 } from './integrity-decode.js';
 import { INTEGRITY_MANIFEST_VERSION } from './version.js';
@@ -58,6 +60,24 @@ export type SignedSegmentHash = Pick<
   'sequence' | 'sha256' | 'sizeBytes' | 'signature'
 >;
 
+/** One LL-HLS partial segment: part `part` (from 0) of media segment `sequence`. */
+export const livePartEntrySchema = z.object({
+  sequence: sequenceSchema,
+  part: z.number().int().min(0).max(MAX_PART_INDEX),
+  uri: uriSchema,
+  sha256: sha256HexSchema,
+  sizeBytes: sizeSchema,
+  durationSec: z.number().finite().min(0).max(60),
+  /** Starts with a keyframe (EXT-X-PART INDEPENDENT=YES). */
+  independent: z.boolean(),
+  signature: signatureSchema,
+});
+export type LivePartEntry = z.infer<typeof livePartEntrySchema>;
+export type SignedPartHash = Pick<
+  LivePartEntry,
+  'sequence' | 'part' | 'sha256' | 'sizeBytes' | 'signature'
+>;
+
 export const liveManifestSchema = z.object({
   v: z.literal(INTEGRITY_MANIFEST_VERSION),
   kind: z.literal('live'),
@@ -65,6 +85,8 @@ export const liveManifestSchema = z.object({
   rendition: renditionSchema,
   init: initEntrySchema.extend({ signature: signatureSchema }).nullable(),
   segments: z.array(liveSegmentEntrySchema).max(MAX_LIVE_MANIFEST_SEGMENTS),
+  /** LL-HLS channels only: the window's signed partial segments. */
+  parts: z.array(livePartEntrySchema).max(MAX_LIVE_MANIFEST_PARTS).optional(),
 });
 export type LiveManifest = z.infer<typeof liveManifestSchema>;
 

@@ -25,6 +25,10 @@ import { err, ok, type Result } from './result.js';
  *             followed by "<sequence> <sha256> <size>\n" per segment, ascending
  *   live seg: "coral-segment/1\n<streamId>\n<rendition>\n<sequence>\n<sha256>\n<size>\n"
  *   live init:"coral-init/1\n<streamId>\n<rendition>\n<sha256>\n<size>\n"
+ *   LL part:  "coral-part/1\n<streamId>\n<rendition>\n<sequence>\n<part>\n<sha256>\n<size>\n"
+ *
+ * A low-latency (LL-HLS) live manifest also lists `parts`: each partial segment of the window
+ * signed as it is published, so a peer's part can be checked before the whole segment exists.
  *
  * Hashes are lowercase hex SHA-256; keys and signatures are base64url (no padding); a public
  * key is the raw 32-byte Ed25519 key, as in a JWK's `x`.
@@ -70,6 +74,16 @@ export function canonicalLiveInitBytes(
   init: Pick<InitEntry, 'sha256' | 'sizeBytes'>,
 ): Uint8Array {
   return asciiBytes(`coral-init/1\n${streamId}\n${rendition}\n${init.sha256}\n${init.sizeBytes}\n`);
+}
+
+export function canonicalLivePartBytes(
+  streamId: string,
+  rendition: string,
+  entry: Pick<LivePartEntry, 'sequence' | 'part' | 'sha256' | 'sizeBytes'>,
+): Uint8Array {
+  return asciiBytes(
+    `coral-part/1\n${streamId}\n${rendition}\n${entry.sequence}\n${entry.part}\n${entry.sha256}\n${entry.sizeBytes}\n`,
+  );
 }
 
 export async function sha256Hex(subtle: SubtleCryptoLike, bytes: Uint8Array): Promise<string> {
@@ -226,4 +240,40 @@ export async function verifyLiveInit(
   return valid
     ? ok(init)
     : err('bad_signature', `live init ${streamId}/${rendition} signature is invalid`);
+}
+
+export async function signLivePart(
+  subtle: SubtleCryptoLike,
+  privateKey: CryptoKeyLike,
+  streamId: string,
+  rendition: string,
+  entry: Omit<LivePartEntry, 'signature'>,
+): Promise<LivePartEntry> {
+  const signature = await signBytes(
+    subtle,
+    privateKey,
+    canonicalLivePartBytes(streamId, rendition, entry),
+  );
+  return { ...entry, signature };
+}
+
+export async function verifyLivePart<T extends SignedPartHash>(
+  subtle: SubtleCryptoLike,
+  publicKey: CryptoKeyLike,
+  streamId: string,
+  rendition: string,
+  entry: T,
+): Promise<Result<T>> {
+  const valid = await verifyBytes(
+    subtle,
+    publicKey,
+    entry.signature,
+    canonicalLivePartBytes(streamId, rendition, entry),
+  );
+  return valid
+    ? ok(entry)
+    : err(
+        'bad_signature',
+        `live part ${streamId}/${rendition}/${entry.sequence}.${entry.part} signature is invalid`,
+      );
 }

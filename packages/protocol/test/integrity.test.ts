@@ -8,10 +8,12 @@ import {
   integrityManifestUrl,
   sha256Hex,
   signLiveInit,
+  signLivePart,
   signLiveSegment,
   signVodManifest,
   toBase64Url,
   verifyLiveInit,
+  verifyLivePart,
   verifyLiveSegment,
   verifyVodManifest,
   type CryptoKeyLike,
@@ -104,6 +106,47 @@ describe('integrity manifests', () => {
       ok: false,
       error: { code: 'hash_mismatch' },
     });
+  });
+
+  it('LL parts are signed one by one, bound to their segment, index and rendition', async () => {
+    const { privateKey, publicKey } = await keyPair();
+    const bytes = new Uint8Array([5, 6, 7]);
+    const part = await signLivePart(subtle, privateKey, 'demo', '240p', {
+      sequence: 7,
+      part: 2,
+      uri: 'part_7_2.m4s',
+      sha256: await sha256Hex(subtle, bytes),
+      sizeBytes: 3,
+      durationSec: 0.5,
+      independent: false,
+    });
+    expect((await verifyLivePart(subtle, publicKey, 'demo', '240p', part)).ok).toBe(true);
+    for (const forged of [
+      { ...part, part: 3 },
+      { ...part, sequence: 8 },
+      { ...part, sizeBytes: 4 },
+    ]) {
+      expect((await verifyLivePart(subtle, publicKey, 'demo', '240p', forged)).ok).toBe(false);
+    }
+    expect((await verifyLivePart(subtle, publicKey, 'demo', '480p', part)).ok).toBe(false);
+    // A part's signature never passes as its segment's (the canonical texts differ).
+    expect(
+      (await verifyLiveSegment(subtle, publicKey, 'demo', '240p', { ...part, part: undefined })).ok,
+    ).toBe(false);
+    const base = { v: 1, kind: 'live', streamId: 'demo', rendition: '240p', init: null };
+    const withParts = decodeIntegrityManifest(
+      JSON.stringify({ ...base, segments: [], parts: [part] }),
+    );
+    expect(withParts.ok && withParts.value.kind === 'live' && withParts.value.parts).toEqual([
+      part,
+    ]);
+    // Manifests without parts (classic live) still decode.
+    expect(decodeIntegrityManifest(JSON.stringify({ ...base, segments: [] })).ok).toBe(true);
+    expect(
+      decodeIntegrityManifest(
+        JSON.stringify({ ...base, segments: [], parts: [{ ...part, independent: 'yes' }] }),
+      ).ok,
+    ).toBe(false);
   });
 
   it('live entries are signed one by one and verify on their own', async () => {

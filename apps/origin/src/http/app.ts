@@ -6,6 +6,8 @@ import type { OriginConfig } from '../config.js';
 import { badRequest, BusyError, conflict, OriginError } from '../errors.js';
 import { randomToken } from '../fs-util.js';
 import type { LiveChannel } from '../live/channel.js';
+import type { LlChannel } from '../live/ll/channel.js';
+import { llMediaHandler } from '../live/ll/http.js';
 import type { LiveService } from '../live/service.js';
 import { createChannelSchema } from '../live/service.js';
 import type { OriginMetrics } from '../metrics.js';
@@ -120,7 +122,7 @@ export function buildApp(deps: AppDeps): express.Express {
   const idTaken = (id: string) => videos.has(id) || live.has(id);
   const publicUrl = config.PUBLIC_URL;
   const showVideo = (record: VideoRecord) => videoView(record, publicUrl);
-  const showChannel = (channel: LiveChannel, res: Response) => ({
+  const showChannel = (channel: LiveChannel | LlChannel, res: Response) => ({
     ...channel.view({ secrets: operatorScopes(res).has('read:secrets') }),
     manifestUrl: `${publicUrl}/live/${channel.id}/${MASTER_PLAYLIST}`,
   });
@@ -289,8 +291,9 @@ export function buildApp(deps: AppDeps): express.Express {
   // ---- media ----
   app.get('/vod/:id/:file', mediaHandler(deps.paths, 'vod'));
   app.get('/vod/:id/:rendition/:file', mediaHandler(deps.paths, 'vod'));
-  app.get('/live/:id/:file', mediaHandler(deps.paths, 'live'));
-  app.get('/live/:id/:rendition/:file', mediaHandler(deps.paths, 'live'));
+  const lowLatency = llMediaHandler((id) => live.lowLatency(id));
+  app.get('/live/:id/:file', lowLatency, mediaHandler(deps.paths, 'live'));
+  app.get('/live/:id/:rendition/:file', lowLatency, mediaHandler(deps.paths, 'live'));
 
   app.use((req, res) => {
     sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path.slice(0, 200)}`);

@@ -39,6 +39,8 @@ export interface ChannelRecord {
   nextSequence: number;
   ingestPort?: number;
   ingestKey?: string;
+  /** Set for an LL-HLS channel (served by LlChannel). */
+  lowLatency?: { partTargetSec: number };
   createdAt: string;
 }
 

@@ -20,6 +20,13 @@ import {
   type ChannelRecord,
   type LiveSource,
 } from './channel.js';
+import { LlChannel } from './ll/channel.js';
+
+/** An LL-HLS channel: `lowLatency: true` (0.5 s parts) or `{ partTargetSec }`. */
+const lowLatencySchema = z.union([
+  z.literal(true).transform(() => ({ partTargetSec: 0.5 })),
+  z.object({ partTargetSec: z.number().min(0.2).max(1).default(0.5) }),
+]);
 
 export const createChannelSchema = z.object({
   id: z.string().optional(),
@@ -30,6 +37,7 @@ export const createChannelSchema = z.object({
     z.object({ type: z.literal('rtmp') }),
     z.object({ type: z.literal('srt') }),
   ]),
+  lowLatency: lowLatencySchema.optional(),
 });
 export type CreateChannelRequest = z.infer<typeof createChannelSchema>;
 
@@ -78,7 +86,7 @@ const LIVE_RETRY_AFTER_SEC = 60;
 
 /** Live channels: create, start, stop, delete; restarted at start-up if they were running. */
 export class LiveService {
-  private readonly channels = new Map<string, LiveChannel>();
+  private readonly channels = new Map<string, LiveChannel | LlChannel>();
   /** Starts under way (counted against MAX_LIVE_CHANNELS before their ffmpeg runs). */
   private starting = 0;
   private closed = false;
@@ -120,13 +128,19 @@ export class LiveService {
     return this.channels.has(id);
   }
 
-  get(id: string): LiveChannel {
+  /** The LL-HLS channel with this id, if it is one (its HLS is served from memory). */
+  lowLatency(id: string): LlChannel | undefined {
+    const channel = this.channels.get(id);
+    return channel instanceof LlChannel ? channel : undefined;
+  }
+
+  get(id: string): LiveChannel | LlChannel {
     const channel = this.channels.get(assertStreamId(id));
     if (!channel) throw notFound('unknown_id', `no live channel with id "${id}"`);
     return channel;
   }
 
-  list(): LiveChannel[] {
+  list(): (LiveChannel | LlChannel)[] {
     return [...this.channels.values()];
   }
 
@@ -138,8 +152,14 @@ export class LiveService {
     return counts;
   }
 
-  async create(request: CreateChannelRequest): Promise<LiveChannel> {
+  async create(request: CreateChannelRequest): Promise<LiveChannel | LlChannel> {
     if (this.closed) throw new OriginError('shutting_down', 'the origin is shutting down', 503);
+    if (request.lowLatency && request.source.type !== 'testsrc' && request.source.type !== 'file') {
+      throw badRequest(
+        'll_source_unsupported',
+        'low-latency channels take testsrc or file sources',
+      );
+    }
     const id = request.id === undefined ? this.newId() : assertStreamId(request.id);
     if (this.channels.has(id) || this.takenElsewhere(id)) {
       throw conflict('id_taken', `id "${id}" is already taken`);
@@ -152,6 +172,7 @@ export class LiveService {
       source,
       desired: 'running',
       nextSequence: 0,
+      ...(request.lowLatency === undefined ? {} : { lowLatency: request.lowLatency }),
       createdAt: new Date().toISOString(),
     };
     const channel = this.makeChannel(record);
@@ -169,7 +190,7 @@ export class LiveService {
     return channel;
   }
 
-  async start(id: string): Promise<LiveChannel> {
+  async start(id: string): Promise<LiveChannel | LlChannel> {
     const channel = this.get(id);
     if (!channel.isActive) this.assertBelowCap();
     channel.record.desired = 'running';
@@ -197,7 +218,7 @@ export class LiveService {
   }
 
   /** Start a channel's ffmpeg unless MAX_LIVE_CHANNELS run already (checked and counted at once). */
-  private async startCapped(channel: LiveChannel): Promise<void> {
+  private async startCapped(channel: LiveChannel | LlChannel): Promise<void> {
     if (channel.isActive) return;
     this.assertBelowCap();
     this.starting++;
@@ -208,7 +229,7 @@ export class LiveService {
     }
   }
 
-  async stop(id: string): Promise<LiveChannel> {
+  async stop(id: string): Promise<LiveChannel | LlChannel> {
     const channel = this.get(id);
     await channel.stop(true);
     return channel;
@@ -260,17 +281,22 @@ export class LiveService {
     return { type: 'file', path };
   }
 
-  private makeChannel(record: ChannelRecord): LiveChannel {
-    return new LiveChannel(record, {
+  private makeChannel(record: ChannelRecord): LiveChannel | LlChannel {
+    const options = {
       dir: this.options.paths.liveDir(record.id),
       binaries: this.options.binaries,
       config: this.options.config,
       integrityKey: this.options.integrityKey,
       logger: this.options.logger,
       metrics: this.options.metrics,
-      allocatePort: (protocol, preferred) => this.allocatePort(protocol, preferred),
+      allocatePort: (protocol: 'tcp' | 'udp', preferred?: number) =>
+        this.allocatePort(protocol, preferred),
       loopbackPort,
-    });
+    };
+    const { lowLatency } = record;
+    return lowLatency === undefined
+      ? new LiveChannel(record, options)
+      : new LlChannel({ ...record, lowLatency }, options);
   }
 
   private async allocatePort(protocol: 'tcp' | 'udp', preferred?: number): Promise<number> {

@@ -33,3 +33,9 @@ export function formatMs(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '–';
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+/** Live latency behind the playlist's edge (hls.js's estimate); a dash for VOD. */
+export function formatLatencySec(latencySec: number | null): string {
+  if (latencySec === null || !Number.isFinite(latencySec) || latencySec < 0) return '–';
+  return `${latencySec.toFixed(1)} s`;
+}

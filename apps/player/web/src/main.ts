@@ -100,6 +100,10 @@ function element<T extends HTMLElement>(id: string): T {
   return found as T;
 }
 
+/** LL-HLS: the fastest catch-up rate, and how many target durations behind before a jump. */
+const LL_MAX_CATCH_UP_RATE = 1.25;
+const LL_MAX_LAG_TARGETS = 3;
+
 const video = element<HTMLVideoElement>('video');
 const statusLine = element<HTMLParagraphElement>('status');
 const p2pSwitch = element<HTMLInputElement>('p2p-switch');
@@ -289,6 +293,14 @@ async function play(id: string, p2p: boolean, startPositionSec = -1): Promise<vo
       if (cap >= 0) hls.autoLevelCapping = cap;
     }
   });
+  hls.on(Hls.Events.LEVEL_UPDATED, (_event, data) => {
+    // An LL-HLS playlist (it has parts): keep near its edge. hls.js plays slightly faster
+    // while a little behind, and jumps to the edge when too far behind (a slow start-up).
+    const { partTarget, partHoldBack, targetduration } = data.details;
+    if (!data.details.live || partTarget <= 0) return;
+    hls.config.maxLiveSyncPlaybackRate = LL_MAX_CATCH_UP_RATE;
+    hls.config.liveMaxLatencyDuration = partHoldBack + targetduration * LL_MAX_LAG_TARGETS;
+  });
   hls.on(Hls.Events.ERROR, (_event, data) => {
     log(data.fatal ? 'error' : 'warn', `hls.js ${data.details}`, { fatal: data.fatal });
     if (!data.fatal) return;
@@ -334,7 +346,7 @@ function tick(): void {
       peers: stats.peers,
     });
   }
-  renderOverlay(overlay, stats, statsHistory.latest());
+  renderOverlay(overlay, stats, statsHistory.latest(), liveLatencySec());
   drawChart(chart, statsHistory.rates(), HISTORY_SEC);
 }
 

@@ -1,5 +1,11 @@
 import type { CoralStats } from '@coral-cdn/hlsjs';
-import { formatBitsPerSec, formatBytes, formatMs, formatPercent } from './format.js';
+import {
+  formatBitsPerSec,
+  formatBytes,
+  formatLatencySec,
+  formatMs,
+  formatPercent,
+} from './format.js';
 import type { RatePoint } from './history.js';
 
 export interface OverlayElements {
@@ -13,6 +19,8 @@ export function renderOverlay(
   elements: OverlayElements,
   stats: CoralStats | null,
   rates: RatePoint,
+  /** hls.js's live latency, s; null for VOD. */
+  latencySec: number | null = null,
 ): void {
   if (!stats) {
     elements.offload.textContent = '–';
@@ -31,6 +39,7 @@ export function renderOverlay(
     ['Playlists, init (CDN)', formatBytes(stats.passthroughBytes)],
     ['Rendition', stats.rendition ?? '–'],
     ['Buffer', `${stats.bufferedAheadSec.toFixed(1)} s`],
+    ['Live latency', formatLatencySec(latencySec)],
     ['Start-up', formatMs(stats.startupMs)],
     ['Stalls', stats.stalls === 0 ? '0' : `${stats.stalls} (${formatMs(stats.stallMs)})`],
     ['Tracker', stats.p2pEnabled ? (stats.trackerConnected ? 'connected' : 'connecting…') : '–'],

@@ -2,8 +2,10 @@ import { asciiBytes, fromBase64Url, fromHex, toBase64Url, toHex } from './bytes.
 import type { CryptoKeyLike, SubtleCryptoLike } from './crypto.js';
 import type {
   InitEntry,
+  LivePartEntry,
   LiveSegmentEntry,
   SegmentEntry,
+  SignedPartHash,
   SignedSegmentHash,
   UnsignedVodManifest,
   VodManifest,

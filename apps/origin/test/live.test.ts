@@ -302,7 +302,7 @@ describe('push sources', () => {
           const current = await playlist(`push-${type}`, '240p');
           return current && current.segments.length >= 2;
         },
-        { timeoutMs: 20_000 },
+        { timeoutMs: 40_000 },
       );
       expect((await channel(`push-${type}`)).status).toBe('running');
       expect(await pushed).toBe(0);
@@ -341,7 +341,7 @@ describe('push sources', () => {
         await waitFor(
           `segments of push ${round}`,
           async () => (await channel('push-key')).status === 'running',
-          { timeoutMs: 20_000 },
+          { timeoutMs: 40_000 },
         );
         expect(await pushed).toBe(0);
         // The same ingest URL takes the next publisher once this one has gone.
@@ -356,5 +356,6 @@ describe('push sources', () => {
     expect(
       (await fetch(`${origin.url}/api/live/push-key`, authed({ method: 'DELETE' }))).status,
     ).toBe(204);
-  });
+    // Two pushes in real time, each waited on for up to 40 s on a busy machine.
+  }, 120_000);
 });

@@ -7,7 +7,8 @@
 // Topology, all on 127.0.0.1: the suite's server is the edge's origin; the suite's client talks
 // to a small router that sends its set-up requests (`PUT /config/<id>`, `GET /state/<id>`)
 // straight to the suite's server, as the suite allows for proxies, and everything else to the
-// edge. The edge runs as a real process with its defaults (EDGE_WORKERS=1 unless set).
+// edge. The edge runs as a real process with its defaults, except EDGE_WORKERS=1 and
+// ORIGIN_RETRIES=0 unless set.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
@@ -68,6 +69,9 @@ const edge = spawn(process.execPath, [join(here, '..', 'dist', 'main.js')], {
     EDGE_REGION: 'conformance',
     LOG_LEVEL: 'error',
     EDGE_WORKERS: process.env.EDGE_WORKERS ?? '1',
+    // The suite counts a retried request as a failure (it reads them as duplicates), and it
+    // sends 5xx responses on purpose: no retries here.
+    ORIGIN_RETRIES: process.env.ORIGIN_RETRIES ?? '0',
   },
   stdio: ['ignore', 'inherit', 'inherit'],
 });

@@ -57,7 +57,7 @@ describe('in-flight memory', () => {
             clearInterval(timer);
             res.end();
           }
-        }, 20);
+        }, 50);
         res.on('close', () => {
           clearInterval(timer);
           finished++;
@@ -66,6 +66,7 @@ describe('in-flight memory', () => {
     }
     const edge = await spawnService({
       app: 'edge',
+      timeoutMs: 60_000,
       env: {
         ORIGIN_URL: origin.url,
         LOG_LEVEL: 'warn',
@@ -81,7 +82,14 @@ describe('in-flight memory', () => {
       const pid = edge.process.pid!;
       const baseline = rssBytes(pid);
       let peak = baseline;
-      const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20);
+      let peakInflightBytes = 0;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rssBytes(pid));
+        void fetch(`${edge.url}/stats`)
+          .then((response) => response.json() as Promise<{ inflightBytes: number }>)
+          .then((stats) => (peakInflightBytes = Math.max(peakInflightBytes, stats.inflightBytes)))
+          .catch(() => undefined);
+      }, 50);
       await Promise.all(
         Array.from({ length: FILLS }, (_, i) => abandon(`${edge.url}/vod/big/seg_${i}.m4s`)),
       );
@@ -105,15 +113,17 @@ describe('in-flight memory', () => {
         { timeoutMs: 30_000, intervalMs: 50 },
       );
       clearInterval(sampler);
-      // Kept bodies: at most the in-flight bound plus what the cache holds, plus slack for
-      // socket buffers and the garbage collector's lag.
+      // What the edge keeps never passes the bound (one 256 KiB chunk of overshoot at most)...
+      expect(peakInflightBytes).toBeLessThanOrEqual(INFLIGHT_BYTES + 256 * 1024);
+      // ...and RSS grows by at most the in-flight bound plus what the cache holds, plus slack
+      // for socket buffers and the garbage collector's lag (unbounded, it grew ~215 MiB).
       const growthMiB = (peak - baseline) / MiB;
-      expect(growthMiB).toBeLessThan((INFLIGHT_BYTES + CACHE_BYTES) / MiB + 48);
+      expect(growthMiB).toBeLessThan((INFLIGHT_BYTES + CACHE_BYTES) / MiB + 96);
       expect(stats!.abandonedFillsStopped).toBeGreaterThan(0);
       expect(stats!.inflightBytes).toBe(0);
       expect(stats!.cache.memory.sizeBytes).toBeLessThanOrEqual(CACHE_BYTES);
     } finally {
       await edge.kill();
     }
-  });
+  }, 180_000);
 });

@@ -1,8 +1,7 @@
-import { spawnService } from '@coral-cdn/test-support';
+import { spawnService, waitFor } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchRaw } from './support/harness.js';
 import { bytes, etagOf, Gate, TestOrigin } from './support/test-origin.js';
-import { waitFor } from '@coral-cdn/test-support';
 
 let origin: TestOrigin;
 beforeAll(async () => {
@@ -30,6 +29,7 @@ describe('worker processes (EDGE_WORKERS=2)', () => {
     }
     const edge = await spawnService({
       app: 'edge',
+      timeoutMs: 60_000,
       env: { ORIGIN_URL: origin.url, EDGE_WORKERS: '2', LOG_LEVEL: 'info' },
     });
     try {

@@ -49,7 +49,9 @@ export function directivesFrom(values: Map<string, string | undefined>): CacheDi
     private: values.has('private'),
     noCache: values.has('no-cache'),
     public: values.has('public'),
-    mustRevalidate: values.has('must-revalidate') || values.has('proxy-revalidate'),
+    // s-maxage implies proxy-revalidate for a shared cache (RFC 9111 §5.2.2.10).
+    mustRevalidate:
+      values.has('must-revalidate') || values.has('proxy-revalidate') || values.has('s-maxage'),
     maxAgeSec: values.has('max-age') ? (deltaSeconds(values.get('max-age')) ?? 0) : undefined,
     sMaxAgeSec: values.has('s-maxage') ? (deltaSeconds(values.get('s-maxage')) ?? 0) : undefined,
     staleWhileRevalidateSec: deltaSeconds(values.get('stale-while-revalidate')),

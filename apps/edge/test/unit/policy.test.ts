@@ -21,6 +21,9 @@ describe('parseCacheControl', () => {
     for (const bad of ['max-age=abc', 'max-age="10"', 'max-age=10.5', "max-age='10'"]) {
       expect(parseCacheControl(bad).maxAgeSec).toBe(0);
     }
+    // s-maxage forbids serving stale, as proxy-revalidate does.
+    expect(parseCacheControl('s-maxage=2').mustRevalidate).toBe(true);
+    expect(parseCacheControl('max-age=2').mustRevalidate).toBe(false);
     // A quoted extension argument does not hide or fake a directive.
     expect(parseCacheControl('ext="max-age=3600", max-age=1').maxAgeSec).toBe(1);
     expect(parseCacheControl('max-age=1, max-age=100').maxAgeSec).toBe(1);

@@ -105,6 +105,14 @@ const scenario: Scenario = {
           'start-up p50/p90 ms': `${p.startupMsP50.toFixed(0)}/${p.startupMsP90.toFixed(0)}`,
           'stalled viewers': p.viewersWithStalls,
           'tracker msg/s': p.trackerMessagesPerSecP50.toFixed(0),
+          'segments P2P / CDN elected,deadline,alone,other': `${p.segmentsFromP2p} / ${[
+            p.cdnReasons.elected ?? 0,
+            p.cdnReasons.deadline ?? 0,
+            p.cdnReasons.alone ?? 0,
+            (p.cdnReasons.startup ?? 0) +
+              (p.cdnReasons.unsigned ?? 0) +
+              (p.cdnReasons.fallback ?? 0),
+          ].join(',')}`,
           'wall s': p.speed.wallSec.toFixed(1),
           'cpu s': p.speed.cpuSec.toFixed(1),
           'RSS MiB': p.speed.peakRssMiB.toFixed(0),

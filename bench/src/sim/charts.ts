@@ -32,7 +32,7 @@ export function offloadChart(points: readonly SweepPoint[], title: string): stri
   });
 }
 
-/** CDN egress over an event, with and the audience size scaled onto the same axis. */
+/** CDN egress over an event, beside what the same audience would take without P2P. */
 export function egressChart(result: SimResult, title: string): string {
   const samples = result.samples;
   const renditions = [
@@ -49,7 +49,7 @@ export function egressChart(result: SimResult, title: string): string {
         points: samples.map((s) => ({ x: s.tSec, y: s.cdnEgressBitsPerSec / 1e6 })),
       },
       {
-        name: 'CDN-only (viewers × bitrate)',
+        name: 'CDN-only',
         dashed: true,
         points: samples.map((s) => ({ x: s.tSec, y: cdnOnlyBitsPerSec(result, s.viewers) / 1e6 })),
       },

@@ -10,6 +10,9 @@ export interface SweepPoint {
   readonly startupMsP90: number;
   readonly viewersWithStalls: number;
   readonly trackerMessagesPerSecP50: number;
+  /** Segments from peers, and from the CDN by the engine's reason. */
+  readonly segmentsFromP2p: number;
+  readonly cdnReasons: Record<string, number>;
   readonly speed: SpeedFigures;
 }
 
@@ -58,6 +61,8 @@ export async function runPoint(
       startupMsP90: result.startupMs.p90,
       viewersWithStalls: result.viewersWithStalls,
       trackerMessagesPerSecP50: result.trackerMessagesPerSec.p50,
+      segmentsFromP2p: result.totals.segmentsFromP2p,
+      cdnReasons: result.totals.cdnReasons,
       speed: {
         wallSec: result.cost.wallSec,
         cpuSec,

@@ -1,6 +1,8 @@
 import {
   CoralEngine,
+  emptyCdnReasons,
   HeadlessPlayer,
+  type CdnReason,
   type EngineConfig,
   type EnginePlatform,
   type LogLevel,
@@ -38,6 +40,9 @@ export interface ViewerOutcome {
   readonly playedSec: number;
   readonly p2pBytes: number;
   readonly cdnBytes: number;
+  /** Segments from the CDN by the engine's reason (elected, deadline, alone, ...). */
+  readonly cdnReasons: Record<CdnReason, number>;
+  readonly segmentsFromP2p: number;
 }
 
 export interface SimResult {
@@ -52,6 +57,8 @@ export interface SimResult {
     readonly p2pBytes: number;
     readonly peerConnectionsOpened: number;
     readonly peerConnectionsFailed: number;
+    readonly cdnReasons: Record<CdnReason, number>;
+    readonly segmentsFromP2p: number;
   };
   /** Validation window (spec.measureWindowSec), as the swarm benchmark measures it. */
   readonly window: {
@@ -247,6 +254,8 @@ export async function simulate(
       playedSec: player.playedSec,
       p2pBytes: stats.p2pBytes * spec.byteScale,
       cdnBytes: stats.httpBytes * spec.byteScale,
+      cdnReasons: stats.cdnReasons,
+      segmentsFromP2p: stats.segmentsFromP2p,
     };
   };
 
@@ -407,6 +416,10 @@ export async function simulate(
       sums.p2p + sums.http > 0 ? sums.p2p / (sums.p2p + sums.http) : 0;
   }
   const boundSamples = samples.filter((s) => s.viewers > 0);
+  const cdnReasons = emptyCdnReasons();
+  for (const outcome of outcomes)
+    for (const [reason, count] of Object.entries(outcome.cdnReasons))
+      cdnReasons[reason as CdnReason] += count;
   const started = outcomes.filter((o) => o.startupMs !== null);
   return {
     spec,
@@ -421,6 +434,8 @@ export async function simulate(
       p2pBytes: p2pTotal * spec.byteScale,
       peerConnectionsOpened: fabric.connectionsOpened,
       peerConnectionsFailed: fabric.connectionsFailed,
+      cdnReasons,
+      segmentsFromP2p: outcomes.reduce((sum, o) => sum + o.segmentsFromP2p, 0),
     },
     window,
     startupMs: distribution(started.map((o) => o.startupMs!)),

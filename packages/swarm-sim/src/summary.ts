@@ -14,6 +14,11 @@ export function summaryLines(result: SimResult): string[] {
       .join(', ')}`,
     `CDN egress ${(totals.cdnEgressBytes / 1e9).toFixed(3)} GB, P2P ${(totals.p2pBytes / 1e9).toFixed(3)} GB; peer connections ${totals.peerConnectionsOpened} opened, ${totals.peerConnectionsFailed} failed (NAT)`,
     `start-up ms p50 ${result.startupMs.p50.toFixed(0)} p90 ${result.startupMs.p90.toFixed(0)} p99 ${result.startupMs.p99.toFixed(0)}; stalls: ${result.viewersWithStalls} viewers stalled, per viewer mean ${result.stallsPerViewer.mean.toFixed(2)} max ${result.stallsPerViewer.max}`,
+    `segments from peers ${totals.segmentsFromP2p}; from the CDN by reason ${Object.entries(
+      totals.cdnReasons,
+    )
+      .map(([reason, count]) => `${reason} ${count}`)
+      .join(', ')}`,
     `tracker messages/s p50 ${result.trackerMessagesPerSec.p50.toFixed(0)} max ${result.trackerMessagesPerSec.max.toFixed(0)}`,
   ];
   if (result.window)

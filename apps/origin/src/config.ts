@@ -120,6 +120,21 @@ const sizeSchema = z.string().transform((text, ctx) => {
   return { width, height };
 });
 
+/** Comma-separated ICE server URLs, each starting with one of `schemes`. */
+const iceUrlsSchema = (schemes: string[]) =>
+  z.string().transform((text, ctx) => {
+    const urls = text
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
+    const bad = urls.find((url) => !schemes.some((scheme) => url.startsWith(scheme)));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${bad}" is not a ${schemes.join('/')} URL` });
+      return z.NEVER;
+    }
+    return urls;
+  });
+
 const listSchema = z.string().transform((text) =>
   text
     .split(',')
@@ -158,8 +173,23 @@ export const originConfigSchema = z
     CORS_ORIGINS: listSchema.default(['*']),
     INTEGRITY_KEY_FILE: z.string().min(1).optional(),
     TOKEN_KEY_FILE: z.string().min(1).optional(),
+    ICE_STUN_URLS: iceUrlsSchema(['stun:', 'stuns:']).default([]),
+    ICE_TURN_URLS: iceUrlsSchema(['turn:', 'turns:']).default([]),
+    TURN_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+    TURN_CREDENTIAL_TTL_SEC: z.coerce.number().int().min(60).max(86_400).default(3600),
+    TURN_FOR_PEERS: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
   })
   .superRefine((config, ctx) => {
+    if (config.ICE_TURN_URLS.length > 0 && config.TURN_SECRET === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TURN_SECRET'],
+        message: 'required with ICE_TURN_URLS (the TURN REST-API shared secret)',
+      });
+    }
     if (
       config.DEFAULT_REGION !== undefined &&
       !config.EDGES.some((edge) => edge.region === config.DEFAULT_REGION)

@@ -1,14 +1,24 @@
 #!/usr/bin/env node
 // `npm start`: the whole Coral stack on embedded defaults, natively, mirroring
 // infra/docker-compose.yml: origin, two edges (two regions), the tracker (two nodes sharing
-// Redis when REDIS_URL is set), the player. Packages a demo stream on first run from a clip
+// Redis when REDIS_URL is set), the player, coturn (STUN; TURN for peers with
+// CORAL_TURN_FOR_PEERS=true). Packages a demo stream on first run from a clip
 // that ffmpeg generates. One line per service with its URL; Ctrl-C / SIGTERM stops them all.
 //
 // Signals: the root `npm start` script `exec`s this file, so npm's forwarded SIGTERM/SIGINT
 // reaches it; every service runs in its own process group, so a terminal's Ctrl-C (sent to the
 // whole foreground group) does not hit them too: each gets exactly one SIGTERM, from here.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, openAsBlob, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openAsBlob,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isListening, portOwner } from './port-owner.mjs';
@@ -28,7 +38,33 @@ const ports = {
   trackerA: 8090,
   trackerB: 8091,
   player: 8000,
+  stun: 3478,
 };
+
+// coturn: STUN for every viewer; TURN (REST-API shared secret) handed to viewers for peer
+// traffic only with CORAL_TURN_FOR_PEERS=true, since a relay moves CDN bytes onto the
+// operator's own TURN bandwidth.
+const turnserver = process.env.TURNSERVER_PATH ?? 'turnserver';
+const hasCoturn = !spawnSync(turnserver, ['--version'], { stdio: 'ignore' }).error;
+const turnForPeers = process.env.CORAL_TURN_FOR_PEERS === 'true';
+function turnSecret() {
+  if (process.env.CORAL_TURN_SECRET) return process.env.CORAL_TURN_SECRET;
+  const path = join(dataDir, 'turn-secret');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const secret = randomBytes(24).toString('base64url');
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+const secret = hasCoturn ? turnSecret() : undefined;
+const iceEnv = hasCoturn
+  ? {
+      ICE_STUN_URLS: `stun:${host}:${ports.stun}`,
+      ICE_TURN_URLS: `turn:${host}:${ports.stun}?transport=udp,turn:${host}:${ports.stun}?transport=tcp`,
+      TURN_SECRET: secret,
+      TURN_FOR_PEERS: String(turnForPeers),
+    }
+  : {};
 const trackerUrls = [
   `ws://${host}:${ports.trackerA}/ws`,
   ...(redisUrl ? [`ws://${host}:${ports.trackerB}/ws`] : []),
@@ -46,6 +82,7 @@ const services = [
       EDGES: `eu-west=${url(ports.edgeEu)},us-east=${url(ports.edgeUs)}`,
       DEFAULT_REGION: 'eu-west',
       TRACKER_URLS: trackerUrls.join(','),
+      ...iceEnv,
     },
   },
   ...['eu-west', 'us-east'].map((region, index) => ({
@@ -79,6 +116,36 @@ const services = [
       ]
     : []),
   { name: 'player', app: 'player', port: ports.player, env: { ORIGIN_URL: url(ports.origin) } },
+  ...(hasCoturn
+    ? [
+        {
+          name: 'coturn',
+          command: turnserver,
+          port: ports.stun,
+          args: [
+            '-n',
+            '--no-cli',
+            '--no-tls',
+            '--no-dtls',
+            '--log-file=stdout',
+            '--simple-log',
+            `--listening-ip=${host}`,
+            `--relay-ip=${host}`,
+            `--listening-port=${ports.stun}`,
+            '--min-port=49160',
+            '--max-port=49200',
+            '--realm=coral',
+            '--use-auth-secret',
+            `--static-auth-secret=${secret}`,
+            '--fingerprint',
+            '--no-multicast-peers',
+            // The demo runs on loopback; a real deployment keeps loopback peers denied.
+            '--allow-loopback-peers',
+            `--pidfile=${join(dataDir, 'turnserver.pid')}`,
+          ],
+        },
+      ]
+    : []),
 ];
 
 const children = new Map();
@@ -88,11 +155,38 @@ function entryPoint(app) {
   return join(root, 'apps', app, 'dist', 'main.js');
 }
 
+function isAvailable(service) {
+  return service.command !== undefined || existsSync(entryPoint(service.app));
+}
+
+/** Resolves when a STUN Binding request to host:port gets an answer (coturn is up). */
+function stunAnswers(port, timeoutMs = 500) {
+  return new Promise((resolveAnswer) => {
+    const socket = createSocket('udp4');
+    const request = Buffer.alloc(20);
+    request.writeUInt16BE(1, 0);
+    request.writeUInt32BE(0x2112a442, 4);
+    randomBytes(12).copy(request, 8);
+    const done = (answered) => {
+      clearTimeout(timer);
+      socket.close();
+      resolveAnswer(answered);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.on('error', () => done(false));
+    socket.on('message', () => done(true));
+    socket.send(request, port, host);
+  });
+}
+
 function startService(service) {
   const logPath = join(logDir, `${service.name}.log`);
   const log = createWriteStream(logPath, { flags: 'a' });
-  const child = spawn(process.execPath, [entryPoint(service.app)], {
-    cwd: join(root, 'apps', service.app),
+  const [command, args] = service.command
+    ? [service.command, service.args]
+    : [process.execPath, [entryPoint(service.app)]];
+  const child = spawn(command, args, {
+    cwd: service.app ? join(root, 'apps', service.app) : dataDir,
     env: {
       ...process.env,
       PORT: String(service.port),
@@ -124,6 +218,10 @@ async function waitHealthy(service, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (stopping) return false;
+    if (service.command) {
+      if (await stunAnswers(service.port)) return true;
+      continue;
+    }
     try {
       const response = await fetch(`${url(service.port)}/healthz`);
       if (response.ok) return true;
@@ -279,8 +377,14 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 mkdirSync(logDir, { recursive: true });
-const available = services.filter((service) => existsSync(entryPoint(service.app)));
+const available = services.filter(isAvailable);
 const missing = [...new Set(services.filter((s) => !available.includes(s)).map((s) => s.app))];
+if (!hasCoturn) {
+  process.stderr.write(
+    `coral: coturn (${turnserver}) is not installed: viewers get no STUN, so viewers behind ` +
+      'NATs will not reach each other (apt-get install coturn, or set TURNSERVER_PATH)\n',
+  );
+}
 if (available.length === 0) {
   process.stdout.write('coral: no app is built yet (apps/*/dist/main.js); nothing to start.\n');
   process.exit(0);
@@ -299,7 +403,10 @@ available.forEach((service, index) => {
 if (healthy.includes(false)) await stopAll(1);
 
 for (const service of available) {
-  process.stdout.write(`${service.name.padEnd(16)} ${url(service.port)}\n`);
+  const where = service.command
+    ? `stun:${host}:${service.port} (TURN for peers: ${turnForPeers ? 'on' : 'off'})`
+    : url(service.port);
+  process.stdout.write(`${service.name.padEnd(16)} ${where}\n`);
 }
 if (missing.length) process.stdout.write(`(not built yet: ${missing.join(', ')})\n`);
 if (available.some((s) => s.app === 'origin')) {

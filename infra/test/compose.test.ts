@@ -123,8 +123,24 @@ describe('docker-compose.yml', () => {
       expect(mappings[0], name).toMatchObject({ published: port, target: port });
       expect(mappings[0]!.hostIp, name).toBe('127.0.0.1');
     }
-    const published = services.flatMap(([, s]) => portMappings(s).map((m) => m.published));
+    const published = services.flatMap(([, s]) =>
+      portMappings(s).map((m) => `${m.published}/${m.protocol}`),
+    );
     expect(new Set(published).size).toBe(published.length);
+  });
+
+  it('runs coturn for STUN on 3478 (UDP and TCP), STUN-only, and hands it to viewers', () => {
+    const coturn = config.services.coturn!;
+    expect(
+      portMappings(coturn)
+        .map((m) => `${m.published}:${m.target}/${m.protocol}`)
+        .sort(),
+    ).toEqual(['3478:3478/tcp', '3478:3478/udp']);
+    // No relay without a secret of the operator's own.
+    expect(coturn.command).toContain('--stun-only');
+    const stun = new URL(env('origin').ICE_STUN_URLS!.replace('stun:', 'stun://'));
+    expect(stun.hostname).toBe(new URL(env('origin').PUBLIC_URL!).hostname);
+    expect(stun.port).toBe('3478');
   });
 
   it('the browser-facing URLs the origin hands out point at published edge and tracker ports', () => {

@@ -137,6 +137,20 @@ const trustProxySchema = z.string().transform((text, ctx): number | string[] | f
   }
   return items;
 });
+/** Comma-separated ICE server URLs, each starting with one of `schemes`. */
+const iceUrlsSchema = (schemes: string[]) =>
+  z.string().transform((text, ctx) => {
+    const urls = text
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
+    const bad = urls.find((url) => !schemes.some((scheme) => url.startsWith(scheme)));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${bad}" is not a ${schemes.join('/')} URL` });
+      return z.NEVER;
+    }
+    return urls;
+  });
 
 const listSchema = z.string().transform((text) =>
   text
@@ -185,6 +199,14 @@ export const originConfigSchema = z
     PLAYBACK_SIGNING_SECRET: z.string().optional(),
     TRUST_PROXY: trustProxySchema.default(false),
     TOKEN_KEY_FILE: z.string().min(1).optional(),
+    ICE_STUN_URLS: iceUrlsSchema(['stun:', 'stuns:']).default([]),
+    ICE_TURN_URLS: iceUrlsSchema(['turn:', 'turns:']).default([]),
+    TURN_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+    TURN_CREDENTIAL_TTL_SEC: z.coerce.number().int().min(60).max(86_400).default(3600),
+    TURN_FOR_PEERS: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
   })
   .superRefine((config, ctx) => {
     if (config.PLAYBACK_AUTH === 'signed' && config.PLAYBACK_SIGNING_SECRET === undefined) {
@@ -192,6 +214,13 @@ export const originConfigSchema = z
         code: 'custom',
         path: ['PLAYBACK_SIGNING_SECRET'],
         message: 'required when PLAYBACK_AUTH=signed',
+      });
+    }
+    if (config.ICE_TURN_URLS.length > 0 && config.TURN_SECRET === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TURN_SECRET'],
+        message: 'required with ICE_TURN_URLS (the TURN REST-API shared secret)',
       });
     }
     if (

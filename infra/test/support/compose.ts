@@ -59,13 +59,19 @@ export interface PortMapping {
   hostIp: string;
   published: number;
   target: number;
+  protocol: 'tcp' | 'udp';
 }
 
 /** `127.0.0.1:8080:8080/tcp` (docker-compose 1.29's resolved form). */
 export function portMappings(service: ComposeService): PortMapping[] {
   return (service.ports ?? []).map((text) => {
-    const match = /^(?:(.+):)?(\d+):(\d+)(?:\/tcp)?$/.exec(text);
+    const match = /^(?:(.+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(text);
     if (!match) throw new Error(`unexpected port mapping ${text}`);
-    return { hostIp: match[1] ?? '0.0.0.0', published: Number(match[2]), target: Number(match[3]) };
+    return {
+      hostIp: match[1] ?? '0.0.0.0',
+      published: Number(match[2]),
+      target: Number(match[3]),
+      protocol: match[4] === 'udp' ? 'udp' : 'tcp',
+    };
   });
 }

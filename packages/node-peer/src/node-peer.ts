@@ -173,7 +173,7 @@ export class NodePeer {
     let region = this.options.region ?? ('originUrl' in source ? source.region : undefined);
     let stream: Pick<
       PlaybackInfo,
-      'manifestUrl' | 'trackerUrl' | 'token' | 'publicKey' | 'swarmId'
+      'manifestUrl' | 'trackerUrl' | 'token' | 'publicKey' | 'swarmId' | 'iceServers'
     >;
     if ('originUrl' in source) {
       const info = await fetchPlaybackInfo({
@@ -196,6 +196,8 @@ export class NodePeer {
 
     this.corrupter = this.mode === 'corrupt' ? createDataFrameCorrupter() : null;
     const platform = createNodePlatform({
+      // The origin's STUN/TURN servers (fresh TURN credentials) unless the caller set its own.
+      ...(stream.iceServers?.length ? { iceServers: stream.iceServers } : {}),
       ...this.options.platform,
       ...(this.corrupter ? { transformOutgoing: this.corrupter.transform } : {}),
     });

@@ -1,14 +1,17 @@
 import {
   at,
+  bool,
   decodeWithChecks,
   fail,
+  list,
   oneOf,
+  optionalInto,
   record,
   region,
   streamId,
   text,
 } from './decode-checks.js';
-import type { PlaybackInfo } from './playback.js';
+import type { IceServerInfo, PlaybackInfo } from './playback.js';
 import type { Result } from './result.js';
 
 /**
@@ -32,10 +35,28 @@ function url(value: unknown, path: string): string {
   return trimmed.replace(/[\t\n\r]/g, '');
 }
 
+/** One RTCIceServer-shaped entry, as `iceServerSchema`. */
+function iceServer(value: unknown, path: string): IceServerInfo {
+  const body = record(value, path);
+  const rawUrls = body['urls'];
+  const urlsPath = at(path, 'urls');
+  const urls = Array.isArray(rawUrls)
+    ? rawUrls.length === 0
+      ? fail(urlsPath, 'expected at least 1 URL')
+      : list(rawUrls, urlsPath, 8, (entry, entryPath) => text(entry, entryPath, { min: 1 }))
+    : text(rawUrls, urlsPath, { min: 1 });
+  const server: IceServerInfo = { urls };
+  const fields = server as Record<string, unknown>;
+  const short = (entry: unknown, entryPath: string) => text(entry, entryPath, { max: 256 });
+  optionalInto(fields, body, 'username', path, short);
+  optionalInto(fields, body, 'credential', path, short);
+  return server;
+}
+
 function playbackInfo(value: unknown): PlaybackInfo {
   const body = record(value, '');
   const edge = record(body['edge'], 'edge');
-  return {
+  const info: PlaybackInfo = {
     id: text(body['id'], 'id', { min: 1, max: 64 }),
     kind: oneOf(body['kind'], 'kind', ['vod', 'live'] as const),
     manifestUrl: url(body['manifestUrl'], 'manifestUrl'),
@@ -52,6 +73,10 @@ function playbackInfo(value: unknown): PlaybackInfo {
       what: 'public key (43 base64url)',
     }),
   };
+  const fields = info as Record<string, unknown>;
+  optionalInto(fields, body, 'iceServers', '', (entry, path) => list(entry, path, 8, iceServer));
+  optionalInto(fields, body, 'relayAllowed', '', bool);
+  return info;
 }
 
 /** Check a playback info body (already parsed JSON). Never throws. */

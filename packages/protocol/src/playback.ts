@@ -6,6 +6,13 @@ import { PUBLIC_KEY_PATTERN } from './playback-decode.js';
  * `GET /api/playback/<id>` on the origin: everything a player needs to start.
  * The engine joins the tracker swarm `<swarmId>/<rendition>` for each rendition it plays.
  */
+export const iceServerSchema = z.object({
+  urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(8)]),
+  username: z.string().max(256).optional(),
+  credential: z.string().max(256).optional(),
+});
+export type IceServerInfo = z.infer<typeof iceServerSchema>;
+
 export const playbackInfoSchema = z.object({
   id: z.string().min(1).max(64),
   kind: z.enum(['vod', 'live']),
@@ -19,6 +26,13 @@ export const playbackInfoSchema = z.object({
   swarmId: streamIdSchema,
   /** base64url raw Ed25519 public key that signs the integrity manifests. */
   publicKey: z.string().regex(PUBLIC_KEY_PATTERN),
+  /**
+   * STUN/TURN servers for the viewer's peer connections (RTCIceServer shape); TURN entries carry
+   * short-lived credentials. Absent: the player's own setting.
+   */
+  iceServers: z.array(iceServerSchema).max(8).optional(),
+  /** Whether peer traffic may go through a TURN relay (operator's choice; absent: no). */
+  relayAllowed: z.boolean().optional(),
 });
 export type PlaybackInfo = z.infer<typeof playbackInfoSchema>;
 

@@ -84,6 +84,26 @@ const manifests: IntegrityManifest[] = [
       { sequence: 7, uri: 'b.m4s', sha256: sha, sizeBytes: 3, durationSec: 2.002, signature: sig },
     ],
   },
+  {
+    v: 1,
+    kind: 'live',
+    streamId: 'live-ll',
+    rendition: '240p',
+    init: null,
+    segments: [],
+    parts: [
+      {
+        sequence: 9,
+        part: 2,
+        uri: 'p9.2.m4s',
+        sha256: sha,
+        sizeBytes: 3,
+        durationSec: 0.5,
+        independent: false,
+        signature: sig,
+      },
+    ],
+  },
 ];
 
 const playbackInfos: PlaybackInfo[] = [
@@ -97,6 +117,22 @@ const playbackInfos: PlaybackInfo[] = [
     tokenExpiresAt: '2026-12-04T18:00:00.000Z',
     swarmId: 'demo',
     publicKey: 'B'.repeat(43),
+  },
+  {
+    id: 'live-demo',
+    kind: 'live',
+    manifestUrl: 'http://127.0.0.1:8081/live/live-demo/master.m3u8',
+    edge: { url: 'http://127.0.0.1:8081', region: 'eu-west' },
+    trackerUrl: 'ws://127.0.0.1:8090/ws',
+    token: 'eyJ.e30.sig',
+    tokenExpiresAt: '2026-12-04T18:00:00.000Z',
+    swarmId: 'live-demo',
+    publicKey: 'B'.repeat(43),
+    iceServers: [
+      { urls: 'stun:127.0.0.1:3478' },
+      { urls: ['turn:127.0.0.1:3478'], username: '1790000000:v1', credential: 'c2VjcmV0' },
+    ],
+    relayAllowed: false,
   },
 ];
 

@@ -30,7 +30,10 @@ export async function launchChromiumInHome(
     executablePath: IN_NETNS,
     headless: true,
     args: [
-      ...CHROMIUM_ARGS,
+      // Every name stays unresolvable, but the lab's public addresses must pass: the tests'
+      // rule maps IP literals too (ERR_NAME_NOT_RESOLVED for the services otherwise).
+      ...CHROMIUM_ARGS.filter((arg) => !arg.startsWith('--host-resolver-rules=')),
+      `--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE ${lab.addresses.publicPrefix}.*`,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',

@@ -2,13 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLab,
-  labRunIds,
-  startCoturn,
-  type Coturn,
-  type Lab,
-} from '../src/index.js';
+import { createLab, labRunIds, startCoturn, type Coturn, type Lab } from '../src/index.js';
 import { connectPeers, fixture, stunResponder } from './support.js';
 
 const median = (values: number[]) =>

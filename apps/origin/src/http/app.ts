@@ -12,6 +12,7 @@ import type { LiveService } from '../live/service.js';
 import { createChannelSchema } from '../live/service.js';
 import type { OriginMetrics } from '../metrics.js';
 import { assertStreamId, type DataPaths } from '../paths.js';
+import { playbackIce, type IceSettings } from '../ice-servers.js';
 import type { ViewerTokens } from '../tokens.js';
 import { MASTER_PLAYLIST } from '../vod/publish.js';
 import type { VideoRecord, VideoService } from '../vod/service.js';
@@ -82,6 +83,13 @@ function pick<T>(items: readonly T[], key: string): T {
 }
 
 export function buildApp(deps: AppDeps): express.Express {
+  const iceSettings: IceSettings = {
+    stunUrls: deps.config.ICE_STUN_URLS,
+    turnUrls: deps.config.ICE_TURN_URLS,
+    turnSecret: deps.config.TURN_SECRET,
+    turnCredentialTtlSec: deps.config.TURN_CREDENTIAL_TTL_SEC,
+    turnForPeers: deps.config.TURN_FOR_PEERS,
+  };
   const { config, videos, live, metrics } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -285,6 +293,7 @@ export function buildApp(deps: AppDeps): express.Express {
       tokenExpiresAt: expiresAt.toISOString(),
       swarmId: id,
       publicKey: deps.publicKeyBase64Url,
+      ...playbackIce(iceSettings, Date.now()),
     });
   });
 

@@ -246,7 +246,11 @@ async function play(id: string, p2p: boolean, startPositionSec = -1): Promise<vo
       media: video,
       playback,
       p2p: withP2p,
-      platformOptions: { iceServers: pageConfig.iceServers, log },
+      // The origin's servers (with fresh TURN credentials) win over the page's own setting.
+      platformOptions: {
+        iceServers: playback.iceServers?.length ? playback.iceServers : pageConfig.iceServers,
+        log,
+      },
       // Sessions outlive the viewer token: ask the origin again when the tracker refuses it.
       refreshToken: async () =>
         (

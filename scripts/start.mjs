@@ -3,10 +3,15 @@
 // infra/docker-compose.yml: origin, two edges (two regions), the tracker (two nodes sharing
 // Redis when REDIS_URL is set), the player. Packages a demo stream on first run from a clip
 // that ffmpeg generates. One line per service with its URL; Ctrl-C / SIGTERM stops them all.
+//
+// Signals: the root `npm start` script `exec`s this file, so npm's forwarded SIGTERM/SIGINT
+// reaches it; every service runs in its own process group, so a terminal's Ctrl-C (sent to the
+// whole foreground group) does not hit them too: each gets exactly one SIGTERM, from here.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, openAsBlob } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isListening, portOwner } from './port-owner.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = resolve(process.env.CORAL_DATA_DIR ?? join(root, '.coral-data'));
@@ -96,6 +101,9 @@ function startService(service) {
       ...service.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a terminal's Ctrl-C reaches this launcher only, which then sends
+    // one SIGTERM (two signals make a service skip its clean stop).
+    detached: true,
   });
   for (const stream of [child.stdout, child.stderr]) {
     stream.pipe(log, { end: false });
@@ -226,6 +234,23 @@ async function ensureDemoStreams() {
   }
 }
 
+/** Refuse to start over a running stack: name each taken port and, where known, its process. */
+async function refuseTakenPorts(wanted) {
+  const taken = [];
+  for (const service of wanted) {
+    if (!(await isListening(host, service.port))) continue;
+    const owner = portOwner(service.port);
+    const who = owner ? `pid ${owner.pid} (${owner.command.slice(0, 120)})` : 'another process';
+    taken.push(`coral: port ${service.port} (${service.name}) is in use by ${who}`);
+  }
+  if (taken.length === 0) return;
+  process.stderr.write(
+    `${taken.join('\n')}\ncoral: is a Coral stack already running? Stop it (its npm start: ` +
+      'Ctrl-C or kill -TERM) or free these ports, then start again.\n',
+  );
+  process.exit(1);
+}
+
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
@@ -236,6 +261,7 @@ if (available.length === 0) {
   process.stdout.write('coral: no app is built yet (apps/*/dist/main.js); nothing to start.\n');
   process.exit(0);
 }
+await refuseTakenPorts(available);
 for (const service of available) startService(service);
 const healthy = await Promise.all(available.map((service) => waitHealthy(service)));
 if (stopping) await new Promise(() => {});
@@ -260,6 +286,8 @@ if (available.some((s) => s.app === 'origin')) {
     await stopAll(1);
   }
 }
+// A signal during start-up: stopAll exits; print no URLs meanwhile.
+if (stopping) await new Promise(() => {});
 if (available.some((s) => s.app === 'player')) {
   process.stdout.write(
     `\nOpen the player: ${url(ports.player)}/?id=demo   (live: ${url(ports.player)}/?id=live-demo)\n`,

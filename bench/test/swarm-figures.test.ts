@@ -9,7 +9,7 @@ import {
 } from '../src/swarm/diagnosis.js';
 import {
   comparePair,
-  issue7Target,
+  liveSwarmTarget,
   joinerStartup,
   offload,
   poolRuns,
@@ -226,7 +226,7 @@ describe('swarm figures', () => {
     expect(figures.startupMsMedian).toBe(700);
   });
 
-  it('compares a P2P run with its CDN-only baseline and checks issue 7 target', () => {
+  it('compares a P2P run with its CDN-only baseline and checks live swarm target', () => {
     const make = (delivery: 'p2p' | 'cdn', p2pBytes: number, edge: number, startupMs: number) =>
       runFigures(
         { ...live3, viewers: 6, delivery },
@@ -247,7 +247,7 @@ describe('swarm figures', () => {
     expect(pair.offloadWindow).toBeCloseTo(5 / 6, 4);
     expect(pair.edgeSavingsWindow).toBe(0.75);
     expect(pair.startupMedianRatio).toBe(1.1);
-    const verdict = issue7Target(pair);
+    const verdict = liveSwarmTarget(pair);
     expect(verdict.offloadFloor).toBeCloseTo(0.7917, 4);
     expect(verdict).toMatchObject({
       offloadMet: true,
@@ -256,10 +256,10 @@ describe('swarm figures', () => {
       met: true,
       asStated: true,
     });
-    const slow = issue7Target(comparePair(make('p2p', 5000, 1_000, 1200), cdn));
+    const slow = liveSwarmTarget(comparePair(make('p2p', 5000, 1_000, 1200), cdn));
     expect(slow.startupMet).toBe(false);
     expect(slow.met).toBe(false);
-    const low = issue7Target(comparePair(make('p2p', 3000, 1_000, 900), cdn));
+    const low = liveSwarmTarget(comparePair(make('p2p', 3000, 1_000, 900), cdn));
     expect(low.offloadMet).toBe(false);
   });
 
@@ -365,7 +365,7 @@ describe('swarm figures', () => {
       'CDN-only run: the player page changed during the run',
       'CDN-only run: 1 of 6 viewers never started playing',
     ]);
-    const verdict = issue7Target(pair);
+    const verdict = liveSwarmTarget(pair);
     expect(verdict.offloadMet).toBe(true);
     expect(verdict.valid).toBe(false);
     expect(verdict.met).toBe(false);

@@ -3,7 +3,7 @@ import { flagsToArgs, parseSwarmOptions, SwarmOptionsError } from '../src/swarm/
 import { estimatePlanSec, planRuns, runLabel } from '../src/swarm/report.js';
 
 describe('swarm benchmark flags', () => {
-  it('defaults to issue 7: LIVE and VOD, 6 browsers, a werift fleet, both deliveries', () => {
+  it('defaults to the stated swarm: LIVE and VOD, 6 browsers, a werift fleet, both deliveries', () => {
     const options = parseSwarmOptions({});
     expect(options).toMatchObject({
       scenarios: ['live', 'vod'],

@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest, repoRoot, type PackageManifest } from './support/paths.js';
 
@@ -70,6 +70,24 @@ describe.each(packageFolders)('%s', (folder) => {
     expect(manifest.type).toBe('module');
   });
 
+  it('names its repository, home page, issue tracker and public access', () => {
+    expect(manifest.repository?.url).toMatch(/^git\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\.git$/);
+    expect(manifest.repository?.directory).toBe(folder);
+    expect(manifest.homepage).toMatch(/^https:\/\//);
+    expect(manifest.bugs?.url).toMatch(/^https:\/\//);
+    expect(manifest.publishConfig?.access).toBe('public');
+  });
+
+  it('depends on its siblings by a range that publishes as a real version', () => {
+    for (const [name, range] of Object.entries(manifest.dependencies ?? {})) {
+      if (!name.startsWith('@coral-cdn/')) continue;
+      const sibling = [...manifests.values()].find((m) => m.name === name);
+      expect(sibling, `${name} is not a published sibling`).toBeDefined();
+      // "*" would accept any future major; the range must hold the sibling's own version.
+      expect(range, name).toBe(`^${sibling!.version}`);
+    }
+  });
+
   it('has an exports map with types first, matching main and types', () => {
     const root = manifest.exports?.['.'] as Record<string, string>;
     expect(root, 'exports["."]').toBeTypeOf('object');
@@ -86,9 +104,15 @@ describe.each(packageFolders)('%s', (folder) => {
     expect(manifest.files).toEqual(expect.arrayContaining(['dist', 'README.md', 'LICENSE']));
     const readme = readFileSync(join(repoRoot, folder, 'README.md'), 'utf8');
     expect(readme).toContain(`# ${manifest.name}`);
+    expect(readme).toContain(`npm install ${manifest.name}`);
+    // The registry shows the README alone: a relative link there leads nowhere.
+    expect(readme.match(/\]\((?!https?:\/\/|#)[^)]*\)/g) ?? [], 'relative links').toEqual([]);
     const license = readFileSync(join(repoRoot, folder, 'LICENSE'), 'utf8');
     expect(license).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} .+\n/);
     expect(license).toContain('THE SOFTWARE IS PROVIDED "AS IS"');
+    // One holder for the whole project: the root LICENSE's.
+    const rootLicense = readFileSync(join(repoRoot, 'LICENSE'), 'utf8');
+    expect(license.split('\n')[2]).toBe(rootLicense.split('\n')[2]);
   });
 
   it('npm pack --dry-run holds the build, README, LICENSE and package.json, nothing else', () => {
@@ -99,13 +123,35 @@ describe.each(packageFolders)('%s', (folder) => {
     const extra = packed.filter(
       (path) =>
         !['package.json', 'README.md', 'LICENSE'].includes(path) &&
-        !/^dist\/[\w./-]+\.(js|d\.ts|js\.map|d\.ts\.map)$/.test(path),
+        !/^dist\/[\w./-]+\.(js|d\.ts|js\.map|d\.ts\.map)$/.test(path) &&
+        !/^src\/[\w./-]+\.ts$/.test(path) &&
+        !/^bin\/[\w.-]+\.m?js$/.test(path),
     );
     expect(extra, 'unexpected files in the tarball').toEqual([]);
     expect(packed.filter((path) => /(^|\/)(test|tests|__tests__)\/|\.test\./.test(path))).toEqual(
       [],
     );
     expect(packed.some((path) => path.includes('tsbuildinfo'))).toBe(false);
+    // Every source map points at files the tarball holds (a debugger opens them).
+    for (const map of packed.filter((path) => path.endsWith('.map'))) {
+      const { sources } = JSON.parse(readFileSync(join(repoRoot, folder, map), 'utf8')) as {
+        sources: string[];
+      };
+      for (const source of sources) {
+        expect(packed, `${map} → ${source}`).toContain(posix.join(posix.dirname(map), source));
+      }
+    }
+  });
+
+  it('npm publish --dry-run accepts it (offline: nothing is sent)', () => {
+    const result = run(
+      'npm',
+      ['publish', '--dry-run', '--json', '--offline', '--ignore-scripts'],
+      join(repoRoot, folder),
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const published = JSON.parse(result.stdout) as Record<string, { id: string }>;
+    expect(published[manifest.name]?.id).toBe(`${manifest.name}@${manifest.version}`);
   });
 });
 

@@ -19,12 +19,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { PeerConnectionLike } from '@coral-cdn/p2p-engine';
-import type { FleetReport } from '../fleet.js';
-import { createWeriftPeerConnection } from '../werift-peer-connection.js';
+import { createWeriftPeerConnection, type FleetReport } from '@coral-cdn/node-peer';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cliPath = resolve(here, '../cli.js');
-const repoRoot = resolve(here, '../../../..');
+const repoRoot = resolve(here, '../../..');
+const cliPath = join(repoRoot, 'packages', 'node-peer', 'dist', 'cli.js');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DataChannelLike } from '@coral-cdn/p2p-engine';
 import WebSocket from 'ws';
-import { createWeriftPeerConnection } from '../werift-peer-connection.js';
+import { createWeriftPeerConnection } from '@coral-cdn/node-peer';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;

@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import type { DataChannelLike, PeerConnectionLike } from '@coral-cdn/p2p-engine';
 import { encodeDataFrames } from '@coral-cdn/protocol';
-import { createWeriftPeerConnection } from '../werift-peer-connection.js';
+import { createWeriftPeerConnection } from '@coral-cdn/node-peer';
 
 interface Setting {
   messageBytes: number;

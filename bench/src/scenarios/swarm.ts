@@ -5,7 +5,7 @@ import { poolSwarmResults, SwarmPoolError } from '../swarm/pool.js';
 import { runSwarmBench } from '../swarm/swarm-bench.js';
 
 /**
- * Swarm offload and QoE (issue 7): LIVE (joins 2 s apart, one 240p rendition) and VOD (joins
+ * Swarm offload and QoE: LIVE (joins 2 s apart, one 240p rendition) and VOD (joins
  * 10 s apart), with N Chromium pages and larger N with werift peers (`coral-peer`), each run
  * with P2P and CDN-only in the same invocation. Offload is measured over a steady window after
  * the last viewer joined and plays, and over the whole run; the CDN's own byte counter (the

@@ -520,7 +520,7 @@ export function comparePairs(invocations: ReadonlyArray<readonly RunFigures[]>):
   );
 }
 
-/** Issue 7's target, checked on the LIVE pair with browsers. */
+/** The swarm's target (offload near the bound, no more stalls, start-up within 1.1x), on the LIVE pair with browsers. */
 export interface TargetVerdict {
   viewers: number;
   /** 0.95 × (N-1)/N (79.2% at N = 6). */
@@ -538,11 +538,11 @@ export interface TargetVerdict {
   problems: string[];
   /** Every part met, on a valid pair. */
   met: boolean;
-  /** The issue states it for 6 browsers; other N are checked against the same rule. */
+  /** The target is stated for 6 browsers; other N are checked against the same rule. */
   asStated: boolean;
 }
 
-export function issue7Target(pair: PairComparison): TargetVerdict {
+export function liveSwarmTarget(pair: PairComparison): TargetVerdict {
   const offloadFloor = round(0.95 * theoreticalMaxOffload(pair.viewers));
   const offloadMet = pair.offloadWindow >= offloadFloor;
   const stallsMet = pair.stallsP2p <= pair.stallsCdn;
@@ -565,10 +565,10 @@ export function issue7Target(pair: PairComparison): TargetVerdict {
   };
 }
 
-/** Issue 7's verdict on the LIVE pair with browsers among `pairs` (null: there is none). */
-export function issue7TargetOf(pairs: readonly PairComparison[]): TargetVerdict | null {
+/** The live swarm target's verdict on the LIVE pair with browsers among `pairs` (null: there is none). */
+export function liveSwarmTargetOf(pairs: readonly PairComparison[]): TargetVerdict | null {
   const livePair = pairs.find((pair) => pair.scenario === 'live' && pair.kind === 'browsers');
-  return livePair ? issue7Target(livePair) : null;
+  return livePair ? liveSwarmTarget(livePair) : null;
 }
 
 /** Extra joiners into a running P2P swarm (`--joiners`), P2P against CDN-only, pooled over rounds. */

@@ -13,7 +13,7 @@ export interface SwarmOptions {
   deliveries: Delivery[];
   /** Steady window measured after the last viewer joined and everyone plays, seconds. */
   windowSec: number;
-  /** Browsers: live joins this far apart, VOD joins this far apart (issue 7: 2 s and 10 s). */
+  /** Browsers: live joins this far apart, VOD joins this far apart (by default 2 s and 10 s). */
   liveJoinMs: number;
   vodJoinMs: number;
   /** Node peers: the same, shorter, so that 40 viewers join within the default run time. */

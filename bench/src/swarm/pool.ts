@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { resultsDir, writeResultFile, writeResults } from '../lib/results.js';
 import {
   comparePairs,
-  issue7TargetOf,
+  liveSwarmTargetOf,
   type PairComparison,
   type RunFigures,
   type TargetVerdict,
@@ -160,7 +160,7 @@ export function poolSwarmResults(
   if (commits.length > 1)
     log(`note: the invocations ran different commits (${commits.join(', ')}): pooled anyway`);
   const pairs = comparePairs(invocations.map((invocation) => invocation.runs));
-  const target = issue7TargetOf(pairs);
+  const target = liveSwarmTargetOf(pairs);
   log(`\npooled over ${invocations.length} invocations:\n${pairsTable(pairs)}\n`);
   if (target) log(verdictText(target));
   const resultsPath = writeResults(

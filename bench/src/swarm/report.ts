@@ -138,7 +138,7 @@ function intervalText(interval: RatioInterval | null): string {
 export function verdictText(verdict: TargetVerdict): string {
   const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
   return [
-    `issue 7 target, LIVE with ${verdict.viewers} browsers${verdict.asStated ? '' : ' (stated for 6)'}: ${verdict.met ? 'MET' : verdict.valid ? 'NOT MET' : 'NOT MET (invalid comparison)'}`,
+    `live swarm target, LIVE with ${verdict.viewers} browsers${verdict.asStated ? '' : ' (stated for 6)'}: ${verdict.met ? 'MET' : verdict.valid ? 'NOT MET' : 'NOT MET (invalid comparison)'}`,
     ...verdict.problems.map((problem) => `  invalid: ${problem}`),
     `  offload in the window ${pct(verdict.offloadWindow)} ≥ ${pct(verdict.offloadFloor)} (0.95 × (N-1)/N): ${mark(verdict.offloadMet)}`,
     `  stalls P2P ${verdict.stallsP2p} ≤ CDN-only ${verdict.stallsCdn}: ${mark(verdict.stallsMet)}`,

@@ -13,7 +13,7 @@ import {
 } from './diagnosis.js';
 import {
   comparePairs,
-  issue7TargetOf,
+  liveSwarmTargetOf,
   joinerStartup,
   type PairComparison,
   type TargetVerdict,
@@ -152,7 +152,7 @@ function report(
 ): SwarmBenchOutcome {
   const runs = results.map((r) => r.figures);
   const pairs = comparePairs([runs]);
-  const target = issue7TargetOf(pairs);
+  const target = liveSwarmTargetOf(pairs);
   const sourcing: Array<{ run: string } & SegmentSourcing> = results
     .filter((r) => r.figures.kind === 'browsers' && r.figures.delivery === 'p2p')
     .map((r) => ({ run: runLabel(r.figures), ...segmentSourcing(r.diagnostics, r.windowMs) }));

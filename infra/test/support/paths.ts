@@ -50,6 +50,10 @@ export interface PackageManifest {
   devDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
+  homepage?: string;
+  repository?: { type?: string; url?: string; directory?: string };
+  bugs?: { url?: string };
+  publishConfig?: { access?: string };
 }
 
 export function readManifest(folder: string): PackageManifest {

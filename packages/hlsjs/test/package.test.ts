@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 describe('the published package', () => {
-  it('holds only dist, README, LICENSE and package.json, with the entry points it names', () => {
+  it('holds only dist, the src its maps point at, README, LICENSE and package.json', () => {
     const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
       cwd: packageDir,
       encoding: 'utf8',
@@ -17,7 +17,7 @@ describe('the published package', () => {
     const paths = packed!.files.map((f) => f.path);
     for (const path of paths) {
       expect(path, path).toMatch(
-        /^(dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)|README\.md|LICENSE|package\.json)$/,
+        /^(dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)|src\/.+\.ts|README\.md|LICENSE|package\.json)$/,
       );
     }
     const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {

@@ -13,7 +13,7 @@ import {
 import { Emitter } from './emitter.js';
 import { EngineError } from './errors.js';
 import { IntegrityRegistry } from './integrity.js';
-import { parseMediaPlaylist, resolveUri } from './m3u8.js';
+import { parseMediaPlaylist } from './m3u8.js';
 import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
 import { PlaybackClock, type PlaybackUpdate } from './playback-clock.js';
 import { PeerManager } from './peer-manager.js';
@@ -23,7 +23,8 @@ import { Scheduler, type SegmentRequest, type SegmentResult } from './scheduler.
 import { SegmentStore, type StoredSegment, type TransferTiming } from './segment-store.js';
 import { StartupHold } from './startup-hold.js';
 import { StatsCounters, type EngineStats } from './stats.js';
-import { bytesToText } from './text.js';
+import { playlistText, standardUtf8Decode, type Utf8Decode } from './text.js';
+import { newLiveSegments } from './live-poll.js';
 import { TrackerClient } from './tracker-client.js';
 import { UploadLimiter } from './upload-limiter.js';
 
@@ -64,6 +65,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
   private stallStartedAtMs: number | null = null;
   private started = false;
   private destroyed = false;
+  private readonly decodeUtf8: Utf8Decode;
 
   constructor(
     private readonly platform: EnginePlatform,
@@ -72,6 +74,9 @@ export class CoralEngine extends Emitter<EngineEvents> {
   ) {
     super();
     this.config = resolveEngineConfig(overrides);
+    this.decodeUtf8 = platform.decodeUtf8
+      ? (bytes) => platform.decodeUtf8!(bytes)
+      : standardUtf8Decode();
     checkStreamConfig(stream);
     this.store = new SegmentStore(this.config.segmentMemoryBytes);
     this.hold = new StartupHold(platform.clock, this.config.connectHoldMaxMs);
@@ -427,31 +432,20 @@ export class CoralEngine extends Emitter<EngineEvents> {
     const playlist = rendition === null ? undefined : this.playlists.get(rendition);
     if (!playlist || rendition === null) return;
     this.polling = true;
-    let text: string;
+    let parsed: ReturnType<typeof parseMediaPlaylist>;
     try {
       const response = await this.platform.http.get({ url: playlist.playlistUrl }).promise;
-      text = bytesToText(response.bytes.subarray(0, 256 * 1024));
-    } catch (_error) {
+      // The whole body, decoded as UTF-8: the newest entries are at its end.
+      parsed = parseMediaPlaylist(playlistText(response.bytes, this.decodeUtf8));
+    } catch (error) {
+      this.platform.log?.('debug', 'live playlist poll failed', {
+        component: 'engine',
+        error: error instanceof Error ? error.message : String(error),
+      });
       return;
     }
-    const parsed = parseMediaPlaylist(text);
     if (!parsed || this.destroyed) return;
-    // Place new segments on the player's timeline by continuing from the last one it knows.
-    const last = playlist.segments.get(playlist.lastSequence);
-    if (!last) return;
-    let startSec = last.startSec + last.durationSec;
-    const segments = [];
-    for (const segment of parsed.segments) {
-      if (segment.sequence <= playlist.lastSequence) continue;
-      if (segment.sequence !== playlist.lastSequence + 1 + segments.length) break;
-      segments.push({
-        sequence: segment.sequence,
-        url: resolveUri(playlist.playlistUrl, segment.uri),
-        startSec,
-        durationSec: segment.durationSec,
-      });
-      startSec += segment.durationSec;
-    }
+    const segments = newLiveSegments(playlist, parsed);
     if (segments.length > 0) {
       this.setPlaylist({ rendition, playlistUrl: playlist.playlistUrl, live: true, segments });
     }

@@ -3,7 +3,7 @@ import { isAborted } from './errors.js';
 import { parseMediaPlaylist, resolveUri } from './m3u8.js';
 import type { Clock, HttpClient, TimerId } from './platform.js';
 import type { SegmentInfo } from './playlist-state.js';
-import { bytesToText } from './text.js';
+import { playlistText, standardUtf8Decode, type Utf8Decode } from './text.js';
 
 export type PlayerEngine = Pick<
   CoralEngine,
@@ -82,7 +82,11 @@ export class HeadlessPlayer {
 
   constructor(
     private readonly engine: PlayerEngine,
-    private readonly platform: { clock: Clock; http: HttpClient },
+    private readonly platform: {
+      clock: Clock;
+      http: HttpClient;
+      decodeUtf8?: Utf8Decode;
+    },
     private readonly options: HeadlessPlayerOptions,
   ) {}
 
@@ -107,7 +111,9 @@ export class HeadlessPlayer {
     let changed = false;
     try {
       const response = await this.platform.http.get({ url: this.options.playlistUrl }).promise;
-      const parsed = parseMediaPlaylist(bytesToText(response.bytes));
+      const parsed = parseMediaPlaylist(
+        playlistText(response.bytes, this.platform.decodeUtf8 ?? standardUtf8Decode()),
+      );
       if (!parsed) throw new Error('not a media playlist');
       this.live = !parsed.endList;
       this.targetDurationSec = parsed.targetDurationSec ?? this.targetDurationSec;

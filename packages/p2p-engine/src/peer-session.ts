@@ -8,59 +8,29 @@ import {
   sequencesFromBitfield,
   type PeerFrame,
   type RequestFrame,
-  type SignedSegmentHash,
 } from '@coral-cdn/protocol';
 import type { EngineConfig } from './config.js';
 import { Emitter } from './emitter.js';
 import { AbortedError, EngineError } from './errors.js';
 import type { Cancelable, DataChannelLike, EnginePlatform, TimerId } from './platform.js';
+import type {
+  ActiveUpload,
+  PeerCloseReason,
+  PeerDownloadResult,
+  PendingDownload,
+  SessionEvents,
+  SignedHashLookup,
+} from './peer-session-types.js';
+import { RemoteHoldings } from './remote-holdings.js';
 import type { SegmentStore } from './segment-store.js';
 import { ThroughputEstimator } from './throughput.js';
 import type { UploadLimiter } from './upload-limiter.js';
 
-export interface PeerDownloadResult {
-  startedAtMs: number;
-  firstByteAtMs: number;
-  endedAtMs: number;
-}
-
-interface PendingDownload {
-  requestId: number;
-  rendition: string;
-  sequence: number;
-  sink: Uint8Array;
-  startOffset: number;
-  nextOffset: number;
-  startedAtMs: number;
-  firstByteAtMs: number | null;
-  stallTimer: TimerId | null;
-  onProgress: (loadedBytes: number) => void;
-  resolve: (result: PeerDownloadResult) => void;
-  reject: (error: Error) => void;
-}
-
-interface ActiveUpload {
-  canceled: boolean;
-}
-
-export type PeerCloseReason =
-  'closed' | 'protocol' | 'incompatible' | 'integrity' | 'timeout' | 'destroyed' | 'gone';
-
-interface SessionEvents {
-  /** The remote peer now holds these sequences of a rendition. */
-  have: (rendition: string, sequences: number[]) => void;
-  /** The remote sent the origin's signed entry of a live segment (not checked yet). */
-  signed: (rendition: string, hash: SignedSegmentHash) => void;
-  closed: (reason: PeerCloseReason) => void;
-  /** Bytes sent to this peer (payload only). */
-  uploaded: (bytes: number) => void;
-}
-
-/** A held live segment's checked signed entry (the integrity registry's), to pass on. */
-export type SignedHashLookup = (
-  rendition: string,
-  sequence: number,
-) => SignedSegmentHash | undefined;
+export type {
+  PeerCloseReason,
+  PeerDownloadResult,
+  SignedHashLookup,
+} from './peer-session-types.js';
 
 const DRAIN_POLL_MS = 50;
 /**
@@ -76,7 +46,7 @@ const MAX_SIGNED_IN_A_ROW = 512;
  */
 export class PeerSession extends Emitter<SessionEvents> {
   readonly throughput: ThroughputEstimator;
-  private readonly remoteHave = new Map<string, Set<number>>();
+  private readonly remoteHave = new RemoteHoldings();
   private readonly downloads = new Map<number, PendingDownload>();
   private readonly uploads = new Map<number, ActiveUpload>();
   private nextRequestId = 1;
@@ -125,11 +95,11 @@ export class PeerSession extends Emitter<SessionEvents> {
   }
 
   has(rendition: string, sequence: number): boolean {
-    return this.remoteHave.get(rendition)?.has(sequence) === true;
+    return this.remoteHave.has(rendition, sequence);
   }
 
   heldSequences(rendition: string): number[] {
-    return [...(this.remoteHave.get(rendition) ?? [])];
+    return this.remoteHave.sequences(rendition);
   }
 
   get activeDownloads(): number {
@@ -295,7 +265,7 @@ export class PeerSession extends Emitter<SessionEvents> {
       case 'have':
         this.signedInARow = 0;
         this.addHave(frame.rendition, frame.added);
-        for (const sequence of frame.lost) this.remoteHave.get(frame.rendition)?.delete(sequence);
+        for (const sequence of frame.lost) this.remoteHave.delete(frame.rendition, sequence);
         return;
       case 'request':
         this.onRequest(frame);
@@ -310,7 +280,7 @@ export class PeerSession extends Emitter<SessionEvents> {
         const pending = this.downloads.get(frame.requestId);
         if (!pending) return;
         if (frame.reason === AbsentReason.NotHeld)
-          this.remoteHave.get(pending.rendition)?.delete(pending.sequence);
+          this.remoteHave.delete(pending.rendition, pending.sequence);
         this.finishDownload(
           pending,
           new EngineError(
@@ -330,19 +300,13 @@ export class PeerSession extends Emitter<SessionEvents> {
   }
 
   private addHave(rendition: string, sequences: readonly number[]): void {
-    if (sequences.length === 0) return;
-    let set = this.remoteHave.get(rendition);
-    if (!set) {
-      set = new Set();
-      this.remoteHave.set(rendition, set);
+    const added = this.remoteHave.add(rendition, sequences);
+    if (added === null) {
+      this.log('warn', 'peer announced too many renditions', { rendition });
+      this.close('protocol');
+      return;
     }
-    for (const sequence of sequences) set.add(sequence);
-    // Remember a bounded window: the newest 4096 sequences.
-    if (set.size > 4096) {
-      const sorted = [...set].sort((a, b) => a - b);
-      for (const old of sorted.slice(0, sorted.length - 4096)) set.delete(old);
-    }
-    this.emit('have', rendition, [...sequences]);
+    if (added.length > 0) this.emit('have', rendition, added);
   }
 
   private onData(

@@ -106,5 +106,10 @@ export interface EnginePlatform {
   subtle: SubtleCryptoLike;
   /** Uniform in [0, 1): jitter for reconnects and tie-breaks. */
   random(): number;
+  /**
+   * Strict UTF-8 decoding of playlist bodies (throws on malformed bytes). Optional: the
+   * runtime's TextDecoder is used when absent.
+   */
+  decodeUtf8?(bytes: Uint8Array): string;
   log?(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
 }

@@ -254,6 +254,51 @@ describe('live playlist polling', () => {
     return delays;
   }
 
+  it('reads a 1 MB playlist whole and as UTF-8: each new segment, named in non-ASCII, is fetched under its own URL within a poll interval', async () => {
+    const pollMs = 500;
+    const clock = new FakeClock();
+    // The newest entries sit past the first megabyte; their names are not ASCII.
+    const fixture = new LiveFixture(
+      'live',
+      '240p',
+      120_000,
+      2,
+      6,
+      (sequence) => `séance_${sequence}.m4s`,
+      1024 * 1024,
+    );
+    const sim = new SimSwarm(clock, fixture.content, 'live');
+    swarm = sim;
+    const publishing = startPublishing(clock, fixture);
+    await clock.advance(12_000);
+    const viewers: Viewer[] = [];
+    for (let i = 0; i < 2; i++) {
+      const viewer = sim.addViewer({ config: { livePlaylistPollMs: pollMs } });
+      // Megabyte playlists in 256 KiB steps: the same timing, far fewer fake-clock timers.
+      viewer.cdn.stepBytes = 256 * 1024;
+      sim.play(viewer, { playlistUrl: fixture.playlistUrl });
+      viewers.push(viewer);
+      await clock.advance(2_000);
+    }
+    const fromMs = clock.now() + 6_000;
+    await clock.advance(20_000);
+    publishing.stop();
+    const toMs = clock.now() - 4_000;
+
+    const served = new Set(fixture.segments.map((segment) => segment.url));
+    const segmentUrls = viewers.flatMap((v) => v.cdn.segmentRequests().map((r) => r.url));
+    expect(segmentUrls.length).toBeGreaterThan(0);
+    expect(segmentUrls.filter((url) => !served.has(url))).toEqual([]);
+    // A poll starts a poll interval after the last one ended, and moving a megabyte over the
+    // simulated CDN (4 MB/s, 40 ms to the first byte) takes about 300 ms: a segment published
+    // just after a poll began is seen within two transfers and an interval. Without the
+    // newest entries, only the player's reload (every 2 s) would show it.
+    const playlistTransferMs = 40 + (fixture.playlistBytes * 1000) / (4 * 1024 * 1024);
+    const delays = firstFetchDelaysMs(viewers, fixture, fromMs, toMs);
+    expect(delays.length).toBeGreaterThanOrEqual(4);
+    expect(delays.filter((delayMs) => delayMs > pollMs + 2 * playlistTransferMs + 150)).toEqual([]);
+  });
+
   it('only the fetchers elected for the next segments poll, and each new segment is still fetched within a poll interval of its publication', async () => {
     const pollMs = 500;
     const polled = await liveSwarm(6, 2_000, 40_000, { livePlaylistPollMs: pollMs });

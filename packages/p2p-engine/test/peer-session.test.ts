@@ -9,6 +9,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { resolveEngineConfig, type EnginePlatform } from '../src/index.js';
 import { PeerSession } from '../src/peer-session.js';
+import { MAX_REMOTE_RENDITIONS, REMOTE_WINDOW_SEQUENCES } from '../src/remote-holdings.js';
 import { SegmentStore } from '../src/segment-store.js';
 import { UploadLimiter } from '../src/upload-limiter.js';
 import { FakeClock } from './harness/fake-clock.js';
@@ -189,6 +190,29 @@ describe('peer session', () => {
     send({ type: 'have', rendition: '240p', added: [], lost: [4] });
     await clock.advance(100);
     expect(session.has('240p', 4)).toBe(false);
+  });
+
+  it('hostile: a peer announcing more renditions than a stream has is dropped, its state bounded', async () => {
+    const { clock, session, send, closed } = sessionWithRawRemote();
+    send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    for (let i = 0; i <= MAX_REMOTE_RENDITIONS; i++)
+      send({ type: 'have', rendition: `r${i}`, added: [1], lost: [] });
+    await clock.advance(100);
+    expect(closed).toEqual(['protocol']);
+    expect(session.has(`r${MAX_REMOTE_RENDITIONS}`, 1)).toBe(false);
+  });
+
+  it('hostile: holdings stay within a window of the newest announced sequences', async () => {
+    const { clock, session, send, closed } = sessionWithRawRemote();
+    send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    const spread = Array.from({ length: 64 }, (_, i) => i * 1_000);
+    send({ type: 'have', rendition: '240p', added: spread, lost: [] });
+    await clock.advance(100);
+    expect(closed).toEqual([]);
+    const held = session.heldSequences('240p');
+    expect(held.length).toBeLessThanOrEqual(REMOTE_WINDOW_SEQUENCES);
+    expect(Math.min(...held)).toBeGreaterThan(63_000 - REMOTE_WINDOW_SEQUENCES);
+    expect(session.has('240p', 63_000)).toBe(true);
   });
 
   it('ignores late chunks of a cancelled request, and times out a silent one', async () => {

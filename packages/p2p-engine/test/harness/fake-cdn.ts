@@ -23,12 +23,14 @@ export type CdnContent = (url: string) => Uint8Array | undefined;
 
 /**
  * One viewer's path to the CDN on the fake clock: a first-byte latency, then the body at a
- * fixed rate in 16 KiB steps, with Range support, cancellation and injectable failures.
+ * fixed rate in steps (16 KiB unless set), with Range support, cancellation and injectable failures.
  */
 export class FakeCdn implements HttpClient {
   readonly requests: CdnRequest[] = [];
   /** URLs (or prefixes) that answer 503. */
   readonly failing = new Set<string>();
+  /** The body moves in steps of this many bytes (each a timer on the fake clock). */
+  stepBytes = 16 * 1024;
 
   constructor(
     private readonly clock: FakeClock,
@@ -80,7 +82,7 @@ export class FakeCdn implements HttpClient {
           const start = request.rangeStartBytes ?? 0;
           const slice = body.subarray(start);
           const firstByteAtMs = this.clock.now();
-          const step = 16 * 1024;
+          const step = this.stepBytes;
           const stepMs = (step * 1000) / this.bytesPerSec;
           let sent = 0;
           const pump = () => {

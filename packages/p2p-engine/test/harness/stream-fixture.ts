@@ -58,6 +58,16 @@ function playlistText(
   return lines.join('\n') + '\n';
 }
 
+/** The playlist with comment lines after its first line, `paddingBytes` more in all. */
+function withPadding(playlist: string, paddingBytes: number): string {
+  if (paddingBytes <= 0) return playlist;
+  const line = `#${'x'.repeat(1023)}\n`;
+  const head = playlist.indexOf('\n') + 1;
+  return (
+    playlist.slice(0, head) + line.repeat(Math.ceil(paddingBytes / 1024)) + playlist.slice(head)
+  );
+}
+
 async function entryOf(segment: SegmentFixture): Promise<SegmentEntry> {
   return {
     sequence: segment.sequence,
@@ -130,7 +140,8 @@ export class LiveFixture {
   readonly playlistUrl: string;
   private readonly signed: LiveSegmentEntry[] = [];
   private manifestText = '';
-  private playlist = '';
+  /** The playlist served now, encoded once per publication (it can be a megabyte). */
+  private playlist = new Uint8Array(0);
   private nextSequence = 0;
 
   constructor(
@@ -139,6 +150,11 @@ export class LiveFixture {
     readonly sizeBytes = 64 * 1024,
     readonly durationSec = 2,
     readonly windowSize = 6,
+    /** Segment file name by sequence (default `seg_00012.m4s`). */
+    private readonly segmentName = (sequence: number) =>
+      `seg_${String(sequence).padStart(5, '0')}.m4s`,
+    /** Comment lines at the head of the playlist, to make it this much larger. */
+    private readonly playlistPaddingBytes = 0,
   ) {
     this.playlistUrl = `${CDN_BASE}/live/${streamId}/${rendition}/index.m3u8`;
   }
@@ -159,7 +175,7 @@ export class LiveFixture {
     const sequence = this.nextSequence++;
     const segment: SegmentFixture = {
       sequence,
-      url: `${CDN_BASE}/live/${this.streamId}/${this.rendition}/seg_${String(sequence).padStart(5, '0')}.m4s`,
+      url: `${CDN_BASE}/live/${this.streamId}/${this.rendition}/${this.segmentName(sequence)}`,
       bytes: segmentBytes(1000 + sequence, this.sizeBytes),
       startSec: sequence * this.durationSec,
       durationSec: this.durationSec,
@@ -193,8 +209,15 @@ export class LiveFixture {
       this.manifestText = manifestText;
       this.lateManifestText = null;
     }
-    this.playlist = playlistText(this.window, this.durationSec, false);
+    this.playlist = encoder.encode(
+      withPadding(playlistText(this.window, this.durationSec, false), this.playlistPaddingBytes),
+    );
     return segment;
+  }
+
+  /** Size of the playlist served now. */
+  get playlistBytes(): number {
+    return this.playlist.byteLength;
   }
 
   /** Serve the manifest a `manifestLate` publication held back. */
@@ -205,7 +228,7 @@ export class LiveFixture {
   }
 
   content = (url: string): Uint8Array | undefined => {
-    if (url === this.playlistUrl) return encoder.encode(this.playlist);
+    if (url === this.playlistUrl) return this.playlist;
     if (url.endsWith('/integrity.json')) return encoder.encode(this.manifestText);
     return this.segments.find((segment) => segment.url === url)?.bytes;
   };

@@ -1,0 +1,47 @@
+import type { SignedSegmentHash } from '@coral-cdn/protocol';
+import type { TimerId } from './platform.js';
+
+/** The shapes a peer session works with (its downloads, uploads, events). */
+export interface PeerDownloadResult {
+  startedAtMs: number;
+  firstByteAtMs: number;
+  endedAtMs: number;
+}
+
+export interface PendingDownload {
+  requestId: number;
+  rendition: string;
+  sequence: number;
+  sink: Uint8Array;
+  startOffset: number;
+  nextOffset: number;
+  startedAtMs: number;
+  firstByteAtMs: number | null;
+  stallTimer: TimerId | null;
+  onProgress: (loadedBytes: number) => void;
+  resolve: (result: PeerDownloadResult) => void;
+  reject: (error: Error) => void;
+}
+
+export interface ActiveUpload {
+  canceled: boolean;
+}
+
+export type PeerCloseReason =
+  'closed' | 'protocol' | 'incompatible' | 'integrity' | 'timeout' | 'destroyed' | 'gone';
+
+export interface SessionEvents {
+  /** The remote peer now holds these sequences of a rendition. */
+  have: (rendition: string, sequences: number[]) => void;
+  /** The remote sent the origin's signed entry of a live segment (not checked yet). */
+  signed: (rendition: string, hash: SignedSegmentHash) => void;
+  closed: (reason: PeerCloseReason) => void;
+  /** Bytes sent to this peer (payload only). */
+  uploaded: (bytes: number) => void;
+}
+
+/** A held live segment's checked signed entry (the integrity registry's), to pass on. */
+export type SignedHashLookup = (
+  rendition: string,
+  sequence: number,
+) => SignedSegmentHash | undefined;

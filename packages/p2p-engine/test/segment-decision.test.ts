@@ -1,0 +1,409 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decideSegment,
+  earliestDeadlineMs,
+  HTTP_REQUEST_LATENCY_MS,
+  MANIFEST_FETCH_ALLOWANCE_MS,
+  MAX_DOWNLOADS_PER_PEER,
+  ownCdnReason,
+  PEER_REQUEST_LATENCY_MS,
+  pickHolder,
+  projectMs,
+  type DecisionSnapshot,
+  type HolderSnapshot,
+  type SegmentDecision,
+} from '../src/segment-decision.js';
+import type { CdnReason } from '../src/stats.js';
+
+/**
+ * One table per rule of the per-segment decision, each named after its rule: deleting or
+ * loosening any rule makes a row of its table fail. Every row states the whole decision (choice,
+ * intents, deadline), so a rule that leaks into another's answer fails too.
+ *
+ * The base snapshot: at 10 s, a segment due at 20 s, a 1 s safety margin (9 s of slack), 100 KB
+ * signed, nothing received, a VOD viewer with two peers connected, the CDN at 1 MB/s.
+ */
+const NOW = 10_000;
+const DEADLINE = 20_000;
+const MARGIN = 1_000;
+
+const base: DecisionSnapshot = {
+  nowMs: NOW,
+  p2pEnabled: true,
+  forceHttp: false,
+  unrequestedPrefetch: false,
+  startupHold: false,
+  role: 'vod',
+  knownDeadlineMs: Infinity,
+  playbackDeadlineMs: DEADLINE,
+  safetyMarginMs: MARGIN,
+  playbackStarted: true,
+  discovering: false,
+  connectedCount: 2,
+  signedSizeBytes: 100_000,
+  filledBytes: 0,
+  holders: [],
+  failedPeers: new Set(),
+  httpBytesPerSec: 1_000_000,
+  typicalSegmentBytes: 1_000_000,
+  maySign: true,
+  manifestPending: false,
+};
+
+function holder(peerId: string, bytesPerSec = 1_000_000, activeDownloads = 0): HolderSnapshot {
+  return { peerId, bytesPerSec, activeDownloads };
+}
+const fast = holder('fast');
+
+type Row = [name: string, changes: Partial<DecisionSnapshot>, expected: SegmentDecision];
+
+function decided(choice: SegmentDecision['choice'], deadlineMs = DEADLINE): SegmentDecision {
+  return { choice, intents: [], deadlineMs };
+}
+function peer(peerId: string, deadlineMs = DEADLINE): SegmentDecision {
+  return decided({ kind: 'peer', peerId }, deadlineMs);
+}
+function cdn(reason: CdnReason, deadlineMs = DEADLINE): SegmentDecision {
+  return decided({ kind: 'http', reason }, deadlineMs);
+}
+function wait(untilMs: number, fetchManifest = false, deadlineMs = DEADLINE): SegmentDecision {
+  return {
+    choice: { kind: 'wait', untilMs },
+    intents: fetchManifest ? [{ kind: 'fetch-manifest' }] : [],
+    deadlineMs,
+  };
+}
+const abandon = (deadlineMs = DEADLINE): SegmentDecision =>
+  decided({ kind: 'abandon' }, deadlineMs);
+
+function table(rows: Row[]) {
+  it.each(rows)('%s', (_name, changes, expected) => {
+    expect(decideSegment({ ...base, ...changes })).toEqual(expected);
+  });
+}
+
+describe('segment decision', () => {
+  describe('P2P off: the CDN, as a viewer alone, before any other rule', () => {
+    table([
+      [
+        'a fast holder is not asked',
+        { p2pEnabled: false, holders: [fast] },
+        cdn('alone', Infinity),
+      ],
+      [
+        'even a forced fallback counts as alone',
+        { p2pEnabled: false, forceHttp: true },
+        cdn('alone', Infinity),
+      ],
+      ['with P2P on, the fast holder', { holders: [fast] }, peer('fast')],
+    ]);
+  });
+
+  describe('forced to the CDN (a peer fell behind or sent bad bytes): reason fallback', () => {
+    table([
+      [
+        'a fast holder is not asked again',
+        { forceHttp: true, holders: [fast] },
+        cdn('fallback', Infinity),
+      ],
+      [
+        'before the start-up hold and the prefetch drop',
+        { forceHttp: true, startupHold: true, unrequestedPrefetch: true },
+        cdn('fallback', Infinity),
+      ],
+    ]);
+  });
+
+  describe('start-up hold: the CDN as a viewer alone; a prefetch by its role; no deadline yet', () => {
+    table([
+      [
+        'a requested segment: alone',
+        { startupHold: true, holders: [fast] },
+        cdn('alone', Infinity),
+      ],
+      [
+        'a waiter drops an unrequested prefetch',
+        { startupHold: true, unrequestedPrefetch: true, role: 'waiter' },
+        abandon(Infinity),
+      ],
+      [
+        'an elected fetcher takes its prefetch from the CDN',
+        { startupHold: true, unrequestedPrefetch: true, role: 'fetcher' },
+        cdn('elected', Infinity),
+      ],
+      [
+        'the known deadline is kept as it was',
+        { startupHold: true, knownDeadlineMs: 50_000 },
+        cdn('alone', 50_000),
+      ],
+    ]);
+  });
+
+  describe('a deadline only moves earlier', () => {
+    table([
+      [
+        'a later playback deadline does not push it out',
+        { knownDeadlineMs: 15_000 },
+        cdn('deadline', 15_000),
+      ],
+      [
+        'an earlier playback deadline moves it in',
+        { knownDeadlineMs: 50_000, holders: [fast] },
+        peer('fast', DEADLINE),
+      ],
+      [
+        'the earlier deadline decides: 1.1 s left cannot fit a 100 ms transfer with its margin',
+        { knownDeadlineMs: NOW + 1_100, holders: [fast] },
+        cdn('deadline', NOW + 1_100),
+      ],
+    ]);
+    it('earliestDeadlineMs takes the minimum', () => {
+      expect(earliestDeadlineMs(15_000, 20_000)).toBe(15_000);
+      expect(earliestDeadlineMs(20_000, 15_000)).toBe(15_000);
+      expect(earliestDeadlineMs(Infinity, 15_000)).toBe(15_000);
+    });
+  });
+
+  describe('a peer is asked when its projected transfer plus the request latency allowance beats the deadline minus the safety margin', () => {
+    // 9 s of slack; at 100 KB/s a transfer of N bytes takes N/100 ms, plus 60 ms to ask.
+    const slow = holder('slow', 100_000);
+    const fitsBytes = (9_000 - PEER_REQUEST_LATENCY_MS) * 100 - 10;
+    const tooBigBytes = (9_000 - PEER_REQUEST_LATENCY_MS) * 100;
+    table([
+      [
+        'just inside the slack: the peer',
+        { holders: [slow], signedSizeBytes: fitsBytes },
+        peer('slow'),
+      ],
+      [
+        'exactly the slack with the latency allowance: the CDN',
+        { holders: [slow], signedSizeBytes: tooBigBytes },
+        cdn('deadline'),
+      ],
+      [
+        'the safety margin counts: 10 ms more margin and it no longer fits',
+        { holders: [slow], signedSizeBytes: fitsBytes, safetyMarginMs: MARGIN + 10 },
+        cdn('deadline'),
+      ],
+      [
+        'only the bytes still missing count',
+        { holders: [slow], signedSizeBytes: tooBigBytes + 1_000, filledBytes: 1_010 },
+        peer('slow'),
+      ],
+      [
+        'bytes already received do not shrink a transfer below its size otherwise',
+        { holders: [slow], signedSizeBytes: tooBigBytes + 1_000, filledBytes: 1_000 },
+        cdn('deadline'),
+      ],
+      [
+        'a holder with no rate counts as 1 B/s, not as infinitely slow',
+        { holders: [holder('stalled', 0)], signedSizeBytes: 1 },
+        peer('stalled'),
+      ],
+    ]);
+  });
+
+  describe(`a holder already serving ${MAX_DOWNLOADS_PER_PEER} downloads yields to one with room`, () => {
+    const busy = holder('busy', 2_000_000, MAX_DOWNLOADS_PER_PEER);
+    const almostBusy = holder('almost', 2_000_000, MAX_DOWNLOADS_PER_PEER - 1);
+    table([
+      ['a full first holder: the next one', { holders: [busy, fast] }, peer('fast')],
+      [
+        'a holder one below the limit is still first',
+        { holders: [almostBusy, fast] },
+        peer('almost'),
+      ],
+      [
+        'all full: the first anyway',
+        { holders: [busy, holder('busy2', 1_000_000, 5)] },
+        peer('busy'),
+      ],
+    ]);
+  });
+
+  describe('peers that failed this download are not asked again', () => {
+    table([
+      [
+        'the failed fastest is skipped',
+        { holders: [fast, holder('other')], failedPeers: new Set(['fast']) },
+        peer('other'),
+      ],
+      ['all failed: no peer', { holders: [fast], failedPeers: new Set(['fast']) }, cdn('deadline')],
+    ]);
+  });
+
+  describe('an unrequested prefetch no peer serves: the fetcher or the lone viewer takes it from the CDN, anyone else drops it', () => {
+    table([
+      ['vod: dropped', { unrequestedPrefetch: true }, abandon()],
+      ['live waiter: dropped', { unrequestedPrefetch: true, role: 'waiter' }, abandon()],
+      ['live fetcher: elected', { unrequestedPrefetch: true, role: 'fetcher' }, cdn('elected')],
+      ['live alone: alone', { unrequestedPrefetch: true, role: 'alone' }, cdn('alone')],
+      [
+        'a holder in time still serves it',
+        { unrequestedPrefetch: true, holders: [fast] },
+        peer('fast'),
+      ],
+      [
+        'without a signed hash: dropped',
+        { unrequestedPrefetch: true, signedSizeBytes: null },
+        abandon(),
+      ],
+      [
+        'without a signed hash, an elected fetcher: the CDN',
+        { unrequestedPrefetch: true, signedSizeBytes: null, role: 'fetcher' },
+        cdn('elected'),
+      ],
+    ]);
+  });
+
+  describe('no signed hash: the CDN for a viewer with its own CDN role that is not connecting', () => {
+    table([
+      ['elected fetcher', { signedSizeBytes: null, role: 'fetcher' }, cdn('elected')],
+      ['alone and not discovering', { signedSizeBytes: null, role: 'alone' }, cdn('alone')],
+      [
+        'alone but still connecting (no peer yet): waits for the entry from peers',
+        { signedSizeBytes: null, role: 'alone', discovering: true, connectedCount: 0 },
+        // 20 s − 1 s margin − (1 MB at 1 MB/s + 150 ms) − 500 ms for the manifest
+        wait(DEADLINE - MARGIN - 1_000 - HTTP_REQUEST_LATENCY_MS - MANIFEST_FETCH_ALLOWANCE_MS),
+      ],
+    ]);
+  });
+
+  describe('no signed hash and nothing may sign it: the CDN, reason unsigned', () => {
+    table([
+      ['the manifest cannot sign', { signedSizeBytes: null, maySign: false }, cdn('unsigned')],
+      [
+        'a peer holding it does not help',
+        { signedSizeBytes: null, maySign: false, holders: [fast] },
+        cdn('unsigned'),
+      ],
+    ]);
+  });
+
+  describe('no signed hash: wait for the manifest while the CDN could still deliver a typical segment in time, then the CDN', () => {
+    // VOD: 20 s − 1 s − (1 MB at 1 MB/s = 1 s) − 150 ms = 17.85 s.
+    const waitUntil = DEADLINE - MARGIN - 1_000 - HTTP_REQUEST_LATENCY_MS;
+    table([
+      ['vod: fetch the manifest now and wait', { signedSizeBytes: null }, wait(waitUntil, true)],
+      [
+        'a manifest fetch already under way is not repeated',
+        { signedSizeBytes: null, manifestPending: true },
+        wait(waitUntil),
+      ],
+      [
+        '1 ms before the CDN must start: still waits',
+        { signedSizeBytes: null, nowMs: waitUntil - 1 },
+        wait(waitUntil, true),
+      ],
+      [
+        'when the CDN must start: unsigned',
+        { signedSizeBytes: null, nowMs: waitUntil },
+        cdn('unsigned'),
+      ],
+      [
+        'the typical segment size sets the wait: 2 MB takes a second longer',
+        { signedSizeBytes: null, typicalSegmentBytes: 2_000_000 },
+        wait(waitUntil - 1_000, true),
+      ],
+      [
+        'the CDN rate sets the wait: 2 MB/s halves the transfer',
+        { signedSizeBytes: null, httpBytesPerSec: 2_000_000 },
+        wait(waitUntil + 500, true),
+      ],
+      [
+        'a CDN with no rate counts as 1 B/s, not as infinitely slow',
+        { signedSizeBytes: null, httpBytesPerSec: 0, typicalSegmentBytes: 1 },
+        wait(DEADLINE - MARGIN - 1_000 - HTTP_REQUEST_LATENCY_MS, true),
+      ],
+    ]);
+  });
+
+  describe('no signed hash, live: the entry is awaited from peers until the manifest allowance, then the manifest is fetched', () => {
+    const waitUntil = DEADLINE - MARGIN - 1_000 - HTTP_REQUEST_LATENCY_MS;
+    const fromPeersUntil = waitUntil - MANIFEST_FETCH_ALLOWANCE_MS;
+    table([
+      [
+        'early: wait for a peer’s signed entry',
+        { signedSizeBytes: null, role: 'waiter' },
+        wait(fromPeersUntil),
+      ],
+      [
+        '1 ms before the allowance: still waiting for peers',
+        { signedSizeBytes: null, role: 'waiter', nowMs: fromPeersUntil - 1 },
+        wait(fromPeersUntil),
+      ],
+      [
+        'at the allowance: fetch the manifest and wait',
+        { signedSizeBytes: null, role: 'waiter', nowMs: fromPeersUntil },
+        wait(waitUntil, true),
+      ],
+    ]);
+  });
+
+  describe('a live waiter (or a viewer still connecting) waits for peers while the CDN could still deliver the rest in time', () => {
+    // 20 s − 1 s − (100 KB at 1 MB/s = 100 ms) − 150 ms = 18.75 s.
+    const waitUntil = DEADLINE - MARGIN - 100 - HTTP_REQUEST_LATENCY_MS;
+    table([
+      ['live waiter: waits', { role: 'waiter' }, wait(waitUntil)],
+      [
+        '1 ms before the CDN must start: waits',
+        { role: 'waiter', nowMs: waitUntil - 1 },
+        wait(waitUntil),
+      ],
+      ['when the CDN must start: the CDN', { role: 'waiter', nowMs: waitUntil }, cdn('deadline')],
+      [
+        'a waiter with bytes already received does not wait',
+        { role: 'waiter', filledBytes: 1 },
+        cdn('deadline'),
+      ],
+      ['not before the first frame', { role: 'waiter', playbackStarted: false }, cdn('deadline')],
+      [
+        'the CDN rate sets the wait',
+        { role: 'waiter', httpBytesPerSec: 100_000 },
+        wait(waitUntil + 100 - 1_000),
+      ],
+      ['vod, still discovering peers: waits', { discovering: true }, wait(waitUntil)],
+      [
+        'vod, discovering, before the first frame: the CDN',
+        { discovering: true, playbackStarted: false },
+        cdn('deadline'),
+      ],
+      ['vod, done discovering: the CDN', {}, cdn('deadline')],
+      [
+        'live alone, discovering with no peer connected: waits',
+        { role: 'alone', discovering: true, connectedCount: 0 },
+        wait(waitUntil),
+      ],
+      [
+        'live alone, discovering with a peer connected: the CDN',
+        { role: 'alone', discovering: true, connectedCount: 1 },
+        cdn('alone'),
+      ],
+      ['live fetcher: takes it from the CDN', { role: 'fetcher' }, cdn('elected')],
+    ]);
+  });
+
+  describe('otherwise the CDN: alone with no peer connected, else because of the deadline', () => {
+    table([
+      ['no peer connected', { connectedCount: 0 }, cdn('alone')],
+      ['peers connected, none holds it in time', { connectedCount: 1 }, cdn('deadline')],
+    ]);
+  });
+
+  describe('helpers', () => {
+    it('ownCdnReason: elected for a fetcher, alone for a lone viewer, none otherwise', () => {
+      expect(ownCdnReason('fetcher')).toBe('elected');
+      expect(ownCdnReason('alone')).toBe('alone');
+      expect(ownCdnReason('waiter')).toBeNull();
+      expect(ownCdnReason('vod')).toBeNull();
+    });
+    it('projectMs: bytes over rate, at least 1 B/s', () => {
+      expect(projectMs(1_000, 1_000)).toBe(1_000);
+      expect(projectMs(1_000, 0)).toBe(1_000_000);
+    });
+    it('pickHolder: none when every holder is excluded or there is none', () => {
+      expect(pickHolder([], new Set())).toBeUndefined();
+      expect(pickHolder([fast], new Set(['fast']))).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+/** The suites that exercise the mutated modules (see stryker.config.json): fast to rerun. */
+export default defineConfig({
+  test: {
+    include: [
+      'test/segment-decision.test.ts',
+      'test/prefetch-plan.test.ts',
+      'test/transfer-watchdog.test.ts',
+      'test/live-role.test.ts',
+      'test/integrity.test.ts',
+      'test/units.test.ts',
+    ],
+    testTimeout: 60_000,
+  },
+});

@@ -95,6 +95,9 @@ export const trackerConfigSchema = z.object({
   REPORTS_PER_ADDRESS_GROUP: positiveInt.default(20),
   /** How long a ban from one swarm lasts. */
   BAN_MS: positiveInt.default(10 * 60_000),
+  /** Most a beacon may add per second since the previous one: bytes (as Mbit/s) and events. */
+  BEACON_MAX_MBPS: positiveInt.default(200),
+  BEACON_MAX_EVENTS_PER_SEC: positiveInt.default(10),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(5000),
 });
 

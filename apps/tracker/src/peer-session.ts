@@ -26,14 +26,14 @@ export interface Membership {
   electionEpoch: number;
 }
 
-export function newMembership(record: MemberRecord, streamId: string): Membership {
+export function newMembership(record: MemberRecord, streamId: string, nowMs: number): Membership {
   return {
     record,
     streamId,
     known: new Set(),
     reported: new Set(),
     contacts: new Set(),
-    beacon: newBeaconMemory(),
+    beacon: newBeaconMemory(nowMs),
     electionEpoch: 0,
   };
 }

@@ -284,7 +284,7 @@ export class Tracker implements TrackerContext {
       // A re-join (e.g. new capacity figures) keeps the seniority the election looks at.
       joinedAtMs: previous?.record.joinedAtMs ?? this.now(),
     };
-    const membership = newMembership(record, streamId);
+    const membership = newMembership(record, streamId, this.now());
     if (previous) {
       for (const peerId of previous.known) membership.known.add(peerId);
       for (const peerId of previous.reported) membership.reported.add(peerId);
@@ -409,7 +409,11 @@ export class Tracker implements TrackerContext {
   private onBeacon(session: PeerSession, message: BeaconMessage): void {
     const membership = session.memberships.get(this.roomOf(session, message.swarmId));
     if (!membership) return this.notJoined(session, message.swarmId, 'beacon');
-    recordBeacon(membership.beacon, message.stats, this.deps.metrics);
+    const { config } = this.deps;
+    recordBeacon(membership.beacon, message.stats, this.deps.metrics, this.now(), {
+      bytesPerSec: config.BEACON_MAX_MBPS * 125_000,
+      eventsPerSec: config.BEACON_MAX_EVENTS_PER_SEC,
+    });
   }
 
   // ---- maintenance ----------------------------------------------------------------------------

@@ -99,6 +99,24 @@ describe('HTTP endpoints and beacons', () => {
     expect(text).toMatch(/coral_tracker_messages_received_total\{[^}]*type="beacon"[^}]*\} 2/);
   });
 
+  it('caps what a forged beacon adds to what one viewer can do in the time since its last', async () => {
+    const forger = clients[1]!;
+    const before = await (await fetch(`${tracker.httpUrl}/metrics`)).text();
+    // Counters that go up and down again: each drop used to count as a new session in full.
+    for (const p2pBytes of [1e18, 0, 1e18]) {
+      forger.send({ type: 'beacon', swarmId: 'stats/720p', stats: stats({ p2pBytes }) });
+    }
+    await forger.settle();
+    const after = await (await fetch(`${tracker.httpUrl}/metrics`)).text();
+    const added =
+      metricValue(after, 'coral_tracker_beacon_p2p_bytes_total') -
+      metricValue(before, 'coral_tracker_beacon_p2p_bytes_total');
+    // BEACON_MAX_MBPS (200 Mbit/s) over the seconds this test has run, not 2e18.
+    expect(added).toBeGreaterThan(0);
+    expect(added).toBeLessThan(1e10);
+    expect(metricValue(after, 'coral_tracker_beacons_clamped_total')).toBeGreaterThanOrEqual(2);
+  });
+
   it('drops a connection that stays silent for the heartbeat, and tells its peers', async () => {
     const token = await signToken(keys, { stream: 'quiet' });
     const quiet = await joinedClient(tracker.wsUrl, { swarmId: 'quiet/720p', token });

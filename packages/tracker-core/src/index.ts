@@ -1,4 +1,5 @@
 export * from './address-group.js';
+export * from './beacons.js';
 export * from './election.js';
 export * from './frame-shape.js';
 export * from './matching.js';

@@ -1,0 +1,66 @@
+import type { BeaconStats } from '@coral-cdn/protocol';
+
+/** The counters of a beacon that add up across viewers (what the tracker's metrics sum). */
+export const BEACON_COUNTERS = [
+  'p2pBytes',
+  'httpBytes',
+  'uploadedBytes',
+  'stalls',
+  'stallMs',
+  'fallbacks',
+  'integrityFailures',
+  'prefetchWastedBytes',
+] as const;
+export type BeaconCounter = (typeof BEACON_COUNTERS)[number];
+
+export interface BeaconCaps {
+  /** Most bytes per second one viewer can move in any byte counter (download or upload). */
+  readonly bytesPerSec: number;
+  /** Most stalls, fallbacks or integrity failures per second. */
+  readonly eventsPerSec: number;
+}
+
+export interface BeaconIncrements {
+  readonly increments: Readonly<Record<BeaconCounter, number>>;
+  /** Some increment was cut to what the time since the previous beacon allows. */
+  readonly clamped: boolean;
+}
+
+/**
+ * What one beacon adds to the tracker's counters. Beacons carry cumulative counters; the
+ * increment is the rise since the previous beacon of the membership (a counter that went
+ * down means the player restarted its session: its new value counts). Each increment is
+ * capped by what one viewer can do in the time since the previous beacon (or since it
+ * joined), so a forged beacon moves at most its own viewer's plausible share of the figures.
+ */
+export function beaconIncrements(
+  previous: BeaconStats | null,
+  next: BeaconStats,
+  elapsedMs: number,
+  caps: BeaconCaps,
+): BeaconIncrements {
+  const elapsedSec = Math.max(0, elapsedMs) / 1000;
+  // One second of slack: beacons are timed by the player, not by the tracker's clock.
+  const allowance = (perSec: number) => perSec * (elapsedSec + 1);
+  const limit: Record<BeaconCounter, number> = {
+    p2pBytes: allowance(caps.bytesPerSec),
+    httpBytes: allowance(caps.bytesPerSec),
+    uploadedBytes: allowance(caps.bytesPerSec),
+    prefetchWastedBytes: allowance(caps.bytesPerSec),
+    stalls: allowance(caps.eventsPerSec),
+    fallbacks: allowance(caps.eventsPerSec),
+    integrityFailures: allowance(caps.eventsPerSec),
+    stallMs: Math.max(0, elapsedMs) + 1000,
+  };
+  let clamped = false;
+  const increments = {} as Record<BeaconCounter, number>;
+  for (const counter of BEACON_COUNTERS) {
+    const now = next[counter];
+    const before = previous ? previous[counter] : 0;
+    const rise = now >= before ? now - before : now;
+    const capped = Math.min(Math.max(0, rise), limit[counter]);
+    if (capped < rise) clamped = true;
+    increments[counter] = capped;
+  }
+  return { increments, clamped };
+}

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { ProgressParser, type FfmpegProgress } from './progress.js';
 
 export interface FfmpegExit {
@@ -12,6 +13,8 @@ export interface FfmpegExit {
 
 export interface FfmpegProcess {
   readonly pid: number | undefined;
+  /** The extra output pipes asked for (`pipe:3`, `pipe:4`, …), in order; empty by default. */
+  readonly outputs: readonly Readable[];
   readonly exited: Promise<FfmpegExit>;
   /** SIGINT (ffmpeg finishes the segment in hand and writes its playlists), SIGKILL after graceMs. */
   stop(graceMs?: number): Promise<FfmpegExit>;
@@ -24,19 +27,23 @@ const STDERR_TAIL_BYTES = 8192;
 export function startFfmpeg(
   binary: string,
   args: readonly string[],
-  options: { onProgress?: (progress: FfmpegProgress) => void; cwd?: string } = {},
+  options: {
+    onProgress?: (progress: FfmpegProgress) => void;
+    cwd?: string;
+    /** How many output pipes to open after stderr, for `pipe:3` onwards. */
+    outputPipes?: number;
+  } = {},
 ): FfmpegProcess {
-  const child = spawn(binary, args, {
-    cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
+  for (let i = 0; i < (options.outputPipes ?? 0); i++) stdio.push('pipe');
+  const child = spawn(binary, args, { cwd: options.cwd, stdio });
   let stderrTail = '';
   let spawnError: Error | undefined;
   const parser = options.onProgress ? new ProgressParser(options.onProgress) : null;
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => parser?.push(chunk));
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => parser?.push(chunk));
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
     stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
   });
   child.once('error', (error) => {
@@ -51,6 +58,7 @@ export function startFfmpeg(
     child.exitCode === null && child.signalCode === null && child.pid !== undefined;
   return {
     pid: child.pid,
+    outputs: child.stdio.slice(3) as Readable[],
     exited,
     stop: async (graceMs = 5000) => {
       if (alive()) {

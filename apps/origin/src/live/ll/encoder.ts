@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
-import type { FfmpegExit } from '../../ffmpeg/run.js';
+import { startFfmpeg, type FfmpegProcess } from '../../ffmpeg/run.js';
 import type { Rendition } from '../../packaging/ladder.js';
 
 /**
@@ -93,55 +91,14 @@ export function buildLlEncodeArgs(options: LlEncodeOptions): string[] {
   return args;
 }
 
-export interface LlEncoderProcess {
-  readonly pid: number | undefined;
-  /** One fragmented-MP4 stream per video rendition, in the order of the options. */
-  readonly outputs: readonly Readable[];
-  readonly exited: Promise<FfmpegExit>;
-  /** SIGINT (ffmpeg flushes its last fragment), SIGKILL after graceMs. */
-  stop(graceMs?: number): Promise<FfmpegExit>;
-}
+/** The encoder: one fragmented-MP4 stream per video rendition in `outputs`, in option order. */
+export type LlEncoderProcess = FfmpegProcess;
 
-const STDERR_TAIL_BYTES = 8192;
-
+/** ffmpeg with `outputs` pipes after stderr (`pipe:3` onwards); SIGINT flushes the last fragment. */
 export function startLlEncoder(
   binary: string,
   args: readonly string[],
   outputs: number,
 ): LlEncoderProcess {
-  const stdio: ('ignore' | 'pipe')[] = ['ignore', 'ignore', 'pipe'];
-  for (let i = 0; i < outputs; i++) stdio.push('pipe');
-  const child = spawn(binary, args, { stdio });
-  let stderrTail = '';
-  let spawnError: Error | undefined;
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
-  });
-  child.once('error', (error) => {
-    spawnError = error;
-  });
-  const exited = new Promise<FfmpegExit>((resolve) => {
-    child.once('close', (code, signal) =>
-      resolve({ code, signal, stderrTail, ...(spawnError ? { spawnError } : {}) }),
-    );
-  });
-  const streams = child.stdio.slice(3, 3 + outputs) as Readable[];
-  const alive = () =>
-    child.exitCode === null && child.signalCode === null && child.pid !== undefined;
-  return {
-    pid: child.pid,
-    outputs: streams,
-    exited,
-    stop: async (graceMs = 5000) => {
-      if (alive()) {
-        child.kill('SIGINT');
-        const timer = setTimeout(() => alive() && child.kill('SIGKILL'), graceMs);
-        const exit = await exited;
-        clearTimeout(timer);
-        return exit;
-      }
-      return exited;
-    },
-  };
+  return startFfmpeg(binary, args, { outputPipes: outputs });
 }

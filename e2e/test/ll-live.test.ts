@@ -1,12 +1,13 @@
 import {
-  sleep,
-  waitFor,
   launchChromium,
   openViewer,
+  operatorHeaders,
   readCoral,
-  type Viewer,
-  startStack,
+  sleep,
   type Stack,
+  startStack,
+  type Viewer,
+  waitFor,
 } from '@coral-cdn/test-support';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   });
   const created = await fetch(`${stack.origin.url}/api/live`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: operatorHeaders({ 'content-type': 'application/json' }),
     body: JSON.stringify({ id: CHANNEL_ID, source: { type: 'testsrc' }, lowLatency: true }),
   });
   if (created.status !== 201) {

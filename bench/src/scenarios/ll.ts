@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { repoRoot, startStack, waitFor } from '@coral-cdn/test-support';
+import { operatorHeaders, repoRoot, startStack, waitFor } from '@coral-cdn/test-support';
 import { runPhase, type PhaseFigures } from '../ll/phase.js';
 import { writeResults } from '../lib/results.js';
 import type { Scenario } from '../lib/scenario.js';
@@ -37,7 +37,7 @@ const scenario: Scenario = {
       ] as const) {
         const created = await fetch(`${stack.origin.url}/api/live`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: operatorHeaders({ 'content-type': 'application/json' }),
           body: JSON.stringify({ id, source: { type: 'testsrc' }, ...extra }),
         });
         if (created.status !== 201) throw new Error(`${id}: ${created.status}`);

@@ -8,7 +8,7 @@ import {
 import { makeTempDir, waitFor } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subtle } from '../src/integrity/hash.js';
-import { startTestOrigin, type TestOrigin } from './helpers.js';
+import { AUTH, authed, startTestOrigin, type TestOrigin } from './helpers.js';
 
 /**
  * LL-HLS channels checked against RFC 8216bis (4.4.3.7 PART-INF, 4.4.3.8 SERVER-CONTROL,
@@ -149,7 +149,7 @@ describe('a low-latency test-pattern channel', () => {
   it('is created with lowLatency and publishes LL playlists for every rendition', async () => {
     const created = await fetch(`${origin.url}/api/live`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...AUTH, 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'll', source: { type: 'testsrc' }, lowLatency: true }),
     });
     expect(created.status).toBe(201);
@@ -320,14 +320,14 @@ describe('a low-latency test-pattern channel', () => {
   it('refuses a low-latency push channel with a clear 400', async () => {
     const response = await fetch(`${origin.url}/api/live`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...AUTH, 'content-type': 'application/json' },
       body: JSON.stringify({ source: { type: 'rtmp' }, lowLatency: true }),
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: 'll_source_unsupported' });
     const bad = await fetch(`${origin.url}/api/live`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...AUTH, 'content-type': 'application/json' },
       body: JSON.stringify({ source: { type: 'testsrc' }, lowLatency: { partTargetSec: 5 } }),
     });
     expect(bad.status).toBe(400);
@@ -336,8 +336,10 @@ describe('a low-latency test-pattern channel', () => {
   it('stops: blocked requests are answered and the playlists end', async () => {
     const list = await playlist('ll', '180p');
     const hint = partPosition(list.hints[0]!);
-    const waiting = get(`/live/ll/180p/index.m3u8?_HLS_msn=${hint.msn + 1}&_HLS_part=3`);
-    const stopped = await fetch(`${origin.url}/api/live/ll/stop`, { method: 'POST' });
+    // The part after the hinted one: not published yet, and never too far ahead to wait for
+    // (one segment past the hint can be three past the last complete one, which is a 400).
+    const waiting = get(`/live/ll/180p/index.m3u8?_HLS_msn=${hint.msn}&_HLS_part=${hint.part + 1}`);
+    const stopped = await fetch(`${origin.url}/api/live/ll/stop`, authed({ method: 'POST' }));
     expect(stopped.status).toBe(200);
     const answer = await waiting;
     expect(answer.status).toBe(200);

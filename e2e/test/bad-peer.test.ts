@@ -37,9 +37,12 @@ const viewers: Viewer[] = [];
 const why = async () => `${describeNodePeer('corrupt', corrupt)}\n${await explain(viewers, stack)}`;
 
 beforeAll(async () => {
-  // One report bans (the default needs two distinct viewers): the ban is then certain whichever
-  // viewer meets the bad peer first. The threshold itself is the tracker's own tests' business.
-  stack = await startStack({ trackerEnv: { REPORT_BAN_THRESHOLD: '1' } });
+  // One report bans, from a viewer seconds old (the defaults need two address groups and a
+  // minute in the swarm; every page here shares one address): the ban is then certain whichever
+  // viewer meets the bad peer first. The rules themselves are the tracker's own tests' business.
+  stack = await startStack({
+    trackerEnv: { REPORT_BAN_THRESHOLD: '1', REPORT_MIN_TENURE_MS: '0' },
+  });
   await uploadClip(stack.origin, stack.dataDir.path, STREAM_ID, {
     durationSec: CLIP_SEC,
     width: 426,

@@ -19,7 +19,9 @@ beforeAll(async () => {
   temp = makeTempDir('coral-node-peer-');
   [stream, tracker] = await Promise.all([
     packageVod({ root: temp.path, streamId: 'vod1', durationSec: 12 }),
-    startTracker({ REPORT_BAN_THRESHOLD: '2' }),
+    // All viewers here share one address (one report group) and are seconds old: one counted
+    // report bans, and tenure does not hold it back. The tracker's own tests cover the rules.
+    startTracker({ REPORT_BAN_THRESHOLD: '1', REPORT_MIN_TENURE_MS: '0' }),
   ]);
   cdn = await startStaticServer(temp.path);
 });
@@ -166,9 +168,9 @@ describe('werift peers in a swarm', () => {
     for (const segment of stored) {
       expect(segment.sha256).toBe(stream.segmentSha256['240p']![segment.sequence]);
     }
-    // Two distinct viewers reported it: the tracker bans it from the stream.
+    // A viewer it was introduced to reported it: the tracker bans it from the swarm.
     await waitFor('the tracker to ban the corrupting viewer', () =>
-      tracker.service.output().includes('viewer banned from stream'),
+      tracker.service.output().includes('viewer banned from swarm'),
     );
     await waitFor('the banned peer to leave the swarm', async () => {
       const stats = await tracker.stats();

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 // Every test here opens WebRTC connections, which must happen inside a private network namespace
-// (DESIGN.md). `npm test` runs `coral-netns vitest run`; a plain `vitest run` re-runs itself
+// (docs/ARCHITECTURE.md, Running the pieces on Linux). `npm test` runs `coral-netns vitest run`; a plain `vitest run` re-runs itself
 // through coral-netns so it cannot escape the namespace either. Where unshare is not permitted,
 // coral-netns fails with a message: the tests never skip.
 if (process.env.CORAL_NETNS !== '1') {

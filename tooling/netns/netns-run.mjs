@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Run a command in a private network namespace that has only loopback (DESIGN.md's recipe 1).
+// Run a command in a private network namespace that has only loopback (docs/ARCHITECTURE.md: network isolation).
 // With --veth, also add the veth pair of recipe 2 (10.99.0.1/24 on v0, default route via
 // 10.99.0.2) so that WebRTC stacks that skip loopback find a host address.
 // Browser and WebRTC tests run through this so that nothing they open can leave the machine.

@@ -9,7 +9,7 @@
  *
  * Inside the namespace Chromium uses loopback candidates: it runs with
  * --allow-loopback-in-peer-connection and camera/microphone permission for the page (without
- * it Chromium filters every candidate out; DESIGN.md). Prints one JSON object on stdout.
+ * it Chromium filters every candidate out). Prints one JSON object on stdout.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@coral-cdn/test-support';
 
-/** bittorrent-tracker, installed on demand outside the workspace (see DESIGN.md). */
+/** bittorrent-tracker, installed on demand outside the workspace (not a workspace dependency, so `npm ci` stays lean). */
 export const BITTORRENT_TRACKER_VERSION = '11.2.3';
 export const baselineDir = join(repoRoot, 'bench', '.baseline', 'bittorrent-tracker');
 

@@ -82,7 +82,7 @@ export interface NodePeerStats {
   corrupted: CorruptionCounters | null;
 }
 
-/** Defaults that suit werift (DESIGN.md: werift↔werift and werift↔Chromium measurements). */
+/** Defaults that suit werift (measured werift↔werift and werift↔Chromium on loopback). */
 export const nodePeerEngineDefaults: Partial<EngineConfig> = {
   // werift advertises (and accepts) a 64 KiB SCTP max-message-size, as Chromium does.
   maxMessageBytes: 64 * 1024,

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The dependency rules of DESIGN.md, as a check that fails:
+ * The dependency rules of docs/ARCHITECTURE.md, as a check that fails:
  *   apps → packages → protocol; no app imports another app; packages never import apps;
  *   the protocol depends on zod only, the engine and the tracker core on the protocol only;
  *   platform-free packages touch no window/navigator/process/document and no Node builtins.

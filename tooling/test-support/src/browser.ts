@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /**
- * Headless Chromium as DESIGN.md's namespace recipe wants it: Debian's binary (never a
+ * Headless Chromium as a private network namespace wants it (docs/ARCHITECTURE.md): Debian's binary (never a
  * download), WebRTC allowed on loopback with camera/microphone granted (or Chromium filters
  * every host candidate out), every host name but 127.0.0.1 unresolvable, no background
  * networking, no throttling of pages that are not in front.

@@ -43,7 +43,7 @@ async function ffmpegStatic(): Promise<string | null> {
 }
 
 /**
- * Resolve ffmpeg as DESIGN.md says: FFMPEG_PATH, then ffmpeg-static's binary, then `ffmpeg` on
+ * Resolve ffmpeg as docs/ARCHITECTURE.md says: FFMPEG_PATH, then ffmpeg-static's binary, then `ffmpeg` on
  * PATH, else a ConfigError that says how to install it. ffprobe: FFPROBE_PATH, then beside
  * ffmpeg, then on PATH.
  */

@@ -53,6 +53,7 @@ describe('page settings', () => {
       p2p: true,
       region: 'us-east',
       maxHeight: 240,
+      src: null,
     });
     // The origin names uploads with random base64url ids: any of them may start with - or _.
     expect(readSettings('?id=-Xr4_kq9', null, true).id).toBe('-Xr4_kq9');
@@ -62,7 +63,19 @@ describe('page settings', () => {
       p2p: true,
       region: null,
       maxHeight: null,
+      src: null,
     });
+  });
+
+  it('a manifest URL to start on at once is taken only as an http(s) URL', () => {
+    const src = 'https://edge.example/vod/demo/master.m3u8';
+    expect(readSettings(`?src=${encodeURIComponent(src)}`, null, true).src).toBe(src);
+    expect(readSettings('?src=http://127.0.0.1:8080/live/a/master.m3u8', null, true).src).toBe(
+      'http://127.0.0.1:8080/live/a/master.m3u8',
+    );
+    expect(readSettings('?src=javascript:alert(1)', null, true).src).toBeNull();
+    expect(readSettings('?src=/relative.m3u8', null, true).src).toBeNull();
+    expect(readSettings('', null, true).src).toBeNull();
   });
 });
 

@@ -3,6 +3,7 @@ import type { PlaybackInfo } from '@coral-cdn/protocol';
 import type Hls from 'hls.js';
 import type { HlsConfig } from 'hls.js';
 import { createBrowserPlatform, type BrowserPlatformOptions } from './browser-platform.js';
+import { DeferredEngine } from './deferred-engine.js';
 import { CoralHlsIntegration, type CoralHlsIntegrationOptions } from './integration.js';
 import type { PlaybackQoe } from './playback-observer.js';
 import type { CoralStats } from './stats.js';
@@ -12,15 +13,26 @@ export interface CreateCoralHlsOptions {
   Hls: typeof Hls;
   /** The video element to play in. */
   media: HTMLMediaElement;
-  /** The origin's answer for this stream (`fetchPlaybackInfo`). */
-  playback: PlaybackInfo;
+  /**
+   * The origin's answer for this stream (`fetchPlaybackInfo`), or its promise: with
+   * `manifestUrl` given, hls.js starts at once and the engine joins when the answer arrives.
+   */
+  playback: PlaybackInfo | Promise<PlaybackInfo>;
+  /**
+   * The master playlist, for a page that knows it: hls.js requests it without waiting for
+   * `playback` (default: `playback.manifestUrl`, once known).
+   */
+  manifestUrl?: string;
   /** P2P on (default). Off: plain hls.js, no engine, no tracker, no peers. */
   p2p?: boolean;
   /** Engine settings (upload cap, peers, memory, …); `region` defaults to the edge's region. */
   engineConfig?: Partial<EngineConfig>;
   /** Your hls.js settings; Coral adds only `fLoader` and `pLoader`. */
   hlsConfig?: Partial<HlsConfig>;
-  /** WebRTC ICE servers and an engine log sink for the default browser platform. */
+  /**
+   * WebRTC ICE servers and an engine log sink for the default browser platform; the playback
+   * info's `iceServers` (fresh TURN credentials), when there are any, replace these.
+   */
   platformOptions?: BrowserPlatformOptions;
   /** Replace the browser platform entirely (tests, other runtimes). */
   platform?: EnginePlatform;
@@ -38,10 +50,19 @@ export interface CreateCoralHlsOptions {
 /** One playing stream: the hls.js instance, its engine, and what they report. */
 export interface CoralHls {
   readonly hls: Hls;
-  /** Null with P2P off. */
+  /** Null with P2P off, and while the playback info is on its way. */
   readonly engine: CoralEngine | null;
   readonly integration: CoralHlsIntegration;
+  /** P2P on: an engine runs, or will once the playback info is here. */
   readonly p2pEnabled: boolean;
+  /**
+   * Settles once the playback info is handled: the engine, or null with P2P off (asked for,
+   * or impossible here: `engineError` says why). Rejects when the playback info failed and
+   * there was no `manifestUrl` to play without it.
+   */
+  readonly ready: Promise<CoralEngine | null>;
+  /** Why P2P is off although it was asked for (no WebRTC or WebCrypto, no playback info). */
+  readonly engineError: Error | null;
   /** Engine counters (bytes by source, peers, integrity, …) plus the player's QoE. */
   readonly stats: CoralStats;
   readonly qoe: PlaybackQoe | null;
@@ -64,23 +85,9 @@ export interface CoralHls {
  */
 export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
   const p2p = options.p2p ?? true;
-  let engine: CoralEngine | null = null;
-  if (p2p) {
-    const platform = options.platform ?? createBrowserPlatform(options.platformOptions);
-    engine = new CoralEngine(
-      platform,
-      {
-        streamId: options.playback.swarmId,
-        trackerUrl: options.playback.trackerUrl,
-        token: options.playback.token,
-        publicKey: options.playback.publicKey,
-        ...(options.refreshToken ? { refreshToken: options.refreshToken } : {}),
-      },
-      { region: options.playback.edge.region, ...options.engineConfig, p2pEnabled: true },
-    );
-  }
+  const deferred = p2p ? new DeferredEngine(options.engineConfig) : null;
   const integration = new CoralHlsIntegration({
-    engine,
+    engine: deferred,
     ...(options.platform ? { clock: options.platform.clock } : {}),
     ...(options.onSegment ? { onSegment: options.onSegment } : {}),
   });
@@ -90,20 +97,74 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
     integration.attach(hls);
   } catch (error) {
     integration.destroy();
-    engine?.destroy();
     throw error;
   }
-  engine?.start();
-  if (options.autoLoad ?? true) {
-    hls.attachMedia(options.media);
-    hls.loadSource(options.playback.manifestUrl);
-  }
+  const autoLoad = options.autoLoad ?? true;
+  if (autoLoad) hls.attachMedia(options.media);
+  if (autoLoad && options.manifestUrl !== undefined) hls.loadSource(options.manifestUrl);
+  let engine: CoralEngine | null = null;
+  let engineError: Error | null = null;
   let destroyed = false;
+  const startEngine = (playback: PlaybackInfo): CoralEngine | null => {
+    if (!deferred || destroyed) return null;
+    try {
+      const platform =
+        options.platform ??
+        createBrowserPlatform({
+          ...options.platformOptions,
+          // The origin's servers carry fresh TURN credentials: they win when it sends some.
+          ...(playback.iceServers?.length ? { iceServers: playback.iceServers } : {}),
+        });
+      engine = new CoralEngine(
+        platform,
+        {
+          streamId: playback.swarmId,
+          trackerUrl: playback.trackerUrl,
+          token: playback.token,
+          publicKey: playback.publicKey,
+          ...(options.refreshToken ? { refreshToken: options.refreshToken } : {}),
+        },
+        { region: playback.edge.region, ...options.engineConfig, p2pEnabled: true },
+      );
+    } catch (error) {
+      // No WebRTC or WebCrypto here, or a setting the engine refused: play from the CDN.
+      engineError = error instanceof Error ? error : new Error(String(error));
+      deferred.turnOff();
+      return null;
+    }
+    deferred.resolve(engine);
+    engine.start();
+    return engine;
+  };
+  const onPlayback = (playback: PlaybackInfo): CoralEngine | null => {
+    if (destroyed) return null;
+    if (autoLoad && options.manifestUrl === undefined) hls.loadSource(playback.manifestUrl);
+    return startEngine(playback);
+  };
+  const ready =
+    options.playback instanceof Promise
+      ? options.playback.then(onPlayback, (error: unknown) => {
+          engineError = error instanceof Error ? error : new Error(String(error));
+          deferred?.turnOff();
+          if (options.manifestUrl === undefined) throw engineError;
+          return null;
+        })
+      : Promise.resolve(onPlayback(options.playback));
+  // An unhandled rejection only when nobody reads `ready`: the page sees hls.js idle otherwise.
+  ready.catch(() => undefined);
   return {
     hls,
-    engine,
+    get engine() {
+      return engine;
+    },
     integration,
-    p2pEnabled: engine !== null,
+    get p2pEnabled() {
+      return integration.p2pEnabled;
+    },
+    ready,
+    get engineError() {
+      return engineError;
+    },
     get stats() {
       return integration.stats;
     },
@@ -113,6 +174,7 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
     destroy() {
       if (destroyed) return;
       destroyed = true;
+      deferred?.turnOff();
       integration.destroy();
       hls.destroy();
       engine?.destroy();

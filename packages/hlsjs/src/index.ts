@@ -7,6 +7,7 @@ export {
   type SegmentDelivery,
 } from './integration.js';
 export { createBrowserPlatform, type BrowserPlatformOptions } from './browser-platform.js';
+export { DeferredEngine } from './deferred-engine.js';
 export { fetchPlaybackInfo, PlaybackInfoError } from './playback-info.js';
 export { createFragmentLoaderClass } from './fragment-loader.js';
 export { createPlaylistLoaderClass } from './playlist-loader.js';

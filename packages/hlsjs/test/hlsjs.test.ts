@@ -116,6 +116,56 @@ async function until(what: string, check: () => boolean, timeoutMs = 5_000) {
   }
 }
 
+const playbackInfo = {
+  id: 'demo',
+  kind: 'vod' as const,
+  manifestUrl: MASTER,
+  edge: { url: 'http://edge.test', region: 'eu-west' },
+  trackerUrl: 'ws://tracker.test/ws',
+  token: 'token',
+  tokenExpiresAt: '2030-01-01T00:00:00Z',
+  swarmId: 'demo',
+  publicKey: 'A'.repeat(43),
+};
+
+/** Enough of a media element for hls.js to attach to in Node (its MediaSource never opens). */
+function mediaStub(): HTMLMediaElement {
+  const none = () => undefined;
+  return {
+    addEventListener: none,
+    removeEventListener: none,
+    removeAttribute: none,
+    setAttribute: none,
+    load: none,
+    appendChild: none,
+    querySelectorAll: () => [],
+  } as unknown as HTMLMediaElement;
+}
+
+/** An engine platform whose HTTP never answers and whose tracker sockets are only recorded. */
+function engineFreePlatform(sockets: string[]): EnginePlatform {
+  return {
+    clock: browserClock,
+    http: { get: () => ({ promise: new Promise(() => undefined), cancel: () => undefined }) },
+    createWebSocket: (url) => {
+      sockets.push(url);
+      return {
+        send: () => undefined,
+        close: () => undefined,
+        onopen: null,
+        onmessage: null,
+        onclose: null,
+        onerror: null,
+      };
+    },
+    createPeerConnection: () => {
+      throw new Error('no peers here');
+    },
+    subtle: webcrypto.subtle,
+    random: () => 0.5,
+  };
+}
+
 describe('with the real hls.js', () => {
   it('playlists feed the engine, and the first fragment is loaded through it with honest stats', async () => {
     const { default: Hls } = await import('hls.js');
@@ -228,38 +278,9 @@ describe('with the real hls.js', () => {
 
   it('createCoralHls: P2P on wires an engine (region from the edge) and Coral’s loaders; off adds nothing', async () => {
     const { default: Hls } = await import('hls.js');
-    const playback = {
-      id: 'demo',
-      kind: 'vod' as const,
-      manifestUrl: MASTER,
-      edge: { url: 'http://edge.test', region: 'eu-west' },
-      trackerUrl: 'ws://tracker.test/ws',
-      token: 'token',
-      tokenExpiresAt: '2030-01-01T00:00:00Z',
-      swarmId: 'demo',
-      publicKey: 'A'.repeat(43),
-    };
+    const playback = playbackInfo;
     const sockets: string[] = [];
-    const platform: EnginePlatform = {
-      clock: browserClock,
-      http: { get: () => ({ promise: new Promise(() => undefined), cancel: () => undefined }) },
-      createWebSocket: (url) => {
-        sockets.push(url);
-        return {
-          send: () => undefined,
-          close: () => undefined,
-          onopen: null,
-          onmessage: null,
-          onclose: null,
-          onerror: null,
-        };
-      },
-      createPeerConnection: () => {
-        throw new Error('no peers here');
-      },
-      subtle: webcrypto.subtle,
-      random: () => 0.5,
-    };
+    const platform = engineFreePlatform(sockets);
     const media = {} as HTMLMediaElement;
     const on = createCoralHls({
       Hls,
@@ -297,5 +318,93 @@ describe('with the real hls.js', () => {
     expect(off.hls.config.pLoader).toBeUndefined();
     expect(sockets).toHaveLength(1);
     off.destroy();
+  });
+  it('createCoralHls with the playback info still on its way: hls.js starts on the manifest at once, the engine joins later', async () => {
+    const { default: Hls } = await import('hls.js');
+    requested.length = 0;
+    const sockets: string[] = [];
+    const platform = engineFreePlatform(sockets);
+    let answer!: (info: typeof playbackInfo) => void;
+    const playback = new Promise<typeof playbackInfo>((resolve) => {
+      answer = resolve;
+    });
+    const coral = createCoralHls({
+      Hls,
+      media: mediaStub(),
+      playback,
+      manifestUrl: MASTER,
+      platform,
+      hlsConfig: {
+        loader: ScriptedLoader as unknown as HlsConfig['loader'],
+        startFragPrefetch: true,
+        enableWorker: false,
+        debug: false,
+      },
+    });
+    const loaded: FragLoadedData[] = [];
+    coral.hls.on(Hls.Events.FRAG_LOADED, (_event, data) => loaded.push(data));
+    try {
+      // Asked for at once, before the playback info is here.
+      expect(coral.hls.url).toBe(MASTER);
+      // The first fragment is hls.js's own request, counted as a start-up CDN segment.
+      await until('the first fragment loaded', () => loaded.some((d) => d.frag.sn === 0));
+      expect(requested).toContain('http://edge.test/vod/demo/240p/seg_0.m4s');
+      expect(coral.engine).toBeNull();
+      expect(coral.p2pEnabled).toBe(true);
+      expect(coral.stats).toMatchObject({ segmentsFromHttp: 1, httpBytes: 64, p2pEnabled: true });
+
+      answer(playbackInfo);
+      const engine = await coral.ready;
+      expect(engine).toBe(coral.engine);
+      expect(engine!.config.region).toBe('eu-west');
+      // It adopted the early segment (counted once, kept for peers) and knows the playlist.
+      expect(coral.stats).toMatchObject({ segmentsFromHttp: 1, httpBytes: 64, storedSegments: 1 });
+      expect(sockets).toEqual([]);
+      engine!.reportStartup(100);
+      expect(sockets).toEqual(['ws://tracker.test/ws']);
+    } finally {
+      coral.destroy();
+    }
+  });
+
+  it('createCoralHls: no playback info → P2P off, hls.js plays on (with a manifest URL) or the error surfaces (without)', async () => {
+    const { default: Hls } = await import('hls.js');
+    const media = {} as HTMLMediaElement;
+    const failed = () => Promise.reject(new Error('origin unreachable'));
+    const withUrl = createCoralHls({
+      Hls,
+      media,
+      playback: failed(),
+      manifestUrl: MASTER,
+      autoLoad: false,
+    });
+    await expect(withUrl.ready).resolves.toBeNull();
+    expect(withUrl.engineError?.message).toBe('origin unreachable');
+    expect(withUrl.p2pEnabled).toBe(false);
+    withUrl.destroy();
+    const withoutUrl = createCoralHls({ Hls, media, playback: failed(), autoLoad: false });
+    await expect(withoutUrl.ready).rejects.toThrow('origin unreachable');
+    withoutUrl.destroy();
+  });
+
+  it('createCoralHls: no WebRTC here leaves hls.js playing from the CDN, saying why; a bad setting throws', async () => {
+    const { default: Hls } = await import('hls.js');
+    const media = {} as HTMLMediaElement;
+    // Node has no RTCPeerConnection: the default browser platform cannot be made.
+    const coral = createCoralHls({ Hls, media, playback: playbackInfo, autoLoad: false });
+    await expect(coral.ready).resolves.toBeNull();
+    expect(coral.engine).toBeNull();
+    expect(coral.engineError?.message).toMatch(/needs WebRTC/);
+    expect(coral.p2pEnabled).toBe(false);
+    coral.destroy();
+    expect(() =>
+      createCoralHls({
+        Hls,
+        media,
+        playback: playbackInfo,
+        engineConfig: { uploadSlots: -1 },
+        autoLoad: false,
+      }),
+    ).toThrow(/uploadSlots/);
   });
 });

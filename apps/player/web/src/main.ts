@@ -4,6 +4,7 @@ import {
   type CdnReason,
   type CoralHls,
   type CoralStats,
+  type PlaybackInfo,
   type PlaybackState,
   type SegmentDelivery,
 } from '@coral-cdn/hlsjs';
@@ -228,56 +229,46 @@ async function play(id: string, p2p: boolean, startPositionSec = -1): Promise<vo
   segments.length = 0;
   Object.assign(api, { id, ready: false, error: null, p2pEnabled: p2p });
   setStatus(`Loading “${id}”…`);
-  let playback;
-  try {
-    playback = await fetchPlaybackInfo(pageConfig.originUrl, id, {
-      ...(settings.region ? { region: settings.region } : {}),
-    });
-  } catch (error) {
+  const playbackInfo = fetchPlaybackInfo(pageConfig.originUrl, id, {
+    ...(settings.region ? { region: settings.region } : {}),
+  });
+  // A page told its manifest (`?src=`) starts hls.js on it at once; otherwise the playback
+  // info says where it is.
+  let playback: PlaybackInfo | Promise<PlaybackInfo> = playbackInfo;
+  if (settings.src === null) {
+    try {
+      playback = await playbackInfo;
+    } catch (error) {
+      if (mine !== generation) return;
+      api.error = error instanceof Error ? error.message : String(error);
+      setStatus(api.error, true);
+      return;
+    }
     if (mine !== generation) return;
-    api.error = error instanceof Error ? error.message : String(error);
-    setStatus(api.error, true);
-    return;
   }
-  if (mine !== generation) return;
-  const create = (withP2p: boolean) =>
-    createCoralHls({
-      Hls,
-      media: video,
-      playback,
-      p2p: withP2p,
-      // The origin's servers (with fresh TURN credentials) win over the page's own setting.
-      platformOptions: {
-        iceServers: playback.iceServers?.length ? playback.iceServers : pageConfig.iceServers,
-        log,
-      },
-      // Sessions outlive the viewer token: ask the origin again when the tracker refuses it.
-      refreshToken: async () =>
-        (
-          await fetchPlaybackInfo(pageConfig.originUrl, id, {
-            ...(settings.region ? { region: settings.region } : {}),
-          })
-        ).token,
-      onSegment: (delivery) => void recordSegment(delivery),
-      hlsConfig: {
-        startPosition: startPositionSec,
-        ...(withP2p
-          ? { maxBufferLength: P2P_MAX_BUFFER_SEC, maxMaxBufferLength: P2P_MAX_BUFFER_SEC }
-          : {}),
-      },
-    });
-  let coral: CoralHls;
-  let note = '';
-  try {
-    coral = create(p2p);
-  } catch (error) {
-    // No WebRTC or WebCrypto here (or an engine setting refused): play from the CDN.
-    if (!p2p) throw error;
-    note = ` (P2P unavailable: ${error instanceof Error ? error.message : String(error)})`;
-    log('error', 'P2P unavailable, playing from the CDN', { error: String(error) });
-    api.p2pEnabled = false;
-    coral = create(false);
-  }
+  const coral = createCoralHls({
+    Hls,
+    media: video,
+    playback,
+    ...(settings.src !== null ? { manifestUrl: settings.src } : {}),
+    p2p,
+    // The origin's servers (with fresh TURN credentials), when it sends some, win over these.
+    platformOptions: { iceServers: pageConfig.iceServers, log },
+    // Sessions outlive the viewer token: ask the origin again when the tracker refuses it.
+    refreshToken: async () =>
+      (
+        await fetchPlaybackInfo(pageConfig.originUrl, id, {
+          ...(settings.region ? { region: settings.region } : {}),
+        })
+      ).token,
+    onSegment: (delivery) => void recordSegment(delivery),
+    hlsConfig: {
+      startPosition: startPositionSec,
+      ...(p2p
+        ? { maxBufferLength: P2P_MAX_BUFFER_SEC, maxMaxBufferLength: P2P_MAX_BUFFER_SEC }
+        : {}),
+    },
+  });
   current = coral;
   // The chart's first interval starts from zero, so the start-up burst shows.
   statsHistory.push({
@@ -315,13 +306,32 @@ async function play(id: string, p2p: boolean, startPositionSec = -1): Promise<vo
       setStatus(api.error, true);
     }
   });
+  video.play().catch(() => setStatus('Press play to start', false));
+  let engine;
+  try {
+    engine = await coral.ready;
+  } catch (error) {
+    if (mine !== generation) return;
+    api.error = error instanceof Error ? error.message : String(error);
+    setStatus(api.error, true);
+    return;
+  }
+  if (mine !== generation) return;
+  const info = await playbackInfo.catch(() => null);
+  let note = '';
+  if (p2p && engine === null) {
+    // No WebRTC or WebCrypto here, or no playback info: hls.js plays from the CDN.
+    note = ` (P2P unavailable: ${coral.engineError?.message ?? 'unknown'})`;
+    log('error', 'P2P unavailable, playing from the CDN', { error: String(coral.engineError) });
+    api.p2pEnabled = false;
+  }
   api.ready = true;
   setStatus(
-    `${playback.kind === 'live' ? 'Live' : 'Video'} “${id}” from edge ${playback.edge.region}` +
+    `${info?.kind === 'live' ? 'Live' : 'Video'} “${id}”` +
+      (info ? ` from edge ${info.edge.region}` : '') +
       (coral.p2pEnabled ? ', P2P on' : ', P2P off') +
       note,
   );
-  video.play().catch(() => setStatus('Press play to start', false));
 }
 
 async function switchP2p(on: boolean): Promise<void> {

@@ -8,6 +8,11 @@ export interface PlayerSettings {
   region: string | null;
   /** Cap ABR at this picture height (`?maxHeight=240`: many viewers on a small machine). */
   maxHeight: number | null;
+  /**
+   * The stream's master playlist (`?src=`, an http(s) URL): hls.js starts on it at once,
+   * without waiting for the origin's playback info (which the engine needs only later).
+   */
+  src: string | null;
 }
 
 export interface StorageLike {
@@ -53,7 +58,18 @@ export function readSettings(
     p2p: fromUrl ?? stored ?? p2pDefault,
     region: region !== null && /^[a-z0-9-]{1,32}$/.test(region) ? region : null,
     maxHeight: Number.isInteger(maxHeight) && maxHeight > 0 ? maxHeight : null,
+    src: httpUrl(params.get('src')),
   };
+}
+
+function httpUrl(value: string | null): string | null {
+  if (value === null) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
 }
 
 export function saveP2pChoice(storage: StorageLike | null, on: boolean): void {

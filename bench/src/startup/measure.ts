@@ -5,16 +5,23 @@ const RECORD_FIRST_FRAME = `addEventListener('playing', () => {
   window.__firstFrameMs ??= performance.now();
 }, true);`;
 
+export interface FirstFrame {
+  /** Navigation start → the video's first `playing` event, measured from outside the page. */
+  ms: number;
+  /** What the page itself reports (`window.coral.startupMs`), for Coral pages. */
+  pageReportedMs: number | null;
+}
+
 /**
- * Open `url` in a fresh browser context (empty cache, as a new visitor) and return the ms from
- * navigation start to the video's first `playing` event, the same way for every page (the pages
- * autoplay), or null when it did not play within `timeoutMs`.
+ * Open `url` in a fresh browser context (empty cache, as a new visitor) and measure its
+ * start-up the same way for every page (they all play on load), or null when it did not play
+ * within `timeoutMs`.
  */
 export async function firstFrameMs(
   browser: Browser,
   url: string,
   timeoutMs: number,
-): Promise<number | null> {
+): Promise<FirstFrame | null> {
   const context = await browser.newContext();
   try {
     await context.addInitScript(RECORD_FIRST_FRAME);
@@ -24,7 +31,9 @@ export async function firstFrameMs(
       timeout: timeoutMs,
       polling: 50,
     });
-    return (await handle.jsonValue()) as number;
+    const ms = (await handle.jsonValue()) as number;
+    const reported = await page.evaluate<number | null>('window.coral?.startupMs ?? null');
+    return { ms, pageReportedMs: reported };
   } catch {
     return null;
   } finally {

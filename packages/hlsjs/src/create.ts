@@ -38,6 +38,8 @@ export interface CreateCoralHlsOptions {
   platform?: EnginePlatform;
   /** Called for every fragment the engine hands to hls.js (source, bytes, timing). */
   onSegment?: CoralHlsIntegrationOptions['onSegment'];
+  /** Measure start-up from this time (`performance.now`; 0: navigation start). */
+  startupOriginMs?: number;
   /** Attach the media and load `playback.manifestUrl` at once (default true). */
   autoLoad?: boolean;
   /**
@@ -90,6 +92,7 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
     engine: deferred,
     ...(options.platform ? { clock: options.platform.clock } : {}),
     ...(options.onSegment ? { onSegment: options.onSegment } : {}),
+    ...(options.startupOriginMs !== undefined ? { startupOriginMs: options.startupOriginMs } : {}),
   });
   let hls: Hls;
   try {

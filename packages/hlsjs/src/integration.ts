@@ -36,6 +36,11 @@ export interface CoralHlsIntegrationOptions {
   clock?: Clock;
   /** Called for every fragment the engine hands to hls.js: where it came from, and its bytes. */
   onSegment?: (delivery: SegmentDelivery) => void;
+  /**
+   * Start-up is measured from this time on `clock` (a page that starts playing on load passes
+   * 0: navigation start on `performance.now`); default: the viewer's play request, or attaching.
+   */
+  startupOriginMs?: number;
 }
 
 /** One fragment the engine delivered to hls.js. */
@@ -91,6 +96,7 @@ export class CoralHlsIntegration {
   /** Spread into `new Hls({...})`: `{ fLoader, pLoader }`, or nothing with P2P off. */
   readonly hlsConfig: Partial<Pick<HlsConfig, 'fLoader' | 'pLoader'>>;
   private readonly clock: Clock;
+  private readonly startupOriginMs: number | null;
   private readonly levelRenditions = new Map<number, string>();
   private loadingLevel: number | null = null;
   private activeRendition: string | null = null;
@@ -110,6 +116,7 @@ export class CoralHlsIntegration {
   constructor(options: CoralHlsIntegrationOptions) {
     this.engine = options.engine;
     this.clock = options.clock ?? browserClock;
+    this.startupOriginMs = options.startupOriginMs ?? null;
     const engine = options.engine;
     const delivered = (request: SegmentRequest, result: SegmentResult) =>
       options.onSegment?.({
@@ -326,7 +333,13 @@ export class CoralHlsIntegration {
 
   private observe(media: MediaLike): void {
     this.unobserve();
-    this.observer = new PlaybackObserver(media, this.clock, this.engine);
+    this.observer = new PlaybackObserver(
+      media,
+      this.clock,
+      this.engine,
+      this.clock.now(),
+      this.startupOriginMs,
+    );
   }
 
   private unobserve(): void {

@@ -7,6 +7,8 @@ export interface MediaLike {
   readonly seeking: boolean;
   readonly ended: boolean;
   readonly playbackRate: number;
+  /** Plays by itself once it can: its `play` event comes with the first frame, not before. */
+  readonly autoplay?: boolean;
   readonly buffered: {
     readonly length: number;
     start(index: number): number;
@@ -24,7 +26,11 @@ export interface PlaybackQoe {
   positionSec: number;
   /** Media buffered ahead of the playhead, seconds. */
   bufferedAheadSec: number;
-  /** From attaching (or the first `play`, if later) to the first frame playing. */
+  /**
+   * To the first frame playing from: the `startupOriginMs` given (a page that plays on load
+   * passes its navigation start), else the viewer's play request when it came after attaching,
+   * else attaching (autoplay: the browser's own `play` event comes with the first frame).
+   */
   startupMs: number | null;
   /** Times playback stopped for lack of data after it had started (seeks excluded). */
   stalls: number;
@@ -71,10 +77,12 @@ export class PlaybackObserver {
     private readonly clock: Pick<Clock, 'now'>,
     private readonly sink: PlaybackSink | null,
     private readonly attachedAtMs: number = clock.now(),
+    private readonly startupOriginMs: number | null = null,
   ) {
     const handlers: Record<(typeof EVENTS)[number], () => void> = {
       play: () => {
-        this.playRequestedAtMs ??= this.clock.now();
+        // Autoplay's `play` event is the browser starting, not a viewer asking.
+        if (!this.media.autoplay) this.playRequestedAtMs ??= this.clock.now();
       },
       playing: () => this.onPlaying(),
       pause: () => this.settle(this.state === 'starting' ? 'starting' : 'paused'),
@@ -122,7 +130,9 @@ export class PlaybackObserver {
   private onPlaying(): void {
     if (this.state === 'starting') {
       const now = this.clock.now();
-      this.startupMs = now - Math.max(this.attachedAtMs, this.playRequestedAtMs ?? 0);
+      const fromMs =
+        this.startupOriginMs ?? Math.max(this.attachedAtMs, this.playRequestedAtMs ?? 0);
+      this.startupMs = Math.max(0, now - fromMs);
       this.sink?.reportStartup(this.startupMs);
     }
     this.settle('playing');

@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { PlaybackObserver, type PlaybackSink } from '../src/playback-observer.js';
 import { FakeClock, FakeMedia } from './support/fakes.js';
 
-function setup() {
+function setup(options: { autoplay?: boolean; startupOriginMs?: number } = {}) {
   const clock = new FakeClock();
   const media = new FakeMedia();
+  media.autoplay = options.autoplay ?? false;
   const updates: PlaybackUpdate[] = [];
   const stalls: boolean[] = [];
   const startups: number[] = [];
@@ -14,7 +15,13 @@ function setup() {
     reportStall: (s) => stalls.push(s),
     reportStartup: (ms) => startups.push(ms),
   };
-  const observer = new PlaybackObserver(media, clock, sink);
+  const observer = new PlaybackObserver(
+    media,
+    clock,
+    sink,
+    clock.now(),
+    options.startupOriginMs ?? null,
+  );
   const play = () => {
     media.paused = false;
     media.fire('playing');
@@ -36,6 +43,24 @@ describe('PlaybackObserver', () => {
     b.play();
     expect(b.startups).toEqual([450]);
     expect(b.observer.qoe.startupMs).toBe(450);
+  });
+
+  it('autoplay: start-up runs from attaching, not from the play event that comes with the frame', () => {
+    const { clock, media, startups, play } = setup({ autoplay: true });
+    clock.advance(700);
+    media.fire('play'); // the browser starts playing by itself, just before the first frame
+    play();
+    expect(startups).toEqual([700]);
+  });
+
+  it('a given origin (a page playing on load: navigation start) wins over attach and play', () => {
+    const { clock, media, startups, play } = setup({ startupOriginMs: 0 });
+    clock.advance(400);
+    media.fire('play');
+    clock.advance(100);
+    play();
+    // FakeClock reads 1000 at attach: the 1000 ms before count as the page's loading.
+    expect(startups).toEqual([1_500]);
   });
 
   it('waiting before the first frame is start-up, not a stall', () => {

@@ -316,6 +316,7 @@ export class FakeMedia extends EventTarget {
   seeking = false;
   ended = false;
   playbackRate = 1;
+  autoplay = false;
   ranges: Array<[number, number]> = [];
 
   get buffered() {

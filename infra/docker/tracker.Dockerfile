@@ -34,7 +34,8 @@ WORKDIR /src
 COPY --from=prune /out/json/ ./
 COPY infra/docker/runtime-manifest.mjs /tmp/runtime-manifest.mjs
 RUN --mount=type=cache,id=coral-npm,target=/root/.npm,sharing=shared \
-  node /tmp/runtime-manifest.mjs apps/tracker packages/protocol packages/server-kit \
+  node /tmp/runtime-manifest.mjs apps/tracker packages/protocol packages/tracker-core \
+    packages/server-kit \
   && npm install --omit=dev --omit=optional --no-audit --no-fund
 
 # 4. Runtime: the built workspaces, a non-root user.
@@ -47,6 +48,8 @@ WORKDIR /app
 COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/packages/protocol/package.json ./packages/protocol/package.json
 COPY --from=build /src/packages/protocol/dist ./packages/protocol/dist
+COPY --from=build /src/packages/tracker-core/package.json ./packages/tracker-core/package.json
+COPY --from=build /src/packages/tracker-core/dist ./packages/tracker-core/dist
 COPY --from=build /src/packages/server-kit/package.json ./packages/server-kit/package.json
 COPY --from=build /src/packages/server-kit/dist ./packages/server-kit/dist
 COPY --from=build /src/apps/tracker/package.json ./apps/tracker/package.json

@@ -2,7 +2,12 @@ import { CoralEngine, type EngineConfig, type EnginePlatform } from '@coral-cdn/
 import type { PlaybackInfo } from '@coral-cdn/protocol';
 import type Hls from 'hls.js';
 import type { HlsConfig } from 'hls.js';
-import { createBrowserPlatform, type BrowserPlatformOptions } from './browser-platform.js';
+import {
+  createBrowserPlatform,
+  P2pUnavailableError,
+  type BrowserPlatformOptions,
+  type P2pUnavailableReason,
+} from './browser-platform.js';
 import { CoralHlsIntegration, type CoralHlsIntegrationOptions } from './integration.js';
 import type { PlaybackQoe } from './playback-observer.js';
 import type { CoralStats } from './stats.js';
@@ -42,6 +47,8 @@ export interface CoralHls {
   readonly engine: CoralEngine | null;
   readonly integration: CoralHlsIntegration;
   readonly p2pEnabled: boolean;
+  /** Why P2P was asked for but is off (also in `stats.p2pUnavailable`); null otherwise. */
+  readonly p2pUnavailable: P2pUnavailableReason | null;
   /** Engine counters (bytes by source, peers, integrity, …) plus the player's QoE. */
   readonly stats: CoralStats;
   readonly qoe: PlaybackQoe | null;
@@ -65,8 +72,22 @@ export interface CoralHls {
 export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
   const p2p = options.p2p ?? true;
   let engine: CoralEngine | null = null;
-  if (p2p) {
-    const platform = options.platform ?? createBrowserPlatform(options.platformOptions);
+  let p2pUnavailable: P2pUnavailableReason | null = null;
+  // The operator's choice, unless the page set its own.
+  const relayAllowed = options.engineConfig?.relayAllowed ?? options.playback.relayAllowed ?? false;
+  let platform = p2p ? options.platform : undefined;
+  if (p2p && !platform) {
+    try {
+      platform = createBrowserPlatform({ relayAllowed, ...options.platformOptions });
+    } catch (error) {
+      if (!(error instanceof P2pUnavailableError)) throw error;
+      // Never a broken page: say why, and play from the CDN like a viewer with P2P off.
+      p2pUnavailable = error.reason;
+      // eslint-disable-next-line no-console -- the page author must see this without a log sink
+      console.error(`${error.message}. Playing from the CDN only.`);
+    }
+  }
+  if (platform) {
     engine = new CoralEngine(
       platform,
       {
@@ -76,11 +97,17 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
         publicKey: options.playback.publicKey,
         ...(options.refreshToken ? { refreshToken: options.refreshToken } : {}),
       },
-      { region: options.playback.edge.region, ...options.engineConfig, p2pEnabled: true },
+      {
+        region: options.playback.edge.region,
+        ...options.engineConfig,
+        relayAllowed,
+        p2pEnabled: true,
+      },
     );
   }
   const integration = new CoralHlsIntegration({
     engine,
+    p2pUnavailable,
     ...(options.platform ? { clock: options.platform.clock } : {}),
     ...(options.onSegment ? { onSegment: options.onSegment } : {}),
   });
@@ -104,6 +131,7 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
     engine,
     integration,
     p2pEnabled: engine !== null,
+    p2pUnavailable,
     get stats() {
       return integration.stats;
     },

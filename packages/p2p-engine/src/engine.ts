@@ -376,6 +376,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
   private sendBeacon(): void {
     if (!this.tracker || this.activeRendition === null || this.destroyed) return;
     const stats = this.stats;
+    const connections = stats.peerConnections;
     const beacon: BeaconStats = {
       httpBytes: stats.httpBytes,
       p2pBytes: stats.p2pBytes,
@@ -388,6 +389,15 @@ export class CoralEngine extends Emitter<EngineEvents> {
       integrityFailures: stats.integrityFailures,
       prefetchWastedBytes: stats.prefetchWastedBytes,
       bufferSec: null,
+      peerAttempts: connections.attempts,
+      peerFailures: connections.failed,
+      relayRefused: connections.relayRefused,
+      pairsHost: connections.opened.host,
+      pairsSrflx: connections.opened.srflx,
+      pairsPrflx: connections.opened.prflx,
+      pairsRelay: connections.opened.relay,
+      pairsUnknown: connections.opened.unknown,
+      p2pEligible: stats.p2pEligible,
     };
     this.tracker.beacon(this.swarmIdOf(this.activeRendition), beacon);
   }

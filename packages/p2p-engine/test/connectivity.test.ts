@@ -201,6 +201,30 @@ describe('connectivity policy on the simulated network', () => {
     expect(viewer.engine.stats.peerConnections.failed).toBe(0);
   });
 
+  it('beacons carry the connection counts by pair type and the eligibility', async () => {
+    // A symmetric NAT reaches a viewer on the open network (not one behind another NAT).
+    const { clock, viewer } = await twoHomes(
+      { nat: 'open' },
+      { nat: 'symmetric' },
+      { beaconIntervalMs: 1_000 },
+    );
+    await clock.advance(10_000);
+    const beacons = swarm!.tracker.received.filter((message) => message.type === 'beacon');
+    const last = beacons[beacons.length - 1];
+    expect(last?.type === 'beacon' && last.stats).toMatchObject({
+      peerAttempts: 1,
+      peerFailures: 0,
+      relayRefused: 0,
+      pairsHost: 0,
+      pairsSrflx: 1,
+      pairsPrflx: 0,
+      pairsRelay: 0,
+      pairsUnknown: 0,
+      p2pEligible: true,
+    });
+    expect(viewer.engine.stats.p2pEligible).toBe(true);
+  });
+
   it('behind symmetric NATs with relay not allowed: no relay candidate leaves, the set-up fails fast, the viewer plays from the CDN and is not eligible', async () => {
     const {
       clock,

@@ -278,6 +278,11 @@ async function play(id: string, p2p: boolean, startPositionSec = -1): Promise<vo
     api.p2pEnabled = false;
     coral = create(false);
   }
+  if (coral.p2pUnavailable) {
+    // The page cannot do P2P here (e.g. plain http from a non-local address): CDN only.
+    note = ` (P2P unavailable: ${coral.p2pUnavailable})`;
+    api.p2pEnabled = false;
+  }
   current = coral;
   // The chart's first interval starts from zero, so the start-up burst shows.
   statsHistory.push({

@@ -109,6 +109,15 @@ describe('two viewers of one VOD stream in real Chromium', () => {
     expect(laterStats.stalls).toBe(0);
     expect(earlierStats.stalls).toBe(0);
     expect(laterStats.startupMs).not.toBeNull();
+    // Chromium's getStats names the selected candidate pair: a direct one on loopback.
+    const connectivity = laterStats as unknown as {
+      peerConnections: { opened: Record<string, number> };
+      p2pEligible: boolean;
+    };
+    const opened = connectivity.peerConnections.opened;
+    expect(opened.host! + opened.prflx! + opened.srflx!).toBeGreaterThanOrEqual(1);
+    expect(opened.relay! + opened.unknown!).toBe(0);
+    expect(connectivity.p2pEligible).toBe(true);
   });
 
   it('with P2P off a viewer is plain hls.js (no tracker, no peers); switching it on resumes with the engine', async () => {

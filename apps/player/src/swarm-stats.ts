@@ -19,7 +19,53 @@ const BEACON_METRICS = {
   prefetchWastedBytes: 'coral_tracker_beacon_prefetch_wasted_bytes_total',
   startupSecSum: 'coral_tracker_beacon_startup_seconds_sum',
   startups: 'coral_tracker_beacon_startup_seconds_count',
+  peerAttempts: 'coral_tracker_beacon_peer_attempts_total',
+  peerFailures: 'coral_tracker_beacon_peer_failures_total',
+  relayRefused: 'coral_tracker_beacon_relay_refused_total',
 } as const;
+
+/** Gauges (not counters): this node's memberships that tried P2P, and the eligible ones. */
+const ELIGIBILITY_GAUGES = {
+  tried: 'coral_tracker_p2p_tried_viewers',
+  eligible: 'coral_tracker_p2p_eligible_viewers',
+} as const;
+
+/** Candidate pair types, as the tracker's /stats names them. */
+export const PAIR_TYPES = ['host', 'srflx', 'prflx', 'relay', 'unknown'] as const;
+export type PairCounts = Record<(typeof PAIR_TYPES)[number], number>;
+
+const zeroPairs = (): PairCounts => ({ host: 0, srflx: 0, prflx: 0, relay: 0, unknown: 0 });
+
+/**
+ * P2P connectivity: viewers that tried a peer connection, those with one opened on an allowed
+ * path (P2P-eligible), and their share; connections opened by selected candidate pair type.
+ */
+export interface SwarmConnectivity {
+  tried: number;
+  eligible: number;
+  /** eligible / tried; null while nobody tried. */
+  eligibleShare: number | null;
+  opened: PairCounts;
+}
+
+export interface ConnectivityTotals {
+  /** Viewers now connected (summed over nodes) that tried, and the eligible ones. */
+  tried: number;
+  eligible: number;
+  eligibleShare: number | null;
+  /** Since the trackers started: set-ups ended, failed, and refused for landing on a relay. */
+  attempts: number;
+  failures: number;
+  relayRefused: number;
+}
+
+interface SwarmRow {
+  swarmId: string;
+  localPeers: number;
+  connectivity: { tried: number; eligible: number; opened: PairCounts };
+}
+
+const shareOf = (eligible: number, tried: number) => (tried > 0 ? eligible / tried : null);
 
 type BeaconCounter = keyof typeof BEACON_METRICS;
 type BeaconCounters = Record<BeaconCounter, number>;
@@ -84,8 +130,9 @@ export interface DashboardSnapshot {
   viewers: number;
   peers: number;
   swarmCount: number;
-  /** Largest swarms first (at most 20), peers summed over nodes. */
-  swarms: Array<{ swarmId: string; peers: number }>;
+  /** Largest swarms first (at most 20), peers and connectivity summed over nodes. */
+  swarms: Array<{ swarmId: string; peers: number; connectivity: SwarmConnectivity }>;
+  connectivity: ConnectivityTotals;
   messagesPerSec: number;
   totals: ViewerTotals;
   /** Over the last `RECENT_WINDOW_MS` (null until two samples exist). */
@@ -108,7 +155,8 @@ const RECENT_WINDOW_MS = 30_000;
 interface NodeFetch {
   stats: TrackerNodeStats;
   counters: BeaconCounters | null;
-  perSwarm: Array<{ swarmId: string; localPeers: number }>;
+  eligibility: { tried: number; eligible: number } | null;
+  perSwarm: SwarmRow[];
 }
 
 interface Sample {
@@ -182,16 +230,39 @@ export class SwarmStatsCollector {
     const reachable = nodes.filter((node) => node.stats.ok);
     const viewers = reachable.reduce((sum, node) => sum + node.stats.connections, 0);
     const peers = reachable.reduce((sum, node) => sum + node.stats.peers, 0);
-    const swarmPeers = new Map<string, number>();
+    const bySwarm = new Map<string, SwarmRow>();
     for (const node of reachable) {
       for (const swarm of node.perSwarm) {
-        swarmPeers.set(swarm.swarmId, (swarmPeers.get(swarm.swarmId) ?? 0) + swarm.localPeers);
+        const sum = bySwarm.get(swarm.swarmId) ?? {
+          swarmId: swarm.swarmId,
+          localPeers: 0,
+          connectivity: { tried: 0, eligible: 0, opened: zeroPairs() },
+        };
+        sum.localPeers += swarm.localPeers;
+        sum.connectivity.tried += swarm.connectivity.tried;
+        sum.connectivity.eligible += swarm.connectivity.eligible;
+        for (const pair of PAIR_TYPES)
+          sum.connectivity.opened[pair] += swarm.connectivity.opened[pair];
+        bySwarm.set(swarm.swarmId, sum);
       }
     }
-    const swarms = [...swarmPeers]
-      .filter(([, count]) => count > 0)
-      .map(([swarmId, count]) => ({ swarmId, peers: count }))
+    const swarms = [...bySwarm.values()]
+      .filter((row) => row.localPeers > 0)
+      .map(({ swarmId, localPeers, connectivity }) => ({
+        swarmId,
+        peers: localPeers,
+        connectivity: {
+          ...connectivity,
+          eligibleShare: shareOf(connectivity.eligible, connectivity.tried),
+        },
+      }))
       .sort((a, b) => b.peers - a.peers || a.swarmId.localeCompare(b.swarmId));
+    let tried = 0;
+    let eligible = 0;
+    for (const node of reachable) {
+      tried += node.eligibility?.tried ?? 0;
+      eligible += node.eligibility?.eligible ?? 0;
+    }
 
     this.samples.push({ atMs, counters: { ...this.accumulated }, peers });
     while (this.samples.length > 2 && atMs - this.samples[0]!.atMs > this.historyMs) {
@@ -205,6 +276,14 @@ export class SwarmStatsCollector {
       peers,
       swarmCount: swarms.length,
       swarms: swarms.slice(0, 20),
+      connectivity: {
+        tried,
+        eligible,
+        eligibleShare: shareOf(eligible, tried),
+        attempts: totals.peerAttempts,
+        failures: totals.peerFailures,
+        relayRefused: totals.relayRefused,
+      },
       messagesPerSec: reachable.reduce((sum, node) => sum + node.stats.messagesPerSec, 0),
       totals: {
         beacons: totals.beacons,
@@ -278,6 +357,7 @@ export class SwarmStatsCollector {
         messagesPerSec: 0,
       },
       counters: null,
+      eligibility: null,
       perSwarm: [],
     });
     try {
@@ -289,13 +369,30 @@ export class SwarmStatsCollector {
       if (!statsResponse.ok) return failed(`/stats answered ${statsResponse.status}`);
       if (!metricsResponse.ok) return failed(`/metrics answered ${metricsResponse.status}`);
       const body = (await statsResponse.json()) as StatsBody;
-      const sums = sumMetrics(await metricsResponse.text(), Object.values(BEACON_METRICS));
+      const sums = sumMetrics(await metricsResponse.text(), [
+        ...Object.values(BEACON_METRICS),
+        ...Object.values(ELIGIBILITY_GAUGES),
+      ]);
       const counters = zeroCounters();
       for (const key of COUNTERS) counters[key] = sums.get(BEACON_METRICS[key]) ?? 0;
+      const eligibility = {
+        tried: sums.get(ELIGIBILITY_GAUGES.tried) ?? 0,
+        eligible: sums.get(ELIGIBILITY_GAUGES.eligible) ?? 0,
+      };
       const perSwarm = Array.isArray(body.perSwarm)
-        ? (body.perSwarm as Array<{ swarmId?: unknown; localPeers?: unknown }>)
+        ? (
+            body.perSwarm as Array<{
+              swarmId?: unknown;
+              localPeers?: unknown;
+              connectivity?: unknown;
+            }>
+          )
             .filter((row) => typeof row.swarmId === 'string')
-            .map((row) => ({ swarmId: row.swarmId as string, localPeers: num(row.localPeers) }))
+            .map((row) => ({
+              swarmId: row.swarmId as string,
+              localPeers: num(row.localPeers),
+              connectivity: swarmConnectivity(row.connectivity),
+            }))
         : [];
       return {
         stats: {
@@ -311,6 +408,7 @@ export class SwarmStatsCollector {
           messagesPerSec: num(body.messagesPerSec),
         },
         counters,
+        eligibility,
         perSwarm,
       };
     } catch (error) {
@@ -325,4 +423,13 @@ export class SwarmStatsCollector {
       return failed(reason);
     }
   }
+}
+
+/** A tracker's per-swarm connectivity (absent or malformed from older trackers: zeros). */
+function swarmConnectivity(value: unknown): SwarmRow['connectivity'] {
+  const body = (value ?? {}) as { tried?: unknown; eligible?: unknown; opened?: unknown };
+  const opened = (body.opened ?? {}) as Record<string, unknown>;
+  const pairs = zeroPairs();
+  for (const pair of PAIR_TYPES) pairs[pair] = num(opened[pair]);
+  return { tried: num(body.tried), eligible: num(body.eligible), opened: pairs };
 }

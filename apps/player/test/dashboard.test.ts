@@ -53,6 +53,11 @@ interface Beacon {
   stalls?: number;
   stallMs?: number;
   startupMs?: number | null;
+  peerAttempts?: number;
+  peerFailures?: number;
+  pairsSrflx?: number;
+  pairsRelay?: number;
+  p2pEligible?: boolean;
 }
 
 /** A viewer as the engine is on the wire: join, then cumulative beacons. */
@@ -153,10 +158,34 @@ describe('analytics across trackers', () => {
     const v1 = await joinViewer(a, 'viewer-1');
     const v2 = await joinViewer(a, 'viewer-2');
     const v3 = await joinViewer(b, 'viewer-3');
-    v1.beacon({ httpBytes: 3_000_000, p2pBytes: 0, startupMs: 800 });
-    v2.beacon({ httpBytes: 1_000_000, p2pBytes: 2_000_000, uploadedBytes: 500_000 });
+    // viewer-1 tried and never connected (CDN-only); the other two connected directly.
+    v1.beacon({
+      httpBytes: 3_000_000,
+      p2pBytes: 0,
+      startupMs: 800,
+      peerAttempts: 2,
+      peerFailures: 2,
+      p2pEligible: false,
+    });
+    v2.beacon({
+      httpBytes: 1_000_000,
+      p2pBytes: 2_000_000,
+      uploadedBytes: 500_000,
+      peerAttempts: 1,
+      pairsSrflx: 1,
+      p2pEligible: true,
+    });
     // Stall time under the tracker's cap (time since joining plus 1 s), so all of it counts.
-    v3.beacon({ httpBytes: 0, p2pBytes: 2_000_000, stalls: 1, stallMs: 900, startupMs: 1200 });
+    v3.beacon({
+      httpBytes: 0,
+      p2pBytes: 2_000_000,
+      stalls: 1,
+      stallMs: 900,
+      startupMs: 1200,
+      peerAttempts: 1,
+      pairsSrflx: 1,
+      p2pEligible: true,
+    });
 
     const first = await waitFor(
       'the beacons in the totals',
@@ -168,7 +197,27 @@ describe('analytics across trackers', () => {
     );
     expect(first.viewers).toBe(3);
     expect(first.peers).toBe(3);
-    expect(first.swarms).toEqual([{ swarmId: SWARM, peers: 3 }]);
+    // Per swarm, summed over both nodes: 2 of the 3 viewers that tried are eligible.
+    expect(first.swarms).toEqual([
+      {
+        swarmId: SWARM,
+        peers: 3,
+        connectivity: {
+          tried: 3,
+          eligible: 2,
+          eligibleShare: 2 / 3,
+          opened: { host: 0, srflx: 2, prflx: 0, relay: 0, unknown: 0 },
+        },
+      },
+    ]);
+    expect(first.connectivity).toEqual({
+      tried: 3,
+      eligible: 2,
+      eligibleShare: 2 / 3,
+      attempts: 4,
+      failures: 2,
+      relayRefused: 0,
+    });
     expect(first.swarmCount).toBe(1);
     expect(first.totals).toMatchObject({
       httpBytes: 4_000_000,

@@ -5,6 +5,7 @@ import {
   formatLatencySec,
   formatMs,
   formatPercent,
+  pairSummary,
 } from '../web/src/format.js';
 import { StatsHistory } from '../web/src/history.js';
 import { P2P_STORAGE_KEY, readSettings, type StorageLike } from '../web/src/settings.js';
@@ -130,5 +131,12 @@ describe('overlay figures', () => {
     expect(formatLatencySec(2.345)).toBe('2.3 s');
     expect(formatLatencySec(null)).toBe('–');
     expect(formatLatencySec(Number.NaN)).toBe('–');
+  });
+
+  it('sums up connections by pair type, the kinds seen only', () => {
+    expect(pairSummary({ host: 0, srflx: 3, prflx: 0, relay: 1, unknown: 0 })).toBe(
+      'srflx 3 · relay 1',
+    );
+    expect(pairSummary({ host: 0, srflx: 0, prflx: 0, relay: 0, unknown: 0 })).toBe('none');
   });
 });

@@ -85,6 +85,9 @@ export async function createTrackerApp(
     metrics.peers.set(tracker.localPeerCount());
     metrics.swarms.set(tracker.localSwarms.size);
     metrics.storeHealthy.set(store.status().healthy ? 1 : 0);
+    const connectivity = tracker.connectivity();
+    metrics.p2pTriedViewers.set(connectivity.tried);
+    metrics.p2pEligibleViewers.set(connectivity.eligible);
   };
 
   const stats = async () => {
@@ -110,6 +113,8 @@ export async function createTrackerApp(
           peerProtocol: roomPeerProtocol(room),
           peers,
           localPeers: tracker.localSwarms.get(room)?.size ?? 0,
+          // This node's members of the swarm: eligible share and connections by pair type.
+          connectivity: tracker.connectivity(room),
           ...(election
             ? {
                 election: {

@@ -1,20 +1,58 @@
 import type { BeaconStats } from '@coral-cdn/protocol';
-import { beaconIncrements, type BeaconCaps } from '@coral-cdn/tracker-core';
+import { beaconIncrements, type BeaconCaps, type BeaconCounter } from '@coral-cdn/tracker-core';
 import type { TrackerMetrics } from './metrics.js';
 
 /** Longest start-up time a beacon may report (longer ones are recorded as this). */
 const MAX_STARTUP_MS = 10 * 60_000;
 
+/** Candidate pair types a peer connection can open on (`unknown`: the player could not tell). */
+export const PAIR_LABELS = ['host', 'srflx', 'prflx', 'relay', 'unknown'] as const;
+export type PairLabel = (typeof PAIR_LABELS)[number];
+
+const PAIR_COUNTERS: Record<PairLabel, BeaconCounter> = {
+  host: 'pairsHost',
+  srflx: 'pairsSrflx',
+  prflx: 'pairsPrflx',
+  relay: 'pairsRelay',
+  unknown: 'pairsUnknown',
+};
+
+/** One membership's connectivity so far: the sum of its capped increments. */
+export interface ConnectivityTotals {
+  attempts: number;
+  failed: number;
+  relayRefused: number;
+  opened: Record<PairLabel, number>;
+}
+
 /** Per-membership memory of the last beacon, so cumulative counters become increments. */
 export interface BeaconMemory {
   last: BeaconStats | null;
+  connectivity: ConnectivityTotals;
+  /** The last beacon's P2P eligibility (null: none said). */
+  eligible: boolean | null;
   /** When the last beacon (or the join) was recorded: increments are capped by the time since. */
   lastAtMs: number;
   startupRecorded: boolean;
 }
 
 export function newBeaconMemory(nowMs: number): BeaconMemory {
-  return { last: null, lastAtMs: nowMs, startupRecorded: false };
+  return {
+    last: null,
+    lastAtMs: nowMs,
+    startupRecorded: false,
+    connectivity: emptyConnectivity(),
+    eligible: null,
+  };
+}
+
+export function emptyConnectivity(): ConnectivityTotals {
+  return {
+    attempts: 0,
+    failed: 0,
+    relayRefused: 0,
+    opened: { host: 0, srflx: 0, prflx: 0, relay: 0, unknown: 0 },
+  };
 }
 
 /**
@@ -44,10 +82,55 @@ export function recordBeacon(
   metrics.beaconFallbacks.inc(increments.fallbacks);
   metrics.beaconIntegrityFailures.inc(increments.integrityFailures);
   metrics.beaconPrefetchWastedBytes.inc(increments.prefetchWastedBytes);
+  metrics.beaconPeerAttempts.inc(increments.peerAttempts);
+  metrics.beaconPeerFailures.inc(increments.peerFailures);
+  metrics.beaconRelayRefused.inc(increments.relayRefused);
+  const totals = memory.connectivity;
+  totals.attempts += increments.peerAttempts;
+  totals.failed += increments.peerFailures;
+  totals.relayRefused += increments.relayRefused;
+  for (const pair of PAIR_LABELS) {
+    const opened = increments[PAIR_COUNTERS[pair]];
+    metrics.beaconPeerConnections.inc({ pair }, opened);
+    totals.opened[pair] += opened;
+  }
+  if (stats.p2pEligible !== undefined) memory.eligible = stats.p2pEligible;
   if (!memory.startupRecorded && stats.startupMs !== null) {
     metrics.beaconStartup.observe(Math.min(stats.startupMs, MAX_STARTUP_MS) / 1000);
     memory.startupRecorded = true;
   }
   memory.last = stats;
   memory.lastAtMs = nowMs;
+}
+
+/**
+ * What a group of memberships (one swarm's on this node, or all of them) says about
+ * connectivity: viewers that tried a peer connection, the eligible ones among them (a peer
+ * connection opened on an allowed path), and connections opened by pair type. A viewer with
+ * nobody to try counts in neither, so the share is of viewers who could have been eligible.
+ */
+export interface ConnectivitySummary {
+  viewers: number;
+  tried: number;
+  eligible: number;
+  opened: Record<PairLabel, number>;
+}
+
+export function summarizeConnectivity(memories: Iterable<BeaconMemory>): ConnectivitySummary {
+  const summary: ConnectivitySummary = {
+    viewers: 0,
+    tried: 0,
+    eligible: 0,
+    opened: { host: 0, srflx: 0, prflx: 0, relay: 0, unknown: 0 },
+  };
+  for (const memory of memories) {
+    summary.viewers++;
+    const totals = memory.connectivity;
+    if (totals.attempts > 0) {
+      summary.tried++;
+      if (memory.eligible === true) summary.eligible++;
+    }
+    for (const pair of PAIR_LABELS) summary.opened[pair] += totals.opened[pair];
+  }
+  return summary;
 }

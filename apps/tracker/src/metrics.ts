@@ -34,6 +34,12 @@ export class TrackerMetrics {
   readonly beaconIntegrityFailures: Counter;
   readonly beaconPrefetchWastedBytes: Counter;
   readonly beaconStartup: Histogram;
+  readonly beaconPeerAttempts: Counter;
+  readonly beaconPeerFailures: Counter;
+  readonly beaconRelayRefused: Counter;
+  readonly beaconPeerConnections: Counter<'pair'>;
+  readonly p2pTriedViewers: Gauge;
+  readonly p2pEligibleViewers: Gauge;
   readonly beacons: Counter;
 
   constructor(nodeId: string) {
@@ -90,6 +96,31 @@ export class TrackerMetrics {
     this.beaconPrefetchWastedBytes = counter(
       'beacon_prefetch_wasted_bytes_total',
       'Prefetched bytes never played',
+    );
+    this.beaconPeerAttempts = counter(
+      'beacon_peer_attempts_total',
+      'Peer connection set-ups that ended (opened, failed or relay refused)',
+    );
+    this.beaconPeerFailures = counter(
+      'beacon_peer_failures_total',
+      'Peer connection set-ups that failed (ICE failed or timed out)',
+    );
+    this.beaconRelayRefused = counter(
+      'beacon_relay_refused_total',
+      'Peer connections closed because they opened on a relay the operator does not allow',
+    );
+    this.beaconPeerConnections = counter(
+      'beacon_peer_connections_total',
+      'Peer connections opened, by selected candidate pair type',
+      ['pair'],
+    );
+    this.p2pTriedViewers = gauge(
+      'p2p_tried_viewers',
+      'Memberships on this node whose player tried at least one peer connection',
+    );
+    this.p2pEligibleViewers = gauge(
+      'p2p_eligible_viewers',
+      'Of those, the ones with a peer connection opened on an allowed path (P2P-eligible)',
     );
     this.beaconStartup = new Histogram({
       name: 'coral_tracker_beacon_startup_seconds',

@@ -24,7 +24,12 @@ import {
   type RoomId,
 } from '@coral-cdn/tracker-core';
 import type { WebSocket } from 'ws';
-import { recordBeacon } from './beacons.js';
+import {
+  recordBeacon,
+  summarizeConnectivity,
+  type BeaconMemory,
+  type ConnectivitySummary,
+} from './beacons.js';
 import { handleClusterEvent } from './cluster-events.js';
 import type { FailOptions, GoneReason, TrackerContext, TrackerDeps } from './context.js';
 import { Elections } from './elections.js';
@@ -465,6 +470,19 @@ export class Tracker implements TrackerContext {
     let count = 0;
     for (const sessions of this.localSwarms.values()) count += sessions.size;
     return count;
+  }
+
+  /** Connectivity as this node's members' beacons tell it: of one room, or of every room. */
+  connectivity(room?: RoomId): ConnectivitySummary {
+    const memories: BeaconMemory[] = [];
+    const rooms = room === undefined ? [...this.localSwarms.keys()] : [room];
+    for (const key of rooms) {
+      for (const session of this.localSwarms.get(key) ?? []) {
+        const membership = session.memberships.get(key);
+        if (membership) memories.push(membership.beacon);
+      }
+    }
+    return summarizeConnectivity(memories);
   }
 
   /** The last election this node knows for a room (rooms.ts; version 1's is the swarm id). */

@@ -117,6 +117,67 @@ describe('HTTP endpoints and beacons', () => {
     expect(metricValue(after, 'coral_tracker_beacons_clamped_total')).toBeGreaterThanOrEqual(2);
   });
 
+  it('sums connection outcomes by pair type and counts P2P-eligible viewers per swarm', async () => {
+    const token = await signToken(keys, { stream: 'conn' });
+    const swarmId = 'conn/720p';
+    const direct = await joinedClient(tracker.wsUrl, { swarmId, token });
+    const relayOnly = await joinedClient(tracker.wsUrl, { swarmId, token });
+    const older = await joinedClient(tracker.wsUrl, { swarmId, token });
+    const lone = await joinedClient(tracker.wsUrl, { swarmId, token });
+    try {
+      const before = await (await fetch(`${tracker.httpUrl}/metrics`)).text();
+      direct.send({
+        type: 'beacon',
+        swarmId,
+        stats: stats({
+          peerAttempts: 3,
+          peerFailures: 1,
+          pairsSrflx: 1,
+          pairsHost: 1,
+          p2pEligible: true,
+        }),
+      });
+      // Behind a symmetric NAT with relay not allowed: it tried, nothing opened.
+      relayOnly.send({
+        type: 'beacon',
+        swarmId,
+        stats: stats({ peerAttempts: 2, peerFailures: 1, relayRefused: 1, p2pEligible: false }),
+      });
+      // A player from before the connectivity fields: counted in neither.
+      older.send({ type: 'beacon', swarmId, stats: stats() });
+      // Nobody to try yet: not eligible, and not counted as tried either.
+      lone.send({ type: 'beacon', swarmId, stats: stats({ peerAttempts: 0, p2pEligible: false }) });
+      for (const client of [direct, relayOnly, older, lone]) await client.settle();
+      const after = await (await fetch(`${tracker.httpUrl}/metrics`)).text();
+      const added = (name: string) => metricValue(after, name) - (metricValue(before, name) || 0);
+      expect(added('coral_tracker_beacon_peer_attempts_total')).toBe(5);
+      expect(added('coral_tracker_beacon_peer_failures_total')).toBe(2);
+      expect(added('coral_tracker_beacon_relay_refused_total')).toBe(1);
+      expect(after).toMatch(
+        /coral_tracker_beacon_peer_connections_total\{[^}]*pair="srflx"[^}]*\} 1$/m,
+      );
+      expect(after).toMatch(
+        /coral_tracker_beacon_peer_connections_total\{[^}]*pair="host"[^}]*\} 1$/m,
+      );
+      expect(after).toMatch(
+        /coral_tracker_beacon_peer_connections_total\{[^}]*pair="relay"[^}]*\} 0$/m,
+      );
+      expect(metricValue(after, 'coral_tracker_p2p_tried_viewers')).toBe(2);
+      expect(metricValue(after, 'coral_tracker_p2p_eligible_viewers')).toBe(1);
+      const body = await getJson<{ perSwarm: Array<{ swarmId: string; connectivity: unknown }> }>(
+        `${tracker.httpUrl}/stats`,
+      );
+      expect(body.perSwarm.find((row) => row.swarmId === swarmId)?.connectivity).toEqual({
+        viewers: 4,
+        tried: 2,
+        eligible: 1,
+        opened: { host: 1, srflx: 1, prflx: 0, relay: 0, unknown: 0 },
+      });
+    } finally {
+      for (const client of [direct, relayOnly, older, lone]) client.close();
+    }
+  });
+
   it('drops a connection that stays silent for the heartbeat, and tells its peers', async () => {
     const token = await signToken(keys, { stream: 'quiet' });
     const quiet = await joinedClient(tracker.wsUrl, { swarmId: 'quiet/720p', token });

@@ -2,7 +2,13 @@ import { CoralEngine, type EngineConfig, type EnginePlatform } from '@coral-cdn/
 import type { PlaybackInfo } from '@coral-cdn/protocol';
 import type Hls from 'hls.js';
 import type { HlsConfig } from 'hls.js';
-import { createBrowserPlatform, type BrowserPlatformOptions } from './browser-platform.js';
+import {
+  createBrowserPlatform,
+  P2pUnavailableError,
+  p2pUnavailableReason,
+  type BrowserPlatformOptions,
+  type P2pUnavailableReason,
+} from './browser-platform.js';
 import { DeferredEngine } from './deferred-engine.js';
 import { CoralHlsIntegration, type CoralHlsIntegrationOptions } from './integration.js';
 import type { PlaybackQoe } from './playback-observer.js';
@@ -65,6 +71,8 @@ export interface CoralHls {
   readonly ready: Promise<CoralEngine | null>;
   /** Why P2P is off although it was asked for (no WebRTC or WebCrypto, no playback info). */
   readonly engineError: Error | null;
+  /** This page cannot do P2P (also in `stats.p2pUnavailable`); null otherwise. */
+  readonly p2pUnavailable: P2pUnavailableReason | null;
   /** Engine counters (bytes by source, peers, integrity, …) plus the player's QoE. */
   readonly stats: CoralStats;
   readonly qoe: PlaybackQoe | null;
@@ -87,9 +95,18 @@ export interface CoralHls {
  */
 export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
   const p2p = options.p2p ?? true;
-  const deferred = p2p ? new DeferredEngine(options.engineConfig) : null;
+  let engineError: Error | null = null;
+  // Known before any request: a page that cannot do P2P plays as plain hls.js at once.
+  const p2pUnavailable = p2p && !options.platform ? pageP2pUnavailable() : null;
+  if (p2pUnavailable) {
+    engineError = new P2pUnavailableError(p2pUnavailable);
+    // eslint-disable-next-line no-console -- the page author must see this without a log sink
+    console.error(`${engineError.message}. Playing from the CDN only.`);
+  }
+  const deferred = p2p && !p2pUnavailable ? new DeferredEngine(options.engineConfig) : null;
   const integration = new CoralHlsIntegration({
     engine: deferred,
+    p2pUnavailable,
     ...(options.platform ? { clock: options.platform.clock } : {}),
     ...(options.onSegment ? { onSegment: options.onSegment } : {}),
     ...(options.startupOriginMs !== undefined ? { startupOriginMs: options.startupOriginMs } : {}),
@@ -106,14 +123,16 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
   if (autoLoad) hls.attachMedia(options.media);
   if (autoLoad && options.manifestUrl !== undefined) hls.loadSource(options.manifestUrl);
   let engine: CoralEngine | null = null;
-  let engineError: Error | null = null;
   let destroyed = false;
   const startEngine = (playback: PlaybackInfo): CoralEngine | null => {
     if (!deferred || destroyed) return null;
+    // The operator's choice, unless the page set its own.
+    const relayAllowed = options.engineConfig?.relayAllowed ?? playback.relayAllowed ?? false;
     try {
       const platform =
         options.platform ??
         createBrowserPlatform({
+          relayAllowed,
           ...options.platformOptions,
           // The origin's servers carry fresh TURN credentials: they win when it sends some.
           ...(playback.iceServers?.length ? { iceServers: playback.iceServers } : {}),
@@ -127,7 +146,7 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
           publicKey: playback.publicKey,
           ...(options.refreshToken ? { refreshToken: options.refreshToken } : {}),
         },
-        { region: playback.edge.region, ...options.engineConfig, p2pEnabled: true },
+        { region: playback.edge.region, ...options.engineConfig, relayAllowed, p2pEnabled: true },
       );
     } catch (error) {
       // No WebRTC or WebCrypto here, or a setting the engine refused: play from the CDN.
@@ -168,6 +187,7 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
     get engineError() {
       return engineError;
     },
+    p2pUnavailable,
     get stats() {
       return integration.stats;
     },
@@ -183,4 +203,20 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
       engine?.destroy();
     },
   };
+}
+
+/** What this page's globals say about P2P. */
+function pageP2pUnavailable(): P2pUnavailableReason | null {
+  const scope = globalThis as {
+    isSecureContext?: unknown;
+    crypto?: { subtle?: unknown };
+    RTCPeerConnection?: unknown;
+    WebSocket?: unknown;
+  };
+  return p2pUnavailableReason({
+    isSecureContext: scope.isSecureContext,
+    subtle: scope.crypto?.subtle,
+    RTCPeerConnection: scope.RTCPeerConnection,
+    WebSocket: scope.WebSocket,
+  });
 }

@@ -6,7 +6,14 @@ export {
   type CoralHlsIntegrationOptions,
   type SegmentDelivery,
 } from './integration.js';
-export { createBrowserPlatform, type BrowserPlatformOptions } from './browser-platform.js';
+export {
+  createBrowserPlatform,
+  iceServersForPolicy,
+  P2pUnavailableError,
+  p2pUnavailableReason,
+  type BrowserPlatformOptions,
+  type P2pUnavailableReason,
+} from './browser-platform.js';
 export { DeferredEngine } from './deferred-engine.js';
 export { fetchPlaybackInfo, PlaybackInfoError } from './playback-info.js';
 export { createFragmentLoaderClass } from './fragment-loader.js';
@@ -21,4 +28,12 @@ export {
 } from './playback-observer.js';
 export type { CoralStats } from './stats.js';
 export type { PlaybackInfo } from '@coral-cdn/protocol';
-export type { CdnReason, EngineConfig, EngineStats, PeerStats } from '@coral-cdn/p2p-engine';
+export type {
+  CdnReason,
+  EngineConfig,
+  EngineStats,
+  PairCounts,
+  PairType,
+  PeerConnectionStats,
+  PeerStats,
+} from '@coral-cdn/p2p-engine';

@@ -22,6 +22,7 @@ import { createFragmentLoaderClass } from './fragment-loader.js';
 import { transferTimingOf } from './loader-stats.js';
 import { PlaybackObserver, type MediaLike, type PlaybackQoe } from './playback-observer.js';
 import { createPlaylistLoaderClass } from './playlist-loader.js';
+import type { P2pUnavailableReason } from './browser-platform.js';
 import type { SegmentRouter } from './router.js';
 import { emptyEngineStats, type CoralStats } from './stats.js';
 
@@ -41,6 +42,8 @@ export interface CoralHlsIntegrationOptions {
    * 0: navigation start on `performance.now`); default: the viewer's play request, or attaching.
    */
   startupOriginMs?: number;
+  /** P2P was asked for but this page cannot do it (reported in `stats.p2pUnavailable`). */
+  p2pUnavailable?: P2pUnavailableReason | null;
 }
 
 /** One fragment the engine delivered to hls.js. */
@@ -93,6 +96,7 @@ export const browserClock: Clock = {
  */
 export class CoralHlsIntegration {
   readonly engine: CoralEngineLike | null;
+  private readonly p2pUnavailable: P2pUnavailableReason | null;
   /** Spread into `new Hls({...})`: `{ fLoader, pLoader }`, or nothing with P2P off. */
   readonly hlsConfig: Partial<Pick<HlsConfig, 'fLoader' | 'pLoader'>>;
   private readonly clock: Clock;
@@ -115,6 +119,7 @@ export class CoralHlsIntegration {
 
   constructor(options: CoralHlsIntegrationOptions) {
     this.engine = options.engine;
+    this.p2pUnavailable = options.p2pUnavailable ?? null;
     this.clock = options.clock ?? browserClock;
     this.startupOriginMs = options.startupOriginMs ?? null;
     const engine = options.engine;
@@ -199,6 +204,7 @@ export class CoralHlsIntegration {
       playbackState: qoe?.state ?? 'detached',
       positionSec: qoe?.positionSec ?? 0,
       bufferedAheadSec: qoe?.bufferedAheadSec ?? 0,
+      p2pUnavailable: this.p2pUnavailable,
     };
   }
 

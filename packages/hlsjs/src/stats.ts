@@ -1,4 +1,5 @@
-import { emptyCdnReasons, type EngineStats } from '@coral-cdn/p2p-engine';
+import { emptyCdnReasons, emptyPairCounts, type EngineStats } from '@coral-cdn/p2p-engine';
+import type { P2pUnavailableReason } from './browser-platform.js';
 import type { PlaybackState } from './playback-observer.js';
 
 /** What `CoralHlsIntegration.stats` reports: the engine's counters plus the player's view. */
@@ -19,6 +20,8 @@ export interface CoralStats extends EngineStats {
   playbackState: PlaybackState | 'detached';
   positionSec: number;
   bufferedAheadSec: number;
+  /** P2P was asked for but this page cannot do it (then it plays from the CDN only). */
+  p2pUnavailable: P2pUnavailableReason | null;
 }
 
 /** Engine counters at zero: the shape reported when P2P is off (no engine). */
@@ -47,5 +50,7 @@ export function emptyEngineStats(): EngineStats {
     startupMs: null,
     trackerConnected: false,
     p2pEnabled: false,
+    peerConnections: { attempts: 0, failed: 0, relayRefused: 0, opened: emptyPairCounts() },
+    p2pEligible: false,
   };
 }

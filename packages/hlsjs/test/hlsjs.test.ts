@@ -5,10 +5,11 @@ import type {
   LoaderConfiguration,
   LoaderContext,
 } from 'hls.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { webcrypto } from 'node:crypto';
 import type { EnginePlatform } from '@coral-cdn/p2p-engine';
 import { createCoralHls } from '../src/create.js';
+import { iceServersForPolicy, p2pUnavailableReason } from '../src/browser-platform.js';
 import { browserClock, CoralHlsIntegration } from '../src/integration.js';
 import { createLoaderStats } from '../src/loader-stats.js';
 import { FakeEngine } from './support/fakes.js';
@@ -292,6 +293,17 @@ describe('with the real hls.js', () => {
     });
     expect(on.p2pEnabled).toBe(true);
     expect(on.engine!.config.region).toBe('eu-west');
+    // The operator's relay policy reaches the engine (absent: no relay).
+    expect(on.engine!.config.relayAllowed).toBe(false);
+    const relayed = createCoralHls({
+      Hls,
+      media,
+      playback: { ...playback, relayAllowed: true },
+      platform,
+      autoLoad: false,
+    });
+    expect(relayed.engine!.config.relayAllowed).toBe(true);
+    relayed.destroy();
     expect(on.hls.config.fLoader).toBe(on.integration.hlsConfig.fLoader);
     expect(on.hls.config.pLoader).toBe(on.integration.hlsConfig.pLoader);
     expect(on.hls.config.maxBufferLength).toBe(7);
@@ -376,35 +388,119 @@ describe('with the real hls.js', () => {
       media,
       playback: failed(),
       manifestUrl: MASTER,
+      platform: engineFreePlatform([]),
       autoLoad: false,
     });
     await expect(withUrl.ready).resolves.toBeNull();
     expect(withUrl.engineError?.message).toBe('origin unreachable');
     expect(withUrl.p2pEnabled).toBe(false);
     withUrl.destroy();
-    const withoutUrl = createCoralHls({ Hls, media, playback: failed(), autoLoad: false });
+    const withoutUrl = createCoralHls({
+      Hls,
+      media,
+      playback: failed(),
+      platform: engineFreePlatform([]),
+      autoLoad: false,
+    });
     await expect(withoutUrl.ready).rejects.toThrow('origin unreachable');
     withoutUrl.destroy();
   });
 
-  it('createCoralHls: no WebRTC here leaves hls.js playing from the CDN, saying why; a bad setting throws', async () => {
+  it('createCoralHls: a bad engine setting throws at once', async () => {
     const { default: Hls } = await import('hls.js');
-    const media = {} as HTMLMediaElement;
-    // Node has no RTCPeerConnection: the default browser platform cannot be made.
-    const coral = createCoralHls({ Hls, media, playback: playbackInfo, autoLoad: false });
-    await expect(coral.ready).resolves.toBeNull();
-    expect(coral.engine).toBeNull();
-    expect(coral.engineError?.message).toMatch(/needs WebRTC/);
-    expect(coral.p2pEnabled).toBe(false);
-    coral.destroy();
     expect(() =>
       createCoralHls({
         Hls,
-        media,
+        media: {} as HTMLMediaElement,
         playback: playbackInfo,
+        platform: engineFreePlatform([]),
         engineConfig: { uploadSlots: -1 },
         autoLoad: false,
       }),
     ).toThrow(/uploadSlots/);
+  });
+
+  it('createCoralHls where the page cannot do P2P: a console error, a stat, CDN-only playback', async () => {
+    const { default: Hls } = await import('hls.js');
+    const playback = {
+      id: 'demo',
+      kind: 'vod' as const,
+      manifestUrl: MASTER,
+      edge: { url: 'http://edge.test', region: 'eu-west' },
+      trackerUrl: 'ws://tracker.test/ws',
+      token: 'token',
+      tokenExpiresAt: '2030-01-01T00:00:00Z',
+      swarmId: 'demo',
+      publicKey: 'A'.repeat(43),
+    };
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const media = {} as HTMLMediaElement;
+    try {
+      // Node has no RTCPeerConnection: what a browser without WebRTC looks like.
+      expect(typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection).toBe(
+        'undefined',
+      );
+      const noRtc = createCoralHls({ Hls, media, playback, autoLoad: false });
+      expect(noRtc.engine).toBeNull();
+      expect(noRtc.p2pEnabled).toBe(false);
+      expect(noRtc.p2pUnavailable).toBe('no-webrtc');
+      expect(noRtc.stats.p2pUnavailable).toBe('no-webrtc');
+      expect(noRtc.stats.p2pEligible).toBe(false);
+      expect(noRtc.hls.config.fLoader).toBeUndefined();
+      await expect(noRtc.ready).resolves.toBeNull();
+      expect(noRtc.engineError?.message).toMatch(/needs WebRTC/);
+      expect(errors).toHaveBeenCalledWith(expect.stringContaining('WebRTC'));
+      noRtc.destroy();
+      // A page served over plain http from a non-local address.
+      (globalThis as { isSecureContext?: boolean }).isSecureContext = false;
+      const insecure = createCoralHls({ Hls, media, playback, autoLoad: false });
+      expect(insecure.stats.p2pUnavailable).toBe('insecure-context');
+      expect(errors).toHaveBeenLastCalledWith(expect.stringContaining('https'));
+      insecure.destroy();
+      // P2P off by choice is not "unavailable".
+      const off = createCoralHls({ Hls, media, playback, p2p: false, autoLoad: false });
+      expect(off.stats.p2pUnavailable).toBeNull();
+      off.destroy();
+      expect(errors).toHaveBeenCalledTimes(2);
+    } finally {
+      delete (globalThis as { isSecureContext?: boolean }).isSecureContext;
+      errors.mockRestore();
+    }
+  });
+});
+
+describe('browser platform policy', () => {
+  it('names why a page cannot do P2P, the insecure context first', () => {
+    const ok = {
+      isSecureContext: true,
+      subtle: {},
+      RTCPeerConnection: class {},
+      WebSocket: class {},
+    };
+    expect(p2pUnavailableReason(ok)).toBeNull();
+    expect(p2pUnavailableReason({ ...ok, isSecureContext: undefined })).toBeNull();
+    expect(p2pUnavailableReason({ ...ok, isSecureContext: false, subtle: undefined })).toBe(
+      'insecure-context',
+    );
+    expect(p2pUnavailableReason({ ...ok, subtle: undefined })).toBe('no-webcrypto');
+    expect(p2pUnavailableReason({ ...ok, RTCPeerConnection: undefined })).toBe('no-webrtc');
+    expect(p2pUnavailableReason({ ...ok, WebSocket: undefined })).toBe('no-webrtc');
+  });
+
+  it('leaves TURN out of peer connections unless relay is allowed', () => {
+    const servers = [
+      { urls: 'stun:stun.example:3478' },
+      {
+        urls: ['turn:turn.example:3478', 'turns:turn.example:5349'],
+        username: 'u',
+        credential: 'c',
+      },
+      { urls: ['stun:a.example', 'TURN:b.example'] },
+    ];
+    expect(iceServersForPolicy(servers, false)).toEqual([
+      { urls: ['stun:stun.example:3478'] },
+      { urls: ['stun:a.example'] },
+    ]);
+    expect(iceServersForPolicy(servers, true)).toEqual(servers);
   });
 });

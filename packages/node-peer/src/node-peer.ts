@@ -173,7 +173,13 @@ export class NodePeer {
     let region = this.options.region ?? ('originUrl' in source ? source.region : undefined);
     let stream: Pick<
       PlaybackInfo,
-      'manifestUrl' | 'trackerUrl' | 'token' | 'publicKey' | 'swarmId' | 'iceServers'
+      | 'manifestUrl'
+      | 'trackerUrl'
+      | 'token'
+      | 'publicKey'
+      | 'swarmId'
+      | 'iceServers'
+      | 'relayAllowed'
     >;
     if ('originUrl' in source) {
       const info = await fetchPlaybackInfo({
@@ -226,6 +232,8 @@ export class NodePeer {
       },
       {
         ...nodePeerEngineDefaults,
+        // The operator's relay policy (absent: no relayed peer traffic).
+        relayAllowed: stream.relayAllowed ?? false,
         // A watcher keeps what it plays for a while; a seeder keeps a whole VOD.
         segmentMemoryBytes: this.mode === 'watch' ? 16 * 1024 * 1024 : 96 * 1024 * 1024,
         ...(region !== undefined ? { region } : {}),

@@ -83,6 +83,9 @@ export function createWeriftPeerConnection(
     get connectionState() {
       return pc.connectionState;
     },
+    // The standard stats entries (transport, candidate pairs, candidates): the engine reads
+    // the selected pair's type from them.
+    getStats: () => pc.getStats(),
     close: () => {
       pc.close().catch(() => undefined);
     },

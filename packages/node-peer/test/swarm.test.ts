@@ -105,6 +105,11 @@ describe('werift peers in a swarm', () => {
     const seederStats = seeder.stats().engine!;
     expect(seederStats.uploadedBytes).toBeGreaterThanOrEqual(engine.p2pBytes);
     expect(seeder.stats().corrupted).toBeNull();
+    // werift's getStats names the selected pair: on loopback a host (or peer-reflexive) one.
+    const opened = engine.peerConnections.opened;
+    expect(opened.host + opened.prflx).toBeGreaterThanOrEqual(1);
+    expect(opened.unknown + opened.relay + opened.srflx).toBe(0);
+    expect(engine.p2pEligible).toBe(true);
   });
 
   it('a corrupting peer is caught on every segment it serves and banned; playback is unaffected', async () => {

@@ -47,8 +47,17 @@ export interface EngineConfig {
   initialHttpThroughputBytesPerSec: number;
   /** A peer transfer with no bytes for this long is abandoned. */
   peerStallTimeoutMs: number;
-  /** WebRTC connection set-up must finish within this. */
+  /**
+   * WebRTC connection set-up must finish within this: an ICE attempt that cannot succeed
+   * (symmetric NATs, UDP blocked) is given up quickly, and the viewer plays from the CDN.
+   */
   peerConnectTimeoutMs: number;
+  /**
+   * Peer traffic may go through a TURN relay (the playback info's `relayAllowed`). Off: relay
+   * candidates are neither sent nor accepted, and a connection that still lands on a relayed
+   * pair is closed; a viewer that can only relay plays from the CDN.
+   */
+  relayAllowed: boolean;
   /**
    * Until the first frame, at most this long, the engine stays off the network: no tracker
    * connection, no integrity manifest, no WebRTC set-up. Start-up segments come from the CDN
@@ -88,7 +97,8 @@ export const defaultEngineConfig: EngineConfig = {
   initialPeerThroughputBytesPerSec: 1024 * 1024,
   initialHttpThroughputBytesPerSec: 2 * 1024 * 1024,
   peerStallTimeoutMs: 2_000,
-  peerConnectTimeoutMs: 10_000,
+  peerConnectTimeoutMs: 5_000,
+  relayAllowed: false,
   connectHoldMaxMs: 3_000,
   maxMessageBytes: 64 * 1024,
   bufferedHighWaterBytes: 256 * 1024,

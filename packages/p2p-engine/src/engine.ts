@@ -22,7 +22,7 @@ import { PlaylistState, type PlaylistUpdate } from './playlist-state.js';
 import { Scheduler, type SegmentRequest, type SegmentResult } from './scheduler.js';
 import { SegmentStore, type StoredSegment, type TransferTiming } from './segment-store.js';
 import { StartupHold } from './startup-hold.js';
-import { StatsCounters, type EngineStats } from './stats.js';
+import { peerConnectionStats, StatsCounters, type EngineStats } from './stats.js';
 import { playlistText, standardUtf8Decode, type Utf8Decode } from './text.js';
 import { newLiveSegments } from './live-poll.js';
 import { TrackerClient } from './tracker-client.js';
@@ -120,6 +120,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
           stream.streamId,
           (swarmId) => this.scheduler.upcomingSequences(swarmId.slice(swarmId.indexOf('/') + 1)),
           this.hold,
+          this.counters,
           (rendition, sequence) => this.integrity?.signed(rendition, sequence),
         )
       : null;
@@ -246,6 +247,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
     const c = this.counters;
     const sessions = this.peers?.sessions ?? [];
     const total = c.httpBytes + c.p2pBytes;
+    const connections = peerConnectionStats(c);
     const openStallMs =
       this.stallStartedAtMs === null ? 0 : this.platform.clock.now() - this.stallStartedAtMs;
     return {
@@ -277,6 +279,8 @@ export class CoralEngine extends Emitter<EngineEvents> {
       startupMs: c.startupMs,
       trackerConnected: this.tracker?.connected ?? false,
       p2pEnabled: this.config.p2pEnabled,
+      peerConnections: connections,
+      p2pEligible: connections.attempts - connections.failed - connections.relayRefused > 0,
     };
   }
 
@@ -372,6 +376,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
   private sendBeacon(): void {
     if (!this.tracker || this.activeRendition === null || this.destroyed) return;
     const stats = this.stats;
+    const connections = stats.peerConnections;
     const beacon: BeaconStats = {
       httpBytes: stats.httpBytes,
       p2pBytes: stats.p2pBytes,
@@ -384,6 +389,15 @@ export class CoralEngine extends Emitter<EngineEvents> {
       integrityFailures: stats.integrityFailures,
       prefetchWastedBytes: stats.prefetchWastedBytes,
       bufferSec: null,
+      peerAttempts: connections.attempts,
+      peerFailures: connections.failed,
+      relayRefused: connections.relayRefused,
+      pairsHost: connections.opened.host,
+      pairsSrflx: connections.opened.srflx,
+      pairsPrflx: connections.opened.prflx,
+      pairsRelay: connections.opened.relay,
+      pairsUnknown: connections.opened.unknown,
+      p2pEligible: stats.p2pEligible,
     };
     this.tracker.beacon(this.swarmIdOf(this.activeRendition), beacon);
   }

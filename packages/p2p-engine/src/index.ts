@@ -5,7 +5,7 @@ export * from './engine.js';
 export type { SegmentRequest, SegmentResult } from './scheduler.js';
 export type { PlaylistUpdate, SegmentInfo } from './playlist-state.js';
 export type { PlaybackUpdate } from './playback-clock.js';
-export type { CdnReason, EngineStats, PeerStats } from './stats.js';
+export type { CdnReason, EngineStats, PeerConnectionStats, PeerStats } from './stats.js';
 export { emptyCdnReasons } from './stats.js';
 export type { SegmentSource, TransferTiming } from './segment-store.js';
 export { parseMediaPlaylist, resolveUri } from './m3u8.js';
@@ -20,3 +20,14 @@ export { bytesToText } from './text.js';
 export * from './adapters/fetch-http.js';
 export * from './adapters/websocket.js';
 export * from './adapters/rtc.js';
+export {
+  candidateAllowed,
+  candidateTypeOf,
+  emptyPairCounts,
+  pairTypeOf,
+  PAIR_TYPES,
+  selectedPairType,
+  withoutRelayCandidates,
+  type PairCounts,
+  type PairType,
+} from './connectivity.js';

@@ -1,5 +1,6 @@
 import type { PeerInfo, ReportReason, SignalPayload, SignedSegmentHash } from '@coral-cdn/protocol';
 import type { EngineConfig } from './config.js';
+import { candidateAllowed, withoutRelayCandidates } from './connectivity.js';
 import { Emitter } from './emitter.js';
 import type {
   DataChannelLike,
@@ -11,6 +12,7 @@ import type {
 import { PeerSession, type PeerCloseReason, type SignedHashLookup } from './peer-session.js';
 import type { SegmentStore } from './segment-store.js';
 import type { StartupHold } from './startup-hold.js';
+import type { StatsCounters } from './stats.js';
 import type { TrackerClient } from './tracker-client.js';
 import type { UploadLimiter } from './upload-limiter.js';
 
@@ -33,6 +35,10 @@ interface Connection {
 
 /** How long a first question to the tracker counts as "still discovering peers". */
 const DISCOVERY_WINDOW_MS = 3_000;
+/** A peer we could not connect to is not offered to again for this long. */
+const RETRY_AFTER_FAILURE_MS = 30_000;
+/** Peers remembered as unreachable at most (the oldest is forgotten first). */
+const UNREACHABLE_LIMIT = 1024;
 
 interface PeerManagerEvents {
   'peer-connected': (session: PeerSession) => void;
@@ -56,6 +62,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   private readonly banned = new Set<string>();
   /** Peers that speak another peer protocol version (a player upgrade rolling out): skipped. */
   private readonly incompatible = new Set<string>();
+  /** Peers whose set-up failed (or could only relay), by when they may be tried again. */
+  private readonly unreachable = new Map<string, number>();
   private readonly swarms = new Set<string>();
   private refreshTimer: TimerId | null = null;
   private destroyed = false;
@@ -76,6 +84,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     private readonly needFor: (swarmId: string) => number[],
     /** The start-up hold (`StartupHold`): it counts as discovering; discovery starts after it. */
     private readonly hold: StartupHold,
+    /** Connection outcomes are counted here (attempts, failures, pair types). */
+    private readonly counters: Pick<StatsCounters, 'peerFailures' | 'relayRefused' | 'pairs'>,
     /** Passed on to every session (`PeerSession` sends the entries before its HAVEs). */
     private readonly signedHash: SignedHashLookup = () => undefined,
   ) {
@@ -199,7 +209,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
         peer.peerId === localId ||
         this.banned.has(peer.peerId) ||
         this.incompatible.has(peer.peerId) ||
-        this.connections.has(peer.peerId)
+        this.connections.has(peer.peerId) ||
+        this.recentlyUnreachable(peer.peerId)
       )
         continue;
       this.offer(swarmId, peer.peerId);
@@ -228,6 +239,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     };
     this.connections.set(remoteId, connection);
     pc.onlocalcandidate = (candidate) => {
+      // Relay candidates are kept to ourselves unless the operator allows relayed peer traffic.
+      if (candidate && !candidateAllowed(candidate.candidate, this.config.relayAllowed)) return;
       const signal: SignalPayload = {
         kind: 'candidate',
         connectionId,
@@ -260,7 +273,11 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       .createOffer()
       .then((sdp) => {
         if (this.connections.get(remoteId) !== connection) return;
-        this.tracker.signal(swarmId, remoteId, { kind: 'offer', connectionId, sdp });
+        this.tracker.signal(swarmId, remoteId, {
+          kind: 'offer',
+          connectionId,
+          sdp: this.policySdp(sdp),
+        });
         this.descriptionSent(connection);
       })
       .catch((error: unknown) => {
@@ -287,13 +304,13 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
           if (channel.readyState === 'open') this.promote(connection, channel);
           else channel.onopen = () => this.promote(connection, channel);
         };
-        const answer = await connection.pc.acceptOffer(signal.sdp);
+        const answer = await connection.pc.acceptOffer(this.policySdp(signal.sdp));
         if (this.connections.get(from) !== connection) return;
         connection.remoteDescriptionSet = true;
         this.tracker.signal(swarmId, from, {
           kind: 'answer',
           connectionId: signal.connectionId,
-          sdp: answer,
+          sdp: this.policySdp(answer),
         });
         // Behind a NAT the offerer can only reach us through the candidates we send it.
         this.descriptionSent(connection);
@@ -303,11 +320,12 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       if (!existing || existing.connectionId !== signal.connectionId) return;
       if (signal.kind === 'answer') {
         if (existing.role !== 'offerer' || existing.remoteDescriptionSet) return;
-        await existing.pc.acceptAnswer(signal.sdp);
+        await existing.pc.acceptAnswer(this.policySdp(signal.sdp));
         existing.remoteDescriptionSet = true;
         await this.flushCandidates(existing);
         return;
       }
+      if (!candidateAllowed(signal.candidate, this.config.relayAllowed)) return;
       const candidate: IceCandidate = {
         candidate: signal.candidate,
         sdpMid: signal.sdpMid,
@@ -375,6 +393,54 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     });
     session.start();
     this.emit('peer-connected', session);
+    this.recordPath(connection);
+  }
+
+  /** Without relay allowed, an SDP carries no relay candidate, in or out. */
+  private policySdp(sdp: string): string {
+    return this.config.relayAllowed ? sdp : withoutRelayCandidates(sdp);
+  }
+
+  /**
+   * Count the opened connection by its selected pair type. One that landed on a relay the
+   * policy does not allow (a stack that relayed anyway) is closed, and that peer not asked
+   * again for a while: that viewer's bytes stay on the CDN rather than the operator's relay.
+   */
+  private recordPath(connection: Connection): void {
+    const read = connection.pc.selectedPairType?.bind(connection.pc);
+    if (!read) {
+      this.counters.pairs.unknown++;
+      return;
+    }
+    void read()
+      .catch(() => null)
+      .then((type) => {
+        if (type === 'relay' && !this.config.relayAllowed) {
+          this.counters.relayRefused++;
+          this.log('info', 'peer connection on a relayed pair closed: relay not allowed', {
+            peerId: connection.remoteId,
+          });
+          this.markUnreachable(connection.remoteId);
+          this.dropConnection(connection, 'closed');
+          return;
+        }
+        this.counters.pairs[type ?? 'unknown']++;
+      });
+  }
+
+  private markUnreachable(peerId: string): void {
+    this.unreachable.delete(peerId);
+    this.unreachable.set(peerId, this.platform.clock.now() + RETRY_AFTER_FAILURE_MS);
+    if (this.unreachable.size > UNREACHABLE_LIMIT)
+      this.unreachable.delete(this.unreachable.keys().next().value!);
+  }
+
+  private recentlyUnreachable(peerId: string): boolean {
+    const until = this.unreachable.get(peerId);
+    if (until === undefined) return false;
+    if (this.platform.clock.now() < until) return true;
+    this.unreachable.delete(peerId);
+    return false;
   }
 
   private closePeer(peerId: string, reason: PeerCloseReason): void {
@@ -385,6 +451,11 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   private dropConnection(connection: Connection, reason: PeerCloseReason, refill = true): void {
     if (this.connections.get(connection.remoteId) !== connection) return;
     this.connections.delete(connection.remoteId);
+    // A set-up that ended without a channel (not replaced by glare, not a shutdown or a leave).
+    if (!connection.session && refill && reason !== 'destroyed' && reason !== 'gone') {
+      this.counters.peerFailures++;
+      this.markUnreachable(connection.remoteId);
+    }
     if (connection.connectTimer !== null) this.platform.clock.clearTimeout(connection.connectTimer);
     connection.session?.close(reason);
     connection.pc.onlocalcandidate = null;

@@ -1,4 +1,5 @@
 import type { SubtleCryptoLike } from '@coral-cdn/protocol';
+import type { PairType } from './connectivity.js';
 
 /**
  * Everything the engine needs from its host, injected as one object: the engine itself never
@@ -93,6 +94,11 @@ export interface PeerConnectionLike {
   /** A local candidate to trickle to the remote side (null: gathering complete). */
   onlocalcandidate: ((candidate: IceCandidate | null) => void) | null;
   onconnectionstatechange: ((state: PeerConnectionState) => void) | null;
+  /**
+   * The selected candidate pair's type once connected (from `getStats()`); null when the stack
+   * does not say. Absent: the stack has no stats (counted as `unknown`).
+   */
+  selectedPairType?(): Promise<PairType | null>;
   close(): void;
 }
 

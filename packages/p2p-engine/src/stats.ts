@@ -1,3 +1,5 @@
+import { emptyPairCounts, type PairCounts } from './connectivity.js';
+
 /** The engine's counters: what it reports to the page (`window.coral`), beacons and tests. */
 export interface PeerStats {
   peerId: string;
@@ -20,6 +22,19 @@ export type CdnReason = 'startup' | 'alone' | 'elected' | 'deadline' | 'unsigned
 
 export function emptyCdnReasons(): Record<CdnReason, number> {
   return { startup: 0, alone: 0, elected: 0, deadline: 0, unsigned: 0, fallback: 0 };
+}
+
+/**
+ * Peer connection set-ups, counted as each ends: it opened (by the selected candidate pair's
+ * type), it failed (ICE failed, timed out, or signalling broke), or it opened over a relay the
+ * policy does not allow (closed at once). Set-ups abandoned for offer glare or by `destroy()`
+ * are not counted. `attempts` is the sum of the three.
+ */
+export interface PeerConnectionStats {
+  attempts: number;
+  failed: number;
+  relayRefused: number;
+  opened: PairCounts;
 }
 
 export interface EngineStats {
@@ -62,6 +77,13 @@ export interface EngineStats {
   startupMs: number | null;
   trackerConnected: boolean;
   p2pEnabled: boolean;
+  peerConnections: PeerConnectionStats;
+  /**
+   * P2P-eligible: at least one peer connection opened on an allowed path this session. A
+   * viewer that tried and never opened one (only a relay would do, or UDP is blocked) plays
+   * from the CDN and is not eligible; one that never tried (no other viewer) is neither.
+   */
+  p2pEligible: boolean;
 }
 
 export class StatsCounters {
@@ -81,4 +103,18 @@ export class StatsCounters {
   stalls = 0;
   stallMs = 0;
   startupMs: number | null = null;
+  peerFailures = 0;
+  relayRefused = 0;
+  pairs = emptyPairCounts();
+}
+
+export function peerConnectionStats(counters: StatsCounters): PeerConnectionStats {
+  const opened = { ...counters.pairs };
+  const openedCount = Object.values(opened).reduce((sum, count) => sum + count, 0);
+  return {
+    attempts: openedCount + counters.peerFailures + counters.relayRefused,
+    failed: counters.peerFailures,
+    relayRefused: counters.relayRefused,
+    opened,
+  };
 }

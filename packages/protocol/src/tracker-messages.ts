@@ -52,6 +52,8 @@ export type SignalPayload = z.infer<typeof signalPayloadSchema>;
 export const reportReasonSchema = z.enum(REPORT_REASONS);
 export type ReportReason = z.infer<typeof reportReasonSchema>;
 
+const count = z.number().int().min(0);
+
 /** Playback quality and offload figures a player sends periodically (cumulative counters). */
 export const beaconStatsSchema = z.object({
   httpBytes: nonNegative,
@@ -65,6 +67,20 @@ export const beaconStatsSchema = z.object({
   integrityFailures: z.number().int().min(0),
   prefetchWastedBytes: nonNegative,
   bufferSec: nonNegative.nullable(),
+  // Connectivity (optional: players from before these fields send none). Counted as each
+  // peer connection set-up ends: opened (by the selected candidate pair's type), failed, or
+  // opened over a relay the operator does not allow (closed at once).
+  peerAttempts: count.optional(),
+  peerFailures: count.optional(),
+  relayRefused: count.optional(),
+  pairsHost: count.optional(),
+  pairsSrflx: count.optional(),
+  pairsPrflx: count.optional(),
+  pairsRelay: count.optional(),
+  /** Opened where the stack gave no stats to tell the pair's type. */
+  pairsUnknown: count.optional(),
+  /** At least one peer connection opened on an allowed path this session. */
+  p2pEligible: z.boolean().optional(),
 });
 export type BeaconStats = z.infer<typeof beaconStatsSchema>;
 

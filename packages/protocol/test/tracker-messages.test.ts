@@ -62,6 +62,32 @@ const clientMessages: ClientMessage[] = [
       bufferSec: 4.5,
     },
   },
+  {
+    type: 'beacon',
+    swarmId,
+    stats: {
+      httpBytes: 1,
+      p2pBytes: 2,
+      uploadedBytes: 3,
+      peers: 1,
+      stalls: 0,
+      stallMs: 0,
+      startupMs: null,
+      fallbacks: 0,
+      integrityFailures: 0,
+      prefetchWastedBytes: 0,
+      bufferSec: null,
+      peerAttempts: 4,
+      peerFailures: 1,
+      relayRefused: 1,
+      pairsHost: 0,
+      pairsSrflx: 1,
+      pairsPrflx: 0,
+      pairsRelay: 1,
+      pairsUnknown: 0,
+      p2pEligible: true,
+    },
+  },
   { type: 'ping', t: 1 },
 ];
 
@@ -152,6 +178,24 @@ describe('tracker messages', () => {
       expect(decodeClientMessage(JSON.stringify({ ...join, peerProtocol }))).toMatchObject({
         ok: false,
         error: { code: 'bad_message', message: expect.stringContaining('peerProtocol') },
+      });
+    }
+  });
+
+  it('refuses malformed connectivity figures in a beacon, naming the field', () => {
+    const beacon = clientMessages.find(
+      (message) => message.type === 'beacon' && message.stats.p2pEligible !== undefined,
+    ) as Extract<ClientMessage, { type: 'beacon' }>;
+    for (const [field, value] of [
+      ['peerAttempts', -1],
+      ['pairsRelay', 1.5],
+      ['pairsSrflx', '2'],
+      ['p2pEligible', 1],
+    ] as const) {
+      const bad = { ...beacon, stats: { ...beacon.stats, [field]: value } };
+      expect(decodeClientMessage(JSON.stringify(bad))).toMatchObject({
+        ok: false,
+        error: { code: 'bad_message', message: expect.stringContaining(field) },
       });
     }
   });

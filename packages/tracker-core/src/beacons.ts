@@ -10,13 +10,21 @@ export const BEACON_COUNTERS = [
   'fallbacks',
   'integrityFailures',
   'prefetchWastedBytes',
+  'peerAttempts',
+  'peerFailures',
+  'relayRefused',
+  'pairsHost',
+  'pairsSrflx',
+  'pairsPrflx',
+  'pairsRelay',
+  'pairsUnknown',
 ] as const;
 export type BeaconCounter = (typeof BEACON_COUNTERS)[number];
 
 export interface BeaconCaps {
   /** Most bytes per second one viewer can move in any byte counter (download or upload). */
   readonly bytesPerSec: number;
-  /** Most stalls, fallbacks or integrity failures per second. */
+  /** Most stalls, fallbacks, integrity failures or peer connection set-ups per second. */
   readonly eventsPerSec: number;
 }
 
@@ -50,13 +58,22 @@ export function beaconIncrements(
     stalls: allowance(caps.eventsPerSec),
     fallbacks: allowance(caps.eventsPerSec),
     integrityFailures: allowance(caps.eventsPerSec),
+    peerAttempts: allowance(caps.eventsPerSec),
+    peerFailures: allowance(caps.eventsPerSec),
+    relayRefused: allowance(caps.eventsPerSec),
+    pairsHost: allowance(caps.eventsPerSec),
+    pairsSrflx: allowance(caps.eventsPerSec),
+    pairsPrflx: allowance(caps.eventsPerSec),
+    pairsRelay: allowance(caps.eventsPerSec),
+    pairsUnknown: allowance(caps.eventsPerSec),
     stallMs: Math.max(0, elapsedMs) + 1000,
   };
   let clamped = false;
   const increments = {} as Record<BeaconCounter, number>;
   for (const counter of BEACON_COUNTERS) {
-    const now = next[counter];
-    const before = previous ? previous[counter] : 0;
+    // Connectivity counters are optional (older players): absent counts as zero.
+    const now = next[counter] ?? 0;
+    const before = previous?.[counter] ?? 0;
     const rise = now >= before ? now - before : now;
     const capped = Math.min(Math.max(0, rise), limit[counter]);
     if (capped < rise) clamped = true;

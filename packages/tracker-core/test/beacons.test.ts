@@ -50,6 +50,14 @@ describe('beaconIncrements', () => {
       fallbacks: 1e9,
       integrityFailures: 1e9,
       stallMs: 1e12,
+      peerAttempts: 1e9,
+      peerFailures: 1e9,
+      relayRefused: 1e9,
+      pairsHost: 1e9,
+      pairsSrflx: 1e9,
+      pairsPrflx: 1e9,
+      pairsRelay: 1e9,
+      pairsUnknown: 1e9,
     });
     const { increments, clamped } = beaconIncrements(null, forged, 9000, caps);
     expect(clamped).toBe(true);
@@ -62,7 +70,34 @@ describe('beaconIncrements', () => {
       fallbacks: 20,
       integrityFailures: 20,
       stallMs: 10_000,
+      peerAttempts: 20,
+      peerFailures: 20,
+      relayRefused: 20,
+      pairsHost: 20,
+      pairsSrflx: 20,
+      pairsPrflx: 20,
+      pairsRelay: 20,
+      pairsUnknown: 20,
     });
+  });
+
+  it('adds the connectivity counters, and counts them as zero from a player that sends none', () => {
+    const { increments } = beaconIncrements(
+      stats({ peerAttempts: 2, pairsSrflx: 1, peerFailures: 1 }),
+      stats({ peerAttempts: 5, pairsSrflx: 2, pairsRelay: 1, peerFailures: 2 }),
+      9000,
+      caps,
+    );
+    expect(increments).toMatchObject({
+      peerAttempts: 3,
+      pairsSrflx: 1,
+      pairsRelay: 1,
+      peerFailures: 1,
+      pairsHost: 0,
+    });
+    const old = beaconIncrements(stats(), stats({ p2pBytes: 10 }), 9000, caps).increments;
+    expect(old.peerAttempts).toBe(0);
+    expect(old.pairsUnknown).toBe(0);
   });
 
   it('does not let alternating beacons (down, up, down) add more than the time allows', () => {

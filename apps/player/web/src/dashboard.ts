@@ -1,6 +1,6 @@
 import type { DashboardSnapshot } from '../../src/swarm-stats.js';
 import { drawChart } from './chart.js';
-import { formatBitsPerSec, formatBytes, formatMs, formatPercent } from './format.js';
+import { formatBitsPerSec, formatBytes, formatMs, formatPercent, pairSummary } from './format.js';
 
 /**
  * The analytics page: live offload, viewers, swarms and QoE across every viewer of every
@@ -50,6 +50,8 @@ function fillRows(tableId: string, rows: Array<Array<{ text: string; down?: bool
 
 function render(snapshot: DashboardSnapshot): void {
   const { totals, recent } = snapshot;
+  // Absent from a player server older than the page.
+  const connectivity = snapshot.connectivity ?? null;
   setText('offload-recent', ratio(recent?.offloadRatio ?? null));
   setText('offload-total', ratio(totals.offloadRatio));
   setText('viewers', String(snapshot.viewers));
@@ -67,6 +69,17 @@ function render(snapshot: DashboardSnapshot): void {
     ['peer → CDN fallbacks', String(totals.fallbacks)],
     ['integrity failures', String(totals.integrityFailures)],
     ['prefetched, never played', formatBytes(totals.prefetchWastedBytes)],
+    [
+      'P2P-eligible viewers',
+      connectivity
+        ? `${connectivity.eligible} of ${connectivity.tried} that tried (${ratio(connectivity.eligibleShare)})`
+        : '–',
+    ],
+    [
+      'peer connections: tried / failed',
+      connectivity ? `${connectivity.attempts} / ${connectivity.failures}` : '–',
+    ],
+    ['relayed connections refused', connectivity ? String(connectivity.relayRefused) : '–'],
     ['swarm memberships', String(snapshot.peers)],
     ['tracker messages/s', snapshot.messagesPerSec.toFixed(1)],
     ['beacons received', String(totals.beacons)],
@@ -99,7 +112,15 @@ function render(snapshot: DashboardSnapshot): void {
   );
   fillRows(
     'swarms',
-    snapshot.swarms.map((swarm) => [{ text: swarm.swarmId }, { text: String(swarm.peers) }]),
+    snapshot.swarms.map((swarm) => {
+      const c = swarm.connectivity;
+      return [
+        { text: swarm.swarmId },
+        { text: String(swarm.peers) },
+        { text: c && c.tried > 0 ? `${ratio(c.eligibleShare)} (${c.eligible}/${c.tried})` : '–' },
+        { text: c ? pairSummary(c.opened) : '–' },
+      ];
+    }),
   );
   drawChart(element<HTMLCanvasElement>('chart'), snapshot.history, CHART_WINDOW_SEC);
   setText('updated', `updated ${new Date(snapshot.atMs).toLocaleTimeString()}`);

@@ -39,3 +39,11 @@ export function formatLatencySec(latencySec: number | null): string {
   if (latencySec === null || !Number.isFinite(latencySec) || latencySec < 0) return '–';
   return `${latencySec.toFixed(1)} s`;
 }
+
+/** Connections opened by pair type, the kinds seen only: "srflx 3 · relay 1". */
+export function pairSummary(opened: Record<string, number>): string {
+  const parts = Object.entries(opened)
+    .filter(([, count]) => count > 0)
+    .map(([pair, count]) => `${pair} ${count}`);
+  return parts.length > 0 ? parts.join(' · ') : 'none';
+}

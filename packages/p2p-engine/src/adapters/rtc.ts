@@ -1,3 +1,4 @@
+import { selectedPairType } from '../connectivity.js';
 import type {
   DataChannelLike,
   DataChannelState,
@@ -41,6 +42,8 @@ export interface StandardPeerConnection {
   addIceCandidate(candidate: StandardIceCandidate): Promise<unknown>;
   readonly localDescription: StandardSessionDescription | null;
   readonly connectionState: string;
+  /** WebRTC stats (an RTCStatsReport, or werift's): the selected candidate pair is read from it. */
+  getStats?(): Promise<unknown>;
   close(): void;
 }
 
@@ -139,6 +142,10 @@ export function adaptPeerConnection(
     onconnectionstatechange: null,
     close: () => pc.close(),
   };
+  if (pc.getStats) {
+    const getStats = pc.getStats.bind(pc);
+    adapted.selectedPairType = async () => selectedPairType(await getStats());
+  }
   const onCandidate = (candidate: StandardIceCandidate | null) =>
     adapted.onlocalcandidate?.(
       candidate && candidate.candidate

@@ -3,9 +3,11 @@ import type {
   DataChannelState,
   IceCandidate,
   PeerConnectionLike,
+  PairType,
   PeerConnectionState,
   WebSocketLike,
 } from '../../src/index.js';
+import { candidateTypeOf, pairTypeOf } from '../../src/index.js';
 import type { FakeClock } from './fake-clock.js';
 
 /**
@@ -15,7 +17,19 @@ import type { FakeClock } from './fake-clock.js';
  * servers (the fake tracker).
  */
 
+/**
+ * Where a node sits: on the open network (`open`: its host address is reachable), behind a NAT
+ * with endpoint-independent mapping (`cone`: STUN gives a reflexive address that others can
+ * use once both sides have sent), behind a symmetric NAT (`symmetric`: a new port per
+ * destination, so its reflexive address works only towards an `open` node), or with UDP
+ * blocked (`blocked`: no direct path at all).
+ */
+export type SimNat = 'open' | 'cone' | 'symmetric' | 'blocked';
+
 interface SimNode {
+  nat: SimNat;
+  /** The node was given a TURN server: it gathers a relay candidate. */
+  turn: boolean;
   uplinkBytesPerSec: number;
   uplinkBusyUntilMs: number;
   alive: boolean;
@@ -47,6 +61,10 @@ export class SimNetwork {
    * each side has been given at least one candidate of the other (no peer-reflexive learning).
    */
   natDropsUnsolicited = false;
+  /** Every connection reports this selected pair type (a stack that relays against policy). */
+  forcedPairType: PairType | null = null;
+  /** Answer `selectedPairType` (as getStats would); off: a stack without stats. */
+  statsAvailable = true;
 
   constructor(
     readonly clock: FakeClock,
@@ -55,6 +73,8 @@ export class SimNetwork {
 
   addNode(nodeId: string, uplinkBytesPerSec = 5 * 1024 * 1024): void {
     this.nodes.set(nodeId, {
+      nat: 'open',
+      turn: false,
       uplinkBytesPerSec,
       uplinkBusyUntilMs: 0,
       alive: true,
@@ -66,6 +86,45 @@ export class SimNetwork {
     const node = this.nodes.get(nodeId);
     if (!node) throw new Error(`no sim node ${nodeId}`);
     return node;
+  }
+
+  /** Put a node behind a NAT (and/or give it a TURN server). */
+  setConnectivity(nodeId: string, connectivity: { nat?: SimNat; turn?: boolean }): void {
+    const node = this.node(nodeId);
+    if (connectivity.nat) node.nat = connectivity.nat;
+    if (connectivity.turn !== undefined) node.turn = connectivity.turn;
+  }
+
+  /**
+   * The pair ICE would select between two nodes given the candidates each received from the
+   * other (their types), or null while no pair can work. Direct pairs are preferred to relays.
+   */
+  pathBetween(
+    a: { nodeId: string; received: ReadonlySet<PairType> },
+    b: { nodeId: string; received: ReadonlySet<PairType> },
+  ): PairType | null {
+    const nodeA = this.node(a.nodeId);
+    const nodeB = this.node(b.nodeId);
+    const direct = (received: ReadonlySet<PairType>) =>
+      received.has('host') || received.has('srflx') || received.has('prflx');
+    const blocked = nodeA.nat === 'blocked' || nodeB.nat === 'blocked';
+    const symmetricOk = (x: SimNode, y: SimNode) => x.nat !== 'symmetric' || y.nat === 'open';
+    if (!blocked && symmetricOk(nodeA, nodeB) && symmetricOk(nodeB, nodeA)) {
+      if (nodeA.nat === 'open' && nodeB.nat === 'open') {
+        // Both reachable: a check from one side teaches the other (peer-reflexive).
+        const anyCandidate = direct(a.received) || direct(b.received);
+        if (anyCandidate || !this.natDropsUnsolicited) return 'host';
+      } else if (direct(a.received) && direct(b.received)) {
+        return pairTypeOf(
+          nodeA.nat === 'open' ? 'host' : 'srflx',
+          nodeB.nat === 'open' ? 'host' : 'srflx',
+        );
+      }
+    }
+    // A relay: one side's relay candidate reached the other (the relay is on the open network).
+    if ((nodeA.turn && b.received.has('relay')) || (nodeB.turn && a.received.has('relay')))
+      return 'relay';
+    return null;
   }
 
   setUplink(nodeId: string, bytesPerSec: number): void {
@@ -199,6 +258,12 @@ export class SimPeerConnection implements PeerConnectionLike {
   onlocalcandidate: ((candidate: IceCandidate | null) => void) | null = null;
   onconnectionstatechange: ((state: PeerConnectionState) => void) | null = null;
   remoteCandidates = 0;
+  /** Types of the remote candidates received. */
+  readonly receivedTypes = new Set<PairType>();
+  /** The selected pair, once connected. */
+  pairType: PairType | null = null;
+  /** Local candidates reported, in order. */
+  readonly gathered: string[] = [];
   /** Set on the offerer when its offer is accepted. */
   answerer: SimPeerConnection | null = null;
   private channel: SimDataChannel | null = null;
@@ -241,14 +306,21 @@ export class SimPeerConnection implements PeerConnectionLike {
       if (this.closed || answerer.closed) return;
       if (!this.network.node(this.nodeId).alive || !this.network.node(answerer.nodeId).alive)
         return;
-      if (
+      const legacyWait =
         this.network.natDropsUnsolicited &&
-        (this.remoteCandidates === 0 || answerer.remoteCandidates === 0)
-      ) {
-        // ICE keeps checking the pairs it has; retry until a candidate arrives.
+        (this.remoteCandidates === 0 || answerer.remoteCandidates === 0);
+      const path = this.network.pathBetween(
+        { nodeId: this.nodeId, received: this.receivedTypes },
+        { nodeId: answerer.nodeId, received: answerer.receivedTypes },
+      );
+      if (legacyWait || path === null) {
+        // ICE keeps checking the pairs it has; retry until a usable candidate arrives.
         clock.setTimeout(connect, this.network.latencyMs);
         return;
       }
+      const pairType = this.network.forcedPairType ?? path;
+      this.pairType = pairType;
+      answerer.pairType = pairType;
       const accepted = new SimDataChannel(this.network, answerer.nodeId);
       offered.remote = accepted;
       accepted.remote = offered;
@@ -263,9 +335,16 @@ export class SimPeerConnection implements PeerConnectionLike {
     return Promise.resolve();
   }
 
-  addRemoteCandidate(_candidate: IceCandidate): Promise<void> {
+  addRemoteCandidate(candidate: IceCandidate): Promise<void> {
     this.remoteCandidates++;
+    const type = candidateTypeOf(candidate.candidate);
+    if (type) this.receivedTypes.add(type);
     return Promise.resolve();
+  }
+
+  get selectedPairType(): (() => Promise<PairType | null>) | undefined {
+    if (!this.network.statsAvailable) return undefined;
+    return () => Promise.resolve(this.pairType);
   }
 
   close(): void {
@@ -284,12 +363,18 @@ export class SimPeerConnection implements PeerConnectionLike {
       });
     }
     const clock = this.network.clock;
+    const node = this.network.node(this.nodeId);
+    const lines = ['candidate:1 1 udp 2122260223 10.0.0.2 9 typ host'];
+    // STUN answers through a NAT (not where UDP is blocked); TURN allocates a relay address.
+    if (node.nat === 'cone' || node.nat === 'symmetric')
+      lines.push('candidate:2 1 udp 1686052607 203.0.113.2 9 typ srflx raddr 10.0.0.2 rport 9');
+    if (node.turn)
+      lines.push('candidate:3 1 udp 41885439 198.51.100.9 9 typ relay raddr 203.0.113.2 rport 9');
     clock.setTimeout(() => {
-      this.onlocalcandidate?.({
-        candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host',
-        sdpMid: '0',
-        sdpMLineIndex: 0,
-      });
+      for (const candidate of lines) {
+        this.gathered.push(candidate);
+        this.onlocalcandidate?.({ candidate, sdpMid: '0', sdpMLineIndex: 0 });
+      }
       this.onlocalcandidate?.(null);
     }, 1);
   }

@@ -144,6 +144,8 @@ export async function runInternetBench(
       coturn,
       ladder: '240:400k:64k',
       originEnv: { LIVE_TESTSRC_SIZE: '426x240' },
+      // One worker: each worker keeps its own /stats counters, and the CDN bytes are read there.
+      edgeEnv: { EDGE_WORKERS: '1' },
     });
     for (const scenario of options.scenarios) {
       const live = scenario === 'live';

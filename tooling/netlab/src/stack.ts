@@ -36,6 +36,7 @@ export interface LabStackOptions {
   /** The origin's ABR ladder (default 240p only). */
   ladder?: string;
   originEnv?: Record<string, string>;
+  edgeEnv?: Record<string, string>;
   trackerEnv?: Record<string, string>;
 }
 
@@ -144,7 +145,7 @@ export async function startLabStack(lab: Lab, options: LabStackOptions = {}): Pr
       originPort,
     );
     const [edge, tracker] = await Promise.all([
-      start('edge', { ORIGIN_URL: origin.url, EDGE_REGION: 'lab' }, edgePort),
+      start('edge', { ORIGIN_URL: origin.url, EDGE_REGION: 'lab', ...options.edgeEnv }, edgePort),
       start(
         'tracker',
         { TOKEN_JWKS_URL: `${origin.url}/.well-known/jwks.json`, ...options.trackerEnv },

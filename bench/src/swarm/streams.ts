@@ -3,7 +3,11 @@ import { operatorHeaders, uploadClip, waitFor, type Stack } from '@coral-cdn/tes
 export const RENDITION = '240p';
 
 /** A live test-pattern channel on the origin; resolves once the edge's playlist has `segments`. */
-export async function startLiveChannel(stack: Stack, id: string, segments = 4): Promise<void> {
+export async function startLiveChannel(
+  stack: Pick<Stack, 'origin' | 'edge'>,
+  id: string,
+  segments = 4,
+): Promise<void> {
   const created = await fetch(`${stack.origin.url}/api/live`, {
     method: 'POST',
     headers: operatorHeaders({ 'content-type': 'application/json' }),
@@ -40,7 +44,7 @@ export function playlistUris(text: string): string[] {
  * so that the first run (P2P or CDN-only) does not pay the edge's cold misses alone.
  */
 export async function prepareVod(
-  stack: Stack,
+  stack: Pick<Stack, 'origin' | 'edge'>,
   dir: string,
   id: string,
   clipSec: number,

@@ -7,7 +7,10 @@ import {
 } from '@coral-cdn/test-support';
 
 /** Everything that helps explain a failure: each page's state, console, engine logs, services. */
-export async function explain(viewers: readonly Viewer[], stack: Stack): Promise<string> {
+export async function explain(
+  viewers: readonly Viewer[],
+  stack: Pick<Stack, 'logs'>,
+): Promise<string> {
   const parts: string[] = [];
   for (const [index, viewer] of viewers.entries()) {
     const snapshot = await readCoral(viewer.page).catch((error: unknown) => String(error));

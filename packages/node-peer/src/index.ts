@@ -27,3 +27,4 @@ export {
   type FleetTotals,
   type ProcessStats,
 } from './fleet.js';
+export { applyWeriftDtlsFix, cacheableHandshakes } from './werift-dtls-fix.js';

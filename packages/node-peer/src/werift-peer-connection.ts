@@ -5,6 +5,7 @@ import {
   type StandardPeerConnection,
 } from '@coral-cdn/p2p-engine';
 import { RTCPeerConnection, type RTCDataChannel } from 'werift';
+import { applyWeriftDtlsFix } from './werift-dtls-fix.js';
 
 /**
  * werift's RTCPeerConnection behind the engine's PeerConnectionLike.
@@ -55,6 +56,8 @@ function toBuffer(bytes: Uint8Array): Buffer {
 export function createWeriftPeerConnection(
   options: WeriftPeerConnectionOptions = {},
 ): PeerConnectionLike {
+  // werift's DTLS server loses its keys when loss reorders the client's flight (see the fix).
+  applyWeriftDtlsFix();
   const pc = new RTCPeerConnection({
     iceServers: options.iceServers ?? [],
     iceAdditionalHostAddresses: options.iceAdditionalHostAddresses ?? ['127.0.0.1'],

@@ -50,6 +50,12 @@ export function coturnArgs(options: CoturnOptions): string[] {
     '--verbose',
     '--no-multicast-peers',
     '--allowed-peer-ip=198.18.0.0-198.19.255.255',
+    // Peers ask for permissions to each other's private host candidates too. Relaying there
+    // is useless (and an SSRF hole in production); in the lab the send fails with
+    // ENETUNREACH, after which coturn closes the whole allocation: refuse them up front (403).
+    '--denied-peer-ip=10.0.0.0-10.255.255.255',
+    '--denied-peer-ip=172.16.0.0-172.31.255.255',
+    '--denied-peer-ip=192.168.0.0-192.168.255.255',
   ];
 }
 

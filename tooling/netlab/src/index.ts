@@ -22,3 +22,11 @@ export {
   type HomeAddresses,
   type LabAddresses,
 } from './plan.js';
+export {
+  labIceEnv,
+  spawnAppOn,
+  startLabStack,
+  uploadVideo,
+  type LabStack,
+  type LabStackOptions,
+} from './stack.js';

@@ -2,7 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, labRunIds, startCoturn, type Coturn, type Lab } from '../src/index.js';
+import {
+  createLab,
+  labRunIds,
+  startCoturn,
+  turnCredentials,
+  type Coturn,
+  type Lab,
+} from '../src/index.js';
 import { connectPeers, fixture, stunResponder } from './support.js';
 
 const median = (values: number[]) =>
@@ -39,6 +46,22 @@ describe('the lab: NAT traversal through real coturn', () => {
   it('never connects two symmetric homes with STUN only', async () => {
     const outcome = await connectPeers(lab, 3, 4, [{ urls: coturn.stunUrl }], 10_000);
     expect(outcome.open).toBe(false);
+  });
+
+  it('connects two symmetric homes relay to relay through TURN (REST-API credentials)', async () => {
+    // Each peer also asks coturn to relay to the other's private host candidate. coturn must
+    // refuse those (403): a send to an unroutable address fails with ENETUNREACH here, and
+    // coturn then closes the whole allocation, so the relay pair never came up (0 of 3 tries).
+    const credentials = turnCredentials(coturn.secret, 'lab-viewer', 600);
+    const outcome = await connectPeers(
+      lab,
+      3,
+      4,
+      [{ urls: coturn.turnUrls[0], ...credentials }],
+      10_000,
+    );
+    expect(outcome.open, `${outcome.stderr}\n${coturn.output().slice(-3000)}`).toBe(true);
+    expect(outcome.pair).toBe('relay/relay');
   });
 
   it('maps a symmetric home to a new public port per destination, a cone home to one', async () => {

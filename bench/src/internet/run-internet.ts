@@ -1,0 +1,189 @@
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  createLab,
+  startCoturn,
+  startLabStack,
+  type Coturn,
+  type Lab,
+  type LabStack,
+} from '@coral-cdn/netlab';
+import type { FleetReport } from '@coral-cdn/node-peer';
+import { makeTempDir, operatorHeaders, repoRoot } from '@coral-cdn/test-support';
+import { edgeCounters, prepareVod, RENDITION, startLiveChannel } from '../swarm/streams.js';
+import { summarize, type InternetEntry, type ViewerOutcome } from './figures.js';
+import type { InternetOptions } from './options.js';
+import { drawPopulation, type Viewer } from './population.js';
+
+const CLI_PATH = join(repoRoot, 'packages', 'node-peer', 'dist', 'cli.js');
+const VOD_ID = 'internet-vod';
+const LIVE_ID = 'internet-live';
+/** 240p: 400 kbit/s video + 64 kbit/s audio (the ladder below). */
+export const BITRATE_MBIT = 0.464;
+/** Buffer target of every viewer, s (the reference player's with P2P). */
+const BUFFER_SEC = 12;
+const TURN_SECRET = 'coral-internet-bench-secret';
+
+/** One viewer: a `coral-peer` process (one werift peer) in its own home. */
+function spawnViewer(
+  lab: Lab,
+  stack: LabStack,
+  viewer: Viewer,
+  streamId: string,
+  p2p: boolean,
+  watchSec: number,
+): { child: ChildProcess; done: Promise<FleetReport | null>; stderr: () => string } {
+  const args = [
+    CLI_PATH,
+    '--origin',
+    stack.origin.url,
+    '--stream',
+    streamId,
+    '--rendition',
+    RENDITION,
+    '--duration-sec',
+    String(watchSec),
+    '--stats-interval-ms',
+    '0',
+    // The same buffer target with and without P2P (the player's P2P buffer), so that CDN-only
+    // does not fetch further ahead and CDN bytes compare like for like.
+    '--buffer-sec',
+    String(BUFFER_SEC),
+    // The cap it announces: what its home's uplink carries.
+    '--upload-kbps',
+    String(Math.round(viewer.home.upMbit * 1000)),
+    ...(p2p ? [] : ['--no-p2p']),
+  ];
+  const child = lab.spawnInHome(viewer.index + 1, process.execPath, args);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  let last: FleetReport | null = null;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      const record = JSON.parse(line) as { type?: string } & FleetReport;
+      if (record.type === 'summary' || record.type === 'stats') last = record;
+    } catch {
+      // werift's own output
+    }
+  });
+  const done = new Promise<FleetReport | null>((resolve) =>
+    child.once('exit', () => resolve(last)),
+  );
+  return { child, done, stderr: () => stderr };
+}
+
+function outcomeOf(viewer: Viewer, report: FleetReport | null, stderr: string): ViewerOutcome {
+  const peer = report?.peers[0];
+  return {
+    index: viewer.index,
+    nat: viewer.home.nat,
+    upMbit: viewer.home.upMbit,
+    rttMs: viewer.rttMs,
+    lossRate: viewer.home.lossRate,
+    httpBytes: report?.totals.httpBytes ?? 0,
+    p2pBytes: report?.totals.p2pBytes ?? 0,
+    uploadedBytes: report?.totals.uploadedBytes ?? 0,
+    stalls: report?.totals.stalls ?? 0,
+    stallMs: report?.totals.stallMs ?? 0,
+    startupMs: report?.totals.startupMsMedian ?? null,
+    playedSec: peer?.player?.playedSec ?? 0,
+    error: peer?.error ?? (report ? null : `no report: ${stderr.slice(-300)}`),
+  };
+}
+
+/** Every viewer of the population watches `streamId`, joining `joinIntervalMs` apart. */
+async function runOnce(
+  lab: Lab,
+  stack: LabStack,
+  population: readonly Viewer[],
+  streamId: string,
+  p2p: boolean,
+  options: InternetOptions,
+  joinIntervalMs: number,
+): Promise<ViewerOutcome[]> {
+  const runs: Array<ReturnType<typeof spawnViewer>> = [];
+  for (const viewer of population) {
+    if (runs.length > 0) await new Promise((resolve) => setTimeout(resolve, joinIntervalMs));
+    runs.push(spawnViewer(lab, stack, viewer, streamId, p2p, options.watchSec));
+  }
+  // Bounded: a process that hangs past its watch time (+ slack) is killed; its last report
+  // (or none) counts.
+  const killer = setTimeout(
+    () => runs.forEach((run) => run.child.kill('SIGKILL')),
+    (options.watchSec + 60) * 1000,
+  );
+  try {
+    const reports = await Promise.all(runs.map((run) => run.done));
+    return population.map((viewer, i) => outcomeOf(viewer, reports[i]!, runs[i]!.stderr()));
+  } finally {
+    clearTimeout(killer);
+  }
+}
+
+/** The whole benchmark: one lab of N homes, VOD and LIVE, each with P2P and CDN-only. */
+export async function runInternetBench(
+  options: InternetOptions,
+  print: (line: string) => void,
+): Promise<{ entries: InternetEntry[]; population: Viewer[] }> {
+  const population = drawPopulation(options.viewers, options.seed);
+  for (const v of population)
+    print(
+      `home ${v.index + 1}: ${v.home.nat.padEnd(11)} up ${String(v.home.upMbit).padStart(4)} Mbit/s, ` +
+        `RTT ${v.rttMs} ms, loss ${(v.home.lossRate * 100).toFixed(1)}%`,
+    );
+  let lab: Lab | undefined;
+  let coturn: Coturn | undefined;
+  let stack: LabStack | undefined;
+  const dir = makeTempDir('coral-internet-');
+  const entries: InternetEntry[] = [];
+  try {
+    lab = await createLab({ homes: population.map((v) => v.home) });
+    coturn = await startCoturn({ ip: lab.servicesIp, secret: TURN_SECRET });
+    stack = await startLabStack(lab, {
+      coturn,
+      ladder: '240:400k:64k',
+      originEnv: { LIVE_TESTSRC_SIZE: '426x240' },
+      // One worker: each worker keeps its own /stats counters, and the CDN bytes are read there.
+      edgeEnv: { EDGE_WORKERS: '1' },
+    });
+    for (const scenario of options.scenarios) {
+      const live = scenario === 'live';
+      const streamId = live ? LIVE_ID : VOD_ID;
+      if (live) await startLiveChannel(stack, LIVE_ID);
+      else await prepareVod(stack, dir.path, VOD_ID, options.watchSec + 30);
+      const joinMs = live ? options.liveJoinIntervalMs : options.vodJoinIntervalMs;
+      const outcomes: Record<'p2p' | 'cdn', ViewerOutcome[]> = { p2p: [], cdn: [] };
+      // The CDN's own count: bytes the edge sent during each run.
+      const edgeBytes: Record<'p2p' | 'cdn', number> = { p2p: 0, cdn: 0 };
+      for (const mode of ['p2p', 'cdn'] as const) {
+        print(`${scenario} ${mode}: ${population.length} viewers joining ${joinMs} ms apart…`);
+        const before = (await edgeCounters(stack.edge.url)).bytesServed;
+        outcomes[mode] = await runOnce(
+          lab,
+          stack,
+          population,
+          streamId,
+          mode === 'p2p',
+          options,
+          joinMs,
+        );
+        edgeBytes[mode] = (await edgeCounters(stack.edge.url)).bytesServed - before;
+      }
+      if (live)
+        await fetch(`${stack.origin.url}/api/live/${LIVE_ID}/stop`, {
+          method: 'POST',
+          headers: operatorHeaders(),
+        });
+      const entry = summarize(scenario, population, outcomes, edgeBytes, BITRATE_MBIT);
+      entries.push(entry);
+      for (const line of entry.report) print(line);
+    }
+  } finally {
+    await stack?.stop();
+    await coturn?.stop();
+    lab?.destroy();
+    dir.remove();
+  }
+  return { entries, population };
+}

@@ -19,6 +19,7 @@ export async function serveExamples(port = 0, host = '127.0.0.1') {
   const server = createServer(async (req, res) => {
     const path = normalize(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/+/, '');
     if (path.includes('..')) return void res.writeHead(400).end('bad path');
+    if (path === 'favicon.ico') return void res.writeHead(204).end();
     try {
       const body = await readFile(join(DIST, path === '' ? 'index.html' : path));
       res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });

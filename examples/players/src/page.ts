@@ -59,4 +59,5 @@ export async function playNatively(page: ExamplePage, video: HTMLVideoElement): 
     () => null,
   );
   video.src = playback.manifestUrl;
+  await video.play().catch(() => page.state.status('Press play to start'));
 }

@@ -8,7 +8,11 @@ import { P2P_HLS_CONFIG } from './stream.js';
 // the controls. Plyr never sees the stream, so nothing of it changes.
 const video = document.querySelector('video')!;
 void runPage('plyr', video, async (page) => {
-  new Plyr(video, { controls: ['play', 'progress', 'current-time', 'mute', 'fullscreen'] });
+  // Plyr's icons from this page's own copy: by default Plyr fetches its sprite from its CDN.
+  new Plyr(video, {
+    controls: ['play', 'progress', 'current-time', 'mute', 'fullscreen'],
+    iconUrl: 'plyr.svg',
+  });
   if (page.mode === 'native') return playNatively(page, video);
   const stream = await page.openStream();
   const hls = new Hls({

@@ -32,6 +32,6 @@ void runPage('vidstack', document.createElement('video'), async (page) => {
   const manifestUrl =
     stream?.playback.manifestUrl ??
     (await fetchPlaybackInfo(page.params.originUrl, page.params.streamId)).manifestUrl;
+  // `autoplay` on <media-player> (muted): Vidstack refuses play() before it can play.
   player.src = { src: manifestUrl, type: 'application/x-mpegurl' };
-  void player.play().catch(() => page.state.status('Press play to start'));
 });

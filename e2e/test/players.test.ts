@@ -84,8 +84,15 @@ async function playTwo(player: string, id: string, init?: () => void) {
   expect(b.integrityFailures + a.integrityFailures).toBe(0);
   expect(b.stalls).toBe(0);
   expect(a.stalls).toBe(0);
+  // The playback mode each page chose, and whether hls.js attached through a <source> child
+  // (its ManagedMediaSource path) rather than setting the element's src.
   const modes = await Promise.all(
-    [first, second].map((v) => v.page.evaluate(() => window.coral.mode)),
+    [first, second].map((v) =>
+      v.page.evaluate(() => ({
+        mode: window.coral.mode,
+        sourceChild: document.querySelector('video > source[src^="blob:"]') !== null,
+      })),
+    ),
   );
   for (const viewer of [first, second]) await viewer.context.close();
   return modes;
@@ -100,7 +107,7 @@ declare global {
 describe('Coral in other players, in real Chromium', () => {
   for (const player of PLAYERS)
     it(`${player}: the second page plays peer bytes from the first, no stall`, async () => {
-      expect(await playTwo(player, player)).toEqual(['mse', 'mse']);
+      expect((await playTwo(player, player)).map((m) => m.mode)).toEqual(['mse', 'mse']);
     });
 
   it("hls.js's ManagedMediaSource path (MediaSource offered as ManagedMediaSource) plays with P2P", async () => {
@@ -113,7 +120,10 @@ describe('Coral in other players, in real Chromium', () => {
       scope.ManagedMediaSource = scope.MediaSource;
       delete scope.MediaSource;
     });
-    expect(modes).toEqual(['mms', 'mms']);
+    expect(modes).toEqual([
+      { mode: 'mms', sourceChild: true },
+      { mode: 'mms', sourceChild: true },
+    ]);
   });
 
   it('with neither MSE nor ManagedMediaSource a page says it cannot play, or plays natively', async () => {

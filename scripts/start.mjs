@@ -141,6 +141,11 @@ const services = [
             '--no-multicast-peers',
             // The demo runs on loopback; a real deployment keeps loopback peers denied.
             '--allow-loopback-peers',
+            // Relaying to viewers' private host candidates is useless and an SSRF hole; where
+            // unreachable, coturn drops the whole allocation. Refuse them up front (403).
+            '--denied-peer-ip=10.0.0.0-10.255.255.255',
+            '--denied-peer-ip=172.16.0.0-172.31.255.255',
+            '--denied-peer-ip=192.168.0.0-192.168.255.255',
             `--pidfile=${join(dataDir, 'turnserver.pid')}`,
           ],
         },

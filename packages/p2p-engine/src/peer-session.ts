@@ -365,7 +365,7 @@ export class PeerSession extends Emitter<SessionEvents> {
       pending.stallTimer = null;
       if (!this.downloads.has(pending.requestId)) return;
       // A stall also teaches the estimator: this peer is slow right now.
-      this.throughput.add(1, this.config.peerStallTimeoutMs);
+      this.throughput.stalled();
       this.finishDownload(
         pending,
         new EngineError('peer_timeout', `peer ${this.remotePeerId} stalled`),

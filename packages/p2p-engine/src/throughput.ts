@@ -26,6 +26,17 @@ export class ThroughputEstimator {
     this.samples++;
   }
 
+  /**
+   * A transfer moved nothing for a while: halve the estimate (the fallback's, if nothing was
+   * measured yet). Halving, not a near-zero sample: one stall on a lossy path (an SCTP
+   * retransmit can take seconds) must not rule a peer out for good, since a peer no transfer
+   * is asked of never gets the sample that would correct it.
+   */
+  stalled(): void {
+    this.estimateBytesPerSec = (this.estimateBytesPerSec ?? this.fallbackBytesPerSec) / 2;
+    this.samples++;
+  }
+
   get bytesPerSec(): number {
     return this.estimateBytesPerSec ?? this.fallbackBytesPerSec;
   }

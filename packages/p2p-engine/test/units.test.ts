@@ -159,6 +159,22 @@ describe('throughput estimate', () => {
     expect(estimate.bytesPerSec).toBeLessThan(20_000);
     expect(estimate.projectMs(estimate.bytesPerSec)).toBeCloseTo(1_000, 0);
   });
+
+  it('a stall halves the estimate, from the fallback when nothing was measured', () => {
+    const fresh = new ThroughputEstimator(1_000);
+    fresh.stalled();
+    // Not ~0 B/s: a peer whose first transfer stalled is still asked again later.
+    expect(fresh.bytesPerSec).toBe(500);
+    expect(fresh.measured).toBe(true);
+    fresh.stalled();
+    expect(fresh.bytesPerSec).toBe(250);
+    const measured = new ThroughputEstimator(1_000);
+    measured.add(100_000, 1_000);
+    measured.stalled();
+    expect(measured.bytesPerSec).toBe(50_000);
+    measured.add(150_000, 2_000); // a good transfer afterwards pulls it back up
+    expect(measured.bytesPerSec).toBe(62_500);
+  });
 });
 
 describe('token bucket', () => {

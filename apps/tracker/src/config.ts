@@ -77,6 +77,11 @@ export const trackerConfigSchema = z.object({
   /** A peer must be this long in a swarm before it is preferred as a fetcher. */
   LIVE_FETCHER_MIN_AGE_MS: nonNegativeInt.default(3000),
   LIVE_FETCHER_MIN_UPLOAD_KBPS: nonNegativeInt.default(1),
+  /**
+   * Verified upload: beyond the first LIVE_FETCHERS_PER_SEGMENT, a fetcher must have answered
+   * offers from peers of this many other address blocks (/24, /48). 0: claimed upload counts.
+   */
+  LIVE_FETCHER_MIN_SERVED_GROUPS: nonNegativeInt.max(16).default(1),
   /** An offer waits this long for its answer. */
   OFFER_TIMEOUT_MS: positiveInt.default(30_000),
   /** After the answer, ICE candidates are relayed for this long. */

@@ -13,6 +13,7 @@ import {
 } from '@coral-cdn/protocol';
 import type { Logger } from '@coral-cdn/server-kit';
 import {
+  addressGroup,
   DEFAULT_PEER_PROTOCOL,
   rankPeers,
   RecentLoad,
@@ -78,6 +79,7 @@ export class Tracker implements TrackerContext {
         perSegment: deps.config.LIVE_FETCHERS_PER_SEGMENT,
         minAgeMs: deps.config.LIVE_FETCHER_MIN_AGE_MS,
         minUploadKbps: deps.config.LIVE_FETCHER_MIN_UPLOAD_KBPS,
+        minServedGroups: deps.config.LIVE_FETCHER_MIN_SERVED_GROUPS,
       },
       now: this.now,
       logger: deps.logger,
@@ -283,12 +285,15 @@ export class Tracker implements TrackerContext {
       live: message.live,
       // A re-join (e.g. new capacity figures) keeps the seniority the election looks at.
       joinedAtMs: previous?.record.joinedAtMs ?? this.now(),
+      addressGroup: addressGroup(session.ip),
+      servedGroups: previous?.served.size ?? 0,
     };
     const membership = newMembership(record, streamId, this.now());
     if (previous) {
       for (const peerId of previous.known) membership.known.add(peerId);
       for (const peerId of previous.reported) membership.reported.add(peerId);
       for (const peerId of previous.contacts) membership.contacts.add(peerId);
+      for (const group of previous.served) membership.served.add(group);
       membership.electionEpoch = previous.electionEpoch;
     }
     session.memberships.set(room, membership);

@@ -81,6 +81,17 @@ export class MemoryStore implements SwarmStore {
     this.addHoldings(swarm, record.peerId, member, have);
   }
 
+  async updateMember(record: MemberRecord): Promise<boolean> {
+    return this.updateMemberSync(record);
+  }
+
+  updateMemberSync(record: MemberRecord): boolean {
+    const member = this.swarms.get(record.swarmId)?.members.get(record.peerId);
+    if (!member) return false;
+    member.record = record;
+    return true;
+  }
+
   async leave(swarmId: RoomId, peerId: string): Promise<boolean> {
     return this.leaveSync(swarmId, peerId);
   }

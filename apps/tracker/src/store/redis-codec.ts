@@ -39,6 +39,8 @@ export function parseRecord(text: string): MemberRecord | null {
     typeof r.uploadKbps === 'number' &&
     typeof r.live === 'boolean' &&
     typeof r.joinedAtMs === 'number' &&
+    (r.addressGroup === undefined || typeof r.addressGroup === 'string') &&
+    (r.servedGroups === undefined || typeof r.servedGroups === 'number') &&
     connectionTypeSchema.options.includes(r.connectionType as ConnectionType);
   return ok ? (value as MemberRecord) : null;
 }

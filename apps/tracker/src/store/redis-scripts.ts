@@ -69,6 +69,13 @@ end
 return 1
 `;
 
+/** KEYS: m. ARGV: peer, record. Replaces an existing member's record only. */
+const record = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
 /** KEYS: m, seen, swarms. ARGV: base, peer, swarmId. */
 const leave = `${removeMember}
 local removed = remove_member(ARGV[1], KEYS[1], KEYS[2], ARGV[2])
@@ -191,6 +198,7 @@ export const scripts = {
   join: script('join', join),
   have: script('have', have),
   leave: script('leave', leave),
+  record: script('record', record),
   candidates: script('candidates', candidates),
   touch: script('touch', touch),
   sweep: script('sweep', sweep),

@@ -121,6 +121,15 @@ export class RedisStore implements SwarmStore {
     await this.run('join', null, () => this.evalScript('join', keys, args));
   }
 
+  async updateMember(record: MemberRecord): Promise<boolean> {
+    const local = this.local.updateMemberSync(record);
+    const k = this.keys(record.swarmId);
+    const updated = await this.run('updateMember', null, () =>
+      this.evalScript('record', [k.m], [record.peerId, JSON.stringify(record)]),
+    );
+    return updated === null ? local : updated === 1;
+  }
+
   async leave(swarmId: RoomId, peerId: string): Promise<boolean> {
     const wasLocal = this.local.leaveSync(swarmId, peerId);
     const k = this.keys(swarmId);

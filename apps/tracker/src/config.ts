@@ -64,6 +64,11 @@ export const trackerConfigSchema = z.object({
   MAX_CONNECTIONS_PER_IP: positiveInt.default(256),
   MAX_CONNECTIONS: positiveInt.default(50_000),
   MAX_SWARMS_PER_CONNECTION: positiveInt.max(64).default(4),
+  /**
+   * Heap in use (MiB) from which new connections and joins are refused (503; close 1013).
+   * Unset: 80 % of V8's heap limit. 0: never refuse.
+   */
+  MEMORY_GUARD_HEAP_MB: nonNegativeInt.optional(),
   /** Protocol errors (bad JSON, schema violations, ...) a connection may make per minute. */
   MAX_STRIKES: positiveInt.default(10),
   HEARTBEAT_MS: positiveInt.min(1000).default(30_000),

@@ -33,7 +33,12 @@ import { TokenError } from './errors.js';
 import { readFrame } from './frames.js';
 import { MessageRate } from './message-rate.js';
 import { newMembership, PeerSession, remember } from './peer-session.js';
-import { CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, failSession } from './protocol-errors.js';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_HEARTBEAT_TIMEOUT,
+  CLOSE_TRY_AGAIN_LATER,
+  failSession,
+} from './protocol-errors.js';
 import { ReportHandler } from './report-handler.js';
 import { relaySignal } from './signalling.js';
 
@@ -269,6 +274,15 @@ export class Tracker implements TrackerContext {
         'rate_limited',
         `a connection may join at most ${config.MAX_SWARMS_PER_CONNECTION} swarms`,
         'join',
+      );
+    }
+    if (!previous && this.deps.memoryGuard?.full()) {
+      return this.fail(
+        session,
+        'internal',
+        'tracker at memory capacity: not taking new members; retry later or on another node',
+        'join',
+        { fatal: true, closeCode: CLOSE_TRY_AGAIN_LATER },
       );
     }
     if (session.closed) return;

@@ -60,16 +60,15 @@ class Seats {
     return this.chosen.length;
   }
 
-  /** Seat `member` if no rule forbids it; true when seated. */
-  take(member: MemberRecord): boolean {
+  /** Seat `member` unless a rule forbids it. */
+  take(member: MemberRecord): void {
     const group = groupOf(member);
     const inGroup = this.groups.get(group) ?? 0;
-    if (this.viewers.has(member.viewerId) || this.chosen.includes(member.peerId)) return false;
-    if (inGroup >= this.perGroup) return false;
+    if (this.viewers.has(member.viewerId) || this.chosen.includes(member.peerId)) return;
+    if (inGroup >= this.perGroup) return;
     this.chosen.push(member.peerId);
     this.viewers.add(member.viewerId);
     this.groups.set(group, inGroup + 1);
-    return true;
   }
 }
 

@@ -275,3 +275,20 @@ describe('sitting fetchers without verified upload', () => {
     expect(chooseFetchers(members, ['sits'], verifying, 10).fetchers).toEqual(['shown']);
   });
 });
+
+describe('maturity and rechecks at the boundaries', () => {
+  it('a member exactly minAgeMs old fills a vacancy beyond perSegment', () => {
+    const members = [member('old', { uploadKbps: 10 }), member('exact', { joinedAtMs: 4000 })];
+    const outcome = chooseFetchers(members, [], policy, 5000);
+    expect(outcome.fetchers).toEqual(['exact', 'old']);
+    expect(outcome.recheckAtMs).toBeNull();
+  });
+
+  it('a sitting fetcher that lost its seat is not waited for', () => {
+    const verifying: ElectionPolicy = { ...policy, minServedGroups: 1 };
+    const members = [member('young', { joinedAtMs: 4500 }), member('shown', { servedGroups: 1 })];
+    const outcome = chooseFetchers(members, ['young'], verifying, 5000);
+    expect(outcome.fetchers).toEqual(['shown']);
+    expect(outcome.recheckAtMs).toBeNull();
+  });
+});

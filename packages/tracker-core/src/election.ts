@@ -40,9 +40,22 @@ export function seatsPerGroup(eligible: readonly MemberRecord[], candidates: num
   return groups === 0 ? 0 : Math.ceil(candidates / groups);
 }
 
+/**
+ * Other address groups a member must have served to count as verified: the policy's
+ * number, but never more than the other groups present. A swarm behind one network (an
+ * office, a lab) cannot verify anyone that way, and needs no protection from itself.
+ */
+export function servedGroupsRequired(
+  eligible: readonly MemberRecord[],
+  policy: ElectionPolicy,
+): number {
+  const others = new Set(eligible.map(groupOf)).size - 1;
+  return Math.max(0, Math.min(policy.minServedGroups ?? 0, others));
+}
+
 /** Whether `member` has shown upload the tracker saw: offers answered for other networks. */
-export function isVerified(member: MemberRecord, policy: ElectionPolicy): boolean {
-  return (member.servedGroups ?? 0) >= (policy.minServedGroups ?? 0);
+export function isVerified(member: MemberRecord, required: number): boolean {
+  return (member.servedGroups ?? 0) >= required;
 }
 
 /**
@@ -95,7 +108,8 @@ export function chooseFetchers(
   const seats = new Seats(seatsPerGroup(eligible, policy.candidates));
   const byId = new Map(eligible.map((member) => [member.peerId, member]));
   const sitting = current.flatMap((peerId) => byId.get(peerId) ?? []);
-  const verified = (member: MemberRecord) => isVerified(member, policy);
+  const required = servedGroupsRequired(eligible, policy);
+  const verified = (member: MemberRecord) => isVerified(member, required);
   for (const member of sitting.filter(verified)) {
     if (seats.size >= policy.candidates) break;
     seats.take(member);

@@ -5,6 +5,7 @@ import {
   isVerified,
   sameElection,
   seatsPerGroup,
+  servedGroupsRequired,
   type ElectionPolicy,
 } from '../src/election.js';
 import { storedRoomId } from '../src/rooms.js';
@@ -151,18 +152,39 @@ describe('verified upload', () => {
   };
 
   it.each([
-    { servedGroups: undefined, minServedGroups: undefined, expected: true },
-    { servedGroups: undefined, minServedGroups: 1, expected: false },
-    { servedGroups: 1, minServedGroups: 2, expected: false },
-    { servedGroups: 2, minServedGroups: 2, expected: true },
-    { servedGroups: 3, minServedGroups: 2, expected: true },
+    { servedGroups: undefined, required: 0, expected: true },
+    { servedGroups: undefined, required: 1, expected: false },
+    { servedGroups: 1, required: 2, expected: false },
+    { servedGroups: 2, required: 2, expected: true },
+    { servedGroups: 3, required: 2, expected: true },
   ])(
-    'served $servedGroups groups, $minServedGroups required: verified $expected',
-    ({ servedGroups, minServedGroups, expected }) => {
-      const policy = { ...verified, minServedGroups };
-      expect(isVerified(member('m', { servedGroups }), policy)).toBe(expected);
+    'served $servedGroups groups, $required required: verified $expected',
+    ({ servedGroups, required, expected }) => {
+      expect(isVerified(member('m', { servedGroups }), required)).toBe(expected);
     },
   );
+
+  it.each([
+    { groups: [], minServedGroups: 2, required: 0 },
+    { groups: ['a', 'a'], minServedGroups: 2, required: 0 },
+    { groups: ['a', 'b'], minServedGroups: 2, required: 1 },
+    { groups: ['a', 'b', 'c'], minServedGroups: 2, required: 2 },
+    { groups: ['a', 'b', 'c', 'd'], minServedGroups: 2, required: 2 },
+    { groups: ['a', 'b', 'c'], minServedGroups: undefined, required: 0 },
+  ])(
+    'groups $groups, policy $minServedGroups: $required other groups required',
+    ({ groups, minServedGroups, required }) => {
+      const members = groups.map((group, i) => member(`p${i}`, { addressGroup: group }));
+      expect(servedGroupsRequired(members, { ...verified, minServedGroups })).toBe(required);
+    },
+  );
+
+  it('a swarm behind one network elects on claimed upload: nobody there can verify anyone', () => {
+    const members = ['a', 'b', 'c'].map((id, i) =>
+      member(id, { addressGroup: 'v4:10.0.0', uploadKbps: 100 * (i + 1) }),
+    );
+    expect(chooseFetchers(members, [], verified, 5000).fetchers).toEqual(['a', 'b', 'c']);
+  });
 
   it('claimed upload alone fills only perSegment seats; verified members fill the rest', () => {
     const members = [

@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import type { TrackerConfig } from './config.js';
 import { ConnectionsPerIp } from './limits/ip-limiter.js';
+import { heapLimitBytes, heapUsedBytes, MemoryGuard } from './limits/memory-guard.js';
 import { TrackerMetrics } from './metrics.js';
 import { roomPeerProtocol, roomSwarmId } from '@coral-cdn/tracker-core';
 import { MemoryStore } from './store/memory-store.js';
@@ -68,7 +69,15 @@ export async function createTrackerApp(
         ? { kind: 'key', key: config.TOKEN_PUBLIC_KEY }
         : { kind: 'jwks', url: config.TOKEN_JWKS_URL },
     );
-  const tracker = new Tracker({ config, nodeId, store, verifier, logger, metrics });
+  const memoryGuard = new MemoryGuard(
+    heapLimitBytes(config.MEMORY_GUARD_HEAP_MB),
+    (refusing, used) => {
+      const fields = { heapUsedBytes: used, limitBytes: memoryGuard.limitBytes };
+      if (refusing) logger.warn('memory guard: refusing new members', fields);
+      else logger.info('memory guard: accepting new members again', fields);
+    },
+  );
+  const tracker = new Tracker({ config, nodeId, store, verifier, logger, metrics, memoryGuard });
   const perIp = new ConnectionsPerIp(config.MAX_CONNECTIONS_PER_IP);
   const wss = new WebSocketServer({
     noServer: true,
@@ -104,6 +113,11 @@ export async function createTrackerApp(
       localPeers: tracker.localPeerCount(),
       localSwarms: tracker.localSwarms.size,
       messagesPerSec: tracker.messagesPerSec(),
+      memory: {
+        heapUsedBytes: heapUsedBytes(),
+        guardLimitBytes: memoryGuard.limitBytes,
+        refusing: memoryGuard.full(),
+      },
       pendingSignals: tracker.relay.size,
       // One entry per room: a swarm in a rolling upgrade has one per peer protocol version.
       perSwarm: sizes.top.map(({ swarmId: room, peers }) => {
@@ -169,6 +183,10 @@ export async function createTrackerApp(
     if (stopping) return rejectUpgrade(socket, 503, 'tracker shutting down');
     if (tracker.sessions.size >= config.MAX_CONNECTIONS) {
       return rejectUpgrade(socket, 503, 'tracker at connection capacity');
+    }
+    if (memoryGuard.full()) {
+      metrics.errors.inc({ code: 'memory_guard' });
+      return rejectUpgrade(socket, 503, 'tracker at memory capacity');
     }
     const ip = clientIp(request, config.TRUST_PROXY);
     if (!perIp.acquire(ip)) {

@@ -64,6 +64,11 @@ export const trackerConfigSchema = z.object({
   MAX_CONNECTIONS_PER_IP: positiveInt.default(256),
   MAX_CONNECTIONS: positiveInt.default(50_000),
   MAX_SWARMS_PER_CONNECTION: positiveInt.max(64).default(4),
+  /**
+   * Heap in use (MiB) from which new connections and joins are refused (503; close 1013).
+   * Unset: 80 % of V8's heap limit. 0: never refuse.
+   */
+  MEMORY_GUARD_HEAP_MB: nonNegativeInt.optional(),
   /** Protocol errors (bad JSON, schema violations, ...) a connection may make per minute. */
   MAX_STRIKES: positiveInt.default(10),
   HEARTBEAT_MS: positiveInt.min(1000).default(30_000),
@@ -77,6 +82,11 @@ export const trackerConfigSchema = z.object({
   /** A peer must be this long in a swarm before it is preferred as a fetcher. */
   LIVE_FETCHER_MIN_AGE_MS: nonNegativeInt.default(3000),
   LIVE_FETCHER_MIN_UPLOAD_KBPS: nonNegativeInt.default(1),
+  /**
+   * Verified upload: beyond the first LIVE_FETCHERS_PER_SEGMENT, a fetcher must have answered
+   * offers from peers of this many other address blocks (/24, /48). 0: claimed upload counts.
+   */
+  LIVE_FETCHER_MIN_SERVED_GROUPS: nonNegativeInt.max(16).default(1),
   /** An offer waits this long for its answer. */
   OFFER_TIMEOUT_MS: positiveInt.default(30_000),
   /** After the answer, ICE candidates are relayed for this long. */

@@ -4,6 +4,7 @@ import type { RelayGuard, RoomId } from '@coral-cdn/tracker-core';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import type { TrackerConfig } from './config.js';
 import type { Elections } from './elections.js';
+import type { MemoryGuard } from './limits/memory-guard.js';
 import type { TrackerMetrics } from './metrics.js';
 import type { PeerSession } from './peer-session.js';
 import type { SwarmStore } from './store/types.js';
@@ -17,6 +18,8 @@ export interface TrackerDeps {
   readonly metrics: TrackerMetrics;
   readonly now?: () => number;
   readonly random?: () => number;
+  /** Refuses new members while the heap is too full (absent: never). */
+  readonly memoryGuard?: MemoryGuard;
 }
 
 export type GoneReason = 'left' | 'banned' | 'timeout';

@@ -12,8 +12,12 @@ const REPORTED_LIMIT = 256;
 /** A client that lets this much pile up unread is dropped (it cannot keep up). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
+/** Address groups counted as served per membership (the election needs only a few). */
+export const SERVED_GROUPS_LIMIT = 16;
+
 export interface Membership {
-  readonly record: MemberRecord;
+  /** Replaced (not mutated) when the verified upload changes; the store holds a copy. */
+  record: MemberRecord;
   readonly streamId: string;
   /** Peers introduced to this member (answers, signalling): told when they go. */
   readonly known: Set<string>;
@@ -21,6 +25,8 @@ export interface Membership {
   readonly reported: Set<string>;
   /** Peers it exchanged an offer and answer with through the tracker (its reports count). */
   readonly contacts: Set<string>;
+  /** Other address groups whose offers this member answered (its verified upload). */
+  readonly served: Set<string>;
   readonly beacon: BeaconMemory;
   /** Highest election epoch sent in this membership (epochs only move forward). */
   electionEpoch: number;
@@ -33,6 +39,7 @@ export function newMembership(record: MemberRecord, streamId: string, nowMs: num
     known: new Set(),
     reported: new Set(),
     contacts: new Set(),
+    served: new Set(),
     beacon: newBeaconMemory(nowMs),
     electionEpoch: 0,
   };

@@ -7,6 +7,8 @@ export const CLOSE_HEARTBEAT_TIMEOUT = 4000;
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TOO_LARGE = 1009;
 export const CLOSE_GOING_AWAY = 1001;
+/** The tracker cannot take this connection now (memory guard): retry later or elsewhere. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** Strike-worthy protocol errors: malformed input and abuse, not races with other peers. */
 const STRIKE_CODES = new Set<TrackerErrorCode>([

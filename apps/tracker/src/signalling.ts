@@ -1,6 +1,12 @@
 import type { ClientSignalMessage, ServerSignalMessage } from '@coral-cdn/protocol';
+import { addressGroup, type RoomId } from '@coral-cdn/tracker-core';
 import type { TrackerContext } from './context.js';
-import { remember, type PeerSession } from './peer-session.js';
+import {
+  remember,
+  SERVED_GROUPS_LIMIT,
+  type Membership,
+  type PeerSession,
+} from './peer-session.js';
 
 /**
  * Relay one signalling message to its target: on this node directly, or published to the
@@ -22,9 +28,11 @@ export async function relaySignal(
   // Only within the room: a peer of another protocol version counts as not in the swarm.
   const localTarget = ctx.sessions.get(message.to);
   let targetNode: string | null = null;
+  let targetGroup: string | undefined = localTarget ? addressGroup(localTarget.ip) : undefined;
   if (!localTarget?.memberships.has(room)) {
     const record = await ctx.deps.store.getMember(room, message.to);
     if (record && record.nodeId !== ctx.deps.nodeId) targetNode = record.nodeId;
+    targetGroup = record?.addressGroup;
     if (!targetNode) {
       return ctx.fail(
         session,
@@ -41,7 +49,10 @@ export async function relaySignal(
   }
   remember(membership.known, message.to);
   // An answer that passes completes an attempt the other side opened: they are in contact.
-  if (message.signal.kind === 'answer') remember(membership.contacts, message.to);
+  if (message.signal.kind === 'answer') {
+    remember(membership.contacts, message.to);
+    if (targetGroup !== undefined) await noteServed(ctx, session, membership, room, targetGroup);
+  }
   const outbound: ServerSignalMessage = {
     type: 'signal',
     swarmId: message.swarmId,
@@ -60,4 +71,24 @@ export async function relaySignal(
     message: outbound,
     sentAtMs: receivedAtMs,
   });
+}
+
+/**
+ * The member answered an offer from a peer of `group`: if that is another address block and
+ * a new one, its verified upload grows; the store's record and the election follow.
+ */
+async function noteServed(
+  ctx: TrackerContext,
+  session: PeerSession,
+  membership: Membership,
+  room: RoomId,
+  group: string,
+): Promise<void> {
+  const { served } = membership;
+  if (group === addressGroup(session.ip) || served.has(group)) return;
+  if (served.size >= SERVED_GROUPS_LIMIT) return;
+  served.add(group);
+  membership.record = { ...membership.record, servedGroups: served.size };
+  await ctx.deps.store.updateMember(membership.record);
+  if (membership.record.live) ctx.elections.schedule(room);
 }

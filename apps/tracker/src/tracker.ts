@@ -13,6 +13,7 @@ import {
 } from '@coral-cdn/protocol';
 import type { Logger } from '@coral-cdn/server-kit';
 import {
+  addressGroup,
   DEFAULT_PEER_PROTOCOL,
   rankPeers,
   RecentLoad,
@@ -37,7 +38,12 @@ import { TokenError } from './errors.js';
 import { readFrame } from './frames.js';
 import { MessageRate } from './message-rate.js';
 import { newMembership, PeerSession, remember } from './peer-session.js';
-import { CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, failSession } from './protocol-errors.js';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_HEARTBEAT_TIMEOUT,
+  CLOSE_TRY_AGAIN_LATER,
+  failSession,
+} from './protocol-errors.js';
 import { ReportHandler } from './report-handler.js';
 import { relaySignal } from './signalling.js';
 
@@ -83,6 +89,7 @@ export class Tracker implements TrackerContext {
         perSegment: deps.config.LIVE_FETCHERS_PER_SEGMENT,
         minAgeMs: deps.config.LIVE_FETCHER_MIN_AGE_MS,
         minUploadKbps: deps.config.LIVE_FETCHER_MIN_UPLOAD_KBPS,
+        minServedGroups: deps.config.LIVE_FETCHER_MIN_SERVED_GROUPS,
       },
       now: this.now,
       logger: deps.logger,
@@ -274,6 +281,15 @@ export class Tracker implements TrackerContext {
         'join',
       );
     }
+    if (!previous && this.deps.memoryGuard?.full()) {
+      return this.fail(
+        session,
+        'internal',
+        'tracker at memory capacity: not taking new members; retry later or on another node',
+        'join',
+        { fatal: true, closeCode: CLOSE_TRY_AGAIN_LATER },
+      );
+    }
     if (session.closed) return;
     session.viewerId = viewerId;
     session.peerProtocol = peerProtocol;
@@ -288,12 +304,15 @@ export class Tracker implements TrackerContext {
       live: message.live,
       // A re-join (e.g. new capacity figures) keeps the seniority the election looks at.
       joinedAtMs: previous?.record.joinedAtMs ?? this.now(),
+      addressGroup: addressGroup(session.ip),
+      servedGroups: previous?.served.size ?? 0,
     };
     const membership = newMembership(record, streamId, this.now());
     if (previous) {
       for (const peerId of previous.known) membership.known.add(peerId);
       for (const peerId of previous.reported) membership.reported.add(peerId);
       for (const peerId of previous.contacts) membership.contacts.add(peerId);
+      for (const group of previous.served) membership.served.add(group);
       membership.electionEpoch = previous.electionEpoch;
     }
     session.memberships.set(room, membership);

@@ -44,8 +44,19 @@ let token: string;
 const wsUrl = (node: RunningService) => `ws://127.0.0.1:${node.port}/ws`;
 const stats = (node: RunningService) => getJson<Stats>(`${node.url}/stats`);
 
+let joins = 0;
+/** A live member with a viewer and an address block of its own. */
 async function join(node: RunningService, uploadKbps: number, have: number[] = []) {
-  const client = await joinedClient(wsUrl(node), { swarmId, token, live: true, uploadKbps, have });
+  const n = ++joins;
+  const viewerToken = await signToken(keys, { stream: 'cluster', sub: `live-${n}` });
+  const client = await joinedClient(wsUrl(node), {
+    swarmId,
+    token: viewerToken,
+    live: true,
+    uploadKbps,
+    have,
+    address: `10.9.${n}.7`,
+  });
   clients.push(client);
   return client;
 }
@@ -150,11 +161,17 @@ describe('two tracker nodes on one Redis', () => {
     expect(await b.upcoming('error')).toMatchObject({ code: 'no_pending_offer' });
   });
 
-  it('gives members on both nodes the same election', async () => {
-    const onA = await a.nextOf('election', (m) => m.fetchers.length === 2);
+  it('gives members on both nodes the same election, upload verified across nodes', async () => {
+    // B answered A's offer (another address block, on another node): B's upload is verified
+    // and B takes the seat; A, verified by nobody, was only the lone fill-in.
+    const onA = await a.nextOf('election', (m) => m.fetchers.join() === b.peerId);
     const onB = await b.nextOf('election', (m) => m.epoch === onA.epoch);
     expect(onB).toEqual(onA);
-    expect([...onA.fetchers].sort()).toEqual([a.peerId, b.peerId].sort());
+    // Now A answers B's offer: both verified, both seated.
+    await connectThroughTracker(swarmId, b, a);
+    const both = await a.nextOf('election', (m) => m.fetchers.length === 2);
+    expect([...both.fetchers].sort()).toEqual([a.peerId, b.peerId].sort());
+    expect(await b.nextOf('election', (m) => m.epoch === both.epoch)).toEqual(both);
   });
 
   it('tells a peer on node A when its match on node B leaves', async () => {

@@ -15,7 +15,7 @@ describe('live election over WebSocket', () => {
   let tracker: RunningTracker;
   const clients: TestClient[] = [];
   const swarmId = 'live1/720p';
-  let token: string;
+  let viewers = 0;
 
   beforeAll(async () => {
     keys = await makeKeys();
@@ -23,7 +23,6 @@ describe('live election over WebSocket', () => {
       LIVE_FETCHER_CANDIDATES: '2',
       LIVE_FETCHERS_PER_SEGMENT: '1',
     });
-    token = await signToken(keys, { stream: 'live1' });
   });
 
   afterAll(async () => {
@@ -32,6 +31,8 @@ describe('live election over WebSocket', () => {
   });
 
   const join = async (uploadKbps: number) => {
+    // A viewer holds one seat: each member joins with a token of its own.
+    const token = await signToken(keys, { stream: 'live1', sub: `viewer-${++viewers}` });
     const client = await joinedClient(tracker.wsUrl, { swarmId, token, live: true, uploadKbps });
     clients.push(client);
     return client;
@@ -120,10 +121,11 @@ describe('fetcher seniority', () => {
       LIVE_FETCHER_CANDIDATES: '3',
       LIVE_FETCHER_MIN_AGE_MS: '400',
     });
-    const token = await signToken(keys, { stream: 'mature' });
+    const token = await signToken(keys, { stream: 'mature', sub: 'a' });
+    const tokenB = await signToken(keys, { stream: 'mature', sub: 'b' });
     const swarmId = 'mature/240p';
     const a = await joinedClient(tracker.wsUrl, { swarmId, token, live: true });
-    const b = await joinedClient(tracker.wsUrl, { swarmId, token, live: true });
+    const b = await joinedClient(tracker.wsUrl, { swarmId, token: tokenB, live: true });
     // At first only one (perSegment) young member is elected ...
     const first = await a.next('election');
     expect(first.fetchers).toEqual([a.peerId]);

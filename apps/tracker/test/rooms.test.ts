@@ -27,8 +27,15 @@ describe('peer protocol versions in one swarm', () => {
   let newB: TestClient;
   const clients: TestClient[] = [];
 
-  async function join(peerProtocol: number | undefined) {
-    const client = await joinedClient(tracker.wsUrl, { swarmId, token, live: true, peerProtocol });
+  async function join(peerProtocol: number | undefined, sub = 'viewer-1') {
+    const viewerToken =
+      sub === 'viewer-1' ? token : await signToken(keys, { stream: 'rollout', sub });
+    const client = await joinedClient(tracker.wsUrl, {
+      swarmId,
+      token: viewerToken,
+      live: true,
+      peerProtocol,
+    });
     clients.push(client);
     return client;
   }
@@ -46,7 +53,8 @@ describe('peer protocol versions in one swarm', () => {
     token = await signToken(keys, { stream: 'rollout' });
     old = await join(undefined);
     newA = await join(2);
-    newB = await join(2);
+    // Another viewer: one viewer holds one fetcher seat.
+    newB = await join(2, 'viewer-2');
   });
 
   afterAll(async () => {

@@ -123,6 +123,19 @@ describe.each(factories)('%s store contract', (_kind, create) => {
     expect((await peer.listMembers(ROOM)).map((m) => m.peerId)).toEqual(['peer-bbbb']);
   });
 
+  it('replaces a member record (verified upload, address group) and keeps its holdings', async () => {
+    await store.join(record('peer-aaaa', { addressGroup: 'v4:10.0.1' }), [7]);
+    const served = record('peer-aaaa', { addressGroup: 'v4:10.0.1', servedGroups: 3 });
+    expect(await store.updateMember(served)).toBe(true);
+    expect(await peer.getMember(ROOM, 'peer-aaaa')).toEqual(served);
+    expect(await peer.listMembers(ROOM)).toEqual([served]);
+    const [candidate] = await peer.candidates(ROOM, query([7]));
+    expect(candidate).toEqual({ record: served, held: [7] });
+    // Not a member (left, or never joined): nothing is created.
+    expect(await store.updateMember(record('peer-gone', { servedGroups: 1 }))).toBe(false);
+    expect(await peer.getMember(ROOM, 'peer-gone')).toBeNull();
+  });
+
   it('tracks holdings from the join and from deltas, capped per peer (oldest forgotten)', async () => {
     await store.join(record('peer-aaaa'), [1, 2, 3]);
     expect(await store.updateHave(ROOM, 'peer-aaaa', [4, 5], [2])).toBe(true);

@@ -63,6 +63,7 @@ export async function startTracker(
     PORT: '0',
     TOKEN_PUBLIC_KEY: keys.publicKey,
     LIVE_FETCHER_MIN_AGE_MS: '0',
+    LIVE_FETCHER_MIN_SERVED_GROUPS: '0',
     ...env,
   });
   const logs: LogRecord[] = [];

@@ -9,6 +9,12 @@ export interface ElectionPolicy {
   readonly minAgeMs: number;
   /** Members announcing less upload than this are never elected. */
   readonly minUploadKbps: number;
+  /**
+   * Verified upload: a member fills a vacancy beyond `perSegment` only once it has answered
+   * connection offers from at least this many other address groups (`servedGroups`).
+   * Unset or 0: claimed upload is taken at its word (the simulator's setting).
+   */
+  readonly minServedGroups?: number;
 }
 
 export interface ElectionOutcome {
@@ -18,13 +24,77 @@ export interface ElectionOutcome {
   readonly recheckAtMs: number | null;
 }
 
+/** The address group a member counts in; a record without one is a group of its own. */
+export function groupOf(member: MemberRecord): string {
+  return member.addressGroup ?? `peer:${member.peerId}`;
+}
+
 /**
- * Choose the live swarm's fetcher candidates. Sitting fetchers stay while they remain
- * members (stable epochs: a fetcher change moves segments between peers); vacancies go to
- * members that have been in the swarm at least `minAgeMs` (they have had time to connect to
- * others, so what they fetch spreads), best uplink first (ethernet/wifi before cellular,
- * more kbit/s first, then the longest present). Only when fewer than `perSegment` such
- * members exist do younger ones fill in, so a lone or new swarm still has a fetcher.
+ * Seats one address group may hold: the candidate list divided evenly among the groups the
+ * eligible members come from (rounded up). A swarm from one network has one group and no
+ * limit beyond the list; one client renting many connections or tokens from one block gets
+ * no more than its share once others are present.
+ */
+export function seatsPerGroup(eligible: readonly MemberRecord[], candidates: number): number {
+  const groups = new Set(eligible.map(groupOf)).size;
+  return groups === 0 ? 0 : Math.ceil(candidates / groups);
+}
+
+/**
+ * Other address groups a member must have served to count as verified: the policy's
+ * number, but never more than the other groups present. A swarm behind one network (an
+ * office, a lab) cannot verify anyone that way, and needs no protection from itself.
+ */
+export function servedGroupsRequired(
+  eligible: readonly MemberRecord[],
+  policy: ElectionPolicy,
+): number {
+  const others = new Set(eligible.map(groupOf)).size - 1;
+  return Math.max(0, Math.min(policy.minServedGroups ?? 0, others));
+}
+
+/** Whether `member` has shown upload the tracker saw: offers answered for other networks. */
+export function isVerified(member: MemberRecord, required: number): boolean {
+  return (member.servedGroups ?? 0) >= required;
+}
+
+/**
+ * Seat bookkeeping of one election: one seat per viewer (token subject) and connection (peer
+ * id), and at most `perGroup` seats per address group.
+ */
+class Seats {
+  readonly chosen: string[] = [];
+  private readonly viewers = new Set<string>();
+  private readonly groups = new Map<string, number>();
+
+  constructor(private readonly perGroup: number) {}
+
+  get size(): number {
+    return this.chosen.length;
+  }
+
+  /** Seat `member` unless a rule forbids it. */
+  take(member: MemberRecord): void {
+    const group = groupOf(member);
+    const inGroup = this.groups.get(group) ?? 0;
+    if (this.viewers.has(member.viewerId) || this.chosen.includes(member.peerId)) return;
+    if (inGroup >= this.perGroup) return;
+    this.chosen.push(member.peerId);
+    this.viewers.add(member.viewerId);
+    this.groups.set(group, inGroup + 1);
+  }
+}
+
+/**
+ * Choose the live swarm's fetcher candidates. Sitting fetchers with verified upload stay
+ * while they remain members and within the seat rules (stable epochs: a fetcher change moves
+ * segments between peers). Vacancies go to members that have been in the swarm at least `minAgeMs` (they have
+ * had time to connect to others, so what they fetch spreads) and whose upload is verified,
+ * best uplink first (ethernet/wifi before cellular, more kbit/s first, then the longest
+ * present). Only when fewer than `perSegment` such members exist do others fill in (sitting
+ * ones, then mature before young), so a lone or new swarm still has a fetcher. Throughout, no viewer holds
+ * two seats and no address group more than its share (seatsPerGroup), so one client cannot
+ * capture the election with many tokens, connections or addresses of one block.
  */
 export function chooseFetchers(
   members: readonly MemberRecord[],
@@ -35,28 +105,37 @@ export function chooseFetchers(
   const eligible = members.filter(
     (member) => member.live && member.uploadKbps >= policy.minUploadKbps,
   );
+  const seats = new Seats(seatsPerGroup(eligible, policy.candidates));
   const byId = new Map(eligible.map((member) => [member.peerId, member]));
-  const chosen = current.filter((peerId) => byId.has(peerId)).slice(0, policy.candidates);
-  const taken = new Set(chosen);
-  const rest = eligible.filter((member) => !taken.has(member.peerId)).sort(byUplink);
+  const sitting = current.flatMap((peerId) => byId.get(peerId) ?? []);
+  const required = servedGroupsRequired(eligible, policy);
+  const verified = (member: MemberRecord) => isVerified(member, required);
+  for (const member of sitting.filter(verified)) {
+    if (seats.size >= policy.candidates) break;
+    seats.take(member);
+  }
+  const rest = eligible.filter((member) => !current.includes(member.peerId)).sort(byUplink);
   const isMature = (member: MemberRecord) => nowMs - member.joinedAtMs >= policy.minAgeMs;
   for (const member of rest) {
-    if (chosen.length >= policy.candidates) break;
-    if (isMature(member)) chosen.push(member.peerId);
+    if (seats.size >= policy.candidates) break;
+    if (isMature(member) && verified(member)) seats.take(member);
   }
-  for (const member of rest) {
-    if (chosen.length >= Math.min(policy.perSegment, policy.candidates)) break;
-    if (!isMature(member) && !chosen.includes(member.peerId)) chosen.push(member.peerId);
+  // Too few verified members: fill up to perSegment, unverified sitting fetchers first.
+  const fillTo = Math.min(policy.perSegment, policy.candidates);
+  const fill = [...sitting, ...rest.filter(isMature), ...rest.filter((m) => !isMature(m))];
+  for (const member of fill) {
+    if (seats.size >= fillTo) break;
+    seats.take(member);
   }
   let recheckAtMs: number | null = null;
-  if (chosen.length < policy.candidates) {
+  if (seats.size < policy.candidates) {
     for (const member of rest) {
-      if (isMature(member) || chosen.includes(member.peerId)) continue;
+      if (isMature(member) || seats.chosen.includes(member.peerId)) continue;
       const matureAt = member.joinedAtMs + policy.minAgeMs;
       recheckAtMs = recheckAtMs === null ? matureAt : Math.min(recheckAtMs, matureAt);
     }
   }
-  const fetchers = chosen.sort();
+  const fetchers = seats.chosen.sort();
   return {
     fetchers,
     perSegment: Math.max(1, Math.min(policy.perSegment, fetchers.length)),

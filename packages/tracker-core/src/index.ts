@@ -2,6 +2,7 @@ export * from './address-group.js';
 export * from './beacons.js';
 export * from './election.js';
 export * from './frame-shape.js';
+export * from './holdings.js';
 export * from './matching.js';
 export * from './relay-guard.js';
 export * from './report-limiter.js';

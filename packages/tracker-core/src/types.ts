@@ -15,6 +15,13 @@ export interface MemberRecord {
   readonly connectionType: ConnectionType;
   readonly live: boolean;
   readonly joinedAtMs: number;
+  /** The member's address block (addressGroup): live fetcher seats are spread across them. */
+  readonly addressGroup?: string;
+  /**
+   * Distinct other address groups whose connection offers this member answered through the
+   * tracker's relay: upload the tracker saw, not just claimed (the election's "verified").
+   */
+  readonly servedGroups?: number;
 }
 
 /** A member sampled for a get-peers answer, with what it holds that matters to the asker. */

@@ -123,3 +123,57 @@ describe('RecentLoad', () => {
     expect(load.size).toBe(0);
   });
 });
+
+describe('rankPeers weights', () => {
+  it('overlap is a share of the need: one of four held does not beat a far better uplink', () => {
+    const chosen = rankPeers(
+      [
+        candidate('holds-one', [1], { uploadKbps: 10 }),
+        candidate('fast', [], { uploadKbps: 20_000 }),
+      ],
+      request,
+    );
+    expect(ids(chosen)).toEqual(['fast', 'holds-one']);
+  });
+
+  it('cellular loses to an equal peer whatever the input order', () => {
+    const chosen = rankPeers(
+      [candidate('cell', [1], { connectionType: 'cellular' }), candidate('wifi', [1])],
+      request,
+    );
+    expect(ids(chosen)).toEqual(['wifi', 'cell']);
+  });
+
+  it('the random term only breaks ties: it adds a little, never more than a real difference', () => {
+    const noise = new Map([
+      ['lucky', 0.9],
+      ['plain', 0],
+      ['better', 0],
+    ]);
+    const chosen = rankPeers(
+      [candidate('plain', [1]), candidate('lucky', [1]), candidate('better', [1, 2])],
+      {
+        ...request,
+        random: (() => {
+          const order = ['plain', 'lucky', 'better'];
+          let i = 0;
+          return () => noise.get(order[i++ % order.length]!)!;
+        })(),
+      },
+    );
+    expect(ids(chosen)).toEqual(['better', 'lucky', 'plain']);
+  });
+});
+
+describe('RecentLoad at any clock', () => {
+  it('decays from the time of the entry, not from zero', () => {
+    const load = new RecentLoad(1000);
+    load.add('p', 50_000);
+    expect(load.get('p', 50_000)).toBe(1);
+    expect(load.get('p', 51_000)).toBeCloseTo(0.5);
+    load.sweep(57_000);
+    expect(load.size).toBe(1);
+    load.sweep(58_001);
+    expect(load.size).toBe(0);
+  });
+});

@@ -1,4 +1,4 @@
-import type { RoomId } from '@coral-cdn/tracker-core';
+import { Holdings, type RoomId } from '@coral-cdn/tracker-core';
 import { IndexedSet } from './indexed-set.js';
 import type {
   Candidate,
@@ -13,12 +13,19 @@ import type {
 } from './types.js';
 
 /** How many recent additions a member remembers for the `have` of peer answers. */
-const RECENT_RING = 32;
+export const RECENT_RING = 32;
+/**
+ * In a swarm larger than the scan limit, holders of needed sequences are looked for among
+ * this many times `scanLimit` members (from a random start). There is no per-sequence index:
+ * its memory grew with every sequence every peer announced.
+ */
+export const HOLDER_SCAN_FACTOR = 8;
 
 interface Member {
   record: MemberRecord;
-  /** Insertion-ordered, so the first entry is the oldest announced (evicted past the cap). */
-  have: Set<number>;
+  /** As ranges: memory bounded by the cap, not by the sequences announced. */
+  have: Holdings;
+  /** The latest additions, newest last (at most 2 × RECENT_RING). */
   recent: number[];
   lastSeenMs: number;
 }
@@ -26,7 +33,6 @@ interface Member {
 interface Swarm {
   readonly members: Map<string, Member>;
   readonly order: IndexedSet<string>;
-  readonly holders: Map<number, IndexedSet<string>>;
   election: ElectionState | null;
 }
 
@@ -70,15 +76,24 @@ export class MemoryStore implements SwarmStore {
   joinSync(record: MemberRecord, have: readonly number[]): void {
     let swarm = this.swarms.get(record.swarmId);
     if (!swarm) {
-      swarm = { members: new Map(), order: new IndexedSet(), holders: new Map(), election: null };
+      swarm = { members: new Map(), order: new IndexedSet(), election: null };
       this.swarms.set(record.swarmId, swarm);
     }
-    const existing = swarm.members.get(record.peerId);
-    if (existing) this.dropHoldings(swarm, record.peerId, existing);
-    const member: Member = { record, have: new Set(), recent: [], lastSeenMs: this.now() };
+    const member: Member = { record, have: new Holdings(), recent: [], lastSeenMs: this.now() };
     swarm.members.set(record.peerId, member);
     swarm.order.add(record.peerId);
-    this.addHoldings(swarm, record.peerId, member, have);
+    this.addHoldings(member, have);
+  }
+
+  async updateMember(record: MemberRecord): Promise<boolean> {
+    return this.updateMemberSync(record);
+  }
+
+  updateMemberSync(record: MemberRecord): boolean {
+    const member = this.swarms.get(record.swarmId)?.members.get(record.peerId);
+    if (!member) return false;
+    member.record = record;
+    return true;
   }
 
   async leave(swarmId: RoomId, peerId: string): Promise<boolean> {
@@ -89,7 +104,6 @@ export class MemoryStore implements SwarmStore {
     const swarm = this.swarms.get(swarmId);
     const member = swarm?.members.get(peerId);
     if (!swarm || !member) return false;
-    this.dropHoldings(swarm, peerId, member);
     swarm.members.delete(peerId);
     swarm.order.delete(peerId);
     if (swarm.members.size === 0) this.swarms.delete(swarmId);
@@ -114,11 +128,8 @@ export class MemoryStore implements SwarmStore {
     const swarm = this.swarms.get(swarmId);
     const member = swarm?.members.get(peerId);
     if (!swarm || !member) return false;
-    for (const sequence of lost) {
-      if (member.have.delete(sequence)) swarm.holders.get(sequence)?.delete(peerId);
-      this.pruneHolders(swarm, sequence);
-    }
-    this.addHoldings(swarm, peerId, member, added);
+    member.have.deleteAll(lost);
+    this.addHoldings(member, added);
     return true;
   }
 
@@ -130,9 +141,14 @@ export class MemoryStore implements SwarmStore {
     return this.swarms.get(swarmId)?.members.get(peerId)?.record ?? null;
   }
 
-  /** What a member holds (oldest announced first); for the Redis store's re-registration. */
-  haveOf(swarmId: RoomId, peerId: string): number[] {
-    return [...(this.swarms.get(swarmId)?.members.get(peerId)?.have ?? [])];
+  /** What a member holds, as ranges (null when not a member); the Redis store copies it. */
+  holdingsOf(swarmId: RoomId, peerId: string): Holdings | null {
+    return this.swarms.get(swarmId)?.members.get(peerId)?.have ?? null;
+  }
+
+  /** The latest additions of a member, newest first (for the Redis store's copy). */
+  recentAddedOf(swarmId: RoomId, peerId: string): number[] {
+    return [...(this.swarms.get(swarmId)?.members.get(peerId)?.recent ?? [])].reverse();
   }
 
   async listMembers(swarmId: RoomId): Promise<MemberRecord[]> {
@@ -167,14 +183,10 @@ export class MemoryStore implements SwarmStore {
     if (swarm.order.size <= query.scanLimit) {
       ids = swarm.order.values();
     } else {
-      // Large swarm: the holders of what the asker needs (rare segments are found even when
-      // few hold them), then a uniform sample of everyone.
+      // Large swarm: holders of what the asker needs, looked for among a bounded stretch of
+      // members from a random start, then a uniform sample of everyone.
       const picked = new Set<string>();
-      for (const sequence of query.need) {
-        const holders = swarm.holders.get(sequence);
-        if (holders)
-          for (const id of holders.sample(query.holdersPerNeed, this.random)) picked.add(id);
-      }
+      for (const id of this.holdersOf(swarm, query)) picked.add(id);
       for (const id of swarm.order.sample(query.scanLimit, this.random)) picked.add(id);
       ids = picked;
     }
@@ -317,42 +329,39 @@ export class MemoryStore implements SwarmStore {
     this.bans.clear();
   }
 
-  private addHoldings(
-    swarm: Swarm,
-    peerId: string,
-    member: Member,
-    sequences: readonly number[],
-  ): void {
-    for (const sequence of sequences) {
-      // Re-adding moves a sequence to the newest end of the insertion order.
-      member.have.delete(sequence);
-      member.have.add(sequence);
-      let holders = swarm.holders.get(sequence);
-      if (!holders) {
-        holders = new IndexedSet();
-        swarm.holders.set(sequence, holders);
+  /** Up to `holdersPerNeed` holders of each needed sequence, from a bounded scan. */
+  private holdersOf(swarm: Swarm, query: CandidateQuery): string[] {
+    const ids = swarm.order.values();
+    const found = new Map<number, number>();
+    const picked: string[] = [];
+    const budget = Math.min(ids.length, query.scanLimit * HOLDER_SCAN_FACTOR);
+    const start = Math.floor(this.random() * ids.length);
+    const need = [...new Set(query.need)];
+    let open = need.length;
+    for (let i = 0; i < budget && open > 0; i++) {
+      const id = ids[(start + i) % ids.length]!;
+      const have = swarm.members.get(id)?.have;
+      if (!have) continue;
+      let holds = false;
+      for (const sequence of need) {
+        const count = found.get(sequence) ?? 0;
+        if (count >= query.holdersPerNeed || !have.has(sequence)) continue;
+        holds = true;
+        found.set(sequence, count + 1);
+        if (count + 1 === query.holdersPerNeed) open--;
       }
-      holders.add(peerId);
-      member.recent.push(sequence);
+      if (holds) picked.push(id);
     }
-    if (member.recent.length > RECENT_RING * 2)
+    return picked;
+  }
+
+  private addHoldings(member: Member, sequences: readonly number[]): void {
+    member.have.addAll(sequences);
+    member.recent.push(...sequences.slice(-RECENT_RING * 2));
+    if (member.recent.length > RECENT_RING * 2) {
       member.recent.splice(0, member.recent.length - RECENT_RING);
-    while (member.have.size > this.options.maxHavePerPeer) {
-      const oldest = member.have.values().next().value!;
-      member.have.delete(oldest);
-      swarm.holders.get(oldest)?.delete(peerId);
-      this.pruneHolders(swarm, oldest);
     }
-  }
-
-  private dropHoldings(swarm: Swarm, peerId: string, member: Member): void {
-    for (const sequence of member.have) {
-      swarm.holders.get(sequence)?.delete(peerId);
-      this.pruneHolders(swarm, sequence);
-    }
-  }
-
-  private pruneHolders(swarm: Swarm, sequence: number): void {
-    if (swarm.holders.get(sequence)?.size === 0) swarm.holders.delete(sequence);
+    // Past the cap the lowest sequences go: for live, the oldest segments.
+    member.have.trimTo(this.options.maxHavePerPeer);
   }
 }

@@ -1,4 +1,5 @@
 import { connectionTypeSchema, type ConnectionType } from '@coral-cdn/protocol';
+import { Holdings } from '@coral-cdn/tracker-core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ClusterEvent, ElectionState, MemberRecord } from './types.js';
@@ -39,6 +40,8 @@ export function parseRecord(text: string): MemberRecord | null {
     typeof r.uploadKbps === 'number' &&
     typeof r.live === 'boolean' &&
     typeof r.joinedAtMs === 'number' &&
+    (r.addressGroup === undefined || typeof r.addressGroup === 'string') &&
+    (r.servedGroups === undefined || typeof r.servedGroups === 'number') &&
     connectionTypeSchema.options.includes(r.connectionType as ConnectionType);
   return ok ? (value as MemberRecord) : null;
 }
@@ -63,4 +66,25 @@ export async function quit(client: Redis): Promise<void> {
   } catch (_error) {
     client.disconnect();
   }
+}
+
+/** Holdings as stored in Redis: `first-last` ranges, ascending, comma separated. */
+export function encodeHoldings(holdings: Holdings | null): string {
+  return holdings
+    ? holdings
+        .ranges()
+        .map(([first, last]) => `${first}-${last}`)
+        .join(',')
+    : '';
+}
+
+/** The stored form back as Holdings; anything malformed is skipped (never throws). */
+export function decodeHoldings(text: string | null | undefined): Holdings {
+  const holdings = new Holdings();
+  const ranges: Array<[number, number]> = [];
+  for (const match of (text ?? '').matchAll(/(\d+)-(\d+)/g)) {
+    ranges.push([Number(match[1]), Number(match[2])]);
+  }
+  holdings.addRanges(ranges);
+  return holdings;
 }

@@ -2,70 +2,87 @@ import { createHash } from 'node:crypto';
 
 /**
  * Lua scripts of the Redis store. Each keeps one swarm's keys consistent in one step. Keys of
- * a swarm share the hash tag `{<swarmId>}`, so a swarm lives in one slot; the per-peer and
- * per-sequence keys are derived inside the scripts from the swarm's key base (ARGV[1]).
+ * a swarm share the hash tag `{<swarmId>}`, so a swarm lives in one slot; the per-peer keys
+ * are derived inside the scripts from the swarm's key base (ARGV[1]).
  *
  *   <base>m        HASH  peerId -> member record (JSON)
+ *   <base>r        HASH  peerId -> holdings as ranges, `first-last,first-last,...` ascending
  *   <base>seen     ZSET  peerId -> last refresh (epoch ms)
  *   <base>e        HASH  epoch, fetchers (JSON), perSegment
- *   <base>h:<peer> ZSET  sequence -> announcement order (now * 2048 + index; never below the
- *                        newest entry + 1, so announcements in one millisecond keep their order)
- *   <base>a:<seq>  SET   peerIds holding the sequence
+ *   <base>h:<peer> LIST  latest announced sequences, newest first (at most RECENT_RING)
+ *
+ * A member's holdings are written only by the node holding its connection, which keeps them
+ * as ranges (Holdings) and sends the new ranges whole: no per-sequence keys, so Redis memory
+ * per member is bounded by the sequence cap like the node's own.
  */
 
 /** Shared Lua: remove one member and its holdings. Returns 1 if it was a member. */
 const removeMember = `
 local function remove_member(base, m, seen, peer)
   if redis.call('HDEL', m, peer) == 0 then return 0 end
-  local h = base .. 'h:' .. peer
-  for _, s in ipairs(redis.call('ZRANGE', h, 0, -1)) do
-    redis.call('SREM', base .. 'a:' .. s, peer)
-  end
-  redis.call('DEL', h)
+  redis.call('HDEL', base .. 'r', peer)
+  redis.call('DEL', base .. 'h:' .. peer)
   redis.call('ZREM', seen, peer)
   return 1
 end
 `;
 
-/** KEYS: m, seen, swarms. ARGV: base, peer, record, now, swarmId, cap, have... */
+/** Shared Lua: parse `first-last,...` into a flat array of numbers. */
+const parseRanges = `
+local function parse_ranges(text)
+  local out = {}
+  if not text then return out end
+  for first, last in string.gmatch(text, '(%d+)-(%d+)') do
+    out[#out + 1] = tonumber(first)
+    out[#out + 1] = tonumber(last)
+  end
+  return out
+end
+local function holds(ranges, s)
+  local low, high = 1, #ranges / 2
+  while low <= high do
+    local mid = math.floor((low + high) / 2)
+    if ranges[mid * 2 - 1] > s then high = mid - 1
+    elseif ranges[mid * 2] < s then low = mid + 1
+    else return true end
+  end
+  return false
+end
+`;
+
+/** KEYS: m, seen, swarms. ARGV: base, peer, record, now, swarmId, ranges, ring, recent... */
 const join = `${removeMember}
-local base, peer, now, cap = ARGV[1], ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[6])
+local base, peer, now = ARGV[1], ARGV[2], tonumber(ARGV[4])
 remove_member(base, KEYS[1], KEYS[2], peer)
 redis.call('HSET', KEYS[1], peer, ARGV[3])
+redis.call('HSET', base .. 'r', peer, ARGV[6])
 redis.call('ZADD', KEYS[2], now, peer)
 redis.call('ZADD', KEYS[3], now, ARGV[5])
-local first = 7
-if #ARGV - 6 > cap then first = #ARGV - cap + 1 end
-local h = base .. 'h:' .. peer
-for i = first, #ARGV do
-  redis.call('ZADD', h, now * 2048 + (i - first), ARGV[i])
-  redis.call('SADD', base .. 'a:' .. ARGV[i], peer)
+if #ARGV >= 8 then
+  local h = base .. 'h:' .. peer
+  redis.call('RPUSH', h, unpack(ARGV, 8))
+  redis.call('LTRIM', h, 0, tonumber(ARGV[7]) - 1)
 end
 return 1
 `;
 
-/** KEYS: m. ARGV: base, peer, now, cap, addedCount, added..., lost... */
+/** KEYS: m. ARGV: base, peer, ranges, ring, added... (newest last) */
 const have = `
-local base, peer, now, cap, n = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local base, peer = ARGV[1], ARGV[2]
 if redis.call('HEXISTS', KEYS[1], peer) == 0 then return 0 end
-local h = base .. 'h:' .. peer
-local order = now * 2048
-local newest = redis.call('ZREVRANGE', h, 0, 0, 'WITHSCORES')[2]
-if newest and tonumber(newest) >= order then order = tonumber(newest) + 1 end
-for i = 6 + n, #ARGV do
-  if redis.call('ZREM', h, ARGV[i]) == 1 then redis.call('SREM', base .. 'a:' .. ARGV[i], peer) end
+redis.call('HSET', base .. 'r', peer, ARGV[3])
+if #ARGV >= 5 then
+  local h = base .. 'h:' .. peer
+  redis.call('LPUSH', h, unpack(ARGV, 5))
+  redis.call('LTRIM', h, 0, tonumber(ARGV[4]) - 1)
 end
-for i = 6, 5 + n do
-  redis.call('ZADD', h, order + (i - 6), ARGV[i])
-  redis.call('SADD', base .. 'a:' .. ARGV[i], peer)
-end
-local over = redis.call('ZCARD', h) - cap
-if over > 0 then
-  for _, s in ipairs(redis.call('ZRANGE', h, 0, over - 1)) do
-    redis.call('ZREM', h, s)
-    redis.call('SREM', base .. 'a:' .. s, peer)
-  end
-end
+return 1
+`;
+
+/** KEYS: m. ARGV: peer, record. Replaces an existing member's record only. */
+const record = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `;
 
@@ -80,35 +97,56 @@ return removed
 `;
 
 /**
- * KEYS: m. ARGV: base, scanLimit, holdersPerNeed, need...
- * Picks the candidates (every member of a small swarm; else holders of each needed sequence
- * plus a random sample) and returns { ids, records, flags per need } in a few set-wide
- * commands (HMGET, SMISMEMBER per needed sequence) rather than commands per candidate.
+ * KEYS: m. ARGV: base, scanLimit, holdersPerNeed, scanFactor, need...
+ * Picks the candidates (every member of a small swarm; else holders of each needed sequence,
+ * looked for among scanLimit × scanFactor random members, plus a random sample) and returns
+ * { ids, records, flags per need } in a few hash-wide commands.
  */
-const candidates = `
-local base, scan, per = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local ids, picked = {}, {}
+const candidates = `${parseRanges}
+local base, scan, per, factor = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local r = base .. 'r'
+local ids, picked, ranges = {}, {}, {}
 local function pick(id)
   if not picked[id] then picked[id] = true; ids[#ids + 1] = id end
 end
 if redis.call('HLEN', KEYS[1]) <= scan then
   for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do pick(id) end
 else
-  for i = 4, #ARGV do
-    for _, id in ipairs(redis.call('SRANDMEMBER', base .. 'a:' .. ARGV[i], per)) do pick(id) end
+  if #ARGV >= 5 then
+    local found = {}
+    local scanned = redis.call('HRANDFIELD', r, scan * factor, 'WITHVALUES')
+    for i = 1, #scanned, 2 do
+      local parsed = parse_ranges(scanned[i + 1])
+      for n = 5, #ARGV do
+        local s = tonumber(ARGV[n])
+        if (found[n] or 0) < per and holds(parsed, s) then
+          found[n] = (found[n] or 0) + 1
+          pick(scanned[i])
+          ranges[scanned[i]] = parsed
+        end
+      end
+    end
   end
   for _, id in ipairs(redis.call('HRANDFIELD', KEYS[1], scan)) do pick(id) end
 end
 if #ids == 0 then return {} end
 local out = { ids, redis.call('HMGET', KEYS[1], unpack(ids)) }
-for i = 4, #ARGV do
-  out[#out + 1] = redis.call('SMISMEMBER', base .. 'a:' .. ARGV[i], unpack(ids))
+if #ARGV < 5 then return out end
+local texts = redis.call('HMGET', r, unpack(ids))
+for i, id in ipairs(ids) do
+  if not ranges[id] then ranges[id] = parse_ranges(texts[i]) end
+end
+for n = 5, #ARGV do
+  local s = tonumber(ARGV[n])
+  local flags = {}
+  for i, id in ipairs(ids) do flags[i] = holds(ranges[id], s) and 1 or 0 end
+  out[#out + 1] = flags
 end
 return out
 `;
 
 /**
- * KEYS: m, seen, swarms, e. ARGV: now, swarmId, keepMs, peer...
+ * KEYS: m, seen, swarms, e, r. ARGV: now, swarmId, keepMs, peer...
  * Refreshes members that exist; returns the peers that are missing (to re-register).
  */
 const touch = `
@@ -126,6 +164,7 @@ if redis.call('HLEN', KEYS[1]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
   redis.call('PEXPIRE', KEYS[4], ARGV[3])
+  redis.call('PEXPIRE', KEYS[5], ARGV[3])
 end
 return missing
 `;
@@ -191,6 +230,7 @@ export const scripts = {
   join: script('join', join),
   have: script('have', have),
   leave: script('leave', leave),
+  record: script('record', record),
   candidates: script('candidates', candidates),
   touch: script('touch', touch),
   sweep: script('sweep', sweep),

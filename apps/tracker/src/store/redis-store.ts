@@ -1,8 +1,8 @@
 import type { Logger } from '@coral-cdn/server-kit';
 import { storedRoomId, type RoomId } from '@coral-cdn/tracker-core';
 import type { Redis } from 'ioredis';
-import { MemoryStore } from './memory-store.js';
-import { parseElection, parseRecord } from './redis-codec.js';
+import { HOLDER_SCAN_FACTOR, MemoryStore, RECENT_RING } from './memory-store.js';
+import { decodeHoldings, encodeHoldings, parseElection, parseRecord } from './redis-codec.js';
 import { RedisLink } from './redis-link.js';
 import { scripts, type ScriptName } from './redis-scripts.js';
 import { Semaphore } from './semaphore.js';
@@ -68,9 +68,7 @@ export class RedisStore implements SwarmStore {
       commandTimeoutMs: options.commandTimeoutMs,
       reRegister: (pipeline) => {
         const members = this.local.allMembers();
-        for (const record of members) {
-          this.queueJoin(pipeline, record, this.local.haveOf(record.swarmId, record.peerId));
-        }
+        for (const record of members) this.queueJoin(pipeline, record);
         return members.length;
       },
     });
@@ -117,8 +115,17 @@ export class RedisStore implements SwarmStore {
 
   async join(record: MemberRecord, have: readonly number[]): Promise<void> {
     this.local.joinSync(record, have);
-    const { keys, args } = this.joinArgs(record, have);
+    const { keys, args } = this.joinArgs(record);
     await this.run('join', null, () => this.evalScript('join', keys, args));
+  }
+
+  async updateMember(record: MemberRecord): Promise<boolean> {
+    const local = this.local.updateMemberSync(record);
+    const k = this.keys(record.swarmId);
+    const updated = await this.run('updateMember', null, () =>
+      this.evalScript('record', [k.m], [record.peerId, JSON.stringify(record)]),
+    );
+    return updated === null ? local : updated === 1;
   }
 
   async leave(swarmId: RoomId, peerId: string): Promise<boolean> {
@@ -136,13 +143,17 @@ export class RedisStore implements SwarmStore {
     added: readonly number[],
     lost: readonly number[],
   ): Promise<boolean> {
+    // Only the node holding the member's connection updates it: its copy is the truth, and
+    // Redis gets the resulting ranges whole.
     const member = this.local.updateHaveSync(swarmId, peerId, added, lost);
+    if (!member) return false;
     const k = this.keys(swarmId);
+    const ranges = encodeHoldings(this.local.holdingsOf(swarmId, peerId));
     await this.run('have', null, () =>
       this.evalScript(
         'have',
         [k.m],
-        [k.base, peerId, this.now(), this.options.maxHavePerPeer, added.length, ...added, ...lost],
+        [k.base, peerId, ranges, RECENT_RING, ...added.slice(-RECENT_RING)],
       ),
     );
     return member;
@@ -177,7 +188,7 @@ export class RedisStore implements SwarmStore {
         this.evalScript(
           'candidates',
           [k.m],
-          [k.base, query.scanLimit, query.holdersPerNeed, ...query.need],
+          [k.base, query.scanLimit, query.holdersPerNeed, HOLDER_SCAN_FACTOR, ...query.need],
         ),
       ),
     );
@@ -205,16 +216,25 @@ export class RedisStore implements SwarmStore {
     if (peerIds.length === 0) return new Map();
     const pipeline = this.redis.pipeline();
     const base = this.keys(swarmId).base;
-    for (const peerId of peerIds) pipeline.zrevrange(`${base}h:${peerId}`, 0, count - 1);
+    for (const peerId of peerIds) {
+      pipeline.lrange(`${base}h:${peerId}`, 0, RECENT_RING - 1);
+      pipeline.hget(`${base}r`, peerId);
+    }
     const results = await this.run('recentHoldings', null, () => pipeline.exec());
     if (!results) return this.local.recentHoldingsSync(swarmId, peerIds, count);
     const map = new Map<string, number[]>();
-    results.forEach(([error, value], i) => {
-      if (error || !Array.isArray(value)) return;
-      map.set(
-        peerIds[i]!,
-        value.map(Number).filter((n) => Number.isInteger(n)),
-      );
+    peerIds.forEach((peerId, i) => {
+      const [listError, list] = results[i * 2] ?? [];
+      const [rangesError, ranges] = results[i * 2 + 1] ?? [];
+      if (listError || rangesError || !Array.isArray(list) || typeof ranges !== 'string') return;
+      // Newest first, still held, each once.
+      const holdings = decodeHoldings(ranges);
+      const recent: number[] = [];
+      for (const sequence of list.map(Number)) {
+        if (recent.length >= count) break;
+        if (holdings.has(sequence) && !recent.includes(sequence)) recent.push(sequence);
+      }
+      map.set(peerId, recent);
     });
     return map;
   }
@@ -238,11 +258,12 @@ export class RedisStore implements SwarmStore {
       order.push(swarmId);
       pipeline.evalsha(
         scripts.touch.sha,
-        4,
+        5,
         k.m,
         k.seen,
         this.swarmsKey,
         k.e,
+        k.r,
         nowMs,
         swarmId,
         this.options.keepMs,
@@ -265,7 +286,7 @@ export class RedisStore implements SwarmStore {
       for (const peerId of missing) {
         const record = this.local.getMemberSync(order[index]!, String(peerId));
         if (!record) continue;
-        this.queueJoin(rejoin, record, this.local.haveOf(record.swarmId, record.peerId));
+        this.queueJoin(rejoin, record);
         count++;
       }
     });
@@ -397,35 +418,34 @@ export class RedisStore implements SwarmStore {
 
   private keys(swarmId: RoomId) {
     const base = `${this.options.keyPrefix}{${swarmId}}:`;
-    return { base, m: `${base}m`, seen: `${base}seen`, e: `${base}e` };
+    return { base, m: `${base}m`, seen: `${base}seen`, e: `${base}e`, r: `${base}r` };
   }
 
   private banKey(streamId: string, viewerId: string): string {
     return `${this.options.keyPrefix}ban:${streamId}:${viewerId}`;
   }
 
-  private joinArgs(record: MemberRecord, have: readonly number[]) {
+  /** The member as this node's copy has it (holdings as ranges, latest additions). */
+  private joinArgs(record: MemberRecord) {
     const k = this.keys(record.swarmId);
+    const { swarmId, peerId } = record;
     return {
       keys: [k.m, k.seen, this.swarmsKey],
       args: [
         k.base,
-        record.peerId,
+        peerId,
         JSON.stringify(record),
         this.now(),
-        record.swarmId,
-        this.options.maxHavePerPeer,
-        ...have,
+        swarmId,
+        encodeHoldings(this.local.holdingsOf(swarmId, peerId)),
+        RECENT_RING,
+        ...this.local.recentAddedOf(swarmId, peerId).slice(0, RECENT_RING),
       ],
     };
   }
 
-  private queueJoin(
-    pipeline: ReturnType<Redis['pipeline']>,
-    record: MemberRecord,
-    have: readonly number[],
-  ): void {
-    const { keys, args } = this.joinArgs(record, have);
+  private queueJoin(pipeline: ReturnType<Redis['pipeline']>, record: MemberRecord): void {
+    const { keys, args } = this.joinArgs(record);
     pipeline.evalsha(scripts.join.sha, keys.length, ...keys, ...args);
   }
 }

@@ -82,6 +82,8 @@ export interface SwarmStore {
   status(): StoreStatus;
   /** Add or replace a membership; `have` replaces what the peer held. */
   join(record: MemberRecord, have: readonly number[]): Promise<void>;
+  /** Replace a member's record, keeping its holdings; false when it is not a member. */
+  updateMember(record: MemberRecord): Promise<boolean>;
   /** Remove a membership; false when it was not there (already gone). */
   leave(swarmId: RoomId, peerId: string): Promise<boolean>;
   /** Apply an availability delta; false when the peer is not a member. */

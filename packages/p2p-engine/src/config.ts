@@ -47,6 +47,18 @@ export interface EngineConfig {
   initialHttpThroughputBytesPerSec: number;
   /** A peer transfer with no bytes for this long is abandoned. */
   peerStallTimeoutMs: number;
+  /**
+   * Hard limit on any one peer transfer (prefetches too), whatever its progress: a peer that
+   * drip-feeds bytes just under the stall timeout is given up at this point and counted as a
+   * refusal; the segment then comes from another peer or the CDN.
+   */
+  peerTransferDeadlineMs: number;
+  /**
+   * A peer that refuses (not held, or misses the transfer deadline) this many segments it
+   * announced is dropped and reported; each refusal before that also lowers its throughput
+   * estimate, so it is asked less.
+   */
+  peerMaxRefusals: number;
   /** WebRTC connection set-up must finish within this. */
   peerConnectTimeoutMs: number;
   /**
@@ -88,6 +100,8 @@ export const defaultEngineConfig: EngineConfig = {
   initialPeerThroughputBytesPerSec: 1024 * 1024,
   initialHttpThroughputBytesPerSec: 2 * 1024 * 1024,
   peerStallTimeoutMs: 2_000,
+  peerTransferDeadlineMs: 20_000,
+  peerMaxRefusals: 3,
   peerConnectTimeoutMs: 10_000,
   connectHoldMaxMs: 3_000,
   maxMessageBytes: 64 * 1024,
@@ -110,6 +124,8 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
     'initialPeerThroughputBytesPerSec',
     'initialHttpThroughputBytesPerSec',
     'peerStallTimeoutMs',
+    'peerTransferDeadlineMs',
+    'peerMaxRefusals',
     'peerConnectTimeoutMs',
     'bufferedHighWaterBytes',
     'trackerReconnectMinMs',

@@ -58,6 +58,8 @@ export class PeerSession extends Emitter<SessionEvents> {
   /** Set once the remote's handshake arrives. */
   handshaken = false;
   private signedInARow = 0;
+  /** Announced segments this peer refused or did not deliver in time (config `peerMaxRefusals`). */
+  refusals = 0;
 
   constructor(
     private readonly platform: EnginePlatform,
@@ -147,6 +149,7 @@ export class PeerSession extends Emitter<SessionEvents> {
         startedAtMs: this.platform.clock.now(),
         firstByteAtMs: null,
         stallTimer: null,
+        deadlineTimer: null,
         onProgress: options.onProgress ?? (() => undefined),
         resolve,
         reject,
@@ -158,6 +161,16 @@ export class PeerSession extends Emitter<SessionEvents> {
     }
     this.downloads.set(requestId, pending);
     this.armStallTimer(pending);
+    pending.deadlineTimer = this.platform.clock.setTimeout(() => {
+      pending.deadlineTimer = null;
+      if (!this.downloads.has(pending.requestId)) return;
+      this.finishDownload(
+        pending,
+        new EngineError('peer_timeout', `peer ${this.remotePeerId} missed the transfer deadline`),
+      );
+      this.sendFrame({ type: 'cancel', requestId: pending.requestId });
+      this.countRefusal(pending.rendition, pending.sequence);
+    }, this.config.peerTransferDeadlineMs);
     this.sendFrame({
       type: 'request',
       requestId,
@@ -279,6 +292,7 @@ export class PeerSession extends Emitter<SessionEvents> {
       case 'absent': {
         const pending = this.downloads.get(frame.requestId);
         if (!pending) return;
+        const announced = this.remoteHave.has(pending.rendition, pending.sequence);
         if (frame.reason === AbsentReason.NotHeld)
           this.remoteHave.delete(pending.rendition, pending.sequence);
         this.finishDownload(
@@ -288,6 +302,8 @@ export class PeerSession extends Emitter<SessionEvents> {
             `peer ${this.remotePeerId} refused ${pending.rendition}/${pending.sequence} (${frame.reason})`,
           ),
         );
+        if (frame.reason === AbsentReason.NotHeld && announced)
+          this.countRefusal(pending.rendition, pending.sequence);
         return;
       }
       case 'cancel': {
@@ -351,6 +367,8 @@ export class PeerSession extends Emitter<SessionEvents> {
     const endedAtMs = this.platform.clock.now();
     this.throughput.add(pending.nextOffset - pending.startOffset, endedAtMs - pending.startedAtMs);
     this.clearStallTimer(pending);
+    if (pending.deadlineTimer !== null) this.platform.clock.clearTimeout(pending.deadlineTimer);
+    pending.deadlineTimer = null;
     this.downloads.delete(requestId);
     pending.resolve({
       startedAtMs: pending.startedAtMs,
@@ -374,6 +392,21 @@ export class PeerSession extends Emitter<SessionEvents> {
     }, this.config.peerStallTimeoutMs);
   }
 
+  /**
+   * A segment the peer said it holds was not delivered: a penalty on its throughput estimate
+   * (it is asked less), and past `peerMaxRefusals` the peer is dropped as misbehaving.
+   */
+  private countRefusal(rendition: string, sequence: number): void {
+    this.throughput.add(1, this.config.peerStallTimeoutMs);
+    if (++this.refusals < this.config.peerMaxRefusals) return;
+    this.log('warn', 'peer keeps refusing segments it announced', {
+      rendition,
+      sequence,
+      refusals: this.refusals,
+    });
+    this.close('protocol');
+  }
+
   private clearStallTimer(pending: PendingDownload): void {
     if (pending.stallTimer !== null) this.platform.clock.clearTimeout(pending.stallTimer);
     pending.stallTimer = null;
@@ -381,6 +414,8 @@ export class PeerSession extends Emitter<SessionEvents> {
 
   private finishDownload(pending: PendingDownload, error: Error): void {
     this.clearStallTimer(pending);
+    if (pending.deadlineTimer !== null) this.platform.clock.clearTimeout(pending.deadlineTimer);
+    pending.deadlineTimer = null;
     if (!this.downloads.delete(pending.requestId)) return;
     pending.reject(error);
   }

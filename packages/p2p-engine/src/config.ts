@@ -30,6 +30,13 @@ export interface EngineConfig {
   uploadCapBitsPerSec: number;
   /** Uploads served at once, across all peers. */
   uploadSlots: number;
+  /** Uploads served at once to any one peer, so that one peer cannot hold every slot. */
+  maxUploadsPerPeer: number;
+  /**
+   * REQUEST and CANCEL frames accepted from one peer per second (burst: twice that). Over it a
+   * REQUEST is answered busy; a peer that goes on sending is dropped and reported.
+   */
+  peerRequestsPerSec: number;
   /** Peers to keep connected, and the most ever connected. */
   targetPeers: number;
   maxPeers: number;
@@ -91,6 +98,8 @@ export const defaultEngineConfig: EngineConfig = {
   announcedUploadKbps: 5_000,
   uploadCapBitsPerSec: 20_000_000,
   uploadSlots: 6,
+  maxUploadsPerPeer: 2,
+  peerRequestsPerSec: 20,
   targetPeers: 6,
   maxPeers: 12,
   segmentMemoryBytes: 96 * 1024 * 1024,
@@ -119,6 +128,8 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
   const config: EngineConfig = { ...defaultEngineConfig, ...overrides };
   const positive: Array<keyof EngineConfig> = [
     'uploadSlots',
+    'maxUploadsPerPeer',
+    'peerRequestsPerSec',
     'maxPeers',
     'segmentMemoryBytes',
     'initialPeerThroughputBytesPerSec',

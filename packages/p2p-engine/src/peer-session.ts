@@ -1,18 +1,17 @@
 import {
   AbsentReason,
   bitfieldFromSequences,
-  DATA_HEADER_BYTES,
   decodePeerFrame,
-  encodeDataFrames,
   encodePeerFrame,
   sequencesFromBitfield,
   type PeerFrame,
   type RequestFrame,
 } from '@coral-cdn/protocol';
 import type { EngineConfig } from './config.js';
+import { ChannelDrain } from './channel-drain.js';
 import { Emitter } from './emitter.js';
 import { AbortedError, EngineError } from './errors.js';
-import type { Cancelable, DataChannelLike, EnginePlatform, TimerId } from './platform.js';
+import type { Cancelable, DataChannelLike, EnginePlatform } from './platform.js';
 import type {
   ActiveUpload,
   PeerCloseReason,
@@ -22,8 +21,10 @@ import type {
   SignedHashLookup,
 } from './peer-session-types.js';
 import { RemoteHoldings } from './remote-holdings.js';
+import { mayStartUpload, RequestGuard } from './request-guard.js';
 import type { SegmentStore } from './segment-store.js';
 import { ThroughputEstimator } from './throughput.js';
+import { pumpUpload, type UploadPumpDeps } from './upload-pump.js';
 import type { UploadLimiter } from './upload-limiter.js';
 
 export type {
@@ -32,7 +33,6 @@ export type {
   SignedHashLookup,
 } from './peer-session-types.js';
 
-const DRAIN_POLL_MS = 50;
 /**
  * SIGNED frames in a row, before a BITFIELD or HAVE: a viewer keeps 512 live entries per
  * rendition (integrity.ts), so an honest peer never sends more; past it, it is abuse.
@@ -49,9 +49,9 @@ export class PeerSession extends Emitter<SessionEvents> {
   private readonly remoteHave = new RemoteHoldings();
   private readonly downloads = new Map<number, PendingDownload>();
   private readonly uploads = new Map<number, ActiveUpload>();
+  private readonly requestGuard: RequestGuard;
   private nextRequestId = 1;
-  private drainWaiters: Array<() => void> = [];
-  private drainPoll: TimerId | null = null;
+  private readonly drain: ChannelDrain;
   private closedReason: PeerCloseReason | null = null;
   downloadedBytes = 0;
   uploadedBytes = 0;
@@ -75,8 +75,10 @@ export class PeerSession extends Emitter<SessionEvents> {
   ) {
     super();
     this.throughput = new ThroughputEstimator(config.initialPeerThroughputBytesPerSec);
+    this.requestGuard = new RequestGuard(platform.clock, config.peerRequestsPerSec);
+    this.drain = new ChannelDrain(platform.clock);
     channel.bufferedAmountLowThreshold = config.bufferedLowWaterBytes;
-    channel.onbufferedamountlow = () => this.wakeDrainWaiters();
+    channel.onbufferedamountlow = () => this.drain.wake();
     channel.onmessage = (data) => this.onFrame(data);
     channel.onclose = () => this.close('closed');
   }
@@ -202,9 +204,7 @@ export class PeerSession extends Emitter<SessionEvents> {
       );
     }
     for (const upload of this.uploads.values()) upload.canceled = true;
-    this.wakeDrainWaiters();
-    if (this.drainPoll !== null) this.platform.clock.clearTimeout(this.drainPoll);
-    this.drainPoll = null;
+    this.drain.destroy();
     this.channel.onmessage = null;
     this.channel.onclose = null;
     this.channel.onbufferedamountlow = null;
@@ -281,8 +281,16 @@ export class PeerSession extends Emitter<SessionEvents> {
         for (const sequence of frame.lost) this.remoteHave.delete(frame.rendition, sequence);
         return;
       case 'request':
-        this.onRequest(frame);
+      case 'cancel': {
+        const verdict = this.requestGuard.check();
+        if (verdict === 'flood') {
+          this.log('warn', 'peer floods requests', { frame: frame.type });
+          this.close('protocol');
+        } else if (frame.type === 'cancel') this.onCancel(frame.requestId);
+        else if (verdict === 'admit') this.onRequest(frame);
+        else this.sendAbsent(frame.requestId, AbsentReason.Busy);
         return;
+      }
       case 'data':
         this.onData(frame.requestId, frame.offsetBytes, frame.totalBytes, frame.payload);
         return;
@@ -306,13 +314,17 @@ export class PeerSession extends Emitter<SessionEvents> {
           this.countRefusal(pending.rendition, pending.sequence);
         return;
       }
-      case 'cancel': {
-        const upload = this.uploads.get(frame.requestId);
-        if (upload) upload.canceled = true;
-        this.wakeDrainWaiters();
-        return;
-      }
     }
+  }
+
+  private onCancel(requestId: number): void {
+    const upload = this.uploads.get(requestId);
+    if (upload) upload.canceled = true;
+    this.drain.wake();
+  }
+
+  private sendAbsent(requestId: number, reason: AbsentReason): void {
+    this.sendFrame({ type: 'absent', requestId, reason });
   }
 
   private addHave(rendition: string, sequences: readonly number[]): void {
@@ -423,78 +435,36 @@ export class PeerSession extends Emitter<SessionEvents> {
   private onRequest(frame: RequestFrame): void {
     const segment = this.store.peek(frame.rendition, frame.sequence);
     if (!segment || !segment.verified || frame.offsetBytes > segment.bytes.byteLength) {
-      this.sendFrame({ type: 'absent', requestId: frame.requestId, reason: AbsentReason.NotHeld });
+      this.sendAbsent(frame.requestId, AbsentReason.NotHeld);
       return;
     }
-    if (this.uploads.has(frame.requestId) || !this.limiter.tryAcquireSlot()) {
-      this.sendFrame({ type: 'absent', requestId: frame.requestId, reason: AbsentReason.Busy });
+    if (
+      this.uploads.has(frame.requestId) ||
+      !mayStartUpload(this.uploads.size, this.config.maxUploadsPerPeer) ||
+      !this.limiter.tryAcquireSlot()
+    ) {
+      this.sendAbsent(frame.requestId, AbsentReason.Busy);
       return;
     }
     const upload: ActiveUpload = { canceled: false };
     this.uploads.set(frame.requestId, upload);
-    void this.pumpUpload(frame.requestId, segment.bytes, frame.offsetBytes, upload).finally(() => {
+    const deps: UploadPumpDeps = {
+      config: this.config,
+      channel: this.channel,
+      limiter: this.limiter,
+      drain: this.drain,
+      sleep: (ms) => this.sleep(ms),
+      isOpen: () => this.isOpen,
+      send: (bytes) => this.sendBytes(bytes),
+      onSent: (payloadBytes) => {
+        this.uploadedBytes += payloadBytes;
+        this.emit('uploaded', payloadBytes);
+      },
+    };
+    void pumpUpload(deps, frame.requestId, segment.bytes, frame.offsetBytes, upload).finally(() => {
       this.uploads.delete(frame.requestId);
       this.limiter.releaseSlot();
     });
-  }
-
-  private async pumpUpload(
-    requestId: number,
-    bytes: Uint8Array,
-    offsetBytes: number,
-    upload: ActiveUpload,
-  ): Promise<void> {
-    for (const frame of encodeDataFrames(
-      requestId,
-      bytes,
-      offsetBytes,
-      this.config.maxMessageBytes,
-    )) {
-      if (upload.canceled || !this.isOpen) return;
-      while (this.channel.bufferedAmount > this.config.bufferedHighWaterBytes) {
-        await this.waitForDrain();
-        if (upload.canceled || !this.isOpen) return;
-      }
-      for (;;) {
-        const waitMs = this.limiter.take(frame.byteLength);
-        if (waitMs === 0) break;
-        await this.sleep(Math.min(waitMs, 1000));
-        if (upload.canceled || !this.isOpen) return;
-      }
-      if (!this.sendBytes(frame)) return;
-      const payloadBytes = frame.byteLength - DATA_HEADER_BYTES;
-      this.uploadedBytes += payloadBytes;
-      this.emit('uploaded', payloadBytes);
-    }
-    if (upload.canceled) return;
-    this.sendFrame({ type: 'done', requestId, totalBytes: bytes.byteLength });
-    // Hold the upload slot until the bytes have mostly left the channel's buffer: a slot
-    // bounds what is really being sent, not only what is queued.
-    while (
-      this.isOpen &&
-      !upload.canceled &&
-      this.channel.bufferedAmount > this.config.bufferedLowWaterBytes
-    ) {
-      await this.waitForDrain();
-    }
-  }
-
-  private waitForDrain(): Promise<void> {
-    return new Promise((resolve) => {
-      this.drainWaiters.push(resolve);
-      // Some stacks (werift) fire bufferedamountlow only on a downward crossing of the
-      // threshold: also wake the senders on a short poll; they re-check the buffered amount.
-      this.drainPoll ??= this.platform.clock.setTimeout(() => {
-        this.drainPoll = null;
-        this.wakeDrainWaiters();
-      }, DRAIN_POLL_MS);
-    });
-  }
-
-  private wakeDrainWaiters(): void {
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const waiter of waiters) waiter();
   }
 
   private sleep(ms: number): Promise<void> {

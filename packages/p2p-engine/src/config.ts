@@ -37,6 +37,11 @@ export interface EngineConfig {
    * REQUEST is answered busy; a peer that goes on sending is dropped and reported.
    */
   peerRequestsPerSec: number;
+  /**
+   * HAVE and BITFIELD frames accepted from one peer per second (burst: twice that); over it they
+   * are ignored, and a peer that goes on sending is dropped and reported.
+   */
+  peerHoldingFramesPerSec: number;
   /** Peers to keep connected, and the most ever connected. */
   targetPeers: number;
   maxPeers: number;
@@ -100,6 +105,7 @@ export const defaultEngineConfig: EngineConfig = {
   uploadSlots: 6,
   maxUploadsPerPeer: 2,
   peerRequestsPerSec: 20,
+  peerHoldingFramesPerSec: 20,
   targetPeers: 6,
   maxPeers: 12,
   segmentMemoryBytes: 96 * 1024 * 1024,
@@ -130,6 +136,7 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
     'uploadSlots',
     'maxUploadsPerPeer',
     'peerRequestsPerSec',
+    'peerHoldingFramesPerSec',
     'maxPeers',
     'segmentMemoryBytes',
     'initialPeerThroughputBytesPerSec',

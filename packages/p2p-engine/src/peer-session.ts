@@ -3,7 +3,6 @@ import {
   bitfieldFromSequences,
   decodePeerFrame,
   encodePeerFrame,
-  sequencesFromBitfield,
   type PeerFrame,
   type RequestFrame,
 } from '@coral-cdn/protocol';
@@ -50,6 +49,7 @@ export class PeerSession extends Emitter<SessionEvents> {
   private readonly downloads = new Map<number, PendingDownload>();
   private readonly uploads = new Map<number, ActiveUpload>();
   private readonly requestGuard: RequestGuard;
+  private readonly holdingGuard: RequestGuard;
   private nextRequestId = 1;
   private readonly drain: ChannelDrain;
   private closedReason: PeerCloseReason | null = null;
@@ -76,6 +76,7 @@ export class PeerSession extends Emitter<SessionEvents> {
     super();
     this.throughput = new ThroughputEstimator(config.initialPeerThroughputBytesPerSec);
     this.requestGuard = new RequestGuard(platform.clock, config.peerRequestsPerSec);
+    this.holdingGuard = new RequestGuard(platform.clock, config.peerHoldingFramesPerSec);
     this.drain = new ChannelDrain(platform.clock);
     channel.bufferedAmountLowThreshold = config.bufferedLowWaterBytes;
     channel.onbufferedamountlow = () => this.drain.wake();
@@ -272,14 +273,23 @@ export class PeerSession extends Emitter<SessionEvents> {
         return;
       }
       case 'bitfield':
+      case 'have': {
         this.signedInARow = 0;
-        this.addHave(frame.rendition, sequencesFromBitfield(frame));
+        // Over the rate a holdings frame is ignored (a stale view only costs refusals); a
+        // peer that keeps on is flooding.
+        const verdict = this.holdingGuard.check();
+        if (verdict === 'flood') {
+          this.log('warn', 'peer floods holdings frames', { frame: frame.type });
+          this.close('protocol');
+        } else if (verdict === 'refuse') return;
+        else if (frame.type === 'bitfield')
+          this.addHave(frame.rendition, this.remoteHave.addBitfield(frame));
+        else {
+          this.addHave(frame.rendition, this.remoteHave.add(frame.rendition, frame.added));
+          for (const sequence of frame.lost) this.remoteHave.delete(frame.rendition, sequence);
+        }
         return;
-      case 'have':
-        this.signedInARow = 0;
-        this.addHave(frame.rendition, frame.added);
-        for (const sequence of frame.lost) this.remoteHave.delete(frame.rendition, sequence);
-        return;
+      }
       case 'request':
       case 'cancel': {
         const verdict = this.requestGuard.check();
@@ -327,8 +337,7 @@ export class PeerSession extends Emitter<SessionEvents> {
     this.sendFrame({ type: 'absent', requestId, reason });
   }
 
-  private addHave(rendition: string, sequences: readonly number[]): void {
-    const added = this.remoteHave.add(rendition, sequences);
+  private addHave(rendition: string, added: number[] | null): void {
     if (added === null) {
       this.log('warn', 'peer announced too many renditions', { rendition });
       this.close('protocol');

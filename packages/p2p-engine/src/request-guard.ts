@@ -5,27 +5,25 @@ import { TokenBucket } from './token-bucket.js';
 export type RequestVerdict = 'admit' | 'refuse' | 'flood';
 
 /**
- * Per-peer admission of REQUEST and CANCEL frames: a token bucket of `ratePerSec` frames with a
- * burst of twice that. A frame over the rate is refused (a REQUEST answered busy, at the cost of
- * one small frame); a peer that keeps sending once refused for a whole burst's worth is flooding.
- * An honest viewer asks for a few segments a second at most.
+ * Per-peer admission of one kind of frame (REQUEST and CANCEL; HAVE and BITFIELD): a token
+ * bucket of `ratePerSec` frames with a burst of twice that. A frame over the rate is refused
+ * (a REQUEST answered busy, a HAVE ignored); refusals draw on a second bucket of the same size,
+ * so a peer that sends at more than twice the rate for a burst's worth is flooding. An honest
+ * viewer sends a few of each a second at most.
  */
 export class RequestGuard {
-  private readonly bucket: TokenBucket;
-  private readonly burst: number;
-  private refusedInARow = 0;
+  private readonly admitted: TokenBucket;
+  private readonly refused: TokenBucket;
 
   constructor(clock: Clock, ratePerSec: number) {
-    this.burst = Math.max(1, Math.ceil(ratePerSec * 2));
-    this.bucket = new TokenBucket(clock, ratePerSec, this.burst);
+    const burst = Math.max(1, Math.ceil(ratePerSec * 2));
+    this.admitted = new TokenBucket(clock, ratePerSec, burst);
+    this.refused = new TokenBucket(clock, ratePerSec, burst);
   }
 
   check(): RequestVerdict {
-    if (this.bucket.take(1) === 0) {
-      this.refusedInARow = 0;
-      return 'admit';
-    }
-    return ++this.refusedInARow > this.burst ? 'flood' : 'refuse';
+    if (this.admitted.take(1) === 0) return 'admit';
+    return this.refused.take(1) === 0 ? 'refuse' : 'flood';
   }
 }
 

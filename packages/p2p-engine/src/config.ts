@@ -62,7 +62,8 @@ export interface EngineConfig {
   /**
    * Hard limit on any one peer transfer (prefetches too), whatever its progress: a peer that
    * drip-feeds bytes just under the stall timeout is given up at this point and counted as a
-   * refusal; the segment then comes from another peer or the CDN.
+   * refusal; the segment then comes from another peer or the CDN. Above `prefetchAheadSec`, so
+   * that an honest but slow uplink finishing a useful prefetch is not cut.
    */
   peerTransferDeadlineMs: number;
   /**
@@ -115,7 +116,7 @@ export const defaultEngineConfig: EngineConfig = {
   initialPeerThroughputBytesPerSec: 1024 * 1024,
   initialHttpThroughputBytesPerSec: 2 * 1024 * 1024,
   peerStallTimeoutMs: 2_000,
-  peerTransferDeadlineMs: 20_000,
+  peerTransferDeadlineMs: 60_000,
   peerMaxRefusals: 3,
   peerConnectTimeoutMs: 10_000,
   connectHoldMaxMs: 3_000,

@@ -62,6 +62,7 @@ describe('hostile peers', () => {
     const { clock, viewer, swarm, badPeer } = await viewerWithBadPeer('drip', {
       prefetchAheadSec: 40,
       peerMaxRefusals: 2,
+      peerTransferDeadlineMs: 20_000,
     });
     viewer.engine.setPlayback({ positionSec: 0, rate: 0 });
     const startedAtMs = clock.now();
@@ -70,7 +71,7 @@ describe('hostile peers', () => {
       badPeer.drip();
       await clock.advance(1_000);
     }
-    // Cut at the transfer deadline (20 s by default), not at the end of the drip (400 s).
+    // Cut at the transfer deadline (20 s here), not at the end of the drip (400 s).
     expect(clock.now() - startedAtMs).toBeLessThanOrEqual(22_000);
     expect(badPeer.requestsServed).toBe(2);
     expect(viewer.engine.stats.peers).toBe(0);

@@ -30,6 +30,18 @@ export interface EngineConfig {
   uploadCapBitsPerSec: number;
   /** Uploads served at once, across all peers. */
   uploadSlots: number;
+  /** Uploads served at once to any one peer, so that one peer cannot hold every slot. */
+  maxUploadsPerPeer: number;
+  /**
+   * REQUEST and CANCEL frames accepted from one peer per second (burst: twice that). Over it a
+   * REQUEST is answered busy; a peer that goes on sending is dropped and reported.
+   */
+  peerRequestsPerSec: number;
+  /**
+   * HAVE and BITFIELD frames accepted from one peer per second (burst: twice that); over it they
+   * are ignored, and a peer that goes on sending is dropped and reported.
+   */
+  peerHoldingFramesPerSec: number;
   /** Peers to keep connected, and the most ever connected. */
   targetPeers: number;
   maxPeers: number;
@@ -47,6 +59,19 @@ export interface EngineConfig {
   initialHttpThroughputBytesPerSec: number;
   /** A peer transfer with no bytes for this long is abandoned. */
   peerStallTimeoutMs: number;
+  /**
+   * Hard limit on any one peer transfer (prefetches too), whatever its progress: a peer that
+   * drip-feeds bytes just under the stall timeout is given up at this point and counted as a
+   * refusal; the segment then comes from another peer or the CDN. Above `prefetchAheadSec`, so
+   * that an honest but slow uplink finishing a useful prefetch is not cut.
+   */
+  peerTransferDeadlineMs: number;
+  /**
+   * A peer that refuses (not held, or misses the transfer deadline) this many segments it
+   * announced is dropped and reported; each refusal before that also lowers its throughput
+   * estimate, so it is asked less.
+   */
+  peerMaxRefusals: number;
   /**
    * WebRTC connection set-up must finish within this: an ICE attempt that cannot succeed
    * (symmetric NATs, UDP blocked) is given up quickly, and the viewer plays from the CDN.
@@ -88,6 +113,9 @@ export const defaultEngineConfig: EngineConfig = {
   announcedUploadKbps: 5_000,
   uploadCapBitsPerSec: 20_000_000,
   uploadSlots: 6,
+  maxUploadsPerPeer: 2,
+  peerRequestsPerSec: 20,
+  peerHoldingFramesPerSec: 20,
   targetPeers: 6,
   maxPeers: 12,
   segmentMemoryBytes: 96 * 1024 * 1024,
@@ -97,6 +125,8 @@ export const defaultEngineConfig: EngineConfig = {
   initialPeerThroughputBytesPerSec: 1024 * 1024,
   initialHttpThroughputBytesPerSec: 2 * 1024 * 1024,
   peerStallTimeoutMs: 2_000,
+  peerTransferDeadlineMs: 60_000,
+  peerMaxRefusals: 3,
   peerConnectTimeoutMs: 5_000,
   relayAllowed: false,
   connectHoldMaxMs: 3_000,
@@ -115,11 +145,16 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
   const config: EngineConfig = { ...defaultEngineConfig, ...overrides };
   const positive: Array<keyof EngineConfig> = [
     'uploadSlots',
+    'maxUploadsPerPeer',
+    'peerRequestsPerSec',
+    'peerHoldingFramesPerSec',
     'maxPeers',
     'segmentMemoryBytes',
     'initialPeerThroughputBytesPerSec',
     'initialHttpThroughputBytesPerSec',
     'peerStallTimeoutMs',
+    'peerTransferDeadlineMs',
+    'peerMaxRefusals',
     'peerConnectTimeoutMs',
     'bufferedHighWaterBytes',
     'trackerReconnectMinMs',

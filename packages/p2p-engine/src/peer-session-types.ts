@@ -18,6 +18,8 @@ export interface PendingDownload {
   startedAtMs: number;
   firstByteAtMs: number | null;
   stallTimer: TimerId | null;
+  /** The hard deadline of the whole transfer (config `peerTransferDeadlineMs`). */
+  deadlineTimer: TimerId | null;
   onProgress: (loadedBytes: number) => void;
   resolve: (result: PeerDownloadResult) => void;
   reject: (error: Error) => void;

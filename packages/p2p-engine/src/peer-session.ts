@@ -1,18 +1,16 @@
 import {
   AbsentReason,
   bitfieldFromSequences,
-  DATA_HEADER_BYTES,
   decodePeerFrame,
-  encodeDataFrames,
   encodePeerFrame,
-  sequencesFromBitfield,
   type PeerFrame,
   type RequestFrame,
 } from '@coral-cdn/protocol';
 import type { EngineConfig } from './config.js';
+import { ChannelDrain } from './channel-drain.js';
 import { Emitter } from './emitter.js';
 import { AbortedError, EngineError } from './errors.js';
-import type { Cancelable, DataChannelLike, EnginePlatform, TimerId } from './platform.js';
+import type { Cancelable, DataChannelLike, EnginePlatform } from './platform.js';
 import type {
   ActiveUpload,
   PeerCloseReason,
@@ -22,8 +20,10 @@ import type {
   SignedHashLookup,
 } from './peer-session-types.js';
 import { RemoteHoldings } from './remote-holdings.js';
+import { mayStartUpload, RequestGuard } from './request-guard.js';
 import type { SegmentStore } from './segment-store.js';
 import { ThroughputEstimator } from './throughput.js';
+import { pumpUpload, type UploadPumpDeps } from './upload-pump.js';
 import type { UploadLimiter } from './upload-limiter.js';
 
 export type {
@@ -32,7 +32,6 @@ export type {
   SignedHashLookup,
 } from './peer-session-types.js';
 
-const DRAIN_POLL_MS = 50;
 /**
  * SIGNED frames in a row, before a BITFIELD or HAVE: a viewer keeps 512 live entries per
  * rendition (integrity.ts), so an honest peer never sends more; past it, it is abuse.
@@ -49,15 +48,18 @@ export class PeerSession extends Emitter<SessionEvents> {
   private readonly remoteHave = new RemoteHoldings();
   private readonly downloads = new Map<number, PendingDownload>();
   private readonly uploads = new Map<number, ActiveUpload>();
+  private readonly requestGuard: RequestGuard;
+  private readonly holdingGuard: RequestGuard;
   private nextRequestId = 1;
-  private drainWaiters: Array<() => void> = [];
-  private drainPoll: TimerId | null = null;
+  private readonly drain: ChannelDrain;
   private closedReason: PeerCloseReason | null = null;
   downloadedBytes = 0;
   uploadedBytes = 0;
   /** Set once the remote's handshake arrives. */
   handshaken = false;
   private signedInARow = 0;
+  /** Announced segments this peer refused or did not deliver in time (config `peerMaxRefusals`). */
+  refusals = 0;
 
   constructor(
     private readonly platform: EnginePlatform,
@@ -73,8 +75,11 @@ export class PeerSession extends Emitter<SessionEvents> {
   ) {
     super();
     this.throughput = new ThroughputEstimator(config.initialPeerThroughputBytesPerSec);
+    this.requestGuard = new RequestGuard(platform.clock, config.peerRequestsPerSec);
+    this.holdingGuard = new RequestGuard(platform.clock, config.peerHoldingFramesPerSec);
+    this.drain = new ChannelDrain(platform.clock);
     channel.bufferedAmountLowThreshold = config.bufferedLowWaterBytes;
-    channel.onbufferedamountlow = () => this.wakeDrainWaiters();
+    channel.onbufferedamountlow = () => this.drain.wake();
     channel.onmessage = (data) => this.onFrame(data);
     channel.onclose = () => this.close('closed');
   }
@@ -147,6 +152,7 @@ export class PeerSession extends Emitter<SessionEvents> {
         startedAtMs: this.platform.clock.now(),
         firstByteAtMs: null,
         stallTimer: null,
+        deadlineTimer: null,
         onProgress: options.onProgress ?? (() => undefined),
         resolve,
         reject,
@@ -158,6 +164,16 @@ export class PeerSession extends Emitter<SessionEvents> {
     }
     this.downloads.set(requestId, pending);
     this.armStallTimer(pending);
+    pending.deadlineTimer = this.platform.clock.setTimeout(() => {
+      pending.deadlineTimer = null;
+      if (!this.downloads.has(pending.requestId)) return;
+      this.finishDownload(
+        pending,
+        new EngineError('peer_timeout', `peer ${this.remotePeerId} missed the transfer deadline`),
+      );
+      this.sendFrame({ type: 'cancel', requestId: pending.requestId });
+      this.countRefusal(pending.rendition, pending.sequence);
+    }, this.config.peerTransferDeadlineMs);
     this.sendFrame({
       type: 'request',
       requestId,
@@ -189,9 +205,7 @@ export class PeerSession extends Emitter<SessionEvents> {
       );
     }
     for (const upload of this.uploads.values()) upload.canceled = true;
-    this.wakeDrainWaiters();
-    if (this.drainPoll !== null) this.platform.clock.clearTimeout(this.drainPoll);
-    this.drainPoll = null;
+    this.drain.destroy();
     this.channel.onmessage = null;
     this.channel.onclose = null;
     this.channel.onbufferedamountlow = null;
@@ -259,17 +273,34 @@ export class PeerSession extends Emitter<SessionEvents> {
         return;
       }
       case 'bitfield':
+      case 'have': {
         this.signedInARow = 0;
-        this.addHave(frame.rendition, sequencesFromBitfield(frame));
+        // Over the rate a holdings frame is ignored (a stale view only costs refusals); a
+        // peer that keeps on is flooding.
+        const verdict = this.holdingGuard.check();
+        if (verdict === 'flood') {
+          this.log('warn', 'peer floods holdings frames', { frame: frame.type });
+          this.close('protocol');
+        } else if (verdict === 'refuse') return;
+        else if (frame.type === 'bitfield')
+          this.addHave(frame.rendition, this.remoteHave.addBitfield(frame));
+        else {
+          this.addHave(frame.rendition, this.remoteHave.add(frame.rendition, frame.added));
+          for (const sequence of frame.lost) this.remoteHave.delete(frame.rendition, sequence);
+        }
         return;
-      case 'have':
-        this.signedInARow = 0;
-        this.addHave(frame.rendition, frame.added);
-        for (const sequence of frame.lost) this.remoteHave.delete(frame.rendition, sequence);
-        return;
+      }
       case 'request':
-        this.onRequest(frame);
+      case 'cancel': {
+        const verdict = this.requestGuard.check();
+        if (verdict === 'flood') {
+          this.log('warn', 'peer floods requests', { frame: frame.type });
+          this.close('protocol');
+        } else if (frame.type === 'cancel') this.onCancel(frame.requestId);
+        else if (verdict === 'admit') this.onRequest(frame);
+        else this.sendAbsent(frame.requestId, AbsentReason.Busy);
         return;
+      }
       case 'data':
         this.onData(frame.requestId, frame.offsetBytes, frame.totalBytes, frame.payload);
         return;
@@ -279,6 +310,7 @@ export class PeerSession extends Emitter<SessionEvents> {
       case 'absent': {
         const pending = this.downloads.get(frame.requestId);
         if (!pending) return;
+        const announced = this.remoteHave.has(pending.rendition, pending.sequence);
         if (frame.reason === AbsentReason.NotHeld)
           this.remoteHave.delete(pending.rendition, pending.sequence);
         this.finishDownload(
@@ -288,19 +320,24 @@ export class PeerSession extends Emitter<SessionEvents> {
             `peer ${this.remotePeerId} refused ${pending.rendition}/${pending.sequence} (${frame.reason})`,
           ),
         );
-        return;
-      }
-      case 'cancel': {
-        const upload = this.uploads.get(frame.requestId);
-        if (upload) upload.canceled = true;
-        this.wakeDrainWaiters();
+        if (frame.reason === AbsentReason.NotHeld && announced)
+          this.countRefusal(pending.rendition, pending.sequence);
         return;
       }
     }
   }
 
-  private addHave(rendition: string, sequences: readonly number[]): void {
-    const added = this.remoteHave.add(rendition, sequences);
+  private onCancel(requestId: number): void {
+    const upload = this.uploads.get(requestId);
+    if (upload) upload.canceled = true;
+    this.drain.wake();
+  }
+
+  private sendAbsent(requestId: number, reason: AbsentReason): void {
+    this.sendFrame({ type: 'absent', requestId, reason });
+  }
+
+  private addHave(rendition: string, added: number[] | null): void {
     if (added === null) {
       this.log('warn', 'peer announced too many renditions', { rendition });
       this.close('protocol');
@@ -351,6 +388,8 @@ export class PeerSession extends Emitter<SessionEvents> {
     const endedAtMs = this.platform.clock.now();
     this.throughput.add(pending.nextOffset - pending.startOffset, endedAtMs - pending.startedAtMs);
     this.clearStallTimer(pending);
+    if (pending.deadlineTimer !== null) this.platform.clock.clearTimeout(pending.deadlineTimer);
+    pending.deadlineTimer = null;
     this.downloads.delete(requestId);
     pending.resolve({
       startedAtMs: pending.startedAtMs,
@@ -374,6 +413,21 @@ export class PeerSession extends Emitter<SessionEvents> {
     }, this.config.peerStallTimeoutMs);
   }
 
+  /**
+   * A segment the peer said it holds was not delivered: a penalty on its throughput estimate
+   * (it is asked less), and past `peerMaxRefusals` the peer is dropped as misbehaving.
+   */
+  private countRefusal(rendition: string, sequence: number): void {
+    this.throughput.add(1, this.config.peerStallTimeoutMs);
+    if (++this.refusals < this.config.peerMaxRefusals) return;
+    this.log('warn', 'peer keeps refusing segments it announced', {
+      rendition,
+      sequence,
+      refusals: this.refusals,
+    });
+    this.close('protocol');
+  }
+
   private clearStallTimer(pending: PendingDownload): void {
     if (pending.stallTimer !== null) this.platform.clock.clearTimeout(pending.stallTimer);
     pending.stallTimer = null;
@@ -381,6 +435,8 @@ export class PeerSession extends Emitter<SessionEvents> {
 
   private finishDownload(pending: PendingDownload, error: Error): void {
     this.clearStallTimer(pending);
+    if (pending.deadlineTimer !== null) this.platform.clock.clearTimeout(pending.deadlineTimer);
+    pending.deadlineTimer = null;
     if (!this.downloads.delete(pending.requestId)) return;
     pending.reject(error);
   }
@@ -388,78 +444,36 @@ export class PeerSession extends Emitter<SessionEvents> {
   private onRequest(frame: RequestFrame): void {
     const segment = this.store.peek(frame.rendition, frame.sequence);
     if (!segment || !segment.verified || frame.offsetBytes > segment.bytes.byteLength) {
-      this.sendFrame({ type: 'absent', requestId: frame.requestId, reason: AbsentReason.NotHeld });
+      this.sendAbsent(frame.requestId, AbsentReason.NotHeld);
       return;
     }
-    if (this.uploads.has(frame.requestId) || !this.limiter.tryAcquireSlot()) {
-      this.sendFrame({ type: 'absent', requestId: frame.requestId, reason: AbsentReason.Busy });
+    if (
+      this.uploads.has(frame.requestId) ||
+      !mayStartUpload(this.uploads.size, this.config.maxUploadsPerPeer) ||
+      !this.limiter.tryAcquireSlot()
+    ) {
+      this.sendAbsent(frame.requestId, AbsentReason.Busy);
       return;
     }
     const upload: ActiveUpload = { canceled: false };
     this.uploads.set(frame.requestId, upload);
-    void this.pumpUpload(frame.requestId, segment.bytes, frame.offsetBytes, upload).finally(() => {
+    const deps: UploadPumpDeps = {
+      config: this.config,
+      channel: this.channel,
+      limiter: this.limiter,
+      drain: this.drain,
+      sleep: (ms) => this.sleep(ms),
+      isOpen: () => this.isOpen,
+      send: (bytes) => this.sendBytes(bytes),
+      onSent: (payloadBytes) => {
+        this.uploadedBytes += payloadBytes;
+        this.emit('uploaded', payloadBytes);
+      },
+    };
+    void pumpUpload(deps, frame.requestId, segment.bytes, frame.offsetBytes, upload).finally(() => {
       this.uploads.delete(frame.requestId);
       this.limiter.releaseSlot();
     });
-  }
-
-  private async pumpUpload(
-    requestId: number,
-    bytes: Uint8Array,
-    offsetBytes: number,
-    upload: ActiveUpload,
-  ): Promise<void> {
-    for (const frame of encodeDataFrames(
-      requestId,
-      bytes,
-      offsetBytes,
-      this.config.maxMessageBytes,
-    )) {
-      if (upload.canceled || !this.isOpen) return;
-      while (this.channel.bufferedAmount > this.config.bufferedHighWaterBytes) {
-        await this.waitForDrain();
-        if (upload.canceled || !this.isOpen) return;
-      }
-      for (;;) {
-        const waitMs = this.limiter.take(frame.byteLength);
-        if (waitMs === 0) break;
-        await this.sleep(Math.min(waitMs, 1000));
-        if (upload.canceled || !this.isOpen) return;
-      }
-      if (!this.sendBytes(frame)) return;
-      const payloadBytes = frame.byteLength - DATA_HEADER_BYTES;
-      this.uploadedBytes += payloadBytes;
-      this.emit('uploaded', payloadBytes);
-    }
-    if (upload.canceled) return;
-    this.sendFrame({ type: 'done', requestId, totalBytes: bytes.byteLength });
-    // Hold the upload slot until the bytes have mostly left the channel's buffer: a slot
-    // bounds what is really being sent, not only what is queued.
-    while (
-      this.isOpen &&
-      !upload.canceled &&
-      this.channel.bufferedAmount > this.config.bufferedLowWaterBytes
-    ) {
-      await this.waitForDrain();
-    }
-  }
-
-  private waitForDrain(): Promise<void> {
-    return new Promise((resolve) => {
-      this.drainWaiters.push(resolve);
-      // Some stacks (werift) fire bufferedamountlow only on a downward crossing of the
-      // threshold: also wake the senders on a short poll; they re-check the buffered amount.
-      this.drainPoll ??= this.platform.clock.setTimeout(() => {
-        this.drainPoll = null;
-        this.wakeDrainWaiters();
-      }, DRAIN_POLL_MS);
-    });
-  }
-
-  private wakeDrainWaiters(): void {
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const waiter of waiters) waiter();
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,5 +1,8 @@
 import {
   AbsentReason,
+  bitfieldFromSequences,
+  MAX_BITFIELD_COUNT,
+  sequencesFromBitfield,
   decodePeerFrame,
   encodePeerFrame,
   PEER_PROTOCOL_VERSION,
@@ -9,7 +12,11 @@ import {
 import { describe, expect, it } from 'vitest';
 import { resolveEngineConfig, type EnginePlatform } from '../src/index.js';
 import { PeerSession } from '../src/peer-session.js';
-import { MAX_REMOTE_RENDITIONS, REMOTE_WINDOW_SEQUENCES } from '../src/remote-holdings.js';
+import {
+  MAX_REMOTE_RENDITIONS,
+  REMOTE_WINDOW_SEQUENCES,
+  RemoteHoldings,
+} from '../src/remote-holdings.js';
 import { SegmentStore } from '../src/segment-store.js';
 import { UploadLimiter } from '../src/upload-limiter.js';
 import { FakeClock } from './harness/fake-clock.js';
@@ -213,6 +220,41 @@ describe('peer session', () => {
     expect(held.length).toBeLessThanOrEqual(REMOTE_WINDOW_SEQUENCES);
     expect(Math.min(...held)).toBeGreaterThan(63_000 - REMOTE_WINDOW_SEQUENCES);
     expect(session.has('240p', 63_000)).toBe(true);
+  });
+
+  it('hostile: a flood of full-width BITFIELDs is cut off and the peer dropped, its holdings bounded', async () => {
+    const { clock, session, send, closed } = sessionWithRawRemote();
+    send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    const all = Array.from({ length: MAX_BITFIELD_COUNT }, (_, i) => i + 1);
+    const frame = bitfieldFromSequences('240p', all);
+    expect(frame.count).toBe(MAX_BITFIELD_COUNT);
+    // The burst (2 x peerHoldingFramesPerSec) is accepted, then ignored, then the peer is cut.
+    for (let i = 0; i < 200; i++) send(frame);
+    await clock.advance(1_000);
+    expect(closed).toEqual(['protocol']);
+    const held = session.heldSequences('240p');
+    expect(held.length).toBe(REMOTE_WINDOW_SEQUENCES);
+    expect(Math.min(...held)).toBe(MAX_BITFIELD_COUNT - REMOTE_WINDOW_SEQUENCES + 1);
+  });
+
+  it('a BITFIELD records what the whole frame would have, within the window', () => {
+    // Against the plain reading (every set bit) for sparse and dense frames of several widths.
+    for (const [width, every] of [
+      [10, 1],
+      [5_000, 3],
+      [MAX_BITFIELD_COUNT, 7],
+      [MAX_BITFIELD_COUNT, 40_000],
+    ] as const) {
+      const sequences = Array.from({ length: width }, (_, i) => 100 + i).filter(
+        (_, i) => i % every === 0,
+      );
+      const frame = bitfieldFromSequences('240p', sequences);
+      const clipped = new RemoteHoldings();
+      const plain = new RemoteHoldings();
+      expect(clipped.addBitfield(frame)).toEqual(plain.add('240p', sequencesFromBitfield(frame)));
+      expect(clipped.sequences('240p').sort()).toEqual(plain.sequences('240p').sort());
+    }
+    expect(new RemoteHoldings().addBitfield(bitfieldFromSequences('240p', []))).toEqual([]);
   });
 
   it('ignores late chunks of a cancelled request, and times out a silent one', async () => {

@@ -14,7 +14,13 @@ import type { DataChannelLike, WebSocketLike } from '../../src/index.js';
 import type { SimNetwork } from './sim-network.js';
 
 export type BadPeerMode =
-  'corrupt-bytes' | 'wrong-size' | 'garbage-frames' | 'forged-signed' | 'old-protocol';
+  | 'corrupt-bytes'
+  | 'wrong-size'
+  | 'garbage-frames'
+  | 'forged-signed'
+  | 'old-protocol'
+  | 'refuse'
+  | 'drip';
 
 /**
  * An adversarial peer written against the wire protocol directly: it joins the swarm, claims
@@ -31,6 +37,8 @@ export class BadPeer {
   offersAnswered = 0;
   /** Bytes sent of the segments it stalls on. */
   stalledBytesSent = 0;
+  /** `drip` mode: transfers it feeds one small chunk at a time, on `drip()`. */
+  private readonly dripping: Array<{ channel: DataChannelLike; frames: Iterator<Uint8Array> }> = [];
   private socket: WebSocketLike | null = null;
   private readonly channels: DataChannelLike[] = [];
 
@@ -123,6 +131,15 @@ export class BadPeer {
       const real = this.segments.get(request.sequence);
       if (!real) return;
       this.requestsServed++;
+      if (this.mode === 'refuse') {
+        channel.send(encodePeerFrame({ type: 'absent', requestId: request.requestId, reason: 0 }));
+        return;
+      }
+      if (this.mode === 'drip') {
+        const frames = encodeDataFrames(request.requestId, real, 0, 128 + DATA_HEADER_BYTES);
+        this.dripping.push({ channel, frames });
+        return;
+      }
       if (this.mode === 'garbage-frames') {
         channel.send(new Uint8Array([PEER_PROTOCOL_VERSION, 0x05, 0xff, 0xff]));
         return;
@@ -161,6 +178,14 @@ export class BadPeer {
         }),
       );
     };
+  }
+
+  /** `drip` mode: send the next 128 bytes of every transfer in progress. */
+  drip(): void {
+    for (const transfer of this.dripping) {
+      const next = transfer.frames.next();
+      if (!next.done && transfer.channel.readyState === 'open') transfer.channel.send(next.value);
+    }
   }
 
   stop(): void {

@@ -124,7 +124,7 @@ export const defaultEngineConfig: EngineConfig = {
   prefetchConcurrency: 2,
   initialPeerThroughputBytesPerSec: 1024 * 1024,
   initialHttpThroughputBytesPerSec: 2 * 1024 * 1024,
-  peerStallTimeoutMs: 2_000,
+  peerStallTimeoutMs: 4_000,
   peerTransferDeadlineMs: 60_000,
   peerMaxRefusals: 3,
   peerConnectTimeoutMs: 5_000,

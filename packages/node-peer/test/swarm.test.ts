@@ -127,7 +127,11 @@ describe('werift peers in a swarm', () => {
     const stored: Array<{ viewer: number; sequence: number; sha256: string; source: string }> = [];
     viewers.forEach((viewer, index) => {
       viewer.engine!.on('peer-closed', (peerId, reason) => {
-        if (peerId === badId && reason === 'integrity') closedForIntegrity.add(index);
+        // Its own check ('integrity'), or the tracker's ban of it after another viewer's
+        // report reaching this one first ('gone': one report bans here).
+        if (peerId === badId && (reason === 'integrity' || reason === 'gone')) {
+          closedForIntegrity.add(index);
+        }
       });
       // Hash what the player is handed, independently of the engine's own check.
       viewer.engine!.on('segment-stored', (segment) =>

@@ -160,15 +160,19 @@ describe('werift peers in a swarm', () => {
     expect(corrupted.frames).toBeGreaterThan(0);
     expect(bad.stats().engine!.uploadedBytes).toBe(corrupted.bytes);
     finals.forEach((stats, index) => {
-      // Each viewer got bad bytes, caught them, dropped the peer for integrity...
-      expect(stats.engine!.integrityFailures).toBeGreaterThanOrEqual(1);
-      expect(stats.engine!.p2pDiscardedBytes).toBeGreaterThan(0);
+      // Each viewer dropped the peer: by its own check after getting bad bytes, or because the
+      // tracker banned it first after the other viewer's report (then nothing was discarded)...
+      if (stats.engine!.integrityFailures > 0) {
+        expect(stats.engine!.p2pDiscardedBytes).toBeGreaterThan(0);
+      }
       expect(closedForIntegrity.has(index)).toBe(true);
       // ...and played every segment, without a stall.
       expect(stats.player!.stalls).toBe(0);
       expect(stats.player!.segmentsLoaded).toBe(segmentCount());
       expect(stats.player!.skippedSegments).toBe(0);
     });
+    // At least one viewer caught it by its own check (the report that got it banned).
+    expect(finals.some((stats) => stats.engine!.integrityFailures >= 1)).toBe(true);
     // Bytes still in the bad peer's send buffer when it was dropped never arrived.
     const discarded = finals.reduce((sum, stats) => sum + stats.engine!.p2pDiscardedBytes, 0);
     expect(discarded).toBeLessThanOrEqual(corrupted.bytes);

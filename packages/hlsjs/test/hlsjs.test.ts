@@ -428,17 +428,7 @@ describe('with the real hls.js', () => {
 
   it('createCoralHls where the page cannot do P2P: a console error, a stat, CDN-only playback', async () => {
     const { default: Hls } = await import('hls.js');
-    const playback = {
-      id: 'demo',
-      kind: 'vod' as const,
-      manifestUrl: MASTER,
-      edge: { url: 'http://edge.test', region: 'eu-west' },
-      trackerUrl: 'ws://tracker.test/ws',
-      token: 'token',
-      tokenExpiresAt: '2030-01-01T00:00:00Z',
-      swarmId: 'demo',
-      publicKey: 'A'.repeat(43),
-    };
+    const playback = playbackInfo;
     const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const media = {} as HTMLMediaElement;
     try {

@@ -35,7 +35,7 @@ export function stackEnv(): Record<string, string> {
     CORAL_TAG: TEST_TAG,
     CORAL_X264_PRESET: 'ultrafast',
     CORAL_LOG_LEVEL: 'warn',
-    CORAL_API_KEY: TEST_OPERATOR_KEY,
+    OPERATOR_API_KEYS: TEST_OPERATOR_KEY,
   };
 }
 

@@ -6,7 +6,6 @@ import {
   launchChromiumInHome,
   startCoturn,
   startLabStack,
-  uploadVideo,
   type Coturn,
   type HomeSpec,
   type Lab,
@@ -17,6 +16,7 @@ import {
   makeTempDir,
   openViewer,
   readCoral,
+  uploadFile,
   type CoralSnapshot,
   type TempDir,
   type Viewer,
@@ -68,8 +68,8 @@ beforeAll(async () => {
   ]);
   clipDir = makeTempDir('coral-lab-clip-');
   const clip = generateClip({ path: join(clipDir.path, 'clip.mp4'), ...CLIP });
-  for (const id of Object.values(STREAMS)) await uploadVideo(stack.origin, clip, id);
-  await uploadVideo(relayStack.origin, clip, RELAY_STREAM);
+  for (const id of Object.values(STREAMS)) await uploadFile(stack.origin, clip, id);
+  await uploadFile(relayStack.origin, clip, RELAY_STREAM);
 }, 240_000);
 
 afterAll(async () => {

@@ -26,7 +26,6 @@ export {
   labIceEnv,
   spawnAppOn,
   startLabStack,
-  uploadVideo,
   type LabStack,
   type LabStackOptions,
 } from './stack.js';

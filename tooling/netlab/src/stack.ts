@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, openAsBlob } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   freePort,
   makeTempDir,
-  operatorHeaders,
   repoRoot,
   TEST_ORIGIN_ENV,
   waitFor,
@@ -167,32 +166,4 @@ export async function startLabStack(lab: Lab, options: LabStackOptions = {}): Pr
     await stop();
     throw error;
   }
-}
-
-/** Upload an encoded file as video `id` and wait until the origin has packaged it. */
-export async function uploadVideo(origin: RunningService, path: string, id: string): Promise<void> {
-  const form = new FormData();
-  form.set('id', id);
-  form.set('title', `lab ${id}`);
-  form.set('file', await openAsBlob(path), `${id}.mp4`);
-  const upload = await fetch(`${origin.url}/api/videos`, {
-    method: 'POST',
-    body: form,
-    headers: operatorHeaders(),
-  });
-  if (upload.status !== 202)
-    throw new Error(`upload ${id}: ${upload.status} ${await upload.text()}`);
-  await waitFor(
-    `video ${id} packaged`,
-    async () => {
-      const status = (await (await fetch(`${origin.url}/api/videos/${id}`)).json()) as {
-        status: string;
-        error?: string;
-      };
-      if (status.status === 'failed' || status.status === 'cancelled')
-        throw new Error(`packaging ${id} ${status.status}: ${status.error ?? ''}`);
-      return status.status === 'ready';
-    },
-    { timeoutMs: 120_000, intervalMs: 250 },
-  );
 }

@@ -151,17 +151,27 @@ export async function uploadClip(
   id: string,
   clip: { durationSec: number; width: number; height: number },
 ): Promise<void> {
-  const path = generateClip({ path: join(dir, `${id}.mp4`), ...clip });
+  await uploadFile(origin, generateClip({ path: join(dir, `${id}.mp4`), ...clip }), id);
+}
+
+/** Upload an encoded file as video `id` and wait until the origin has packaged it. */
+export async function uploadFile(
+  origin: RunningService,
+  path: string,
+  id: string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const form = new FormData();
   form.set('id', id);
-  form.set('title', `e2e ${id}`);
+  form.set('title', `test ${id}`);
   form.set('file', await openAsBlob(path), `${id}.mp4`);
   const upload = await fetch(`${origin.url}/api/videos`, {
     method: 'POST',
     body: form,
     headers: operatorHeaders(),
   });
-  if (upload.status !== 202) throw new Error(`upload: ${upload.status} ${await upload.text()}`);
+  if (upload.status !== 202)
+    throw new Error(`upload ${id}: ${upload.status} ${await upload.text()}`);
   let last = '';
   await waitFor(
     `video ${id} packaged`,
@@ -172,10 +182,10 @@ export async function uploadClip(
       };
       last = JSON.stringify(status);
       if (status.status === 'failed' || status.status === 'cancelled')
-        throw new Error(`packaging ${status.status}: ${status.error ?? ''}`);
+        throw new Error(`packaging ${id} ${status.status}: ${status.error ?? ''}`);
       return status.status === 'ready';
     },
-    { timeoutMs: 90_000, intervalMs: 250 },
+    { timeoutMs, intervalMs: 250 },
   ).catch((error: unknown) => {
     throw new Error(
       `${error instanceof Error ? error.message : String(error)}; last status ${last}`,

@@ -1,14 +1,11 @@
 import type { ElectionMessage } from '@coral-cdn/protocol';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   connectThroughTracker,
   joinedClient,
-  makeKeys,
   signToken,
-  startTracker,
-  type RunningTracker,
   type TestClient,
-  type TokenKeys,
+  trackerFixture,
 } from './support.js';
 
 /**
@@ -18,30 +15,18 @@ import {
  */
 
 const swarmId = 'capture/720p';
-let keys: TokenKeys;
-let tracker: RunningTracker | null = null;
-const clients: TestClient[] = [];
-
-beforeAll(async () => {
-  keys = await makeKeys();
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await tracker?.close();
-  tracker = null;
-});
+const fx = trackerFixture();
 
 async function join(sub: string, address: string, uploadKbps: number): Promise<TestClient> {
-  const token = await signToken(keys, { stream: 'capture', sub });
-  const client = await joinedClient(tracker!.wsUrl, {
+  const token = await signToken(fx.keys(), { stream: 'capture', sub });
+  const client = await joinedClient(fx.tracker().wsUrl, {
     swarmId,
     token,
     live: true,
     uploadKbps,
     address,
   });
-  clients.push(client);
+  fx.clients.push(client);
   return client;
 }
 
@@ -56,7 +41,7 @@ async function electionWith(client: TestClient, required: TestClient[]): Promise
 
 describe('live election capture', () => {
   it('many tokens and connections from one block get the block share of the seats', async () => {
-    tracker = await startTracker(keys, {
+    await fx.start({
       TRUST_PROXY: 'true',
       LIVE_FETCHER_CANDIDATES: '8',
       LIVE_FETCHERS_PER_SEGMENT: '1',
@@ -85,7 +70,7 @@ describe('live election capture', () => {
   });
 
   it('claimed upload takes only the lone perSegment seat; verified upload takes the others', async () => {
-    tracker = await startTracker(keys, {
+    await fx.start({
       TRUST_PROXY: 'true',
       LIVE_FETCHER_CANDIDATES: '8',
       LIVE_FETCHERS_PER_SEGMENT: '1',

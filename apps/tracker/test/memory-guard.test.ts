@@ -1,19 +1,16 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { waitFor } from '@coral-cdn/test-support';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { heapUsedBytes } from '../src/limits/memory-guard.js';
 import {
   getJson,
   joinedClient,
   joinMessage,
-  makeKeys,
   signToken,
-  startTracker,
   TestClient,
-  type RunningTracker,
-  type TokenKeys,
+  trackerFixture,
 } from './support.js';
 
 /**
@@ -24,19 +21,7 @@ import {
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-let keys: TokenKeys;
-let tracker: RunningTracker | null = null;
-const clients: TestClient[] = [];
-
-beforeAll(async () => {
-  keys = await makeKeys();
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await tracker?.close();
-  tracker = null;
-});
+const fx = trackerFixture();
 
 function upgradeStatus(url: string): Promise<{ status: number; message: string }> {
   return new Promise((resolve, reject) => {
@@ -61,12 +46,12 @@ describe('memory guard', () => {
   it('refuses joins and connections while the heap is over the limit, and recovers', async () => {
     gc();
     const limitMb = Math.ceil(heapUsedBytes() / 2 ** 20) + 64;
-    tracker = await startTracker(keys, { MEMORY_GUARD_HEAP_MB: String(limitMb) });
-    const token = await signToken(keys, { stream: 'guard' });
+    const tracker = await fx.start({ MEMORY_GUARD_HEAP_MB: String(limitMb) });
+    const token = await signToken(fx.keys(), { stream: 'guard' });
     const early = await TestClient.connect(tracker.wsUrl);
-    clients.push(early);
+    fx.clients.push(early);
     const member = await joinedClient(tracker.wsUrl, { swarmId: 'guard/a', token });
-    clients.push(member);
+    fx.clients.push(member);
 
     let weight: number[][] | null = ballast(128);
     expect(heapUsedBytes()).toBeGreaterThan(limitMb * 2 ** 20);
@@ -94,16 +79,15 @@ describe('memory guard', () => {
     gc();
     await waitFor('heap below the limit', () => heapUsedBytes() < limitMb * 2 ** 20);
     const after = await joinedClient(tracker.wsUrl, { swarmId: 'guard/a', token });
-    clients.push(after);
+    fx.clients.push(after);
     expect(after.peerId).not.toBe('');
   });
 
   it('is off with MEMORY_GUARD_HEAP_MB=0, and refuses everything below the heap in use', async () => {
-    tracker = await startTracker(keys, { MEMORY_GUARD_HEAP_MB: '0' });
-    const token = await signToken(keys, { stream: 'guard' });
-    clients.push(await joinedClient(tracker.wsUrl, { swarmId: 'guard/a', token }));
-    await tracker.close();
-    tracker = await startTracker(keys, { MEMORY_GUARD_HEAP_MB: '1' });
+    const unguarded = await fx.start({ MEMORY_GUARD_HEAP_MB: '0' });
+    const token = await signToken(fx.keys(), { stream: 'guard' });
+    fx.clients.push(await joinedClient(unguarded.wsUrl, { swarmId: 'guard/a', token }));
+    const tracker = await fx.start({ MEMORY_GUARD_HEAP_MB: '1' });
     expect((await upgradeStatus(tracker.wsUrl)).status).toBe(503);
   });
 });

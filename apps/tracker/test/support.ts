@@ -1,3 +1,4 @@
+import { afterEach, beforeAll } from 'vitest';
 import {
   decodeServerMessage,
   TRACKER_PROTOCOL_VERSION,
@@ -52,6 +53,41 @@ export interface RunningTracker {
   httpUrl: string;
   logs: LogRecord[];
   close(): Promise<void>;
+}
+
+/**
+ * One tracker at a time and the test's clients, all closed after each test; keys made once.
+ * `start` closes the tracker of the test so far, if any, before starting the next.
+ */
+export function trackerFixture() {
+  let keys: TokenKeys | null = null;
+  let running: RunningTracker | null = null;
+  const clients: TestClient[] = [];
+  beforeAll(async () => {
+    keys = await makeKeys();
+  });
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close();
+    await running?.close();
+    running = null;
+  });
+  const keysOf = (): TokenKeys => {
+    if (keys === null) throw new Error('trackerFixture: keys are made in beforeAll');
+    return keys;
+  };
+  return {
+    clients,
+    keys: keysOf,
+    async start(env: Record<string, string> = {}): Promise<RunningTracker> {
+      await running?.close();
+      running = await startTracker(keysOf(), env);
+      return running;
+    },
+    tracker(): RunningTracker {
+      if (running === null) throw new Error('trackerFixture: no tracker started');
+      return running;
+    },
+  };
 }
 
 /** An in-process tracker on a free port, with the given env overrides. */

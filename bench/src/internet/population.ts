@@ -1,4 +1,5 @@
 import type { HomeSpec, NatKind } from '@coral-cdn/netlab';
+import { seededRandom } from '../lib/stats.js';
 
 /**
  * The viewers' homes of the internet benchmark, drawn from a seed (pure: the same seed gives
@@ -34,18 +35,6 @@ export interface Viewer {
   home: HomeSpec & { upMbit: number; delayMs: number; lossRate: number };
   /** Round trip to the services, ms (twice the home's one-way delay). */
   rttMs: number;
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Counts per kind for `n` items by largest remainder, so the mix holds exactly at any n. */

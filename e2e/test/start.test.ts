@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { descendantPids, generateClip, waitFor } from '@coral-cdn/test-support';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 /**
  * `npm start` as process managers, `timeout`, CI and a terminal stop it, checked by PID: every
@@ -21,8 +21,9 @@ const env = { ...process.env, CORAL_DATA_DIR: dataDir, LOG_LEVEL: 'info', LADDER
 generateClip({ path: join(dataDir, 'demo-source.mp4'), durationSec: 4, width: 426, height: 240 });
 const started: ChildProcess[] = [];
 
-afterAll(() => {
-  for (const child of started) {
+// A failed test must not leave its stack holding the ports for the next one.
+afterEach(() => {
+  for (const child of started.splice(0)) {
     if (child.exitCode === null && child.pid) {
       for (const pid of descendantPids(child.pid)) {
         try {
@@ -34,8 +35,8 @@ afterAll(() => {
       child.kill('SIGKILL');
     }
   }
-  rmSync(dataDir, { recursive: true, force: true });
 });
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 interface Started {
   readonly npm: ChildProcess;
@@ -65,6 +66,16 @@ function commandOf(pid: number): string {
   }
 }
 
+function parentOf(pid: number): number {
+  try {
+    // The fields after the command's closing parenthesis: state, then the parent's PID.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
 function alive(pid: number): boolean {
   // A zombie has exited; only its parent's wait is missing.
   try {
@@ -85,6 +96,7 @@ async function runningStack(start: Started): Promise<Map<string, number>> {
     throw new Error(`${error.message}; npm start said:\n${start.output().slice(-2000)}`);
   });
   expect(start.output()).toContain('Open the player');
+  let seen: string[] = [];
   return waitFor(
     'the services and the live ffmpeg',
     () => {
@@ -92,7 +104,9 @@ async function runningStack(start: Started): Promise<Map<string, number>> {
       for (const pid of descendantPids(start.npm.pid!)) {
         const command = commandOf(pid);
         const app = /apps\/(origin|edge|tracker|player)\/dist\/main\.js/.exec(command)?.[1];
-        if (app) named.set(`${app}:${pid}`, pid);
+        // A service's cluster workers run its main.js too (the edge's EDGE_WORKERS).
+        const worker = app !== undefined && commandOf(parentOf(pid)) === command;
+        if (app) named.set(`${app}${worker ? '-worker' : ''}:${pid}`, pid);
         else if (/(^|\/)ffmpeg /.test(command)) named.set(`ffmpeg:${pid}`, pid);
       }
       const count = (name: string): number =>
@@ -103,10 +117,13 @@ async function runningStack(start: Started): Promise<Map<string, number>> {
         count('tracker') === 1 &&
         count('player') === 1 &&
         count('ffmpeg') >= 1;
+      seen = [...named.keys()];
       return complete ? named : null;
     },
     { timeoutMs: 30_000, intervalMs: 250 },
-  );
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; running: ${seen.join(', ') || 'none'}`);
+  });
 }
 
 async function expectAllGone(start: Started, pids: Map<string, number>): Promise<void> {

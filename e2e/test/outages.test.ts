@@ -62,6 +62,9 @@ beforeAll(async () => {
       // STALE only from stale-if-error (no stale-while-revalidate), within 60 s of expiry.
       STALE_WHILE_REVALIDATE_SEC: '0',
       STALE_IF_ERROR_SEC: '60',
+      // One worker: /stats is per worker, and the counters compared before and during the
+      // outage must be the same cache's (each worker keeps its own copies).
+      EDGE_WORKERS: '1',
     },
   });
   originRelay.targetPort = stack.origin.port;
@@ -199,7 +202,12 @@ describe('a live swarm while services die', () => {
       expect(['HIT', 'STALE']).toContain(answer.cache);
       expect(answer.sequence).toBe(frozen.sequence);
     }
-    expect(answers.filter((a) => a.cache === 'STALE').length).toBeGreaterThanOrEqual(4);
+    // Once the copy expired, every later answer is STALE: the edge never re-freshens a copy it
+    // could not revalidate (how many answers fit in 4 s depends on the machine's load).
+    const firstStale = answers.findIndex((a) => a.cache === 'STALE');
+    expect(firstStale).toBeGreaterThanOrEqual(0);
+    expect(answers.slice(firstStale).every((a) => a.cache === 'STALE')).toBe(true);
+    expect(answers.length - firstStale).toBeGreaterThanOrEqual(2);
     expect(countersDown.stale).toBeGreaterThan(countersBefore.stale);
     expect(countersDown.originFailures).toBeGreaterThan(countersBefore.originFailures);
     expect(countersDown.gatewayErrors).toBe(countersBefore.gatewayErrors);

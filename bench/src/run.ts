@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { flagsToEnv } from '@coral-cdn/server-kit';
+import { FlagError, splitBenchArgs } from './lib/flags.js';
 import type { Scenario } from './lib/scenario.js';
 
 const scenariosDir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
@@ -18,16 +18,10 @@ async function loadScenarios(): Promise<Scenario[]> {
   return modules.map((module) => module.default).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-const argv = process.argv.slice(2);
-const names = argv.filter(
-  (arg, i) =>
-    !arg.startsWith('--') && !(argv[i - 1]?.startsWith('--') && !argv[i - 1]?.includes('=')),
-);
-const flags = Object.fromEntries(
-  Object.entries(flagsToEnv(argv)).map(([key, value]) => [key.toLowerCase(), value]),
-);
+const { names, flags: allFlags } = splitBenchArgs(process.argv.slice(2));
+const { list, ...flags } = allFlags;
 const scenarios = await loadScenarios();
-if (flags.list === 'true' || scenarios.length === 0) {
+if (list === 'true' || scenarios.length === 0) {
   process.stdout.write(
     scenarios.map((s) => `${s.name.padEnd(12)} ${s.description}`).join('\n') + '\n',
   );
@@ -42,5 +36,11 @@ if (unknown.length > 0) {
 }
 for (const scenario of scenarios.filter((s) => names.length === 0 || names.includes(s.name))) {
   process.stdout.write(`\n=== ${scenario.name}: ${scenario.description}\n`);
-  await scenario.run(flags);
+  try {
+    await scenario.run(flags);
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    process.stderr.write(`${scenario.name}: ${error.message}\n`);
+    process.exit(2);
+  }
 }

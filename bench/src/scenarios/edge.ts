@@ -3,12 +3,14 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir, spawnService, type RunningService } from '@coral-cdn/test-support';
+import { z } from 'zod';
 import { barChartSvg } from '../edge/chart.js';
 import { processTreeTicks, TICKS_PER_SEC } from '../edge/cpu.js';
 import { nginxAvailable, startNginx, type RunningNginx } from '../edge/nginx.js';
 import { startVarnish, varnishAvailable, type RunningVarnish } from '../edge/varnish.js';
 import { playlistPaths, SEGMENT_BYTES, segmentPaths } from '../edge/objects.js';
 import { runWrk, type WrkResult } from '../edge/wrk.js';
+import { booleanFlag, intFlag, parseFlags } from '../lib/flags.js';
 import { writeResultFile, writeResults } from '../lib/results.js';
 import type { Scenario } from '../lib/scenario.js';
 import { formatTable, median, ratio } from '../lib/stats.js';
@@ -61,17 +63,26 @@ async function warm(target: Target, paths: readonly string[]): Promise<void> {
   }
 }
 
+const edgeFlags = z.object({
+  duration: intFlag(1, 600, 8),
+  rounds: intFlag(1, 100, 5),
+  connections: intFlag(1, 10_000, 64),
+  threads: intFlag(1, 64, 2),
+  skip_nginx: booleanFlag(),
+  skip_varnish: booleanFlag(),
+  /** The edge under node --cpu-prof (profiles in bench/results/edge-profile). */
+  profile: booleanFlag(),
+});
+
 const scenario: Scenario = {
   name: 'edge',
   description:
     'edge hit throughput (1 MiB segments, playlists) vs node:http origin, nginx proxy_cache and varnish',
   async run(args) {
-    const durationSec = Number(args.duration ?? 8);
-    const rounds = Number(args.rounds ?? 5);
-    const connections = Number(args.connections ?? 64);
-    const threads = Number(args.threads ?? 2);
-    const withNginx = args['skip-nginx'] !== 'true' && nginxAvailable();
-    const withVarnish = args['skip-varnish'] !== 'true' && varnishAvailable();
+    const flags = parseFlags(edgeFlags, args);
+    const { duration: durationSec, rounds, connections, threads } = flags;
+    const withNginx = !flags.skip_nginx && nginxAvailable();
+    const withVarnish = !flags.skip_varnish && varnishAvailable();
     const temp = makeTempDir('coral-bench-edge-');
     const log = (line: string) => process.stdout.write(`  ${line}\n`);
     const [load1m] = loadavg();
@@ -90,10 +101,10 @@ const scenario: Scenario = {
       });
       services.push(origin);
       const profileDir = join(temp.path, 'profile');
-      if (args.profile === 'true') mkdirSync(profileDir);
+      if (flags.profile) mkdirSync(profileDir);
       const edge = await spawnService({
         // --profile: the same edge, started under the V8 sampling profiler.
-        app: args.profile === 'true' ? join(here, '..', 'edge', 'profiled-edge.js') : 'edge',
+        app: flags.profile ? join(here, '..', 'edge', 'profiled-edge.js') : 'edge',
         name: 'edge',
         env: {
           ORIGIN_URL: origin.url,
@@ -310,7 +321,7 @@ const scenario: Scenario = {
       for (const nginx of nginxes) await nginx.stop();
       for (const varnish of varnishes) await varnish.stop();
       for (const service of services.reverse()) await service.stop();
-      if (args.profile === 'true') {
+      if (flags.profile) {
         const profile = join(temp.path, 'profile', 'edge.cpuprofile');
         if (existsSync(profile))
           log(

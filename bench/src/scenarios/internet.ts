@@ -20,7 +20,7 @@ const scenario: Scenario = {
   description:
     'P2P on an emulated internet (NATs, uplinks, RTT, loss): CDN saved vs the bound, stalls, start-up vs CDN-only',
   async run(args) {
-    const { list: _list, help, ...flags } = args;
+    const { help, ...flags } = args;
     if (help === 'true') {
       process.stdout.write(`${INTERNET_FLAGS_HELP}\n`);
       return;

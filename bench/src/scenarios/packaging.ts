@@ -9,6 +9,8 @@ import {
   spawnService,
   TEST_OPERATOR_KEY,
 } from '@coral-cdn/test-support';
+import { z } from 'zod';
+import { intFlag, parseFlags } from '../lib/flags.js';
 import { writeResults } from '../lib/results.js';
 import type { Scenario } from '../lib/scenario.js';
 import { formatTable, median, ratio } from '../lib/stats.js';
@@ -34,13 +36,29 @@ import {
  * Flags: --duration <s> (60), --runs <n> (3), --preset <x264 preset> (veryfast, the origin's
  * default).
  */
+const packagingFlags = z.object({
+  duration: intFlag(1, 3600, 60),
+  runs: intFlag(1, 100, 3),
+  preset: z
+    .enum([
+      'ultrafast',
+      'superfast',
+      'veryfast',
+      'faster',
+      'fast',
+      'medium',
+      'slow',
+      'slower',
+      'veryslow',
+    ])
+    .default('veryfast'),
+});
+
 const scenario: Scenario = {
   name: 'packaging',
   description: 'origin packaging (upload → ready) vs the same ffmpeg command by hand',
-  async run(flags) {
-    const durationSec = Number(flags.duration ?? 60);
-    const runs = Number(flags.runs ?? 3);
-    const preset = flags.preset ?? 'veryfast';
+  async run(args) {
+    const { duration: durationSec, runs, preset } = parseFlags(packagingFlags, args);
     const cli = join(repoRoot, 'apps', 'origin', 'dist', 'cli.js');
     if (!existsSync(cli)) throw new Error(`${cli} is missing: build apps/origin first`);
 

@@ -6,6 +6,8 @@ import {
   waitFor,
   type Stack,
 } from '@coral-cdn/test-support';
+import { z } from 'zod';
+import { intFlag, parseFlags } from '../lib/flags.js';
 import { writeResults } from '../lib/results.js';
 import type { Scenario } from '../lib/scenario.js';
 import { formatTable, median, percentile } from '../lib/stats.js';
@@ -27,16 +29,24 @@ import { insideNetns, rerunInsideNetns } from '../swarm/netns.js';
 const SIDES = ['plain', 'coral-p2p', 'coral-cdn', 'coral-p2p-asks-origin'] as const;
 type Side = (typeof SIDES)[number];
 
+const startupFlags = z.object({
+  rounds: intFlag(1, 100, 8),
+  /** Seconds a page may take to start. */
+  timeout: intFlag(1, 600, 20),
+});
+
 const scenario: Scenario = {
   name: 'startup',
   description: 'start-up of a Coral page against a plain hls.js page, VOD and live',
-  async run(flags) {
+  async run(args) {
+    // Parsed before the re-run too, so that a bad flag is reported here.
+    const flags = parseFlags(startupFlags, args);
     if (!insideNetns()) {
-      await rerunInsideNetns(flags, 'startup');
+      await rerunInsideNetns(args, 'startup');
       return;
     }
-    const rounds = Number(flags.rounds ?? 8);
-    const timeoutMs = Number(flags.timeout ?? 20) * 1000;
+    const { rounds } = flags;
+    const timeoutMs = flags.timeout * 1000;
     const stack = await startStack({
       originEnv: { LIVE_TESTSRC_SIZE: '426x240', LIVE_TESTSRC_FPS: '24' },
     });

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { booleanFlag, intFlag, parseFlags } from '../lib/flags.js';
 import { writeResultFile, writeResults } from '../lib/results.js';
 import type { Scenario } from '../lib/scenario.js';
 import { formatTable, median, ratio } from '../lib/stats.js';
@@ -29,32 +31,51 @@ import { runOne, type RunFigures, type TrackerKind } from '../tracker/run-tracke
  * - RSS: the tracker process's VmRSS with every peer joined (Coral peers hold 30 segments).
  * Flags: --peers 1000,10000 --phase-sec 8 --relay-rate 1000 --window 4 --announce-window 16
  * --active-peers 1000
- * --workers 2 --repeat 1 (median of interleaved repetitions) --skip-baseline true
- * --redis true (adds Coral on its Redis store; one node).
+ * --workers 2 --repeat 1 (median of interleaved repetitions) --skip-baseline
+ * --redis (adds Coral on its Redis store; one node).
  */
+const trackerFlags = z.object({
+  /** Swarm sizes, comma-separated. */
+  peers: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'peer counts, comma-separated (1000,10000)')
+    .default('1000,10000')
+    .transform((list) => list.split(',').map(Number)),
+  phase_sec: intFlag(1, 600, 8),
+  relay_rate: intFlag(1, 100_000, 1000),
+  window: intFlag(1, 1024, 4),
+  announce_window: intFlag(1, 1024, 16),
+  active_peers: intFlag(1, 100_000, 1000),
+  workers: intFlag(1, 64, 2),
+  repeat: intFlag(1, 100, 1),
+  redis: booleanFlag(),
+  skip_baseline: booleanFlag(),
+});
+
 const scenario: Scenario = {
   name: 'tracker',
   description:
     'tracker announces/s, peer queries/s, relay latency p50/p99, RSS at 1k/10k peers vs bittorrent-tracker',
   async run(args) {
-    const peerCounts = (args.peers ?? '1000,10000').split(',').map(Number);
+    const flags = parseFlags(trackerFlags, args);
+    const peerCounts = flags.peers;
     const options = {
       peerCounts,
-      phaseMs: Number(args.phase_sec ?? 8) * 1000,
-      relayRatePerSec: Number(args.relay_rate ?? 1000),
-      window: Number(args.window ?? 4),
-      announceWindow: Number(args.announce_window ?? 16),
-      activePeers: Number(args.active_peers ?? 1000),
+      phaseMs: flags.phase_sec * 1000,
+      relayRatePerSec: flags.relay_rate,
+      window: flags.window,
+      announceWindow: flags.announce_window,
+      activePeers: flags.active_peers,
       queryPeers: 10,
-      workers: Number(args.workers ?? 2),
+      workers: flags.workers,
       log: (line: string) => process.stdout.write(`  ${line}\n`),
     };
     const kinds: TrackerKind[] = ['coral'];
-    if (args.redis === 'true') kinds.push('coral-redis');
-    if (args.skip_baseline !== 'true') kinds.push('bittorrent');
+    if (flags.redis) kinds.push('coral-redis');
+    if (!flags.skip_baseline) kinds.push('bittorrent');
     // Repetitions are interleaved (coral, baseline, coral, ...) so that a burst of load from
     // other processes on the machine hits both; each figure is then the median.
-    const repeat = Math.max(1, Number(args.repeat ?? 1));
+    const repeat = flags.repeat;
     const samples: RunFigures[] = [];
     for (let r = 0; r < repeat; r++) {
       for (const peers of peerCounts) {

@@ -1,0 +1,153 @@
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { DashboardPoint } from '../../src/swarm-stats.js';
+import { formatBitsPerSec } from './format.js';
+
+/**
+ * The analytics page's charts, drawn with uPlot (bundled by the page's build): delivery by
+ * source and upload in bit/s, and viewers with the P2P-eligible ones, both on a time axis.
+ */
+
+const COLORS = {
+  http: '#f0883e',
+  p2p: '#3fb950',
+  up: '#58a6ff',
+  tried: '#8b949e',
+  axis: '#8b949e',
+};
+const GRID = { stroke: '#30363d', width: 1 };
+
+/** Columns as uPlot takes them: x in Unix seconds, one array per series, null for a gap. */
+export type DeliveryData = [
+  number[],
+  Array<number | null>,
+  Array<number | null>,
+  Array<number | null>,
+];
+export type ViewerData = [number[], number[], number[], number[]];
+
+export function deliveryData(history: readonly DashboardPoint[]): DeliveryData {
+  return [
+    history.map((p) => p.atMs / 1000),
+    history.map((p) => p.httpBitsPerSec),
+    history.map((p) => p.p2pBitsPerSec),
+    history.map((p) => p.uploadBitsPerSec),
+  ];
+}
+
+export function viewerData(history: readonly DashboardPoint[]): ViewerData {
+  return [
+    history.map((p) => p.atMs / 1000),
+    history.map((p) => p.viewers),
+    history.map((p) => p.tried),
+    history.map((p) => p.eligible),
+  ];
+}
+
+/** Axis ticks and legend values in bit/s with a unit ("2.5 Mbit/s"). */
+const bitsValue = (_u: uPlot, value: number | null) =>
+  value === null ? '–' : formatBitsPerSec(value);
+
+function axes(yValues: uPlot.Axis['values'], ySize: number): uPlot.Axis[] {
+  return [
+    { stroke: COLORS.axis, grid: GRID, ticks: GRID },
+    { stroke: COLORS.axis, grid: GRID, ticks: GRID, values: yValues, size: ySize },
+  ];
+}
+
+export interface DashboardCharts {
+  update(history: readonly DashboardPoint[], rateWindowSec: number): void;
+  /** What each chart holds now (for automation: the page's tests compare it with the API). */
+  data(): { delivery: uPlot.AlignedData; viewers: uPlot.AlignedData };
+  destroy(): void;
+}
+
+export function createCharts(
+  deliveryTarget: HTMLElement,
+  viewersTarget: HTMLElement,
+): DashboardCharts {
+  const width = () => Math.max(320, deliveryTarget.clientWidth);
+  let rateWindowLabel = '';
+  const delivery = new uPlot(
+    {
+      width: width(),
+      height: 220,
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      axes: axes((_u, ticks) => ticks.map((tick) => formatBitsPerSec(tick)), 80),
+      series: [
+        {},
+        {
+          label: 'CDN',
+          stroke: COLORS.http,
+          fill: `${COLORS.http}33`,
+          width: 2,
+          value: bitsValue,
+        },
+        {
+          label: 'peers',
+          stroke: COLORS.p2p,
+          fill: `${COLORS.p2p}33`,
+          width: 2,
+          value: bitsValue,
+        },
+        { label: 'upload', stroke: COLORS.up, width: 2, dash: [6, 4], value: bitsValue },
+      ],
+      legend: { live: true },
+      hooks: {
+        draw: [
+          (u) => {
+            // Say the window in the plot itself: these are moving-window rates, not per-second.
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.fillStyle = COLORS.axis;
+            ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
+            ctx.fillText(rateWindowLabel, u.bbox.left + 6, u.bbox.top + 14 * devicePixelRatio);
+            ctx.restore();
+          },
+        ],
+      },
+    },
+    deliveryData([]),
+    deliveryTarget,
+  );
+  const viewers = new uPlot(
+    {
+      width: width(),
+      height: 160,
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      axes: axes(
+        (_u, ticks) => ticks.map((tick) => (Number.isInteger(tick) ? String(tick) : '')),
+        50,
+      ),
+      series: [
+        {},
+        { label: 'viewers (P2P on)', stroke: COLORS.up, width: 2 },
+        { label: 'tried a peer connection', stroke: COLORS.tried, width: 1, dash: [4, 4] },
+        { label: 'P2P-eligible', stroke: COLORS.p2p, width: 2 },
+      ],
+    },
+    viewerData([]),
+    viewersTarget,
+  );
+  const onResize = () => {
+    delivery.setSize({ width: width(), height: 220 });
+    viewers.setSize({ width: width(), height: 160 });
+  };
+  window.addEventListener('resize', onResize);
+  let destroyed = false;
+  return {
+    update(history, rateWindowSec) {
+      rateWindowLabel = `bit/s over a moving ${rateWindowSec} s window`;
+      delivery.setData(deliveryData(history));
+      viewers.setData(viewerData(history));
+    },
+    data: () => ({ delivery: delivery.data, viewers: viewers.data }),
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      window.removeEventListener('resize', onResize);
+      delivery.destroy();
+      viewers.destroy();
+    },
+  };
+}

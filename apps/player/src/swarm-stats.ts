@@ -123,6 +123,8 @@ export interface DashboardPoint {
   httpBitsPerSec: number | null;
   p2pBitsPerSec: number | null;
   uploadBitsPerSec: number | null;
+  /** Peer share of the bytes delivered in the window; null without bytes or rates. */
+  offloadRatio: number | null;
   /** Open tracker WebSockets (viewers with P2P on), summed over nodes. */
   viewers: number;
   /** Swarm memberships. */
@@ -277,6 +279,10 @@ export class SwarmStatsCollector {
       httpBitsPerSec: chartRates ? chartRates.httpBytes * 8 : null,
       p2pBitsPerSec: chartRates ? chartRates.p2pBytes * 8 : null,
       uploadBitsPerSec: chartRates ? chartRates.uploadedBytes * 8 : null,
+      offloadRatio:
+        chartRates && chartRates.p2pBytes + chartRates.httpBytes > 0
+          ? chartRates.p2pBytes / (chartRates.p2pBytes + chartRates.httpBytes)
+          : null,
       viewers,
       peers,
       tried,

@@ -16,7 +16,11 @@ let viewer: Viewer;
 interface PageState {
   updates: number;
   snapshot: DashboardSnapshot | null;
-  charts: { delivery: Array<Array<number | null>>; viewers: Array<Array<number | null>> };
+  charts: {
+    delivery: Array<Array<number | null>>;
+    offload: Array<Array<number | null>>;
+    viewers: Array<Array<number | null>>;
+  };
   swarmRows: string[][];
   chartCanvases: number;
 }
@@ -95,7 +99,7 @@ describe('the analytics page in Chromium', () => {
       { timeoutMs: 15_000, intervalMs: 250 },
     );
     expect(viewer.consoleLines.filter((line) => line.startsWith('pageerror'))).toEqual([]);
-    expect(state.chartCanvases).toBe(2);
+    expect(state.chartCanvases).toBe(3);
 
     // The charts hold exactly the snapshot's history: x in Unix seconds, rates in bit/s.
     const history: DashboardPoint[] = state.snapshot!.history;
@@ -107,6 +111,10 @@ describe('the analytics page in Chromium', () => {
       history.map((p) => p.p2pBitsPerSec),
       history.map((p) => p.uploadBitsPerSec),
     ]);
+    expect(state.charts.offload).toEqual([
+      x,
+      history.map((p) => (p.offloadRatio === null ? null : p.offloadRatio * 100)),
+    ]);
     expect(state.charts.viewers).toEqual([
       x,
       history.map((p) => p.viewers),
@@ -116,6 +124,7 @@ describe('the analytics page in Chromium', () => {
     // The last point: 4 MB from peers inside the 10 s window, 3 viewers, 1 of 2 eligible.
     const last = history.at(-1)!;
     expect(last.p2pBitsPerSec).toBeGreaterThan(0);
+    expect(last.offloadRatio).toBeGreaterThan(0);
     expect(last).toMatchObject({ viewers: 3, tried: 2, eligible: 1 });
 
     // The page's figures are the API's: one row per stream, largest first.

@@ -5,7 +5,7 @@ import { formatBitsPerSec } from './format.js';
 
 /**
  * The analytics page's charts, drawn with uPlot (bundled by the page's build): delivery by
- * source and upload in bit/s, and viewers with the P2P-eligible ones, both on a time axis.
+ * source and upload in bit/s, offload over the same window, and viewers with the P2P-eligible ones, both on a time axis.
  */
 
 const COLORS = {
@@ -35,6 +35,14 @@ export function deliveryData(history: readonly DashboardPoint[]): DeliveryData {
   ];
 }
 
+/** Offload in percent (uPlot's axis then reads 0–100 %). */
+export function offloadData(history: readonly DashboardPoint[]): [number[], Array<number | null>] {
+  return [
+    history.map((p) => p.atMs / 1000),
+    history.map((p) => (p.offloadRatio === null ? null : p.offloadRatio * 100)),
+  ];
+}
+
 export function viewerData(history: readonly DashboardPoint[]): ViewerData {
   return [
     history.map((p) => p.atMs / 1000),
@@ -58,12 +66,13 @@ function axes(yValues: uPlot.Axis['values'], ySize: number): uPlot.Axis[] {
 export interface DashboardCharts {
   update(history: readonly DashboardPoint[], rateWindowSec: number): void;
   /** What each chart holds now (for automation: the page's tests compare it with the API). */
-  data(): { delivery: uPlot.AlignedData; viewers: uPlot.AlignedData };
+  data(): { delivery: uPlot.AlignedData; offload: uPlot.AlignedData; viewers: uPlot.AlignedData };
   destroy(): void;
 }
 
 export function createCharts(
   deliveryTarget: HTMLElement,
+  offloadTarget: HTMLElement,
   viewersTarget: HTMLElement,
 ): DashboardCharts {
   const width = () => Math.max(320, deliveryTarget.clientWidth);
@@ -110,6 +119,25 @@ export function createCharts(
     deliveryData([]),
     deliveryTarget,
   );
+  const offload = new uPlot(
+    {
+      width: width(),
+      height: 120,
+      scales: { x: { time: true }, y: { range: [0, 100] } },
+      axes: axes((_u, ticks) => ticks.map((tick) => `${tick} %`), 50),
+      series: [
+        {},
+        {
+          label: 'offload (peer share)',
+          stroke: COLORS.p2p,
+          width: 2,
+          value: (_u, value) => (value === null ? '–' : `${value.toFixed(0)} %`),
+        },
+      ],
+    },
+    offloadData([]),
+    offloadTarget,
+  );
   const viewers = new uPlot(
     {
       width: width(),
@@ -131,6 +159,7 @@ export function createCharts(
   );
   const onResize = () => {
     delivery.setSize({ width: width(), height: 220 });
+    offload.setSize({ width: width(), height: 120 });
     viewers.setSize({ width: width(), height: 160 });
   };
   window.addEventListener('resize', onResize);
@@ -139,14 +168,16 @@ export function createCharts(
     update(history, rateWindowSec) {
       rateWindowLabel = `bit/s over a moving ${rateWindowSec} s window`;
       delivery.setData(deliveryData(history));
+      offload.setData(offloadData(history));
       viewers.setData(viewerData(history));
     },
-    data: () => ({ delivery: delivery.data, viewers: viewers.data }),
+    data: () => ({ delivery: delivery.data, offload: offload.data, viewers: viewers.data }),
     destroy() {
       if (destroyed) return;
       destroyed = true;
       window.removeEventListener('resize', onResize);
       delivery.destroy();
+      offload.destroy();
       viewers.destroy();
     },
   };

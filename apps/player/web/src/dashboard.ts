@@ -22,7 +22,11 @@ declare global {
   }
 }
 
-const charts = createCharts(element('chart-delivery'), element('chart-viewers'));
+const charts = createCharts(
+  element('chart-delivery'),
+  element('chart-offload'),
+  element('chart-viewers'),
+);
 const state: NonNullable<Window['coralDashboard']> = {
   snapshot: null,
   error: null,

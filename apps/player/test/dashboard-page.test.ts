@@ -23,6 +23,7 @@ interface PageState {
   };
   swarmRows: string[][];
   chartCanvases: number;
+  rateWindow: string | null;
 }
 
 /** The few DOM shapes read from the page (this test compiles without the DOM library). */
@@ -47,6 +48,7 @@ const readPage = () =>
           [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
         ),
         chartCanvases: document.querySelectorAll('.uplot canvas').length,
+        rateWindow: [...document.querySelectorAll('#rate-window')][0]?.textContent ?? null,
       }),
     ) as PageState;
   });
@@ -100,6 +102,7 @@ describe('the analytics page in Chromium', () => {
     );
     expect(viewer.consoleLines.filter((line) => line.startsWith('pageerror'))).toEqual([]);
     expect(state.chartCanvases).toBe(3);
+    expect(state.rateWindow).toContain(`moving ${state.snapshot!.rateWindowSec} s window`);
 
     // The charts hold exactly the snapshot's history: x in Unix seconds, rates in bit/s.
     const history: DashboardPoint[] = state.snapshot!.history;

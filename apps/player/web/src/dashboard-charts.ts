@@ -74,9 +74,10 @@ export function createCharts(
   deliveryTarget: HTMLElement,
   offloadTarget: HTMLElement,
   viewersTarget: HTMLElement,
+  /** Where the page says the rates' window (these are moving-window rates, not per second). */
+  rateWindowLabel: HTMLElement,
 ): DashboardCharts {
   const width = () => Math.max(320, deliveryTarget.clientWidth);
-  let rateWindowLabel = '';
   const delivery = new uPlot(
     {
       width: width(),
@@ -102,19 +103,6 @@ export function createCharts(
         { label: 'upload', stroke: COLORS.up, width: 2, dash: [6, 4], value: bitsValue },
       ],
       legend: { live: true },
-      hooks: {
-        draw: [
-          (u) => {
-            // Say the window in the plot itself: these are moving-window rates, not per-second.
-            const ctx = u.ctx;
-            ctx.save();
-            ctx.fillStyle = COLORS.axis;
-            ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
-            ctx.fillText(rateWindowLabel, u.bbox.left + 6, u.bbox.top + 14 * devicePixelRatio);
-            ctx.restore();
-          },
-        ],
-      },
     },
     deliveryData([]),
     deliveryTarget,
@@ -166,7 +154,7 @@ export function createCharts(
   let destroyed = false;
   return {
     update(history, rateWindowSec) {
-      rateWindowLabel = `bit/s over a moving ${rateWindowSec} s window`;
+      rateWindowLabel.textContent = `bit/s over a moving ${rateWindowSec} s window, all viewers, from their beacons`;
       delivery.setData(deliveryData(history));
       offload.setData(offloadData(history));
       viewers.setData(viewerData(history));

@@ -26,6 +26,7 @@ const charts = createCharts(
   element('chart-delivery'),
   element('chart-offload'),
   element('chart-viewers'),
+  element('rate-window'),
 );
 const state: NonNullable<Window['coralDashboard']> = {
   snapshot: null,

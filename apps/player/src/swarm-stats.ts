@@ -1,5 +1,5 @@
 import { sumMetrics } from './prometheus-text.js';
-import { windowRatesPerSec, type CounterReading } from './window-rate.js';
+import { appendReading, windowRatesPerSec, type CounterReading } from './window-rate.js';
 
 /**
  * The analytics behind /dashboard: every tracker node's `/stats` (viewers, swarms, messages/s)
@@ -329,13 +329,14 @@ export class SwarmStatsCollector {
     return this.latest;
   }
 
-  /** Keep a node's readings back to the newest one at or before the longest window's start. */
+  /** A node's readings over the longest window; none across a gap longer than it (idle). */
   private record(url: string, atMs: number, counters: BeaconCounters): void {
+    const windowMs = Math.max(RECENT_WINDOW_MS, RATE_WINDOW_MS);
     const readings = this.readingsByNode.get(url) ?? [];
-    readings.push({ atMs, values: counters });
-    const keepFromMs = atMs - Math.max(RECENT_WINDOW_MS, RATE_WINDOW_MS);
-    while (readings.length > 1 && readings[1]!.atMs <= keepFromMs) readings.shift();
-    this.readingsByNode.set(url, readings);
+    this.readingsByNode.set(
+      url,
+      appendReading(readings, { atMs, values: counters }, windowMs, windowMs),
+    );
   }
 
   /** Per-second rates over the window, summed over nodes; null while no node has two readings. */

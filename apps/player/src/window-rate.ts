@@ -74,3 +74,24 @@ export function windowRatesPerSec<K extends string>(
     number
   >;
 }
+
+/**
+ * A source's readings after `next` (the newest): back to the newest one at or before the start
+ * of a `windowMs` window ending at `next.atMs`, enough for windowIncrease. When the previous
+ * reading is older than `staleAfterMs` (nobody asked for figures meanwhile), the old readings go:
+ * a rate across that gap would be an average over it, not over the window.
+ */
+export function appendReading<K extends string>(
+  readings: readonly CounterReading<K>[],
+  next: CounterReading<K>,
+  windowMs: number,
+  staleAfterMs: number,
+): Array<CounterReading<K>> {
+  const previous = readings[readings.length - 1];
+  if (previous && next.atMs - previous.atMs > staleAfterMs) return [next];
+  const kept = [...readings, next];
+  const startMs = next.atMs - windowMs;
+  let first = 0;
+  while (first + 1 < kept.length && kept[first + 1]!.atMs <= startMs) first++;
+  return kept.slice(first);
+}

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { windowIncrease, windowRatesPerSec, type CounterReading } from '../src/window-rate.js';
+import {
+  appendReading,
+  windowIncrease,
+  windowRatesPerSec,
+  type CounterReading,
+} from '../src/window-rate.js';
 
 const KEYS = ['bytes'] as const;
 const at = (atMs: number, bytes: number): CounterReading<'bytes'> => ({ atMs, values: { bytes } });
@@ -60,5 +65,21 @@ describe('moving-window rate', () => {
 
   it('refuses a window that is not positive', () => {
     expect(() => windowIncrease(readings, KEYS, 10_000, 0)).toThrow(RangeError);
+  });
+
+  it('keeps readings back to the window start, and drops them after a gap in reading', () => {
+    let kept: Array<CounterReading<'bytes'>> = [];
+    for (let second = 0; second <= 40; second++)
+      kept = appendReading(kept, at(second * 1000, second), 30_000, 60_000);
+    // 10 s is the newest reading at or before 40 s - 30 s: the window still has its start.
+    expect(kept.map((r) => r.atMs / 1000)).toEqual(Array.from({ length: 31 }, (_, i) => i + 10));
+    expect(windowIncrease(kept, KEYS, 40_000, 30_000)).toEqual({
+      spanMs: 30_000,
+      increase: { bytes: 30 },
+    });
+    // Nobody read for 10 minutes: no rate across the gap, a new window starts.
+    kept = appendReading(kept, at(640_000, 1000), 30_000, 60_000);
+    expect(kept).toEqual([at(640_000, 1000)]);
+    expect(windowIncrease(kept, KEYS, 640_000, 30_000)).toBeNull();
   });
 });

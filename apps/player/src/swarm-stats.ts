@@ -1,4 +1,5 @@
 import { sumMetrics } from './prometheus-text.js';
+import { appendReading, windowRatesPerSec, type CounterReading } from './window-rate.js';
 
 /**
  * The analytics behind /dashboard: every tracker node's `/stats` (viewers, swarms, messages/s)
@@ -115,6 +116,24 @@ export interface RatePoint {
   peers: number;
 }
 
+/** One point of the dashboard's charts: rates over `rateWindowSec`, viewers at `atMs`. */
+export interface DashboardPoint {
+  atMs: number;
+  /** Null until a tracker has been read twice. */
+  httpBitsPerSec: number | null;
+  p2pBitsPerSec: number | null;
+  uploadBitsPerSec: number | null;
+  /** Peer share of the bytes delivered in the window; null without bytes or rates. */
+  offloadRatio: number | null;
+  /** Open tracker WebSockets (viewers with P2P on), summed over nodes. */
+  viewers: number;
+  /** Swarm memberships. */
+  peers: number;
+  /** Viewers that tried a peer connection, and those with one opened (P2P-eligible). */
+  tried: number;
+  eligible: number;
+}
+
 export interface RecentRates {
   windowSec: number;
   httpBitsPerSec: number;
@@ -137,7 +156,10 @@ export interface DashboardSnapshot {
   totals: ViewerTotals;
   /** Over the last `RECENT_WINDOW_MS` (null until two samples exist). */
   recent: RecentRates | null;
-  history: RatePoint[];
+  /** The window of the chart's rates (a moving window: beacons arrive every 10 s). */
+  rateWindowSec: number;
+  /** One point per read of the trackers, oldest first, over `historyMs`. */
+  history: DashboardPoint[];
 }
 
 export interface SwarmStatsOptions {
@@ -151,18 +173,14 @@ export interface SwarmStatsOptions {
 }
 
 const RECENT_WINDOW_MS = 30_000;
+/** The charts' rate window: one beacon period of every viewer (they send one every 10 s). */
+export const RATE_WINDOW_MS = 10_000;
 
 interface NodeFetch {
   stats: TrackerNodeStats;
   counters: BeaconCounters | null;
   eligibility: { tried: number; eligible: number } | null;
   perSwarm: SwarmRow[];
-}
-
-interface Sample {
-  atMs: number;
-  counters: BeaconCounters;
-  peers: number;
 }
 
 interface StatsBody {
@@ -184,11 +202,9 @@ export class SwarmStatsCollector {
   private readonly minIntervalMs: number;
   private readonly historyMs: number;
   private readonly now: () => number;
-  /** Last counter values seen per tracker URL, to turn node restarts into increments. */
-  private readonly lastByNode = new Map<string, BeaconCounters>();
-  /** Increases summed over nodes since this collector started (monotonic, for rates). */
-  private readonly accumulated = zeroCounters();
-  private readonly samples: Sample[] = [];
+  /** Each tracker URL's counter readings over the longest rate window (restarts: window-rate). */
+  private readonly readingsByNode = new Map<string, Array<CounterReading<BeaconCounter>>>();
+  private readonly history: DashboardPoint[] = [];
   private latest: DashboardSnapshot | null = null;
   private pending: Promise<DashboardSnapshot> | null = null;
 
@@ -217,15 +233,8 @@ export class SwarmStatsCollector {
     const totals = zeroCounters();
     for (const node of nodes) {
       if (!node.counters) continue;
-      const previous = this.lastByNode.get(node.stats.url);
-      for (const key of COUNTERS) {
-        const value = node.counters[key];
-        totals[key] += value;
-        const before = previous?.[key] ?? 0;
-        // A counter that went down: the node restarted and counts from zero again.
-        this.accumulated[key] += value >= before ? value - before : value;
-      }
-      this.lastByNode.set(node.stats.url, node.counters);
+      for (const key of COUNTERS) totals[key] += node.counters[key];
+      this.record(node.stats.url, atMs, node.counters);
     }
     const reachable = nodes.filter((node) => node.stats.ok);
     const viewers = reachable.reduce((sum, node) => sum + node.stats.connections, 0);
@@ -264,9 +273,23 @@ export class SwarmStatsCollector {
       eligible += node.eligibility?.eligible ?? 0;
     }
 
-    this.samples.push({ atMs, counters: { ...this.accumulated }, peers });
-    while (this.samples.length > 2 && atMs - this.samples[0]!.atMs > this.historyMs) {
-      this.samples.shift();
+    const chartRates = this.ratesOver(atMs, RATE_WINDOW_MS);
+    this.history.push({
+      atMs,
+      httpBitsPerSec: chartRates ? chartRates.httpBytes * 8 : null,
+      p2pBitsPerSec: chartRates ? chartRates.p2pBytes * 8 : null,
+      uploadBitsPerSec: chartRates ? chartRates.uploadedBytes * 8 : null,
+      offloadRatio:
+        chartRates && chartRates.p2pBytes + chartRates.httpBytes > 0
+          ? chartRates.p2pBytes / (chartRates.p2pBytes + chartRates.httpBytes)
+          : null,
+      viewers,
+      peers,
+      tried,
+      eligible,
+    });
+    while (this.history.length > 0 && atMs - this.history[0]!.atMs > this.historyMs) {
+      this.history.shift();
     }
     const delivered = totals.p2pBytes + totals.httpBytes;
     this.latest = {
@@ -300,46 +323,46 @@ export class SwarmStatsCollector {
         startupMeanMs: totals.startups > 0 ? (totals.startupSecSum / totals.startups) * 1000 : null,
       },
       recent: this.recentRates(atMs),
-      history: this.ratePoints(),
+      rateWindowSec: RATE_WINDOW_MS / 1000,
+      history: [...this.history],
     };
     return this.latest;
   }
 
-  private recentRates(atMs: number): RecentRates | null {
-    const newest = this.samples[this.samples.length - 1];
-    const oldest = this.samples.find((sample) => atMs - sample.atMs <= RECENT_WINDOW_MS);
-    if (!newest || !oldest || oldest === newest) return null;
-    const seconds = (newest.atMs - oldest.atMs) / 1000;
-    const delta = (key: BeaconCounter) => newest.counters[key] - oldest.counters[key];
-    const p2p = delta('p2pBytes');
-    const http = delta('httpBytes');
-    return {
-      windowSec: seconds,
-      httpBitsPerSec: (http * 8) / seconds,
-      p2pBitsPerSec: (p2p * 8) / seconds,
-      uploadBitsPerSec: (delta('uploadedBytes') * 8) / seconds,
-      offloadRatio: p2p + http > 0 ? p2p / (p2p + http) : null,
-      stallsPerMin: (delta('stalls') * 60) / seconds,
-    };
+  /** A node's readings over the longest window; none across a gap longer than it (idle). */
+  private record(url: string, atMs: number, counters: BeaconCounters): void {
+    const windowMs = Math.max(RECENT_WINDOW_MS, RATE_WINDOW_MS);
+    const readings = this.readingsByNode.get(url) ?? [];
+    this.readingsByNode.set(
+      url,
+      appendReading(readings, { atMs, values: counters }, windowMs, windowMs),
+    );
   }
 
-  private ratePoints(): RatePoint[] {
-    const points: RatePoint[] = [];
-    for (let i = 1; i < this.samples.length; i++) {
-      const a = this.samples[i - 1]!;
-      const b = this.samples[i]!;
-      const seconds = (b.atMs - a.atMs) / 1000;
-      if (seconds <= 0) continue;
-      const rate = (key: BeaconCounter) => ((b.counters[key] - a.counters[key]) * 8) / seconds;
-      points.push({
-        atMs: b.atMs,
-        httpBitsPerSec: rate('httpBytes'),
-        p2pBitsPerSec: rate('p2pBytes'),
-        uploadBitsPerSec: rate('uploadedBytes'),
-        peers: b.peers,
-      });
+  /** Per-second rates over the window, summed over nodes; null while no node has two readings. */
+  private ratesOver(atMs: number, windowMs: number): BeaconCounters | null {
+    let sum: BeaconCounters | null = null;
+    for (const readings of this.readingsByNode.values()) {
+      const rates = windowRatesPerSec(readings, COUNTERS, atMs, windowMs);
+      if (!rates) continue;
+      sum ??= zeroCounters();
+      for (const key of COUNTERS) sum[key] += rates[key];
     }
-    return points;
+    return sum;
+  }
+
+  private recentRates(atMs: number): RecentRates | null {
+    const rates = this.ratesOver(atMs, RECENT_WINDOW_MS);
+    if (!rates) return null;
+    const delivered = rates.p2pBytes + rates.httpBytes;
+    return {
+      windowSec: RECENT_WINDOW_MS / 1000,
+      httpBitsPerSec: rates.httpBytes * 8,
+      p2pBitsPerSec: rates.p2pBytes * 8,
+      uploadBitsPerSec: rates.uploadedBytes * 8,
+      offloadRatio: delivered > 0 ? rates.p2pBytes / delivered : null,
+      stallsPerMin: rates.stalls * 60,
+    };
   }
 
   private async fetchNode(url: string): Promise<NodeFetch> {

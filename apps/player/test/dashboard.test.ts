@@ -1,155 +1,31 @@
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { TRACKER_PROTOCOL_VERSION, type ClientMessage } from '@coral-cdn/protocol';
-import {
-  repoRoot,
-  spawnService,
-  startRedis,
-  waitFor,
-  type RedisServer,
-  type RunningService,
-} from '@coral-cdn/test-support';
+import { repoRoot, waitFor, type RunningService } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import type { DashboardSnapshot } from '../src/swarm-stats.js';
+import { startAnalyticsStack, type AnalyticsStack } from './support/analytics-stack.js';
 
 /**
- * The analytics page's data, end to end: two real tracker nodes sharing a real Redis, viewers
- * that join over WebSocket with tokens signed like the origin's and send beacons as the engine
- * does, and the built player server adding it all up at /api/dashboard.
+ * The analytics page's data, end to end (test/support/analytics-stack.ts): two real tracker
+ * nodes on a real Redis, viewers beaconing over WebSocket, the built player server adding up.
  */
 
 const SWARM = 'demo/240p';
-let redis: RedisServer;
-let trackers: RunningService[] = [];
+let stack: AnalyticsStack;
+let trackers: RunningService[];
 let player: RunningService;
-let privateKey: KeyObject;
-const sockets: WebSocket[] = [];
-
-const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
-
-function viewerToken(viewerId: string): string {
-  const nowSec = Math.floor(Date.now() / 1000);
-  const header = b64url(JSON.stringify({ alg: 'EdDSA', typ: 'JWT' }));
-  const claims = b64url(
-    JSON.stringify({
-      sub: viewerId,
-      stream: 'demo',
-      iss: 'coral-origin',
-      aud: 'coral-tracker',
-      iat: nowSec - 5,
-      exp: nowSec + 600,
-    }),
-  );
-  const signature = sign(null, Buffer.from(`${header}.${claims}`), privateKey);
-  return `${header}.${claims}.${b64url(signature)}`;
-}
-
-interface Beacon {
-  httpBytes: number;
-  p2pBytes: number;
-  uploadedBytes?: number;
-  stalls?: number;
-  stallMs?: number;
-  startupMs?: number | null;
-  peerAttempts?: number;
-  peerFailures?: number;
-  pairsSrflx?: number;
-  pairsRelay?: number;
-  p2pEligible?: boolean;
-}
-
-/** A viewer as the engine is on the wire: join, then cumulative beacons. */
-async function joinViewer(tracker: RunningService, viewerId: string) {
-  const socket = new WebSocket(`ws://127.0.0.1:${tracker.port}/ws`);
-  sockets.push(socket);
-  const messages: Array<{ type: string }> = [];
-  socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as never));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  });
-  const send = (message: ClientMessage) => socket.send(JSON.stringify(message));
-  send({
-    type: 'join',
-    v: TRACKER_PROTOCOL_VERSION,
-    token: viewerToken(viewerId),
-    swarmId: SWARM,
-    region: 'eu-west',
-    uploadKbps: 5000,
-    connectionType: 'ethernet',
-    live: false,
-    have: [],
-  });
-  await waitFor(
-    `${viewerId} joined`,
-    () => {
-      if (messages.some((m) => m.type === 'error')) {
-        throw new Error(`join refused: ${JSON.stringify(messages)}`);
-      }
-      return messages.some((m) => m.type === 'joined');
-    },
-    { timeoutMs: 5000 },
-  );
-  return {
-    beacon(stats: Beacon) {
-      send({
-        type: 'beacon',
-        swarmId: SWARM,
-        stats: {
-          uploadedBytes: 0,
-          peers: 1,
-          stalls: 0,
-          stallMs: 0,
-          startupMs: null,
-          fallbacks: 0,
-          integrityFailures: 0,
-          prefetchWastedBytes: 0,
-          bufferSec: null,
-          ...stats,
-        },
-      });
-    },
-  };
-}
-
-async function dashboard(): Promise<DashboardSnapshot> {
-  const response = await fetch(`${player.url}/api/dashboard`);
-  expect(response.status).toBe(200);
-  expect(response.headers.get('cache-control')).toBe('no-store');
-  return (await response.json()) as DashboardSnapshot;
-}
+const dashboard = () => stack.dashboard();
+const joinViewer = (tracker: RunningService, viewerId: string) =>
+  stack.joinViewer(tracker, viewerId, SWARM);
 
 beforeAll(async () => {
-  const keys = generateKeyPairSync('ed25519');
-  privateKey = keys.privateKey;
-  const publicKey = keys.publicKey.export({ format: 'jwk' }).x!;
-  redis = await startRedis();
-  trackers = await Promise.all(
-    ['a', 'b'].map((node) =>
-      spawnService({
-        app: 'tracker',
-        name: `tracker-${node}`,
-        env: { REDIS_URL: redis.url, NODE_ID: `tracker-${node}`, TOKEN_PUBLIC_KEY: publicKey },
-      }),
-    ),
-  );
-  player = await spawnService({
-    app: 'player',
-    env: {
-      ORIGIN_URL: 'http://127.0.0.1:9',
-      // Both nodes, and one that is down: its row says so, the others still count.
-      TRACKER_STATS_URLS: `${trackers.map((t) => t.url).join(',')},http://127.0.0.1:9/`,
-    },
-  });
+  // Both nodes, and one that is down: its row says so, the others still count.
+  stack = await startAnalyticsStack(['http://127.0.0.1:9/']);
+  trackers = stack.trackers;
+  player = stack.player;
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.close();
-  await player?.stop();
-  await Promise.all(trackers.map((tracker) => tracker.stop()));
-  await redis?.stop();
+  await stack?.stop();
 });
 
 describe('analytics across trackers', () => {
@@ -256,7 +132,11 @@ describe('analytics across trackers', () => {
     // Over the window: 6 MB from peers, 1 MB from the CDN.
     expect(second.recent!.offloadRatio).toBeCloseTo(6 / 7, 6);
     expect(second.recent!.p2pBitsPerSec).toBeGreaterThan(0);
-    expect(second.history.length).toBeGreaterThanOrEqual(1);
+    // The charts' points: rates over a 10 s moving window, viewers and P2P-eligible viewers.
+    expect(second.rateWindowSec).toBe(10);
+    const last = second.history.at(-1)!;
+    expect(last).toMatchObject({ atMs: second.atMs, viewers: 3, peers: 3, tried: 3, eligible: 2 });
+    expect(last.p2pBitsPerSec).toBeGreaterThan(0);
   });
 
   it('serves the analytics page at /dashboard and the player everywhere else', async () => {

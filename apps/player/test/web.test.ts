@@ -105,6 +105,23 @@ describe('stats history', () => {
     expect(history.latest().p2pBitsPerSec).toBe(2_000_000);
   });
 
+  it('current rates over a moving window read steadily between bursts', () => {
+    const history = new StatsHistory(20);
+    // A 250 kB segment every 2 s, sampled every second.
+    for (let second = 0; second <= 11; second++)
+      history.push({
+        atMs: second * 1000,
+        httpBytes: Math.floor(second / 2) * 250_000,
+        p2pBytes: 0,
+        uploadedBytes: 0,
+        peers: 0,
+      });
+    // Between two segments the one-second rate is 0; over 10 s it is 1 Mbit/s.
+    expect(history.latest().httpBitsPerSec).toBe(0);
+    expect(history.windowed(10_000).httpBitsPerSec).toBe(1_000_000);
+    expect(new StatsHistory(5).windowed(10_000)).toMatchObject({ httpBitsPerSec: 0, atMs: 0 });
+  });
+
   it('keeps a bounded window, and starts over when counters go down (a new session)', () => {
     const history = new StatsHistory(3);
     for (let i = 0; i < 5; i++)

@@ -1,5 +1,5 @@
 import type { DashboardSnapshot } from '../../src/swarm-stats.js';
-import { drawChart } from './chart.js';
+import { createCharts } from './dashboard-charts.js';
 import { formatBitsPerSec, formatBytes, formatMs, formatPercent, pairSummary } from './format.js';
 
 /**
@@ -9,15 +9,31 @@ import { formatBitsPerSec, formatBytes, formatMs, formatPercent, pairSummary } f
  */
 
 const POLL_MS = 2000;
-const CHART_WINDOW_SEC = 300;
 
 declare global {
   interface Window {
-    coralDashboard?: { snapshot: DashboardSnapshot | null; error: string | null; updates: number };
+    coralDashboard?: {
+      snapshot: DashboardSnapshot | null;
+      error: string | null;
+      updates: number;
+      /** The series each chart holds (x in Unix seconds), as drawn. */
+      charts: () => ReturnType<ReturnType<typeof createCharts>['data']>;
+    };
   }
 }
 
-const state: NonNullable<Window['coralDashboard']> = { snapshot: null, error: null, updates: 0 };
+const charts = createCharts(
+  element('chart-delivery'),
+  element('chart-offload'),
+  element('chart-viewers'),
+  element('rate-window'),
+);
+const state: NonNullable<Window['coralDashboard']> = {
+  snapshot: null,
+  error: null,
+  updates: 0,
+  charts: () => charts.data(),
+};
 window.coralDashboard = state;
 
 function element<T extends HTMLElement>(id: string): T {
@@ -122,7 +138,7 @@ function render(snapshot: DashboardSnapshot): void {
       ];
     }),
   );
-  drawChart(element<HTMLCanvasElement>('chart'), snapshot.history, CHART_WINDOW_SEC);
+  charts.update(snapshot.history, snapshot.rateWindowSec);
   setText('updated', `updated ${new Date(snapshot.atMs).toLocaleTimeString()}`);
 }
 

@@ -1,7 +1,10 @@
 // One shape for the overlay's chart and the swarm dashboard's (served by src/swarm-stats.ts).
 import type { RatePoint } from '../../src/swarm-stats.js';
+import { windowRatesPerSec } from '../../src/window-rate.js';
 
 export type { RatePoint };
+
+const RATE_KEYS = ['httpBytes', 'p2pBytes', 'uploadedBytes'] as const;
 
 /** Counters sampled once a second, and the rates between samples, for the overlay's chart. */
 export interface Sample {
@@ -58,6 +61,29 @@ export class StatsHistory {
       });
     }
     return points;
+  }
+
+  /**
+   * Rates over the last `windowMs` up to the newest sample (zeros before two samples exist).
+   * Segments arrive in bursts a few seconds apart, so a one-second rate reads 0 between them.
+   */
+  windowed(windowMs: number): RatePoint {
+    const last = this.samples[this.samples.length - 1];
+    const rates = last
+      ? windowRatesPerSec(
+          this.samples.map((sample) => ({ atMs: sample.atMs, values: sample })),
+          RATE_KEYS,
+          last.atMs,
+          windowMs,
+        )
+      : null;
+    return {
+      atMs: last?.atMs ?? 0,
+      httpBitsPerSec: (rates?.httpBytes ?? 0) * 8,
+      p2pBitsPerSec: (rates?.p2pBytes ?? 0) * 8,
+      uploadBitsPerSec: (rates?.uploadedBytes ?? 0) * 8,
+      peers: last?.peers ?? 0,
+    };
   }
 
   /** The most recent rates (zeros before two samples exist). */

@@ -11,7 +11,7 @@ import {
 import Hls from 'hls.js';
 import { drawChart } from './chart.js';
 import { StatsHistory, type Sample } from './history.js';
-import { renderOverlay } from './overlay.js';
+import { OVERLAY_RATE_WINDOW_SEC, renderOverlay } from './overlay.js';
 import { isStreamId, readSettings, saveP2pChoice } from './settings.js';
 
 /** What /config.json (the player's server) tells the page. */
@@ -370,7 +370,12 @@ function tick(): void {
       peers: stats.peers,
     });
   }
-  renderOverlay(overlay, stats, statsHistory.latest(), liveLatencySec());
+  renderOverlay(
+    overlay,
+    stats,
+    statsHistory.windowed(OVERLAY_RATE_WINDOW_SEC * 1000),
+    liveLatencySec(),
+  );
   drawChart(chart, statsHistory.rates(), HISTORY_SEC);
 }
 

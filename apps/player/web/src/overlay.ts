@@ -8,6 +8,9 @@ import {
 } from './format.js';
 import type { RatePoint } from './history.js';
 
+/** The overlay's current rates are over this window (segments arrive in bursts). */
+export const OVERLAY_RATE_WINDOW_SEC = 10;
+
 export interface OverlayElements {
   offload: HTMLElement;
   peers: HTMLElement;
@@ -34,8 +37,11 @@ export function renderOverlay(
     ['From the CDN', formatBytes(stats.httpBytes)],
     ['From peers (verified)', formatBytes(stats.p2pBytes)],
     ['Uploaded to peers', formatBytes(stats.uploadedBytes)],
-    ['Download now', formatBitsPerSec(rates.httpBitsPerSec + rates.p2pBitsPerSec)],
-    ['Upload now', formatBitsPerSec(rates.uploadBitsPerSec)],
+    [
+      `Download, last ${OVERLAY_RATE_WINDOW_SEC} s`,
+      formatBitsPerSec(rates.httpBitsPerSec + rates.p2pBitsPerSec),
+    ],
+    [`Upload, last ${OVERLAY_RATE_WINDOW_SEC} s`, formatBitsPerSec(rates.uploadBitsPerSec)],
     ['Playlists, init (CDN)', formatBytes(stats.passthroughBytes)],
     ['Rendition', stats.rendition ?? '–'],
     ['Buffer', `${stats.bufferedAheadSec.toFixed(1)} s`],

@@ -8,6 +8,7 @@ import {
   pairSummary,
 } from '../web/src/format.js';
 import { StatsHistory } from '../web/src/history.js';
+import { llLatencySettings } from '../web/src/ll-latency.js';
 import { P2P_STORAGE_KEY, readSettings, type StorageLike } from '../web/src/settings.js';
 
 function memoryStorage(
@@ -155,5 +156,36 @@ describe('overlay figures', () => {
       'srflx 3 · relay 1',
     );
     expect(pairSummary({ host: 0, srflx: 0, prflx: 0, relay: 0, unknown: 0 })).toBe('none');
+  });
+});
+
+describe('LL-HLS latency settings for hls.js', () => {
+  // hls.js 1.6's latency controller: a faster rate while latency - target is below
+  // min(maxLatency, target + targetDuration); a jump to the edge once latency > maxLatency.
+  const caughtUp = (latencySec: number, targetSec: number, targetDurationSec: number) => {
+    const { liveMaxLatencyDurationSec: maxSec } = llLatencySettings(targetSec, targetDurationSec);
+    const speedsUp = latencySec - targetSec < Math.min(maxSec, targetSec + targetDurationSec);
+    return speedsUp || latencySec > maxSec;
+  };
+
+  it('leaves no latency at which a late viewer neither speeds up nor jumps', () => {
+    for (const [partHoldBackSec, targetDurationSec] of [
+      [1.6, 2],
+      [1, 4],
+      [3, 6],
+    ] as const) {
+      for (let latencySec = partHoldBackSec; latencySec < 20; latencySec += 0.05) {
+        expect(caughtUp(latencySec, partHoldBackSec, targetDurationSec), `${latencySec} s`).toBe(
+          true,
+        );
+      }
+    }
+  });
+
+  it('jumps only beyond the catch-up range (6.2 s behind a 1.6 s target with 2 s segments)', () => {
+    const settings = llLatencySettings(1.6, 2);
+    expect(settings.liveMaxLatencyDurationSec).toBeCloseTo(5.2);
+    expect(settings.liveMaxLatencyDurationSec).toBeLessThan(6.2);
+    expect(settings.maxLiveSyncPlaybackRate).toBeGreaterThan(1);
   });
 });

@@ -11,6 +11,7 @@ import {
 import Hls from 'hls.js';
 import { drawChart } from './chart.js';
 import { StatsHistory, type Sample } from './history.js';
+import { llLatencySettings } from './ll-latency.js';
 import { OVERLAY_RATE_WINDOW_SEC, renderOverlay } from './overlay.js';
 import { isStreamId, readSettings, saveP2pChoice } from './settings.js';
 
@@ -100,10 +101,6 @@ function element<T extends HTMLElement>(id: string): T {
   if (!found) throw new Error(`#${id} missing from the page`);
   return found as T;
 }
-
-/** LL-HLS: the fastest catch-up rate, and how many target durations behind before a jump. */
-const LL_MAX_CATCH_UP_RATE = 1.25;
-const LL_MAX_LAG_TARGETS = 3;
 
 const video = element<HTMLVideoElement>('video');
 const statusLine = element<HTMLParagraphElement>('status');
@@ -303,8 +300,9 @@ async function play(
     // while a little behind, and jumps to the edge when too far behind (a slow start-up).
     const { partTarget, partHoldBack, targetduration } = data.details;
     if (!data.details.live || partTarget <= 0) return;
-    hls.config.maxLiveSyncPlaybackRate = LL_MAX_CATCH_UP_RATE;
-    hls.config.liveMaxLatencyDuration = partHoldBack + targetduration * LL_MAX_LAG_TARGETS;
+    const latency = llLatencySettings(partHoldBack, targetduration);
+    hls.config.maxLiveSyncPlaybackRate = latency.maxLiveSyncPlaybackRate;
+    hls.config.liveMaxLatencyDuration = latency.liveMaxLatencyDurationSec;
   });
   hls.on(Hls.Events.ERROR, (_event, data) => {
     log(data.fatal ? 'error' : 'warn', `hls.js ${data.details}`, { fatal: data.fatal });

@@ -37,6 +37,10 @@ describe('swarm benchmark flags', () => {
       peerLiveJoinMs: 250,
     });
     expect(parseSwarmOptions({ peers: '0' }).peers).toEqual([]);
+    // Diagnostics are off unless asked for.
+    expect(parseSwarmOptions({}).diagnose).toBe(false);
+    expect(parseSwarmOptions({ diagnose: 'true' }).diagnose).toBe(true);
+    expect(() => parseSwarmOptions({ diagnose: 'yes' })).toThrow(SwarmOptionsError);
     expect(parseSwarmOptions({ out: 'swarm-live-only' }).out).toBe('swarm-live-only');
     expect(parseSwarmOptions({ rounds: '3' }).rounds).toBe(3);
     expect(parseSwarmOptions({ joiners: '0' }).joiners).toBe(0);

@@ -41,13 +41,18 @@ export interface SwarmOptions {
   joiners: number;
   /** The first pair runs CDN-only first (then alternating as usual): to check order effects. */
   cdnFirst: boolean;
-  /** Results go to bench/results/<out>.json, <out>-diagnostics.json and <out>.svg. */
+  /** Results go to bench/results/<out>.json and <out>.svg (and <out>-diagnostics.json). */
   out: string;
   /**
    * Run nothing: pool the runs of these earlier invocations (bench/results/<name>.json) into
    * one comparison per pair (empty: a normal run).
    */
   pool: string[];
+  /**
+   * Print and write the diagnostics too: segment sourcing per viewer, Chromium CPU by
+   * process, page start-up steps, bench/results/<out>-diagnostics.json.
+   */
+  diagnose: boolean;
 }
 
 export class SwarmOptionsError extends Error {
@@ -74,6 +79,7 @@ const FULL: SwarmOptions = {
   cdnFirst: false,
   out: 'swarm',
   pool: [],
+  diagnose: false,
 };
 
 /** A few minutes: fewer viewers, shorter joins and windows, a shorter clip. */
@@ -111,6 +117,7 @@ export const SWARM_FLAGS_HELP = [
   '--joiners N             after each browser P2P window, N joiners (P2P/CDN-only alternating) (default 6)',
   '--cdn-first             the first pair starts with its CDN-only run (order effects)',
   '--out NAME              results file name in bench/results (default swarm; --quick: swarm-quick)',
+  '--diagnose              also print and write diagnostics (sourcing, CPU by process, start-up steps)',
   '--pool NAME,NAME        run nothing: pool earlier invocations (bench/results/NAME.json) into one',
   '                        comparison per pair, the start-up interval drawn over invocations too',
   '                        (writes --out, default swarm-pooled)',
@@ -217,6 +224,11 @@ export function parseSwarmOptions(flags: Readonly<Record<string, string>>): Swar
         if (raw !== 'true' && raw !== 'false')
           throw new SwarmOptionsError('--cdn-first takes no value');
         options.cdnFirst = raw === 'true';
+        break;
+      case 'diagnose':
+        if (raw !== 'true' && raw !== 'false')
+          throw new SwarmOptionsError('--diagnose takes no value');
+        options.diagnose = raw === 'true';
         break;
       case 'out':
         options.out = resultName(name, raw);

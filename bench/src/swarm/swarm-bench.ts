@@ -160,7 +160,9 @@ function report(
   log(`\n${runsTable(runs)}\n`);
   if (pairs.length > 0) log(`${pairsTable(pairs)}\n`);
   for (const line of pairs.map(p2pCpuCostLine)) if (line) log(line);
-  for (const s of sourcing) {
+  // --diagnose: how each segment was sourced, per-process CPU and the page start-up steps.
+  const diagnose = options.diagnose;
+  for (const s of diagnose ? sourcing : []) {
     log(
       `${s.run}: in the window, CDN fetchers per segment ${JSON.stringify(s.cdnFetchersHistogram)} ` +
         `(mean ${s.meanCdnFetchersPerSegment}; 1 is the bound)`,
@@ -175,7 +177,7 @@ function report(
       `${runLabel(run)}: CDN segment fetches in the window by reason: ${reasons.join(', ') || 'none'}`,
     );
   }
-  for (const run of runs.filter((r) => r.kind === 'browsers')) {
+  for (const run of runs.filter((r) => diagnose && r.kind === 'browsers')) {
     const roles = busyBrowserRoles(run.window.cpu.browsersByRoleSec);
     log(`${runLabel(run)}: Chromium CPU s in the window by process: ${roles.join(', ')}`);
     log(`${runLabel(run)}: ${joinPhaseCpuLine(run.join)}`);
@@ -184,7 +186,7 @@ function report(
   for (const run of runs)
     for (const problem of run.problems) log(`invalid: ${runLabel(run)}: ${problem}`);
   const startupSteps = results
-    .filter((r) => r.figures.kind === 'browsers')
+    .filter((r) => diagnose && r.figures.kind === 'browsers')
     .map((r) => ({
       run: runLabel(r.figures),
       median: medianPageStartup(pageStartups(r.diagnostics)),
@@ -253,20 +255,22 @@ function report(
     joinerStartup: joiners,
     segmentSourcing: sourcing.map(({ bySequence: _omitted, ...rest }) => rest),
   });
-  writeResultFile(
-    `${name}-diagnostics.json`,
-    `${JSON.stringify(
-      results.map((r) => ({
-        run: runLabel(r.figures),
-        windowMs: r.windowMs,
-        timeline: r.timeline,
-        sourcing: r.figures.kind === 'browsers' ? segmentSourcing(r.diagnostics, r.windowMs) : null,
-        viewers: r.diagnostics,
-      })),
-      null,
-      1,
-    )}\n`,
-  );
+  if (diagnose)
+    writeResultFile(
+      `${name}-diagnostics.json`,
+      `${JSON.stringify(
+        results.map((r) => ({
+          run: runLabel(r.figures),
+          windowMs: r.windowMs,
+          timeline: r.timeline,
+          sourcing:
+            r.figures.kind === 'browsers' ? segmentSourcing(r.diagnostics, r.windowMs) : null,
+          viewers: r.diagnostics,
+        })),
+        null,
+        1,
+      )}\n`,
+    );
   if (pairs.length > 0) {
     const chartPath = writeResultFile(
       `${name}.svg`,
@@ -274,6 +278,9 @@ function report(
     );
     log(`chart: ${chartPath}`);
   }
-  log(`results: ${resultsPath} (per-viewer segments, logs, time series: ${name}-diagnostics.json)`);
+  log(
+    `results: ${resultsPath}` +
+      (diagnose ? ` (per-viewer segments, logs, time series: ${name}-diagnostics.json)` : ''),
+  );
   return { results, failures, pairs, target, resultsPath };
 }

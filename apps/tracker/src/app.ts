@@ -135,6 +135,7 @@ export async function createTrackerApp(
                   epoch: election.epoch,
                   fetchers: election.fetchers.length,
                   perSegment: election.perSegment,
+                  pending: tracker.elections.pending(room),
                 },
               }
             : {}),

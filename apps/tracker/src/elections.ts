@@ -82,6 +82,11 @@ export class Elections {
     for (const session of this.deps.localMembers(swarmId)) this.sendTo(session, swarmId, election);
   }
 
+  /** Whether a recomputation is scheduled or running for the room. */
+  pending(swarmId: RoomId): boolean {
+    return this.timers.has(swarmId) || this.running.has(swarmId);
+  }
+
   lastSent(swarmId: RoomId): ElectionMessage | null {
     const election = this.known.get(swarmId);
     return election ? toMessage(swarmId, election) : null;

@@ -1,7 +1,9 @@
 import type { ElectionMessage } from '@coral-cdn/protocol';
+import { waitFor } from '@coral-cdn/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   connectThroughTracker,
+  getJson,
   joinedClient,
   signToken,
   type TestClient,
@@ -16,6 +18,14 @@ import {
 
 const swarmId = 'capture/720p';
 const fx = trackerFixture();
+
+/** Whether the tracker has an election for the swarm scheduled or running (its /stats). */
+async function electionPending(): Promise<boolean> {
+  const stats = await getJson<{
+    perSwarm: Array<{ swarmId: string; election?: { pending: boolean } }>;
+  }>(`${fx.tracker().httpUrl}/stats`);
+  return stats.perSwarm.find((s) => s.swarmId === swarmId)?.election?.pending ?? true;
+}
 
 async function join(sub: string, address: string, uploadKbps: number): Promise<TestClient> {
   const token = await signToken(fx.keys(), { stream: 'capture', sub });
@@ -33,8 +43,10 @@ async function join(sub: string, address: string, uploadKbps: number): Promise<T
 /** The election `client` holds once one names every peer in `required`. */
 async function electionWith(client: TestClient, required: TestClient[]): Promise<ElectionMessage> {
   await client.nextOf('election', (m) => required.every((c) => m.fetchers.includes(c.peerId)));
-  // Later elections (debounced) may still follow: take the newest once the tracker is idle.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Later elections (debounced) may still follow: take the newest once none is pending.
+  await waitFor('no election pending', async () => !(await electionPending()), {
+    timeoutMs: 5_000,
+  });
   await client.sync();
   return client.all('election').at(-1)!;
 }

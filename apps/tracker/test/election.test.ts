@@ -1,6 +1,8 @@
 import { electedFetchers, type ElectionMessage } from '@coral-cdn/protocol';
+import { waitFor } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  getJson,
   joinedClient,
   makeKeys,
   signToken,
@@ -62,7 +64,13 @@ describe('live election over WebSocket', () => {
     const third = await join(500);
     // The newcomer gets the current election; the candidate set (full at 2) stays.
     expect(await third.next('election')).toEqual(bumped);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // No later election: none pending on the tracker, and none arrived before that.
+    await waitFor('no election pending', async () => {
+      const stats = await getJson<{ perSwarm: Array<{ election?: { pending: boolean } }> }>(
+        `${tracker.httpUrl}/stats`,
+      );
+      return stats.perSwarm[0]?.election?.pending === false;
+    });
     await first!.sync();
     expect(latest(first!)?.epoch).toBe(2);
   });

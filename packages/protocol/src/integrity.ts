@@ -131,6 +131,11 @@ async function verifyBytes(
   }
 }
 
+/** The value when its signature checked out, else `bad_signature` naming `what`. */
+function signed<T>(valid: boolean, value: T, what: string): Result<T> {
+  return valid ? ok(value) : err('bad_signature', `${what} signature is invalid`);
+}
+
 export async function signVodManifest(
   subtle: SubtleCryptoLike,
   privateKey: CryptoKeyLike,
@@ -147,18 +152,11 @@ export async function verifyVodManifest(
   publicKey: CryptoKeyLike,
   manifest: VodManifest,
 ): Promise<Result<VodManifest>> {
-  const valid = await verifyBytes(
-    subtle,
-    publicKey,
-    manifest.signature,
-    canonicalVodBytes(manifest),
+  return signed(
+    await verifyBytes(subtle, publicKey, manifest.signature, canonicalVodBytes(manifest)),
+    manifest,
+    `VOD manifest ${manifest.streamId}/${manifest.rendition}`,
   );
-  return valid
-    ? ok(manifest)
-    : err(
-        'bad_signature',
-        `VOD manifest ${manifest.streamId}/${manifest.rendition} signature is invalid`,
-      );
 }
 
 export async function signLiveSegment(
@@ -198,18 +196,12 @@ export async function verifyLiveSegment<T extends SignedSegmentHash>(
   rendition: string,
   entry: T,
 ): Promise<Result<T>> {
-  const valid = await verifyBytes(
-    subtle,
-    publicKey,
-    entry.signature,
-    canonicalLiveSegmentBytes(streamId, rendition, entry),
+  const bytes = canonicalLiveSegmentBytes(streamId, rendition, entry);
+  return signed(
+    await verifyBytes(subtle, publicKey, entry.signature, bytes),
+    entry,
+    `live segment ${streamId}/${rendition}/${entry.sequence}`,
   );
-  return valid
-    ? ok(entry)
-    : err(
-        'bad_signature',
-        `live segment ${streamId}/${rendition}/${entry.sequence} signature is invalid`,
-      );
 }
 
 /** Check that bytes match an expected lowercase hex SHA-256. */
@@ -233,15 +225,12 @@ export async function verifyLiveInit(
   rendition: string,
   init: InitEntry & { signature: string },
 ): Promise<Result<InitEntry>> {
-  const valid = await verifyBytes(
-    subtle,
-    publicKey,
-    init.signature,
-    canonicalLiveInitBytes(streamId, rendition, init),
+  const bytes = canonicalLiveInitBytes(streamId, rendition, init);
+  return signed(
+    await verifyBytes(subtle, publicKey, init.signature, bytes),
+    init,
+    `live init ${streamId}/${rendition}`,
   );
-  return valid
-    ? ok(init)
-    : err('bad_signature', `live init ${streamId}/${rendition} signature is invalid`);
 }
 
 export async function signLivePart(
@@ -266,16 +255,10 @@ export async function verifyLivePart<T extends SignedPartHash>(
   rendition: string,
   entry: T,
 ): Promise<Result<T>> {
-  const valid = await verifyBytes(
-    subtle,
-    publicKey,
-    entry.signature,
-    canonicalLivePartBytes(streamId, rendition, entry),
+  const bytes = canonicalLivePartBytes(streamId, rendition, entry);
+  return signed(
+    await verifyBytes(subtle, publicKey, entry.signature, bytes),
+    entry,
+    `live part ${streamId}/${rendition}/${entry.sequence}.${entry.part}`,
   );
-  return valid
-    ? ok(entry)
-    : err(
-        'bad_signature',
-        `live part ${streamId}/${rendition}/${entry.sequence}.${entry.part} signature is invalid`,
-      );
 }

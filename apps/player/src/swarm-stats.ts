@@ -64,6 +64,8 @@ interface SwarmRow {
   swarmId: string;
   localPeers: number;
   connectivity: { tried: number; eligible: number; opened: PairCounts };
+  /** What the swarm's current members took from the CDN and from peers (their beacons). */
+  delivery: { httpBytes: number; p2pBytes: number };
 }
 
 const shareOf = (eligible: number, tried: number) => (tried > 0 ? eligible / tried : null);
@@ -150,7 +152,13 @@ export interface DashboardSnapshot {
   peers: number;
   swarmCount: number;
   /** Largest swarms first (at most 20), peers and connectivity summed over nodes. */
-  swarms: Array<{ swarmId: string; peers: number; connectivity: SwarmConnectivity }>;
+  swarms: Array<{
+    swarmId: string;
+    peers: number;
+    connectivity: SwarmConnectivity;
+    /** Peer share of the current members' bytes; null before any byte. */
+    offloadRatio: number | null;
+  }>;
   connectivity: ConnectivityTotals;
   messagesPerSec: number;
   totals: ViewerTotals;
@@ -246,7 +254,10 @@ export class SwarmStatsCollector {
           swarmId: swarm.swarmId,
           localPeers: 0,
           connectivity: { tried: 0, eligible: 0, opened: zeroPairs() },
+          delivery: { httpBytes: 0, p2pBytes: 0 },
         };
+        sum.delivery.httpBytes += swarm.delivery.httpBytes;
+        sum.delivery.p2pBytes += swarm.delivery.p2pBytes;
         sum.localPeers += swarm.localPeers;
         sum.connectivity.tried += swarm.connectivity.tried;
         sum.connectivity.eligible += swarm.connectivity.eligible;
@@ -257,9 +268,10 @@ export class SwarmStatsCollector {
     }
     const swarms = [...bySwarm.values()]
       .filter((row) => row.localPeers > 0)
-      .map(({ swarmId, localPeers, connectivity }) => ({
+      .map(({ swarmId, localPeers, connectivity, delivery }) => ({
         swarmId,
         peers: localPeers,
+        offloadRatio: shareOf(delivery.p2pBytes, delivery.httpBytes + delivery.p2pBytes),
         connectivity: {
           ...connectivity,
           eligibleShare: shareOf(connectivity.eligible, connectivity.tried),
@@ -408,6 +420,7 @@ export class SwarmStatsCollector {
               swarmId?: unknown;
               localPeers?: unknown;
               connectivity?: unknown;
+              delivery?: { httpBytes?: unknown; p2pBytes?: unknown };
             }>
           )
             .filter((row) => typeof row.swarmId === 'string')
@@ -415,6 +428,10 @@ export class SwarmStatsCollector {
               swarmId: row.swarmId as string,
               localPeers: num(row.localPeers),
               connectivity: swarmConnectivity(row.connectivity),
+              delivery: {
+                httpBytes: num(row.delivery?.httpBytes),
+                p2pBytes: num(row.delivery?.p2pBytes),
+              },
             }))
         : [];
       return {

@@ -141,12 +141,13 @@ describe('the analytics page in Chromium', () => {
       api.swarms.map((s) => [
         s.swarmId,
         String(s.peers),
+        s.offloadRatio === null ? '–' : `${Math.round(s.offloadRatio * 100)}%`,
         s.connectivity.tried > 0
           ? `${Math.round(s.connectivity.eligibleShare! * 100)}% (${s.connectivity.eligible}/${s.connectivity.tried})`
           : '–',
         s.connectivity.opened.srflx > 0 ? `srflx ${s.connectivity.opened.srflx}` : 'none',
       ]),
     );
-    expect(state.swarmRows[0]).toEqual(['demo/240p', '2', '50% (1/2)', 'srflx 1']);
+    expect(state.swarmRows[0]).toEqual(['demo/240p', '2', '80%', '50% (1/2)', 'srflx 1']);
   }, 90_000);
 });

@@ -78,6 +78,8 @@ describe('analytics across trackers', () => {
       {
         swarmId: SWARM,
         peers: 3,
+        // 4 MB from peers of 8 MB in all (summed over both nodes).
+        offloadRatio: 0.5,
         connectivity: {
           tried: 3,
           eligible: 2,

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { closeGracefully, listen, type Logger } from '@coral-cdn/server-kit';
 import { WebSocketServer } from 'ws';
+import { summarizeConnectivity, summarizeDelivery } from './beacons.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import type { TrackerConfig } from './config.js';
 import { ConnectionsPerIp } from './limits/ip-limiter.js';
@@ -94,7 +95,7 @@ export async function createTrackerApp(
     metrics.peers.set(tracker.localPeerCount());
     metrics.swarms.set(tracker.localSwarms.size);
     metrics.storeHealthy.set(store.status().healthy ? 1 : 0);
-    const connectivity = tracker.connectivity();
+    const connectivity = summarizeConnectivity(tracker.beaconsOf());
     metrics.p2pTriedViewers.set(connectivity.tried);
     metrics.p2pEligibleViewers.set(connectivity.eligible);
   };
@@ -128,7 +129,9 @@ export async function createTrackerApp(
           peers,
           localPeers: tracker.localSwarms.get(room)?.size ?? 0,
           // This node's members of the swarm: eligible share and connections by pair type.
-          connectivity: tracker.connectivity(room),
+          connectivity: summarizeConnectivity(tracker.beaconsOf(room)),
+          // Bytes of this node's current members (capped beacon increments).
+          delivery: summarizeDelivery(tracker.beaconsOf(room)),
           ...(election
             ? {
                 election: {

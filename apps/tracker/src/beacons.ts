@@ -29,6 +29,8 @@ export interface ConnectivityTotals {
 export interface BeaconMemory {
   last: BeaconStats | null;
   connectivity: ConnectivityTotals;
+  /** Bytes this membership took from the CDN and from peers: the sum of its capped increments. */
+  delivered: { httpBytes: number; p2pBytes: number };
   /** The last beacon's P2P eligibility (null: none said). */
   eligible: boolean | null;
   /** When the last beacon (or the join) was recorded: increments are capped by the time since. */
@@ -42,6 +44,7 @@ export function newBeaconMemory(nowMs: number): BeaconMemory {
     lastAtMs: nowMs,
     startupRecorded: false,
     connectivity: emptyConnectivity(),
+    delivered: { httpBytes: 0, p2pBytes: 0 },
     eligible: null,
   };
 }
@@ -85,6 +88,8 @@ export function recordBeacon(
   metrics.beaconPeerAttempts.inc(increments.peerAttempts);
   metrics.beaconPeerFailures.inc(increments.peerFailures);
   metrics.beaconRelayRefused.inc(increments.relayRefused);
+  memory.delivered.httpBytes += increments.httpBytes;
+  memory.delivered.p2pBytes += increments.p2pBytes;
   const totals = memory.connectivity;
   totals.attempts += increments.peerAttempts;
   totals.failed += increments.peerFailures;
@@ -133,4 +138,23 @@ export function summarizeConnectivity(memories: Iterable<BeaconMemory>): Connect
     for (const pair of PAIR_LABELS) summary.opened[pair] += totals.opened[pair];
   }
   return summary;
+}
+
+/** What a group of memberships took from the CDN and from peers, and the share from peers. */
+export interface DeliverySummary {
+  httpBytes: number;
+  p2pBytes: number;
+  /** p2p / (http + p2p); null before any byte. */
+  offloadRatio: number | null;
+}
+
+export function summarizeDelivery(memories: Iterable<BeaconMemory>): DeliverySummary {
+  let httpBytes = 0;
+  let p2pBytes = 0;
+  for (const memory of memories) {
+    httpBytes += memory.delivered.httpBytes;
+    p2pBytes += memory.delivered.p2pBytes;
+  }
+  const total = httpBytes + p2pBytes;
+  return { httpBytes, p2pBytes, offloadRatio: total > 0 ? p2pBytes / total : null };
 }

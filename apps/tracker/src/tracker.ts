@@ -22,12 +22,7 @@ import {
   type RoomId,
 } from '@coral-cdn/tracker-core';
 import type { WebSocket } from 'ws';
-import {
-  recordBeacon,
-  summarizeConnectivity,
-  type BeaconMemory,
-  type ConnectivitySummary,
-} from './beacons.js';
+import { recordBeacon, type BeaconMemory } from './beacons.js';
 import { handleClusterEvent } from './cluster-events.js';
 import type { FailOptions, GoneReason, TrackerContext, TrackerDeps } from './context.js';
 import { Elections } from './elections.js';
@@ -455,8 +450,8 @@ export class Tracker implements TrackerContext {
     return count;
   }
 
-  /** Connectivity as this node's members' beacons tell it: of one room, or of every room. */
-  connectivity(room?: RoomId): ConnectivitySummary {
+  /** What this node's members' beacons said so far: of one room, or of every room. */
+  beaconsOf(room?: RoomId): BeaconMemory[] {
     const memories: BeaconMemory[] = [];
     const rooms = room === undefined ? [...this.localSwarms.keys()] : [room];
     for (const key of rooms) {
@@ -465,7 +460,7 @@ export class Tracker implements TrackerContext {
         if (membership) memories.push(membership.beacon);
       }
     }
-    return summarizeConnectivity(memories);
+    return memories;
   }
 
   /** The last election this node knows for a room (rooms.ts; version 1's is the swarm id). */

@@ -1,4 +1,5 @@
 import type { BeaconStats } from '@coral-cdn/protocol';
+import { waitFor } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestClient } from './support.js';
 import {
@@ -175,6 +176,50 @@ describe('HTTP endpoints and beacons', () => {
       });
     } finally {
       for (const client of [direct, relayOnly, older, lone]) client.close();
+    }
+  });
+
+  it('sums what the current members of each swarm took from the CDN and from peers', async () => {
+    const token = await signToken(keys, { stream: 'bytes' });
+    const swarmId = 'bytes/720p';
+    const a = await joinedClient(tracker.wsUrl, { swarmId, token });
+    const b = await joinedClient(tracker.wsUrl, { swarmId, token });
+    const other = await joinedClient(tracker.wsUrl, { swarmId: 'bytes/360p', token });
+    try {
+      a.send({ type: 'beacon', swarmId, stats: stats({ httpBytes: 1000, p2pBytes: 3000 }) });
+      // Cumulative counters: the second beacon adds only its increase.
+      a.send({ type: 'beacon', swarmId, stats: stats({ httpBytes: 2000, p2pBytes: 6000 }) });
+      b.send({ type: 'beacon', swarmId, stats: stats({ httpBytes: 4000, p2pBytes: 0 }) });
+      other.send({
+        type: 'beacon',
+        swarmId: 'bytes/360p',
+        stats: stats({ httpBytes: 500, p2pBytes: 0 }),
+      });
+      for (const client of [a, b, other]) await client.settle();
+      const deliveryOf = async (id: string) =>
+        (
+          await getJson<{ perSwarm: Array<{ swarmId: string; delivery: unknown }> }>(
+            `${tracker.httpUrl}/stats`,
+          )
+        ).perSwarm.find((row) => row.swarmId === id)?.delivery;
+      expect(await deliveryOf(swarmId)).toEqual({
+        httpBytes: 6000,
+        p2pBytes: 6000,
+        offloadRatio: 0.5,
+      });
+      expect(await deliveryOf('bytes/360p')).toEqual({
+        httpBytes: 500,
+        p2pBytes: 0,
+        offloadRatio: 0,
+      });
+      // A member that leaves takes its bytes with it: the figures are of current viewers.
+      b.close();
+      await waitFor('the leaver gone from the swarm', async () => {
+        const delivery = (await deliveryOf(swarmId)) as { httpBytes: number } | undefined;
+        return delivery?.httpBytes === 2000;
+      });
+    } finally {
+      for (const client of [a, b, other]) client.close();
     }
   });
 

@@ -133,6 +133,7 @@ function render(snapshot: DashboardSnapshot): void {
       return [
         { text: swarm.swarmId },
         { text: String(swarm.peers) },
+        { text: ratio(swarm.offloadRatio) },
         { text: c && c.tried > 0 ? `${ratio(c.eligibleShare)} (${c.eligible}/${c.tried})` : '–' },
         { text: c ? pairSummary(c.opened) : '–' },
       ];

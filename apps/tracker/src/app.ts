@@ -6,7 +6,7 @@ import { closeGracefully, listen, type Logger } from '@coral-cdn/server-kit';
 import { WebSocketServer } from 'ws';
 import { summarizeConnectivity, summarizeDelivery } from './beacons.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
-import type { TrackerConfig } from './config.js';
+import { redisTargetOf, type TrackerConfig } from './config.js';
 import { ConnectionsPerIp } from './limits/ip-limiter.js';
 import { heapLimitBytes, heapUsedBytes, MemoryGuard } from './limits/memory-guard.js';
 import { TrackerMetrics } from './metrics.js';
@@ -43,9 +43,10 @@ export async function createTrackerApp(
   const metrics = new TrackerMetrics(nodeId);
   const startedAtMs = Date.now();
   let store: SwarmStore;
-  if (config.REDIS_URL) {
+  const redisTarget = redisTargetOf(config);
+  if (redisTarget) {
     const redisStore = new RedisStore({
-      url: config.REDIS_URL,
+      target: redisTarget,
       nodeId,
       keyPrefix: config.REDIS_KEY_PREFIX,
       maxHavePerPeer: config.MAX_HAVE_PER_PEER,

@@ -2,6 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { MAX_PEERS_PER_ANSWER, MAX_TRACKER_MESSAGE_BYTES } from '@coral-cdn/protocol';
 import { baseServiceFields, booleanFlagSchema, parseConfig } from '@coral-cdn/server-kit';
 import { z } from 'zod';
+import { parseClusterNodes, type RedisTarget } from './store/redis-target.js';
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().min(0);
@@ -28,6 +29,18 @@ function rawKeyToBase64url(text: string): string {
   return text.replace(/=$/, '');
 }
 
+const clusterNodesSchema = z.string().transform((value, context) => {
+  try {
+    return parseClusterNodes(value);
+  } catch (error) {
+    context.addIssue({
+      code: 'custom',
+      message: `not host:port,host:port,…: ${error instanceof Error ? error.message : String(error)}`,
+    });
+    return z.NEVER;
+  }
+});
+
 const publicKeySchema = z.string().transform((value, context) => {
   try {
     return parseEd25519PublicKey(value);
@@ -40,10 +53,12 @@ const publicKeySchema = z.string().transform((value, context) => {
   }
 });
 
-export const trackerConfigSchema = z.object({
+const trackerConfigFields = z.object({
   ...baseServiceFields(8090),
-  /** Unset: the in-memory store (one node). */
+  /** Unset (and no REDIS_CLUSTER_NODES): the in-memory store (one node). */
   REDIS_URL: z.string().url().optional(),
+  /** Seed nodes of a Redis Cluster, `host:port,host:port`; exclusive with REDIS_URL. */
+  REDIS_CLUSTER_NODES: clusterNodesSchema.optional(),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/)
@@ -111,7 +126,22 @@ export const trackerConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(5000),
 });
 
+export const trackerConfigSchema = trackerConfigFields.refine(
+  (config) => !(config.REDIS_URL && config.REDIS_CLUSTER_NODES),
+  {
+    message: 'set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+    path: ['REDIS_CLUSTER_NODES'],
+  },
+);
+
 export type TrackerConfig = z.infer<typeof trackerConfigSchema>;
+
+/** The shared store's Redis, or null for the in-memory store. */
+export function redisTargetOf(config: TrackerConfig): RedisTarget | null {
+  if (config.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: config.REDIS_CLUSTER_NODES };
+  if (config.REDIS_URL) return { kind: 'single', url: config.REDIS_URL };
+  return null;
+}
 
 /** Parse a config from an env-like record (tests and embedding); throws ConfigError. */
 export function trackerConfig(env: Record<string, string | undefined> = {}): TrackerConfig {

@@ -77,7 +77,7 @@ beforeAll(async () => {
   });
   prober.on('error', () => undefined);
   store = new RedisStore({
-    url: redis.url,
+    target: { kind: 'single', url: redis.url },
     nodeId,
     keyPrefix,
     maxHavePerPeer: 8,

@@ -1,8 +1,16 @@
 import { createLogger } from '@coral-cdn/server-kit';
-import { startRedis, waitFor, type RedisServer } from '@coral-cdn/test-support';
+import {
+  startRedis,
+  startRedisCluster,
+  waitFor,
+  type RedisCluster,
+  type RedisServer,
+} from '@coral-cdn/test-support';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { RedisStore } from '../src/store/redis-store.js';
+import type { RedisTarget } from '../src/store/redis-target.js';
+import { parseClusterNodes } from '../src/store/redis-target.js';
 import type { CandidateQuery, MemberRecord, SwarmStore } from '../src/store/types.js';
 import { roomId } from '@coral-cdn/tracker-core';
 
@@ -11,22 +19,25 @@ const ROOM_240 = roomId('stream/240p', 1);
 const OTHER_ROOM = roomId('other/720p', 1);
 
 /**
- * One contract, two stores: everything the tracker relies on behaves the same in memory and
- * in Redis (a real redis-server). In Redis every write goes through one node's store and every
- * read through another node's, so what one node keeps only in its own copy is caught.
+ * One contract, three stores: everything the tracker relies on behaves the same in memory, in
+ * one Redis (a real redis-server) and in a Redis Cluster (three real masters). In Redis every
+ * write goes through one node's store and every read through another node's, so what one node
+ * keeps only in its own copy is caught; in the cluster a script that touches keys of two hash
+ * slots fails (CROSSSLOT), and so does the case using it.
  */
 
 let redis: RedisServer;
+let cluster: RedisCluster;
 let prefixCounter = 0;
 const stores: SwarmStore[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
 });
 
 afterAll(async () => {
   await Promise.all(stores.map((store) => store.destroy()));
-  await redis.stop();
+  await Promise.all([redis?.stop(), cluster?.stop()]);
 });
 
 /**
@@ -39,9 +50,14 @@ interface Pair {
   readonly peer: SwarmStore;
 }
 
-async function redisStore(nodeId: string, keyPrefix: string, now?: () => number) {
+async function redisStore(
+  target: RedisTarget,
+  nodeId: string,
+  keyPrefix: string,
+  now?: () => number,
+) {
   const store = new RedisStore({
-    url: redis.url,
+    target,
     nodeId,
     keyPrefix,
     maxHavePerPeer: 8,
@@ -64,18 +80,21 @@ const factories: Array<[string, (now?: () => number) => Promise<Pair>]> = [
       return { store, peer: store };
     },
   ],
+  ['redis', (now) => redisPair({ kind: 'single', url: redis.url }, now)],
   [
-    'redis',
-    async (now) => {
-      const keyPrefix = `contract${++prefixCounter}:`;
-      const [store, peer] = await Promise.all([
-        redisStore('contract-node', keyPrefix, now),
-        redisStore('other-node', keyPrefix, now),
-      ]);
-      return { store, peer };
-    },
+    'redis-cluster',
+    (now) => redisPair({ kind: 'cluster', nodes: parseClusterNodes(cluster.nodes) }, now),
   ],
 ];
+
+async function redisPair(target: RedisTarget, now?: () => number): Promise<Pair> {
+  const keyPrefix = `contract${++prefixCounter}:`;
+  const [store, peer] = await Promise.all([
+    redisStore(target, 'contract-node', keyPrefix, now),
+    redisStore(target, 'other-node', keyPrefix, now),
+  ]);
+  return { store, peer };
+}
 
 function record(peerId: string, overrides: Partial<MemberRecord> = {}): MemberRecord {
   return {

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { booleanFlag, intFlag, parseFlags } from '../lib/flags.js';
+import { booleanFlag, FlagError, intFlag, parseFlags } from '../lib/flags.js';
 import { writeResultFile, writeResults } from '../lib/results.js';
 import type { Scenario } from '../lib/scenario.js';
 import { formatTable, median, ratio } from '../lib/stats.js';
 import { lineChartSvg } from '../lib/svg.js';
 import { BITTORRENT_TRACKER_VERSION } from '../tracker/baseline.js';
+import { perNodeComparisons } from '../tracker/per-node.js';
 import { runOne, type RunFigures, type TrackerKind } from '../tracker/run-tracker-bench.js';
 
 /**
@@ -18,7 +19,10 @@ import { runOne, type RunFigures, type TrackerKind } from '../tracker/run-tracke
  *   stay joined.
  * - announce: a peer telling the tracker what it holds. Coral: one `have` delta (one segment
  *   added, one dropped); it has no reply, so each peer sends `window` of them and a ping,
- *   and counts them when the pong returns. bittorrent-tracker: one `announce` (event
+ *   and counts them when the pong returns. A pong comes ahead of queued work, so after the
+ *   deadline each active peer sends a `get-peers`, answered only after its queued haves: the
+ *   phase lasts until all are answered ('drain ms' past the deadline; near 0 in memory, the
+ *   Redis write backlog otherwise). bittorrent-tracker: one `announce` (event
  *   update, no offers: its cheapest announce), counted when its reply arrives; each peer
  *   keeps `window` in flight.
  * - peer query: a peer asking whom to connect to. Coral: `get-peers` (3 needed sequences,
@@ -32,7 +36,13 @@ import { runOne, type RunFigures, type TrackerKind } from '../tracker/run-tracke
  * Flags: --peers 1000,10000 --phase-sec 8 --relay-rate 1000 --window 4 --announce-window 16
  * --active-peers 1000
  * --workers 2 --repeat 1 (median of interleaved repetitions) --skip-baseline
- * --redis (adds Coral on its Redis store; one node).
+ * --redis (adds Coral on one Redis) --redis-cluster (adds Coral on a local 3-master Redis
+ * Cluster) --tracker-nodes 1 (tracker processes sharing the Redis store; load worker i drives
+ * node i mod n, so at most --workers).
+ * - announces/s per node: a shared-store kind's announces/s over its tracker nodes, beside
+ *   memory mode (one node, no store): the ratio of the medians over the rounds (--repeat) with
+ *   a bootstrap interval. The benchmark's peers are one swarm, so one room and one hash slot:
+ *   on the cluster its keys are on one master (a cluster spreads rooms, not one room).
  */
 const trackerFlags = z.object({
   /** Swarm sizes, comma-separated. */
@@ -49,6 +59,8 @@ const trackerFlags = z.object({
   workers: intFlag(1, 64, 2),
   repeat: intFlag(1, 100, 1),
   redis: booleanFlag(),
+  redis_cluster: booleanFlag(),
+  tracker_nodes: intFlag(1, 8, 1),
   skip_baseline: booleanFlag(),
 });
 
@@ -59,6 +71,11 @@ const scenario: Scenario = {
   async run(args) {
     const flags = parseFlags(trackerFlags, args);
     const peerCounts = flags.peers;
+    if (flags.tracker_nodes > flags.workers) {
+      throw new FlagError(
+        `--tracker-nodes ${flags.tracker_nodes}: at most --workers (${flags.workers}), one worker drives each node`,
+      );
+    }
     const options = {
       peerCounts,
       phaseMs: flags.phase_sec * 1000,
@@ -68,10 +85,12 @@ const scenario: Scenario = {
       activePeers: flags.active_peers,
       queryPeers: 10,
       workers: flags.workers,
+      trackerNodes: flags.tracker_nodes,
       log: (line: string) => process.stdout.write(`  ${line}\n`),
     };
     const kinds: TrackerKind[] = ['coral'];
     if (flags.redis) kinds.push('coral-redis');
+    if (flags.redis_cluster) kinds.push('coral-redis-cluster');
     if (!flags.skip_baseline) kinds.push('bittorrent');
     // Repetitions are interleaved (coral, baseline, coral, ...) so that a burst of load from
     // other processes on the machine hits both; each figure is then the median.
@@ -93,7 +112,10 @@ const scenario: Scenario = {
           ? `bittorrent-tracker ${BITTORRENT_TRACKER_VERSION}`
           : run.tracker,
       peers: run.peers,
+      nodes: run.nodes,
       'announces/s': run.announcesPerSec,
+      'per node': run.announcesPerSecPerNode,
+      'drain ms': run.announceDrainMs,
       'cpu%': run.announceServerCpuPct,
       'per cpu-s': run.announcesPerCpuSec,
       'queries/s': run.queriesPerSec,
@@ -133,16 +155,35 @@ const scenario: Scenario = {
         })),
       )}\n`,
     );
+    const perNode = perNodeComparisons(samples);
+    if (perNode.length > 0) {
+      process.stdout.write(
+        `\n${formatTable(
+          perNode.map((c) => ({
+            peers: c.peers,
+            store: c.tracker,
+            nodes: c.nodes,
+            rounds: c.rounds,
+            'announces/s per node': c.perNode,
+            'memory (1 node)': c.memory,
+            'per node / memory': c.ratio,
+            '90% interval': c.interval ? `${c.interval.low}–${c.interval.high}` : 'n/a (1 round)',
+          })),
+        )}\n`,
+      );
+    }
     const path = writeResults('tracker', {
       repeat,
       samples: repeat > 1 ? samples : undefined,
       definitions: {
         announce:
-          'coral: one have delta (no reply; window per ping); bittorrent-tracker: one announce without offers (reply)',
+          'coral: one have delta (no reply; window per ping), counted over the phase plus the drain until a get-peers queued behind them is answered; bittorrent-tracker: one announce without offers (reply)',
         query:
           'coral: get-peers (3 needed, max 10) -> ranked peers; bittorrent-tracker: announce with 10 offers (forwarded to 10 random peers)',
         relayLatency: 'one-way time of each offer/answer leg at a fixed offered rate',
-        rss: 'tracker VmRSS with every peer joined',
+        rss: 'tracker VmRSS with every peer joined (mean over nodes)',
+        perNode:
+          'announces/s of a Redis kind over its tracker nodes, beside memory mode (one node): ratio of the medians over the rounds, 90% bootstrap interval over rounds',
         perCpuSecond:
           'operations per second divided by the tracker process CPU share in that phase (its capacity when the load generator, sharing the cores, is the limit)',
       },
@@ -153,6 +194,7 @@ const scenario: Scenario = {
       },
       runs,
       comparisons,
+      perNode,
     });
     const series = kinds.map((kind) => ({
       name: `${kind === 'bittorrent' ? 'bittorrent-tracker' : kind} announces/s`,

@@ -150,12 +150,23 @@ function corked(client: Client, send: () => void): void {
   }
 }
 
+/**
+ * After the deadline, a message each active client sends that its tracker handles after the
+ * work queued before it, and the reply that shows it was: the phase ends when every one came
+ * back, so work the tracker acknowledged (pong) but had not done yet is not counted as done.
+ */
+interface Barrier {
+  send(client: Client): void;
+  done(text: string): boolean;
+}
+
 async function closedLoop(
   durationMs: number,
   window: number,
   opsPerCompletion: number,
   sendBatch: (client: Client) => void,
   completes: (text: string) => boolean,
+  barrier?: Barrier,
 ): Promise<void> {
   let running = true;
   let completed = 0;
@@ -185,8 +196,29 @@ async function closedLoop(
   while (active.some((c) => c.outstanding > 0) && now() < drainUntil) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  let drainMs = 0;
+  if (barrier) {
+    const deadline = started + durationMs;
+    await Promise.all(
+      active.map(
+        (client) =>
+          new Promise<void>((resolve) => {
+            client.onMessage = (text) => {
+              if (barrier.done(text)) resolve();
+            };
+            barrier.send(client);
+          }),
+      ),
+    );
+    drainMs = Math.round(now() - deadline);
+  }
   for (const client of clients) client.onMessage = () => undefined;
-  reply({ ev: 'throughput', completed, elapsedMs });
+  reply({
+    ev: 'throughput',
+    completed,
+    elapsedMs: barrier ? elapsedMs + drainMs : elapsedMs,
+    drainMs,
+  });
 }
 
 function announce(durationMs: number, window: number): Promise<void> {
@@ -206,6 +238,13 @@ function announce(durationMs: number, window: number): Promise<void> {
         client.ws.send('{"type":"ping"}');
       },
       (text) => text.startsWith('{"type":"pong"'),
+      // A pong comes ahead of queued work; a get-peers answer comes after it (with Redis the
+      // haves wait on Redis, and without this would be counted as soon as they were read).
+      {
+        send: (client) =>
+          client.ws.send(`{"type":"get-peers","swarmId":"${SWARM}","need":[],"max":1}`),
+        done: (text) => text.startsWith('{"type":"peers"'),
+      },
     );
   }
   return closedLoop(

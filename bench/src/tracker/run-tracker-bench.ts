@@ -3,13 +3,27 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnService, startRedis, type RunningService } from '@coral-cdn/test-support';
+import {
+  spawnService,
+  startRedis,
+  startRedisCluster,
+  type RunningService,
+} from '@coral-cdn/test-support';
 import { percentile } from '../lib/stats.js';
 import { ensureBittorrentTracker } from './baseline.js';
 import type { WorkerCommand, WorkerReply } from './worker-protocol.js';
 
-/** `coral-redis`: the Coral tracker with its Redis store (one node, a local redis-server). */
-export type TrackerKind = 'coral' | 'coral-redis' | 'bittorrent';
+/**
+ * `coral-redis`: the Coral tracker on its Redis store (a local redis-server);
+ * `coral-redis-cluster`: on a Redis Cluster (three local masters). Both run `trackerNodes`
+ * tracker processes sharing the store; `coral` (memory) is always one.
+ */
+export type TrackerKind = 'coral' | 'coral-redis' | 'coral-redis-cluster' | 'bittorrent';
+
+/** Tracker processes a kind runs: several only on a shared store. */
+export function nodesOf(kind: TrackerKind, trackerNodes: number): number {
+  return kind === 'coral-redis' || kind === 'coral-redis-cluster' ? trackerNodes : 1;
+}
 
 export interface TrackerBenchOptions {
   peerCounts: number[];
@@ -25,16 +39,24 @@ export interface TrackerBenchOptions {
   /** Peers a query asks for. */
   queryPeers: number;
   workers: number;
+  /** Tracker nodes on a shared store (Redis kinds); load worker i drives node i mod n. */
+  trackerNodes: number;
   log: (line: string) => void;
 }
 
 export interface RunFigures {
   tracker: TrackerKind;
   peers: number;
+  /** Tracker processes; CPU is summed over them, RSS is their mean. */
+  nodes: number;
   joinSec: number;
   rssMiB: number;
   peakRssMiB: number;
   announcesPerSec: number;
+  /** announcesPerSec / nodes: what one node sustains. */
+  announcesPerSecPerNode: number;
+  /** How long after the phase's deadline the announces sent before it were all handled. */
+  announceDrainMs: number;
   announceServerCpuPct: number;
   /** Announces per second of tracker CPU: its capacity, even when the clients limit the rate. */
   announcesPerCpuSec: number;
@@ -97,48 +119,74 @@ class Worker {
   }
 }
 
-async function startTracker(
+/** The load generator is one address with up to 10k connections and no rate limits that a
+ * real player would hit; everything else stays at its default. */
+const coralEnv = (publicKey: string) => ({
+  TOKEN_PUBLIC_KEY: publicKey,
+  MAX_CONNECTIONS_PER_IP: '1000000',
+  MESSAGES_PER_SEC: '1000000',
+  HEARTBEAT_MS: '120000',
+  LOG_LEVEL: 'warn',
+});
+
+interface Trackers {
+  services: RunningService[];
+  /** Stops the trackers and their store; idempotent. */
+  stop(): Promise<void>;
+}
+
+async function startTrackers(
   kind: TrackerKind,
+  nodes: number,
   log: (line: string) => void,
   publicKey: string,
-): Promise<RunningService & { cleanup?: () => Promise<void> }> {
-  if (kind === 'coral-redis') {
-    const redis = await startRedis();
+): Promise<Trackers> {
+  if (kind === 'bittorrent') {
+    const serverPath = ensureBittorrentTracker(log);
     const service = await spawnService({
-      app: 'tracker',
-      name: 'coral-tracker-redis',
-      env: {
-        REDIS_URL: redis.url,
-        TOKEN_PUBLIC_KEY: publicKey,
-        MAX_CONNECTIONS_PER_IP: '1000000',
-        MESSAGES_PER_SEC: '1000000',
-        HEARTBEAT_MS: '120000',
-        LOG_LEVEL: 'warn',
-      },
+      app: join(here, 'bittorrent-server.js'),
+      name: 'bittorrent-tracker',
+      env: { BITTORRENT_SERVER_PATH: serverPath },
     });
-    return Object.assign(service, { cleanup: () => redis.stop() });
+    return { services: [service], stop: async () => void (await service.stop()) };
   }
   if (kind === 'coral') {
-    return spawnService({
+    const service = await spawnService({
       app: 'tracker',
       name: 'coral-tracker',
-      env: {
-        TOKEN_PUBLIC_KEY: publicKey,
-        // The load generator is one address with up to 10k connections and no rate limits
-        // that a real player would hit; everything else stays at its default.
-        MAX_CONNECTIONS_PER_IP: '1000000',
-        MESSAGES_PER_SEC: '1000000',
-        HEARTBEAT_MS: '120000',
-        LOG_LEVEL: 'warn',
-      },
+      env: coralEnv(publicKey),
     });
+    return { services: [service], stop: async () => void (await service.stop()) };
   }
-  const serverPath = ensureBittorrentTracker(log);
-  return spawnService({
-    app: join(here, 'bittorrent-server.js'),
-    name: 'bittorrent-tracker',
-    env: { BITTORRENT_SERVER_PATH: serverPath },
-  });
+  const store =
+    kind === 'coral-redis'
+      ? await startRedis().then((redis) => ({
+          env: { REDIS_URL: redis.url },
+          stop: () => redis.stop(),
+        }))
+      : await startRedisCluster().then((cluster) => ({
+          env: { REDIS_CLUSTER_NODES: cluster.nodes },
+          stop: () => cluster.stop(),
+        }));
+  const services: RunningService[] = [];
+  let stopped: Promise<void> | null = null;
+  const stop = () =>
+    (stopped ??= Promise.all(services.map((service) => service.stop())).then(() => store.stop()));
+  try {
+    for (let i = 0; i < nodes; i++) {
+      services.push(
+        await spawnService({
+          app: 'tracker',
+          name: `${kind}-${i}`,
+          env: { ...coralEnv(publicKey), ...store.env, NODE_ID: `bench-${i}` },
+        }),
+      );
+    }
+    return { services, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 /** One tracker, one swarm size: join, memory, announces, queries, relay latency. */
@@ -151,28 +199,37 @@ export async function runOne(
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const rawPublicKey = publicKey.export({ format: 'jwk' }).x!;
   const tokenKeyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-  const server = await startTracker(kind, log, rawPublicKey);
-  const pid = server.process.pid!;
+  const nodes = nodesOf(kind, options.trackerNodes);
+  const trackers = await startTrackers(kind, nodes, log, rawPublicKey);
+  const pids = trackers.services.map((service) => service.process.pid!);
+  const trackerCpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const trackerMemory = () => {
+    const each = pids.map(memoryMiB);
+    return {
+      rss: each.reduce((sum, m) => sum + m.rss, 0) / each.length,
+      peak: Math.max(...each.map((m) => m.peak)),
+    };
+  };
   const workers = Array.from({ length: options.workers }, () => new Worker());
   const all = (command: (index: number) => WorkerCommand) =>
     Promise.all(workers.map((w, i) => w.ask(command(i))));
   const timed = async (command: (index: number) => WorkerCommand) => {
-    const cpuBefore = cpuSeconds(pid);
+    const cpuBefore = trackerCpu();
     const started = performance.now();
     const replies = await all(command);
     const cpuPct = Math.round(
-      ((cpuSeconds(pid) - cpuBefore) / ((performance.now() - started) / 1000)) * 100,
+      ((trackerCpu() - cpuBefore) / ((performance.now() - started) / 1000)) * 100,
     );
     return { replies, cpuPct };
   };
   try {
-    log(`${kind}: connecting ${peers} peers`);
+    log(`${kind}: connecting ${peers} peers to ${nodes} node(s)`);
     const joinStarted = performance.now();
     const perWorker = Math.ceil(peers / options.workers);
     await all((i) => ({
       cmd: 'connect',
       kind: kind === 'bittorrent' ? 'bittorrent' : 'coral',
-      url: `ws://127.0.0.1:${server.port}${kind === 'bittorrent' ? '/' : '/ws'}`,
+      url: `ws://127.0.0.1:${trackers.services[i % nodes]!.port}${kind === 'bittorrent' ? '/' : '/ws'}`,
       count: Math.min(perWorker, peers - i * perWorker),
       workerId: i,
       activeClients: Math.ceil(options.activePeers / options.workers),
@@ -181,7 +238,7 @@ export async function runOne(
     const joinSec = (performance.now() - joinStarted) / 1000;
     // Let elections and timers settle before reading memory.
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const memory = memoryMiB(pid);
+    const memory = trackerMemory();
     log(
       `${kind}: ${peers} peers joined in ${joinSec.toFixed(1)} s; RSS ${memory.rss.toFixed(0)} MiB`,
     );
@@ -192,7 +249,13 @@ export async function runOne(
       window: options.announceWindow,
     }));
     const announcesPerSec = sumThroughput(announce.replies);
-    log(`${kind}: ${announcesPerSec.toFixed(0)} announces/s (server CPU ${announce.cpuPct} %)`);
+    const drainMs = Math.max(
+      0,
+      ...announce.replies.map((reply) => (reply.ev === 'throughput' ? reply.drainMs : 0)),
+    );
+    log(
+      `${kind}: ${announcesPerSec.toFixed(0)} announces/s over ${nodes} node(s), handled ${drainMs} ms after the deadline (server CPU ${announce.cpuPct} %)`,
+    );
 
     const query = await timed(() => ({
       cmd: 'query',
@@ -218,10 +281,13 @@ export async function runOne(
     const figures: RunFigures = {
       tracker: kind,
       peers,
+      nodes,
       joinSec: round(joinSec, 2),
       rssMiB: round(memory.rss, 1),
-      peakRssMiB: round(Math.max(memory.peak, memoryMiB(pid).peak), 1),
+      peakRssMiB: round(Math.max(memory.peak, trackerMemory().peak), 1),
       announcesPerSec: Math.round(announcesPerSec),
+      announcesPerSecPerNode: Math.round(announcesPerSec / nodes),
+      announceDrainMs: drainMs,
       announceServerCpuPct: announce.cpuPct,
       announcesPerCpuSec: perCpuSecond(announcesPerSec, announce.cpuPct),
       queriesPerSec: Math.round(queriesPerSec),
@@ -239,8 +305,7 @@ export async function runOne(
     return figures;
   } finally {
     for (const worker of workers) worker.close();
-    await server.stop();
-    await server.cleanup?.();
+    await trackers.stop();
   }
 }
 

@@ -18,6 +18,13 @@ export type WorkerCommand =
 
 export type WorkerReply =
   | { ev: 'connected'; ms: number }
-  | { ev: 'throughput'; completed: number; elapsedMs: number }
+  | {
+      ev: 'throughput';
+      completed: number;
+      /** From the start to the deadline, plus drainMs when the phase has a barrier. */
+      elapsedMs: number;
+      /** How long after the deadline the work done before it was all handled. */
+      drainMs: number;
+    }
   | { ev: 'latencies'; sent: number; latenciesMs: number[] }
   | { ev: 'error'; message: string };

@@ -6,3 +6,4 @@ export * from './redis.js';
 export * from './media.js';
 export * from './stack.js';
 export * from './browser.js';
+export * from './redis-cluster.js';

@@ -2,7 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort, generateClip, makeTempDir, startRedis, waitFor } from '../src/index.js';
+import {
+  freePort,
+  generateClip,
+  keySlot,
+  makeTempDir,
+  startRedis,
+  startRedisCluster,
+  waitFor,
+} from '../src/index.js';
 
 function redisCommand(port: number, command: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -54,5 +62,30 @@ describe('test support', () => {
     await expect(waitFor('never', () => false, { timeoutMs: 100 })).rejects.toThrow(
       /waiting for never/,
     );
+  });
+});
+
+describe('redis cluster', () => {
+  it('starts a 3-master cluster that routes keys by slot, and stops idempotently', async () => {
+    const cluster = await startRedisCluster();
+    try {
+      expect(cluster.masters).toHaveLength(3);
+      const slots = cluster.masters.flatMap((m) => m.slots).reduce((n, [a, b]) => n + b - a + 1, 0);
+      expect(slots).toBe(16_384);
+      // The slot Redis computes is ours, hash tags included; a key on another master is MOVED.
+      for (const key of ['a', 'coral:{room-1}:m', 'coral:{room-1}:seen', '{}x', 'é']) {
+        const port = cluster.portOfKey(key);
+        expect(await redisCommand(port, `CLUSTER KEYSLOT ${key}`)).toBe(`:${keySlot(key)}\r\n`);
+        expect(await redisCommand(port, `SET ${key} 1`)).toBe('+OK\r\n');
+        const other = cluster.masters.find((m) => m.port !== port)!.port;
+        expect(await redisCommand(other, `GET ${key}`)).toMatch(/^-MOVED /);
+      }
+    } finally {
+      await cluster.stop();
+      await cluster.stop();
+    }
+    for (const master of cluster.masters) {
+      await expect(redisCommand(master.port, 'PING')).rejects.toThrow();
+    }
   });
 });

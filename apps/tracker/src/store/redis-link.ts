@@ -1,22 +1,32 @@
 import type { Logger } from '@coral-cdn/server-kit';
-import { Redis } from 'ioredis';
 import { parseEnvelope, quit } from './redis-codec.js';
 import { RedisHealth, type RecoveryOutcome } from './redis-health.js';
 import { scripts, type ScriptName } from './redis-scripts.js';
+import { createClient, mastersOf, type RedisClient, type RedisTarget } from './redis-target.js';
 import type { ClusterEvent, StoreStatus } from './types.js';
 
 export interface RedisLinkOptions {
-  readonly url: string;
+  readonly target: RedisTarget;
   readonly nodeId: string;
   readonly keyPrefix: string;
   readonly logger: Logger;
   readonly now: () => number;
-  /** Queue this node's members on the pipeline after an outage; returns how many. */
-  readonly reRegister: (pipeline: ReturnType<Redis['pipeline']>) => number;
+  /** Queue this node's members on the batch after an outage; returns how many. */
+  readonly reRegister: (batch: Batch) => number;
   readonly onHealthChange?: (healthy: boolean) => void;
   readonly onCommandError?: () => void;
   readonly commandTimeoutMs?: number;
 }
+
+/**
+ * Commands to send together. Unlike an ioredis pipeline, they may touch keys of any hash slot
+ * (a cluster routes each to its master). They are all sent in the tick `runBatch` is called,
+ * so commands to one Redis still run in the order queued, and before any later command.
+ */
+export type Batch = Array<() => Promise<unknown>>;
+
+/** Each command's error or result, in queue order (as an ioredis pipeline answers). */
+export type BatchResults = Array<[Error | null, unknown]>;
 
 /** Pause between attempts when Redis is up but refuses the subscription (e.g. an ACL). */
 const SUBSCRIBE_RETRY_MS = 500;
@@ -30,8 +40,8 @@ const RECOVERY_RETRY_MS = 1000;
  * re-registers this node's members, then announces itself once.
  */
 export class RedisLink {
-  readonly redis: Redis;
-  private readonly subscriber: Redis;
+  readonly redis: RedisClient;
+  private readonly subscriber: RedisClient;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly eventHandlers: Array<(event: ClusterEvent) => void> = [];
@@ -55,21 +65,16 @@ export class RedisLink {
     this.health = new RedisHealth(this.now());
     this.busChannel = `${options.keyPrefix}bus`;
     this.nodeChannel = `${options.keyPrefix}node:${options.nodeId}`;
-    const common = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 2000,
-      connectTimeout: 2000,
-      retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
-    };
-    this.redis = new Redis(options.url, { ...common, connectionName: `tracker-${options.nodeId}` });
-    this.subscriber = new Redis(options.url, {
-      ...common,
-      commandTimeout: undefined,
+    this.redis = createClient(options.target, {
+      connectionName: `tracker-${options.nodeId}`,
+      commandTimeoutMs: options.commandTimeoutMs ?? 2000,
+      autoResubscribe: true,
+    });
+    this.subscriber = createClient(options.target, {
+      connectionName: `tracker-${options.nodeId}-sub`,
+      commandTimeoutMs: undefined,
       // Subscribing is ours to do (and to await) on every ready, so recovery knows when it is done.
       autoResubscribe: false,
-      connectionName: `tracker-${options.nodeId}-sub`,
     });
     this.redis.on('ready', () => {
       if (!this.destroyed) this.startRecovery(this.health.commandUp());
@@ -159,6 +164,20 @@ export class RedisLink {
     }
   }
 
+  /** Send every command of the batch now; each one's error or result, in order. */
+  async runBatch(batch: Batch): Promise<BatchResults> {
+    const sent = batch.map((command) => command());
+    const settled = await Promise.allSettled(sent);
+    return settled.map((outcome) =>
+      outcome.status === 'fulfilled'
+        ? [null, outcome.value]
+        : [
+            outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason)),
+            null,
+          ],
+    );
+  }
+
   /** Run a command if Redis is healthy; on failure log, count, and return `fallback`. */
   async run<T, F>(what: string, fallback: F, command: () => Promise<T>): Promise<T | F> {
     if (!this.health.healthy || this.destroyed) return fallback;
@@ -208,8 +227,11 @@ export class RedisLink {
   private async recover(generation: number): Promise<RecoveryOutcome> {
     const stale = () => this.destroyed || !this.health.isCurrent(generation);
     try {
+      // Every master: a cluster runs each script on the master of its keys' slot.
       await Promise.all(
-        Object.values(scripts).map((script) => this.redis.script('LOAD', script.source)),
+        mastersOf(this.redis).flatMap((master) =>
+          Object.values(scripts).map((script) => master.script('LOAD', script.source)),
+        ),
       );
     } catch (error) {
       if (stale()) return 'stale';
@@ -219,16 +241,16 @@ export class RedisLink {
     // Healthy first, then queue the re-registration in this same tick: commands on one
     // connection run in order, so no later write can be overtaken by the snapshot.
     if (!this.health.markHealthy(generation)) return 'stale';
-    const pipeline = this.redis.pipeline();
-    const members = this.options.reRegister(pipeline);
-    const results = await pipeline.exec().catch((error: unknown) => {
-      this.log.warn('re-registering members failed', { err: error });
-      return null;
-    });
+    const batch: Batch = [];
+    const members = this.options.reRegister(batch);
+    const results = await this.runBatch(batch);
     // A close meanwhile already made this node degraded again (still one outage, not reported).
     if (stale()) return 'stale';
-    if (!results) return 'failed';
     const failed = results.filter(([error]) => error).length;
+    if (failed > 0 && failed === results.length) {
+      this.log.warn('re-registering members failed', { err: results[0]![0] });
+      return 'failed';
+    }
     if (failed > 0) this.log.warn('some members were not re-registered', { failed });
     this.reRegistered = members;
     return 'done';

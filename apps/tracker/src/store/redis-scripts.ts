@@ -11,6 +11,11 @@ import { createHash } from 'node:crypto';
  *   <base>e        HASH  epoch, fetchers (JSON), perSegment
  *   <base>h:<peer> LIST  latest announced sequences, newest first (at most RECENT_RING)
  *
+ * The room index `<prefix>swarms` (ZSET swarmId -> last refresh) is in no room's slot. On one
+ * Redis the scripts get it as their last key and keep it with the room atomically; on a
+ * Redis Cluster a script may only touch one slot, so they get no index key, report whether
+ * the room emptied, and the store writes the index beside them (redis-target.ts).
+ *
  * A member's holdings are written only by the node holding its connection, which keeps them
  * as ranges (Holdings) and sends the new ranges whole: no per-sequence keys, so Redis memory
  * per member is bounded by the sequence cap like the node's own.
@@ -50,14 +55,14 @@ local function holds(ranges, s)
 end
 `;
 
-/** KEYS: m, seen, swarms. ARGV: base, peer, record, now, swarmId, ranges, ring, recent... */
+/** KEYS: m, seen[, swarms]. ARGV: base, peer, record, now, swarmId, ranges, ring, recent... */
 const join = `${removeMember}
 local base, peer, now = ARGV[1], ARGV[2], tonumber(ARGV[4])
 remove_member(base, KEYS[1], KEYS[2], peer)
 redis.call('HSET', KEYS[1], peer, ARGV[3])
 redis.call('HSET', base .. 'r', peer, ARGV[6])
 redis.call('ZADD', KEYS[2], now, peer)
-redis.call('ZADD', KEYS[3], now, ARGV[5])
+if KEYS[3] then redis.call('ZADD', KEYS[3], now, ARGV[5]) end
 if #ARGV >= 8 then
   local h = base .. 'h:' .. peer
   redis.call('RPUSH', h, unpack(ARGV, 8))
@@ -86,14 +91,16 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `;
 
-/** KEYS: m, seen, swarms. ARGV: base, peer, swarmId. */
+/** KEYS: m, seen[, swarms]. ARGV: base, peer, swarmId. Returns { removed, emptied }. */
 const leave = `${removeMember}
 local removed = remove_member(ARGV[1], KEYS[1], KEYS[2], ARGV[2])
+local emptied = 0
 if redis.call('HLEN', KEYS[1]) == 0 then
-  redis.call('ZREM', KEYS[3], ARGV[3])
+  if KEYS[3] then redis.call('ZREM', KEYS[3], ARGV[3]) end
   redis.call('DEL', KEYS[2])
+  emptied = 1
 end
-return removed
+return { removed, emptied }
 `;
 
 /**
@@ -146,7 +153,7 @@ return out
 `;
 
 /**
- * KEYS: m, seen, swarms, e, r. ARGV: now, swarmId, keepMs, peer...
+ * KEYS: m, seen, e, r[, swarms]. ARGV: now, swarmId, keepMs, peer...
  * Refreshes members that exist; returns the peers that are missing (to re-register).
  */
 const touch = `
@@ -160,23 +167,23 @@ for i = 4, #ARGV do
   end
 end
 if redis.call('HLEN', KEYS[1]) > 0 then
-  redis.call('ZADD', KEYS[3], now, ARGV[2])
+  if KEYS[5] then redis.call('ZADD', KEYS[5], now, ARGV[2]) end
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  redis.call('PEXPIRE', KEYS[3], ARGV[3])
   redis.call('PEXPIRE', KEYS[4], ARGV[3])
-  redis.call('PEXPIRE', KEYS[5], ARGV[3])
 end
 return missing
 `;
 
 /**
- * KEYS: m, seen, swarms. ARGV: base, cutoff, selfNode, swarmId, limit.
+ * KEYS: m, seen[, swarms]. ARGV: base, cutoff, selfNode, swarmId, limit.
  * Removes members not refreshed since `cutoff` (except this node's own, which it knows are
- * alive); returns peer, node pairs.
+ * alive); returns whether the room emptied (1 or 0), then peer, node pairs.
  */
 const sweep = `${removeMember}
 local base, cutoff, self = ARGV[1], ARGV[2], ARGV[3]
-local removed = {}
+local removed = { 0 }
 for _, peer in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff, 'LIMIT', 0, tonumber(ARGV[5]))) do
   local record = redis.call('HGET', KEYS[1], peer)
   local node = ''
@@ -193,8 +200,9 @@ for _, peer in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff, 'LIMI
   end
 end
 if redis.call('HLEN', KEYS[1]) == 0 then
-  redis.call('ZREM', KEYS[3], ARGV[4])
+  if KEYS[3] then redis.call('ZREM', KEYS[3], ARGV[4]) end
   redis.call('DEL', KEYS[2])
+  removed[1] = 1
 end
 return removed
 `;

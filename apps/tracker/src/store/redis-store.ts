@@ -1,10 +1,20 @@
 import type { Logger } from '@coral-cdn/server-kit';
-import { storedRoomId, type RoomId } from '@coral-cdn/tracker-core';
-import type { Redis } from 'ioredis';
+import type { RoomId } from '@coral-cdn/tracker-core';
 import { HOLDER_SCAN_FACTOR, MemoryStore, RECENT_RING } from './memory-store.js';
-import { decodeHoldings, encodeHoldings, parseElection, parseRecord } from './redis-codec.js';
-import { RedisLink } from './redis-link.js';
-import { scripts, type ScriptName } from './redis-scripts.js';
+import {
+  decodeCandidates,
+  decodeRecent,
+  encodeHoldings,
+  parseElection,
+  parseLeaveReply,
+  parseRecord,
+  parseSweepReply,
+} from './redis-codec.js';
+import { RoomIndex } from './redis-index.js';
+import { RedisKeys } from './redis-keys.js';
+import { RedisLink, type Batch } from './redis-link.js';
+import { type ScriptName } from './redis-scripts.js';
+import { roomIndexInScripts, type RedisClient, type RedisTarget } from './redis-target.js';
 import { Semaphore } from './semaphore.js';
 import type {
   Candidate,
@@ -19,7 +29,8 @@ import type {
 } from './types.js';
 
 export interface RedisStoreOptions {
-  url: string;
+  /** One Redis or a Redis Cluster (redis-target.ts). */
+  target: RedisTarget;
   nodeId: string;
   keyPrefix: string;
   maxHavePerPeer: number;
@@ -43,7 +54,9 @@ export interface RedisStoreOptions {
 export class RedisStore implements SwarmStore {
   readonly kind = 'redis' as const;
   private readonly link: RedisLink;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
+  private readonly k: RedisKeys;
+  private readonly index: RoomIndex;
   private readonly local: MemoryStore;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -56,9 +69,10 @@ export class RedisStore implements SwarmStore {
   constructor(private readonly options: RedisStoreOptions) {
     this.now = options.now ?? Date.now;
     this.log = options.logger.child({ component: 'redis-store' });
+    this.k = new RedisKeys(options.keyPrefix, roomIndexInScripts(options.target));
     this.local = new MemoryStore({ maxHavePerPeer: options.maxHavePerPeer, now: this.now });
     this.link = new RedisLink({
-      url: options.url,
+      target: options.target,
       nodeId: options.nodeId,
       keyPrefix: options.keyPrefix,
       logger: options.logger,
@@ -66,13 +80,16 @@ export class RedisStore implements SwarmStore {
       onHealthChange: options.onHealthChange,
       onCommandError: options.onCommandError,
       commandTimeoutMs: options.commandTimeoutMs,
-      reRegister: (pipeline) => {
+      reRegister: (batch) => {
         const members = this.local.allMembers();
-        for (const record of members) this.queueJoin(pipeline, record);
+        for (const record of members) this.queueJoin(batch, record);
         return members.length;
       },
     });
     this.redis = this.link.redis;
+    this.index = new RoomIndex(this.redis, this.k, (what, fallback, command) =>
+      this.run(what, fallback, command),
+    );
   }
 
   /** Connect; resolves either way (unreachable Redis means starting degraded). */
@@ -115,13 +132,14 @@ export class RedisStore implements SwarmStore {
 
   async join(record: MemberRecord, have: readonly number[]): Promise<void> {
     this.local.joinSync(record, have);
-    const { keys, args } = this.joinArgs(record);
-    await this.run('join', null, () => this.evalScript('join', keys, args));
+    const batch: Batch = [];
+    this.queueJoin(batch, record);
+    await this.run('join', null, () => this.sendAll(batch));
   }
 
   async updateMember(record: MemberRecord): Promise<boolean> {
     const local = this.local.updateMemberSync(record);
-    const k = this.keys(record.swarmId);
+    const k = this.k.room(record.swarmId);
     const updated = await this.run('updateMember', null, () =>
       this.evalScript('record', [k.m], [record.peerId, JSON.stringify(record)]),
     );
@@ -130,11 +148,14 @@ export class RedisStore implements SwarmStore {
 
   async leave(swarmId: RoomId, peerId: string): Promise<boolean> {
     const wasLocal = this.local.leaveSync(swarmId, peerId);
-    const k = this.keys(swarmId);
-    const removed = await this.run('leave', null, () =>
-      this.evalScript('leave', [k.m, k.seen, this.swarmsKey], [k.base, peerId, swarmId]),
+    const k = this.k.room(swarmId);
+    const reply = parseLeaveReply(
+      await this.run('leave', null, () =>
+        this.evalScript('leave', this.k.membership(swarmId), [k.base, peerId, swarmId]),
+      ),
     );
-    return removed === 1 || wasLocal;
+    if (reply?.emptied) await this.index.remove(swarmId);
+    return reply?.removed === true || wasLocal;
   }
 
   async updateHave(
@@ -147,7 +168,7 @@ export class RedisStore implements SwarmStore {
     // Redis gets the resulting ranges whole.
     const member = this.local.updateHaveSync(swarmId, peerId, added, lost);
     if (!member) return false;
-    const k = this.keys(swarmId);
+    const k = this.k.room(swarmId);
     const ranges = encodeHoldings(this.local.holdingsOf(swarmId, peerId));
     await this.run('have', null, () =>
       this.evalScript(
@@ -163,26 +184,28 @@ export class RedisStore implements SwarmStore {
     const local = this.local.getMemberSync(swarmId, peerId);
     if (local) return local;
     const text = await this.run('getMember', null, () =>
-      this.redis.hget(this.keys(swarmId).m, peerId),
+      this.redis.hget(this.k.room(swarmId).m, peerId),
     );
     return typeof text === 'string' ? parseRecord(text) : null;
   }
 
   async listMembers(swarmId: RoomId): Promise<MemberRecord[]> {
     const values = await this.heavyReads.run(() =>
-      this.run('listMembers', null, () => this.redis.hvals(this.keys(swarmId).m)),
+      this.run('listMembers', null, () => this.redis.hvals(this.k.room(swarmId).m)),
     );
     if (!values) return this.local.listMembersSync(swarmId);
     return values.map(parseRecord).filter((record) => record !== null);
   }
 
   async memberCount(swarmId: RoomId): Promise<number> {
-    const count = await this.run('memberCount', null, () => this.redis.hlen(this.keys(swarmId).m));
+    const count = await this.run('memberCount', null, () =>
+      this.redis.hlen(this.k.room(swarmId).m),
+    );
     return count ?? this.local.memberCount(swarmId);
   }
 
   async candidates(swarmId: RoomId, query: CandidateQuery): Promise<Candidate[]> {
-    const k = this.keys(swarmId);
+    const k = this.k.room(swarmId);
     const reply = await this.heavyReads.run(() =>
       this.run('candidates', null, () =>
         this.evalScript(
@@ -193,19 +216,7 @@ export class RedisStore implements SwarmStore {
       ),
     );
     if (!Array.isArray(reply)) return this.local.candidatesSync(swarmId, query);
-    if (reply.length < 2) return [];
-    const [ids, records, ...flags] = reply as [unknown[], unknown[], ...unknown[][]];
-    const result: Candidate[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      const record = typeof records[i] === 'string' ? parseRecord(records[i] as string) : null;
-      if (!record) continue;
-      const held: number[] = [];
-      query.need.forEach((sequence, n) => {
-        if (flags[n]?.[i] === 1) held.push(sequence);
-      });
-      result.push({ record, held });
-    }
-    return result;
+    return decodeCandidates(reply, query.need);
   }
 
   async recentHoldings(
@@ -215,7 +226,7 @@ export class RedisStore implements SwarmStore {
   ): Promise<Map<string, number[]>> {
     if (peerIds.length === 0) return new Map();
     const pipeline = this.redis.pipeline();
-    const base = this.keys(swarmId).base;
+    const base = this.k.room(swarmId).base;
     for (const peerId of peerIds) {
       pipeline.lrange(`${base}h:${peerId}`, 0, RECENT_RING - 1);
       pipeline.hget(`${base}r`, peerId);
@@ -226,15 +237,9 @@ export class RedisStore implements SwarmStore {
     peerIds.forEach((peerId, i) => {
       const [listError, list] = results[i * 2] ?? [];
       const [rangesError, ranges] = results[i * 2 + 1] ?? [];
-      if (listError || rangesError || !Array.isArray(list) || typeof ranges !== 'string') return;
-      // Newest first, still held, each once.
-      const holdings = decodeHoldings(ranges);
-      const recent: number[] = [];
-      for (const sequence of list.map(Number)) {
-        if (recent.length >= count) break;
-        if (holdings.has(sequence) && !recent.includes(sequence)) recent.push(sequence);
-      }
-      map.set(peerId, recent);
+      if (listError || rangesError) return;
+      const recent = decodeRecent(list, ranges, count);
+      if (recent) map.set(peerId, recent);
     });
     return map;
   }
@@ -251,35 +256,28 @@ export class RedisStore implements SwarmStore {
       if (list) list.push(peerId);
       else bySwarm.set(swarmId, [peerId]);
     }
-    const pipeline = this.redis.pipeline();
+    const batch: Batch = [];
     const order: RoomId[] = [];
     for (const [swarmId, peerIds] of bySwarm) {
-      const k = this.keys(swarmId);
       order.push(swarmId);
-      pipeline.evalsha(
-        scripts.touch.sha,
-        5,
-        k.m,
-        k.seen,
-        this.swarmsKey,
-        k.e,
-        k.r,
-        nowMs,
-        swarmId,
-        this.options.keepMs,
-        ...peerIds,
+      batch.push(() =>
+        this.evalScript('touch', this.k.touch(swarmId), [
+          nowMs,
+          swarmId,
+          this.options.keepMs,
+          ...peerIds,
+        ]),
       );
     }
-    pipeline.set(
-      `${this.options.keyPrefix}nodes:${this.options.nodeId}`,
-      nowMs,
-      'PX',
-      this.options.keepMs,
+    batch.push(() =>
+      this.redis.set(this.k.node(this.options.nodeId), nowMs, 'PX', this.options.keepMs),
     );
-    const results = await this.run('touch', null, () => pipeline.exec());
+    // Every room with members here is in the index again.
+    this.index.queueAdd(batch, order, nowMs);
+    const results = await this.run('touch', null, () => this.link.runBatch(batch));
     if (!results) return;
     // Members another node swept (e.g. after a long pause here) are registered again.
-    const rejoin = this.redis.pipeline();
+    const rejoin: Batch = [];
     let count = 0;
     results.slice(0, order.length).forEach(([error, missing], index) => {
       if (error || !Array.isArray(missing)) return;
@@ -292,30 +290,31 @@ export class RedisStore implements SwarmStore {
     });
     if (count > 0) {
       this.log.warn('re-registered members missing from redis', { count });
-      await this.run('rejoin', null, () => rejoin.exec());
+      await this.run('rejoin', null, () => this.sendAll(rejoin));
     }
   }
 
   async sweepExpired(nowMs: number, ttlMs: number): Promise<RemovedMember[]> {
     await this.local.sweepExpired(nowMs, Number.POSITIVE_INFINITY);
-    const swarmIds = (
-      await this.run('sweep', null, () => this.redis.zrange(this.swarmsKey, 0, -1))
-    )?.map(storedRoomId);
+    const swarmIds = await this.index.list('sweep', -1);
     if (!swarmIds) return [];
     const removed: RemovedMember[] = [];
     for (const swarmId of swarmIds) {
-      const k = this.keys(swarmId);
-      const reply = await this.run('sweep', null, () =>
-        this.evalScript(
-          'sweep',
-          [k.m, k.seen, this.swarmsKey],
-          [k.base, nowMs - ttlMs, this.options.nodeId, swarmId, 500],
+      const k = this.k.room(swarmId);
+      const reply = parseSweepReply(
+        await this.run('sweep', null, () =>
+          this.evalScript('sweep', this.k.membership(swarmId), [
+            k.base,
+            nowMs - ttlMs,
+            this.options.nodeId,
+            swarmId,
+            500,
+          ]),
         ),
       );
-      if (!Array.isArray(reply)) break;
-      for (let i = 0; i + 1 < reply.length; i += 2) {
-        removed.push({ swarmId, peerId: String(reply[i]), nodeId: String(reply[i + 1]) });
-      }
+      if (!reply) break;
+      for (const { peerId, nodeId } of reply.removed) removed.push({ swarmId, peerId, nodeId });
+      if (reply.emptied) await this.index.remove(swarmId);
     }
     return removed;
   }
@@ -331,7 +330,7 @@ export class RedisStore implements SwarmStore {
     const count = await this.run('report', null, () =>
       this.evalScript(
         'report',
-        [`${this.options.keyPrefix}reports:${streamId}:${targetViewer}`],
+        [this.k.reports(streamId, targetViewer)],
         [nowMs, nowMs + windowMs, reporterViewer],
       ),
     );
@@ -341,14 +340,14 @@ export class RedisStore implements SwarmStore {
   async ban(streamId: string, viewerId: string, durationMs: number): Promise<void> {
     await this.local.ban(streamId, viewerId, durationMs);
     await this.run('ban', null, () =>
-      this.redis.set(this.banKey(streamId, viewerId), '1', 'PX', durationMs),
+      this.redis.set(this.k.ban(streamId, viewerId), '1', 'PX', durationMs),
     );
   }
 
   async isBanned(streamId: string, viewerId: string): Promise<boolean> {
     if (await this.local.isBanned(streamId, viewerId)) return true;
     const exists = await this.run('isBanned', null, () =>
-      this.redis.exists(this.banKey(streamId, viewerId)),
+      this.redis.exists(this.k.ban(streamId, viewerId)),
     );
     return exists === 1;
   }
@@ -356,7 +355,7 @@ export class RedisStore implements SwarmStore {
   async getElection(swarmId: RoomId): Promise<ElectionState | null> {
     if (!this.healthy) return this.local.getElection(swarmId);
     const fields = await this.run('getElection', null, () =>
-      this.redis.hgetall(this.keys(swarmId).e),
+      this.redis.hgetall(this.k.room(swarmId).e),
     );
     if (!fields) return this.local.getElection(swarmId);
     return parseElection(fields);
@@ -371,7 +370,7 @@ export class RedisStore implements SwarmStore {
     const stored = await this.run('elect', null, () =>
       this.evalScript(
         'elect',
-        [this.keys(swarmId).e],
+        [this.k.room(swarmId).e],
         [
           expectedEpoch,
           next.epoch,
@@ -390,14 +389,11 @@ export class RedisStore implements SwarmStore {
 
   async swarmSizes(limit: number): Promise<{ swarms: number; peers: number; top: SwarmSize[] }> {
     if (!this.healthy) return this.local.swarmSizes(limit);
-    const swarmIds = await this.run('swarmSizes', null, () =>
-      this.redis.zrange(this.swarmsKey, 0, 9999),
+    const rooms = await this.index.list('swarmSizes', 10_000);
+    if (!rooms) return this.local.swarmSizes(limit);
+    const results = await this.run('swarmSizes', null, () =>
+      this.link.runBatch(rooms.map((room) => () => this.redis.hlen(this.k.room(room).m))),
     );
-    if (!swarmIds) return this.local.swarmSizes(limit);
-    const rooms = swarmIds.map(storedRoomId);
-    const pipeline = this.redis.pipeline();
-    for (const room of rooms) pipeline.hlen(this.keys(room).m);
-    const results = await this.run('swarmSizes', null, () => pipeline.exec());
     if (!results) return this.local.swarmSizes(limit);
     const sizes = rooms
       .map((swarmId, i) => ({ swarmId, peers: Number(results[i]?.[1] ?? 0) }))
@@ -412,25 +408,12 @@ export class RedisStore implements SwarmStore {
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private get swarmsKey(): string {
-    return `${this.options.keyPrefix}swarms`;
-  }
-
-  private keys(swarmId: RoomId) {
-    const base = `${this.options.keyPrefix}{${swarmId}}:`;
-    return { base, m: `${base}m`, seen: `${base}seen`, e: `${base}e`, r: `${base}r` };
-  }
-
-  private banKey(streamId: string, viewerId: string): string {
-    return `${this.options.keyPrefix}ban:${streamId}:${viewerId}`;
-  }
-
   /** The member as this node's copy has it (holdings as ranges, latest additions). */
   private joinArgs(record: MemberRecord) {
-    const k = this.keys(record.swarmId);
+    const k = this.k.room(record.swarmId);
     const { swarmId, peerId } = record;
     return {
-      keys: [k.m, k.seen, this.swarmsKey],
+      keys: this.k.membership(swarmId),
       args: [
         k.base,
         peerId,
@@ -444,8 +427,15 @@ export class RedisStore implements SwarmStore {
     };
   }
 
-  private queueJoin(pipeline: ReturnType<Redis['pipeline']>, record: MemberRecord): void {
+  private queueJoin(batch: Batch, record: MemberRecord): void {
     const { keys, args } = this.joinArgs(record);
-    pipeline.evalsha(scripts.join.sha, keys.length, ...keys, ...args);
+    batch.push(() => this.evalScript('join', keys, args));
+    this.index.queueAdd(batch, [record.swarmId], this.now());
+  }
+
+  /** Send a batch; rejects with the first command's error, as one command would. */
+  private async sendAll(batch: Batch): Promise<void> {
+    const failed = (await this.link.runBatch(batch)).find(([error]) => error);
+    if (failed) throw failed[0]!;
   }
 }

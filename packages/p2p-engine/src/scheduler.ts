@@ -77,6 +77,7 @@ export class Scheduler {
       stats: deps.stats,
       deadlineOf: (download, nowMs) => this.deadlineOf(download, nowMs),
       discardBytes: (download) => this.discardBytes(download),
+      httpBytesPerSec: () => this.httpThroughput.bytesPerSec,
       log,
     };
     this.keeper = new SegmentKeeper({

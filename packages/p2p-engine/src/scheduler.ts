@@ -233,7 +233,7 @@ export class Scheduler {
       election: live ? this.deps.election(swarmId) : null,
       localPeerId: this.deps.localPeerId(),
       hasPeers: peers !== null,
-      connectedCount: peers?.connectedCount ?? 0,
+      connectedPeerIds: peers?.sessions.map((session) => session.remotePeerId) ?? [],
       listedAtLoad: live && playlists.wasListedAtLoad(info.rendition, info.sequence),
     });
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { summarize, type ViewerOutcome } from '../src/internet/figures.js';
-import { parseInternetOptions, InternetOptionsError } from '../src/internet/options.js';
+import { emptyCdnReasons } from '@coral-cdn/p2p-engine';
+import { formatReasons, summarize, type ViewerOutcome } from '../src/internet/figures.js';
+import { parseInternetOptions } from '../src/internet/options.js';
+import { FlagError } from '../src/lib/flags.js';
 import {
   apportion,
   drawPopulation,
@@ -63,6 +65,7 @@ describe('the internet figures', () => {
     rttMs: 40,
     lossRate: 0.01,
     httpBytes: http,
+    cdnReasons: { ...emptyCdnReasons(), elected: index, deadline: 2 },
     p2pBytes: p2p,
     uploadedBytes: 0,
     stalls: 0,
@@ -93,6 +96,23 @@ describe('the internet figures', () => {
     expect(entry.eligibleShare).toBe(0.5);
     expect(entry.startupRatio).toBe(1.3);
   });
+
+  it("sums the viewers' CDN segments by reason and prints them, per viewer too", () => {
+    const population = [viewer(0, 'cone', 10), viewer(1, 'cone', 10)];
+    const entry = summarize(
+      'live',
+      population,
+      { p2p: [outcome(0, 1000, 0, 600), outcome(1, 500, 500, 700)], cdn: [] },
+      { p2p: 1600, cdn: 2000 },
+      0.5,
+    );
+    expect(entry.cdnReasonsP2p).toEqual({ ...emptyCdnReasons(), elected: 1, deadline: 4 });
+    expect(entry.report).toContain('  CDN segments with P2P by reason: deadline 4, elected 1');
+    expect(entry.report.filter((line) => line.endsWith('CDN segments: deadline 2'))).toHaveLength(
+      1,
+    );
+    expect(formatReasons(emptyCdnReasons())).toBe('-');
+  });
 });
 
 describe('the internet options', () => {
@@ -100,8 +120,15 @@ describe('the internet options', () => {
     expect(parseInternetOptions({})).toMatchObject({ viewers: 10, watchSec: 40 });
     expect(parseInternetOptions({ quick: 'true' })).toMatchObject({ viewers: 6, watchSec: 25 });
     expect(() => parseInternetOptions({ viewers: '1' })).toThrow(/--viewers/);
-    expect(() => parseInternetOptions({ scenarios: 'vod,tv' })).toThrow(InternetOptionsError);
+    expect(() => parseInternetOptions({ scenarios: 'vod,tv' })).toThrow(FlagError);
     expect(() => parseInternetOptions({ watch_sec: 'x' })).toThrow(/--watch-sec/);
-    expect(() => parseInternetOptions({ bogus: '1' })).toThrow(InternetOptionsError);
+    expect(() => parseInternetOptions({ bogus: '1' })).toThrow(/unknown flag --bogus/);
+  });
+
+  it('keeps logs only with --log-dir, a relative one taken from where npm ran', () => {
+    expect(parseInternetOptions({}).logDir).toBeNull();
+    expect(parseInternetOptions({ log_dir: 'logs' }, '/work/x').logDir).toBe('/work/x/logs');
+    expect(parseInternetOptions({ log_dir: '/tmp/l' }, '/work/x').logDir).toBe('/tmp/l');
+    expect(() => parseInternetOptions({ log_dir: 'true' })).toThrow(/--log-dir/);
   });
 });

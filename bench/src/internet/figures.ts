@@ -1,4 +1,5 @@
 import type { NatKind } from '@coral-cdn/netlab';
+import { emptyCdnReasons, type CdnReason } from '@coral-cdn/p2p-engine';
 import { populationBounds, type Viewer } from './population.js';
 
 /** What one viewer did in one run. */
@@ -9,6 +10,8 @@ export interface ViewerOutcome {
   rttMs: number;
   lossRate: number;
   httpBytes: number;
+  /** Segments this viewer fetched (wholly or in part) from the CDN, by the engine's reason. */
+  cdnReasons: Record<CdnReason, number>;
   p2pBytes: number;
   uploadedBytes: number;
   stalls: number;
@@ -40,6 +43,8 @@ export interface InternetEntry {
   cdnSavedOfBound: number;
   /** Peer bytes / all segment bytes, P2P run. */
   offload: number;
+  /** CDN segments of the P2P run by the engine's reason, summed over the viewers. */
+  cdnReasonsP2p: Record<CdnReason, number>;
   stallsP2p: number;
   stallsCdn: number;
   stallMsP2p: number;
@@ -68,6 +73,23 @@ export function median(values: readonly number[]): number | null {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** CDN segments by reason, summed over the outcomes. */
+export function sumReasons(outcomes: readonly ViewerOutcome[]): Record<CdnReason, number> {
+  const total = emptyCdnReasons();
+  for (const o of outcomes)
+    for (const reason of Object.keys(total) as CdnReason[]) total[reason] += o.cdnReasons[reason];
+  return total;
+}
+
+/** `elected 5, deadline 3` (reasons with a count, most first); `-` for none. */
+export function formatReasons(reasons: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(reasons)
+    .filter(([, count]) => count > 0)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([reason, count]) => `${reason} ${count}`);
+  return parts.length > 0 ? parts.join(', ') : '-';
+}
 const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
 
 /** Figures of one scenario from both runs' outcomes (pure). */
@@ -103,6 +125,7 @@ export function summarize(
     edgeBytesCdn: edgeBytes.cdn,
     cdnSavedOfBound: limit > 0 ? cdnSaved / limit : 0,
     offload: httpP2p + peerP2p > 0 ? peerP2p / (httpP2p + peerP2p) : 0,
+    cdnReasonsP2p: sumReasons(p2p),
     stallsP2p: sum(p2p.map((o) => o.stalls)),
     stallsCdn: sum(cdn.map((o) => o.stalls)),
     stallMsP2p: sum(p2p.map((o) => o.stallMs)),
@@ -126,11 +149,13 @@ export function summarize(
     `  stalls ${entry.stallsP2p} (${entry.stallMsP2p} ms) vs ${entry.stallsCdn} (${entry.stallMsCdn} ms) CDN-only; ` +
       `start-up median ${startupMsP2p?.toFixed(0) ?? '-'} vs ${startupMsCdn?.toFixed(0) ?? '-'} ms ` +
       `(ratio ${entry.startupRatio?.toFixed(2) ?? '-'}); played ${entry.playedSecP2p.toFixed(1)} vs ${entry.playedSecCdn.toFixed(1)} s`,
+    `  CDN segments with P2P by reason: ${formatReasons(entry.cdnReasonsP2p)}`,
     ...p2p.map(
       (o) =>
         `  viewer ${String(o.index + 1).padStart(2)} ${o.nat.padEnd(11)} up ${String(o.upMbit).padStart(4)} ` +
         `RTT ${String(o.rttMs).padStart(3)}: CDN ${kib(o.httpBytes)}, peers ${kib(o.p2pBytes)}, ` +
-        `sent ${kib(o.uploadedBytes)}, stalls ${o.stalls}, start-up ${o.startupMs?.toFixed(0) ?? '-'} ms` +
+        `sent ${kib(o.uploadedBytes)}, stalls ${o.stalls}, start-up ${o.startupMs?.toFixed(0) ?? '-'} ms; ` +
+        `CDN segments: ${formatReasons(o.cdnReasons)}` +
         (o.error ? `, error ${o.error}` : ''),
     ),
     ...entry.errors.map((e) => `  ! ${e}`),

@@ -1,4 +1,6 @@
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { booleanFlag, intFlag, parseFlags } from '../lib/flags.js';
 
 /** `npm run bench -- internet [--viewers 10] [--seed 1] [--watch-sec 40] [--scenarios vod,live]`. */
 export const INTERNET_FLAGS_HELP = `Flags:
@@ -8,25 +10,27 @@ export const INTERNET_FLAGS_HELP = `Flags:
   --scenarios LIST        vod,live (default both)
   --vod-join-ms MS        VOD joins this far apart (default 2000)
   --live-join-ms MS       LIVE joins this far apart (default 1000)
+  --log-dir DIR           keep each viewer's logs (debug level) and stats lines there, one file
+                          per scenario, run and home (e.g. live-p2p-home4.log)
   --quick                 6 viewers, 25 s each`;
 
-const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
-const schema = z
-  .object({
-    viewers: intIn(2, 24).default(10),
-    seed: intIn(0, 2 ** 31).default(1),
-    watch_sec: intIn(10, 300).default(40),
-    scenarios: z
-      .string()
-      .default('vod,live')
-      .transform((text) => text.split(',').map((s) => s.trim()))
-      .pipe(z.array(z.enum(['vod', 'live'])).min(1)),
-    vod_join_ms: intIn(0, 30_000).default(2000),
-    live_join_ms: intIn(0, 30_000).default(1000),
-    quick: z.enum(['true', 'false']).default('false'),
-  })
-  .strict();
+const internetFlags = z.object({
+  viewers: intFlag(2, 24, 10),
+  seed: intFlag(0, 2 ** 31, 1),
+  watch_sec: intFlag(10, 300, 40),
+  scenarios: z
+    .string()
+    .default('vod,live')
+    .transform((text) => text.split(',').map((s) => s.trim()))
+    .pipe(z.array(z.enum(['vod', 'live'])).min(1)),
+  vod_join_ms: intFlag(0, 30_000, 2000),
+  live_join_ms: intFlag(0, 30_000, 1000),
+  log_dir: z
+    .string()
+    .refine((dir) => dir !== 'true' && dir.trim() !== '', 'needs a folder')
+    .optional(),
+  quick: booleanFlag(),
+});
 
 export interface InternetOptions {
   viewers: number;
@@ -35,27 +39,31 @@ export interface InternetOptions {
   scenarios: Array<'vod' | 'live'>;
   vodJoinIntervalMs: number;
   liveJoinIntervalMs: number;
+  /** Absolute folder for the viewers' logs (null: not kept). */
+  logDir: string | null;
 }
 
-export class InternetOptionsError extends Error {}
-
-/** Parse the flags once; a bad one is a clear error before anything starts. */
-export function parseInternetOptions(flags: Record<string, string>): InternetOptions {
-  const parsed = schema.safeParse(flags);
-  if (!parsed.success)
-    throw new InternetOptionsError(
-      parsed.error.issues
-        .map((i) => `--${String(i.path[0] ?? '?').replace(/_/g, '-')}: ${i.message}`)
-        .join('; '),
-    );
-  const f = parsed.data;
-  const quick = f.quick === 'true';
+/**
+ * Parse the flags once (lib/flags: an unknown or bad one is a FlagError naming it, before
+ * anything starts). A relative --log-dir is taken from where npm was run (`INIT_CWD`).
+ */
+export function parseInternetOptions(
+  flags: Readonly<Record<string, string>>,
+  baseDir: string = process.env.INIT_CWD ?? process.cwd(),
+): InternetOptions {
+  const f = parseFlags(internetFlags, flags);
   return {
-    viewers: quick ? 6 : f.viewers,
+    viewers: f.quick ? 6 : f.viewers,
     seed: f.seed,
-    watchSec: quick ? 25 : f.watch_sec,
+    watchSec: f.quick ? 25 : f.watch_sec,
     scenarios: f.scenarios,
     vodJoinIntervalMs: f.vod_join_ms,
     liveJoinIntervalMs: f.live_join_ms,
+    logDir:
+      f.log_dir === undefined
+        ? null
+        : isAbsolute(f.log_dir)
+          ? f.log_dir
+          : resolve(baseDir, f.log_dir),
   };
 }

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -10,6 +11,7 @@ import {
   type LabStack,
 } from '@coral-cdn/netlab';
 import type { FleetReport } from '@coral-cdn/node-peer';
+import { emptyCdnReasons } from '@coral-cdn/p2p-engine';
 import { makeTempDir, operatorHeaders, repoRoot } from '@coral-cdn/test-support';
 import { edgeCounters, prepareVod, RENDITION, startLiveChannel } from '../swarm/streams.js';
 import { summarize, type InternetEntry, type ViewerOutcome } from './figures.js';
@@ -25,7 +27,10 @@ export const BITRATE_MBIT = 0.464;
 const BUFFER_SEC = 12;
 const TURN_SECRET = 'coral-internet-bench-secret';
 
-/** One viewer: a `coral-peer` process (one werift peer) in its own home. */
+/**
+ * One viewer: a `coral-peer` process (one werift peer) in its own home. With `logPath`, its
+ * logs (debug level) go to `<logPath>.log` and its stats lines to `<logPath>.jsonl`.
+ */
 function spawnViewer(
   lab: Lab,
   stack: LabStack,
@@ -33,6 +38,7 @@ function spawnViewer(
   streamId: string,
   p2p: boolean,
   watchSec: number,
+  logPath: string | null,
 ): { child: ChildProcess; done: Promise<FleetReport | null>; stderr: () => string } {
   const args = [
     CLI_PATH,
@@ -54,8 +60,13 @@ function spawnViewer(
     '--upload-kbps',
     String(Math.round(viewer.home.upMbit * 1000)),
     ...(p2p ? [] : ['--no-p2p']),
+    ...(logPath === null ? [] : ['--log-level', 'debug']),
   ];
   const child = lab.spawnInHome(viewer.index + 1, process.execPath, args);
+  if (logPath !== null) {
+    child.stderr!.pipe(createWriteStream(`${logPath}.log`));
+    child.stdout!.pipe(createWriteStream(`${logPath}.jsonl`));
+  }
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   let last: FleetReport | null = null;
@@ -82,6 +93,7 @@ function outcomeOf(viewer: Viewer, report: FleetReport | null, stderr: string): 
     rttMs: viewer.rttMs,
     lossRate: viewer.home.lossRate,
     httpBytes: report?.totals.httpBytes ?? 0,
+    cdnReasons: { ...emptyCdnReasons(), ...peer?.engine?.cdnReasons },
     p2pBytes: report?.totals.p2pBytes ?? 0,
     uploadedBytes: report?.totals.uploadedBytes ?? 0,
     stalls: report?.totals.stalls ?? 0,
@@ -92,7 +104,10 @@ function outcomeOf(viewer: Viewer, report: FleetReport | null, stderr: string): 
   };
 }
 
-/** Every viewer of the population watches `streamId`, joining `joinIntervalMs` apart. */
+/**
+ * Every viewer of the population watches `streamId`, joining `joinIntervalMs` apart. `logName`
+ * names this run's log files (`<logName>-home<N>`) when the options keep logs.
+ */
 async function runOnce(
   lab: Lab,
   stack: LabStack,
@@ -101,11 +116,14 @@ async function runOnce(
   p2p: boolean,
   options: InternetOptions,
   joinIntervalMs: number,
+  logName: string,
 ): Promise<ViewerOutcome[]> {
   const runs: Array<ReturnType<typeof spawnViewer>> = [];
   for (const viewer of population) {
     if (runs.length > 0) await new Promise((resolve) => setTimeout(resolve, joinIntervalMs));
-    runs.push(spawnViewer(lab, stack, viewer, streamId, p2p, options.watchSec));
+    const logPath =
+      options.logDir === null ? null : join(options.logDir, `${logName}-home${viewer.index + 1}`);
+    runs.push(spawnViewer(lab, stack, viewer, streamId, p2p, options.watchSec, logPath));
   }
   // Bounded: a process that hangs past its watch time (+ slack) is killed; its last report
   // (or none) counts.
@@ -137,6 +155,10 @@ export async function runInternetBench(
   let stack: LabStack | undefined;
   const dir = makeTempDir('coral-internet-');
   const entries: InternetEntry[] = [];
+  if (options.logDir !== null) {
+    mkdirSync(options.logDir, { recursive: true });
+    print(`viewers' logs: ${options.logDir}`);
+  }
   try {
     lab = await createLab({ homes: population.map((v) => v.home) });
     coturn = await startCoturn({ ip: lab.servicesIp, secret: TURN_SECRET });
@@ -167,6 +189,7 @@ export async function runInternetBench(
           mode === 'p2p',
           options,
           joinMs,
+          `${scenario}-${mode}`,
         );
         edgeBytes[mode] = (await edgeCounters(stack.edge.url)).bytesServed - before;
       }

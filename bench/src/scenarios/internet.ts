@@ -1,10 +1,6 @@
 import type { Scenario } from '../lib/scenario.js';
 import { writeResults } from '../lib/results.js';
-import {
-  INTERNET_FLAGS_HELP,
-  InternetOptionsError,
-  parseInternetOptions,
-} from '../internet/options.js';
+import { INTERNET_FLAGS_HELP, parseInternetOptions } from '../internet/options.js';
 import { BITRATE_MBIT, runInternetBench } from '../internet/run-internet.js';
 import { NAT_MIX, UPLINK_MIX, RTT_RANGE_MS, LOSS_RANGE } from '../internet/population.js';
 import { insideNetns, rerunInsideNetns } from '../swarm/netns.js';
@@ -25,17 +21,14 @@ const scenario: Scenario = {
       process.stdout.write(`${INTERNET_FLAGS_HELP}\n`);
       return;
     }
-    let options;
-    try {
-      options = parseInternetOptions(flags);
-    } catch (error) {
-      if (!(error instanceof InternetOptionsError)) throw error;
-      process.stderr.write(`internet: ${error.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
+    // A bad flag is a FlagError (exit 2, naming it), before the namespace re-run.
+    const options = parseInternetOptions(flags);
     if (!insideNetns()) {
-      await rerunInsideNetns(flags, 'internet');
+      // The log folder resolved here, where npm was run: the re-run may start elsewhere.
+      await rerunInsideNetns(
+        options.logDir === null ? flags : { ...flags, log_dir: options.logDir },
+        'internet',
+      );
       return;
     }
     const startedAtMs = performance.now();

@@ -47,8 +47,17 @@ export interface EngineConfig {
   maxPeers: number;
   /** Verified segments kept for playback and sharing, bytes (LRU). */
   segmentMemoryBytes: number;
-  /** A peer download must be projected to end this long before the segment's deadline. */
+  /**
+   * A peer download must be projected to end this long before the segment's deadline to be
+   * started; a running one is kept closer to the deadline (see `cdnFallbackGuardMs`).
+   */
   safetyMarginMs: number;
+  /**
+   * A running peer transfer is given up only when the CDN could no longer deliver the rest in
+   * time: its margin before the deadline is the projected CDN fetch of the remaining bytes plus
+   * this guard, and never more than `safetyMarginMs`.
+   */
+  cdnFallbackGuardMs: number;
   /** VOD: how far ahead of the playhead to prefetch from peers, seconds. */
   prefetchAheadSec: number;
   /** Peer downloads in flight at once for prefetching. */
@@ -120,6 +129,7 @@ export const defaultEngineConfig: EngineConfig = {
   maxPeers: 12,
   segmentMemoryBytes: 96 * 1024 * 1024,
   safetyMarginMs: 1_500,
+  cdnFallbackGuardMs: 500,
   prefetchAheadSec: 40,
   prefetchConcurrency: 2,
   initialPeerThroughputBytesPerSec: 1024 * 1024,
@@ -173,6 +183,7 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
     'uploadCapBitsPerSec',
     'targetPeers',
     'safetyMarginMs',
+    'cdnFallbackGuardMs',
     'prefetchAheadSec',
     'bufferedLowWaterBytes',
     'beaconIntervalMs',

@@ -1,9 +1,4 @@
-import {
-  formatSwarmId,
-  isElectedFetcher,
-  type BeaconStats,
-  type ElectionMessage,
-} from '@coral-cdn/protocol';
+import { formatSwarmId, type BeaconStats, type ElectionMessage } from '@coral-cdn/protocol';
 import {
   checkStreamConfig,
   resolveEngineConfig,
@@ -351,10 +346,12 @@ export class CoralEngine extends Emitter<EngineEvents> {
       });
       this.peers.on('peer-connected', (session) => {
         this.scheduler.wakeAll();
+        this.updatePolling();
         this.emit('peer-connected', session.remotePeerId);
       });
       this.peers.on('peer-closed', (peerId, reason) => {
         this.scheduler.wakeAll();
+        this.updatePolling();
         this.emit('peer-closed', peerId, reason);
       });
       this.peers.on('discovery', () => this.scheduler.wakeAll());
@@ -403,8 +400,9 @@ export class CoralEngine extends Emitter<EngineEvents> {
   }
 
   /**
-   * The live fetcher elected for one of the next segments reads the media playlist itself
-   * every `livePlaylistPollMs`, so it sees that segment (and fetches it for the swarm) without
+   * The live fetcher of one of the next segments (elected, or the reachable stand-in its
+   * connected peers count on, see `live-role.ts`) reads the media playlist itself every
+   * `livePlaylistPollMs`, so it sees that segment (and fetches it for the swarm) without
    * waiting for the player's reload. Only those poll: every candidate polling would make the
    * swarm ask the edge for the playlist more often than the same viewers without P2P.
    */
@@ -415,12 +413,14 @@ export class CoralEngine extends Emitter<EngineEvents> {
     const election = swarmId === null ? undefined : this.elections.get(swarmId);
     const localId = this.tracker?.peerId ?? null;
     let electedSoon = false;
-    if (playlist?.live && election && swarmId !== null && localId !== null) {
+    if (playlist?.live && election && rendition !== null && localId !== null) {
       // Two ahead, not one: a peer hears of the segment before its turn through its player's
       // reload, up to a target duration late, and must still be polling when its turn comes.
       for (let ahead = 1; ahead <= POLL_LOOKAHEAD_SEGMENTS && !electedSoon; ahead++) {
         const sequence = playlist.lastSequence + ahead;
-        electedSoon = isElectedFetcher(election, swarmId, sequence, localId);
+        electedSoon =
+          election.fetchers.length > 0 &&
+          this.scheduler.liveRole({ rendition, sequence }) === 'fetcher';
       }
     }
     const shouldPoll = !this.destroyed && this.config.livePlaylistPollMs > 0 && electedSoon;

@@ -5,7 +5,7 @@ import type { IntegrityRegistry } from './integrity.js';
 import type { EnginePlatform, TimerId } from './platform.js';
 import type { PeerManager } from './peer-manager.js';
 import type { PeerSession } from './peer-session.js';
-import { PEER_REQUEST_LATENCY_MS } from './segment-decision.js';
+import { HTTP_REQUEST_LATENCY_MS, PEER_REQUEST_LATENCY_MS, projectMs } from './segment-decision.js';
 import type { StatsCounters } from './stats.js';
 
 /** How often a running peer transfer is checked against its deadline. */
@@ -30,6 +30,8 @@ export interface TransferContext {
   deadlineOf: (download: Download, nowMs: number) => number;
   /** Throw away the bytes gathered so far, counting peer bytes as discarded. */
   discardBytes: (download: Download) => void;
+  /** The CDN's measured (or assumed) throughput towards this viewer, bytes/s. */
+  httpBytesPerSec: () => number;
   log: LogFn;
 }
 
@@ -46,7 +48,12 @@ export interface WatchdogSnapshot {
   estimateBytesPerSec: number;
   maxMessageBytes: number;
   deadlineMs: number;
+  /** The margin a peer transfer is started with: the most a running one keeps, ms. */
   safetyMarginMs: number;
+  /** The CDN's throughput estimate, bytes/s: what a fallback for the rest would take. */
+  httpBytesPerSec: number;
+  /** Added to the projected CDN fetch of the rest, ms. */
+  cdnFallbackGuardMs: number;
   /** A player waits for the segment (not a prefetch nobody asked for). */
   urgent: boolean;
 }
@@ -67,9 +74,20 @@ export function projectedEndMs(s: WatchdogSnapshot): number {
   return s.nowMs + latency + (s.remainingBytes * 1000) / Math.max(rate, 1);
 }
 
+/**
+ * How long before the deadline a running transfer is given up, ms: the last moment the CDN
+ * could still deliver the rest (request latency + the rest at the CDN's measured rate + a
+ * guard), but never earlier than the safety margin the transfer was started with.
+ */
+export function runningMarginMs(s: WatchdogSnapshot): number {
+  const cdnRestMs =
+    HTTP_REQUEST_LATENCY_MS + projectMs(s.remainingBytes, s.httpBytesPerSec) + s.cdnFallbackGuardMs;
+  return Math.min(s.safetyMarginMs, cdnRestMs);
+}
+
 /** Cancel the transfer (and take the rest from the CDN)? */
 export function transferFallsBehind(s: WatchdogSnapshot): boolean {
-  return s.urgent && projectedEndMs(s) > s.deadlineMs - s.safetyMarginMs;
+  return s.urgent && projectedEndMs(s) > s.deadlineMs - runningMarginMs(s);
 }
 
 /**
@@ -125,6 +143,8 @@ export async function fetchFromPeer(
       maxMessageBytes: config.maxMessageBytes,
       deadlineMs: ctx.deadlineOf(download, now),
       safetyMarginMs: config.safetyMarginMs,
+      httpBytesPerSec: ctx.httpBytesPerSec(),
+      cdnFallbackGuardMs: config.cdnFallbackGuardMs,
       urgent: download.playerRequested || download.reason === 'player',
     });
     if (behind) {

@@ -77,6 +77,7 @@ export class Scheduler {
       stats: deps.stats,
       deadlineOf: (download, nowMs) => this.deadlineOf(download, nowMs),
       discardBytes: (download) => this.discardBytes(download),
+      httpBytesPerSec: () => this.httpThroughput.bytesPerSec,
       log,
     };
     this.keeper = new SegmentKeeper({
@@ -232,7 +233,7 @@ export class Scheduler {
       election: live ? this.deps.election(swarmId) : null,
       localPeerId: this.deps.localPeerId(),
       hasPeers: peers !== null,
-      connectedCount: peers?.connectedCount ?? 0,
+      connectedPeerIds: peers?.sessions.map((session) => session.remotePeerId) ?? [],
       listedAtLoad: live && playlists.wasListedAtLoad(info.rendition, info.sequence),
     });
   }

@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest';
 import {
   MIN_BYTES_FOR_RATE,
   projectedEndMs,
+  runningMarginMs,
   transferFallsBehind,
   type WatchdogSnapshot,
 } from '../src/peer-transfer.js';
-import { PEER_REQUEST_LATENCY_MS } from '../src/segment-decision.js';
+import { HTTP_REQUEST_LATENCY_MS, PEER_REQUEST_LATENCY_MS } from '../src/segment-decision.js';
 
 /**
  * The running peer transfer's watchdog, rule by rule. Base: started at 10 s, looked at 1 s
  * later, 64 KB moved since the first byte at 10.5 s (128 KB/s), 128 KB to go, due at 14 s with
- * a 1 s margin.
+ * a 1 s margin; the CDN slow enough (100 KB/s) that the whole margin is kept.
  */
 const base: WatchdogSnapshot = {
   nowMs: 11_000,
@@ -22,6 +23,8 @@ const base: WatchdogSnapshot = {
   maxMessageBytes: 16_000,
   deadlineMs: 14_000,
   safetyMarginMs: 1_000,
+  httpBytesPerSec: 100_000,
+  cdnFallbackGuardMs: 500,
   urgent: true,
 };
 
@@ -66,5 +69,36 @@ describe('peer transfer watchdog', () => {
 
   it('a prefetch nobody waits for is not cancelled for its deadline', () => {
     expect(transferFallsBehind({ ...base, deadlineMs: 0, urgent: false })).toBe(false);
+  });
+
+  type MarginRow = [rule: string, changes: Partial<WatchdogSnapshot>, marginMs: number];
+  // The transfer projects to end at 12 s; it is kept up to a deadline of 12 s + the margin.
+  it.each<MarginRow>([
+    [
+      'a running transfer is kept until the CDN could just still deliver the rest',
+      { httpBytesPerSec: 1_000_000 },
+      HTTP_REQUEST_LATENCY_MS + 128 + 500,
+    ],
+    [
+      'a smaller rest needs less of the CDN: the transfer is kept longer',
+      { httpBytesPerSec: 1_000_000, remainingBytes: 64_000, movedBytes: 32_000 },
+      HTTP_REQUEST_LATENCY_MS + 64 + 500,
+    ],
+    [
+      'the guard is added to the projected CDN fetch',
+      { httpBytesPerSec: 1_000_000, cdnFallbackGuardMs: 200 },
+      HTTP_REQUEST_LATENCY_MS + 128 + 200,
+    ],
+    [
+      'the margin is never more than the safety margin the transfer started with',
+      { httpBytesPerSec: 10_000 },
+      1_000,
+    ],
+  ])('%s', (_rule, changes, marginMs) => {
+    const s = { ...base, ...changes };
+    expect(runningMarginMs(s)).toBe(marginMs);
+    const endMs = projectedEndMs(s);
+    expect(transferFallsBehind({ ...s, deadlineMs: endMs + marginMs })).toBe(false);
+    expect(transferFallsBehind({ ...s, deadlineMs: endMs + marginMs - 1 })).toBe(true);
   });
 });

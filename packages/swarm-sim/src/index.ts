@@ -1,6 +1,7 @@
 export { EventClock, drainMicrotasks } from './event-clock.js';
 export { FlowNetwork, Flow, Link, maxMinRates } from './flow-network.js';
-export { canConnect, NAT_TYPES, type NatType, type Route } from './nat.js';
+export { canConnect, NAT_TYPES, setupDelayMs, type NatType, type Route } from './nat.js';
+export { lossCapBytesPerSec } from './paths.js';
 export * from './population.js';
 export * from './metrics.js';
 export * from './scenarios.js';
@@ -8,3 +9,10 @@ export type { SimSpec } from './spec.js';
 export { simulate, type SimResult, type ViewerOutcome } from './simulate.js';
 export { summaryLines } from './summary.js';
 export { SimTracker, defaultSimTrackerConfig, type SimTrackerConfig } from './sim-tracker.js';
+export {
+  labHomeProfile,
+  labInternetSpec,
+  LAB_INTERNET_BITRATE_BITS_PER_SEC,
+  LAB_INTERNET_BUFFER_SEC,
+  type LabInternetOptions,
+} from './lab-internet.js';

@@ -7,7 +7,7 @@ import type {
 } from '@coral-cdn/p2p-engine';
 import type { EventClock } from './event-clock.js';
 import type { Flow, FlowNetwork, Link } from './flow-network.js';
-import { canConnect, type NatType } from './nat.js';
+import { canConnect, setupDelayMs, type NatType } from './nat.js';
 
 /** A viewer's place on the network. */
 export interface Host {
@@ -18,6 +18,8 @@ export interface Host {
   readonly region: string;
   /** Packet loss on this viewer's access link (0..1). */
   readonly lossRate: number;
+  /** RTT its access link adds (lab homes), ms; null: RTT by region. */
+  readonly accessRttMs: number | null;
   alive: boolean;
   readonly channels: Set<SimDataChannel>;
 }
@@ -213,7 +215,7 @@ export class SimPeerConnection implements PeerConnectionLike {
     }
     const rttMs = paths.rttMs(this.host, answerer.host);
     // ICE checks, DTLS and SCTP handshakes: a few round trips, plus the relay hop if any.
-    const setupMs = route.setupRoundTrips * rttMs + route.extraMs;
+    const setupMs = setupDelayMs(route, rttMs);
     clock.setTimeout(() => {
       if (this.closed || answerer.closed || !this.host.alive || !answerer.host.alive) return;
       const accepted = new SimDataChannel(this.fabric, answerer.host);

@@ -40,6 +40,8 @@ export interface ViewerOutcome {
   readonly playedSec: number;
   readonly p2pBytes: number;
   readonly cdnBytes: number;
+  /** Bytes it sent to peers. */
+  readonly uploadedBytes: number;
   /** Segments from the CDN by the engine's reason (elected, deadline, alone, ...). */
   readonly cdnReasons: Record<CdnReason, number>;
   readonly segmentsFromP2p: number;
@@ -107,7 +109,7 @@ function scaledEngineConfig(spec: SimSpec, profile: ViewerProfile): Partial<Engi
     connectionType: profile.connectionType,
     announcedUploadKbps: Math.round(profile.uplinkBitsPerSec / 1000),
     p2pEnabled: spec.p2p,
-    uploadCapBitsPerSec: (e.uploadCapBitsPerSec ?? 20_000_000) / s,
+    uploadCapBitsPerSec: (profile.uploadCapBitsPerSec ?? e.uploadCapBitsPerSec ?? 20_000_000) / s,
     segmentMemoryBytes: Math.max(64 * 1024, (e.segmentMemoryBytes ?? 96 * 1024 * 1024) / s),
     maxMessageBytes: Math.max(1024, Math.round((e.maxMessageBytes ?? 64 * 1024) / s)),
     bufferedHighWaterBytes: Math.max(2048, (e.bufferedHighWaterBytes ?? 256 * 1024) / s),
@@ -162,8 +164,8 @@ export async function simulate(
   let peakRss = process.memoryUsage().rss;
 
   const join = (leaveAfterMs: number | null): void => {
-    const profile = drawViewer(random, spec.population);
     const index = viewers.length;
+    const profile = spec.homes?.[index] ?? drawViewer(random, spec.population);
     const host: Host = {
       id: `v${index}`,
       up: new Link(profile.uplinkBitsPerSec / 8),
@@ -171,12 +173,13 @@ export async function simulate(
       nat: profile.nat,
       region: profile.region,
       lossRate: profile.lossRate,
+      accessRttMs: profile.accessRttMs ?? null,
       alive: true,
       channels: new Set(),
     };
     const isCellular = profile.connectionType === 'cellular';
     if (isCellular) cellular.add(host);
-    const rttToCdn = cdnRttMs(spec.population, profile.region, isCellular);
+    const rttToCdn = profile.accessRttMs ?? cdnRttMs(spec.population, profile.region, isCellular);
     const http = new SimCdnClient(
       clock,
       network,
@@ -254,6 +257,7 @@ export async function simulate(
       playedSec: player.playedSec,
       p2pBytes: stats.p2pBytes * spec.byteScale,
       cdnBytes: stats.httpBytes * spec.byteScale,
+      uploadedBytes: stats.uploadedBytes * spec.byteScale,
       cdnReasons: stats.cdnReasons,
       segmentsFromP2p: stats.segmentsFromP2p,
     };

@@ -1,5 +1,5 @@
 import type { EngineConfig } from '@coral-cdn/p2p-engine';
-import type { AudienceSpec, PopulationSpec } from './population.js';
+import type { AudienceSpec, PopulationSpec, ViewerProfile } from './population.js';
 import type { Rendition } from './stream.js';
 
 /** Everything one simulation run needs. */
@@ -15,6 +15,11 @@ export interface SimSpec {
   readonly renditions: readonly Rendition[];
   readonly population: PopulationSpec;
   readonly audience: AudienceSpec;
+  /**
+   * A fixed population (the network lab's homes), taken in join order instead of drawing
+   * from `population`; viewers past its end are drawn.
+   */
+  readonly homes?: readonly ViewerProfile[];
   readonly cdn: {
     /** CDN egress capacity, bit/s (null: unlimited). */
     readonly egressBitsPerSec: number | null;

@@ -91,7 +91,7 @@ describe('the internet validation row', () => {
   ]);
 
   it('compares the simulator with the median of the rounds, in points, and keeps the range', () => {
-    const row = compareInternet(reference, 'vod', sim, 0.4);
+    const row = compareInternet(reference, 'vod', [sim], 0.4);
     expect(row.rounds).toBe(3);
     expect(row.realOffload).toEqual({ median: 0.23, min: 0.2, max: 0.3 });
     expect(row.offloadDeltaPoints).toBeCloseTo(4, 6);
@@ -102,19 +102,29 @@ describe('the internet validation row', () => {
   });
 
   it('fails the ±5 points when either figure is off by more', () => {
-    expect(compareInternet(reference, 'vod', { ...sim, cdnSaved: 0.3 }, 0).withinFivePoints).toBe(
+    expect(compareInternet(reference, 'vod', [{ ...sim, cdnSaved: 0.3 }], 0).withinFivePoints).toBe(
       false,
     );
-    expect(compareInternet(reference, 'vod', { ...sim, offload: 0.17 }, 0).withinFivePoints).toBe(
+    expect(compareInternet(reference, 'vod', [{ ...sim, offload: 0.17 }], 0).withinFivePoints).toBe(
       false,
     );
   });
 
+  it('takes the median of the simulated runs and keeps their range and stalls', () => {
+    const runs = [0.1, 0.25, 0.27].map((offload, i) => ({ ...sim, offload, stallsP2p: i }));
+    const row = compareInternet(reference, 'vod', runs, 0);
+    expect(row.simRuns).toBe(3);
+    expect(row.simOffload).toEqual({ median: 0.25, min: 0.1, max: 0.27 });
+    expect(row.offloadDeltaPoints).toBeCloseTo(2, 6);
+    expect(row.simStallsP2p).toEqual([0, 1, 2]);
+    expect(() => compareInternet(reference, 'vod', [], 0)).toThrow(RangeError);
+  });
+
   it('prints real (range) beside sim with signed deltas', () => {
-    const [line] = internetTable([compareInternet(reference, 'live', sim, 0.1)]);
+    const [line] = internetTable([compareInternet(reference, 'live', [sim], 0.1)]);
     expect(line).toMatchObject({
       'offload real': '5.0% (5.0%–5.0%)',
-      'offload sim': '27.0%',
+      'offload sim': '27.0% (27.0%–27.0%)',
       'Δ pts': '+22.0',
       '±5 pts': 'NO',
       'stalls real/sim': '0,0,0/1',

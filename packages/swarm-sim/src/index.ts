@@ -1,7 +1,18 @@
 export { EventClock, drainMicrotasks } from './event-clock.js';
 export { FlowNetwork, Flow, Link, maxMinRates } from './flow-network.js';
-export { canConnect, NAT_TYPES, setupDelayMs, type NatType, type Route } from './nat.js';
+export { canConnect, NAT_TYPES, type NatType, type Route } from './nat.js';
+export {
+  setupDelayMs,
+  lostHandshakePackets,
+  WERIFT_PEER_SETUP,
+  type PeerSetupModel,
+} from './peer-setup.js';
 export { lossCapBytesPerSec } from './paths.js';
+export {
+  drawTimeFactor,
+  WERIFT_TRANSFER_SPREAD,
+  type TransferSpreadModel,
+} from './transfer-spread.js';
 export * from './population.js';
 export * from './metrics.js';
 export * from './scenarios.js';

@@ -1,6 +1,8 @@
 import { drawPopulation, type Viewer } from './internet-lab-population.js';
+import { WERIFT_PEER_SETUP } from './peer-setup.js';
 import type { ViewerProfile } from './population.js';
 import type { SimSpec } from './spec.js';
+import { WERIFT_TRANSFER_SPREAD } from './transfer-spread.js';
 
 /**
  * The internet benchmark (`npm run bench -- internet`, bench/src/internet) as simulator
@@ -28,6 +30,11 @@ export interface LabInternetOptions {
   readonly joinIntervalMs: number;
   readonly p2p: boolean;
   readonly sampleSec: number;
+  /**
+   * Seed of the run's own chances (handshake losses, transfer spread, engine and tracker
+   * draws); the homes come from `seed` alone. Default: `seed`.
+   */
+  readonly runSeed?: number;
 }
 
 /** One lab home as a simulated viewer (pure). */
@@ -54,7 +61,7 @@ export function labInternetSpec(o: LabInternetOptions): SimSpec {
   const durationSec = ((o.viewers - 1) * o.joinIntervalMs) / 1000 + o.watchSec + END_SLACK_SEC;
   return {
     scenario: o.live ? 'lab-internet-live' : 'lab-internet-vod',
-    seed: o.seed,
+    seed: o.runSeed ?? o.seed,
     live: o.live,
     durationSec,
     segmentDurationSec: 2,
@@ -106,6 +113,9 @@ export function labInternetSpec(o: LabInternetOptions): SimSpec {
       segmentMemoryBytes: 16 * 1024 * 1024,
       relayAllowed: false,
     },
+    // The benchmark's viewers are werift peers: their measured set-up, lost handshakes included.
+    peerSetup: WERIFT_PEER_SETUP,
+    peerTransferSpread: WERIFT_TRANSFER_SPREAD,
     player: { tickMs: 100, bufferTargetSec: LAB_INTERNET_BUFFER_SEC, liveSyncSegments: 3 },
     measureWindowSec: null,
   };

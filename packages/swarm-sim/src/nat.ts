@@ -19,11 +19,6 @@ export interface Route {
 
 const NO_ROUTE: Route = { ok: false, setupRoundTrips: 0, extraMs: 0, relayed: false };
 
-/** Time from the answer to an open data channel on a route with this RTT, ms. */
-export function setupDelayMs(route: Route, rttMs: number): number {
-  return route.setupRoundTrips * rttMs + route.extraMs;
-}
-
 /** Whether two viewers behind these NATs get a data channel (STUN only, no TURN). */
 export function canConnect(a: NatType, b: NatType): Route {
   if (a === 'udp-blocked' || b === 'udp-blocked') return NO_ROUTE;

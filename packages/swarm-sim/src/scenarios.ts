@@ -37,6 +37,8 @@ export interface ScenarioOptions {
   readonly watchSec?: number;
   /** lab-internet scenarios: joins this far apart, ms (default: the benchmark's). */
   readonly joinIntervalMs?: number;
+  /** lab-internet scenarios: seed of the run's chances; the homes come from `seed`. */
+  readonly runSeed?: number;
 }
 
 export interface ScenarioDefinition {
@@ -268,6 +270,7 @@ function labInternet(live: boolean, o: ScenarioOptions): SimSpec {
     joinIntervalMs: o.joinIntervalMs ?? (live ? 1000 : 2000),
     p2p: o.p2p ?? true,
     sampleSec: o.sampleSec ?? 2,
+    ...(o.runSeed !== undefined ? { runSeed: o.runSeed } : {}),
   });
 }
 

@@ -7,7 +7,8 @@ import type {
 } from '@coral-cdn/p2p-engine';
 import type { EventClock } from './event-clock.js';
 import type { Flow, FlowNetwork, Link } from './flow-network.js';
-import { canConnect, setupDelayMs, type NatType } from './nat.js';
+import { canConnect, type NatType } from './nat.js';
+import { setupDelayMs, type PeerSetupModel } from './peer-setup.js';
 
 /** A viewer's place on the network. */
 export interface Host {
@@ -52,6 +53,10 @@ export class RtcFabric {
     readonly network: FlowNetwork,
     readonly paths: PathModel,
     readonly byteScale: number,
+    /** Set-up model of the peers' WebRTC stack (null: the route's generic figures). */
+    readonly setup: PeerSetupModel | null = null,
+    /** Draws lost handshake packets (seeded by the run). */
+    readonly random: () => number = Math.random,
   ) {}
 
   createPeerConnection(host: Host): PeerConnectionLike {
@@ -106,6 +111,7 @@ export class SimDataChannel implements DataChannelLike {
       this.host.up,
       remote.host.down,
       paths.capBytesPerSec(this.host, remote.host),
+      true,
     );
     this.readyState = 'open';
     this.onopen?.();
@@ -215,7 +221,8 @@ export class SimPeerConnection implements PeerConnectionLike {
     }
     const rttMs = paths.rttMs(this.host, answerer.host);
     // ICE checks, DTLS and SCTP handshakes: a few round trips, plus the relay hop if any.
-    const setupMs = setupDelayMs(route, rttMs);
+    const lossRate = 1 - (1 - this.host.lossRate) * (1 - answerer.host.lossRate);
+    const setupMs = setupDelayMs(route, rttMs, lossRate, this.fabric.setup, this.fabric.random);
     clock.setTimeout(() => {
       if (this.closed || answerer.closed || !this.host.alive || !answerer.host.alive) return;
       const accepted = new SimDataChannel(this.fabric, answerer.host);

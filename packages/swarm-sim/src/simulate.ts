@@ -27,6 +27,7 @@ import { SimSocket } from './sim-socket.js';
 import { SimTracker } from './sim-tracker.js';
 import type { SimSpec } from './spec.js';
 import { SimStream } from './stream.js';
+import { drawTimeFactor } from './transfer-spread.js';
 
 export interface ViewerOutcome {
   readonly rendition: string;
@@ -127,7 +128,12 @@ export async function simulate(
   const wallStart = performance.now();
   const random = seededRandom(spec.seed);
   const clock = new EventClock();
-  const network = new FlowNetwork(clock);
+  const spread = spec.peerTransferSpread;
+  const spreadRandom = seededRandom(spec.seed ^ 0x5b7ead);
+  const network = new FlowNetwork(
+    clock,
+    spread ? () => drawTimeFactor(spread, spreadRandom) : null,
+  );
   const counters: CryptoCounters = { digests: 0, verifies: 0, verifyCacheHits: 0 };
   const subtle = createSimSubtle(counters);
   const key = createSigningKey();
@@ -156,7 +162,14 @@ export async function simulate(
   };
   const cellular = new Set<Host>();
   const paths = createPathModel(spec.population, (host) => ({ cellular: cellular.has(host) }));
-  const fabric = new RtcFabric(clock, network, paths, spec.byteScale);
+  const fabric = new RtcFabric(
+    clock,
+    network,
+    paths,
+    spec.byteScale,
+    spec.peerSetup ?? null,
+    seededRandom(spec.seed ^ 0x5e70),
+  );
   const tracker = new SimTracker(clock, seededRandom(spec.seed ^ 0x5eed));
   const logs: Record<LogLevel, number> = { debug: 0, info: 0, warn: 0, error: 0 };
   const viewers: SimViewer[] = [];

@@ -9,6 +9,16 @@ import {
   storedReferences,
   type ReferenceFile,
 } from '../sim/reference.js';
+import {
+  internetReferenceFromResult,
+  storedInternetReferences,
+  type InternetReference,
+} from '../sim/internet-reference.js';
+import {
+  internetTable,
+  validateInternet,
+  type InternetValidationRow,
+} from '../sim/internet-validation.js';
 import { runPoint, type SweepPoint } from '../sim/sweep.js';
 import { validateRun, type ValidationRow } from '../sim/validation.js';
 
@@ -33,10 +43,14 @@ const scenario: Scenario = {
     }
     let options;
     let references: ReferenceFile[];
+    let internetReferences: InternetReference[];
     try {
       options = parseSimOptions(flags);
       references = storedReferences();
       if (options.reference) references.push(referenceFromSwarmResult(options.reference));
+      internetReferences = storedInternetReferences();
+      if (options.internetReference)
+        internetReferences.push(internetReferenceFromResult(options.internetReference));
     } catch (error) {
       if (!(error instanceof SimOptionsError) && !(error instanceof ReferenceError)) throw error;
       process.stderr.write(`sim: ${error.message}\n`);
@@ -45,6 +59,7 @@ const scenario: Scenario = {
     }
     const say = (line: string) => process.stdout.write(`  ${line}\n`);
     const validation: ValidationRow[] = [];
+    const internetValidation: InternetValidationRow[] = [];
     if (options.validation) {
       for (const reference of references)
         for (const run of reference.runs)
@@ -74,6 +89,16 @@ const scenario: Scenario = {
         })),
       ).split('\n'))
         say(line);
+      for (const reference of internetReferences)
+        for (const scenario of ['live', 'vod'] as const) {
+          const row = await validateInternet(reference, scenario);
+          internetValidation.push(row);
+        }
+      say('');
+      say(
+        'validation: the internet benchmark (werift peers in the network lab) beside the simulator, same homes',
+      );
+      for (const line of formatTable(internetTable(internetValidation)).split('\n')) say(line);
     }
     const sweep: SweepPoint[] = [];
     let largest = null;
@@ -146,9 +171,10 @@ const scenario: Scenario = {
         );
       say(`charts: ${svgs.join(', ')}`);
     }
-    const path = writeResults(options.out, { options, validation, sweep });
+    const path = writeResults(options.out, { options, validation, internetValidation, sweep });
     say(`results: ${path}`);
-    if (validation.some((row) => !row.withinFivePoints)) process.exitCode = 1;
+    if ([...validation, ...internetValidation].some((row) => !row.withinFivePoints))
+      process.exitCode = 1;
   },
 };
 

@@ -6,6 +6,7 @@ export const SIM_FLAGS_HELP = [
   '--uplinks MIX         residential | dsl-heavy | lab (default residential)',
   '--duration-sec S      simulated seconds per sweep point (default 120)',
   '--reference NAME      also validate against bench/results/NAME.json (a swarm benchmark run)',
+  '--internet-reference NAME  also validate against bench/results/NAME.json (an internet benchmark run)',
   '--byte-scales K,K     byte scales the validation runs at (default 1,64)',
   '--skip-validation     no validation table',
   '--skip-sweep          no sweep (and no charts)',
@@ -22,6 +23,7 @@ export interface SimBenchOptions {
   readonly uplinks: string;
   readonly durationSec: number;
   readonly reference: string | null;
+  readonly internetReference: string | null;
   readonly byteScales: number[];
   readonly validation: boolean;
   readonly sweep: boolean;
@@ -43,6 +45,7 @@ export function parseSimOptions(flags: Readonly<Record<string, string>>): SimBen
     'uplinks',
     'duration_sec',
     'reference',
+    'internet_reference',
     'byte_scales',
     'skip_validation',
     'skip_sweep',
@@ -69,12 +72,18 @@ export function parseSimOptions(flags: Readonly<Record<string, string>>): SimBen
   const reference = flags.reference ?? null;
   if (reference !== null && !/^[a-z0-9][a-z0-9-]{0,63}$/.test(reference))
     throw new SimOptionsError(`--reference takes a file name of [a-z0-9-], got "${reference}"`);
+  const internetReference = flags.internet_reference ?? null;
+  if (internetReference !== null && !/^[a-z0-9][a-z0-9-]{0,63}$/.test(internetReference))
+    throw new SimOptionsError(
+      `--internet-reference takes a file name of [a-z0-9-], got "${internetReference}"`,
+    );
   return {
     sizes: integers('sizes', flags.sizes ?? '25,100,400', 2, 1_000_000),
     scenario,
     uplinks,
     durationSec: integers('duration-sec', flags.duration_sec ?? '120', 10, 86_400)[0]!,
     reference,
+    internetReference,
     byteScales: integers('byte-scales', flags.byte_scales ?? '1,64', 1, 1024),
     validation: flags.skip_validation !== 'true',
     sweep: flags.skip_sweep !== 'true',

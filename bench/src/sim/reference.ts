@@ -87,11 +87,27 @@ export function referenceFromSwarmResult(name: string): ReferenceFile {
   };
 }
 
-/** Every reference file kept in the repository. */
-export function storedReferences(): ReferenceFile[] {
+/** Every reference file kept in the repository, parsed, of any kind. */
+export function storedReferenceDocuments(): Array<{ file: string; content: unknown }> {
   if (!existsSync(referenceDir)) return [];
   return readdirSync(referenceDir)
     .filter((file) => file.endsWith('.json'))
     .sort()
-    .map((file) => JSON.parse(readFileSync(join(referenceDir, file), 'utf8')) as ReferenceFile);
+    .map((file) => ({
+      file,
+      content: JSON.parse(readFileSync(join(referenceDir, file), 'utf8')) as unknown,
+    }));
+}
+
+const isInternet = (content: unknown): boolean =>
+  typeof content === 'object' &&
+  content !== null &&
+  'kind' in content &&
+  content.kind === 'internet';
+
+/** The swarm benchmark's reference files kept in the repository. */
+export function storedReferences(): ReferenceFile[] {
+  return storedReferenceDocuments()
+    .filter(({ content }) => !isInternet(content))
+    .map(({ content }) => content as ReferenceFile);
 }

@@ -10,6 +10,7 @@ export const CLI_HELP = `coral-sim: simulate a Coral swarm with the real P2P eng
   --renditions LIST    e.g. 720p,480p,240p (default: the scenario's)
   --bitrate-kbps K     lab scenarios: the one rendition's bitrate
   --duration-sec S     simulated time (default 600)
+  --watch-sec S        lab-internet scenarios: each viewer watches S s (default 40; bench --quick: 25)
   --window-sec S       lab scenarios: measured window after all viewers play (default 30)
   --byte-scale K       each payload byte stands for K wire bytes (default: 1 up to 200 viewers, else 64)
   --sample-sec S       time-series step (default 5; lab: 2)
@@ -58,6 +59,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'bitrate-kbps': { type: 'string' },
         'duration-sec': { type: 'string' },
         'window-sec': { type: 'string' },
+        'watch-sec': { type: 'string' },
         'byte-scale': { type: 'string' },
         'sample-sec': { type: 'string' },
         seed: { type: 'string' },
@@ -79,6 +81,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     throw new CliError('--byte-scale must be a whole number');
   const durationSec = numberFlag('duration-sec', v['duration-sec'], 1, 86_400);
   const windowSec = numberFlag('window-sec', v['window-sec'], 1, 3600);
+  const watchSec = numberFlag('watch-sec', v['watch-sec'], 1, 86_400);
   const sampleSec = numberFlag('sample-sec', v['sample-sec'], 0.5, 600);
   const seed = numberFlag('seed', v.seed, 0, 2 ** 31);
   let spec: SimSpec;
@@ -93,6 +96,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       ...(bitrateKbps !== undefined ? { bitrateBitsPerSec: bitrateKbps * 1000 } : {}),
       ...(byteScale !== undefined ? { byteScale } : {}),
       ...(windowSec !== undefined ? { windowSec } : {}),
+      ...(watchSec !== undefined ? { watchSec } : {}),
       ...(sampleSec !== undefined ? { sampleSec } : {}),
       ...(seed !== undefined ? { seed } : {}),
       p2p: v['cdn-only'] !== true,

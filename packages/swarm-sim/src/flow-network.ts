@@ -38,22 +38,36 @@ export class Flow {
   /** Wire bytes moved in total. */
   movedBytes = 0;
 
+  /** Path cap of the current burst, bytes/s (the base cap, or a draw around it). */
+  capBytesPerSec: number;
+
   constructor(
     readonly up: Link | null,
     readonly down: Link | null,
     /** Path cap, bytes/s (Infinity: links only). */
-    public capBytesPerSec: number,
-  ) {}
+    readonly baseCapBytesPerSec: number,
+    /** Each burst's cap is drawn around the base cap (loss recovery varies per transfer). */
+    readonly spread: boolean = false,
+  ) {
+    this.capBytesPerSec = baseCapBytesPerSec;
+  }
 }
+
+/** A burst's transfer-time factor (1: the base cap); drawn when an idle flow starts sending. */
+export type BurstFactor = () => number;
 
 export class FlowNetwork {
   /** Recomputations run (a cost figure). */
   recomputes = 0;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    /** Draws the time factor of a spread flow's burst (null: every burst at the base cap). */
+    private readonly burstFactor: BurstFactor | null = null,
+  ) {}
 
-  openFlow(up: Link | null, down: Link | null, capBytesPerSec = Infinity): Flow {
-    return new Flow(up, down, capBytesPerSec);
+  openFlow(up: Link | null, down: Link | null, capBytesPerSec = Infinity, spread = false): Flow {
+    return new Flow(up, down, capBytesPerSec, spread);
   }
 
   /** Queue `wireBytes` on the flow; `done` runs when the last of them has left. */
@@ -61,6 +75,10 @@ export class FlowNetwork {
     if (flow.closed) return;
     flow.queue.push({ wireBytes: Math.max(0, wireBytes), done });
     if (!flow.active) {
+      // A burst from idle: on a lossy path (finite cap) its loss recovery, and so its time,
+      // is its own draw.
+      if (flow.spread && this.burstFactor && Number.isFinite(flow.baseCapBytesPerSec))
+        flow.capBytesPerSec = flow.baseCapBytesPerSec / this.burstFactor();
       flow.active = true;
       flow.lastSettleMs = this.clock.now();
       flow.up?.flows.add(flow);

@@ -1,6 +1,18 @@
 export { EventClock, drainMicrotasks } from './event-clock.js';
 export { FlowNetwork, Flow, Link, maxMinRates } from './flow-network.js';
 export { canConnect, NAT_TYPES, type NatType, type Route } from './nat.js';
+export {
+  setupDelayMs,
+  lostHandshakePackets,
+  WERIFT_PEER_SETUP,
+  type PeerSetupModel,
+} from './peer-setup.js';
+export { lossCapBytesPerSec } from './paths.js';
+export {
+  drawTimeFactor,
+  WERIFT_TRANSFER_SPREAD,
+  type TransferSpreadModel,
+} from './transfer-spread.js';
 export * from './population.js';
 export * from './metrics.js';
 export * from './scenarios.js';
@@ -8,3 +20,10 @@ export type { SimSpec } from './spec.js';
 export { simulate, type SimResult, type ViewerOutcome } from './simulate.js';
 export { summaryLines } from './summary.js';
 export { SimTracker, defaultSimTrackerConfig, type SimTrackerConfig } from './sim-tracker.js';
+export {
+  labHomeProfile,
+  labInternetSpec,
+  LAB_INTERNET_BITRATE_BITS_PER_SEC,
+  LAB_INTERNET_BUFFER_SEC,
+  type LabInternetOptions,
+} from './lab-internet.js';

@@ -24,9 +24,11 @@ export function createPathModel(
   traits: (host: Host) => HostTraits,
 ): PathModel {
   const rttMs = (a: Host, b: Host): number =>
-    (a.region === b.region ? population.sameRegionRttMs : population.crossRegionRttMs) +
-    (traits(a).cellular ? CELLULAR_EXTRA_RTT_MS : 0) +
-    (traits(b).cellular ? CELLULAR_EXTRA_RTT_MS : 0);
+    a.accessRttMs !== null && b.accessRttMs !== null
+      ? a.accessRttMs + b.accessRttMs
+      : (a.region === b.region ? population.sameRegionRttMs : population.crossRegionRttMs) +
+        (traits(a).cellular ? CELLULAR_EXTRA_RTT_MS : 0) +
+        (traits(b).cellular ? CELLULAR_EXTRA_RTT_MS : 0);
   return {
     rttMs,
     capBytesPerSec: (a, b) =>

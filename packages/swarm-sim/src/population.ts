@@ -11,6 +11,13 @@ export interface ViewerProfile {
   readonly nat: NatType;
   readonly lossRate: number;
   readonly rendition: string;
+  /**
+   * RTT this viewer's access link adds, ms: its whole RTT to the services, and between two
+   * such viewers the sum of both (the network lab's homes). Unset: RTTs by region.
+   */
+  readonly accessRttMs?: number;
+  /** The engine's upload cap, bit/s (as `coral-peer --upload-kbps`). Unset: the spec's. */
+  readonly uploadCapBitsPerSec?: number;
 }
 
 export interface AccessClass {
@@ -194,6 +201,8 @@ export interface AudienceSpec {
   readonly meanSessionSec: number;
   /** Churn: a viewer that leaves is replaced by a newcomer (audience size stays put). */
   readonly replaceLeavers: boolean;
+  /** Every session lasts exactly this long, s (overrides `meanSessionSec`). */
+  readonly fixedSessionSec?: number;
 }
 
 export interface Arrival {
@@ -210,9 +219,11 @@ export function drawArrivals(
 ): Arrival[] {
   const arrivals: Arrival[] = [];
   const session = (): number | null =>
-    Number.isFinite(audience.meanSessionSec)
-      ? Math.max(10_000, exponential(random, audience.meanSessionSec * 1000))
-      : null;
+    audience.fixedSessionSec !== undefined
+      ? audience.fixedSessionSec * 1000
+      : Number.isFinite(audience.meanSessionSec)
+        ? Math.max(10_000, exponential(random, audience.meanSessionSec * 1000))
+        : null;
   for (let i = 0; i < audience.viewers; i++) {
     let atMs: number;
     if (audience.arrivals === 'fixed-interval') atMs = i * audience.joinIntervalMs;

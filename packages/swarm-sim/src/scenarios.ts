@@ -7,6 +7,7 @@ import {
   type AudienceSpec,
   type PopulationSpec,
 } from './population.js';
+import { labInternetSpec } from './lab-internet.js';
 import type { SimSpec } from './spec.js';
 import type { Rendition } from './stream.js';
 
@@ -32,6 +33,12 @@ export interface ScenarioOptions {
   readonly bitrateBitsPerSec?: number;
   readonly windowSec?: number;
   readonly sampleSec?: number;
+  /** lab-internet scenarios: each viewer watches this long, s (default 40, as the benchmark). */
+  readonly watchSec?: number;
+  /** lab-internet scenarios: joins this far apart, ms (default: the benchmark's). */
+  readonly joinIntervalMs?: number;
+  /** lab-internet scenarios: seed of the run's chances; the homes come from `seed`. */
+  readonly runSeed?: number;
 }
 
 export interface ScenarioDefinition {
@@ -239,7 +246,33 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
       segments: 60,
     }),
   },
+  {
+    name: 'lab-internet-live',
+    description:
+      'the internet benchmark LIVE run: its homes from the seed (NAT, uplink, RTT, loss), 240p, joins 1 s apart',
+    build: (o) => labInternet(true, o),
+  },
+  {
+    name: 'lab-internet-vod',
+    description:
+      'the internet benchmark VOD run: its homes from the seed, 240p clip of watch time + 30 s, joins 2 s apart',
+    build: (o) => labInternet(false, o),
+  },
 ];
+
+/** The internet benchmark's defaults: 40 s watched, VOD joins 2 s apart, LIVE 1 s. */
+function labInternet(live: boolean, o: ScenarioOptions): SimSpec {
+  return labInternetSpec({
+    live,
+    viewers: o.viewers,
+    seed: o.seed ?? 1,
+    watchSec: o.watchSec ?? 40,
+    joinIntervalMs: o.joinIntervalMs ?? (live ? 1000 : 2000),
+    p2p: o.p2p ?? true,
+    sampleSec: o.sampleSec ?? 2,
+    ...(o.runSeed !== undefined ? { runSeed: o.runSeed } : {}),
+  });
+}
 
 export function scenarioSpec(name: string, options: ScenarioOptions): SimSpec {
   const definition = SCENARIOS.find((s) => s.name === name);

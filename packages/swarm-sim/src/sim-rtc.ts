@@ -8,6 +8,7 @@ import type {
 import type { EventClock } from './event-clock.js';
 import type { Flow, FlowNetwork, Link } from './flow-network.js';
 import { canConnect, type NatType } from './nat.js';
+import { setupDelayMs, type PeerSetupModel } from './peer-setup.js';
 
 /** A viewer's place on the network. */
 export interface Host {
@@ -18,6 +19,8 @@ export interface Host {
   readonly region: string;
   /** Packet loss on this viewer's access link (0..1). */
   readonly lossRate: number;
+  /** RTT its access link adds (lab homes), ms; null: RTT by region. */
+  readonly accessRttMs: number | null;
   alive: boolean;
   readonly channels: Set<SimDataChannel>;
 }
@@ -50,6 +53,10 @@ export class RtcFabric {
     readonly network: FlowNetwork,
     readonly paths: PathModel,
     readonly byteScale: number,
+    /** Set-up model of the peers' WebRTC stack (null: the route's generic figures). */
+    readonly setup: PeerSetupModel | null = null,
+    /** Draws lost handshake packets (seeded by the run). */
+    readonly random: () => number = Math.random,
   ) {}
 
   createPeerConnection(host: Host): PeerConnectionLike {
@@ -104,6 +111,7 @@ export class SimDataChannel implements DataChannelLike {
       this.host.up,
       remote.host.down,
       paths.capBytesPerSec(this.host, remote.host),
+      true,
     );
     this.readyState = 'open';
     this.onopen?.();
@@ -213,7 +221,8 @@ export class SimPeerConnection implements PeerConnectionLike {
     }
     const rttMs = paths.rttMs(this.host, answerer.host);
     // ICE checks, DTLS and SCTP handshakes: a few round trips, plus the relay hop if any.
-    const setupMs = route.setupRoundTrips * rttMs + route.extraMs;
+    const lossRate = 1 - (1 - this.host.lossRate) * (1 - answerer.host.lossRate);
+    const setupMs = setupDelayMs(route, rttMs, lossRate, this.fabric.setup, this.fabric.random);
     clock.setTimeout(() => {
       if (this.closed || answerer.closed || !this.host.alive || !answerer.host.alive) return;
       const accepted = new SimDataChannel(this.fabric, answerer.host);

@@ -27,6 +27,7 @@ import { SimSocket } from './sim-socket.js';
 import { SimTracker } from './sim-tracker.js';
 import type { SimSpec } from './spec.js';
 import { SimStream } from './stream.js';
+import { drawTimeFactor } from './transfer-spread.js';
 
 export interface ViewerOutcome {
   readonly rendition: string;
@@ -40,6 +41,8 @@ export interface ViewerOutcome {
   readonly playedSec: number;
   readonly p2pBytes: number;
   readonly cdnBytes: number;
+  /** Bytes it sent to peers. */
+  readonly uploadedBytes: number;
   /** Segments from the CDN by the engine's reason (elected, deadline, alone, ...). */
   readonly cdnReasons: Record<CdnReason, number>;
   readonly segmentsFromP2p: number;
@@ -107,7 +110,7 @@ function scaledEngineConfig(spec: SimSpec, profile: ViewerProfile): Partial<Engi
     connectionType: profile.connectionType,
     announcedUploadKbps: Math.round(profile.uplinkBitsPerSec / 1000),
     p2pEnabled: spec.p2p,
-    uploadCapBitsPerSec: (e.uploadCapBitsPerSec ?? 20_000_000) / s,
+    uploadCapBitsPerSec: (profile.uploadCapBitsPerSec ?? e.uploadCapBitsPerSec ?? 20_000_000) / s,
     segmentMemoryBytes: Math.max(64 * 1024, (e.segmentMemoryBytes ?? 96 * 1024 * 1024) / s),
     maxMessageBytes: Math.max(1024, Math.round((e.maxMessageBytes ?? 64 * 1024) / s)),
     bufferedHighWaterBytes: Math.max(2048, (e.bufferedHighWaterBytes ?? 256 * 1024) / s),
@@ -125,7 +128,12 @@ export async function simulate(
   const wallStart = performance.now();
   const random = seededRandom(spec.seed);
   const clock = new EventClock();
-  const network = new FlowNetwork(clock);
+  const spread = spec.peerTransferSpread;
+  const spreadRandom = seededRandom(spec.seed ^ 0x5b7ead);
+  const network = new FlowNetwork(
+    clock,
+    spread ? () => drawTimeFactor(spread, spreadRandom) : null,
+  );
   const counters: CryptoCounters = { digests: 0, verifies: 0, verifyCacheHits: 0 };
   const subtle = createSimSubtle(counters);
   const key = createSigningKey();
@@ -154,7 +162,14 @@ export async function simulate(
   };
   const cellular = new Set<Host>();
   const paths = createPathModel(spec.population, (host) => ({ cellular: cellular.has(host) }));
-  const fabric = new RtcFabric(clock, network, paths, spec.byteScale);
+  const fabric = new RtcFabric(
+    clock,
+    network,
+    paths,
+    spec.byteScale,
+    spec.peerSetup ?? null,
+    seededRandom(spec.seed ^ 0x5e70),
+  );
   const tracker = new SimTracker(clock, seededRandom(spec.seed ^ 0x5eed));
   const logs: Record<LogLevel, number> = { debug: 0, info: 0, warn: 0, error: 0 };
   const viewers: SimViewer[] = [];
@@ -162,8 +177,8 @@ export async function simulate(
   let peakRss = process.memoryUsage().rss;
 
   const join = (leaveAfterMs: number | null): void => {
-    const profile = drawViewer(random, spec.population);
     const index = viewers.length;
+    const profile = spec.homes?.[index] ?? drawViewer(random, spec.population);
     const host: Host = {
       id: `v${index}`,
       up: new Link(profile.uplinkBitsPerSec / 8),
@@ -171,12 +186,13 @@ export async function simulate(
       nat: profile.nat,
       region: profile.region,
       lossRate: profile.lossRate,
+      accessRttMs: profile.accessRttMs ?? null,
       alive: true,
       channels: new Set(),
     };
     const isCellular = profile.connectionType === 'cellular';
     if (isCellular) cellular.add(host);
-    const rttToCdn = cdnRttMs(spec.population, profile.region, isCellular);
+    const rttToCdn = profile.accessRttMs ?? cdnRttMs(spec.population, profile.region, isCellular);
     const http = new SimCdnClient(
       clock,
       network,
@@ -254,6 +270,7 @@ export async function simulate(
       playedSec: player.playedSec,
       p2pBytes: stats.p2pBytes * spec.byteScale,
       cdnBytes: stats.httpBytes * spec.byteScale,
+      uploadedBytes: stats.uploadedBytes * spec.byteScale,
       cdnReasons: stats.cdnReasons,
       segmentsFromP2p: stats.segmentsFromP2p,
     };

@@ -1,6 +1,8 @@
 import type { EngineConfig } from '@coral-cdn/p2p-engine';
-import type { AudienceSpec, PopulationSpec } from './population.js';
+import type { AudienceSpec, PopulationSpec, ViewerProfile } from './population.js';
+import type { PeerSetupModel } from './peer-setup.js';
 import type { Rendition } from './stream.js';
+import type { TransferSpreadModel } from './transfer-spread.js';
 
 /** Everything one simulation run needs. */
 export interface SimSpec {
@@ -15,6 +17,11 @@ export interface SimSpec {
   readonly renditions: readonly Rendition[];
   readonly population: PopulationSpec;
   readonly audience: AudienceSpec;
+  /**
+   * A fixed population (the network lab's homes), taken in join order instead of drawing
+   * from `population`; viewers past its end are drawn.
+   */
+  readonly homes?: readonly ViewerProfile[];
   readonly cdn: {
     /** CDN egress capacity, bit/s (null: unlimited). */
     readonly egressBitsPerSec: number | null;
@@ -26,6 +33,10 @@ export interface SimSpec {
   readonly p2p: boolean;
   /** Engine settings in real units (bytes are scaled for the engines by `byteScale`). */
   readonly engine: Partial<EngineConfig>;
+  /** The peers' WebRTC set-up (absent: the generic route figures, no loss term). */
+  readonly peerSetup?: PeerSetupModel;
+  /** Per-transfer spread of peer transfers on lossy paths (absent: every one at the loss cap). */
+  readonly peerTransferSpread?: TransferSpreadModel;
   readonly player: {
     readonly tickMs: number;
     readonly bufferTargetSec: number;

@@ -8,6 +8,7 @@ export * from './tracker-frame.js';
 export * from './tracker-messages.js';
 export * from './server-messages.js';
 export * from './peer-wire.js';
+export * from './peer-wire-parts.js';
 export * from './integrity.js';
 export * from './integrity-schemas.js';
 export * from './integrity-decode.js';

@@ -1,4 +1,11 @@
-import { asciiBytes, asciiString, fromBase64Url, fromHex, toBase64Url, toHex } from './bytes.js';
+import { fromBase64Url, fromHex, toBase64Url, toHex } from './bytes.js';
+import {
+  decodePartBody,
+  encodePartFrame,
+  isPartFrameType,
+  type PartFrame,
+} from './peer-wire-parts.js';
+import { header, INVALID, Reader, truncated } from './wire-codec.js';
 import { MAX_SEQUENCE, PEER_ID_PATTERN, RENDITION_PATTERN, STREAM_ID_PATTERN } from './ids.js';
 import { err, ok, type Result } from './result.js';
 import { PEER_PROTOCOL_VERSION } from './version.js';
@@ -19,6 +26,7 @@ import { PEER_PROTOCOL_VERSION } from './version.js';
  *   CANCEL    0x08  u32 requestId
  *   SIGNED    0x09  str8 rendition | u32 sequence | u32 sizeBytes | 32 bytes SHA-256
  *                   | 64 bytes Ed25519 signature
+ *   0x0a–0x0c       LL-HLS part frames (PART_SIGNED, PART_HAVE, PART_REQUEST): peer-wire-parts.ts
  *
  * A REQUEST with a non-zero offset resumes a transfer; DATA chunks arrive in order on a
  * reliable ordered channel; DONE closes a request; ABSENT refuses it; CANCEL stops it.
@@ -121,44 +129,8 @@ export type PeerFrame =
   | DoneFrame
   | AbsentFrame
   | CancelFrame
-  | SignedFrame;
-
-class Writer {
-  private readonly bytes: Uint8Array;
-  private readonly view: DataView;
-  private offset = 0;
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
-  }
-  u8(value: number): this {
-    this.view.setUint8(this.offset, value);
-    this.offset += 1;
-    return this;
-  }
-  u16(value: number): this {
-    this.view.setUint16(this.offset, value);
-    this.offset += 2;
-    return this;
-  }
-  u32(value: number): this {
-    this.view.setUint32(this.offset, value);
-    this.offset += 4;
-    return this;
-  }
-  raw(value: Uint8Array): this {
-    this.bytes.set(value, this.offset);
-    this.offset += value.byteLength;
-    return this;
-  }
-  str8(value: string): this {
-    const encoded = asciiBytes(value);
-    return this.u8(encoded.byteLength).raw(encoded);
-  }
-  done(): Uint8Array {
-    return this.bytes;
-  }
-}
+  | SignedFrame
+  | PartFrame;
 
 function checkU32(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > MAX_SEQUENCE) {
@@ -174,6 +146,10 @@ function checkPattern(name: string, value: string, pattern: RegExp): void {
 /** Encode a frame. Throws RangeError on values the wire cannot carry (a caller bug). */
 export function encodePeerFrame(frame: PeerFrame): Uint8Array {
   switch (frame.type) {
+    case 'part-have':
+    case 'part-request':
+    case 'part-signed':
+      return encodePartFrame(frame);
     case 'handshake':
       checkPattern('peerId', frame.peerId, PEER_ID_PATTERN);
       checkPattern('streamId', frame.streamId, STREAM_ID_PATTERN);
@@ -276,59 +252,6 @@ export function encodePeerFrame(frame: PeerFrame): Uint8Array {
     }
   }
 }
-
-function header(type: number, payloadBytes: number): Writer {
-  return new Writer(2 + payloadBytes).u8(PEER_PROTOCOL_VERSION).u8(type);
-}
-
-const INVALID = Symbol('invalid');
-
-class Reader {
-  private readonly view: DataView;
-  offset = 0;
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  get remaining(): number {
-    return this.bytes.byteLength - this.offset;
-  }
-  u8(): number | null {
-    if (this.remaining < 1) return null;
-    return this.view.getUint8(this.offset++);
-  }
-  u16(): number | null {
-    if (this.remaining < 2) return null;
-    const value = this.view.getUint16(this.offset);
-    this.offset += 2;
-    return value;
-  }
-  u32(): number | null {
-    if (this.remaining < 4) return null;
-    const value = this.view.getUint32(this.offset);
-    this.offset += 4;
-    return value;
-  }
-  raw(length: number): Uint8Array | null {
-    if (this.remaining < length) return null;
-    const value = this.bytes.subarray(this.offset, this.offset + length);
-    this.offset += length;
-    return value;
-  }
-  /** null: truncated; INVALID: present but not matching `pattern`. */
-  str8(pattern: RegExp): string | null | typeof INVALID {
-    const length = this.u8();
-    if (length === null) return null;
-    const raw = this.raw(length);
-    if (raw === null) return null;
-    const text = asciiString(raw);
-    return text !== null && pattern.test(text) ? text : INVALID;
-  }
-  rest(): Uint8Array {
-    return this.raw(this.remaining) ?? new Uint8Array(0);
-  }
-}
-
-const truncated = (what: string) => err('truncated', `${what} frame is truncated`);
 
 /**
  * Decode one data-channel message. Never throws: bad input comes back as a typed error.
@@ -458,6 +381,7 @@ function decodeBody(type: number, reader: Reader): Result<PeerFrame> {
       });
     }
     default:
+      if (isPartFrameType(type)) return decodePartBody(type, reader);
       return err('unknown_type', `unknown peer frame type 0x${type.toString(16).padStart(2, '0')}`);
   }
 }

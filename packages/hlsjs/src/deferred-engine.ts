@@ -5,6 +5,8 @@ import {
   type EngineStats,
   type PlaybackUpdate,
   type PlaylistUpdate,
+  type PartRequest,
+  type PartResult,
   type SegmentRequest,
   type SegmentResult,
   type TransferTiming,
@@ -124,6 +126,14 @@ export class DeferredEngine implements CoralEngineLike {
     if (this.engine) return this.engine.loadSegment(request);
     // `leavesToPlayer` is true until the engine exists, so the loader never asks.
     throw new Error(`DeferredEngine: no engine yet for ${request.rendition}/${request.sequence}`);
+  }
+
+  /** Parts are routed here only once `leavesToPlayer` says no, that is once the engine exists. */
+  loadPart(request: PartRequest): Cancelable<PartResult> {
+    if (this.engine?.loadPart) return this.engine.loadPart(request);
+    throw new Error(
+      `DeferredEngine: no engine yet for part ${request.rendition}/${request.sequence}`,
+    );
   }
 
   reportStartup(startupMs: number): void {

@@ -3,6 +3,7 @@ import {
   isAborted,
   EngineError,
   type Cancelable,
+  type PartRequest,
   type SegmentRequest,
   type SegmentResult,
   type TimerId,
@@ -26,9 +27,10 @@ import { responseSizeBytes, type SegmentRouter } from './router.js';
  * The `fLoader` class for `new Hls({ fLoader })`, bound to one router. A media fragment the
  * engine can serve (a whole numbered segment of a main rendition whose playlist the engine
  * knows, P2P on) is loaded through `engine.loadSegment`, except before the first frame, when
- * the engine leaves it to hls.js's own loader and adopts the bytes. Everything else (init
- * segments, byte ranges, LL-HLS parts, alternate audio, P2P off) goes to hls.js's own loader
- * (`config.loader`) untouched.
+ * the engine leaves it to hls.js's own loader and adopts the bytes. An LL-HLS part of such a
+ * rendition is loaded through `engine.loadPart` (peers or the CDN, checked against its signed
+ * entry). Everything else (init segments, byte ranges, alternate audio, P2P off) goes to
+ * hls.js's own loader (`config.loader`) untouched.
  */
 export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoaderConstructor {
   return class CoralFragmentLoader implements Loader<FragmentLoaderContext> {
@@ -40,6 +42,7 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
     private config: LoaderConfiguration | null = null;
     private callbacks: LoaderCallbacks<FragmentLoaderContext> | null = null;
     private request: SegmentRequest | null = null;
+    private partRequest: PartRequest | null = null;
     private current: Cancelable<SegmentResult> | null = null;
     private timeoutTimer: TimerId | null = null;
     private retryTimer: TimerId | null = null;
@@ -59,6 +62,13 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
       this.context = context;
       this.config = config;
       this.callbacks = callbacks;
+      const partRequest = context.part ? (router.routePart?.(context) ?? null) : null;
+      if (partRequest) {
+        this.partRequest = partRequest;
+        this.stats.loading.start = router.clock.now();
+        this.startAttempt();
+        return;
+      }
       const request = router.route(context);
       if (!request || router.leavesToPlayer(request)) {
         this.delegate(context, config, callbacks, request);
@@ -117,24 +127,39 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
       this.fallback.load(context, config, counted as unknown as LoaderCallbacks<LoaderContext>);
     }
 
+    /** A part through the engine, its answer in a segment's shape (never from the store). */
+    private loadPart(partRequest: PartRequest): Cancelable<SegmentResult> {
+      const load = router.loadPart!(partRequest);
+      return {
+        cancel: load.cancel,
+        promise: load.promise.then((result) => ({
+          ...result,
+          cdnReason: null,
+          fromStore: false,
+        })),
+      };
+    }
+
     private startAttempt(): void {
-      const { config, request, context } = this;
-      if (!config || !request || !context) return;
+      const { config, request, partRequest, context } = this;
+      if (!config || (!request && !partRequest) || !context) return;
       const attempt = ++this.attempt;
       const clock = router.clock;
       this.stats.aborted = false;
       // hls.js's ABR reads stats.loaded while a fragment loads (its abandon rules): keep it
       // current as bytes arrive from peers or the CDN.
-      const load = router.load({
-        ...request,
-        onProgress: (loadedBytes, totalBytes) => {
-          if (attempt !== this.attempt) return;
-          const stats = this.stats;
-          if (stats.loading.first === 0) stats.loading.first = clock.now();
-          stats.loaded = loadedBytes;
-          if (totalBytes !== null) stats.total = totalBytes;
-        },
-      });
+      const load = partRequest
+        ? this.loadPart(partRequest)
+        : router.load({
+            ...request!,
+            onProgress: (loadedBytes, totalBytes) => {
+              if (attempt !== this.attempt) return;
+              const stats = this.stats;
+              if (stats.loading.first === 0) stats.loading.first = clock.now();
+              stats.loaded = loadedBytes;
+              if (totalBytes !== null) stats.total = totalBytes;
+            },
+          });
       this.current = load;
       const timeoutMs = config.loadPolicy.maxLoadTimeMs;
       if (Number.isFinite(timeoutMs) && timeoutMs > 0) {

@@ -4,6 +4,7 @@ import {
   type CdnReason,
   type CoralEngine,
   type PlayerEngine,
+  type PartRequest,
   type SegmentRequest,
   type SegmentResult,
   type SegmentSource,
@@ -28,7 +29,8 @@ import { emptyEngineStats, type CoralStats } from './stats.js';
 
 /** What the integration drives: a `CoralEngine`, or anything with its player-facing methods. */
 export type CoralEngineLike = PlayerEngine &
-  Pick<CoralEngine, 'stats' | 'config' | 'leavesToPlayer' | 'adoptSegment'>;
+  Pick<CoralEngine, 'stats' | 'config' | 'leavesToPlayer' | 'adoptSegment'> &
+  Partial<Pick<CoralEngine, 'loadPart'>>;
 
 export interface CoralHlsIntegrationOptions {
   /** The engine for this stream; null means P2P off: no loaders, hls.js exactly as without Coral. */
@@ -154,6 +156,11 @@ export class CoralHlsIntegration {
         },
         countPassthrough: (sizeBytes) => this.countPassthrough(sizeBytes),
         countPart: (sizeBytes) => this.countPart(sizeBytes),
+        routePart: (context) => this.routePart(context),
+        loadPart: (request) => {
+          if (!engine.loadPart) throw new Error('CoralHlsIntegration: engine loads no parts');
+          return engine.loadPart(request);
+        },
         delivered,
       };
       this.hlsConfig = {
@@ -187,13 +194,15 @@ export class CoralHlsIntegration {
       engineStats.cdnReasons.alone = this.plainSegments;
     }
     const qoe = this.observer?.qoe ?? null;
+    // Parts the engine loaded are in its byte totals; those hls.js loaded itself are not.
     const mediaBytes = engineStats.httpBytes + engineStats.p2pBytes + this.partHttpBytes;
     return {
       ...engineStats,
-      // Parts are media from the CDN too: the offload ratio counts them.
       offloadRatio: mediaBytes === 0 ? 0 : engineStats.p2pBytes / mediaBytes,
-      partHttpBytes: this.partHttpBytes,
-      partsFromHttp: this.partsFromHttp,
+      partHttpBytes: this.partHttpBytes + engineStats.parts.httpBytes,
+      partsFromHttp: this.partsFromHttp + engineStats.parts.fromHttp,
+      partP2pBytes: engineStats.parts.p2pBytes,
+      partsFromP2p: engineStats.parts.fromP2p,
       // The player's own view of QoE (the engine hears the same through `reportStall`).
       stalls: qoe?.stalls ?? engineStats.stalls,
       stallMs: qoe?.stallMs ?? engineStats.stallMs,
@@ -285,6 +294,25 @@ export class CoralHlsIntegration {
       url: context.url,
       startSec: frag.start,
       durationSec: frag.duration,
+    };
+  }
+
+  /** An LL-HLS part of a main rendition the engine knows: the engine loads it. */
+  private routePart(context: FragmentLoaderContext): PartRequest | null {
+    const part = context.part;
+    const frag = context.frag;
+    if (this.destroyed || !this.p2pEnabled || !part || typeof frag.sn !== 'number') return null;
+    if ((frag.type as string) !== 'main' || context.rangeEnd || context.rangeStart) return null;
+    const rendition = this.levelRenditions.get(frag.level);
+    if (rendition === undefined || !this.engine?.loadPart) return null;
+    // Before the first frame (or before the engine exists) hls.js loads parts itself.
+    if (this.engine.leavesToPlayer({ rendition, sequence: frag.sn })) return null;
+    return {
+      rendition,
+      sequence: frag.sn,
+      part: part.index,
+      url: context.url,
+      startSec: part.start,
     };
   }
 

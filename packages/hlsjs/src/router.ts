@@ -1,4 +1,11 @@
-import type { Cancelable, Clock, SegmentRequest, SegmentResult } from '@coral-cdn/p2p-engine';
+import type {
+  Cancelable,
+  Clock,
+  PartRequest,
+  PartResult,
+  SegmentRequest,
+  SegmentResult,
+} from '@coral-cdn/p2p-engine';
 import type { FragmentLoaderContext, LoaderResponse, LoaderStats } from 'hls.js';
 
 /**
@@ -18,7 +25,10 @@ export interface SegmentRouter {
   delivered?(request: SegmentRequest, result: SegmentResult): void;
   /** A request that went through hls.js's default loader finished with this many bytes. */
   countPassthrough(sizeBytes: number): void;
-  /** hls.js's own loader fetched an LL-HLS part (parts are not exchanged between peers yet). */
+  /** The engine request for this LL-HLS part, or null: hls.js's default loader fetches it. */
+  routePart?(context: FragmentLoaderContext): PartRequest | null;
+  loadPart?(request: PartRequest): Cancelable<PartResult>;
+  /** hls.js's own loader fetched an LL-HLS part the engine did not take. */
   countPart(sizeBytes: number): void;
 }
 

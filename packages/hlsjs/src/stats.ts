@@ -11,9 +11,12 @@ export interface CoralStats extends EngineStats {
    */
   passthroughBytes: number;
   passthroughRequests: number;
-  /** LL-HLS parts hls.js loaded from the CDN, and their bytes (not in `httpBytes`). */
+  /** LL-HLS parts loaded from the CDN (by the engine, or by hls.js when the engine did not). */
   partsFromHttp: number;
   partHttpBytes: number;
+  /** LL-HLS parts from peers, each checked against its signed `coral-part/1` entry. */
+  partsFromP2p: number;
+  partP2pBytes: number;
   /** The rendition hls.js is loading (the media playlist's folder name). */
   rendition: string | null;
   /** The viewer's playback state and buffer, from the media element. */
@@ -52,5 +55,21 @@ export function emptyEngineStats(): EngineStats {
     p2pEnabled: false,
     peerConnections: { attempts: 0, failed: 0, relayRefused: 0, opened: emptyPairCounts() },
     p2pEligible: false,
+    parts: {
+      fromHttp: 0,
+      fromP2p: 0,
+      httpBytes: 0,
+      p2pBytes: 0,
+      integrityFailures: 0,
+      peerFallbacks: 0,
+      cdnReasons: {
+        'p2p-off': 0,
+        alone: 0,
+        fetcher: 0,
+        forced: 0,
+        'too-slow': 0,
+        'no-holder': 0,
+      },
+    },
   };
 }

@@ -12,6 +12,10 @@ import { parseMediaPlaylist } from './m3u8.js';
 import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
 import { PlaybackClock, type PlaybackUpdate } from './playback-clock.js';
 import { PeerManager } from './peer-manager.js';
+import { PartIntegrity } from './part-integrity.js';
+import { PartLoader, type PartRequest, type PartResult } from './part-loader.js';
+import { PartStatsCounters } from './part-stats.js';
+import { PartStore } from './part-store.js';
 import type { PeerCloseReason } from './peer-session.js';
 import { PlaylistState, type PlaylistUpdate } from './playlist-state.js';
 import { Scheduler, type SegmentRequest, type SegmentResult } from './scheduler.js';
@@ -61,6 +65,10 @@ export class CoralEngine extends Emitter<EngineEvents> {
   private started = false;
   private destroyed = false;
   private readonly decodeUtf8: Utf8Decode;
+  private readonly partStore = new PartStore();
+  private readonly partCounters = new PartStatsCounters();
+  private readonly partIntegrity: PartIntegrity | null;
+  private readonly parts: PartLoader;
 
   constructor(
     private readonly platform: EnginePlatform,
@@ -87,6 +95,9 @@ export class CoralEngine extends Emitter<EngineEvents> {
             this.hold,
           )
         : null;
+    this.partIntegrity = this.integrity
+      ? new PartIntegrity(platform.subtle, platform.http, stream.publicKey, stream.streamId)
+      : null;
     this.tracker = useP2p
       ? new TrackerClient(platform, {
           url: stream.trackerUrl,
@@ -117,6 +128,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
           this.hold,
           this.counters,
           (rendition, sequence) => this.integrity?.signed(rendition, sequence),
+          (name) => this.partStore.shareable(name),
         )
       : null;
     this.scheduler = new Scheduler({
@@ -132,6 +144,18 @@ export class CoralEngine extends Emitter<EngineEvents> {
       stats: this.counters,
       localPeerId: () => this.tracker?.peerId ?? null,
       election: (swarmId) => this.elections.get(swarmId) ?? null,
+    });
+    this.parts = new PartLoader({
+      platform,
+      config: this.config,
+      store: this.partStore,
+      integrity: this.partIntegrity,
+      peers: this.peers,
+      playback: this.playback,
+      stats: this.partCounters,
+      role: (name) => this.scheduler.liveRole(name),
+      playlistUrl: (rendition) => this.playlists.get(rendition)?.playlistUrl,
+      onBadPeer: (peerId, name) => this.onBadPartPeer(peerId, name.rendition, name.sequence),
     });
     this.wire();
   }
@@ -206,6 +230,19 @@ export class CoralEngine extends Emitter<EngineEvents> {
     return this.scheduler.request(request);
   }
 
+  /** An LL-HLS part, from a peer (checked against its signed entry) or the CDN. */
+  loadPart(request: PartRequest): Cancelable<PartResult> {
+    const load = this.parts.load(request);
+    return {
+      cancel: load.cancel,
+      promise: load.promise.then((result) => {
+        if (result.source === 'p2p') this.counters.p2pBytes += result.bytes.byteLength;
+        else this.counters.httpBytes += result.bytes.byteLength;
+        return result;
+      }),
+    };
+  }
+
   /**
    * Should the player's own loader fetch this segment instead of `loadSegment`? True before
    * the first frame, while peer set-up is held (no peer could serve it); hand the bytes back
@@ -276,6 +313,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
       p2pEnabled: this.config.p2pEnabled,
       peerConnections: connections,
       p2pEligible: connections.attempts - connections.failed - connections.relayRefused > 0,
+      parts: this.partCounters.snapshot(),
     };
   }
 
@@ -293,6 +331,8 @@ export class CoralEngine extends Emitter<EngineEvents> {
       if (timer !== null) this.platform.clock.clearTimeout(timer);
     this.hold.destroy();
     this.scheduler.destroy();
+    this.parts.destroy();
+    this.partIntegrity?.destroy();
     this.peers?.destroy();
     this.tracker?.destroy();
     this.integrity?.destroy();
@@ -344,6 +384,14 @@ export class CoralEngine extends Emitter<EngineEvents> {
           }
         });
       });
+      this.peers.on('peer-part-have', () => this.parts.wakeAll());
+      this.peers.on('peer-part-signed', (session, rendition, hash) => {
+        void this.partIntegrity?.acceptSigned(rendition, hash).then((outcome) => {
+          if (outcome === 'added') this.parts.wakeAll();
+          if (outcome === 'forged')
+            this.onBadPartPeer(session.remotePeerId, rendition, hash.sequence);
+        });
+      });
       this.peers.on('peer-connected', (session) => {
         this.scheduler.wakeAll();
         this.updatePolling();
@@ -359,6 +407,18 @@ export class CoralEngine extends Emitter<EngineEvents> {
         this.counters.uploadedBytes += bytes;
       });
     }
+  }
+
+  /** A peer sent a forged part entry or a part that failed its hash: dropped and reported. */
+  private onBadPartPeer(peerId: string, rendition: string, sequence: number): void {
+    if (this.peers?.isBanned(peerId)) return;
+    this.counters.integrityFailures++;
+    this.platform.log?.('warn', 'peer sent a bad LL part: dropped and reported', {
+      component: 'engine',
+      peerId,
+      segment: `${rendition}/${sequence}`,
+    });
+    this.peers?.ban(peerId, 'integrity', sequence);
   }
 
   private scheduleBeacon(): void {

@@ -31,3 +31,7 @@ export {
   type PairCounts,
   type PairType,
 } from './connectivity.js';
+export type { PartRequest, PartResult } from './part-loader.js';
+export type { PartStats } from './part-stats.js';
+export type { PartCdnReason } from './part-decision.js';
+export type { PartName } from './part-key.js';

@@ -1,4 +1,10 @@
-import type { PeerInfo, ReportReason, SignalPayload, SignedSegmentHash } from '@coral-cdn/protocol';
+import type {
+  PeerInfo,
+  ReportReason,
+  SignalPayload,
+  SignedPartHash,
+  SignedSegmentHash,
+} from '@coral-cdn/protocol';
 import type { EngineConfig } from './config.js';
 import { candidateAllowed, withoutRelayCandidates } from './connectivity.js';
 import { Emitter } from './emitter.js';
@@ -9,7 +15,9 @@ import type {
   PeerConnectionLike,
   TimerId,
 } from './platform.js';
+import type { PartName } from './part-key.js';
 import { PeerSession, type PeerCloseReason, type SignedHashLookup } from './peer-session.js';
+import type { ShareablePartLookup } from './peer-session-types.js';
 import type { SegmentStore } from './segment-store.js';
 import type { StartupHold } from './startup-hold.js';
 import type { StatsCounters } from './stats.js';
@@ -46,6 +54,10 @@ interface PeerManagerEvents {
   'peer-have': (session: PeerSession, rendition: string, sequences: number[]) => void;
   /** A peer sent a live segment's signed entry (to check: it may be forged). */
   'peer-signed': (session: PeerSession, rendition: string, hash: SignedSegmentHash) => void;
+  /** A peer now holds an LL-HLS part. */
+  'peer-part-have': (session: PeerSession, name: PartName) => void;
+  /** A peer sent an LL-HLS part's signed entry (to check: it may be forged). */
+  'peer-part-signed': (session: PeerSession, rendition: string, hash: SignedPartHash) => void;
   uploaded: (bytes: number) => void;
   /** Discovery moved on: the tracker answered, or a connection attempt ended without a channel. */
   discovery: () => void;
@@ -88,6 +100,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     private readonly counters: Pick<StatsCounters, 'peerFailures' | 'relayRefused' | 'pairs'>,
     /** Passed on to every session (`PeerSession` sends the entries before its HAVEs). */
     private readonly signedHash: SignedHashLookup = () => undefined,
+    /** The LL-HLS parts sessions may upload. */
+    private readonly shareablePart: ShareablePartLookup = () => undefined,
   ) {
     super();
     this.discoveryStartedAtMs = platform.clock.now();
@@ -133,6 +147,17 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     return this.sessions
       .filter((session) => session.handshaken && session.has(rendition, sequence))
       .sort((a, b) => b.throughput.bytesPerSec - a.throughput.bytesPerSec);
+  }
+
+  /** Open sessions whose peer holds the part, fastest first. */
+  partHolders(name: PartName): PeerSession[] {
+    return this.sessions
+      .filter((session) => session.handshaken && session.hasPart(name))
+      .sort((a, b) => b.throughput.bytesPerSec - a.throughput.bytesPerSec);
+  }
+
+  announcePart(name: PartName, signed: SignedPartHash): void {
+    for (const session of this.sessions) session.announcePart(name, signed);
   }
 
   announce(rendition: string, added: number[], lost: number[]): void {
@@ -374,8 +399,13 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       this.store,
       this.limiter,
       this.signedHash,
+      this.shareablePart,
     );
     connection.session = session;
+    session.on('part-have', (name) => this.emit('peer-part-have', session, name));
+    session.on('part-signed', (rendition, hash) =>
+      this.emit('peer-part-signed', session, rendition, hash),
+    );
     session.on('have', (rendition, sequences) =>
       this.emit('peer-have', session, rendition, sequences),
     );

@@ -1,4 +1,5 @@
-import type { SignedSegmentHash } from '@coral-cdn/protocol';
+import type { SignedPartHash, SignedSegmentHash } from '@coral-cdn/protocol';
+import type { PartName } from './part-key.js';
 import type { TimerId } from './platform.js';
 
 /** The shapes a peer session works with (its downloads, uploads, events). */
@@ -12,6 +13,8 @@ export interface PendingDownload {
   requestId: number;
   rendition: string;
   sequence: number;
+  /** An LL-HLS part of the segment (PART_REQUEST); null: the whole segment. */
+  part: number | null;
   sink: Uint8Array;
   startOffset: number;
   nextOffset: number;
@@ -37,6 +40,10 @@ export interface SessionEvents {
   have: (rendition: string, sequences: number[]) => void;
   /** The remote sent the origin's signed entry of a live segment (not checked yet). */
   signed: (rendition: string, hash: SignedSegmentHash) => void;
+  /** The remote now holds this LL-HLS part. */
+  'part-have': (name: PartName) => void;
+  /** The remote sent the origin's signed entry of an LL-HLS part (not checked yet). */
+  'part-signed': (rendition: string, hash: SignedPartHash) => void;
   closed: (reason: PeerCloseReason) => void;
   /** Bytes sent to this peer (payload only). */
   uploaded: (bytes: number) => void;
@@ -47,3 +54,8 @@ export type SignedHashLookup = (
   rendition: string,
   sequence: number,
 ) => SignedSegmentHash | undefined;
+
+/** The parts a session may upload: held with their checked signed entry. */
+export type ShareablePartLookup = (
+  name: PartName,
+) => { bytes: Uint8Array; signed: SignedPartHash | null } | undefined;

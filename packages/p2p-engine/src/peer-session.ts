@@ -1,10 +1,10 @@
 import {
   AbsentReason,
   bitfieldFromSequences,
+  type SignedPartHash,
   decodePeerFrame,
   encodePeerFrame,
   type PeerFrame,
-  type RequestFrame,
 } from '@coral-cdn/protocol';
 import type { EngineConfig } from './config.js';
 import { ChannelDrain } from './channel-drain.js';
@@ -17,8 +17,11 @@ import type {
   PeerDownloadResult,
   PendingDownload,
   SessionEvents,
+  ShareablePartLookup,
   SignedHashLookup,
 } from './peer-session-types.js';
+import type { PartName } from './part-key.js';
+import { RemoteParts } from './remote-parts.js';
 import { RemoteHoldings } from './remote-holdings.js';
 import { mayStartUpload, RequestGuard } from './request-guard.js';
 import type { SegmentStore } from './segment-store.js';
@@ -46,6 +49,7 @@ const MAX_SIGNED_IN_A_ROW = 512;
 export class PeerSession extends Emitter<SessionEvents> {
   readonly throughput: ThroughputEstimator;
   private readonly remoteHave = new RemoteHoldings();
+  private readonly remoteParts = new RemoteParts();
   private readonly downloads = new Map<number, PendingDownload>();
   private readonly uploads = new Map<number, ActiveUpload>();
   private readonly requestGuard: RequestGuard;
@@ -72,6 +76,8 @@ export class PeerSession extends Emitter<SessionEvents> {
     private readonly limiter: UploadLimiter,
     /** Sent before saying a live segment is held. */
     private readonly signedHash: SignedHashLookup = () => undefined,
+    /** LL-HLS parts this viewer may upload. */
+    private readonly shareablePart: ShareablePartLookup = () => undefined,
   ) {
     super();
     this.throughput = new ThroughputEstimator(config.initialPeerThroughputBytesPerSec);
@@ -101,6 +107,16 @@ export class PeerSession extends Emitter<SessionEvents> {
 
   has(rendition: string, sequence: number): boolean {
     return this.remoteHave.has(rendition, sequence);
+  }
+
+  hasPart(name: PartName): boolean {
+    return this.remoteParts.has(name);
+  }
+
+  /** Say we hold a part, its signed entry first (the remote checks the bytes against it). */
+  announcePart(name: PartName, signed: SignedPartHash): void {
+    this.sendFrame({ type: 'part-signed', rendition: name.rendition, ...signed });
+    this.sendFrame({ type: 'part-have', ...name });
   }
 
   heldSequences(rendition: string): number[] {
@@ -137,8 +153,15 @@ export class PeerSession extends Emitter<SessionEvents> {
   download(
     rendition: string,
     sequence: number,
-    options: { sink: Uint8Array; offsetBytes?: number; onProgress?: (filledBytes: number) => void },
+    options: {
+      sink: Uint8Array;
+      offsetBytes?: number;
+      onProgress?: (filledBytes: number) => void;
+      /** An LL-HLS part of the segment instead of the whole segment. */
+      part?: number;
+    },
   ): Cancelable<PeerDownloadResult> {
+    const part = options.part ?? null;
     const requestId = this.nextRequestId++;
     let pending!: PendingDownload;
     const promise = new Promise<PeerDownloadResult>((resolve, reject) => {
@@ -146,6 +169,7 @@ export class PeerSession extends Emitter<SessionEvents> {
         requestId,
         rendition,
         sequence,
+        part,
         sink: options.sink,
         startOffset: options.offsetBytes ?? 0,
         nextOffset: options.offsetBytes ?? 0,
@@ -174,13 +198,12 @@ export class PeerSession extends Emitter<SessionEvents> {
       this.sendFrame({ type: 'cancel', requestId: pending.requestId });
       this.countRefusal(pending.rendition, pending.sequence);
     }, this.config.peerTransferDeadlineMs);
-    this.sendFrame({
-      type: 'request',
-      requestId,
-      rendition,
-      sequence,
-      offsetBytes: pending.nextOffset,
-    });
+    const offsetBytes = pending.nextOffset;
+    this.sendFrame(
+      part === null
+        ? { type: 'request', requestId, rendition, sequence, offsetBytes }
+        : { type: 'part-request', requestId, rendition, sequence, part, offsetBytes },
+    );
     return {
       promise,
       cancel: () => {
@@ -262,18 +285,25 @@ export class PeerSession extends Emitter<SessionEvents> {
         }
         this.handshaken = true;
         return;
-      case 'signed': {
+      case 'signed':
+      case 'part-signed': {
         if (++this.signedInARow > MAX_SIGNED_IN_A_ROW) {
           this.log('warn', 'peer sent too many signed entries in a row');
           this.close('protocol');
           return;
         }
         const { rendition, sequence, sha256, sizeBytes, signature } = frame;
-        this.emit('signed', rendition, { sequence, sha256, sizeBytes, signature });
+        if (frame.type === 'signed')
+          this.emit('signed', rendition, { sequence, sha256, sizeBytes, signature });
+        else {
+          const { part } = frame;
+          this.emit('part-signed', rendition, { sequence, part, sha256, sizeBytes, signature });
+        }
         return;
       }
       case 'bitfield':
-      case 'have': {
+      case 'have':
+      case 'part-have': {
         this.signedInARow = 0;
         // Over the rate a holdings frame is ignored (a stale view only costs refusals); a
         // peer that keeps on is flooding.
@@ -282,7 +312,11 @@ export class PeerSession extends Emitter<SessionEvents> {
           this.log('warn', 'peer floods holdings frames', { frame: frame.type });
           this.close('protocol');
         } else if (verdict === 'refuse') return;
-        else if (frame.type === 'bitfield')
+        else if (frame.type === 'part-have') {
+          const name = { rendition: frame.rendition, sequence: frame.sequence, part: frame.part };
+          this.remoteParts.add(name);
+          this.emit('part-have', name);
+        } else if (frame.type === 'bitfield')
           this.addHave(frame.rendition, this.remoteHave.addBitfield(frame));
         else {
           this.addHave(frame.rendition, this.remoteHave.add(frame.rendition, frame.added));
@@ -291,13 +325,15 @@ export class PeerSession extends Emitter<SessionEvents> {
         return;
       }
       case 'request':
+      case 'part-request':
       case 'cancel': {
         const verdict = this.requestGuard.check();
         if (verdict === 'flood') {
           this.log('warn', 'peer floods requests', { frame: frame.type });
           this.close('protocol');
         } else if (frame.type === 'cancel') this.onCancel(frame.requestId);
-        else if (verdict === 'admit') this.onRequest(frame);
+        else if (verdict === 'admit')
+          this.onRequest(frame.requestId, this.requested(frame), frame.offsetBytes);
         else this.sendAbsent(frame.requestId, AbsentReason.Busy);
         return;
       }
@@ -310,9 +346,14 @@ export class PeerSession extends Emitter<SessionEvents> {
       case 'absent': {
         const pending = this.downloads.get(frame.requestId);
         if (!pending) return;
-        const announced = this.remoteHave.has(pending.rendition, pending.sequence);
-        if (frame.reason === AbsentReason.NotHeld)
-          this.remoteHave.delete(pending.rendition, pending.sequence);
+        const partName = pending.part === null ? null : { ...pending, part: pending.part };
+        const announced = partName
+          ? this.remoteParts.has(partName)
+          : this.remoteHave.has(pending.rendition, pending.sequence);
+        if (frame.reason === AbsentReason.NotHeld) {
+          if (partName) this.remoteParts.delete(partName);
+          else this.remoteHave.delete(pending.rendition, pending.sequence);
+        }
         this.finishDownload(
           pending,
           new EngineError(
@@ -441,9 +482,23 @@ export class PeerSession extends Emitter<SessionEvents> {
     pending.reject(error);
   }
 
-  private onRequest(frame: RequestFrame): void {
+  /** The verified bytes a REQUEST or PART_REQUEST asks for, if held. */
+  private requested(frame: {
+    rendition: string;
+    sequence: number;
+    part?: number;
+  }): Uint8Array | undefined {
+    if (frame.part !== undefined) {
+      const part = this.shareablePart({ ...frame, part: frame.part });
+      return part?.signed ? part.bytes : undefined;
+    }
     const segment = this.store.peek(frame.rendition, frame.sequence);
-    if (!segment || !segment.verified || frame.offsetBytes > segment.bytes.byteLength) {
+    return segment?.verified ? segment.bytes : undefined;
+  }
+
+  private onRequest(requestId: number, bytes: Uint8Array | undefined, offsetBytes: number): void {
+    const frame = { requestId, offsetBytes };
+    if (!bytes || frame.offsetBytes > bytes.byteLength) {
       this.sendAbsent(frame.requestId, AbsentReason.NotHeld);
       return;
     }
@@ -470,7 +525,7 @@ export class PeerSession extends Emitter<SessionEvents> {
         this.emit('uploaded', payloadBytes);
       },
     };
-    void pumpUpload(deps, frame.requestId, segment.bytes, frame.offsetBytes, upload).finally(() => {
+    void pumpUpload(deps, frame.requestId, bytes, frame.offsetBytes, upload).finally(() => {
       this.uploads.delete(frame.requestId);
       this.limiter.releaseSlot();
     });

@@ -1,4 +1,5 @@
 import { emptyPairCounts, type PairCounts } from './connectivity.js';
+import type { PartStats } from './part-stats.js';
 
 /** The engine's counters: what it reports to the page (`window.coral`), beacons and tests. */
 export interface PeerStats {
@@ -84,6 +85,8 @@ export interface EngineStats {
    * from the CDN and is not eligible; one that never tried (no other viewer) is neither.
    */
   p2pEligible: boolean;
+  /** LL-HLS parts by source (their bytes are also in httpBytes / p2pBytes). */
+  parts: PartStats;
 }
 
 export class StatsCounters {

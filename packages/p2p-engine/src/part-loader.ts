@@ -1,0 +1,225 @@
+import type { EngineConfig } from './config.js';
+import { AbortedError, EngineError } from './errors.js';
+import type { PartIntegrity } from './part-integrity.js';
+import type { PartName } from './part-key.js';
+import { decidePart, type PartChoice } from './part-decision.js';
+import type { PartStatsCounters } from './part-stats.js';
+import type { PartStore } from './part-store.js';
+import type { PeerManager } from './peer-manager.js';
+import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
+import type { PlaybackClock } from './playback-clock.js';
+import type { LiveRole } from './segment-decision.js';
+import type { TransferTiming } from './segment-store.js';
+import { ThroughputEstimator } from './throughput.js';
+
+/** Margin kept before a part's deadline (a part is due within about a second, not six). */
+export const PART_SAFETY_MARGIN_MS = 250;
+/** A part's size to plan with before its signed entry is known (~0.5 s at a few Mbit/s). */
+const TYPICAL_PART_BYTES = 64 * 1024;
+
+export interface PartRequest extends PartName {
+  /** The part's URL (on the CDN). */
+  url: string;
+  /** Where the part starts on the playback timeline, s (its deadline). */
+  startSec: number;
+}
+
+export interface PartResult {
+  bytes: Uint8Array;
+  source: 'http' | 'p2p';
+  timing: TransferTiming;
+}
+
+export interface PartLoaderDeps {
+  platform: EnginePlatform;
+  config: EngineConfig;
+  store: PartStore;
+  integrity: PartIntegrity | null;
+  peers: PeerManager | null;
+  playback: PlaybackClock;
+  stats: PartStatsCounters;
+  /** The live role of the part's segment (the segment election decides who fetches parts). */
+  role: (name: PartName) => LiveRole;
+  /** The rendition's media playlist (its integrity manifest sits beside it). */
+  playlistUrl: (rendition: string) => string | undefined;
+  /** A peer sent bad bytes for a part: drop and report it, as for a segment. */
+  onBadPeer: (peerId: string, name: PartName) => void;
+}
+
+interface Attempt {
+  canceled: boolean;
+  cancelCurrent: (() => void) | null;
+  wake: (() => void) | null;
+}
+
+/**
+ * Loads LL-HLS parts for the player, each against its own deadline (`decidePart`): the live
+ * fetcher from the CDN at once, then it announces the part with its signed entry; other
+ * viewers from a peer that holds it, checked against the signed entry before the player sees
+ * a byte, or from the CDN. Any part held with its signed entry is announced to peers.
+ */
+export class PartLoader {
+  private readonly http: ThroughputEstimator;
+  private readonly waiting = new Set<Attempt>();
+  private destroyed = false;
+
+  constructor(private readonly deps: PartLoaderDeps) {
+    this.http = new ThroughputEstimator(deps.config.initialHttpThroughputBytesPerSec);
+    deps.store.on('shareable', (part) => {
+      if (part.signed) deps.peers?.announcePart(part, part.signed);
+    });
+  }
+
+  load(request: PartRequest): Cancelable<PartResult> {
+    const attempt: Attempt = { canceled: false, cancelCurrent: null, wake: null };
+    const promise = this.run(request, attempt);
+    return {
+      promise,
+      cancel: () => {
+        attempt.canceled = true;
+        attempt.cancelCurrent?.();
+        attempt.wake?.();
+      },
+    };
+  }
+
+  /** Something changed (a peer announced a part, an entry was checked): decide again. */
+  wakeAll(): void {
+    for (const attempt of [...this.waiting]) attempt.wake?.();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.wakeAll();
+    this.deps.store.clear();
+  }
+
+  private async run(request: PartRequest, attempt: Attempt): Promise<PartResult> {
+    const { integrity } = this.deps;
+    const failedPeers = new Set<string>();
+    let forceHttp = false;
+    for (;;) {
+      if (attempt.canceled || this.destroyed) throw new AbortedError('part load canceled');
+      const choice = this.decide(request, failedPeers, forceHttp);
+      if (choice.kind === 'wait') {
+        await this.waitUntil(attempt, choice.untilMs);
+        continue;
+      }
+      if (choice.kind === 'http') {
+        this.deps.stats.cdnReasons[choice.reason]++;
+        return this.fromHttp(request, attempt, choice.reason === 'fetcher');
+      }
+      try {
+        return await this.fromPeer(request, attempt, choice.peerId);
+      } catch (error) {
+        if (attempt.canceled || this.destroyed) throw error;
+        failedPeers.add(choice.peerId);
+        if (error instanceof EngineError && error.code === 'integrity') {
+          this.deps.stats.integrityFailures++;
+          this.deps.onBadPeer(choice.peerId, request);
+          forceHttp = true;
+        } else if (integrity?.known(request) === undefined) forceHttp = true;
+        this.deps.stats.peerFallbacks++;
+      }
+    }
+  }
+
+  private decide(request: PartRequest, failedPeers: Set<string>, forceHttp: boolean): PartChoice {
+    const { platform, playback, peers, integrity } = this.deps;
+    const nowMs = platform.clock.now();
+    // Before the first frame every part is wanted at once: the CDN, as for segments.
+    const role = peers && playback.started ? this.deps.role(request) : 'alone';
+    return decidePart({
+      nowMs,
+      p2pEnabled: peers !== null && integrity !== null,
+      role,
+      deadlineMs: playback.deadlineMs(request.startSec, nowMs),
+      safetyMarginMs: PART_SAFETY_MARGIN_MS,
+      forceHttp,
+      signedSizeBytes: integrity?.known(request)?.sizeBytes ?? null,
+      typicalPartBytes: TYPICAL_PART_BYTES,
+      holders: (peers?.partHolders(request) ?? []).map((session) => ({
+        peerId: session.remotePeerId,
+        bytesPerSec: session.throughput.bytesPerSec,
+        activeDownloads: session.activeDownloads,
+      })),
+      failedPeers,
+      httpBytesPerSec: this.http.bytesPerSec,
+    });
+  }
+
+  private async fromHttp(
+    request: PartRequest,
+    attempt: Attempt,
+    fetcher: boolean,
+  ): Promise<PartResult> {
+    const { platform, integrity, store, stats } = this.deps;
+    // The fetcher asks for the part's signed entry beside the part (the origin holds both
+    // until the part exists), to announce the part with it.
+    const playlistUrl = this.deps.playlistUrl(request.rendition);
+    const entry =
+      fetcher && integrity && playlistUrl ? integrity.fetchFor(request, playlistUrl) : undefined;
+    const startedAtMs = platform.clock.now();
+    const get = platform.http.get({ url: request.url });
+    attempt.cancelCurrent = get.cancel;
+    const response = await get.promise;
+    attempt.cancelCurrent = null;
+    const endedAtMs = platform.clock.now();
+    const bytes = response.bytes;
+    this.http.add(bytes.byteLength, Math.max(1, endedAtMs - response.firstByteAtMs));
+    stats.fromHttp++;
+    stats.httpBytes += bytes.byteLength;
+    store.add(request, bytes, integrity?.known(request) ?? null);
+    void entry?.then((signed) => {
+      if (signed && signed.sizeBytes === bytes.byteLength) store.sign(request, signed);
+    });
+    return {
+      bytes,
+      source: 'http',
+      timing: { startedAtMs, firstByteAtMs: response.firstByteAtMs, endedAtMs },
+    };
+  }
+
+  private async fromPeer(
+    request: PartRequest,
+    attempt: Attempt,
+    peerId: string,
+  ): Promise<PartResult> {
+    const { peers, integrity, store, stats } = this.deps;
+    const session = peers?.session(peerId);
+    const signed = integrity?.known(request);
+    if (!session || !integrity || !signed)
+      throw new EngineError('peer_closed', `peer ${peerId} is gone`);
+    const sink = new Uint8Array(signed.sizeBytes);
+    const download = session.download(request.rendition, request.sequence, {
+      sink,
+      part: request.part,
+    });
+    attempt.cancelCurrent = download.cancel;
+    const timing = await download.promise;
+    attempt.cancelCurrent = null;
+    await integrity.check(request, sink);
+    stats.fromP2p++;
+    stats.p2pBytes += sink.byteLength;
+    store.add(request, sink, signed);
+    return { bytes: sink, source: 'p2p', timing };
+  }
+
+  private waitUntil(attempt: Attempt, untilMs: number): Promise<void> {
+    const { clock } = this.deps.platform;
+    return new Promise((resolve) => {
+      let timer: TimerId | null = null;
+      const done = (): void => {
+        if (timer !== null) clock.clearTimeout(timer);
+        timer = null;
+        attempt.wake = null;
+        this.waiting.delete(attempt);
+        resolve();
+      };
+      attempt.wake = done;
+      this.waiting.add(attempt);
+      timer = clock.setTimeout(done, Math.max(0, untilMs - clock.now()));
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import type { PartCdnReason } from './part-decision.js';
+
+/** LL-HLS parts by source (they also count in the engine's byte totals). */
+export interface PartStats {
+  fromHttp: number;
+  fromP2p: number;
+  httpBytes: number;
+  p2pBytes: number;
+  /** Peer parts that failed their signed hash (the peer was dropped, the CDN served it). */
+  integrityFailures: number;
+  /** Peer part transfers that failed and were retried elsewhere. */
+  peerFallbacks: number;
+  cdnReasons: Record<PartCdnReason, number>;
+}
+
+export class PartStatsCounters implements PartStats {
+  fromHttp = 0;
+  fromP2p = 0;
+  httpBytes = 0;
+  p2pBytes = 0;
+  integrityFailures = 0;
+  peerFallbacks = 0;
+  cdnReasons: Record<PartCdnReason, number> = {
+    'p2p-off': 0,
+    alone: 0,
+    fetcher: 0,
+    forced: 0,
+    'too-slow': 0,
+    'no-holder': 0,
+  };
+
+  snapshot(): PartStats {
+    return { ...this, cdnReasons: { ...this.cdnReasons } };
+  }
+}

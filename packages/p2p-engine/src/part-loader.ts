@@ -171,9 +171,14 @@ export class PartLoader {
     stats.fromHttp++;
     stats.httpBytes += bytes.byteLength;
     store.add(request, bytes, integrity?.known(request) ?? null);
-    void entry?.then((signed) => {
-      if (signed && signed.sizeBytes === bytes.byteLength) store.sign(request, signed);
-    });
+    // Shared only once the CDN's bytes match the entry: peers would penalise us otherwise.
+    void entry
+      ?.then(async (signed) => {
+        if (!signed || !integrity) return;
+        await integrity.check(request, bytes);
+        store.sign(request, signed);
+      })
+      .catch(() => undefined);
     return {
       bytes,
       source: 'http',

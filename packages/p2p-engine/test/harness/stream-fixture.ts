@@ -25,7 +25,7 @@ export function segmentBytes(seed: number, sizeBytes: number): Uint8Array {
 }
 
 const keys = generateKeyPairSync('ed25519');
-const signingKey = privateKeyLike(keys.privateKey);
+export const signingKey = privateKeyLike(keys.privateKey);
 export const publicKeyBase64Url = keys.publicKey.export({ format: 'jwk' }).x!;
 const encoder = new TextEncoder();
 

@@ -32,8 +32,16 @@ export interface PhaseFigures {
   readonly stallMsInWindow: number;
   readonly startupMedianMs: number;
   readonly startupMaxMs: number;
-  /** Parts the pages loaded in the window (LL-HLS only). */
+  /** Parts the pages fetched over HTTP in the window (LL-HLS only; resource timing). */
   readonly partsLoaded: number;
+  /** LL parts in the window by source, and their bytes (peer parts checked against their hash). */
+  readonly partsFromP2p: number;
+  readonly partsFromHttp: number;
+  readonly partP2pBytes: number;
+  readonly partHttpBytes: number;
+  /** Peer part bytes / all part bytes in the window. */
+  readonly partOffload: number;
+  readonly integrityFailures: number;
   readonly latencySamples: number;
 }
 
@@ -82,16 +90,24 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseFigures> {
     const partsAfter = await Promise.all(viewers.map(partsLoaded));
     let http = 0;
     let p2p = 0;
+    const parts = { fromP2p: 0, fromHttp: 0, p2pBytes: 0, httpBytes: 0 };
+    let integrityFailures = 0;
     let stalls = 0;
     let stallMs = 0;
     const startups: number[] = [];
     after.forEach((snapshot, i) => {
       const a = snapshot.stats!;
       const b = before[i]!.stats!;
-      // LL parts come from the CDN through hls.js's own loader, counted apart from segments.
-      const partBytes = (stats: object) => (stats as { partHttpBytes?: number }).partHttpBytes ?? 0;
-      http += a.httpBytes - b.httpBytes + partBytes(a) - partBytes(b);
+      // Parts the engine loaded are in httpBytes/p2pBytes; those hls.js loaded itself (before
+      // the first frame, or with P2P off) only in partHttpBytes.
+      const ownPartBytes = (s: typeof a) => (s.partHttpBytes ?? 0) - (s.parts?.httpBytes ?? 0);
+      http += a.httpBytes - b.httpBytes + ownPartBytes(a) - ownPartBytes(b);
       p2p += a.p2pBytes - b.p2pBytes;
+      parts.fromP2p += (a.partsFromP2p ?? 0) - (b.partsFromP2p ?? 0);
+      parts.fromHttp += (a.partsFromHttp ?? 0) - (b.partsFromHttp ?? 0);
+      parts.p2pBytes += (a.partP2pBytes ?? 0) - (b.partP2pBytes ?? 0);
+      parts.httpBytes += (a.partHttpBytes ?? 0) - (b.partHttpBytes ?? 0);
+      integrityFailures += a.integrityFailures - b.integrityFailures;
       stalls += a.stalls - b.stalls;
       stallMs += a.stallMs - b.stallMs;
       if (a.startupMs !== null) startups.push(a.startupMs);
@@ -108,6 +124,16 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseFigures> {
       startupMedianMs: Math.round(median(startups)),
       startupMaxMs: Math.round(Math.max(...startups)),
       partsLoaded: partsAfter.reduce((sum, n, i) => sum + n - partsBefore[i]!, 0),
+      partsFromP2p: parts.fromP2p,
+      partsFromHttp: parts.fromHttp,
+      partP2pBytes: parts.p2pBytes,
+      partHttpBytes: parts.httpBytes,
+      partOffload: round(
+        parts.p2pBytes + parts.httpBytes === 0
+          ? 0
+          : parts.p2pBytes / (parts.p2pBytes + parts.httpBytes),
+      ),
+      integrityFailures,
       latencySamples: latencies.length,
     };
   } finally {

@@ -141,6 +141,19 @@ export interface CoralSnapshot {
     stallMs: number;
     startupMs: number | null;
     p2pEnabled: boolean;
+    /** LL-HLS parts by source (all CDN parts, engine-loaded or not; peer parts were checked). */
+    partsFromHttp?: number;
+    partHttpBytes?: number;
+    partsFromP2p?: number;
+    partP2pBytes?: number;
+    /** The engine's own part counters (its part bytes are also in httpBytes / p2pBytes). */
+    parts?: {
+      fromHttp: number;
+      fromP2p: number;
+      httpBytes: number;
+      p2pBytes: number;
+      integrityFailures: number;
+    };
   } | null;
   playback: {
     state: string;

@@ -43,6 +43,14 @@ export function renderOverlay(
     ],
     [`Upload, last ${OVERLAY_RATE_WINDOW_SEC} s`, formatBitsPerSec(rates.uploadBitsPerSec)],
     ['Playlists, init (CDN)', formatBytes(stats.passthroughBytes)],
+    ...(stats.partsFromHttp + stats.partsFromP2p > 0
+      ? ([
+          [
+            'LL parts: peers / CDN',
+            `${stats.partsFromP2p} (${formatBytes(stats.partP2pBytes)}) / ${stats.partsFromHttp} (${formatBytes(stats.partHttpBytes)})`,
+          ],
+        ] as Array<[string, string]>)
+      : []),
     ['Rendition', stats.rendition ?? '–'],
     ['Buffer', `${stats.bufferedAheadSec.toFixed(1)} s`],
     ['Live latency', formatLatencySec(latencySec)],

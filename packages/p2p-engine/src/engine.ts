@@ -12,10 +12,7 @@ import { parseMediaPlaylist } from './m3u8.js';
 import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
 import { PlaybackClock, type PlaybackUpdate } from './playback-clock.js';
 import { PeerManager } from './peer-manager.js';
-import { PartIntegrity } from './part-integrity.js';
 import { PartLoader, type PartRequest, type PartResult } from './part-loader.js';
-import { PartStatsCounters } from './part-stats.js';
-import { PartStore } from './part-store.js';
 import type { PeerCloseReason } from './peer-session.js';
 import { PlaylistState, type PlaylistUpdate } from './playlist-state.js';
 import { Scheduler, type SegmentRequest, type SegmentResult } from './scheduler.js';
@@ -65,9 +62,6 @@ export class CoralEngine extends Emitter<EngineEvents> {
   private started = false;
   private destroyed = false;
   private readonly decodeUtf8: Utf8Decode;
-  private readonly partStore = new PartStore();
-  private readonly partCounters = new PartStatsCounters();
-  private readonly partIntegrity: PartIntegrity | null;
   private readonly parts: PartLoader;
 
   constructor(
@@ -95,9 +89,6 @@ export class CoralEngine extends Emitter<EngineEvents> {
             this.hold,
           )
         : null;
-    this.partIntegrity = this.integrity
-      ? new PartIntegrity(platform.subtle, platform.http, stream.publicKey, stream.streamId)
-      : null;
     this.tracker = useP2p
       ? new TrackerClient(platform, {
           url: stream.trackerUrl,
@@ -128,7 +119,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
           this.hold,
           this.counters,
           (rendition, sequence) => this.integrity?.signed(rendition, sequence),
-          (name) => this.partStore.shareable(name),
+          (name) => this.parts.shareable(name),
         )
       : null;
     this.scheduler = new Scheduler({
@@ -148,14 +139,17 @@ export class CoralEngine extends Emitter<EngineEvents> {
     this.parts = new PartLoader({
       platform,
       config: this.config,
-      store: this.partStore,
-      integrity: this.partIntegrity,
+      stream,
+      checked: this.integrity !== null,
       peers: this.peers,
       playback: this.playback,
-      stats: this.partCounters,
       role: (name) => this.scheduler.liveRole(name),
       playlistUrl: (rendition) => this.playlists.get(rendition)?.playlistUrl,
       onBadPeer: (peerId, name) => this.onBadPartPeer(peerId, name.rendition, name.sequence),
+      onBytes: (source, sizeBytes) => {
+        if (source === 'p2p') this.counters.p2pBytes += sizeBytes;
+        else this.counters.httpBytes += sizeBytes;
+      },
     });
     this.wire();
   }
@@ -232,15 +226,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
 
   /** An LL-HLS part, from a peer (checked against its signed entry) or the CDN. */
   loadPart(request: PartRequest): Cancelable<PartResult> {
-    const load = this.parts.load(request);
-    return {
-      cancel: load.cancel,
-      promise: load.promise.then((result) => {
-        if (result.source === 'p2p') this.counters.p2pBytes += result.bytes.byteLength;
-        else this.counters.httpBytes += result.bytes.byteLength;
-        return result;
-      }),
-    };
+    return this.parts.load(request);
   }
 
   /**
@@ -313,7 +299,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
       p2pEnabled: this.config.p2pEnabled,
       peerConnections: connections,
       p2pEligible: connections.attempts - connections.failed - connections.relayRefused > 0,
-      parts: this.partCounters.snapshot(),
+      parts: this.parts.stats,
     };
   }
 
@@ -332,7 +318,6 @@ export class CoralEngine extends Emitter<EngineEvents> {
     this.hold.destroy();
     this.scheduler.destroy();
     this.parts.destroy();
-    this.partIntegrity?.destroy();
     this.peers?.destroy();
     this.tracker?.destroy();
     this.integrity?.destroy();
@@ -382,14 +367,6 @@ export class CoralEngine extends Emitter<EngineEvents> {
             });
             this.peers?.ban(session.remotePeerId, 'integrity', hash.sequence);
           }
-        });
-      });
-      this.peers.on('peer-part-have', () => this.parts.wakeAll());
-      this.peers.on('peer-part-signed', (session, rendition, hash) => {
-        void this.partIntegrity?.acceptSigned(rendition, hash).then((outcome) => {
-          if (outcome === 'added') this.parts.wakeAll();
-          if (outcome === 'forged')
-            this.onBadPartPeer(session.remotePeerId, rendition, hash.sequence);
         });
       });
       this.peers.on('peer-connected', (session) => {

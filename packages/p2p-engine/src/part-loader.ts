@@ -1,10 +1,10 @@
-import type { EngineConfig } from './config.js';
+import type { EngineConfig, StreamConfig } from './config.js';
 import { AbortedError, EngineError } from './errors.js';
-import type { PartIntegrity } from './part-integrity.js';
+import { PartIntegrity } from './part-integrity.js';
 import type { PartName } from './part-key.js';
 import { decidePart, type PartChoice } from './part-decision.js';
-import type { PartStatsCounters } from './part-stats.js';
-import type { PartStore } from './part-store.js';
+import { PartStatsCounters, type PartStats } from './part-stats.js';
+import { PartStore, type StoredPart } from './part-store.js';
 import type { PeerManager } from './peer-manager.js';
 import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
 import type { PlaybackClock } from './playback-clock.js';
@@ -33,17 +33,19 @@ export interface PartResult {
 export interface PartLoaderDeps {
   platform: EnginePlatform;
   config: EngineConfig;
-  store: PartStore;
-  integrity: PartIntegrity | null;
+  stream: Pick<StreamConfig, 'streamId' | 'publicKey'>;
+  /** Peer bytes are checked (integrity on): without it, parts never come from peers. */
+  checked: boolean;
   peers: PeerManager | null;
   playback: PlaybackClock;
-  stats: PartStatsCounters;
   /** The live role of the part's segment (the segment election decides who fetches parts). */
   role: (name: PartName) => LiveRole;
   /** The rendition's media playlist (its integrity manifest sits beside it). */
   playlistUrl: (rendition: string) => string | undefined;
-  /** A peer sent bad bytes for a part: drop and report it, as for a segment. */
+  /** A peer sent bad bytes or a forged entry for a part: drop and report it, as for a segment. */
   onBadPeer: (peerId: string, name: PartName) => void;
+  /** A part was delivered: count its bytes with the engine's totals. */
+  onBytes: (source: PartResult['source'], sizeBytes: number) => void;
 }
 
 interface Attempt {
@@ -61,18 +63,45 @@ interface Attempt {
 export class PartLoader {
   private readonly http: ThroughputEstimator;
   private readonly waiting = new Set<Attempt>();
+  private readonly store = new PartStore();
+  private readonly counters = new PartStatsCounters();
+  private readonly integrity: PartIntegrity | null;
   private destroyed = false;
 
   constructor(private readonly deps: PartLoaderDeps) {
+    const { platform, stream, peers } = deps;
     this.http = new ThroughputEstimator(deps.config.initialHttpThroughputBytesPerSec);
-    deps.store.on('shareable', (part) => {
-      if (part.signed) deps.peers?.announcePart(part, part.signed);
+    this.integrity =
+      peers && deps.checked
+        ? new PartIntegrity(platform.subtle, platform.http, stream.publicKey, stream.streamId)
+        : null;
+    this.store.on('shareable', (part) => {
+      if (part.signed) peers?.announcePart(part, part.signed);
     });
+    peers?.on('peer-part-have', () => this.wakeAll());
+    peers?.on('peer-part-signed', (session, rendition, hash) => {
+      void this.integrity?.acceptSigned(rendition, hash).then((outcome) => {
+        if (outcome === 'added') this.wakeAll();
+        if (outcome === 'forged') deps.onBadPeer(session.remotePeerId, { rendition, ...hash });
+      });
+    });
+  }
+
+  get stats(): PartStats {
+    return this.counters.snapshot();
+  }
+
+  /** A part peers may be sent: held, with its checked signed entry. */
+  shareable(name: PartName): StoredPart | undefined {
+    return this.store.shareable(name);
   }
 
   load(request: PartRequest): Cancelable<PartResult> {
     const attempt: Attempt = { canceled: false, cancelCurrent: null, wake: null };
-    const promise = this.run(request, attempt);
+    const promise = this.run(request, attempt).then((result) => {
+      this.deps.onBytes(result.source, result.bytes.byteLength);
+      return result;
+    });
     return {
       promise,
       cancel: () => {
@@ -92,11 +121,12 @@ export class PartLoader {
     if (this.destroyed) return;
     this.destroyed = true;
     this.wakeAll();
-    this.deps.store.clear();
+    this.store.clear();
+    this.integrity?.destroy();
   }
 
   private async run(request: PartRequest, attempt: Attempt): Promise<PartResult> {
-    const { integrity } = this.deps;
+    const { integrity } = this;
     const failedPeers = new Set<string>();
     let forceHttp = false;
     for (;;) {
@@ -107,7 +137,7 @@ export class PartLoader {
         continue;
       }
       if (choice.kind === 'http') {
-        this.deps.stats.cdnReasons[choice.reason]++;
+        this.counters.cdnReasons[choice.reason]++;
         return this.fromHttp(request, attempt, choice.reason === 'fetcher');
       }
       try {
@@ -116,17 +146,18 @@ export class PartLoader {
         if (attempt.canceled || this.destroyed) throw error;
         failedPeers.add(choice.peerId);
         if (error instanceof EngineError && error.code === 'integrity') {
-          this.deps.stats.integrityFailures++;
+          this.counters.integrityFailures++;
           this.deps.onBadPeer(choice.peerId, request);
           forceHttp = true;
         } else if (integrity?.known(request) === undefined) forceHttp = true;
-        this.deps.stats.peerFallbacks++;
+        this.counters.peerFallbacks++;
       }
     }
   }
 
   private decide(request: PartRequest, failedPeers: Set<string>, forceHttp: boolean): PartChoice {
-    const { platform, playback, peers, integrity } = this.deps;
+    const { platform, playback, peers } = this.deps;
+    const { integrity } = this;
     const nowMs = platform.clock.now();
     // Before the first frame every part is wanted at once: the CDN, as for segments.
     const role = peers && playback.started ? this.deps.role(request) : 'alone';
@@ -154,7 +185,8 @@ export class PartLoader {
     attempt: Attempt,
     fetcher: boolean,
   ): Promise<PartResult> {
-    const { platform, integrity, store, stats } = this.deps;
+    const { platform } = this.deps;
+    const { integrity, store, counters: stats } = this;
     // The fetcher asks for the part's signed entry beside the part (the origin holds both
     // until the part exists), to announce the part with it.
     const playlistUrl = this.deps.playlistUrl(request.rendition);
@@ -191,7 +223,8 @@ export class PartLoader {
     attempt: Attempt,
     peerId: string,
   ): Promise<PartResult> {
-    const { peers, integrity, store, stats } = this.deps;
+    const { peers } = this.deps;
+    const { integrity, store, counters: stats } = this;
     const session = peers?.session(peerId);
     const signed = integrity?.known(request);
     if (!session || !integrity || !signed)

@@ -497,27 +497,33 @@ export class PeerSession extends Emitter<SessionEvents> {
   }
 
   private onRequest(requestId: number, bytes: Uint8Array | undefined, offsetBytes: number): void {
-    const frame = { requestId, offsetBytes };
-    if (!bytes || frame.offsetBytes > bytes.byteLength) {
-      this.sendAbsent(frame.requestId, AbsentReason.NotHeld);
+    if (!bytes || offsetBytes > bytes.byteLength) {
+      this.sendAbsent(requestId, AbsentReason.NotHeld);
       return;
     }
     if (
-      this.uploads.has(frame.requestId) ||
+      this.uploads.has(requestId) ||
       !mayStartUpload(this.uploads.size, this.config.maxUploadsPerPeer) ||
       !this.limiter.tryAcquireSlot()
     ) {
-      this.sendAbsent(frame.requestId, AbsentReason.Busy);
+      this.sendAbsent(requestId, AbsentReason.Busy);
       return;
     }
     const upload: ActiveUpload = { canceled: false };
-    this.uploads.set(frame.requestId, upload);
-    const deps: UploadPumpDeps = {
+    this.uploads.set(requestId, upload);
+    void pumpUpload(this.pumpDeps(), requestId, bytes, offsetBytes, upload).finally(() => {
+      this.uploads.delete(requestId);
+      this.limiter.releaseSlot();
+    });
+  }
+
+  private pumpDeps(): UploadPumpDeps {
+    return {
       config: this.config,
       channel: this.channel,
       limiter: this.limiter,
       drain: this.drain,
-      sleep: (ms) => this.sleep(ms),
+      sleep: (ms) => new Promise((resolve) => this.platform.clock.setTimeout(resolve, ms)),
       isOpen: () => this.isOpen,
       send: (bytes) => this.sendBytes(bytes),
       onSent: (payloadBytes) => {
@@ -525,14 +531,6 @@ export class PeerSession extends Emitter<SessionEvents> {
         this.emit('uploaded', payloadBytes);
       },
     };
-    void pumpUpload(deps, frame.requestId, bytes, frame.offsetBytes, upload).finally(() => {
-      this.uploads.delete(frame.requestId);
-      this.limiter.releaseSlot();
-    });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.platform.clock.setTimeout(resolve, ms));
   }
 
   private log(

@@ -62,9 +62,10 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
       this.context = context;
       this.config = config;
       this.callbacks = callbacks;
+      this.request = null;
       const partRequest = context.part ? (router.routePart?.(context) ?? null) : null;
+      this.partRequest = partRequest;
       if (partRequest) {
-        this.partRequest = partRequest;
         this.stats.loading.start = router.clock.now();
         this.startAttempt();
         return;

@@ -1,4 +1,9 @@
-import { HttpError, type SegmentRequest, type SegmentResult } from '@coral-cdn/p2p-engine';
+import {
+  HttpError,
+  type PartRequest,
+  type SegmentRequest,
+  type SegmentResult,
+} from '@coral-cdn/p2p-engine';
 import type { FragmentLoaderContext } from 'hls.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createFragmentLoaderClass } from '../src/fragment-loader.js';
@@ -45,8 +50,13 @@ function setup() {
     countPart: (bytes) => parts.push(bytes),
   };
   const Loader = createFragmentLoaderClass(router);
+  lastRouter = router;
   return { clock, engine, passthrough, parts, adopted, Loader };
 }
+
+let lastRouter: SegmentRouter | null = null;
+/** The router of the last `setup()`. */
+const router = (): SegmentRouter => lastRouter!;
 
 function result(
   bytes: Uint8Array,
@@ -299,6 +309,40 @@ describe('fragment loader → engine', () => {
     fallback.succeed(new ArrayBuffer(42));
     expect(events.map((e) => e.kind)).toEqual(['success']);
     expect(passthrough).toEqual([42]);
+  });
+});
+
+describe('fragment loader → engine parts', () => {
+  it('an LL-HLS part the router gives the engine is loaded by engine.loadPart, not hls.js', async () => {
+    const { parts } = setup();
+    const asked: PartRequest[] = [];
+    const bytes = new Uint8Array([1, 2, 3, 4]);
+    const PartLoader = createFragmentLoaderClass({
+      ...router(),
+      routePart: (context) => ({
+        rendition: '240p',
+        sequence: context.frag.sn as number,
+        part: 0,
+        url: context.url,
+        startSec: context.frag.start,
+      }),
+      loadPart: (request) => {
+        asked.push(request);
+        const timing = { startedAtMs: 0, firstByteAtMs: 1, endedAtMs: 2 };
+        return {
+          promise: Promise.resolve({ bytes, source: 'p2p' as const, timing }),
+          cancel: () => undefined,
+        };
+      },
+    });
+    const loader = new PartLoader(hlsConfigWithFakeLoader);
+    const { events, callbacks } = recordingCallbacks();
+    loader.load(fragContext({ sn: 12, part: true }), loaderConfig(), callbacks);
+    await flush();
+    expect(asked).toEqual([expect.objectContaining({ sequence: 12, part: 0 })]);
+    expect(FakeDefaultLoader.instances[0]!.context).toBeNull();
+    expect(events.map((e) => e.kind)).toEqual(['progress', 'success']);
+    expect(parts).toEqual([]);
   });
 });
 

@@ -1,4 +1,5 @@
-import { formatSwarmId, type BeaconStats, type ElectionMessage } from '@coral-cdn/protocol';
+import { formatSwarmId, type ElectionMessage } from '@coral-cdn/protocol';
+import { beaconOf } from './beacon.js';
 import {
   checkStreamConfig,
   resolveEngineConfig,
@@ -13,7 +14,7 @@ import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
 import { PlaybackClock, type PlaybackUpdate } from './playback-clock.js';
 import { PeerManager } from './peer-manager.js';
 import { PartLoader, type PartRequest, type PartResult } from './part-loader.js';
-import type { PeerCloseReason } from './peer-session.js';
+import type { PeerCloseReason } from './peer-session-types.js';
 import { PlaylistState, type PlaylistUpdate } from './playlist-state.js';
 import { Scheduler, type SegmentRequest, type SegmentResult } from './scheduler.js';
 import { SegmentStore, type StoredSegment, type TransferTiming } from './segment-store.js';
@@ -409,31 +410,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
 
   private sendBeacon(): void {
     if (!this.tracker || this.activeRendition === null || this.destroyed) return;
-    const stats = this.stats;
-    const connections = stats.peerConnections;
-    const beacon: BeaconStats = {
-      httpBytes: stats.httpBytes,
-      p2pBytes: stats.p2pBytes,
-      uploadedBytes: stats.uploadedBytes,
-      peers: stats.peers,
-      stalls: stats.stalls,
-      stallMs: Math.round(stats.stallMs),
-      startupMs: stats.startupMs === null ? null : Math.round(stats.startupMs),
-      fallbacks: stats.fallbacks,
-      integrityFailures: stats.integrityFailures,
-      prefetchWastedBytes: stats.prefetchWastedBytes,
-      bufferSec: null,
-      peerAttempts: connections.attempts,
-      peerFailures: connections.failed,
-      relayRefused: connections.relayRefused,
-      pairsHost: connections.opened.host,
-      pairsSrflx: connections.opened.srflx,
-      pairsPrflx: connections.opened.prflx,
-      pairsRelay: connections.opened.relay,
-      pairsUnknown: connections.opened.unknown,
-      p2pEligible: stats.p2pEligible,
-    };
-    this.tracker.beacon(this.swarmIdOf(this.activeRendition), beacon);
+    this.tracker.beacon(this.swarmIdOf(this.activeRendition), beaconOf(this.stats));
   }
 
   /**

@@ -16,13 +16,18 @@ import type {
   TimerId,
 } from './platform.js';
 import type { PartName } from './part-key.js';
-import { PeerSession, type PeerCloseReason, type SignedHashLookup } from './peer-session.js';
-import type { ShareablePartLookup } from './peer-session-types.js';
+import { PeerSession } from './peer-session.js';
+import type {
+  PeerCloseReason,
+  ShareablePartLookup,
+  SignedHashLookup,
+} from './peer-session-types.js';
 import type { SegmentStore } from './segment-store.js';
 import type { StartupHold } from './startup-hold.js';
 import type { StatsCounters } from './stats.js';
 import type { TrackerClient } from './tracker-client.js';
 import type { UploadLimiter } from './upload-limiter.js';
+import { UnreachablePeers } from './unreachable-peers.js';
 
 interface Connection {
   readonly remoteId: string;
@@ -43,10 +48,6 @@ interface Connection {
 
 /** How long a first question to the tracker counts as "still discovering peers". */
 const DISCOVERY_WINDOW_MS = 3_000;
-/** A peer we could not connect to is not offered to again for this long. */
-const RETRY_AFTER_FAILURE_MS = 30_000;
-/** Peers remembered as unreachable at most (the oldest is forgotten first). */
-const UNREACHABLE_LIMIT = 1024;
 
 interface PeerManagerEvents {
   'peer-connected': (session: PeerSession) => void;
@@ -75,7 +76,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   /** Peers that speak another peer protocol version (a player upgrade rolling out): skipped. */
   private readonly incompatible = new Set<string>();
   /** Peers whose set-up failed (or could only relay), by when they may be tried again. */
-  private readonly unreachable = new Map<string, number>();
+  private readonly unreachable = new UnreachablePeers(() => this.platform.clock.now());
   private readonly swarms = new Set<string>();
   private refreshTimer: TimerId | null = null;
   private destroyed = false;
@@ -235,7 +236,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
         this.banned.has(peer.peerId) ||
         this.incompatible.has(peer.peerId) ||
         this.connections.has(peer.peerId) ||
-        this.recentlyUnreachable(peer.peerId)
+        this.unreachable.recently(peer.peerId)
       )
         continue;
       this.offer(swarmId, peer.peerId);
@@ -450,27 +451,12 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
           this.log('info', 'peer connection on a relayed pair closed: relay not allowed', {
             peerId: connection.remoteId,
           });
-          this.markUnreachable(connection.remoteId);
+          this.unreachable.mark(connection.remoteId);
           this.dropConnection(connection, 'closed');
           return;
         }
         this.counters.pairs[type ?? 'unknown']++;
       });
-  }
-
-  private markUnreachable(peerId: string): void {
-    this.unreachable.delete(peerId);
-    this.unreachable.set(peerId, this.platform.clock.now() + RETRY_AFTER_FAILURE_MS);
-    if (this.unreachable.size > UNREACHABLE_LIMIT)
-      this.unreachable.delete(this.unreachable.keys().next().value!);
-  }
-
-  private recentlyUnreachable(peerId: string): boolean {
-    const until = this.unreachable.get(peerId);
-    if (until === undefined) return false;
-    if (this.platform.clock.now() < until) return true;
-    this.unreachable.delete(peerId);
-    return false;
   }
 
   private closePeer(peerId: string, reason: PeerCloseReason): void {
@@ -484,7 +470,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     // A set-up that ended without a channel (not replaced by glare, not a shutdown or a leave).
     if (!connection.session && refill && reason !== 'destroyed' && reason !== 'gone') {
       this.counters.peerFailures++;
-      this.markUnreachable(connection.remoteId);
+      this.unreachable.mark(connection.remoteId);
     }
     if (connection.connectTimer !== null) this.platform.clock.clearTimeout(connection.connectTimer);
     connection.session?.close(reason);

@@ -21,19 +21,21 @@ import type {
   SignedHashLookup,
 } from './peer-session-types.js';
 import type { PartName } from './part-key.js';
+import {
+  chunkViolation,
+  clearDownloadTimers,
+  doneViolation,
+  newPendingDownload,
+  type PeerDownloadOptions,
+  requestFrameOf,
+} from './pending-download.js';
 import { RemoteParts } from './remote-parts.js';
 import { RemoteHoldings } from './remote-holdings.js';
 import { mayStartUpload, RequestGuard } from './request-guard.js';
 import type { SegmentStore } from './segment-store.js';
 import { ThroughputEstimator } from './throughput.js';
-import { pumpUpload, type UploadPumpDeps } from './upload-pump.js';
+import { pumpUpload, requestedBytes, type UploadPumpDeps } from './upload-pump.js';
 import type { UploadLimiter } from './upload-limiter.js';
-
-export type {
-  PeerCloseReason,
-  PeerDownloadResult,
-  SignedHashLookup,
-} from './peer-session-types.js';
 
 /**
  * SIGNED frames in a row, before a BITFIELD or HAVE: a viewer keeps 512 live entries per
@@ -153,35 +155,16 @@ export class PeerSession extends Emitter<SessionEvents> {
   download(
     rendition: string,
     sequence: number,
-    options: {
-      sink: Uint8Array;
-      offsetBytes?: number;
-      onProgress?: (filledBytes: number) => void;
-      /** An LL-HLS part of the segment instead of the whole segment. */
-      part?: number;
-    },
+    options: PeerDownloadOptions,
   ): Cancelable<PeerDownloadResult> {
-    const part = options.part ?? null;
     const requestId = this.nextRequestId++;
-    let pending!: PendingDownload;
-    const promise = new Promise<PeerDownloadResult>((resolve, reject) => {
-      pending = {
-        requestId,
-        rendition,
-        sequence,
-        part,
-        sink: options.sink,
-        startOffset: options.offsetBytes ?? 0,
-        nextOffset: options.offsetBytes ?? 0,
-        startedAtMs: this.platform.clock.now(),
-        firstByteAtMs: null,
-        stallTimer: null,
-        deadlineTimer: null,
-        onProgress: options.onProgress ?? (() => undefined),
-        resolve,
-        reject,
-      };
-    });
+    const { pending, promise } = newPendingDownload(
+      requestId,
+      rendition,
+      sequence,
+      options,
+      this.platform.clock.now(),
+    );
     if (!this.isOpen) {
       pending.reject(new EngineError('peer_closed', `peer ${this.remotePeerId} is closed`));
       return { promise, cancel: () => undefined };
@@ -198,12 +181,7 @@ export class PeerSession extends Emitter<SessionEvents> {
       this.sendFrame({ type: 'cancel', requestId: pending.requestId });
       this.countRefusal(pending.rendition, pending.sequence);
     }, this.config.peerTransferDeadlineMs);
-    const offsetBytes = pending.nextOffset;
-    this.sendFrame(
-      part === null
-        ? { type: 'request', requestId, rendition, sequence, offsetBytes }
-        : { type: 'part-request', requestId, rendition, sequence, part, offsetBytes },
-    );
+    this.sendFrame(requestFrameOf(pending));
     return {
       promise,
       cancel: () => {
@@ -333,7 +311,11 @@ export class PeerSession extends Emitter<SessionEvents> {
           this.close('protocol');
         } else if (frame.type === 'cancel') this.onCancel(frame.requestId);
         else if (verdict === 'admit')
-          this.onRequest(frame.requestId, this.requested(frame), frame.offsetBytes);
+          this.onRequest(
+            frame.requestId,
+            requestedBytes(this.store, this.shareablePart, frame),
+            frame.offsetBytes,
+          );
         else this.sendAbsent(frame.requestId, AbsentReason.Busy);
         return;
       }
@@ -395,12 +377,7 @@ export class PeerSession extends Emitter<SessionEvents> {
   ): void {
     const pending = this.downloads.get(requestId);
     if (!pending) return; // late chunk of a canceled request
-    const violation =
-      offsetBytes !== pending.nextOffset
-        ? `chunk at ${offsetBytes}, expected ${pending.nextOffset}`
-        : totalBytes !== pending.sink.byteLength
-          ? `total ${totalBytes}, signed size ${pending.sink.byteLength}`
-          : null;
+    const violation = chunkViolation(pending, offsetBytes, totalBytes);
     if (violation) {
       this.log('warn', 'peer broke the transfer', { violation });
       this.finishDownload(pending, new EngineError('peer_protocol', violation));
@@ -418,19 +395,15 @@ export class PeerSession extends Emitter<SessionEvents> {
   private onDone(requestId: number, totalBytes: number): void {
     const pending = this.downloads.get(requestId);
     if (!pending) return;
-    if (pending.nextOffset !== totalBytes || totalBytes !== pending.sink.byteLength) {
-      this.finishDownload(
-        pending,
-        new EngineError('peer_protocol', `done at ${pending.nextOffset} of ${totalBytes}`),
-      );
+    const violation = doneViolation(pending, totalBytes);
+    if (violation) {
+      this.finishDownload(pending, new EngineError('peer_protocol', violation));
       this.close('protocol');
       return;
     }
     const endedAtMs = this.platform.clock.now();
     this.throughput.add(pending.nextOffset - pending.startOffset, endedAtMs - pending.startedAtMs);
-    this.clearStallTimer(pending);
-    if (pending.deadlineTimer !== null) this.platform.clock.clearTimeout(pending.deadlineTimer);
-    pending.deadlineTimer = null;
+    clearDownloadTimers(pending, this.platform.clock);
     this.downloads.delete(requestId);
     pending.resolve({
       startedAtMs: pending.startedAtMs,
@@ -440,7 +413,7 @@ export class PeerSession extends Emitter<SessionEvents> {
   }
 
   private armStallTimer(pending: PendingDownload): void {
-    this.clearStallTimer(pending);
+    clearDownloadTimers(pending, this.platform.clock, 'stall');
     pending.stallTimer = this.platform.clock.setTimeout(() => {
       pending.stallTimer = null;
       if (!this.downloads.has(pending.requestId)) return;
@@ -469,31 +442,10 @@ export class PeerSession extends Emitter<SessionEvents> {
     this.close('protocol');
   }
 
-  private clearStallTimer(pending: PendingDownload): void {
-    if (pending.stallTimer !== null) this.platform.clock.clearTimeout(pending.stallTimer);
-    pending.stallTimer = null;
-  }
-
   private finishDownload(pending: PendingDownload, error: Error): void {
-    this.clearStallTimer(pending);
-    if (pending.deadlineTimer !== null) this.platform.clock.clearTimeout(pending.deadlineTimer);
-    pending.deadlineTimer = null;
+    clearDownloadTimers(pending, this.platform.clock);
     if (!this.downloads.delete(pending.requestId)) return;
     pending.reject(error);
-  }
-
-  /** The verified bytes a REQUEST or PART_REQUEST asks for, if held. */
-  private requested(frame: {
-    rendition: string;
-    sequence: number;
-    part?: number;
-  }): Uint8Array | undefined {
-    if (frame.part !== undefined) {
-      const part = this.shareablePart({ ...frame, part: frame.part });
-      return part?.signed ? part.bytes : undefined;
-    }
-    const segment = this.store.peek(frame.rendition, frame.sequence);
-    return segment?.verified ? segment.bytes : undefined;
   }
 
   private onRequest(requestId: number, bytes: Uint8Array | undefined, offsetBytes: number): void {

@@ -2,7 +2,8 @@ import { DATA_HEADER_BYTES, encodeDataFrames, encodePeerFrame } from '@coral-cdn
 import type { ChannelDrain } from './channel-drain.js';
 import type { EngineConfig } from './config.js';
 import type { DataChannelLike } from './platform.js';
-import type { ActiveUpload } from './peer-session-types.js';
+import type { ActiveUpload, ShareablePartLookup } from './peer-session-types.js';
+import type { SegmentStore } from './segment-store.js';
 import type { UploadLimiter } from './upload-limiter.js';
 
 export interface UploadPumpDeps {
@@ -53,4 +54,18 @@ export async function pumpUpload(
   while (!stopped() && channel.bufferedAmount > config.bufferedLowWaterBytes) {
     await drain.wait();
   }
+}
+
+/** The verified bytes a REQUEST or PART_REQUEST asks for, if held (parts: with their entry). */
+export function requestedBytes(
+  store: Pick<SegmentStore, 'peek'>,
+  shareablePart: ShareablePartLookup,
+  frame: { rendition: string; sequence: number; part?: number },
+): Uint8Array | undefined {
+  if (frame.part !== undefined) {
+    const part = shareablePart({ ...frame, part: frame.part });
+    return part?.signed ? part.bytes : undefined;
+  }
+  const segment = store.peek(frame.rendition, frame.sequence);
+  return segment?.verified ? segment.bytes : undefined;
 }

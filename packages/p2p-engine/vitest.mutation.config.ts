@@ -9,6 +9,7 @@ export default defineConfig({
       'test/transfer-watchdog.test.ts',
       'test/live-role.test.ts',
       'test/integrity.test.ts',
+      'test/integrity-registry.test.ts',
       'test/units.test.ts',
     ],
     testTimeout: 60_000,

@@ -1,7 +1,14 @@
-import { fromBase64Url, fromHex, toBase64Url, toHex } from './bytes.js';
 import { MAX_SEQUENCE, RENDITION_PATTERN } from './ids.js';
 import { err, ok, type Result } from './result.js';
-import { header, INVALID, type Reader, truncated } from './wire-codec.js';
+import {
+  header,
+  INVALID,
+  type Reader,
+  readSignedHash,
+  SIGNED_HASH_BYTES,
+  signedHashBytes,
+  truncated,
+} from './wire-codec.js';
 
 /**
  * Peer frames that name LL-HLS parts (partial segments): part `part` (from 0) of media segment
@@ -26,8 +33,6 @@ export const PartFrameType = {
 
 /** Largest part index on the wire (the integrity manifest's MAX_PART_INDEX fits). */
 export const MAX_WIRE_PART_INDEX = 0xffff;
-const SHA256_BYTES = 32;
-const SIGNATURE_BYTES = 64;
 
 export interface PartSignedFrame {
   type: 'part-signed';
@@ -92,13 +97,8 @@ export function encodePartFrame(frame: PartFrame): Uint8Array {
         .done();
     case 'part-signed': {
       checkRange('sizeBytes', frame.sizeBytes, MAX_SEQUENCE);
-      const sha256 = fromHex(frame.sha256);
-      const signature = fromBase64Url(frame.signature);
-      if (sha256?.byteLength !== SHA256_BYTES)
-        throw new RangeError('sha256 is not 32 bytes of hex');
-      if (signature?.byteLength !== SIGNATURE_BYTES)
-        throw new RangeError('signature is not 64 bytes of base64url');
-      return header(PartFrameType.PartSigned, nameBytes + 4 + SHA256_BYTES + SIGNATURE_BYTES)
+      const { sha256, signature } = signedHashBytes(frame.sha256, frame.signature);
+      return header(PartFrameType.PartSigned, nameBytes + 4 + SIGNED_HASH_BYTES)
         .str8(frame.rendition)
         .u32(frame.sequence)
         .u16(frame.part)
@@ -146,16 +146,13 @@ export function decodePartBody(type: number, reader: Reader): Result<PartFrame> 
       const name = readPartName(reader, 'part-signed');
       if (!name.ok) return name;
       const sizeBytes = reader.u32();
-      const sha256 = reader.raw(SHA256_BYTES);
-      const signature = reader.raw(SIGNATURE_BYTES);
-      if (sizeBytes === null || sha256 === null || signature === null)
-        return truncated('part-signed');
+      const hash = readSignedHash(reader);
+      if (sizeBytes === null || hash === null) return truncated('part-signed');
       return ok({
         type: 'part-signed',
         ...name.value,
         sizeBytes,
-        sha256: toHex(sha256),
-        signature: toBase64Url(signature),
+        ...hash,
       });
     }
     default:

@@ -1,11 +1,18 @@
-import { fromBase64Url, fromHex, toBase64Url, toHex } from './bytes.js';
 import {
   decodePartBody,
   encodePartFrame,
   isPartFrameType,
   type PartFrame,
 } from './peer-wire-parts.js';
-import { header, INVALID, Reader, truncated } from './wire-codec.js';
+import {
+  header,
+  INVALID,
+  Reader,
+  readSignedHash,
+  SIGNED_HASH_BYTES,
+  signedHashBytes,
+  truncated,
+} from './wire-codec.js';
 import { MAX_SEQUENCE, PEER_ID_PATTERN, RENDITION_PATTERN, STREAM_ID_PATTERN } from './ids.js';
 import { err, ok, type Result } from './result.js';
 import { PEER_PROTOCOL_VERSION } from './version.js';
@@ -59,8 +66,6 @@ export const MAX_HAVE_ENTRIES = 4096;
 export const DATA_HEADER_BYTES = 14;
 /** Message size every WebRTC implementation accepts (RFC 8831 §6.6 advice). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024;
-const SHA256_BYTES = 32;
-const SIGNATURE_BYTES = 64;
 
 export interface HandshakeFrame {
   type: 'handshake';
@@ -233,16 +238,8 @@ export function encodePeerFrame(frame: PeerFrame): Uint8Array {
       checkPattern('rendition', frame.rendition, RENDITION_PATTERN);
       checkU32('sequence', frame.sequence);
       checkU32('sizeBytes', frame.sizeBytes);
-      const sha256 = fromHex(frame.sha256);
-      const signature = fromBase64Url(frame.signature);
-      if (sha256?.byteLength !== SHA256_BYTES)
-        throw new RangeError('sha256 is not 32 bytes of hex');
-      if (signature?.byteLength !== SIGNATURE_BYTES)
-        throw new RangeError('signature is not 64 bytes of base64url');
-      return header(
-        PeerFrameType.Signed,
-        1 + frame.rendition.length + 8 + SHA256_BYTES + SIGNATURE_BYTES,
-      )
+      const { sha256, signature } = signedHashBytes(frame.sha256, frame.signature);
+      return header(PeerFrameType.Signed, 1 + frame.rendition.length + 8 + SIGNED_HASH_BYTES)
         .str8(frame.rendition)
         .u32(frame.sequence)
         .u32(frame.sizeBytes)
@@ -367,17 +364,14 @@ function decodeBody(type: number, reader: Reader): Result<PeerFrame> {
       if (rendition === INVALID) return err('bad_value', 'signed rendition is invalid');
       const sequence = reader.u32();
       const sizeBytes = reader.u32();
-      const sha256 = reader.raw(SHA256_BYTES);
-      const signature = reader.raw(SIGNATURE_BYTES);
-      if (sequence === null || sizeBytes === null || sha256 === null || signature === null)
-        return truncated('signed');
+      const hash = readSignedHash(reader);
+      if (sequence === null || sizeBytes === null || hash === null) return truncated('signed');
       return ok({
         type: 'signed',
         rendition,
         sequence,
         sizeBytes,
-        sha256: toHex(sha256),
-        signature: toBase64Url(signature),
+        ...hash,
       });
     }
     default:

@@ -1,4 +1,4 @@
-import { asciiBytes, asciiString } from './bytes.js';
+import { asciiBytes, asciiString, fromBase64Url, fromHex, toBase64Url, toHex } from './bytes.js';
 import { err, type Result } from './result.js';
 import { PEER_PROTOCOL_VERSION } from './version.js';
 
@@ -93,3 +93,29 @@ export class Reader {
 
 export const truncated = (what: string): Result<never> =>
   err('truncated', `${what} frame is truncated`);
+
+const SHA256_BYTES = 32;
+const SIGNATURE_BYTES = 64;
+/** Wire bytes of a signed entry's SHA-256 and Ed25519 signature (SIGNED, PART_SIGNED). */
+export const SIGNED_HASH_BYTES = SHA256_BYTES + SIGNATURE_BYTES;
+
+/** A signed entry's hex hash and base64url signature as wire bytes; RangeError if malformed. */
+export function signedHashBytes(
+  sha256Hex: string,
+  signatureBase64Url: string,
+): { sha256: Uint8Array; signature: Uint8Array } {
+  const sha256 = fromHex(sha256Hex);
+  const signature = fromBase64Url(signatureBase64Url);
+  if (sha256?.byteLength !== SHA256_BYTES) throw new RangeError('sha256 is not 32 bytes of hex');
+  if (signature?.byteLength !== SIGNATURE_BYTES)
+    throw new RangeError('signature is not 64 bytes of base64url');
+  return { sha256, signature };
+}
+
+/** Read a signed entry's hash and signature back to hex and base64url; null if truncated. */
+export function readSignedHash(reader: Reader): { sha256: string; signature: string } | null {
+  const sha256 = reader.raw(SHA256_BYTES);
+  const signature = reader.raw(SIGNATURE_BYTES);
+  if (sha256 === null || signature === null) return null;
+  return { sha256: toHex(sha256), signature: toBase64Url(signature) };
+}

@@ -1,4 +1,9 @@
-import { emptyCdnReasons, emptyPairCounts, type EngineStats } from '@coral-cdn/p2p-engine';
+import {
+  emptyCdnReasons,
+  emptyPairCounts,
+  emptyPartStats,
+  type EngineStats,
+} from '@coral-cdn/p2p-engine';
 import type { P2pUnavailableReason } from './browser-platform.js';
 import type { PlaybackState } from './playback-observer.js';
 
@@ -55,21 +60,6 @@ export function emptyEngineStats(): EngineStats {
     p2pEnabled: false,
     peerConnections: { attempts: 0, failed: 0, relayRefused: 0, opened: emptyPairCounts() },
     p2pEligible: false,
-    parts: {
-      fromHttp: 0,
-      fromP2p: 0,
-      httpBytes: 0,
-      p2pBytes: 0,
-      integrityFailures: 0,
-      peerFallbacks: 0,
-      cdnReasons: {
-        'p2p-off': 0,
-        alone: 0,
-        fetcher: 0,
-        forced: 0,
-        'too-slow': 0,
-        'no-holder': 0,
-      },
-    },
+    parts: emptyPartStats(),
   };
 }

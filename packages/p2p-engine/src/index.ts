@@ -32,6 +32,6 @@ export {
   type PairType,
 } from './connectivity.js';
 export type { PartRequest, PartResult } from './part-loader.js';
-export type { PartStats } from './part-stats.js';
+export { emptyPartStats, type PartStats } from './part-stats.js';
 export type { PartCdnReason } from './part-decision.js';
 export type { PartName } from './part-key.js';

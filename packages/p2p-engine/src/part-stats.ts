@@ -13,6 +13,15 @@ export interface PartStats {
   cdnReasons: Record<PartCdnReason, number>;
 }
 
+function emptyPartCdnReasons(): Record<PartCdnReason, number> {
+  return { 'p2p-off': 0, alone: 0, fetcher: 0, forced: 0, 'too-slow': 0, 'no-holder': 0 };
+}
+
+/** No part yet (a page without the engine reports these). */
+export function emptyPartStats(): PartStats {
+  return new PartStatsCounters().snapshot();
+}
+
 export class PartStatsCounters implements PartStats {
   fromHttp = 0;
   fromP2p = 0;
@@ -20,14 +29,7 @@ export class PartStatsCounters implements PartStats {
   p2pBytes = 0;
   integrityFailures = 0;
   peerFallbacks = 0;
-  cdnReasons: Record<PartCdnReason, number> = {
-    'p2p-off': 0,
-    alone: 0,
-    fetcher: 0,
-    forced: 0,
-    'too-slow': 0,
-    'no-holder': 0,
-  };
+  cdnReasons = emptyPartCdnReasons();
 
   snapshot(): PartStats {
     return { ...this, cdnReasons: { ...this.cdnReasons } };

@@ -1,5 +1,4 @@
 import {
-  spawnService,
   startRedis,
   waitFor,
   type RedisServer,
@@ -8,7 +7,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectThroughTracker,
-  getJson,
   joinedClient,
   joinMessage,
   makeKeys,
@@ -16,6 +14,7 @@ import {
   TestClient,
   type TokenKeys,
 } from './support.js';
+import { startTwoNodes, type TwoNodes } from './two-nodes.js';
 
 /**
  * Two built tracker processes sharing one real redis-server: cross-node matching, signalling,
@@ -23,26 +22,17 @@ import {
  * and restarted (both re-register their peers and match across nodes again).
  */
 
-interface Stats {
-  store: { kind: string; healthy: boolean };
-  peers: number;
-  swarms: number;
-}
-
 let redis: RedisServer;
 let keys: TokenKeys;
+let nodes: TwoNodes;
 let nodeA: RunningService;
 let nodeB: RunningService;
-const clients: TestClient[] = [];
+let clients: TestClient[];
 const swarmId = 'cluster/720p';
-// Every client pings well within the 3 s heartbeat, as the engine does.
-const pinger = setInterval(() => {
-  for (const client of clients) if (client.socket.readyState === 1) client.send({ type: 'ping' });
-}, 800);
 let token: string;
 
-const wsUrl = (node: RunningService) => `ws://127.0.0.1:${node.port}/ws`;
-const stats = (node: RunningService) => getJson<Stats>(`${node.url}/stats`);
+const wsUrl = (node: RunningService) => nodes.wsUrl(node);
+const stats = (node: RunningService) => nodes.stats(node);
 
 let joins = 0;
 /** A live member with a viewer and an address block of its own. */
@@ -71,30 +61,17 @@ beforeAll(async () => {
   keys = await makeKeys();
   token = await signToken(keys, { stream: 'cluster' });
   redis = await startRedis();
-  const env = (nodeId: string) => ({
-    REDIS_URL: redis.url,
-    NODE_ID: nodeId,
-    TOKEN_PUBLIC_KEY: keys.publicKey,
-    HEARTBEAT_MS: '3000',
-    LIVE_FETCHER_MIN_AGE_MS: '0',
-    LIVE_FETCHER_CANDIDATES: '4',
-    TRUST_PROXY: 'true',
-    REPORT_MIN_TENURE_MS: '0',
+  nodes = await startTwoNodes({
+    storeEnv: { REDIS_URL: redis.url },
+    tokenPublicKey: keys.publicKey,
+    storeLabel: 'redis',
+    env: { LIVE_FETCHER_MIN_AGE_MS: '0', LIVE_FETCHER_CANDIDATES: '4' },
   });
-  [nodeA, nodeB] = await Promise.all([
-    spawnService({ app: 'tracker', name: 'tracker-a', env: env('node-a') }),
-    spawnService({ app: 'tracker', name: 'tracker-b', env: env('node-b') }),
-  ]);
-  await waitFor(
-    'both nodes on redis',
-    async () => (await stats(nodeA)).store.healthy && (await stats(nodeB)).store.healthy,
-  );
+  ({ a: nodeA, b: nodeB, clients } = nodes);
 });
 
 afterAll(async () => {
-  clearInterval(pinger);
-  for (const client of clients) client.close();
-  await Promise.all([nodeA?.stop(), nodeB?.stop()]);
+  await nodes?.stop();
   await redis?.stop();
 });
 

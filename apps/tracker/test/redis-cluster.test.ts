@@ -1,5 +1,4 @@
 import {
-  spawnService,
   startRedisCluster,
   waitFor,
   type RedisCluster,
@@ -17,6 +16,7 @@ import {
   TestClient,
   type TokenKeys,
 } from './support.js';
+import { startTwoNodes, type TwoNodes } from './two-nodes.js';
 
 /**
  * Two built tracker processes on a real three-master Redis Cluster (REDIS_CLUSTER_NODES):
@@ -25,25 +25,16 @@ import {
  * other. A script or batch that touched two hash slots would fail here (CROSSSLOT).
  */
 
-interface Stats {
-  store: { kind: string; healthy: boolean };
-  peers: number;
-  swarms: number;
-}
-
 const PREFIX = 'coral:tracker:';
 let cluster: RedisCluster;
 let keys: TokenKeys;
+let nodes: TwoNodes;
 let nodeA: RunningService;
 let nodeB: RunningService;
-const clients: TestClient[] = [];
-// Every client pings well within the 3 s heartbeat, as the engine does.
-const pinger = setInterval(() => {
-  for (const client of clients) if (client.socket.readyState === 1) client.send({ type: 'ping' });
-}, 800);
+let clients: TestClient[];
 
-const wsUrl = (node: RunningService) => `ws://127.0.0.1:${node.port}/ws`;
-const stats = (node: RunningService) => getJson<Stats>(`${node.url}/stats`);
+const wsUrl = (node: RunningService) => nodes.wsUrl(node);
+const stats = (node: RunningService) => nodes.stats(node);
 const roomMaster = (swarmId: string) => cluster.portOfKey(`${PREFIX}{${roomId(swarmId, 1)}}:m`);
 
 /** One swarm per master: `spread/<n>` names, the first found on each. */
@@ -80,28 +71,16 @@ async function peersOf(client: TestClient, swarmId: string) {
 beforeAll(async () => {
   keys = await makeKeys();
   cluster = await startRedisCluster();
-  const env = (nodeId: string) => ({
-    REDIS_CLUSTER_NODES: cluster.nodes,
-    NODE_ID: nodeId,
-    TOKEN_PUBLIC_KEY: keys.publicKey,
-    HEARTBEAT_MS: '3000',
-    TRUST_PROXY: 'true',
-    REPORT_MIN_TENURE_MS: '0',
+  nodes = await startTwoNodes({
+    storeEnv: { REDIS_CLUSTER_NODES: cluster.nodes },
+    tokenPublicKey: keys.publicKey,
+    storeLabel: 'the redis cluster',
   });
-  [nodeA, nodeB] = await Promise.all([
-    spawnService({ app: 'tracker', name: 'tracker-a', env: env('node-a') }),
-    spawnService({ app: 'tracker', name: 'tracker-b', env: env('node-b') }),
-  ]);
-  await waitFor(
-    'both nodes on the redis cluster',
-    async () => (await stats(nodeA)).store.healthy && (await stats(nodeB)).store.healthy,
-  );
+  ({ a: nodeA, b: nodeB, clients } = nodes);
 });
 
 afterAll(async () => {
-  clearInterval(pinger);
-  for (const client of clients) client.close();
-  await Promise.all([nodeA?.stop(), nodeB?.stop()]);
+  await nodes?.stop();
   await cluster?.stop();
 });
 

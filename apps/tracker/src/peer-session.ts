@@ -75,6 +75,8 @@ export class PeerSession {
   /** Messages of this connection are handled one after another, in order. */
   queue: Promise<void> = Promise.resolve();
   lastRateLimitNoticeMs = 0;
+  /** Protocol errors of this connection so far; only the first and a fatal one are logged. */
+  protocolErrors = 0;
   /** The tracker is closing this connection: its further messages are ignored. */
   closing = false;
   closed = false;

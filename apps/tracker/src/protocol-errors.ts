@@ -41,7 +41,10 @@ export function failSession(
     message = `${message} (too many protocol errors: disconnecting)`;
   }
   ctx.deps.metrics.errors.inc({ code });
-  if (!options.quiet) {
+  // A log line per bad frame would let one client make the tracker write hundreds of lines a
+  // second: the metric counts every error, the log names the connection's first and its fatal one.
+  const errorsOnConnection = ++session.protocolErrors;
+  if (!options.quiet && (errorsOnConnection === 1 || fatal)) {
     ctx.log.warn('protocol error', {
       peerId: session.peerId,
       ip: session.ip,
@@ -49,6 +52,7 @@ export function failSession(
       message,
       ref,
       fatal,
+      errorsOnConnection,
     });
   }
   session.send({

@@ -68,6 +68,7 @@ describe('limits and malformed input', () => {
   });
 
   it('disconnects a repeat offender after MAX_STRIKES protocol errors', async () => {
+    const logsBefore = tracker.logs.length;
     const client = await connect();
     for (let i = 0; i < 6; i++) client.sendRaw('garbage');
     const closed = await client.closed;
@@ -75,6 +76,12 @@ describe('limits and malformed input', () => {
     const last = client.all('error').at(-1)!;
     expect(last).toMatchObject({ code: 'bad_json', fatal: true });
     expect(client.all('error')).toHaveLength(6);
+    // Six errors answered, two logged: the connection's first and the one that closed it.
+    const logged = tracker.logs.slice(logsBefore).filter((l) => l.msg === 'protocol error');
+    expect(logged.map((l) => [l.errorsOnConnection, l.fatal])).toEqual([
+      [1, false],
+      [6, true],
+    ]);
   });
 
   it('refuses a schema-valid message padded with extra keys before parsing it, as a strike', async () => {

@@ -37,6 +37,7 @@ const programs = [
   },
   { program: 'wrk', pkg: 'wrk', for: ['bench'] },
   { program: 'nginx', pkg: 'nginx-light', for: ['bench'], optional: true },
+  { program: 'varnishd', pkg: 'varnish', env: 'VARNISHD_PATH', for: ['bench'], optional: true },
   // infra's tests: the compose file validated offline, the stack for real in podman.
   { program: 'docker-compose', pkg: 'docker-compose', for: ['infra'] },
   { program: 'podman', pkg: 'podman', for: ['infra'] },

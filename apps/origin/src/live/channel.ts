@@ -6,7 +6,6 @@ import type { Logger } from '@coral-cdn/server-kit';
 import type { OriginConfig } from '../config.js';
 import type { FfmpegBinaries } from '../ffmpeg/binaries.js';
 import { killStaleProcess, writePidFile } from '../ffmpeg/pidfile.js';
-import { probeFile, safeFileInputArgs } from '../ffmpeg/probe.js';
 import { describeExit, startFfmpeg, type FfmpegExit, type FfmpegProcess } from '../ffmpeg/run.js';
 import { randomToken, unlinkQuietly, writeFileAtomic } from '../fs-util.js';
 import { inspectInitSegment, type InitSegmentInfo } from '../hls/init-segment.js';
@@ -14,9 +13,10 @@ import { parseMediaPlaylist, renderMasterPlaylist, segmentNumber } from '../hls/
 import { hashFile, subtle } from '../integrity/hash.js';
 import type { OriginMetrics } from '../metrics.js';
 import { buildEncodeArgs, FFMPEG_LIVE_PLAYLIST, FFMPEG_MASTER } from '../packaging/command.js';
-import { planRenditions, planUnknownSizeRenditions, type Rendition } from '../packaging/ladder.js';
+import { planUnknownSizeRenditions } from '../packaging/ladder.js';
 import { INIT_SEGMENT, MASTER_PLAYLIST, MEDIA_PLAYLIST } from '../vod/publish.js';
 import { RtmpGate } from './rtmp/gate.js';
+import { filePlan, testsrcPlan, type SourcePlan } from './source-plan.js';
 import { LiveWindow } from './window.js';
 
 export type LiveSource =
@@ -46,7 +46,6 @@ export interface ChannelRecord {
 
 export const CHANNEL_FILE = 'channel.json';
 const PID_FILE = 'ffmpeg.pid';
-const SINE_AUDIO = 'sine=frequency=440:sample_rate=48000';
 
 export interface ChannelOptions {
   readonly dir: string;
@@ -72,13 +71,7 @@ export interface ChannelOptions {
   readonly loopbackPort: () => Promise<number>;
 }
 
-interface Plan {
-  renditions: Rendition[];
-  inputArgs: string[];
-  videoInput: string | null;
-  audioInput: string | null;
-  fps: number;
-}
+type Plan = SourcePlan;
 
 /**
  * One live channel: an ffmpeg writing a sliding window of fMP4 segments per rendition, and a
@@ -251,48 +244,11 @@ export class LiveChannel {
   private async makePlan(): Promise<Plan> {
     const { config, binaries } = this.options;
     const source = this.record.source;
-    const fpsTestsrc = config.LIVE_TESTSRC_FPS;
     switch (source.type) {
-      case 'testsrc': {
-        const { width, height } = config.LIVE_TESTSRC_SIZE;
-        return {
-          renditions: planRenditions(
-            {
-              durationSec: 0,
-              sizeBytes: 0,
-              formatName: 'lavfi',
-              video: { codec: 'rawvideo', width, height, fps: fpsTestsrc },
-              audio: { codec: 'pcm', channels: 1, sampleRate: 48_000 },
-            },
-            config.LADDER,
-          ),
-          inputArgs: [
-            '-re',
-            '-f',
-            'lavfi',
-            '-i',
-            `testsrc2=size=${width}x${height}:rate=${fpsTestsrc}`,
-            '-re',
-            '-f',
-            'lavfi',
-            '-i',
-            SINE_AUDIO,
-          ],
-          videoInput: '0:v:0',
-          audioInput: '1:a:0',
-          fps: fpsTestsrc,
-        };
-      }
-      case 'file': {
-        const media = await probeFile(binaries.ffprobe, source.path);
-        return {
-          renditions: planRenditions(media, config.LADDER),
-          inputArgs: ['-re', '-stream_loop', '-1', ...safeFileInputArgs(source.path)],
-          videoInput: media.video ? '0:v:0' : null,
-          audioInput: media.audio ? '0:a:0' : null,
-          fps: media.video?.fps ?? 30,
-        };
-      }
+      case 'testsrc':
+        return testsrcPlan(config);
+      case 'file':
+        return filePlan(binaries, config, source.path);
       case 'rtmp':
       case 'srt': {
         const protocol = source.type === 'rtmp' ? 'tcp' : 'udp';

@@ -1,13 +1,11 @@
 import { relative } from 'node:path';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { probeFile, safeFileInputArgs } from '../../ffmpeg/probe.js';
 import { describeExit, type FfmpegExit } from '../../ffmpeg/run.js';
 import { writeFileAtomic } from '../../fs-util.js';
 import { inspectInitSegment } from '../../hls/init-segment.js';
 import { renderMasterPlaylist } from '../../hls/playlist.js';
 import type { Logger } from '@coral-cdn/server-kit';
-import { planRenditions, type Rendition } from '../../packaging/ladder.js';
 import { MASTER_PLAYLIST, MEDIA_PLAYLIST } from '../../vod/publish.js';
 import {
   CHANNEL_FILE,
@@ -19,19 +17,12 @@ import { FragmentSplitter } from './boxes.js';
 import { buildLlEncodeArgs, startLlEncoder, type LlEncoderProcess } from './encoder.js';
 import { partHoldBackSec, type LlTiming } from './playlist.js';
 import { LlRendition } from './rendition.js';
-
-const SINE_AUDIO = 'sine=frequency=440:sample_rate=48000';
+import type { Rendition } from '../../packaging/ladder.js';
+import { filePlan, testsrcPlan, type SourcePlan } from '../source-plan.js';
 
 export interface LowLatencyOptions {
   /** ffmpeg's fragment (part) duration. */
   readonly partTargetSec: number;
-}
-
-interface LlPlan {
-  renditions: Rendition[];
-  inputArgs: string[];
-  audioInput: string | null;
-  fps: number;
 }
 
 /**
@@ -110,7 +101,7 @@ export class LlChannel {
     const args = buildLlEncodeArgs({
       renditions: video,
       inputArgs: plan.inputArgs,
-      videoInput: '0:v:0',
+      videoInput: plan.videoInput,
       audioInput: plan.audioInput,
       fps: plan.fps,
       segmentSec: config.SEGMENT_DURATION_SEC,
@@ -286,48 +277,15 @@ export class LlChannel {
     }
   }
 
-  private async makePlan(): Promise<LlPlan> {
+  private async makePlan(): Promise<SourcePlan & { videoInput: string }> {
     const { config, binaries } = this.options;
     const source = this.record.source;
-    if (source.type === 'testsrc') {
-      const { width, height } = config.LIVE_TESTSRC_SIZE;
-      const fps = config.LIVE_TESTSRC_FPS;
-      return {
-        renditions: planRenditions(
-          {
-            durationSec: 0,
-            sizeBytes: 0,
-            formatName: 'lavfi',
-            video: { codec: 'rawvideo', width, height, fps },
-            audio: { codec: 'pcm', channels: 1, sampleRate: 48_000 },
-          },
-          config.LADDER,
-        ),
-        inputArgs: [
-          '-re',
-          '-f',
-          'lavfi',
-          '-i',
-          `testsrc2=size=${width}x${height}:rate=${fps}`,
-          '-re',
-          '-f',
-          'lavfi',
-          '-i',
-          SINE_AUDIO,
-        ],
-        audioInput: '1:a:0',
-        fps,
-      };
-    }
+    if (source.type === 'testsrc') return testsrcPlan(config);
     if (source.type === 'file') {
-      const media = await probeFile(binaries.ffprobe, source.path);
-      if (!media.video) throw new Error('a low-latency channel needs a source with video');
-      return {
-        renditions: planRenditions(media, config.LADDER),
-        inputArgs: ['-re', '-stream_loop', '-1', ...safeFileInputArgs(source.path)],
-        audioInput: media.audio ? '0:a:0' : null,
-        fps: media.video.fps,
-      };
+      const plan = await filePlan(binaries, config, source.path);
+      const { videoInput } = plan;
+      if (!videoInput) throw new Error('a low-latency channel needs a source with video');
+      return { ...plan, videoInput };
     }
     throw new Error(`a low-latency channel cannot take a ${source.type} source`);
   }

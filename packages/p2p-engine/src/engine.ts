@@ -151,6 +151,8 @@ export class CoralEngine extends Emitter<EngineEvents> {
         if (source === 'p2p') this.counters.p2pBytes += sizeBytes;
         else this.counters.httpBytes += sizeBytes;
       },
+      segments: this.store,
+      segmentIntegrity: this.integrity,
     });
     this.wire();
   }
@@ -183,7 +185,10 @@ export class CoralEngine extends Emitter<EngineEvents> {
       this.scheduler.liveRole({ rendition: update.rendition, sequence: newest.sequence }) !==
         'waiter'
     )
-      void this.integrity.refresh(update.rendition).then(() => this.scheduler.scheduleTick(0));
+      void this.integrity.refresh(update.rendition).then(() => {
+        this.scheduler.scheduleTick(0);
+        this.parts.segmentSigned(update.rendition);
+      });
     if (update.live) {
       const playlist = this.playlists.get(update.rendition);
       if (playlist) this.store.dropBelow(update.rendition, playlist.firstSequence);
@@ -358,7 +363,10 @@ export class CoralEngine extends Emitter<EngineEvents> {
       );
       this.peers.on('peer-signed', (session, rendition, hash) => {
         void this.integrity?.acceptSigned(rendition, hash).then((outcome) => {
-          if (outcome === 'added') this.scheduler.wakeAll();
+          if (outcome === 'added') {
+            this.scheduler.wakeAll();
+            this.parts.segmentSigned(rendition);
+          }
           if (outcome === 'forged' && !this.peers?.isBanned(session.remotePeerId)) {
             this.counters.integrityFailures++;
             this.platform.log?.('warn', 'peer sent a forged signed entry: dropped and reported', {

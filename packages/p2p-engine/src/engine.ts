@@ -177,11 +177,13 @@ export class CoralEngine extends Emitter<EngineEvents> {
     this.integrity?.setPlaylistUrl(update.rendition, update.playlistUrl);
     const newest = added[added.length - 1];
     // A live waiter gets the new segment's signed entry with a peer's HAVE of it: only the
-    // viewers that may fetch it from the CDN (and VOD viewers) fetch the manifest now.
+    // viewers that may fetch it from the CDN (and VOD viewers) fetch the manifest now. A viewer
+    // playing parts fetches no segment whole: its entries come with its parts (part-loader.ts).
     if (
       this.integrity &&
       newest &&
       !this.integrity.known(update.rendition, newest.sequence) &&
+      !this.parts.playsParts(update.rendition) &&
       this.scheduler.liveRole({ rendition: update.rendition, sequence: newest.sequence }) !==
         'waiter'
     )

@@ -139,6 +139,11 @@ export class PartLoader {
     };
   }
 
+  /** This viewer loads the rendition as parts (it holds some of them). */
+  playsParts(rendition: string): boolean {
+    return this.store.sequencesHeld(rendition).length > 0;
+  }
+
   /**
    * A whole segment's signed entry became known (from a peer or a manifest): a segment whose
    * parts are all held can now be checked and offered whole.

@@ -159,3 +159,26 @@ describe('partsVerdict', () => {
     expect(partsVerdict(parts([10, 20, 31]), 60)).toBe('oversize');
   });
 });
+
+describe('manifest fetches of a viewer playing parts', () => {
+  it('fetches no whole manifest when a segment it played as parts is listed', async () => {
+    const clock = new FakeClock();
+    const live = new LiveFixture('live', '240p', 60_000);
+    for (let i = 0; i < 3; i++) await live.publish();
+    const parts = new LivePartsFixture(live);
+    swarm = new SimSwarm(clock, parts.content, 'live');
+    // Alone in its swarm: a segment's signed entry is fetched for it, not sent by a peer.
+    const viewer = swarm.addViewer();
+    showLlPlaylist(viewer, live, 3);
+    viewer.engine.reportStartup(0);
+    await clock.advanceUntil(() => viewer.engine.peerId !== null, 5_000);
+    await loadParts(clock, [viewer], parts, await parts.addParts(3));
+    const plainFetches = () =>
+      viewer.cdn.requests.filter((r) => r.url.endsWith('/integrity.json')).length;
+    const before = plainFetches();
+    await parts.completeSegment();
+    showLlPlaylist(viewer, live, 4);
+    await clock.advance(2_000);
+    expect(plainFetches()).toBe(before);
+  });
+});

@@ -267,6 +267,13 @@ describe('a low-latency test-pattern channel', () => {
         (p) => p.sequence > hint.msn || (p.sequence === hint.msn && p.part >= hint.part),
       ) || manifest.segments.some((s) => s.sequence >= hint.msn);
     expect(signed).toBe(true);
+    // Only what a fetcher of that part needs: nothing before it, the segment before it whole.
+    expect(
+      manifest.parts!.every(
+        (p) => p.sequence > hint.msn || (p.sequence === hint.msn && p.part >= hint.part),
+      ),
+    ).toBe(true);
+    expect(manifest.segments.every((s) => s.sequence >= hint.msn - 1)).toBe(true);
   });
 
   it('answers a preload-hint request as soon as the part is published', async () => {

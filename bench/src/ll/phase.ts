@@ -19,6 +19,8 @@ export interface PhaseOptions {
   readonly joinGapMs: number;
   /** Settling after the last viewer plays (start-up catch-up), before the window. */
   readonly settleSec: number;
+  /** The channel's part target (0: classic live), to put manifest traffic per part. */
+  readonly partSec: number;
 }
 
 export interface PhaseFigures {
@@ -42,7 +44,25 @@ export interface PhaseFigures {
   /** Peer part bytes / all part bytes in the window. */
   readonly partOffload: number;
   readonly integrityFailures: number;
+  /** Media bytes the pages took from the CDN in the window (segments and parts). */
+  readonly mediaHttpBytes: number;
+  /** Integrity manifest fetches of all pages in the window, and their body bytes. */
+  readonly manifestRequests: number;
+  readonly manifestBytes: number;
+  /** Of these, blocking fetches (`_HLS_msn`): a part fetcher's, for the part's signed entry. */
+  readonly manifestBlockingRequests: number;
+  readonly manifestBlockingBytes: number;
+  /** Manifest fetches and bytes per part published in the window (LL only). */
+  readonly manifestRequestsPerPart: number;
+  readonly manifestBytesPerPart: number;
   readonly latencySamples: number;
+}
+
+interface ManifestTraffic {
+  requests: number;
+  bytes: number;
+  blockingRequests: number;
+  blockingBytes: number;
 }
 
 async function partsLoaded(viewer: Viewer): Promise<number> {
@@ -54,13 +74,38 @@ async function partsLoaded(viewer: Viewer): Promise<number> {
   );
 }
 
+/** The page's integrity manifest fetches so far (the edge allows resource timing). */
+async function manifestTraffic(viewer: Viewer): Promise<ManifestTraffic> {
+  return viewer.page.evaluate(() => {
+    const out = { requests: 0, bytes: 0, blockingRequests: 0, blockingBytes: 0 };
+    // No DOM types here: the fields resource timing gives for a fetched resource.
+    const entries = performance.getEntriesByType('resource') as unknown as {
+      name: string;
+      encodedBodySize: number;
+    }[];
+    for (const entry of entries) {
+      if (!/\/integrity\.json(\?|$)/.test(entry.name)) continue;
+      out.requests++;
+      out.bytes += entry.encodedBodySize;
+      if (entry.name.includes('_HLS_msn=')) {
+        out.blockingRequests++;
+        out.blockingBytes += entry.encodedBodySize;
+      }
+    }
+    return out;
+  });
+}
+
 export async function runPhase(options: PhaseOptions): Promise<PhaseFigures> {
   const browser = await launchChromium();
   const viewers: Viewer[] = [];
   try {
     const url = `${options.playerUrl}/?id=${options.channelId}&p2p=${options.p2p ? 1 : 0}`;
     for (let i = 0; i < options.viewers; i++) {
-      viewers.push(await openViewer(browser, url));
+      const viewer = await openViewer(browser, url);
+      // The default buffer (250 entries) fills within a minute of parts and playlists.
+      await viewer.page.evaluate(() => performance.setResourceTimingBufferSize(1_000_000));
+      viewers.push(viewer);
       await sleep(options.joinGapMs);
     }
     await Promise.all(
@@ -79,6 +124,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseFigures> {
     await sleep(options.settleSec * 1000);
     const before = await Promise.all(viewers.map((v) => readCoral(v.page)));
     const partsBefore = await Promise.all(viewers.map(partsLoaded));
+    const manifestsBefore = await Promise.all(viewers.map(manifestTraffic));
     const latencies: number[] = [];
     for (let second = 0; second < options.windowSec; second++) {
       await sleep(1000);
@@ -88,6 +134,14 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseFigures> {
     }
     const after = await Promise.all(viewers.map((v) => readCoral(v.page)));
     const partsAfter = await Promise.all(viewers.map(partsLoaded));
+    const manifestsAfter = await Promise.all(viewers.map(manifestTraffic));
+    const manifests = { requests: 0, bytes: 0, blockingRequests: 0, blockingBytes: 0 };
+    manifestsAfter.forEach((after, i) => {
+      const before = manifestsBefore[i]!;
+      for (const key of Object.keys(manifests) as (keyof ManifestTraffic)[])
+        manifests[key] += after[key] - before[key];
+    });
+    const partsPublished = options.partSec > 0 ? options.windowSec / options.partSec : 0;
     let http = 0;
     let p2p = 0;
     const parts = { fromP2p: 0, fromHttp: 0, p2pBytes: 0, httpBytes: 0 };
@@ -134,6 +188,13 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseFigures> {
           : parts.p2pBytes / (parts.p2pBytes + parts.httpBytes),
       ),
       integrityFailures,
+      mediaHttpBytes: http,
+      manifestRequests: manifests.requests,
+      manifestBytes: manifests.bytes,
+      manifestBlockingRequests: manifests.blockingRequests,
+      manifestBlockingBytes: manifests.blockingBytes,
+      manifestRequestsPerPart: partsPublished > 0 ? round(manifests.requests / partsPublished) : 0,
+      manifestBytesPerPart: partsPublished > 0 ? Math.round(manifests.bytes / partsPublished) : 0,
       latencySamples: latencies.length,
     };
   } finally {

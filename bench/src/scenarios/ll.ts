@@ -62,9 +62,9 @@ const scenario: Scenario = {
       };
       const figures: PhaseFigures[] = [];
       for (const phase of [
-        { label: 'LL, P2P', channelId: 'bench-ll', p2p: true },
-        { label: 'LL, CDN only', channelId: 'bench-ll', p2p: false },
-        { label: 'classic live, P2P', channelId: 'bench-live', p2p: true },
+        { label: 'LL, P2P', channelId: 'bench-ll', p2p: true, partSec: partTargetSec },
+        { label: 'LL, CDN only', channelId: 'bench-ll', p2p: false, partSec: partTargetSec },
+        { label: 'classic live, P2P', channelId: 'bench-live', p2p: true, partSec: 0 },
       ]) {
         process.stdout.write(`${phase.label}: ${viewers} viewers, ${windowSec} s window…\n`);
         const startedMs = Date.now();

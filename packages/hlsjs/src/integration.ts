@@ -337,6 +337,9 @@ export class CoralHlsIntegration {
     for (const frag of details.fragments) {
       if (typeof frag.sn !== 'number' || frag.byteRangeStartOffset !== undefined || frag.gap)
         continue;
+      // An LL segment still being published has parts but no URI yet (its url is ''): the
+      // engine would fetch '' (the page itself) as the segment.
+      if (!frag.url) continue;
       segments.push({
         sequence: frag.sn,
         url: frag.url,

@@ -56,6 +56,7 @@ describe('CoralHlsIntegration: what hls.js knows reaches the engine', () => {
       { sn: 12, start: 4, duration: 1.5 },
       { sn: 13, start: 5.5, byteRangeStartOffset: 1000 },
       { sn: 14, start: 7.5, gap: true },
+      { sn: 15, start: 9.5, noUrl: true },
     ]);
     expect(engine!.playlists).toEqual([
       {

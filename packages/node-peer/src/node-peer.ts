@@ -10,6 +10,7 @@ import type { PlaybackInfo } from '@coral-cdn/protocol';
 import { createDataFrameCorrupter, type CorruptionCounters } from './corrupt.js';
 import { NodePeerError } from './errors.js';
 import { fetchPlaybackInfo } from './playback-info.js';
+import { PartFollower, type PartFollowerStats } from './part-follower.js';
 import { createNodePlatform, type NodePlatformOptions } from './platform.js';
 import { chooseRendition } from './rendition.js';
 
@@ -62,6 +63,12 @@ export interface NodePeerOptions {
   engine?: Partial<EngineConfig>;
   /** Player settings over the mode's defaults. */
   player?: Partial<Omit<HeadlessPlayerOptions, 'playlistUrl' | 'rendition'>>;
+  /**
+   * Follow an LL-HLS channel part by part at the live edge (as hls.js in low-latency mode),
+   * instead of playing segments: the peer then holds LL parts and offers them to peers (in
+   * `corrupt` mode, flipped).
+   */
+  parts?: boolean;
   platform?: Omit<NodePlatformOptions, 'transformOutgoing'>;
 }
 
@@ -80,6 +87,8 @@ export interface NodePeerStats {
   player: HeadlessPlayerStats | null;
   /** Corrupt mode: what was flipped. */
   corrupted: CorruptionCounters | null;
+  /** Following LL parts (`parts`): what it loaded. */
+  parts: PartFollowerStats | null;
 }
 
 /** Defaults that suit werift (measured werift↔werift and werift↔Chromium on loopback). */
@@ -106,6 +115,7 @@ export class NodePeer {
   readonly mode: NodePeerMode;
   private engineInstance: CoralEngine | null = null;
   private player: HeadlessPlayer | null = null;
+  private partFollower: PartFollower | null = null;
   private corrupter: ReturnType<typeof createDataFrameCorrupter> | null = null;
   private readonly abort = new AbortController();
   private state: NodePeerState = 'new';
@@ -152,6 +162,7 @@ export class NodePeer {
       engine: this.engineInstance?.stats ?? null,
       player,
       corrupted: this.corrupter ? { ...this.corrupter.counters } : null,
+      parts: this.partFollower?.stats ?? null,
     };
   }
 
@@ -245,6 +256,14 @@ export class NodePeer {
     );
     this.engineInstance = engine;
     engine.start();
+    if (this.options.parts) {
+      this.partFollower = new PartFollower(engine, platform, {
+        playlistUrl: choice.playlistUrl,
+        rendition: choice.rendition,
+      });
+      await this.partFollower.start();
+      return;
+    }
     const player = new HeadlessPlayer(engine, platform, {
       ...(this.mode === 'watch' ? {} : seedPlayerDefaults),
       ...this.options.player,
@@ -260,6 +279,7 @@ export class NodePeer {
   }
 
   private teardown(): void {
+    this.partFollower?.destroy();
     this.player?.destroy();
     this.engineInstance?.destroy();
   }

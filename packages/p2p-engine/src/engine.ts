@@ -151,6 +151,8 @@ export class CoralEngine extends Emitter<EngineEvents> {
         if (source === 'p2p') this.counters.p2pBytes += sizeBytes;
         else this.counters.httpBytes += sizeBytes;
       },
+      segments: this.store,
+      segmentIntegrity: this.integrity,
     });
     this.wire();
   }
@@ -175,15 +177,20 @@ export class CoralEngine extends Emitter<EngineEvents> {
     this.integrity?.setPlaylistUrl(update.rendition, update.playlistUrl);
     const newest = added[added.length - 1];
     // A live waiter gets the new segment's signed entry with a peer's HAVE of it: only the
-    // viewers that may fetch it from the CDN (and VOD viewers) fetch the manifest now.
+    // viewers that may fetch it from the CDN (and VOD viewers) fetch the manifest now. A viewer
+    // playing parts fetches no segment whole: its entries come with its parts (part-loader.ts).
     if (
       this.integrity &&
       newest &&
       !this.integrity.known(update.rendition, newest.sequence) &&
+      !this.parts.playsParts(update.rendition) &&
       this.scheduler.liveRole({ rendition: update.rendition, sequence: newest.sequence }) !==
         'waiter'
     )
-      void this.integrity.refresh(update.rendition).then(() => this.scheduler.scheduleTick(0));
+      void this.integrity.refresh(update.rendition).then(() => {
+        this.scheduler.scheduleTick(0);
+        this.parts.segmentSigned(update.rendition);
+      });
     if (update.live) {
       const playlist = this.playlists.get(update.rendition);
       if (playlist) this.store.dropBelow(update.rendition, playlist.firstSequence);
@@ -358,7 +365,10 @@ export class CoralEngine extends Emitter<EngineEvents> {
       );
       this.peers.on('peer-signed', (session, rendition, hash) => {
         void this.integrity?.acceptSigned(rendition, hash).then((outcome) => {
-          if (outcome === 'added') this.scheduler.wakeAll();
+          if (outcome === 'added') {
+            this.scheduler.wakeAll();
+            this.parts.segmentSigned(rendition);
+          }
           if (outcome === 'forged' && !this.peers?.isBanned(session.remotePeerId)) {
             this.counters.integrityFailures++;
             this.platform.log?.('warn', 'peer sent a forged signed entry: dropped and reported', {

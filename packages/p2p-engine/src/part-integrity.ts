@@ -6,6 +6,7 @@ import {
   verifyLivePart,
   type CryptoKeyLike,
   type SignedPartHash,
+  type SignedSegmentHash,
   type SubtleCryptoLike,
 } from '@coral-cdn/protocol';
 import { EngineError } from './errors.js';
@@ -36,6 +37,15 @@ export class PartIntegrity {
     private readonly http: HttpClient,
     private readonly publicKeyBase64Url: string,
     private readonly streamId: string,
+    /**
+     * A fetched manifest's whole-segment entries from the asked part's segment on and the one
+     * before it (the origin signs a segment as its next one starts), unchecked: the caller
+     * checks them as it checks a peer's.
+     */
+    private readonly onSegmentEntries: (
+      rendition: string,
+      entries: readonly SignedSegmentHash[],
+    ) => void = () => undefined,
   ) {}
 
   known(name: PartName): SignedPartHash | undefined {
@@ -109,6 +119,8 @@ export class PartIntegrity {
     const manifest = decoded.value;
     if (manifest.kind !== 'live' || manifest.streamId !== this.streamId) return undefined;
     if (manifest.rendition !== name.rendition) return undefined;
+    const recent = manifest.segments.filter((entry) => entry.sequence >= name.sequence - 1);
+    if (recent.length > 0) this.onSegmentEntries(name.rendition, recent);
     const key = await this.publicKey();
     for (const entry of manifest.parts ?? []) {
       const entryName = { rendition: name.rendition, sequence: entry.sequence, part: entry.part };

@@ -1,6 +1,9 @@
+import type { SignedSegmentHash } from '@coral-cdn/protocol';
 import type { EngineConfig, StreamConfig } from './config.js';
 import { AbortedError, EngineError } from './errors.js';
+import type { IntegrityRegistry } from './integrity.js';
 import { PartIntegrity } from './part-integrity.js';
+import { PartSegments } from './part-segments.js';
 import type { PartName } from './part-key.js';
 import { decidePart, type PartChoice } from './part-decision.js';
 import { PartStatsCounters, type PartStats } from './part-stats.js';
@@ -9,7 +12,7 @@ import type { PeerManager } from './peer-manager.js';
 import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
 import type { PlaybackClock } from './playback-clock.js';
 import type { LiveRole } from './segment-decision.js';
-import type { TransferTiming } from './segment-store.js';
+import type { SegmentStore, TransferTiming } from './segment-store.js';
 import { ThroughputEstimator } from './throughput.js';
 
 /** Margin kept before a part's deadline (a part is due within about a second, not six). */
@@ -46,6 +49,10 @@ export interface PartLoaderDeps {
   onBadPeer: (peerId: string, name: PartName) => void;
   /** A part was delivered: count its bytes with the engine's totals. */
   onBytes: (source: PartResult['source'], sizeBytes: number) => void;
+  /** Where whole segments made of parts go, to be offered to peers (null: nowhere). */
+  segments: SegmentStore | null;
+  /** The whole segments' signed entries (null: integrity off, so nothing is assembled). */
+  segmentIntegrity: IntegrityRegistry | null;
 }
 
 interface Attempt {
@@ -66,17 +73,37 @@ export class PartLoader {
   private readonly store = new PartStore();
   private readonly counters = new PartStatsCounters();
   private readonly integrity: PartIntegrity | null;
+  private readonly wholeSegments: PartSegments | null;
   private destroyed = false;
 
   constructor(private readonly deps: PartLoaderDeps) {
     const { platform, stream, peers } = deps;
     this.http = new ThroughputEstimator(deps.config.initialHttpThroughputBytesPerSec);
+    const { segments, segmentIntegrity } = deps;
+    this.wholeSegments =
+      peers && deps.checked && segments && segmentIntegrity
+        ? new PartSegments({
+            clock: platform.clock,
+            log: (level, message, fields) => platform.log?.(level, message, fields),
+            parts: this.store,
+            integrity: segmentIntegrity,
+            segments,
+            counters: this.counters,
+          })
+        : null;
     this.integrity =
       peers && deps.checked
-        ? new PartIntegrity(platform.subtle, platform.http, stream.publicKey, stream.streamId)
+        ? new PartIntegrity(
+            platform.subtle,
+            platform.http,
+            stream.publicKey,
+            stream.streamId,
+            (rendition, entries) => this.acceptSegmentEntries(rendition, entries),
+          )
         : null;
     this.store.on('shareable', (part) => {
       if (part.signed) peers?.announcePart(part, part.signed);
+      this.wholeSegments?.tryAssemble(part.rendition, part.sequence);
     });
     peers?.on('peer-part-have', () => this.wakeAll());
     peers?.on('peer-part-signed', (session, rendition, hash) => {
@@ -112,6 +139,19 @@ export class PartLoader {
     };
   }
 
+  /** This viewer loads the rendition as parts (it holds some of them). */
+  playsParts(rendition: string): boolean {
+    return this.store.sequencesHeld(rendition).length > 0;
+  }
+
+  /**
+   * A whole segment's signed entry became known (from a peer or a manifest): a segment whose
+   * parts are all held can now be checked and offered whole.
+   */
+  segmentSigned(rendition: string): void {
+    this.wholeSegments?.checkRendition(rendition);
+  }
+
   /** Something changed (a peer announced a part, an entry was checked): decide again. */
   wakeAll(): void {
     for (const attempt of [...this.waiting]) attempt.wake?.();
@@ -123,6 +163,17 @@ export class PartLoader {
     this.wakeAll();
     this.store.clear();
     this.integrity?.destroy();
+    this.wholeSegments?.destroy();
+  }
+
+  /** Whole-segment entries a part's manifest carried: checked as a peer's would be. */
+  private acceptSegmentEntries(rendition: string, entries: readonly SignedSegmentHash[]): void {
+    const { segmentIntegrity } = this.deps;
+    for (const entry of entries) {
+      void segmentIntegrity?.acceptSigned(rendition, entry).then((outcome) => {
+        if (outcome === 'added') this.wholeSegments?.tryAssemble(rendition, entry.sequence);
+      });
+    }
   }
 
   private async run(request: PartRequest, attempt: Attempt): Promise<PartResult> {
@@ -202,7 +253,7 @@ export class PartLoader {
     this.http.add(bytes.byteLength, Math.max(1, endedAtMs - response.firstByteAtMs));
     stats.fromHttp++;
     stats.httpBytes += bytes.byteLength;
-    store.add(request, bytes, integrity?.known(request) ?? null);
+    store.add(request, bytes, integrity?.known(request) ?? null, 'http');
     // Shared only once the CDN's bytes match the entry: peers would penalise us otherwise.
     void entry
       ?.then(async (signed) => {
@@ -240,7 +291,7 @@ export class PartLoader {
     await integrity.check(request, sink);
     stats.fromP2p++;
     stats.p2pBytes += sink.byteLength;
-    store.add(request, sink, signed);
+    store.add(request, sink, signed, 'p2p');
     return { bytes: sink, source: 'p2p', timing };
   }
 

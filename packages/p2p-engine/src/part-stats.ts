@@ -11,6 +11,10 @@ export interface PartStats {
   /** Peer part transfers that failed and were retried elsewhere. */
   peerFallbacks: number;
   cdnReasons: Record<PartCdnReason, number>;
+  /** Whole segments made of held parts, checked against the segment's signed entry. */
+  segmentsAssembled: number;
+  /** Segments whose checked parts did not make the signed segment (never offered to peers). */
+  assemblyFailures: number;
 }
 
 function emptyPartCdnReasons(): Record<PartCdnReason, number> {
@@ -30,6 +34,8 @@ export class PartStatsCounters implements PartStats {
   integrityFailures = 0;
   peerFallbacks = 0;
   cdnReasons = emptyPartCdnReasons();
+  segmentsAssembled = 0;
+  assemblyFailures = 0;
 
   snapshot(): PartStats {
     return { ...this, cdnReasons: { ...this.cdnReasons } };

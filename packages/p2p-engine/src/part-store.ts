@@ -5,6 +5,8 @@ import { partKey, type PartKey, type PartName } from './part-key.js';
 /** A part this viewer holds: its bytes and, once known, the origin's checked signed entry. */
 export interface StoredPart extends PartName {
   readonly bytes: Uint8Array;
+  /** Where its bytes came from. */
+  readonly source: 'http' | 'p2p';
   /** The checked `coral-part/1` entry; null until known (then the part is not shared). */
   signed: SignedPartHash | null;
 }
@@ -35,7 +37,28 @@ export class PartStore extends Emitter<PartStoreEvents> {
     return part?.signed ? part : undefined;
   }
 
-  add(name: PartName, bytes: Uint8Array, signed: SignedPartHash | null): void {
+  /** The shareable parts held of one segment, in part order (possibly with gaps). */
+  segmentParts(rendition: string, sequence: number): StoredPart[] {
+    const out: StoredPart[] = [];
+    for (const part of this.parts.values())
+      if (part.signed && part.rendition === rendition && part.sequence === sequence) out.push(part);
+    return out.sort((a, b) => a.part - b.part);
+  }
+
+  /** Segments of `rendition` of which some part is held. */
+  sequencesHeld(rendition: string): number[] {
+    const sequences = new Set<number>();
+    for (const part of this.parts.values())
+      if (part.rendition === rendition) sequences.add(part.sequence);
+    return [...sequences];
+  }
+
+  add(
+    name: PartName,
+    bytes: Uint8Array,
+    signed: SignedPartHash | null,
+    source: StoredPart['source'],
+  ): void {
     const key = partKey(name);
     if (this.parts.has(key)) {
       if (signed) this.sign(name, signed);
@@ -46,6 +69,7 @@ export class PartStore extends Emitter<PartStoreEvents> {
       sequence: name.sequence,
       part: name.part,
       bytes,
+      source,
       signed: null,
     };
     this.parts.set(key, part);

@@ -42,6 +42,8 @@ export interface FragSpec {
   duration?: number;
   byteRangeStartOffset?: number;
   gap?: boolean;
+  /** No URI yet: hls.js's Fragment.url is then '' (an LL segment still being published). */
+  noUrl?: boolean;
 }
 
 /** Level details as hls.js builds them from a media playlist. */
@@ -54,7 +56,7 @@ export function levelDetails(url: string, frags: FragSpec[], live = false): Leve
       sn: f.sn,
       start: f.start,
       duration: f.duration ?? 2,
-      url: `${base}seg${f.sn}.m4s`,
+      url: f.noUrl ? '' : `${base}seg${f.sn}.m4s`,
       byteRangeStartOffset: f.byteRangeStartOffset,
       gap: f.gap,
     })),

@@ -1,7 +1,13 @@
 import { sha256Hex, signLivePart, type LivePartEntry } from '@coral-cdn/protocol';
 import type { PartRequest } from '../../src/index.js';
 import { nodeSubtle } from './node-subtle.js';
-import { CDN_BASE, segmentBytes, signingKey, type LiveFixture } from './stream-fixture.js';
+import {
+  CDN_BASE,
+  segmentBytes,
+  signingKey,
+  type LiveFixture,
+  type SegmentFixture,
+} from './stream-fixture.js';
 
 export interface PartFixture {
   sequence: number;
@@ -62,6 +68,27 @@ export class LivePartsFixture {
       added.push(fixture);
     }
     return added;
+  }
+
+  /**
+   * Publish the segment whose parts were added last as a whole segment, as the origin does:
+   * its parts end to end, signed `coral-live/1` and listed in the playlist. `tamper`: the
+   * origin signs (and serves) other bytes than its parts make, one byte changed.
+   */
+  async completeSegment(options: { tamper?: boolean } = {}): Promise<SegmentFixture> {
+    const sequence = this.parts.at(-1)?.sequence;
+    const parts = this.parts.filter((p) => p.sequence === sequence);
+    const bytes = new Uint8Array(parts.reduce((sum, p) => sum + p.bytes.byteLength, 0));
+    let offsetBytes = 0;
+    for (const part of parts) {
+      bytes.set(part.bytes, offsetBytes);
+      offsetBytes += part.bytes.byteLength;
+    }
+    if (options.tamper) bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
+    const segment = await this.live.publish({ bytes });
+    if (segment.sequence !== sequence)
+      throw new Error(`parts are of segment ${sequence}, the next segment is ${segment.sequence}`);
+    return segment;
   }
 
   request(part: PartFixture): PartRequest {

@@ -170,13 +170,16 @@ export class LiveFixture {
    * Publish the next segment. `manifestLate`: the playlist shows it at once, the integrity
    * manifest only after `releaseManifest()`, as when an edge serves a manifest it cached just
    * before the segment was signed (both cached separately, each for up to a second).
+   * `bytes`: the segment's bytes (default: made up from its sequence).
    */
-  async publish(options: { manifestLate?: boolean } = {}): Promise<SegmentFixture> {
+  async publish(
+    options: { manifestLate?: boolean; bytes?: Uint8Array } = {},
+  ): Promise<SegmentFixture> {
     const sequence = this.nextSequence++;
     const segment: SegmentFixture = {
       sequence,
       url: `${CDN_BASE}/live/${this.streamId}/${this.rendition}/${this.segmentName(sequence)}`,
-      bytes: segmentBytes(1000 + sequence, this.sizeBytes),
+      bytes: options.bytes ?? segmentBytes(1000 + sequence, this.sizeBytes),
       startSec: sequence * this.durationSec,
       durationSec: this.durationSec,
     };

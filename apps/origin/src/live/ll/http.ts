@@ -11,6 +11,7 @@ import {
   type PartPosition,
 } from './blocking.js';
 import type { LlChannel } from './channel.js';
+import { manifestFrom } from './manifest-window.js';
 import { nextPartHint, renderLlPlaylist } from './playlist.js';
 import type { LlRendition } from './rendition.js';
 
@@ -113,7 +114,9 @@ async function servePlaylistLike(
   res: Response,
   channel: LlChannel,
   rendition: LlRendition,
-  render: () => { body: string; contentType: string; ended: boolean } | null,
+  render: (
+    from: { msn: number; part: number | null } | null,
+  ) => { body: string; contentType: string; ended: boolean } | null,
 ): Promise<void> {
   const request = parseBlockingQuery(req.query);
   if (request.kind === 'bad') {
@@ -140,7 +143,7 @@ async function servePlaylistLike(
       return;
     }
   }
-  const rendered = render();
+  const rendered = render(request.kind === 'block' ? request : null);
   if (rendered === null) {
     sendError(res, 404, 'not_found', 'nothing published yet');
     return;
@@ -227,8 +230,8 @@ export function llMediaHandler(lookup: (id: string) => LlChannel | undefined): R
       return;
     }
     if (file === INTEGRITY_MANIFEST_FILE) {
-      await servePlaylistLike(req, res, channel, rendition, () => ({
-        body: `${JSON.stringify(rendition.manifest())}\n`,
+      await servePlaylistLike(req, res, channel, rendition, (from) => ({
+        body: `${JSON.stringify(from ? manifestFrom(rendition.manifest(), from) : rendition.manifest())}\n`,
         contentType: 'application/json; charset=utf-8',
         ended: rendition.ended,
       }));

@@ -1,0 +1,184 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { partsVerdict } from '../src/part-segments.js';
+import { FakeClock } from './harness/fake-clock.js';
+import { LivePartsFixture, type PartFixture } from './harness/part-fixture.js';
+import { LiveFixture, type SegmentFixture } from './harness/stream-fixture.js';
+import { requestSegment, settle, SimSwarm, type Viewer } from './harness/swarm.js';
+
+let swarm: SimSwarm | null = null;
+afterEach(() => {
+  swarm?.destroy();
+  swarm = null;
+});
+
+/**
+ * Tell a viewer the live window as hls.js in low-latency mode does: each reload is a blocking
+ * request, so the playlist URL carries the `_HLS_msn`/`_HLS_part` it asked for.
+ */
+function showLlPlaylist(viewer: Viewer, live: LiveFixture, reload: number): void {
+  viewer.engine.setPlaylist({
+    rendition: live.rendition,
+    playlistUrl: `${live.playlistUrl}?_HLS_msn=${reload}&_HLS_part=0`,
+    live: true,
+    segments: live.window.map(({ sequence, url, startSec, durationSec }) => ({
+      sequence,
+      url,
+      startSec,
+      durationSec,
+    })),
+  });
+  viewer.engine.setActiveRendition(live.rendition);
+}
+
+/** Load parts as hls.js does, the playhead three part targets behind each. */
+async function loadParts(
+  clock: FakeClock,
+  viewers: readonly Viewer[],
+  parts: LivePartsFixture,
+  list: readonly PartFixture[],
+): Promise<void> {
+  for (const part of list) {
+    for (const viewer of viewers)
+      viewer.engine.setPlayback({ positionSec: part.startSec - 1.5, rate: 1 });
+    // The fetcher first, as hls.js's preload hint makes it in practice.
+    for (const viewer of viewers)
+      await settle(clock, viewer.engine.loadPart(parts.request(part)).promise);
+  }
+}
+
+/**
+ * A fetcher and a waiter play segment 3 as parts (the waiter from the fetcher); the origin then
+ * completes segment 3 and starts segment 4; the fetcher takes part 4.0 (and, beside it, the
+ * manifest, which now signs segment 3 whole).
+ */
+async function playSegmentAsParts(options: { tamper?: boolean } = {}) {
+  const clock = new FakeClock();
+  const live = new LiveFixture('live', '240p', 60_000);
+  for (let i = 0; i < 3; i++) await live.publish();
+  const parts = new LivePartsFixture(live);
+  swarm = new SimSwarm(clock, parts.content, 'live');
+  const fetcher = swarm.addViewer();
+  showLlPlaylist(fetcher, live, 3);
+  fetcher.engine.reportStartup(0);
+  await clock.advanceUntil(() => fetcher.engine.peerId !== null, 5_000);
+  swarm.tracker.electionFetchers = () => [fetcher.engine.peerId!];
+  const waiter = swarm.addViewer();
+  showLlPlaylist(waiter, live, 3);
+  waiter.engine.reportStartup(0);
+  await clock.advanceUntil(
+    () => fetcher.engine.stats.peers === 1 && waiter.engine.stats.peers === 1,
+    10_000,
+  );
+  const viewers = [fetcher, waiter];
+  await loadParts(clock, viewers, parts, await parts.addParts(3));
+  const segment = await parts.completeSegment(options);
+  for (const viewer of viewers) showLlPlaylist(viewer, live, 4);
+  await loadParts(clock, viewers, parts, (await parts.addParts(4)).slice(0, 1));
+  return { clock, live, parts, swarm, fetcher, waiter, segment };
+}
+
+/** A viewer that joins now: the live window is old news to it (it waits for peers). */
+async function lateJoiner(clock: FakeClock, live: LiveFixture, others: number): Promise<Viewer> {
+  const viewer = swarm!.addViewer();
+  showLlPlaylist(viewer, live, 5);
+  viewer.engine.reportStartup(0);
+  await clock.advanceUntil(() => viewer.engine.stats.peers === others, 10_000);
+  return viewer;
+}
+
+function cdnRequestsFor(viewers: readonly Viewer[], segment: SegmentFixture): number {
+  return viewers.reduce(
+    (sum, viewer) => sum + viewer.cdn.requests.filter((r) => r.url === segment.url).length,
+    0,
+  );
+}
+
+describe('whole segments from LL parts', () => {
+  it('viewers that played a segment as parts offer it whole; a late joiner takes it from them', async () => {
+    const { clock, live, swarm, fetcher, waiter, segment } = await playSegmentAsParts();
+    await clock.advanceUntil(
+      () =>
+        fetcher.engine.stats.parts.segmentsAssembled === 1 &&
+        waiter.engine.stats.parts.segmentsAssembled === 1,
+      5_000,
+    );
+    expect(fetcher.engine.stats.storedSegments).toBe(1);
+    // The waiter had the whole segment's entry from the fetcher's announcement of it: its one
+    // manifest fetch is the one every viewer makes at its first frame.
+    expect(waiter.cdn.requests.filter((r) => r.url.includes('integrity.json'))).toHaveLength(1);
+
+    const late = await lateJoiner(clock, live, 2);
+    // Two segments behind: a peer has time to deliver it.
+    late.engine.setPlayback({ positionSec: segment.startSec - 4, rate: 1 });
+    const result = await settle(clock, requestSegment(late, live, segment).promise);
+    expect(result.source).toBe('p2p');
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(cdnRequestsFor(swarm.viewers, segment)).toBe(0);
+    expect(late.engine.stats.integrityFailures).toBe(0);
+    expect(late.engine.stats.p2pBytes).toBe(segment.bytes.byteLength);
+  });
+
+  it('parts that do not make the signed segment are caught and never offered', async () => {
+    const { clock, live, swarm, fetcher, waiter, segment } = await playSegmentAsParts({
+      tamper: true,
+    });
+    await clock.advanceUntil(() => fetcher.engine.stats.parts.assemblyFailures === 1, 5_000);
+    expect(fetcher.engine.stats.parts.segmentsAssembled).toBe(0);
+    expect(fetcher.engine.stats.storedSegments).toBe(0);
+    // Nobody announced it, so the waiter never learnt the segment's entry from a peer.
+    expect(waiter.engine.stats.parts.segmentsAssembled).toBe(0);
+
+    const late = await lateJoiner(clock, live, 2);
+    // Two segments behind: a peer has time to deliver it.
+    late.engine.setPlayback({ positionSec: segment.startSec - 4, rate: 1 });
+    const result = await settle(clock, requestSegment(late, live, segment).promise);
+    expect(result.source).toBe('http');
+    expect(result.bytes).toEqual(segment.bytes);
+    // No honest viewer served bad bytes, so nobody was dropped or reported.
+    expect(late.engine.stats.integrityFailures).toBe(0);
+    expect(swarm.tracker.reports).toEqual([]);
+  });
+});
+
+describe('partsVerdict', () => {
+  const parts = (sizes: number[], first = 0) =>
+    sizes.map((sizeBytes, index) => ({ part: first + index, sizeBytes }));
+
+  it('is complete only when parts 0..k add up to the signed size', () => {
+    expect(partsVerdict(parts([10, 20, 30]), 60)).toBe('complete');
+    expect(partsVerdict(parts([10, 20]), 60)).toBe('incomplete');
+    expect(partsVerdict([], 60)).toBe('incomplete');
+  });
+
+  it('waits while a part in the middle or at the start is missing', () => {
+    expect(partsVerdict([...parts([10]), ...parts([30], 2)], 40)).toBe('incomplete');
+    expect(partsVerdict(parts([20, 40], 1), 60)).toBe('incomplete');
+  });
+
+  it('is oversize when the parts add up to more than the segment', () => {
+    expect(partsVerdict(parts([10, 20, 31]), 60)).toBe('oversize');
+  });
+});
+
+describe('manifest fetches of a viewer playing parts', () => {
+  it('fetches no whole manifest when a segment it played as parts is listed', async () => {
+    const clock = new FakeClock();
+    const live = new LiveFixture('live', '240p', 60_000);
+    for (let i = 0; i < 3; i++) await live.publish();
+    const parts = new LivePartsFixture(live);
+    swarm = new SimSwarm(clock, parts.content, 'live');
+    // Alone in its swarm: a segment's signed entry is fetched for it, not sent by a peer.
+    const viewer = swarm.addViewer();
+    showLlPlaylist(viewer, live, 3);
+    viewer.engine.reportStartup(0);
+    await clock.advanceUntil(() => viewer.engine.peerId !== null, 5_000);
+    await loadParts(clock, [viewer], parts, await parts.addParts(3));
+    const plainFetches = () =>
+      viewer.cdn.requests.filter((r) => r.url.endsWith('/integrity.json')).length;
+    const before = plainFetches();
+    await parts.completeSegment();
+    showLlPlaylist(viewer, live, 4);
+    await clock.advance(2_000);
+    expect(plainFetches()).toBe(before);
+  });
+});

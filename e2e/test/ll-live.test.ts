@@ -1,16 +1,15 @@
 import {
   launchChromium,
   openViewer,
-  operatorHeaders,
   readCoral,
   sleep,
   type Stack,
   startStack,
   type Viewer,
-  waitFor,
 } from '@coral-cdn/test-support';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLiveChannel } from './support/swarm.js';
 import { explain, waitForViewer } from './support/watch.js';
 
 /**
@@ -40,22 +39,7 @@ beforeAll(async () => {
   stack = await startStack({
     originEnv: { LIVE_TESTSRC_SIZE: '426x240', LIVE_TESTSRC_FPS: '24', LADDER: '240:400k:64k' },
   });
-  const created = await fetch(`${stack.origin.url}/api/live`, {
-    method: 'POST',
-    headers: operatorHeaders({ 'content-type': 'application/json' }),
-    body: JSON.stringify({ id: CHANNEL_ID, source: { type: 'testsrc' }, lowLatency: true }),
-  });
-  if (created.status !== 201) {
-    throw new Error(`LL channel: ${created.status} ${await created.text()}`);
-  }
-  await waitFor(
-    'the LL playlist on the edge with 2 segments',
-    async () => {
-      const response = await fetch(`${stack.edge.url}/live/${CHANNEL_ID}/${RENDITION}/index.m3u8`);
-      return response.ok && ((await response.text()).match(/#EXTINF/g)?.length ?? 0) >= 2;
-    },
-    { timeoutMs: 40_000, intervalMs: 300 },
-  );
+  await startLiveChannel(stack, CHANNEL_ID, RENDITION, 2, true);
   browser = await launchChromium();
 });
 

@@ -195,27 +195,36 @@ export function formatFigures(title: string, rows: readonly MemberFigures[]): st
   ].join('\n');
 }
 
-/** Create a live test-pattern channel and wait until its playlist on the edge has `segments`. */
+/**
+ * Create a live test-pattern channel (LL-HLS with `lowLatency`) and wait until its playlist on
+ * the edge has `segments`.
+ */
 export async function startLiveChannel(
   stack: Stack,
   id: string,
   rendition = '240p',
   segments = 4,
+  lowLatency = false,
 ): Promise<void> {
   const created = await fetch(`${stack.origin.url}/api/live`, {
     method: 'POST',
     headers: operatorHeaders({ 'content-type': 'application/json' }),
-    body: JSON.stringify({ id, title: `e2e ${id}`, source: { type: 'testsrc' } }),
+    body: JSON.stringify({
+      id,
+      title: `e2e ${id}`,
+      source: { type: 'testsrc' },
+      ...(lowLatency ? { lowLatency: true } : {}),
+    }),
   });
   if (created.status !== 201)
     throw new Error(`live channel: ${created.status} ${await created.text()}`);
-  // hls.js starts 3 segments behind the live edge: wait until the window has a few.
+  // hls.js starts 3 segments behind the live edge (LL: a few parts): wait until the window has a few.
   await waitFor(
     `the live playlist on the edge with ${segments} segments`,
     async () => {
       const response = await fetch(`${stack.edge.url}/live/${id}/${rendition}/index.m3u8`);
       return response.ok && ((await response.text()).match(/#EXTINF/g)?.length ?? 0) >= segments;
     },
-    { timeoutMs: 40_000, intervalMs: 500 },
+    { timeoutMs: 40_000, intervalMs: 300 },
   );
 }

@@ -323,8 +323,9 @@ export class CoralHlsIntegration {
   }
 
   private onLevelDetails(level: number, details: LevelDetails): void {
-    const url = details.url || this.hls?.levels[level]?.url[0];
-    if (!url) return;
+    const loadedUrl = details.url || this.hls?.levels[level]?.url[0];
+    if (!loadedUrl) return;
+    const url = withoutDeliveryDirectives(loadedUrl);
     const rendition = renditionOfPlaylistUrl(url);
     this.levelRenditions.set(level, rendition);
     this.syncPlaylist(rendition, url, details);
@@ -357,7 +358,7 @@ export class CoralHlsIntegration {
       const levels = this.hls?.levels ?? [];
       for (const [index, rendition] of this.levelRenditions) {
         const details = levels[index]?.details;
-        if (details) this.syncPlaylist(rendition, details.url, details);
+        if (details) this.syncPlaylist(rendition, withoutDeliveryDirectives(details.url), details);
       }
     }, PTS_SYNC_DELAY_MS);
   }
@@ -397,4 +398,24 @@ export class CoralHlsIntegration {
   private countPlain(stats: LoaderStats): void {
     this.countPassthrough(stats.loaded);
   }
+}
+
+/** LL-HLS delivery directives hls.js adds to each blocking playlist reload (RFC 8216bis 6.2.5). */
+const DELIVERY_DIRECTIVES = ['_HLS_msn', '_HLS_part', '_HLS_skip'];
+
+/**
+ * The playlist's own address: in low-latency mode hls.js names each reload with the part it
+ * waits for, and the engine keys a rendition's playlist by its URL (a new URL starts it over)
+ * and polls that URL for new segments (a blocking request for a part already out).
+ */
+export function withoutDeliveryDirectives(playlistUrl: string): string {
+  if (!playlistUrl.includes('_HLS_')) return playlistUrl;
+  let url: URL;
+  try {
+    url = new URL(playlistUrl);
+  } catch {
+    return playlistUrl;
+  }
+  for (const name of DELIVERY_DIRECTIVES) url.searchParams.delete(name);
+  return url.href;
 }

@@ -98,6 +98,29 @@ describe('CoralHlsIntegration: what hls.js knows reaches the engine', () => {
     ]);
   });
 
+  it('names an LL playlist by its own URL, without the delivery directives of each reload', () => {
+    const { engine, hls } = setup();
+    const url = `${MASTER}/240p/index.m3u8`;
+    for (const [part, sns] of [
+      [1, [5]],
+      [2, [5, 6]],
+    ] as const) {
+      hls.trigger(E.LEVEL_UPDATED, {
+        level: 0,
+        details: levelDetails(
+          `${url}?token=t1&_HLS_msn=6&_HLS_part=${part}&_HLS_skip=YES`,
+          sns.map((sn) => ({ sn, start: sn * 2 })),
+          true,
+        ),
+      });
+    }
+    // One playlist address for both reloads: the engine keeps one playlist and polls it.
+    expect(engine!.playlists.map((p) => p.playlistUrl)).toEqual([
+      `${url}?token=t1`,
+      `${url}?token=t1`,
+    ]);
+  });
+
   it('an ABR switch moves the engine to the new rendition once its playlist is known', () => {
     const { engine, hls } = setup();
     hls.trigger(E.LEVEL_SWITCHING, { level: 0 });

@@ -6,6 +6,8 @@ const run = (viewers: number, over: Partial<SpeedRunFigures> = {}): SpeedRunFigu
   viewers,
   durationSec: 60,
   byteScale: 64,
+  playerTickMs: 100,
+  nodeFlags: [],
   wallSec: 10,
   cpuSec: 10,
   viewerSec: viewers * 60,

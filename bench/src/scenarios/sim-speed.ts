@@ -33,6 +33,7 @@ const scenario: Scenario = {
     const options = parseFlags(simSpeedFlags, flags);
     const baseDir = process.env.INIT_CWD ?? process.cwd();
     const nodeFlags = [
+      ...(options.semi_space_mib > 0 ? [`--max-semi-space-size=${options.semi_space_mib}`] : []),
       ...(options.cpu_prof
         ? ['--cpu-prof', `--cpu-prof-dir=${resolve(baseDir, options.cpu_prof)}`]
         : []),
@@ -44,13 +45,16 @@ const scenario: Scenario = {
     const runs: SpeedRunFigures[] = [];
     for (const viewers of options.sizes)
       for (let round = 1; round <= options.rounds; round++) {
-        say(`${options.scenario}: ${viewers} viewers × ${options.duration_sec} s, round ${round}…`);
+        say(
+          `${options.scenario}: ${viewers} viewers × ${options.duration_sec} s, player tick ${options.player_tick_ms} ms, round ${round}…`,
+        );
         const run = await runSpeedWorker(
           {
             scenario: options.scenario,
             viewers,
             durationSec: options.duration_sec,
             uplinks: options.uplinks,
+            playerTickMs: options.player_tick_ms,
           },
           nodeFlags,
         );
@@ -68,6 +72,7 @@ const scenario: Scenario = {
           viewers: m.viewers,
           'sim s': m.durationSec,
           'byte scale': m.byteScale,
+          'player tick ms': m.playerTickMs,
           rounds: rounds.length,
           'wall s': m.wallSec.toFixed(1) + spread(rounds.map((r) => r.wallSec)),
           'cpu s': m.cpuSec.toFixed(1) + spread(rounds.map((r) => r.cpuSec)),

@@ -7,12 +7,12 @@ import { viewerSeconds } from './sweep.js';
  * argv[2] is the request as JSON; the figures go to stdout as one JSON line.
  */
 const request = speedRunRequest.parse(JSON.parse(process.argv[2] ?? '{}'));
-const base = scenarioSpec(request.scenario, {
+const spec = scenarioSpec(request.scenario, {
   viewers: request.viewers,
   durationSec: request.durationSec,
   uplinks: request.uplinks,
+  playerTickMs: request.playerTickMs,
 });
-const spec = { ...base, player: { ...base.player } };
 const cpuBefore = process.cpuUsage();
 const wallBefore = performance.now();
 const result = await simulate(spec);
@@ -24,6 +24,8 @@ const figures: SpeedRunFigures = {
   viewers: request.viewers,
   durationSec: request.durationSec,
   byteScale: spec.byteScale,
+  playerTickMs: spec.player.tickMs,
+  nodeFlags: process.execArgv,
   wallSec,
   cpuSec,
   viewerSec,

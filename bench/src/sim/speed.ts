@@ -11,6 +11,10 @@ export const SIM_SPEED_FLAGS_HELP = `Flags:
   --rounds R          runs per size; the table shows the median and the spread (default 1)
   --scenario NAME     a live scenario (default live-flash-crowd)
   --uplinks MIX       residential | dsl-heavy | lab (default residential)
+  --player-tick-ms MS the headless player's tick (default 100: full fidelity; more is the
+                      coarse approximation for large runs, see docs/simulator.md "Speed")
+  --semi-space-mib M  V8's young generation semi-space for each run (default 64; 0: node's own,
+                      16 on 64-bit): fewer scavenges of the engines' short-lived objects
   --cpu-prof DIR      write a V8 CPU profile of each run to DIR (node --cpu-prof)
   --heap-prof DIR     write a V8 heap profile of each run to DIR (node --heap-prof)
   --out NAME          results name in bench/results (default sim-speed)`;
@@ -40,6 +44,8 @@ export const simSpeedFlags = z.object({
     .refine((u) => u in UPLINK_MIXES, {
       message: `takes ${Object.keys(UPLINK_MIXES).join(', ')}`,
     }),
+  player_tick_ms: intFlag(10, 5000, 100),
+  semi_space_mib: intFlag(0, 1024, 64),
   cpu_prof: dir.optional(),
   heap_prof: dir.optional(),
   out: name.default('sim-speed'),
@@ -51,6 +57,7 @@ export const speedRunRequest = z.object({
   viewers: z.number().int().min(2),
   durationSec: z.number().int().min(1),
   uplinks: z.string(),
+  playerTickMs: z.number().int().min(1),
 });
 export type SpeedRunRequest = z.infer<typeof speedRunRequest>;
 
@@ -59,6 +66,9 @@ export interface SpeedRunFigures {
   readonly viewers: number;
   readonly durationSec: number;
   readonly byteScale: number;
+  readonly playerTickMs: number;
+  /** The node flags the run had (young generation size, profilers). */
+  readonly nodeFlags: readonly string[];
   readonly wallSec: number;
   readonly cpuSec: number;
   readonly viewerSec: number;

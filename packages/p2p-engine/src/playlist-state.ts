@@ -39,7 +39,12 @@ interface SortedSegments {
 }
 
 function sortedIndex(map: ReadonlyMap<number, SegmentInfo>): SortedSegments {
-  const segments = [...map.values()].sort((a, b) => a.sequence - b.sequence);
+  const segments = [...map.values()];
+  // Entries are usually added in sequence order: sort only when they are not.
+  let ordered = true;
+  for (let i = 1; i < segments.length && ordered; i++)
+    ordered = segments[i - 1]!.sequence < segments[i]!.sequence;
+  if (!ordered) segments.sort((a, b) => a.sequence - b.sequence);
   let monotonic = true;
   for (let i = 1; i < segments.length && monotonic; i++) {
     const a = segments[i - 1]!;

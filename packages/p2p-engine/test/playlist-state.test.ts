@@ -20,7 +20,7 @@ function seeded(seed: number): () => number {
 describe('PlaylistState.segmentsBetween', () => {
   it.each([
     ['a contiguous timeline', false],
-    ['overlapping, out-of-order starts', true],
+    ['overlapping, out-of-order starts listed backwards', true],
   ])('matches a plain filter over %s, across updates', (_name, shuffled) => {
     const random = seeded(shuffled ? 7 : 3);
     const state = new PlaylistState();
@@ -35,6 +35,8 @@ describe('PlaylistState.segmentsBetween', () => {
         startSec += durationSec;
         segments.push({ sequence, url: `s${sequence}.ts`, startSec: start, durationSec });
       }
+      // The shuffled timeline also lists each update's entries backwards.
+      if (shuffled) segments.reverse();
       state.update({ rendition: 'r', playlistUrl: 'r.m3u8', live: false, segments }, round);
       all = [...all, ...segments.map((s) => ({ ...s, rendition: 'r' }))];
       for (let probe = 0; probe < 20; probe++) {

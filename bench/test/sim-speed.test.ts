@@ -57,6 +57,8 @@ describe('sim-speed benchmark', () => {
     // 3,000 × 60 viewer-s in 36 CPU-s = 5,000 per CPU-s; 6e6 viewer-s need 1,200 CPU-s.
     expect(tenK!.cpuSec).toBeCloseTo(1200, 0);
     expect(tenK!.headroom).toBeCloseTo(0.1, 3);
+    // 180,000 viewer-s in 10 wall-s: 6e6 viewer-s in 333 s.
+    expect(tenK!.wallSec).toBeCloseTo(333.3, 0);
     // RSS on the line through both runs: 100 MiB + 0.1 MiB per viewer.
     expect(hundredK!.rssMiB).toBeCloseTo(100 + 10_000, 0);
   });

@@ -92,7 +92,7 @@ const scenario: Scenario = {
       say(
         `target ${t.viewers.toLocaleString('en')} viewers × ${t.simSec} s in ${t.targetWallSec} s${
           t.targetRssMiB ? ` and ${(t.targetRssMiB / 1024).toFixed(0)} GiB` : ''
-        }: ${t.basis === 'measured' ? 'MEASURED' : `EXTRAPOLATED from ${t.fromViewers} viewers`} ${t.cpuSec.toFixed(0)} CPU-s (${(t.cpuSec / t.targetWallSec).toFixed(1)}× the target time), RSS ${(t.rssMiB / 1024).toFixed(1)} GiB`,
+        }: ${t.basis === 'measured' ? 'MEASURED' : `EXTRAPOLATED from ${t.fromViewers} viewers`} ${t.cpuSec.toFixed(0)} CPU-s (${(t.cpuSec / t.targetWallSec).toFixed(1)}× the target time), wall ${t.wallSec.toFixed(0)} s (${(t.wallSec / t.targetWallSec).toFixed(1)}×), RSS ${(t.rssMiB / 1024).toFixed(1)} GiB`,
       );
     const path = writeResults(options.out, { options, runs, medians: table, targets });
     say(`results: ${path}`);

@@ -104,6 +104,8 @@ export interface TargetEstimate {
   readonly basis: 'measured' | 'extrapolated';
   readonly fromViewers: number;
   readonly cpuSec: number;
+  /** Wall time at the run's viewer-seconds per wall-second (GC threads run beside the main one). */
+  readonly wallSec: number;
   readonly rssMiB: number;
   /** Target wall time over the CPU time it needs (≥ 1: within the target on an idle core). */
   readonly headroom: number;
@@ -156,6 +158,9 @@ export function estimateTargets(runs: readonly SpeedRunFigures[]): TargetEstimat
     const cpuSec = measured
       ? measured.cpuSec
       : (target.viewers * target.simSec) / largest.viewerSecPerCpuSec;
+    const wallSec = measured
+      ? measured.wallSec
+      : (target.viewers * target.simSec) / (largest.viewerSec / largest.wallSec);
     return {
       viewers: target.viewers,
       simSec: target.simSec,
@@ -164,6 +169,7 @@ export function estimateTargets(runs: readonly SpeedRunFigures[]): TargetEstimat
       basis: measured ? 'measured' : 'extrapolated',
       fromViewers: measured ? measured.viewers : largest.viewers,
       cpuSec,
+      wallSec,
       rssMiB: measured ? measured.peakRssMiB : Math.max(0, intercept) + slope * target.viewers,
       headroom: target.wallSec / cpuSec,
     };

@@ -18,7 +18,14 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) =>
 
   emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
     const set = this.listeners.get(event);
-    if (!set) return;
+    if (!set || set.size === 0) return;
+    if (set.size === 1) {
+      // The common case: take the one listener before calling it (as the snapshot would: one
+      // it adds is not called now) without allocating a snapshot.
+      const only = set.values().next().value as (...a: Parameters<Events[K]>) => void;
+      only(...args);
+      return;
+    }
     for (const listener of [...set]) (listener as (...a: Parameters<Events[K]>) => void)(...args);
   }
 

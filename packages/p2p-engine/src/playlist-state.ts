@@ -32,8 +32,33 @@ export interface RenditionPlaylist {
 /** Live windows are short; VOD playlists can be long. Forget live entries this far behind. */
 const LIVE_HISTORY_SEGMENTS = 64;
 
+interface SortedSegments {
+  readonly segments: readonly SegmentInfo[];
+  /** Starts and ends ascend with the sequence (a timeline without overlaps or jumps back). */
+  readonly monotonic: boolean;
+}
+
+function sortedIndex(map: ReadonlyMap<number, SegmentInfo>): SortedSegments {
+  const segments = [...map.values()];
+  // Entries are usually added in sequence order: sort only when they are not.
+  let ordered = true;
+  for (let i = 1; i < segments.length && ordered; i++)
+    ordered = segments[i - 1]!.sequence < segments[i]!.sequence;
+  if (!ordered) segments.sort((a, b) => a.sequence - b.sequence);
+  let monotonic = true;
+  for (let i = 1; i < segments.length && monotonic; i++) {
+    const a = segments[i - 1]!;
+    const b = segments[i]!;
+    monotonic =
+      a.startSec <= b.startSec && a.startSec + a.durationSec <= b.startSec + b.durationSec;
+  }
+  return { segments, monotonic };
+}
+
 export class PlaylistState {
   private readonly playlists = new Map<string, RenditionPlaylist>();
+  /** Each rendition's segments by sequence, built on first use after an update (ticks read it). */
+  private readonly sorted = new Map<string, SortedSegments>();
 
   update(update: PlaylistUpdate, nowMs: number): { added: SegmentInfo[] } {
     let playlist = this.playlists.get(update.rendition);
@@ -51,6 +76,7 @@ export class PlaylistState {
       this.playlists.set(update.rendition, playlist);
     }
     playlist.live = update.live;
+    this.sorted.delete(update.rendition);
     const added: SegmentInfo[] = [];
     for (const segment of update.segments) {
       const info: SegmentInfo = { ...segment, rendition: update.rendition };
@@ -93,8 +119,33 @@ export class PlaylistState {
   segmentsBetween(rendition: string, fromSec: number, toSec: number): SegmentInfo[] {
     const playlist = this.playlists.get(rendition);
     if (!playlist) return [];
-    return [...playlist.segments.values()]
-      .filter((s) => s.startSec + s.durationSec > fromSec && s.startSec < toSec)
-      .sort((a, b) => a.sequence - b.sequence);
+    let index = this.sorted.get(rendition);
+    if (!index) {
+      index = sortedIndex(playlist.segments);
+      this.sorted.set(rendition, index);
+    }
+    const { segments, monotonic } = index;
+    const between: SegmentInfo[] = [];
+    if (!monotonic) {
+      for (const s of segments)
+        if (s.startSec + s.durationSec > fromSec && s.startSec < toSec) between.push(s);
+      return between;
+    }
+    // Starts and ends both ascend: the first segment ending after fromSec by bisection, then
+    // on until one starts at or after toSec (the ticks of every viewer call this).
+    let low = 0;
+    let high = segments.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      const s = segments[mid]!;
+      if (s.startSec + s.durationSec > fromSec) high = mid;
+      else low = mid + 1;
+    }
+    for (let i = low; i < segments.length; i++) {
+      const s = segments[i]!;
+      if (!(s.startSec < toSec)) break;
+      between.push(s);
+    }
+    return between;
   }
 }

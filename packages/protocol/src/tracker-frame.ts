@@ -49,8 +49,12 @@ export function readTrackerFrame(
   text: string,
   knownTypes: ReadonlySet<string>,
 ): Result<TrackerFrame> {
-  // A JS string's length bounds its UTF-8 size from below; 3x bounds it from above.
-  if (text.length > MAX_TRACKER_MESSAGE_BYTES || utf8Length(text) > MAX_TRACKER_MESSAGE_BYTES) {
+  // A JS string's length bounds its UTF-8 size from below; 3x bounds it from above, so most
+  // messages need no count.
+  if (
+    text.length > MAX_TRACKER_MESSAGE_BYTES ||
+    (text.length * 3 > MAX_TRACKER_MESSAGE_BYTES && utf8Length(text) > MAX_TRACKER_MESSAGE_BYTES)
+  ) {
     return err('too_large', `message exceeds ${MAX_TRACKER_MESSAGE_BYTES} bytes`);
   }
   let parsed: unknown;

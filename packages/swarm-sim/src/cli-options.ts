@@ -13,6 +13,8 @@ export const CLI_HELP = `coral-sim: simulate a Coral swarm with the real P2P eng
   --watch-sec S        lab-internet scenarios: each viewer watches S s (default 40; bench --quick: 25)
   --window-sec S       lab scenarios: measured window after all viewers play (default 30)
   --byte-scale K       each payload byte stands for K wire bytes (default: 1 up to 200 viewers, else 64)
+  --player-tick-ms MS  the player's tick (default 100); more is a coarser, faster approximation
+                       for large audiences (docs/simulator.md, "Speed", measures what it changes)
   --sample-sec S       time-series step (default 5; lab: 2)
   --seed N             population and run seed (default 1)
   --cdn-only           P2P off (the baseline)
@@ -62,6 +64,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'watch-sec': { type: 'string' },
         'byte-scale': { type: 'string' },
         'sample-sec': { type: 'string' },
+        'player-tick-ms': { type: 'string' },
         seed: { type: 'string' },
         'cdn-only': { type: 'boolean' },
         out: { type: 'string' },
@@ -84,6 +87,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   const watchSec = numberFlag('watch-sec', v['watch-sec'], 1, 86_400);
   const sampleSec = numberFlag('sample-sec', v['sample-sec'], 0.5, 600);
   const seed = numberFlag('seed', v.seed, 0, 2 ** 31);
+  const playerTickMs = numberFlag('player-tick-ms', v['player-tick-ms'], 10, 5000);
   let spec: SimSpec;
   try {
     spec = scenarioSpec(v.scenario ?? 'live-flash-crowd', {
@@ -99,6 +103,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       ...(watchSec !== undefined ? { watchSec } : {}),
       ...(sampleSec !== undefined ? { sampleSec } : {}),
       ...(seed !== undefined ? { seed } : {}),
+      ...(playerTickMs !== undefined ? { playerTickMs } : {}),
       p2p: v['cdn-only'] !== true,
     });
   } catch (error) {

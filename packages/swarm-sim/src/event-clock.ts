@@ -6,21 +6,25 @@ export class TimerStormError extends Error {
 }
 
 interface Timer {
-  readonly id: number;
   readonly atMs: number;
   callback: (() => void) | null;
 }
 
 /**
- * The simulator's clock: a binary heap of timers in (time, creation) order. Time moves only in
- * `runUntil`; after each instant's timers fire, every promise continuation they caused runs
- * (one macrotask turn drains the microtask queue) before the next instant, so the engine's
- * async code sees the same ordering as on a real event loop, minus wall time.
+ * The simulator's clock: timers in (time, creation) order. Time moves only in `runUntil`; after
+ * each instant's timers fire, every promise continuation they caused runs (one macrotask turn
+ * drains the microtask queue) before the next instant, so the engine's async code sees the same
+ * ordering as on a real event loop, minus wall time.
+ *
+ * Timers are whole milliseconds and thousands of viewers' ticks share each instant, so they are
+ * kept as a calendar: one list per instant in creation order (a push, no heap work per timer)
+ * and a binary heap of the instants only. A cleared timer stays in its list, skipped when due.
  */
 export class EventClock implements Clock {
   private current = 0;
-  private nextId = 1;
-  private heap: Timer[] = [];
+  /** Instants with a list, as a binary min-heap. */
+  private readonly instants: number[] = [];
+  private readonly calendar = new Map<number, Timer[]>();
   private live = 0;
   /** Timers fired so far (a cost figure for the speed benchmark). */
   firedTimers = 0;
@@ -36,8 +40,14 @@ export class EventClock implements Clock {
     const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
     // Whole milliseconds: timers of many viewers share instants, and one microtask drain per
     // instant serves them all (a real event loop's timers are whole milliseconds too).
-    const timer: Timer = { id: this.nextId++, atMs: Math.ceil(this.current + delay), callback };
-    this.push(timer);
+    const timer: Timer = { atMs: Math.ceil(this.current + delay), callback };
+    let list = this.calendar.get(timer.atMs);
+    if (!list) {
+      list = [];
+      this.calendar.set(timer.atMs, list);
+      this.pushInstant(timer.atMs);
+    }
+    list.push(timer);
     this.live++;
     return timer;
   }
@@ -57,19 +67,18 @@ export class EventClock implements Clock {
   async runUntil(targetMs: number, onInstant?: (nowMs: number) => void): Promise<void> {
     await drainMicrotasks();
     for (;;) {
-      const head = this.heap[0];
-      if (!head || head.atMs > targetMs) break;
-      const instant = head.atMs;
+      const instant = this.instants[0];
+      if (instant === undefined || instant > targetMs) break;
       this.current = Math.max(this.current, instant);
-      // Everything due at this instant, including timers they add with zero delay.
+      // Everything due at this instant, including timers they add with zero delay (appended
+      // to this same list, so the loop reaches them).
+      const list = this.calendar.get(instant)!;
       let firedHere = 0;
-      for (;;) {
-        const next = this.heap[0];
-        if (!next || next.atMs > instant) break;
-        this.pop();
-        const callback = next.callback;
+      for (let i = 0; i < list.length; i++) {
+        const timer = list[i]!;
+        const callback = timer.callback;
         if (callback === null) continue;
-        next.callback = null;
+        timer.callback = null;
         this.live--;
         this.firedTimers++;
         if (++firedHere > this.maxTimersPerInstant)
@@ -78,45 +87,45 @@ export class EventClock implements Clock {
           );
         callback();
       }
+      this.calendar.delete(instant);
+      this.popInstant();
       await drainMicrotasks();
       onInstant?.(this.current);
     }
     this.current = Math.max(this.current, targetMs);
   }
 
-  private push(timer: Timer): void {
-    const heap = this.heap;
-    heap.push(timer);
-    let i = heap.length - 1;
+  private pushInstant(atMs: number): void {
+    const heap = this.instants;
+    let i = heap.length;
+    heap.push(atMs);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      const above = heap[parent]!;
+      if (above <= atMs) break;
+      heap[i] = above;
       i = parent;
     }
+    heap[i] = atMs;
   }
 
-  private pop(): void {
-    const heap = this.heap;
+  private popInstant(): void {
+    const heap = this.instants;
     const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
+    const size = heap.length;
+    if (size === 0) return;
     let i = 0;
     for (;;) {
       const left = 2 * i + 1;
+      if (left >= size) break;
       const right = left + 1;
-      let smallest = i;
-      if (left < heap.length && before(heap[left]!, heap[smallest]!)) smallest = left;
-      if (right < heap.length && before(heap[right]!, heap[smallest]!)) smallest = right;
-      if (smallest === i) break;
-      [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
-      i = smallest;
+      const child = right < size && heap[right]! < heap[left]! ? right : left;
+      if (heap[child]! >= last) break;
+      heap[i] = heap[child]!;
+      i = child;
     }
+    heap[i] = last;
   }
-}
-
-function before(a: Timer, b: Timer): boolean {
-  return a.atMs < b.atMs || (a.atMs === b.atMs && a.id < b.id);
 }
 
 /** One macrotask turn: every queued promise continuation (and those they queue) runs first. */

@@ -39,6 +39,12 @@ export interface ScenarioOptions {
   readonly joinIntervalMs?: number;
   /** lab-internet scenarios: seed of the run's chances; the homes come from `seed`. */
   readonly runSeed?: number;
+  /**
+   * The player's tick, ms (default 100, as the headless player). An approximation for large
+   * runs when raised: each tick also asks the engine's scheduler for a pass (at most one per
+   * 250 ms), so fewer ticks mean fewer passes; see docs/simulator.md "Speed" for its effect.
+   */
+  readonly playerTickMs?: number;
 }
 
 export interface ScenarioDefinition {
@@ -115,7 +121,11 @@ function base(
     p2p: options.p2p ?? true,
     engine: {},
     // As the player page: 12 s ahead with P2P on, hls.js's default 30 s off.
-    player: { tickMs: 100, bufferTargetSec: (options.p2p ?? true) ? 12 : 30, liveSyncSegments: 3 },
+    player: {
+      tickMs: options.playerTickMs ?? 100,
+      bufferTargetSec: (options.p2p ?? true) ? 12 : 30,
+      liveSyncSegments: 3,
+    },
     measureWindowSec: lab ? (options.windowSec ?? 30) : null,
   };
 }

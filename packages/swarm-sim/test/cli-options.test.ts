@@ -15,6 +15,11 @@ describe('coral-sim flags', () => {
     expect(options.spec.audience.viewers).toBe(2000);
     expect(options.spec.population.uplinks.name).toBe('dsl-heavy');
     expect(options.spec.byteScale).toBe(64);
+    expect(options.spec.player.tickMs).toBe(100);
+  });
+
+  it('takes a coarser player tick only when asked', () => {
+    expect(parseCli(['--player-tick-ms', '1000']).spec.player.tickMs).toBe(1000);
   });
 
   it.each([
@@ -24,6 +29,7 @@ describe('coral-sim flags', () => {
     [['--uplinks', 'fibre'], /unknown uplink mix "fibre"/],
     [['--renditions', '4k'], /unknown rendition "4k"/],
     [['--byte-scale', '0'], /--byte-scale must be a number in 1\.\.1024/],
+    [['--player-tick-ms', '5'], /--player-tick-ms must be a number in 10\.\.5000/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
   ])('refuses %j with a message naming it', (argv, message) => {
     expect(() => parseCli(argv)).toThrow(CliError);

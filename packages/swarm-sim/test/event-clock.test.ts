@@ -30,6 +30,37 @@ describe('EventClock', () => {
     expect(order).toEqual(['continuation at 10', 'timer at 11']);
   });
 
+  it('keeps (time, creation) order for many timers sharing instants, added while firing', async () => {
+    const clock = new EventClock();
+    let state = 11;
+    const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const created: Array<{ seq: number; atMs: number }> = [];
+    const fired: number[] = [];
+    const cleared = new Set<number>();
+    const schedule = (delayMs: number): void => {
+      const seq = created.length;
+      created.push({ seq, atMs: Math.ceil(clock.now() + delayMs) });
+      const id = clock.setTimeout(() => {
+        fired.push(seq);
+        expect(clock.now()).toBe(created[seq]!.atMs);
+        if (random() < 0.3) schedule(random() < 0.5 ? 0 : random() * 5);
+      }, delayMs);
+      if (random() < 0.1) {
+        clock.clearTimeout(id);
+        cleared.add(seq);
+      }
+    };
+    for (let i = 0; i < 2000; i++) schedule(random() * 50);
+    await clock.runUntil(1000);
+    const expected = created
+      .filter((timer) => !cleared.has(timer.seq))
+      .sort((a, b) => a.atMs - b.atMs || a.seq - b.seq)
+      .map((timer) => timer.seq);
+    expect(fired).toEqual(expected);
+    expect(clock.firedTimers).toBe(expected.length);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('does not fire timers beyond the target', async () => {
     const clock = new EventClock();
     let fired = false;

@@ -92,6 +92,9 @@ describe('the internet figures', () => {
     expect(entry.cdnSavedByViewers).toBe(0.25);
     expect(entry.bound).toBe(0.5);
     expect(entry.cdnSavedOfBound).toBeCloseTo(0.4);
+    // On segment bytes (the viewers' counts): 0.25 of a 0.5 bound.
+    expect(entry.cdnSavedSegmentsOfBound).toBe(0.5);
+    expect(entry.report[1]).toContain('saved/bound 0.40 (segment bytes only 0.50)');
     expect(entry.offload).toBe(0.25);
     expect(entry.eligibleShare).toBe(0.5);
     expect(entry.startupRatio).toBe(1.3);

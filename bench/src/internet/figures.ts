@@ -35,12 +35,17 @@ export interface InternetEntry {
   uplinkBound: number;
   /** 1 − the edge's bytes served with P2P / with CDN-only (same viewers, same watch time). */
   cdnSaved: number;
-  /** The same from the viewers' own CDN byte counts. */
+  /**
+   * The same from the viewers' own CDN byte counts: media segments only (the edge's count also
+   * has playlists and the integrity manifests).
+   */
   cdnSavedByViewers: number;
   edgeBytesP2p: number;
   edgeBytesCdn: number;
   /** cdnSaved / min(bound, uplinkBound). */
   cdnSavedOfBound: number;
+  /** cdnSavedByViewers / min(bound, uplinkBound): the fraction of the bound on segment bytes. */
+  cdnSavedSegmentsOfBound: number;
   /** Peer bytes / all segment bytes, P2P run. */
   offload: number;
   /** CDN segments of the P2P run by the engine's reason, summed over the viewers. */
@@ -124,6 +129,7 @@ export function summarize(
     edgeBytesP2p: edgeBytes.p2p,
     edgeBytesCdn: edgeBytes.cdn,
     cdnSavedOfBound: limit > 0 ? cdnSaved / limit : 0,
+    cdnSavedSegmentsOfBound: limit > 0 ? cdnSavedByViewers / limit : 0,
     offload: httpP2p + peerP2p > 0 ? peerP2p / (httpP2p + peerP2p) : 0,
     cdnReasonsP2p: sumReasons(p2p),
     stallsP2p: sum(p2p.map((o) => o.stalls)),
@@ -144,8 +150,8 @@ export function summarize(
       `(peer bytes > 0), ${pct(entry.eligibleShareByNat)} by NAT`,
     `  offload ${pct(entry.offload)}; CDN saved ${pct(cdnSaved)} (edge ${kib(edgeBytes.p2p)} vs ${kib(edgeBytes.cdn)} CDN-only; ` +
       `by the viewers' counts ${pct(cdnSavedByViewers)}); ` +
-      `` +
-      `bound ${pct(entry.bound)}, uplink-limited ${pct(entry.uplinkBound)}; saved/bound ${entry.cdnSavedOfBound.toFixed(2)}`,
+      `bound ${pct(entry.bound)}, uplink-limited ${pct(entry.uplinkBound)}; saved/bound ${entry.cdnSavedOfBound.toFixed(2)} ` +
+      `(segment bytes only ${entry.cdnSavedSegmentsOfBound.toFixed(2)})`,
     `  stalls ${entry.stallsP2p} (${entry.stallMsP2p} ms) vs ${entry.stallsCdn} (${entry.stallMsCdn} ms) CDN-only; ` +
       `start-up median ${startupMsP2p?.toFixed(0) ?? '-'} vs ${startupMsCdn?.toFixed(0) ?? '-'} ms ` +
       `(ratio ${entry.startupRatio?.toFixed(2) ?? '-'}); played ${entry.playedSecP2p.toFixed(1)} vs ${entry.playedSecCdn.toFixed(1)} s`,

@@ -60,18 +60,30 @@ export interface WatchdogSnapshot {
 
 /** When the transfer should end at the rate it shows, ms since the epoch of `nowMs`. */
 export function projectedEndMs(s: WatchdogSnapshot): number {
-  const elapsedMs = Math.max(1, s.nowMs - s.startedAtMs);
-  // Until enough has moved to measure this transfer, use the peer's estimate, bounded by what
-  // the wait so far proves: with no chunk yet, the rate is below one message per elapsed time.
+  if (s.firstByteAtMs === null) return silentEndMs(s);
+  // Until enough has moved to measure this transfer, use the peer's estimate.
   const rate =
-    s.firstByteAtMs !== null && s.movedBytes >= MIN_BYTES_FOR_RATE
+    s.movedBytes >= MIN_BYTES_FOR_RATE
       ? (s.movedBytes * 1000) / Math.max(1, s.nowMs - s.firstByteAtMs)
-      : s.firstByteAtMs === null
-        ? Math.min(s.estimateBytesPerSec, (s.maxMessageBytes * 1000) / elapsedMs)
-        : s.estimateBytesPerSec;
-  const latency =
-    s.firstByteAtMs === null ? Math.max(0, PEER_REQUEST_LATENCY_MS - (s.nowMs - s.startedAtMs)) : 0;
-  return s.nowMs + latency + (s.remainingBytes * 1000) / Math.max(rate, 1);
+      : s.estimateBytesPerSec;
+  return s.nowMs + (s.remainingBytes * 1000) / Math.max(rate, 1);
+}
+
+/**
+ * The earliest end of a transfer that has not moved a byte yet. Its rate is at most the peer's
+ * estimate, and at most one message per elapsed time (a chunk shows only once its whole message
+ * arrived). At the estimate, the request latency not yet spent comes first; at the bound set by
+ * the silence, a message may be landing right now, so only the rest after it is still to come.
+ */
+function silentEndMs(s: WatchdogSnapshot): number {
+  const elapsedMs = Math.max(1, s.nowMs - s.startedAtMs);
+  const silenceBytesPerSec = (s.maxMessageBytes * 1000) / elapsedMs;
+  if (s.estimateBytesPerSec <= silenceBytesPerSec) {
+    const latency = Math.max(0, PEER_REQUEST_LATENCY_MS - elapsedMs);
+    return s.nowMs + latency + (s.remainingBytes * 1000) / Math.max(s.estimateBytesPerSec, 1);
+  }
+  const afterMessageBytes = Math.max(0, s.remainingBytes - s.maxMessageBytes);
+  return s.nowMs + (afterMessageBytes * 1000) / silenceBytesPerSec;
 }
 
 /**

@@ -33,6 +33,13 @@ const base: LiveRoleInputs = {
 
 type Row = [name: string, changes: Partial<LiveRoleInputs>, expected: LiveRole];
 
+/** Two viewers as ranked between themselves for the sequence: pairHigh first. */
+const [pairHigh, pairLow] = electedFetchers(
+  { fetchers: [r0, r1], perSegment: 2 },
+  swarmId,
+  sequence,
+) as [string, string];
+
 describe('live role', () => {
   it.each<Row>([
     ['a VOD playlist has no live role', { live: false }, 'vod'],
@@ -43,6 +50,15 @@ describe('live role', () => {
     [
       'an election with no candidates: every viewer fetches',
       { election: { ...election, fetchers: [] } },
+      'fetcher',
+    ],
+    [
+      'an election with no candidates: it fetches even when a connected peer ranks above it',
+      {
+        election: { ...election, fetchers: [] },
+        localPeerId: pairLow,
+        connectedPeerIds: [pairHigh],
+      },
       'fetcher',
     ],
     ['listed before this viewer came: it waits for its peers', { listedAtLoad: true }, 'waiter'],

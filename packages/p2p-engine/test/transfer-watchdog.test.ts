@@ -44,16 +44,67 @@ describe('peer transfer watchdog', () => {
     );
   });
 
-  it('with no byte yet: at most one message per elapsed time, plus what is left of the request latency', () => {
+  it('with no byte yet, below the silence bound: the estimate, plus what is left of the request latency', () => {
     const silent = { ...base, firstByteAtMs: null, movedBytes: 0, nowMs: 10_020 };
-    // 20 ms elapsed: 16 KB / 20 ms = 800 KB/s, below the 1 MB/s estimate; 40 ms of latency left.
-    expect(projectedEndMs(silent)).toBe(10_020 + (PEER_REQUEST_LATENCY_MS - 20) + 160);
-    // Long silent: the bound falls far below the estimate, the latency is spent.
-    expect(projectedEndMs({ ...silent, nowMs: 12_000 })).toBe(12_000 + 16_000);
+    // 20 ms elapsed: 16 KB / 20 ms = 800 KB/s; an estimate of 400 KB/s is below it, 40 ms of
+    // latency left, 128 KB at 400 KB/s = 320 ms.
+    expect(projectedEndMs({ ...silent, estimateBytesPerSec: 400_000 })).toBe(
+      10_020 + (PEER_REQUEST_LATENCY_MS - 20) + 320,
+    );
+    // Equal to the bound: still the estimate (16 KB / 20 ms = 800 KB/s).
+    expect(projectedEndMs({ ...silent, estimateBytesPerSec: 800_000 })).toBe(
+      10_020 + (PEER_REQUEST_LATENCY_MS - 20) + 160,
+    );
+    // Latency spent: none added.
+    expect(
+      projectedEndMs({
+        ...silent,
+        nowMs: 10_200,
+        estimateBytesPerSec: 50_000,
+        remainingBytes: 5_000,
+      }),
+    ).toBe(10_200 + 100);
+  });
+
+  it('with no byte yet, the silence bound below the estimate: a message may land now, the rest follows at the bound', () => {
+    const silent = { ...base, firstByteAtMs: null, movedBytes: 0 };
+    // 2 s silent: at most 16 KB / 2 s = 8 KB/s; after a message landing now, 112 KB at 8 KB/s.
+    expect(projectedEndMs({ ...silent, nowMs: 12_000 })).toBe(12_000 + 14_000);
+    // 500 ms silent, 64 KB messages, 100 KB to go: 36 KB after the first message at 128 KB/s.
+    expect(
+      projectedEndMs({
+        ...silent,
+        nowMs: 10_500,
+        maxMessageBytes: 64_000,
+        remainingBytes: 100_000,
+      }),
+    ).toBe(10_500 + 281.25);
+    // A rest that fits in one message may land any moment: projected now.
+    expect(projectedEndMs({ ...silent, nowMs: 12_000, remainingBytes: 16_000 })).toBe(12_000);
     // A fresh start (0 ms elapsed) counts as 1 ms.
     expect(projectedEndMs({ ...silent, nowMs: 10_000, estimateBytesPerSec: 1e12 })).toBe(
-      10_000 + PEER_REQUEST_LATENCY_MS + 8,
+      10_000 + 7,
     );
+  });
+
+  it('a silent transfer that a message could still complete in time is kept', () => {
+    // The lab's case: a 116 KB segment, 64 KiB messages, 1.2 s silent, due 2.4 s from now with
+    // a 700 ms running margin. Counting the whole rest from now at the bound (the old rule)
+    // projected 2.1 s and gave it up; a message landing now leaves 1.0 s.
+    const s: WatchdogSnapshot = {
+      ...base,
+      firstByteAtMs: null,
+      movedBytes: 0,
+      startedAtMs: 10_000,
+      nowMs: 11_200,
+      remainingBytes: 116_000,
+      maxMessageBytes: 65_536,
+      deadlineMs: 13_600,
+      safetyMarginMs: 700,
+      httpBytesPerSec: 10_000,
+    };
+    expect(transferFallsBehind(s)).toBe(false);
+    expect(transferFallsBehind({ ...s, nowMs: 12_500 })).toBe(true);
   });
 
   it('once the first byte came, no request latency is added', () => {

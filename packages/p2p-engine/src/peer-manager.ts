@@ -318,7 +318,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     try {
       if (signal.kind === 'offer') {
         if (existing) {
-          if (existing.session?.isOpen) return;
+          // A new offer over an open session: the peer gave it up (opened on this side only).
+          if (existing.session?.isOpen && existing.connectionId === signal.connectionId) return;
           // Offer glare: both sides offered; the larger peer id yields and answers.
           const localId = this.tracker.peerId ?? '';
           if (existing.role === 'offerer' && localId < from) return;

@@ -201,6 +201,27 @@ describe('connectivity policy on the simulated network', () => {
     expect(viewer.engine.stats.peerConnections.failed).toBe(0);
   });
 
+  it('a set-up that opened on the answering side only is replaced when the offerer tries again', async () => {
+    const { clock, viewer, seeder, player } = await twoHomes(
+      { nat: 'cone' },
+      { nat: 'cone' },
+      {},
+      (s) => (s.network.halfOpenNext = true),
+    );
+    // The viewer offered; the seeder's side opened, the viewer's never did and was given up.
+    await clock.advanceUntil(() => viewer.engine.stats.peerConnections.failed >= 1, 9_000);
+    expect(seeder.engine.stats.peers).toBe(1);
+    expect(viewer.engine.stats.peers).toBe(0);
+    // Its next offer (after the retry delay) replaces the seeder's dead connection.
+    await clock.advanceUntil(() => viewer.engine.stats.peers === 1, 60_000);
+    expect(opened(viewer)).toEqual({ host: 0, srflx: 1, prflx: 0, relay: 0, unknown: 0 });
+    expect(viewer.engine.stats.peerConnections.attempts).toBe(2);
+    // One connection on each side: the dead one is gone.
+    expect(seeder.engine.stats.peers).toBe(1);
+    await clock.advance(30_000);
+    expect(player.stats.stalls).toBe(0);
+  });
+
   it('beacons carry the connection counts by pair type and the eligibility', async () => {
     // A symmetric NAT reaches a viewer on the open network (not one behind another NAT).
     const { clock, viewer } = await twoHomes(

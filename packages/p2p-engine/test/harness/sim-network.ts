@@ -61,6 +61,11 @@ export class SimNetwork {
    * each side has been given at least one candidate of the other (no peer-reflexive learning).
    */
   natDropsUnsolicited = false;
+  /**
+   * The next connection opens on the answerer's side only (a DTLS handshake finished on one
+   * side, seen on lossy paths): the offerer's channel never opens and its close is never heard.
+   */
+  halfOpenNext = false;
   /** Every connection reports this selected pair type (a stack that relays against policy). */
   forcedPairType: PairType | null = null;
   /** Answer `selectedPairType` (as getStats would); off: a stack without stats. */
@@ -328,6 +333,12 @@ export class SimPeerConnection implements PeerConnectionLike {
       this.onconnectionstatechange?.('connected');
       answerer.onconnectionstatechange?.('connected');
       answerer.ondatachannel?.(accepted);
+      if (this.network.halfOpenNext) {
+        this.network.halfOpenNext = false;
+        offered.remote = null;
+        accepted.open();
+        return;
+      }
       offered.open();
       accepted.open();
     };

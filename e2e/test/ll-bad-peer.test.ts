@@ -1,7 +1,6 @@
 import type { NodePeer } from '@coral-cdn/node-peer';
 import {
   launchChromium,
-  openViewer,
   readCoral,
   sleep,
   startStack,
@@ -15,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeNodePeer, startNodePeer } from './support/node-peers.js';
 import { metrics, metricValue, swarmPeers } from './support/services.js';
 import { startLiveChannel } from './support/swarm.js';
-import { explain, waitForViewer } from './support/watch.js';
+import { explain, openPlayingLiveViewers } from './support/watch.js';
 
 /**
  * A werift peer in node-peer's `corrupt` mode follows an LL-HLS channel part by part (as hls.js
@@ -69,17 +68,7 @@ describe('a peer that serves corrupted LL parts, in real Chromium', () => {
     const corruptId = corrupt.stats().peerId!;
 
     const url = `${stack.player.url}/?id=${CHANNEL_ID}&p2p=1`;
-    for (let i = 0; i < 2; i++) viewers.push(await openViewer(browser, url));
-    await Promise.all(
-      viewers.map((viewer, index) =>
-        waitForViewer(
-          viewer,
-          `viewer ${index + 1} playing the LL stream`,
-          (s) => s.playback.state === 'playing' && s.playback.latencySec !== null,
-          { timeoutMs: 30_000, explain: why },
-        ),
-      ),
-    );
+    await openPlayingLiveViewers(browser, url, 2, viewers, why);
     const atStart = await Promise.all(viewers.map((v) => readCoral(v.page)));
     // It fetches the parts of the segments it is elected for: a viewer asks it for one of them
     // within a few segments, catches the flipped bytes, drops it and reports it.

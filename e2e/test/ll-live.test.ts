@@ -1,6 +1,5 @@
 import {
   launchChromium,
-  openViewer,
   readCoral,
   sleep,
   type Stack,
@@ -10,7 +9,7 @@ import {
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLiveChannel } from './support/swarm.js';
-import { explain, waitForViewer } from './support/watch.js';
+import { explain, openPlayingLiveViewers } from './support/watch.js';
 
 /**
  * A low-latency (LL-HLS) channel watched by three viewers in real Chromium with P2P on:
@@ -56,17 +55,7 @@ const median = (values: number[]) => {
 describe('three viewers of an LL-HLS channel in real Chromium', () => {
   it('play from parts shared between them, closer to the live edge than classic live, without a stall', async () => {
     const url = `${stack.player.url}/?id=${CHANNEL_ID}&p2p=1`;
-    for (let i = 0; i < 3; i++) viewers.push(await openViewer(browser, url));
-    await Promise.all(
-      viewers.map((viewer, index) =>
-        waitForViewer(
-          viewer,
-          `viewer ${index + 1} playing the LL stream`,
-          (s) => s.playback.state === 'playing' && s.playback.latencySec !== null,
-          { timeoutMs: 30_000, explain: why },
-        ),
-      ),
-    );
+    await openPlayingLiveViewers(browser, url, 3, viewers, why);
     // A viewer that started late catches up (faster playback or a jump): let that settle,
     // then sample each viewer's latency once a second for 15 s of playback.
     await sleep(5_000);

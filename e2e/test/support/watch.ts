@@ -1,4 +1,6 @@
+import type { Browser } from 'playwright-core';
 import {
+  openViewer,
   waitFor,
   readCoral,
   type CoralSnapshot,
@@ -44,4 +46,33 @@ export async function waitForViewer(
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`${message}\n${await options.explain()}`);
   }
+}
+
+/**
+ * Open `count` viewers of a live `url` (each added to `into` as it opens, so the caller closes
+ * them) and wait until every one plays with a live latency.
+ */
+export async function openPlayingLiveViewers(
+  browser: Browser,
+  url: string,
+  count: number,
+  into: Viewer[],
+  explainFailure: () => Promise<string>,
+): Promise<void> {
+  const opened: Viewer[] = [];
+  for (let i = 0; i < count; i++) {
+    const viewer = await openViewer(browser, url);
+    into.push(viewer);
+    opened.push(viewer);
+  }
+  await Promise.all(
+    opened.map((viewer, index) =>
+      waitForViewer(
+        viewer,
+        `viewer ${index + 1} playing the live stream`,
+        (s) => s.playback.state === 'playing' && s.playback.latencySec !== null,
+        { timeoutMs: 30_000, explain: explainFailure },
+      ),
+    ),
+  );
 }

@@ -3,15 +3,13 @@ import {
   bitfieldFromSequences,
   DATA_HEADER_BYTES,
   decodePeerFrame,
-  decodeServerMessage,
   encodeDataFrames,
   encodePeerFrame,
-  encodeTrackerMessage,
   PEER_PROTOCOL_VERSION,
-  TRACKER_PROTOCOL_VERSION,
 } from '@coral-cdn/protocol';
-import type { DataChannelLike, WebSocketLike } from '../../src/index.js';
+import type { DataChannelLike } from '../../src/index.js';
 import type { SimNetwork } from './sim-network.js';
+import { WirePeer } from './wire-peer.js';
 
 export type BadPeerMode =
   | 'corrupt-bytes'
@@ -31,78 +29,36 @@ export type BadPeerMode =
  * an honest older player apart by its join's `peerProtocol` (apps/tracker rooms.ts); this is the
  * engine's own defence for when that fails: a misconfigured build, or a tracker predating rooms).
  */
-export class BadPeer {
-  peerId: string | null = null;
+export class BadPeer extends WirePeer {
   requestsServed = 0;
-  offersAnswered = 0;
   /** Bytes sent of the segments it stalls on. */
   stalledBytesSent = 0;
   /** `drip` mode: transfers it feeds one small chunk at a time, on `drip()`. */
   private readonly dripping: Array<{ channel: DataChannelLike; frames: Iterator<Uint8Array> }> = [];
-  private socket: WebSocketLike | null = null;
-  private readonly channels: DataChannelLike[] = [];
 
   constructor(
-    private readonly network: SimNetwork,
-    private readonly trackerUrl: string,
-    private readonly swarmId: string,
-    private readonly streamId: string,
+    network: SimNetwork,
+    trackerUrl: string,
+    swarmId: string,
+    streamId: string,
     private readonly segments: ReadonlyMap<number, Uint8Array>,
     private readonly mode: BadPeerMode,
-    readonly nodeId = 'bad-peer',
+    nodeId = 'bad-peer',
     /** Sequences it starts to send (the first half, corrupted near the start) and then stalls. */
     private readonly stallSequences: ReadonlySet<number> = new Set(),
   ) {
-    network.addNode(nodeId, 10 * 1024 * 1024);
+    super(network, trackerUrl, swarmId, streamId, nodeId);
   }
 
-  start(): void {
-    const socket = this.network.createWebSocket(this.trackerUrl);
-    this.socket = socket;
-    const send = (message: unknown) => socket.send(encodeTrackerMessage(message as never));
-    socket.onopen = () =>
-      send({
-        type: 'join',
-        v: TRACKER_PROTOCOL_VERSION,
-        token: 't',
-        swarmId: this.swarmId,
-        region: 'eu-west',
-        uploadKbps: 100_000,
-        connectionType: 'ethernet',
-        live: this.mode === 'forged-signed',
-        have: [...this.segments.keys()],
-        peerProtocol: PEER_PROTOCOL_VERSION,
-      });
-    socket.onmessage = (text) => {
-      const decoded = decodeServerMessage(text);
-      if (!decoded.ok) return;
-      const message = decoded.value;
-      if (message.type === 'joined') this.peerId = message.peerId;
-      if (message.type === 'signal' && message.signal.kind === 'offer') {
-        const pc = this.network.createPeerConnection(this.nodeId);
-        const connectionId = message.signal.connectionId;
-        pc.ondatachannel = (channel) => {
-          this.channels.push(channel);
-          channel.onopen = () => this.serve(channel);
-        };
-        this.offersAnswered++;
-        void pc.acceptOffer(message.signal.sdp).then((sdp) =>
-          send({
-            type: 'signal',
-            swarmId: this.swarmId,
-            to: message.from,
-            signal: { kind: 'answer', connectionId, sdp },
-          }),
-        );
-      }
-    };
+  protected joinAs() {
+    return { live: this.mode === 'forged-signed', have: [...this.segments.keys()] };
   }
 
   get openChannels(): number {
     return this.channels.filter((channel) => channel.readyState === 'open').length;
   }
 
-  private serve(channel: DataChannelLike): void {
+  protected serve(channel: DataChannelLike): void {
     const handshake = encodePeerFrame({
       type: 'handshake',
       peerId: this.peerId!,
@@ -186,10 +142,5 @@ export class BadPeer {
       const next = transfer.frames.next();
       if (!next.done && transfer.channel.readyState === 'open') transfer.channel.send(next.value);
     }
-  }
-
-  stop(): void {
-    this.socket?.close();
-    for (const channel of this.channels) channel.close();
   }
 }

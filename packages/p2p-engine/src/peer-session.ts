@@ -248,6 +248,7 @@ export class PeerSession extends Emitter<SessionEvents> {
     }
     const frame = decoded.value;
     if (!this.handshaken && frame.type !== 'handshake') {
+      this.log('warn', 'peer sent a frame before its handshake', { frame: frame.type });
       this.close('protocol');
       return;
     }

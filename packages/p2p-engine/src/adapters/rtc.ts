@@ -64,6 +64,43 @@ export interface RtcAdapterHooks {
   onConnectionStateChange?(pc: StandardPeerConnection, callback: () => void): void;
 }
 
+/** Messages kept for a channel that has no message handler yet, at most. */
+export const EARLY_MESSAGE_LIMIT = 256;
+
+/**
+ * Messages that came before the engine took the channel. A browser may deliver the remote's
+ * first messages (its handshake) before this side's `open` event has run, most often on a
+ * loaded machine; dropped, the session would see a frame before the handshake and close.
+ * They are handed over in order, in a microtask: after the taker has finished setting up.
+ */
+class EarlyMessages {
+  private queue: Uint8Array[] = [];
+  private flushing = false;
+
+  constructor(private readonly handler: () => ((bytes: Uint8Array) => void) | null) {}
+
+  /** Pass bytes on, or keep them while there is no handler or older ones wait. */
+  deliver(bytes: Uint8Array): void {
+    const handler = this.handler();
+    if (handler && this.queue.length === 0) handler(bytes);
+    else if (this.queue.length < EARLY_MESSAGE_LIMIT) this.queue.push(bytes);
+  }
+
+  /** A handler was set: hand it what was kept, in order, once its taker has set up. */
+  handlerSet(): void {
+    if (this.queue.length === 0 || this.flushing) return;
+    this.flushing = true;
+    queueMicrotask(() => {
+      this.flushing = false;
+      while (this.queue.length > 0) {
+        const handler = this.handler();
+        if (!handler) return;
+        handler(this.queue.shift()!);
+      }
+    });
+  }
+}
+
 const states = new Set(['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed']);
 
 export function adaptDataChannel(
@@ -96,11 +133,20 @@ export function adaptDataChannel(
   };
   channel.onopen = () => adapted.onopen?.();
   channel.onclose = () => adapted.onclose?.();
+  let onMessage: DataChannelLike['onmessage'] = null;
+  const early = new EarlyMessages(() => onMessage);
+  Object.defineProperty(adapted, 'onmessage', {
+    get: () => onMessage,
+    set: (handler: DataChannelLike['onmessage']) => {
+      onMessage = handler;
+      early.handlerSet();
+    },
+  });
   channel.onmessage = (event) => {
     const data = event.data;
-    if (data instanceof ArrayBuffer) adapted.onmessage?.(new Uint8Array(data));
+    if (data instanceof ArrayBuffer) early.deliver(new Uint8Array(data));
     else if (ArrayBuffer.isView(data))
-      adapted.onmessage?.(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      early.deliver(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     // Text messages are not part of the peer protocol: ignored.
   };
   const onLow = () => adapted.onbufferedamountlow?.();

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import {
+  adaptDataChannel,
+  EARLY_MESSAGE_LIMIT,
+  type StandardDataChannel,
+} from '../src/adapters/rtc.js';
+
+/** A standard data channel as a browser hands it over: events are only properties to call. */
+function standardChannel() {
+  const channel: StandardDataChannel & { sent: unknown[] } = {
+    readyState: 'open',
+    bufferedAmount: 0,
+    bufferedAmountLowThreshold: 0,
+    binaryType: 'blob',
+    sent: [],
+    close() {},
+    onopen: null,
+    onclose: null,
+    onmessage: null,
+  };
+  const receive = (byte: number) => channel.onmessage?.({ data: new Uint8Array([byte]).buffer });
+  return { channel, receive };
+}
+
+const flushMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('the standard data channel adapter', () => {
+  it('asks for binary messages as ArrayBuffers', () => {
+    const { channel } = standardChannel();
+    adaptDataChannel(channel);
+    expect(channel.binaryType).toBe('arraybuffer');
+  });
+
+  it('passes each message on at once when the engine has taken the channel', () => {
+    const { channel, receive } = standardChannel();
+    const adapted = adaptDataChannel(channel);
+    const got: number[] = [];
+    adapted.onmessage = (bytes) => got.push(bytes[0]!);
+    receive(1);
+    expect(got).toEqual([1]);
+    channel.onmessage?.({ data: 'text is not the peer protocol' });
+    expect(got).toEqual([1]);
+  });
+
+  it('keeps messages that came before the engine took the channel, and hands them over in order', async () => {
+    // A browser under load can run the remote's first message (its handshake) before this
+    // side's open event: lost, the session would see a later frame first and ban the peer.
+    const { channel, receive } = standardChannel();
+    const adapted = adaptDataChannel(channel);
+    receive(1);
+    receive(2);
+    const got: number[] = [];
+    adapted.onmessage = (bytes) => got.push(bytes[0]!);
+    // Handed over once the taker has finished setting up (a microtask), not inside the setter.
+    expect(got).toEqual([]);
+    receive(3);
+    expect(got).toEqual([]);
+    await flushMicrotasks();
+    expect(got).toEqual([1, 2, 3]);
+    receive(4);
+    expect(got).toEqual([1, 2, 3, 4]);
+  });
+
+  it('keeps what is left when the handler is taken away before the hand-over', async () => {
+    const { channel, receive } = standardChannel();
+    const adapted = adaptDataChannel(channel);
+    receive(1);
+    adapted.onmessage = () => expect.unreachable('a handler taken away gets nothing');
+    adapted.onmessage = null;
+    await flushMicrotasks();
+    const got: number[] = [];
+    adapted.onmessage = (bytes) => got.push(bytes[0]!);
+    await flushMicrotasks();
+    expect(got).toEqual([1]);
+  });
+
+  it('keeps at most EARLY_MESSAGE_LIMIT messages for a channel nobody took', async () => {
+    const { channel, receive } = standardChannel();
+    const adapted = adaptDataChannel(channel);
+    for (let i = 0; i < EARLY_MESSAGE_LIMIT + 10; i++) receive(i % 256);
+    let count = 0;
+    adapted.onmessage = () => count++;
+    await flushMicrotasks();
+    expect(count).toBe(EARLY_MESSAGE_LIMIT);
+  });
+});

@@ -136,6 +136,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
       stats: this.counters,
       localPeerId: () => this.tracker?.peerId ?? null,
       election: (swarmId) => this.elections.get(swarmId) ?? null,
+      partSequences: (rendition) => this.parts.sequencesHeld(rendition),
     });
     this.parts = new PartLoader({
       platform,

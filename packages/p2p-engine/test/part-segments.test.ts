@@ -166,6 +166,12 @@ describe('one copy of the media for a viewer playing parts', () => {
       expect(viewer.cdn.segmentRequests().filter((r) => !r.url.includes('/part_'))).toEqual([]);
       expect(viewer.engine.stats.segmentsFromP2p).toBe(0);
       expect(viewer.engine.stats.parts.segmentsAssembled).toBe(2);
+      // Nor, once it plays parts, does it poll the playlist for segments to fetch whole.
+      const firstPartAtMs = viewer.cdn.requests.find((r) => r.url.includes('/part_'))?.atMs;
+      const pollsAfter = viewer.cdn.requests.filter(
+        (r) => r.url.includes('.m3u8') && r.atMs > (firstPartAtMs ?? Infinity),
+      );
+      expect(pollsAfter).toEqual([]);
     }
     expect(segment4.bytes.byteLength).toBe(4 * parts.partBytes);
   });

@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { operatorHeaders, repoRoot, startStack, waitFor } from '@coral-cdn/test-support';
 import { runPhase, type PhaseFigures } from '../ll/phase.js';
-import { z } from 'zod';
-import { intFlag, parseFlags } from '../lib/flags.js';
+import { parseFlags } from '../lib/flags.js';
+import { llFlags, MODES, type Mode } from '../ll/options.js';
 import { writeResults } from '../lib/results.js';
 import type { Scenario } from '../lib/scenario.js';
 import { formatTable } from '../lib/stats.js';
@@ -20,34 +20,16 @@ import { formatTable } from '../lib/stats.js';
  * LL with P2P, CDN-only LL, classic live with P2P), --rounds <n> (1; each round runs every mode
  * against the same stack, in order).
  */
-const MODES = {
-  p2p: { label: 'LL, P2P', channelId: 'bench-ll', p2p: true, ll: true },
-  cdn: { label: 'LL, CDN only', channelId: 'bench-ll', p2p: false, ll: true },
-  classic: { label: 'classic live, P2P', channelId: 'bench-live', p2p: true, ll: false },
-} as const;
-type Mode = keyof typeof MODES;
-
-const llFlags = z.object({
-  viewers: intFlag(1, 32, 6),
-  window: intFlag(5, 600, 30),
-  part: z.coerce.number().min(0.1).max(2).default(0.5),
-  modes: z
-    .string()
-    .default('p2p,cdn,classic')
-    .transform((value) => value.split(',').map((mode) => mode.trim()))
-    .pipe(z.array(z.enum(Object.keys(MODES) as [Mode, ...Mode[]])).min(1)),
-  rounds: intFlag(1, 10, 1),
-});
-
 const scenario: Scenario = {
   name: 'll',
   description: 'LL-HLS live latency, offload, stalls: LL P2P vs CDN-only LL vs classic live',
   async run(flags) {
+    // Checked before the private namespace: a bad flag is a one-line error here.
+    const options = parseFlags(llFlags, flags);
     if (process.env.CORAL_NETNS !== '1') {
       await rerunInside(flags);
       return;
     }
-    const options = parseFlags(llFlags, flags);
     const { viewers, window: windowSec, part: partTargetSec, modes, rounds } = options;
     const stack = await startStack({
       originEnv: { LIVE_TESTSRC_SIZE: '426x240', LIVE_TESTSRC_FPS: '24', LADDER: '240:400k:64k' },

@@ -56,6 +56,25 @@ export interface PhaseFigures {
   readonly manifestRequestsPerPart: number;
   readonly manifestBytesPerPart: number;
   readonly latencySamples: number;
+  /**
+   * Per viewer in the window, KB: all media bytes (CDN and peers), of which LL parts and whole
+   * segments, and the media the CDN sent. A viewer that plays parts needs about one copy of the
+   * stream; whole-segment bytes on top of its parts are the same media downloaded twice.
+   */
+  readonly mediaKbPerViewer: number;
+  readonly partKbPerViewer: number;
+  readonly segmentKbPerViewer: number;
+  readonly cdnMediaKbPerViewer: number;
+  /** The page's own CDN requests per viewer in the window (resource timing), by kind. */
+  readonly cdnRequestsPerViewer: Readonly<CdnTraffic>;
+}
+
+/** A page's CDN requests by kind (integrity manifests: their body bytes and blocking ones too). */
+interface CdnTraffic {
+  playlist: number;
+  part: number;
+  segment: number;
+  manifest: number;
 }
 
 interface ManifestTraffic {
@@ -63,6 +82,23 @@ interface ManifestTraffic {
   bytes: number;
   blockingRequests: number;
   blockingBytes: number;
+}
+
+const emptyCdnTraffic = (): CdnTraffic => ({ playlist: 0, part: 0, segment: 0, manifest: 0 });
+
+/** The page's CDN requests so far by kind (resource timing, not peers' data channels). */
+async function cdnTraffic(viewer: Viewer): Promise<CdnTraffic> {
+  return viewer.page.evaluate(() => {
+    const out = { playlist: 0, part: 0, segment: 0, manifest: 0 };
+    for (const entry of performance.getEntriesByType('resource')) {
+      const path = entry.name.split('?')[0]!;
+      if (path.endsWith('.m3u8')) out.playlist++;
+      else if (/\/part_\d+_\d+\.m4s$/.test(path)) out.part++;
+      else if (/\/seg_\d+\.m4s$/.test(path)) out.segment++;
+      else if (path.endsWith('/integrity.json')) out.manifest++;
+    }
+    return out;
+  });
 }
 
 async function partsLoaded(viewer: Viewer): Promise<number> {
@@ -125,6 +161,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseFigures> {
     const before = await Promise.all(viewers.map((v) => readCoral(v.page)));
     const partsBefore = await Promise.all(viewers.map(partsLoaded));
     const manifestsBefore = await Promise.all(viewers.map(manifestTraffic));
+    const requestsBefore = await Promise.all(viewers.map(cdnTraffic));
     const latencies: number[] = [];
     for (let second = 0; second < options.windowSec; second++) {
       await sleep(1000);
@@ -135,6 +172,12 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseFigures> {
     const after = await Promise.all(viewers.map((v) => readCoral(v.page)));
     const partsAfter = await Promise.all(viewers.map(partsLoaded));
     const manifestsAfter = await Promise.all(viewers.map(manifestTraffic));
+    const requestsAfter = await Promise.all(viewers.map(cdnTraffic));
+    const requests = emptyCdnTraffic();
+    requestsAfter.forEach((after, i) => {
+      for (const key of Object.keys(requests) as (keyof CdnTraffic)[])
+        requests[key] += after[key] - requestsBefore[i]![key];
+    });
     const manifests = { requests: 0, bytes: 0, blockingRequests: 0, blockingBytes: 0 };
     manifestsAfter.forEach((after, i) => {
       const before = manifestsBefore[i]!;
@@ -167,6 +210,8 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseFigures> {
       if (a.startupMs !== null) startups.push(a.startupMs);
     });
     const round = (value: number) => Math.round(value * 1000) / 1000;
+    const kbPerViewer = (bytes: number) => Math.round(bytes / 1000 / options.viewers);
+    const partBytes = parts.p2pBytes + parts.httpBytes;
     return {
       label: options.label,
       viewers: options.viewers,
@@ -196,6 +241,16 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseFigures> {
       manifestRequestsPerPart: partsPublished > 0 ? round(manifests.requests / partsPublished) : 0,
       manifestBytesPerPart: partsPublished > 0 ? Math.round(manifests.bytes / partsPublished) : 0,
       latencySamples: latencies.length,
+      mediaKbPerViewer: kbPerViewer(http + p2p),
+      partKbPerViewer: kbPerViewer(partBytes),
+      segmentKbPerViewer: kbPerViewer(http + p2p - partBytes),
+      cdnMediaKbPerViewer: kbPerViewer(http),
+      cdnRequestsPerViewer: {
+        playlist: round(requests.playlist / options.viewers),
+        part: round(requests.part / options.viewers),
+        segment: round(requests.segment / options.viewers),
+        manifest: round(requests.manifest / options.viewers),
+      },
     };
   } finally {
     await browser.close();

@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { operatorHeaders, repoRoot, startStack, waitFor } from '@coral-cdn/test-support';
 import { runPhase, type PhaseFigures } from '../ll/phase.js';
+import { parseFlags } from '../lib/flags.js';
+import { llFlags, MODES, type Mode } from '../ll/options.js';
 import { writeResults } from '../lib/results.js';
 import type { Scenario } from '../lib/scenario.js';
 import { formatTable } from '../lib/stats.js';
@@ -14,19 +16,21 @@ import { formatTable } from '../lib/stats.js';
  * hls.js's live latency (median, p95 over every viewer's 1 s samples in the window), offload
  * in the window, stalls in the window, start-up. Runs inside a private network namespace.
  *
- * Flags: --viewers <n> (6), --window <s> (30), --part <s> (0.5).
+ * Flags: --viewers <n> (6), --window <s> (30), --part <s> (0.5), --modes <list> (p2p,cdn,classic:
+ * LL with P2P, CDN-only LL, classic live with P2P), --rounds <n> (1; each round runs every mode
+ * against the same stack, in order).
  */
 const scenario: Scenario = {
   name: 'll',
   description: 'LL-HLS live latency, offload, stalls: LL P2P vs CDN-only LL vs classic live',
   async run(flags) {
+    // Checked before the private namespace: a bad flag is a one-line error here.
+    const options = parseFlags(llFlags, flags);
     if (process.env.CORAL_NETNS !== '1') {
       await rerunInside(flags);
       return;
     }
-    const viewers = Number(flags.viewers ?? 6);
-    const windowSec = Number(flags.window ?? 30);
-    const partTargetSec = Number(flags.part ?? 0.5);
+    const { viewers, window: windowSec, part: partTargetSec, modes, rounds } = options;
     const stack = await startStack({
       originEnv: { LIVE_TESTSRC_SIZE: '426x240', LIVE_TESTSRC_FPS: '24', LADDER: '240:400k:64k' },
     });
@@ -60,28 +64,60 @@ const scenario: Scenario = {
         joinGapMs: 1000,
         settleSec: 8,
       };
-      const figures: PhaseFigures[] = [];
-      for (const phase of [
-        { label: 'LL, P2P', channelId: 'bench-ll', p2p: true, partSec: partTargetSec },
-        { label: 'LL, CDN only', channelId: 'bench-ll', p2p: false, partSec: partTargetSec },
-        { label: 'classic live, P2P', channelId: 'bench-live', p2p: true, partSec: 0 },
-      ]) {
-        process.stdout.write(`${phase.label}: ${viewers} viewers, ${windowSec} s window…\n`);
-        const startedMs = Date.now();
-        const result = await runPhase({ ...common, ...phase });
-        figures.push(result);
-        process.stdout.write(
-          `  ${JSON.stringify(result)} (${Math.round((Date.now() - startedMs) / 1000)} s)\n`,
-        );
+      const figures: Array<PhaseFigures & { round: number; mode: Mode }> = [];
+      for (let round = 1; round <= rounds; round++) {
+        for (const mode of modes) {
+          const { ll, ...phase } = MODES[mode];
+          process.stdout.write(
+            `round ${round}, ${phase.label}: ${viewers} viewers, ${windowSec} s window…\n`,
+          );
+          const startedMs = Date.now();
+          const result = await runPhase({ ...common, ...phase, partSec: ll ? partTargetSec : 0 });
+          figures.push({ round, mode, ...result });
+          process.stdout.write(
+            `  ${JSON.stringify(result)} (${Math.round((Date.now() - startedMs) / 1000)} s)\n`,
+          );
+        }
       }
-      process.stdout.write(`${formatTable(figures.map((f) => ({ ...f })))}\n`);
-      const path = writeResults('ll', { viewers, windowSec, partTargetSec, phases: figures });
+      process.stdout.write(`${formatTable(figures.map(tableRow))}\n`);
+      const path = writeResults('ll', {
+        viewers,
+        windowSec,
+        partTargetSec,
+        modes,
+        rounds,
+        phases: figures,
+      });
       process.stdout.write(`wrote ${path}\n`);
     } finally {
       await stack.stop();
     }
   },
 };
+
+/** The figures a reader compares across modes, one row per round and mode. */
+function tableRow(f: PhaseFigures & { round: number }): Record<string, string | number> {
+  return {
+    round: f.round,
+    mode: f.label,
+    'latency med s': f.latencyMedianSec,
+    'latency p95 s': f.latencyP95Sec,
+    offload: f.offload,
+    stalls: f.stallsInWindow,
+    'startup med ms': f.startupMedianMs,
+    'media KB/viewer': f.mediaKbPerViewer,
+    'parts KB/viewer': f.partKbPerViewer,
+    'segments KB/viewer': f.segmentKbPerViewer,
+    'CDN KB/viewer': f.cdnMediaKbPerViewer,
+    'CDN req/viewer pl/part/seg': [
+      f.cdnRequestsPerViewer.playlist,
+      f.cdnRequestsPerViewer.part,
+      f.cdnRequestsPerViewer.segment,
+    ]
+      .map((n) => n.toFixed(1))
+      .join('/'),
+  };
+}
 
 async function rerunInside(flags: Readonly<Record<string, string>>): Promise<void> {
   const netnsScript = createRequire(import.meta.url).resolve('@coral-cdn/netns/netns-run.mjs');

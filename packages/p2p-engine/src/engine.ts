@@ -136,6 +136,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
       stats: this.counters,
       localPeerId: () => this.tracker?.peerId ?? null,
       election: (swarmId) => this.elections.get(swarmId) ?? null,
+      partSequences: (rendition) => this.parts.sequencesHeld(rendition),
     });
     this.parts = new PartLoader({
       platform,
@@ -437,7 +438,9 @@ export class CoralEngine extends Emitter<EngineEvents> {
     const election = swarmId === null ? undefined : this.elections.get(swarmId);
     const localId = this.tracker?.peerId ?? null;
     let electedSoon = false;
-    if (playlist?.live && election && rendition !== null && localId !== null) {
+    // A viewer playing parts fetches no segment whole (see prefetch-plan.ts): nothing to poll for.
+    const playsParts = rendition !== null && this.parts.playsParts(rendition);
+    if (playlist?.live && election && rendition !== null && localId !== null && !playsParts) {
       // Two ahead, not one: a peer hears of the segment before its turn through its player's
       // reload, up to a target duration late, and must still be polling when its turn comes.
       for (let ahead = 1; ahead <= POLL_LOOKAHEAD_SEGMENTS && !electedSoon; ahead++) {
@@ -468,7 +471,8 @@ export class CoralEngine extends Emitter<EngineEvents> {
   private async pollOnce(): Promise<void> {
     const rendition = this.activeRendition;
     const playlist = rendition === null ? undefined : this.playlists.get(rendition);
-    if (!playlist || rendition === null) return;
+    // It may have started playing parts since the poll was set (then it stops, see above).
+    if (!playlist || rendition === null || this.parts.playsParts(rendition)) return;
     this.polling = true;
     let parsed: ReturnType<typeof parseMediaPlaylist>;
     try {

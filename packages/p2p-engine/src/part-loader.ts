@@ -144,6 +144,11 @@ export class PartLoader {
     return this.store.sequencesHeld(rendition).length > 0;
   }
 
+  /** Segments of the rendition of which this viewer holds parts (parts it played). */
+  sequencesHeld(rendition: string): number[] {
+    return this.store.sequencesHeld(rendition);
+  }
+
   /**
    * A whole segment's signed entry became known (from a peer or a manifest): a segment whose
    * parts are all held can now be checked and offered whole.

@@ -11,8 +11,20 @@ export function prefetchHorizonSec(live: boolean, positionSec: number, aheadSec:
   return live ? Infinity : positionSec + aheadSec;
 }
 
+/**
+ * Does this viewer play the segment as LL parts? Yes at or after the oldest segment of the
+ * rendition of which it holds parts (hls.js in low-latency mode loads the parts of every
+ * segment from its first part on): those parts are the segment's one copy, and the whole
+ * segment is made from them (`part-segments.ts`), never downloaded again.
+ */
+export function playedAsParts(heldPartSequences: readonly number[], sequence: number): boolean {
+  return heldPartSequences.some((held) => held <= sequence);
+}
+
 export interface PrefetchCandidate {
   role: LiveRole;
+  /** The viewer plays this segment as LL parts (`playedAsParts`). */
+  playedAsParts: boolean;
   /** Peer prefetches nobody asked for yet, running now. */
   runningPeerPrefetches: number;
   prefetchConcurrency: number;
@@ -26,11 +38,13 @@ export interface PrefetchCandidate {
 
 /**
  * `cdn`: an elected fetcher takes a new live segment from the CDN now, so peers can take it
- * from it; `peer`: a holder can deliver it well within its deadline; `skip`: not now.
+ * from it; `peer`: a holder can deliver it well within its deadline; `skip`: not now (always
+ * for a segment played as parts: its media is already coming, part by part).
  */
 export type PrefetchVerdict = 'cdn' | 'peer' | 'skip';
 
 export function prefetchVerdict(c: PrefetchCandidate): PrefetchVerdict {
+  if (c.playedAsParts) return 'skip';
   if (c.role === 'fetcher') return 'cdn';
   if (c.runningPeerPrefetches >= c.prefetchConcurrency) return 'skip';
   if (c.signedSizeBytes === null) return 'skip';

@@ -11,7 +11,7 @@ import type { PeerManager } from './peer-manager.js';
 import type { PeerSession } from './peer-session.js';
 import { fetchFromPeer, type TransferContext } from './peer-transfer.js';
 import type { PlaylistState, SegmentInfo } from './playlist-state.js';
-import { prefetchHorizonSec, prefetchVerdict } from './prefetch-plan.js';
+import { playedAsParts, prefetchHorizonSec, prefetchVerdict } from './prefetch-plan.js';
 import {
   decideSegment,
   earliestDeadlineMs,
@@ -46,6 +46,8 @@ export interface SchedulerDeps {
   localPeerId: () => string | null;
   /** The tracker's live election for a swarm (null: none known). */
   election: (swarmId: string) => ElectionMessage | null;
+  /** Segments of the rendition of which this viewer holds LL parts (it plays them as parts). */
+  partSequences: (rendition: string) => readonly number[];
 }
 
 /**
@@ -258,6 +260,7 @@ export class Scheduler {
     // A live player reports 0 until it seeks to the live start: nothing to prefetch yet.
     if (position === null || (playlist.live && !playback.placed)) return;
     const horizonSec = prefetchHorizonSec(playlist.live, position, config.prefetchAheadSec);
+    const partSequences = this.deps.partSequences(this.activeRendition);
     let peerPrefetches = [...this.downloads.values()].filter(
       (d) => d.reason === 'prefetch' && !d.playerRequested,
     ).length;
@@ -270,6 +273,7 @@ export class Scheduler {
       }
       const verdict = prefetchVerdict({
         role: this.liveRole(info),
+        playedAsParts: playedAsParts(partSequences, info.sequence),
         runningPeerPrefetches: peerPrefetches,
         prefetchConcurrency: config.prefetchConcurrency,
         signedSizeBytes:
@@ -374,6 +378,7 @@ export class Scheduler {
       p2pEnabled,
       forceHttp: download.forceHttp,
       unrequestedPrefetch: download.reason === 'prefetch' && !download.playerRequested,
+      playedAsParts: playedAsParts(this.deps.partSequences(info.rendition), info.sequence),
       startupHold: hold.holding,
       role: p2pEnabled ? this.liveRole(info) : 'alone',
       knownDeadlineMs: download.deadlineMs,

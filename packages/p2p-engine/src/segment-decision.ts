@@ -44,6 +44,8 @@ export interface DecisionSnapshot {
   forceHttp: boolean;
   /** A prefetch nobody has asked for yet (it may be dropped). */
   unrequestedPrefetch: boolean;
+  /** The viewer plays this segment as LL parts (see `playedAsParts` in prefetch-plan.ts). */
+  playedAsParts: boolean;
   /** Before the first frame: no peer is connected, start-up segments come from the CDN. */
   startupHold: boolean;
   role: LiveRole;
@@ -132,6 +134,8 @@ export function decideSegment(s: DecisionSnapshot): SegmentDecision {
     intents: [],
     deadlineMs: s.knownDeadlineMs,
   });
+  // Started before its first part was loaded: the parts are the one copy, drop the prefetch.
+  if (s.unrequestedPrefetch && s.playedAsParts) return keep({ kind: 'abandon' });
   if (!s.p2pEnabled) return keep(http('alone'));
   if (s.forceHttp) return keep(http('fallback'));
   // Elected or alone: the CDN is this viewer's own source when no peer serves the segment.

@@ -12,13 +12,14 @@ afterEach(() => {
 });
 
 /**
- * Tell a viewer the live window as hls.js in low-latency mode does: each reload is a blocking
- * request, so the playlist URL carries the `_HLS_msn`/`_HLS_part` it asked for.
+ * Tell a viewer the live window as the hls.js adapter does after each blocking reload of
+ * hls.js in low-latency mode: the playlist's own URL, without the `_HLS_msn`/`_HLS_part` the
+ * reload asked for (`withoutDeliveryDirectives`), so the engine keeps one playlist.
  */
-function showLlPlaylist(viewer: Viewer, live: LiveFixture, reload: number): void {
+function showLlPlaylist(viewer: Viewer, live: LiveFixture): void {
   viewer.engine.setPlaylist({
     rendition: live.rendition,
-    playlistUrl: `${live.playlistUrl}?_HLS_msn=${reload}&_HLS_part=0`,
+    playlistUrl: live.playlistUrl,
     live: true,
     segments: live.window.map(({ sequence, url, startSec, durationSec }) => ({
       sequence,
@@ -58,12 +59,12 @@ async function playSegmentAsParts(options: { tamper?: boolean } = {}) {
   const parts = new LivePartsFixture(live);
   swarm = new SimSwarm(clock, parts.content, 'live');
   const fetcher = swarm.addViewer();
-  showLlPlaylist(fetcher, live, 3);
+  showLlPlaylist(fetcher, live);
   fetcher.engine.reportStartup(0);
   await clock.advanceUntil(() => fetcher.engine.peerId !== null, 5_000);
   swarm.tracker.electionFetchers = () => [fetcher.engine.peerId!];
   const waiter = swarm.addViewer();
-  showLlPlaylist(waiter, live, 3);
+  showLlPlaylist(waiter, live);
   waiter.engine.reportStartup(0);
   await clock.advanceUntil(
     () => fetcher.engine.stats.peers === 1 && waiter.engine.stats.peers === 1,
@@ -72,7 +73,7 @@ async function playSegmentAsParts(options: { tamper?: boolean } = {}) {
   const viewers = [fetcher, waiter];
   await loadParts(clock, viewers, parts, await parts.addParts(3));
   const segment = await parts.completeSegment(options);
-  for (const viewer of viewers) showLlPlaylist(viewer, live, 4);
+  for (const viewer of viewers) showLlPlaylist(viewer, live);
   await loadParts(clock, viewers, parts, (await parts.addParts(4)).slice(0, 1));
   return { clock, live, parts, swarm, fetcher, waiter, segment };
 }
@@ -80,7 +81,7 @@ async function playSegmentAsParts(options: { tamper?: boolean } = {}) {
 /** A viewer that joins now: the live window is old news to it (it waits for peers). */
 async function lateJoiner(clock: FakeClock, live: LiveFixture, others: number): Promise<Viewer> {
   const viewer = swarm!.addViewer();
-  showLlPlaylist(viewer, live, 5);
+  showLlPlaylist(viewer, live);
   viewer.engine.reportStartup(0);
   await clock.advanceUntil(() => viewer.engine.stats.peers === others, 10_000);
   return viewer;
@@ -140,6 +141,42 @@ describe('whole segments from LL parts', () => {
   });
 });
 
+describe('one copy of the media for a viewer playing parts', () => {
+  it('takes no whole segment, from the CDN or peers, of a segment it plays as parts', async () => {
+    const { clock, live, parts, fetcher, waiter } = await playSegmentAsParts();
+    const viewers = [fetcher, waiter];
+    // The rest of segment 4 as parts; the origin completes it and starts segment 5.
+    await loadParts(clock, viewers, parts, parts.parts.filter((p) => p.sequence === 4).slice(1));
+    const segment4 = await parts.completeSegment();
+    for (const viewer of viewers) showLlPlaylist(viewer, live);
+    await loadParts(clock, viewers, parts, (await parts.addParts(5)).slice(0, 1));
+    // Segments 3 and 4 are held whole by both (made from parts, or fetched whole).
+    await clock.advanceUntil(
+      () => viewers.every((viewer) => viewer.engine.stats.storedSegments === 2),
+      5_000,
+    );
+    const partBytes = parts.parts
+      .filter((p) => p.sequence < 5 || p.part === 0)
+      .reduce((sum, p) => sum + p.bytes.byteLength, 0);
+    for (const viewer of viewers) {
+      const { httpBytes, p2pBytes, parts: partStats } = viewer.engine.stats;
+      // Every media byte it downloaded is a part it played: one copy of the stream.
+      expect(httpBytes + p2pBytes).toBe(partBytes);
+      expect(partStats.httpBytes + partStats.p2pBytes).toBe(partBytes);
+      expect(viewer.cdn.segmentRequests().filter((r) => !r.url.includes('/part_'))).toEqual([]);
+      expect(viewer.engine.stats.segmentsFromP2p).toBe(0);
+      expect(viewer.engine.stats.parts.segmentsAssembled).toBe(2);
+      // Nor, once it plays parts, does it poll the playlist for segments to fetch whole.
+      const firstPartAtMs = viewer.cdn.requests.find((r) => r.url.includes('/part_'))?.atMs;
+      const pollsAfter = viewer.cdn.requests.filter(
+        (r) => r.url.includes('.m3u8') && r.atMs > (firstPartAtMs ?? Infinity),
+      );
+      expect(pollsAfter).toEqual([]);
+    }
+    expect(segment4.bytes.byteLength).toBe(4 * parts.partBytes);
+  });
+});
+
 describe('partsVerdict', () => {
   const parts = (sizes: number[], first = 0) =>
     sizes.map((sizeBytes, index) => ({ part: first + index, sizeBytes }));
@@ -169,7 +206,7 @@ describe('manifest fetches of a viewer playing parts', () => {
     swarm = new SimSwarm(clock, parts.content, 'live');
     // Alone in its swarm: a segment's signed entry is fetched for it, not sent by a peer.
     const viewer = swarm.addViewer();
-    showLlPlaylist(viewer, live, 3);
+    showLlPlaylist(viewer, live);
     viewer.engine.reportStartup(0);
     await clock.advanceUntil(() => viewer.engine.peerId !== null, 5_000);
     await loadParts(clock, [viewer], parts, await parts.addParts(3));
@@ -177,7 +214,7 @@ describe('manifest fetches of a viewer playing parts', () => {
       viewer.cdn.requests.filter((r) => r.url.endsWith('/integrity.json')).length;
     const before = plainFetches();
     await parts.completeSegment();
-    showLlPlaylist(viewer, live, 4);
+    showLlPlaylist(viewer, live);
     await clock.advance(2_000);
     expect(plainFetches()).toBe(before);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  playedAsParts,
   prefetchHorizonSec,
   prefetchVerdict,
   type PrefetchCandidate,
@@ -13,6 +14,7 @@ import { MAX_DOWNLOADS_PER_PEER, PEER_REQUEST_LATENCY_MS } from '../src/segment-
  */
 const base: PrefetchCandidate = {
   role: 'vod',
+  playedAsParts: false,
   runningPeerPrefetches: 1,
   prefetchConcurrency: 2,
   signedSizeBytes: 100_000,
@@ -110,6 +112,19 @@ describe('prefetch planning', () => {
         'peer',
       ],
     ]);
+  });
+
+  describe('a segment played as LL parts is never prefetched whole: its parts are its one copy', () => {
+    table([
+      ['fetcher: skip', { playedAsParts: true, role: 'fetcher' }, 'skip'],
+      ['waiter with a holder in time: skip', { playedAsParts: true, role: 'waiter' }, 'skip'],
+    ]);
+    it('played as parts: at or after the oldest segment of which parts are held', () => {
+      expect(playedAsParts([], 7)).toBe(false);
+      expect(playedAsParts([7, 8], 6)).toBe(false);
+      expect(playedAsParts([7, 8], 7)).toBe(true);
+      expect(playedAsParts([8, 7], 9)).toBe(true);
+    });
   });
 
   it('the horizon: a live window whole, a VOD prefetchAheadSec past the playhead', () => {

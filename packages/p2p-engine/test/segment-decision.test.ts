@@ -32,6 +32,7 @@ const base: DecisionSnapshot = {
   p2pEnabled: true,
   forceHttp: false,
   unrequestedPrefetch: false,
+  playedAsParts: false,
   startupHold: false,
   role: 'vod',
   knownDeadlineMs: Infinity,
@@ -247,6 +248,16 @@ describe('segment decision', () => {
         'without a signed hash: dropped',
         { unrequestedPrefetch: true, signedSizeBytes: null },
         abandon(),
+      ],
+      [
+        'played as LL parts, even by the fetcher with a holder in time: dropped',
+        { unrequestedPrefetch: true, playedAsParts: true, role: 'fetcher', holders: [fast] },
+        abandon(Infinity),
+      ],
+      [
+        'played as LL parts but asked for by the player: served',
+        { playedAsParts: true, holders: [fast] },
+        peer('fast'),
       ],
       [
         'without a signed hash, an elected fetcher: the CDN',

@@ -90,7 +90,7 @@ class EarlyMessages {
   handlerSet(): void {
     if (this.queue.length === 0 || this.flushing) return;
     this.flushing = true;
-    queueMicrotask(() => {
+    void Promise.resolve().then(() => {
       this.flushing = false;
       while (this.queue.length > 0) {
         const handler = this.handler();

@@ -9,26 +9,20 @@ import {
 import type { EngineConfig } from './config.js';
 import { ChannelDrain } from './channel-drain.js';
 import { Emitter } from './emitter.js';
-import { AbortedError, EngineError } from './errors.js';
+import { EngineError } from './errors.js';
 import type { Cancelable, DataChannelLike, EnginePlatform } from './platform.js';
 import type {
   ActiveUpload,
   PeerCloseReason,
   PeerDownloadResult,
-  PendingDownload,
   SessionEvents,
   ShareablePartLookup,
   SignedHashLookup,
 } from './peer-session-types.js';
 import type { PartName } from './part-key.js';
-import {
-  chunkViolation,
-  clearDownloadTimers,
-  doneViolation,
-  newPendingDownload,
-  type PeerDownloadOptions,
-  requestFrameOf,
-} from './pending-download.js';
+import type { PeerDownloadOptions } from './pending-download.js';
+import { HandshakeGate, type NonHandshakeFrame } from './handshake-gate.js';
+import { PeerDownloads } from './peer-downloads.js';
 import { RemoteParts } from './remote-parts.js';
 import { RemoteHoldings } from './remote-holdings.js';
 import { mayStartUpload, RequestGuard } from './request-guard.js';
@@ -52,17 +46,15 @@ export class PeerSession extends Emitter<SessionEvents> {
   readonly throughput: ThroughputEstimator;
   private readonly remoteHave = new RemoteHoldings();
   private readonly remoteParts = new RemoteParts();
-  private readonly downloads = new Map<number, PendingDownload>();
+  private readonly downloads: PeerDownloads;
   private readonly uploads = new Map<number, ActiveUpload>();
   private readonly requestGuard: RequestGuard;
   private readonly holdingGuard: RequestGuard;
-  private nextRequestId = 1;
   private readonly drain: ChannelDrain;
   private closedReason: PeerCloseReason | null = null;
   downloadedBytes = 0;
   uploadedBytes = 0;
-  /** Set once the remote's handshake arrives. */
-  handshaken = false;
+  private readonly gate: HandshakeGate;
   private signedInARow = 0;
   /** Announced segments this peer refused or did not deliver in time (config `peerMaxRefusals`). */
   refusals = 0;
@@ -86,6 +78,23 @@ export class PeerSession extends Emitter<SessionEvents> {
     this.requestGuard = new RequestGuard(platform.clock, config.peerRequestsPerSec);
     this.holdingGuard = new RequestGuard(platform.clock, config.peerHoldingFramesPerSec);
     this.drain = new ChannelDrain(platform.clock);
+    this.downloads = new PeerDownloads({
+      clock: platform.clock,
+      config,
+      remotePeerId,
+      throughput: this.throughput,
+      send: (frame) => this.sendFrame(frame),
+      broke: (violation) => {
+        this.log('warn', 'peer broke the transfer', { violation });
+        this.close('protocol');
+      },
+      refused: (rendition, sequence) => this.countRefusal(rendition, sequence),
+      received: (bytes) => (this.downloadedBytes += bytes),
+    });
+    this.gate = new HandshakeGate(platform.clock, config.peerConnectTimeoutMs, () => {
+      this.log('info', 'peer sent no handshake in time');
+      this.close('timeout');
+    });
     channel.bufferedAmountLowThreshold = config.bufferedLowWaterBytes;
     channel.onbufferedamountlow = () => this.drain.wake();
     channel.onmessage = (data) => this.onFrame(data);
@@ -96,9 +105,14 @@ export class PeerSession extends Emitter<SessionEvents> {
     return this.closedReason === null;
   }
 
+  /** Set once the remote's handshake arrives. */
+  get handshaken(): boolean {
+    return this.gate.handshaken;
+  }
+
   /** Send our handshake and what we hold of each rendition. */
   start(): void {
-    this.sendFrame({ type: 'handshake', peerId: this.localPeerId, streamId: this.streamId });
+    this.sendHandshake();
     for (const rendition of this.store.renditions()) {
       const held = this.store.verifiedSequences(rendition);
       if (held.length === 0) continue;
@@ -157,54 +171,17 @@ export class PeerSession extends Emitter<SessionEvents> {
     sequence: number,
     options: PeerDownloadOptions,
   ): Cancelable<PeerDownloadResult> {
-    const requestId = this.nextRequestId++;
-    const { pending, promise } = newPendingDownload(
-      requestId,
-      rendition,
-      sequence,
-      options,
-      this.platform.clock.now(),
-    );
-    if (!this.isOpen) {
-      pending.reject(new EngineError('peer_closed', `peer ${this.remotePeerId} is closed`));
-      return { promise, cancel: () => undefined };
-    }
-    this.downloads.set(requestId, pending);
-    this.armStallTimer(pending);
-    pending.deadlineTimer = this.platform.clock.setTimeout(() => {
-      pending.deadlineTimer = null;
-      if (!this.downloads.has(pending.requestId)) return;
-      this.finishDownload(
-        pending,
-        new EngineError('peer_timeout', `peer ${this.remotePeerId} missed the transfer deadline`),
-      );
-      this.sendFrame({ type: 'cancel', requestId: pending.requestId });
-      this.countRefusal(pending.rendition, pending.sequence);
-    }, this.config.peerTransferDeadlineMs);
-    this.sendFrame(requestFrameOf(pending));
-    return {
-      promise,
-      cancel: () => {
-        if (!this.downloads.has(requestId)) return;
-        this.finishDownload(
-          pending,
-          new AbortedError(`peer download ${rendition}/${sequence} canceled`),
-        );
-        this.sendFrame({ type: 'cancel', requestId });
-      },
-    };
+    return this.downloads.start(rendition, sequence, options, this.isOpen);
   }
 
   /** Close the session; pending downloads reject, uploads stop. Idempotent. */
   close(reason: PeerCloseReason): void {
     if (this.closedReason !== null) return;
     this.closedReason = reason;
-    for (const pending of [...this.downloads.values()]) {
-      this.finishDownload(
-        pending,
-        new EngineError('peer_closed', `peer ${this.remotePeerId} closed (${reason})`),
-      );
-    }
+    this.gate.destroy();
+    this.downloads.finishAll(
+      () => new EngineError('peer_closed', `peer ${this.remotePeerId} closed (${reason})`),
+    );
     for (const upload of this.uploads.values()) upload.canceled = true;
     this.drain.destroy();
     this.channel.onmessage = null;
@@ -217,6 +194,10 @@ export class PeerSession extends Emitter<SessionEvents> {
     }
     this.emit('closed', reason);
     this.removeAll();
+  }
+
+  private sendHandshake(): void {
+    this.sendFrame({ type: 'handshake', peerId: this.localPeerId, streamId: this.streamId });
   }
 
   private sendFrame(frame: PeerFrame): void {
@@ -247,23 +228,44 @@ export class PeerSession extends Emitter<SessionEvents> {
       return;
     }
     const frame = decoded.value;
-    if (!this.handshaken && frame.type !== 'handshake') {
-      this.log('warn', 'peer sent a frame before its handshake', { frame: frame.type });
+    if (frame.type === 'handshake') this.onHandshake(frame);
+    else if (this.gate.handshaken) this.handleFrame(frame);
+    else {
+      const verdict = this.gate.early(frame);
+      if (verdict === 'overflow') {
+        this.log('warn', 'peer sent too many frames before its handshake');
+        this.close('protocol');
+      } else if (verdict === 'ask') {
+        this.log('info', 'peer sent a frame before its handshake: asking again', {
+          frame: frame.type,
+        });
+        this.sendHandshake();
+      }
+    }
+  }
+
+  private onHandshake(frame: Extract<PeerFrame, { type: 'handshake' }>): void {
+    if (frame.streamId !== this.streamId || frame.peerId !== this.remotePeerId) {
+      this.log('warn', 'peer handshake mismatch', {
+        streamId: frame.streamId,
+        peerId: frame.peerId,
+      });
       this.close('protocol');
       return;
     }
+    const outcome = this.gate.handshake();
+    if (!outcome.first) {
+      if (outcome.answer) this.sendHandshake(); // the remote lost ours
+      return;
+    }
+    for (const held of outcome.held) {
+      if (!this.isOpen) return;
+      this.handleFrame(held);
+    }
+  }
+
+  private handleFrame(frame: NonHandshakeFrame): void {
     switch (frame.type) {
-      case 'handshake':
-        if (frame.streamId !== this.streamId || frame.peerId !== this.remotePeerId) {
-          this.log('warn', 'peer handshake mismatch', {
-            streamId: frame.streamId,
-            peerId: frame.peerId,
-          });
-          this.close('protocol');
-          return;
-        }
-        this.handshaken = true;
-        return;
       case 'signed':
       case 'part-signed': {
         if (++this.signedInARow > MAX_SIGNED_IN_A_ROW) {
@@ -321,10 +323,10 @@ export class PeerSession extends Emitter<SessionEvents> {
         return;
       }
       case 'data':
-        this.onData(frame.requestId, frame.offsetBytes, frame.totalBytes, frame.payload);
+        this.downloads.onData(frame.requestId, frame.offsetBytes, frame.totalBytes, frame.payload);
         return;
       case 'done':
-        this.onDone(frame.requestId, frame.totalBytes);
+        this.downloads.onDone(frame.requestId, frame.totalBytes);
         return;
       case 'absent': {
         const pending = this.downloads.get(frame.requestId);
@@ -337,7 +339,7 @@ export class PeerSession extends Emitter<SessionEvents> {
           if (partName) this.remoteParts.delete(partName);
           else this.remoteHave.delete(pending.rendition, pending.sequence);
         }
-        this.finishDownload(
+        this.downloads.finish(
           pending,
           new EngineError(
             'peer_absent',
@@ -370,64 +372,6 @@ export class PeerSession extends Emitter<SessionEvents> {
     if (added.length > 0) this.emit('have', rendition, added);
   }
 
-  private onData(
-    requestId: number,
-    offsetBytes: number,
-    totalBytes: number,
-    payload: Uint8Array,
-  ): void {
-    const pending = this.downloads.get(requestId);
-    if (!pending) return; // late chunk of a canceled request
-    const violation = chunkViolation(pending, offsetBytes, totalBytes);
-    if (violation) {
-      this.log('warn', 'peer broke the transfer', { violation });
-      this.finishDownload(pending, new EngineError('peer_protocol', violation));
-      this.close('protocol');
-      return;
-    }
-    pending.firstByteAtMs ??= this.platform.clock.now();
-    pending.sink.set(payload, offsetBytes);
-    pending.nextOffset += payload.byteLength;
-    this.downloadedBytes += payload.byteLength;
-    this.armStallTimer(pending);
-    pending.onProgress(pending.nextOffset);
-  }
-
-  private onDone(requestId: number, totalBytes: number): void {
-    const pending = this.downloads.get(requestId);
-    if (!pending) return;
-    const violation = doneViolation(pending, totalBytes);
-    if (violation) {
-      this.finishDownload(pending, new EngineError('peer_protocol', violation));
-      this.close('protocol');
-      return;
-    }
-    const endedAtMs = this.platform.clock.now();
-    this.throughput.add(pending.nextOffset - pending.startOffset, endedAtMs - pending.startedAtMs);
-    clearDownloadTimers(pending, this.platform.clock);
-    this.downloads.delete(requestId);
-    pending.resolve({
-      startedAtMs: pending.startedAtMs,
-      firstByteAtMs: pending.firstByteAtMs ?? endedAtMs,
-      endedAtMs,
-    });
-  }
-
-  private armStallTimer(pending: PendingDownload): void {
-    clearDownloadTimers(pending, this.platform.clock, 'stall');
-    pending.stallTimer = this.platform.clock.setTimeout(() => {
-      pending.stallTimer = null;
-      if (!this.downloads.has(pending.requestId)) return;
-      // A stall also teaches the estimator: this peer is slow right now.
-      this.throughput.stalled();
-      this.finishDownload(
-        pending,
-        new EngineError('peer_timeout', `peer ${this.remotePeerId} stalled`),
-      );
-      this.sendFrame({ type: 'cancel', requestId: pending.requestId });
-    }, this.config.peerStallTimeoutMs);
-  }
-
   /**
    * A segment the peer said it holds was not delivered: a penalty on its throughput estimate
    * (it is asked less), and past `peerMaxRefusals` the peer is dropped as misbehaving.
@@ -441,12 +385,6 @@ export class PeerSession extends Emitter<SessionEvents> {
       refusals: this.refusals,
     });
     this.close('protocol');
-  }
-
-  private finishDownload(pending: PendingDownload, error: Error): void {
-    clearDownloadTimers(pending, this.platform.clock);
-    if (!this.downloads.delete(pending.requestId)) return;
-    pending.reject(error);
   }
 
   private onRequest(requestId: number, bytes: Uint8Array | undefined, offsetBytes: number): void {

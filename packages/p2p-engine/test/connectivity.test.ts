@@ -222,6 +222,23 @@ describe('connectivity policy on the simulated network', () => {
     expect(player.stats.stalls).toBe(0);
   });
 
+  it("a lost first message (the answerer's handshake) is asked for again: the pair shares", async () => {
+    const { clock, viewer, seeder, player } = await twoHomes(
+      { nat: 'cone' },
+      { nat: 'cone' },
+      {},
+      (s) => (s.network.loseFirstMessageNext = true),
+    );
+    // The viewer offered; the seeder's handshake never came, its bitfield did.
+    await clock.advance(40_000);
+    expect(player.stats.segmentsLoaded).toBe(10);
+    expect(player.stats.stalls).toBe(0);
+    expect(viewer.engine.stats.p2pBytes).toBeGreaterThan(5 * 100_000);
+    expect(viewer.engine.stats.peerConnections.attempts).toBe(1);
+    expect(seeder.engine.stats.uploadedBytes).toBe(viewer.engine.stats.p2pBytes);
+    expect(swarm!.tracker.received.filter((message) => message.type === 'report')).toEqual([]);
+  });
+
   it('beacons carry the connection counts by pair type and the eligibility', async () => {
     // A symmetric NAT reaches a viewer on the open network (not one behind another NAT).
     const { clock, viewer } = await twoHomes(

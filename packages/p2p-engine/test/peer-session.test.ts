@@ -11,6 +11,7 @@ import {
 } from '@coral-cdn/protocol';
 import { describe, expect, it } from 'vitest';
 import { resolveEngineConfig, type EnginePlatform } from '../src/index.js';
+import { MAX_FRAMES_BEFORE_HANDSHAKE, MAX_HANDSHAKE_REPLIES } from '../src/handshake-gate.js';
 import { PeerSession } from '../src/peer-session.js';
 import {
   MAX_REMOTE_RENDITIONS,
@@ -147,11 +148,53 @@ describe('peer session', () => {
     expect(closed).toEqual(['protocol']);
   });
 
-  it('closes on a frame before the handshake', async () => {
-    const { clock, closed, send } = sessionWithRawRemote();
+  it('holds frames that come before the handshake, asks for it again, then handles them', async () => {
+    const { clock, closed, send, session, received } = sessionWithRawRemote();
     send({ type: 'have', rendition: '240p', added: [1], lost: [] });
+    send({ type: 'have', rendition: '240p', added: [2], lost: [] });
+    await clock.advance(100);
+    expect(closed).toEqual([]);
+    expect(session.has('240p', 1)).toBe(false);
+    // Our handshake again (once, however many frames wait): the remote's was lost.
+    expect(received.map((frame) => frame.type)).toEqual(['handshake', 'handshake']);
+    send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    await clock.advance(100);
+    expect(session.handshaken).toBe(true);
+    expect(session.heldSequences('240p')).toEqual([1, 2]);
+    expect(received).toHaveLength(2);
+  });
+
+  it('closes on more frames before the handshake than a start sends', async () => {
+    const { clock, closed, send } = sessionWithRawRemote();
+    for (let sequence = 0; sequence < MAX_FRAMES_BEFORE_HANDSHAKE; sequence++)
+      send({ type: 'have', rendition: '240p', added: [sequence], lost: [] });
+    await clock.advance(100);
+    expect(closed).toEqual([]);
+    send({ type: 'have', rendition: '240p', added: [99], lost: [] });
     await clock.advance(100);
     expect(closed).toEqual(['protocol']);
+  });
+
+  it('closes a remote that sends no handshake in the connect timeout, as a timeout', async () => {
+    const late = sessionWithRawRemote();
+    await late.clock.advance(4_900);
+    expect(late.closed).toEqual([]);
+    await late.clock.advance(200);
+    expect(late.closed).toEqual(['timeout']);
+    const prompt = sessionWithRawRemote();
+    prompt.send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    await prompt.clock.advance(10_000);
+    expect(prompt.closed).toEqual([]);
+  });
+
+  it('answers a repeated handshake (the remote lost ours) with its own, a few times', async () => {
+    const { clock, closed, send, received } = sessionWithRawRemote();
+    for (let i = 0; i < MAX_HANDSHAKE_REPLIES + 3; i++)
+      send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    await clock.advance(100);
+    expect(closed).toEqual([]);
+    const handshakes = received.filter((frame) => frame.type === 'handshake');
+    expect(handshakes).toHaveLength(1 + MAX_HANDSHAKE_REPLIES);
   });
 
   it('closes on a handshake for another stream or from another peer id', async () => {

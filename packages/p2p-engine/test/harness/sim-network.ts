@@ -66,6 +66,11 @@ export class SimNetwork {
    * side, seen on lossy paths): the offerer's channel never opens and its close is never heard.
    */
   halfOpenNext = false;
+  /**
+   * The next connection loses the answering side's first message (its handshake) on the way
+   * to the offerer, as Chromium did now and then on a loaded machine.
+   */
+  loseFirstMessageNext = false;
   /** Every connection reports this selected pair type (a stack that relays against policy). */
   forcedPairType: PairType | null = null;
   /** Answer `selectedPairType` (as getStats would); off: a stack without stats. */
@@ -190,6 +195,8 @@ export class SimDataChannel implements DataChannelLike {
   onbufferedamountlow: (() => void) | null = null;
   remote: SimDataChannel | null = null;
   sentBytes = 0;
+  /** The next message sent is never delivered. */
+  loseNextMessage = false;
   private silent = false;
 
   constructor(
@@ -209,6 +216,8 @@ export class SimDataChannel implements DataChannelLike {
     if (this.readyState !== 'open') throw new Error('InvalidStateError: channel not open');
     const copy = data.slice();
     const size = copy.byteLength;
+    const lost = this.loseNextMessage;
+    this.loseNextMessage = false;
     this.bufferedAmount += size;
     this.sentBytes += size;
     const clock = this.network.clock;
@@ -226,7 +235,7 @@ export class SimDataChannel implements DataChannelLike {
     clock.setTimeout(
       () => {
         const remote = this.remote;
-        if (this.silent || !remote || remote.readyState !== 'open') return;
+        if (lost || this.silent || !remote || remote.readyState !== 'open') return;
         remote.onmessage?.(copy);
       },
       doneAt - clock.now() + this.network.latencyMs,
@@ -333,6 +342,10 @@ export class SimPeerConnection implements PeerConnectionLike {
       this.onconnectionstatechange?.('connected');
       answerer.onconnectionstatechange?.('connected');
       answerer.ondatachannel?.(accepted);
+      if (this.network.loseFirstMessageNext) {
+        this.network.loseFirstMessageNext = false;
+        accepted.loseNextMessage = true;
+      }
       if (this.network.halfOpenNext) {
         this.network.halfOpenNext = false;
         offered.remote = null;

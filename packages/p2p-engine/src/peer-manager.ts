@@ -404,6 +404,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       this.shareablePart,
     );
     connection.session = session;
+    this.unreachable.reached(connection.remoteId);
     session.on('part-have', (name) => this.emit('peer-part-have', session, name));
     session.on('part-signed', (rendition, hash) =>
       this.emit('peer-part-signed', session, rendition, hash),

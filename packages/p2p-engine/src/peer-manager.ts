@@ -453,7 +453,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
           this.log('info', 'peer connection on a relayed pair closed: relay not allowed', {
             peerId: connection.remoteId,
           });
-          this.unreachable.mark(connection.remoteId);
+          this.unreachable.refused(connection.remoteId);
           this.dropConnection(connection, 'closed');
           return;
         }

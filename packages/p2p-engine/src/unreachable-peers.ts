@@ -24,12 +24,17 @@ export class UnreachablePeers {
 
   constructor(private readonly nowMs: () => number) {}
 
+  /** A set-up with the peer failed. */
   mark(peerId: string): void {
-    const failures = (this.retryAtMs.get(peerId)?.failures ?? 0) + 1;
-    this.retryAtMs.delete(peerId);
-    this.retryAtMs.set(peerId, { atMs: this.nowMs() + retryAfterMs(failures), failures });
-    if (this.retryAtMs.size > UNREACHABLE_LIMIT)
-      this.retryAtMs.delete(this.retryAtMs.keys().next().value!);
+    this.record(peerId, (this.retryAtMs.get(peerId)?.failures ?? 0) + 1);
+  }
+
+  /**
+   * A set-up opened on a path this viewer may not use (a relay it is not allowed): no lost
+   * packet that a retry soon would get past, so it waits the longest.
+   */
+  refused(peerId: string): void {
+    this.record(peerId, Infinity);
   }
 
   /** Failed lately: not to be offered to now. Its failures are remembered for the next. */
@@ -41,5 +46,12 @@ export class UnreachablePeers {
   /** A set-up with the peer opened: its failures are forgotten. */
   reached(peerId: string): void {
     this.retryAtMs.delete(peerId);
+  }
+
+  private record(peerId: string, failures: number): void {
+    this.retryAtMs.delete(peerId);
+    this.retryAtMs.set(peerId, { atMs: this.nowMs() + retryAfterMs(failures), failures });
+    if (this.retryAtMs.size > UNREACHABLE_LIMIT)
+      this.retryAtMs.delete(this.retryAtMs.keys().next().value!);
   }
 }

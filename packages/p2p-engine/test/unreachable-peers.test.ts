@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  RETRY_AFTER_FAILURE_MAX_MS,
   RETRY_AFTER_FIRST_FAILURE_MS,
   UnreachablePeers,
   retryAfterMs,
@@ -68,5 +69,15 @@ describe('unreachable peers', () => {
     clock.nowMs += RETRY_AFTER_FIRST_FAILURE_MS;
     expect(peers.recently('q')).toBe(false);
     expect(peers.recently('p')).toBe(true);
+  });
+
+  it('a peer refused for its path (a relay not allowed) waits the longest at once, after any opening', () => {
+    const { clock, peers } = peersAt();
+    peers.reached('p');
+    peers.refused('p');
+    clock.nowMs += RETRY_AFTER_FAILURE_MAX_MS - 1;
+    expect(peers.recently('p')).toBe(true);
+    clock.nowMs += 1;
+    expect(peers.recently('p')).toBe(false);
   });
 });

@@ -190,7 +190,7 @@ describe('the CLI', () => {
       '--id',
       'from-cli',
     ]);
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim()).toBe(`${origin.url}/vod/from-cli/master.m3u8`);
     expect(result.stderr).toMatch(/upload +\[#+\] 100%/);
     expect(result.stderr).toMatch(/packaging +\[#+\] 100%/);
@@ -212,7 +212,7 @@ describe('the CLI', () => {
         env: { X264_PRESET: 'ultrafast' },
       },
     );
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     const plan = JSON.parse(result.stdout) as {
       ffmpeg: string;
       args: string[];

@@ -11,6 +11,8 @@ export default defineConfig({
       'test/integrity.test.ts',
       'test/integrity-registry.test.ts',
       'test/units.test.ts',
+      'test/peer-session.test.ts',
+      'test/handshake-gate.test.ts',
     ],
     testTimeout: 60_000,
   },

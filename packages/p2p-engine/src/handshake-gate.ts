@@ -42,9 +42,10 @@ export class HandshakeGate {
     timeoutMs: number,
     onLate: () => void,
   ) {
+    // The handshake and destroy() clear the timer: if it fires, no handshake came.
     this.timer = clock.setTimeout(() => {
       this.timer = null;
-      if (!this.isHandshaken) onLate();
+      onLate();
     }, timeoutMs);
   }
 

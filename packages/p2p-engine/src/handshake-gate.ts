@@ -32,7 +32,6 @@ export type EarlyFrameVerdict =
 export class HandshakeGate {
   private isHandshaken = false;
   private held: NonHandshakeFrame[] = [];
-  private asked = false;
   private replies = 0;
   private timer: TimerId | null = null;
 
@@ -56,9 +55,8 @@ export class HandshakeGate {
   early(frame: NonHandshakeFrame): EarlyFrameVerdict {
     if (this.held.length >= MAX_FRAMES_BEFORE_HANDSHAKE) return 'overflow';
     this.held.push(frame);
-    if (this.asked) return 'hold';
-    this.asked = true;
-    return 'ask';
+    // Frames are held only until the first handshake: the first one held is the one to ask on.
+    return this.held.length === 1 ? 'ask' : 'hold';
   }
 
   /**

@@ -280,12 +280,11 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     pc.onconnectionstatechange = (state) => {
       if (state === 'failed' || state === 'closed') this.dropConnection(connection, 'closed');
     };
+    // promote() and dropConnection() clear the timer: if it fires, no channel opened.
     connection.connectTimer = this.platform.clock.setTimeout(() => {
       connection.connectTimer = null;
-      if (!connection.session) {
-        this.log('debug', 'peer connection timed out', { peerId: remoteId });
-        this.dropConnection(connection, 'timeout');
-      }
+      this.log('debug', 'peer connection timed out', { peerId: remoteId });
+      this.dropConnection(connection, 'timeout');
     }, this.config.peerConnectTimeoutMs);
     return connection;
   }

@@ -43,8 +43,8 @@ describe('the standard data channel adapter', () => {
   });
 
   it('keeps messages that came before the engine took the channel, and hands them over in order', async () => {
-    // A browser under load can run the remote's first message (its handshake) before this
-    // side's open event: lost, the session would see a later frame first and ban the peer.
+    // Should a stack run the remote's first messages before this side's open event: the
+    // BITFIELD among them is sent once, so a lost one would hide the remote's holdings.
     const { channel, receive } = standardChannel();
     const adapted = adaptDataChannel(channel);
     receive(1);

@@ -68,10 +68,11 @@ export interface RtcAdapterHooks {
 export const EARLY_MESSAGE_LIMIT = 256;
 
 /**
- * Messages that came before the engine took the channel. A browser may deliver the remote's
- * first messages (its handshake) before this side's `open` event has run, most often on a
- * loaded machine; dropped, the session would see a frame before the handshake and close.
- * They are handed over in order, in a microtask: after the taker has finished setting up.
+ * Messages that came before the engine took the channel, should a stack deliver the remote's
+ * first messages before this side's `open` event has run. A lost handshake is asked for again
+ * (`HandshakeGate`), but the BITFIELD sent with it is sent only once: dropped, the remote's
+ * holdings would stay unknown. They are handed over in order, in a microtask: after the taker
+ * has finished setting up.
  */
 class EarlyMessages {
   private queue: Uint8Array[] = [];

@@ -74,15 +74,15 @@ function statsEntries(report: unknown): StatsEntry[] {
 }
 
 /**
- * The selected candidate pair's type from a WebRTC stats report (`getStats()`: a browser's
+ * The selected candidate pair of a WebRTC stats report (`getStats()`: a browser's
  * RTCStatsReport, or werift's, which has the same entries): the transport's
  * `selectedCandidatePairId`, else a pair flagged `selected` (Firefox), else a nominated pair
- * that succeeded. Null when the report does not say.
+ * that succeeded. Undefined when the report does not say.
  */
-export function selectedPairType(report: unknown): PairType | null {
-  const entries = statsEntries(report);
-  const byId = new Map<string, StatsEntry>();
-  for (const entry of entries) if (typeof entry.id === 'string') byId.set(entry.id, entry);
+function selectedPair(
+  entries: StatsEntry[],
+  byId: Map<string, StatsEntry>,
+): StatsEntry | undefined {
   let pair: StatsEntry | undefined;
   for (const entry of entries) {
     if (entry.type === 'transport' && typeof entry.selectedCandidatePairId === 'string') {
@@ -95,6 +95,20 @@ export function selectedPairType(report: unknown): PairType | null {
     (entry) =>
       entry.type === 'candidate-pair' && entry.nominated === true && entry.state === 'succeeded',
   );
+  return pair;
+}
+
+function indexed(report: unknown): { entries: StatsEntry[]; byId: Map<string, StatsEntry> } {
+  const entries = statsEntries(report);
+  const byId = new Map<string, StatsEntry>();
+  for (const entry of entries) if (typeof entry.id === 'string') byId.set(entry.id, entry);
+  return { entries, byId };
+}
+
+/** The selected candidate pair's type from a WebRTC stats report; null when it does not say. */
+export function selectedPairType(report: unknown): PairType | null {
+  const { entries, byId } = indexed(report);
+  const pair = selectedPair(entries, byId);
   if (!pair) return null;
   const local = byId.get(String(pair.localCandidateId));
   const remote = byId.get(String(pair.remoteCandidateId));
@@ -102,4 +116,16 @@ export function selectedPairType(report: unknown): PairType | null {
   const remoteType = asPairType(remote?.candidateType);
   if (!localType || !remoteType) return null;
   return pairTypeOf(localType, remoteType);
+}
+
+/**
+ * The selected pair's current round-trip time in ms (`currentRoundTripTime`, seconds in the
+ * report: the ICE consent checks on the data channel's own path), null when not measured.
+ */
+export function selectedPairRttMs(report: unknown): number | null {
+  const { entries, byId } = indexed(report);
+  const seconds = selectedPair(entries, byId)?.currentRoundTripTime;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0
+    ? seconds * 1000
+    : null;
 }

@@ -299,6 +299,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
         downloadBytesPerSec: Math.round(session.throughput.bytesPerSec),
         downloadedBytes: session.downloadedBytes,
         uploadedBytes: session.uploadedBytes,
+        rttMs: session.pathRttMs,
       })),
       offloadRatio: total === 0 ? 0 : c.p2pBytes / total,
       stalls: c.stalls,

@@ -27,6 +27,7 @@ export {
   pairTypeOf,
   PAIR_TYPES,
   selectedPairType,
+  selectedPairRttMs,
   withoutRelayCandidates,
   type PairCounts,
   type PairType,

@@ -26,6 +26,8 @@ export interface PeerDownloadsHost {
   refused(rendition: string, sequence: number): void;
   /** Peer bytes arrived. */
   received(bytes: number): void;
+  /** The path's measured round-trip time, ms (null: not measured). */
+  pathRttMs(): number | null;
 }
 
 /**
@@ -114,9 +116,12 @@ export class PeerDownloads {
       return;
     }
     const endedAtMs = this.host.clock.now();
+    // The request's round trip is not the peer's rate: peer choice adds it back per path. At
+    // most half the transfer is taken for it, so a stale reading cannot make a peer look fast.
+    const durationMs = endedAtMs - pending.startedAtMs;
     this.host.throughput.add(
       pending.nextOffset - pending.startOffset,
-      endedAtMs - pending.startedAtMs,
+      Math.max(durationMs / 2, durationMs - (this.host.pathRttMs() ?? 0)),
     );
     clearDownloadTimers(pending, this.host.clock);
     this.pending.delete(requestId);

@@ -28,6 +28,8 @@ import type { StatsCounters } from './stats.js';
 import type { TrackerClient } from './tracker-client.js';
 import type { UploadLimiter } from './upload-limiter.js';
 import { UnreachablePeers } from './unreachable-peers.js';
+import { readPairType, refreshPathRtt } from './connection-path.js';
+import { AnnouncedUplinks } from './announced-uplinks.js';
 
 interface Connection {
   readonly remoteId: string;
@@ -77,6 +79,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   private readonly incompatible = new Set<string>();
   /** Peers whose set-up failed (or could only relay), by when they may be tried again. */
   private readonly unreachable = new UnreachablePeers(() => this.platform.clock.now());
+  private readonly uplinks = new AnnouncedUplinks();
   private readonly swarms = new Set<string>();
   private refreshTimer: TimerId | null = null;
   private destroyed = false;
@@ -220,6 +223,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       for (const swarmId of this.swarms) {
         if (this.tracker.isJoined(swarmId)) this.requestPeers(swarmId);
       }
+      for (const { pc, session } of this.connections.values())
+        if (session) refreshPathRtt(pc, session);
       this.scheduleRefresh();
     }, this.config.peerRefreshIntervalMs);
   }
@@ -228,6 +233,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     const localId = this.tracker.peerId;
     if (this.destroyed || !localId) return;
     this.peersAnswered = true;
+    this.uplinks.note(peers);
     this.platform.clock.setTimeout(() => this.emit('discovery'), 0);
     for (const peer of peers) {
       if (this.connections.size >= this.config.targetPeers) break;
@@ -403,6 +409,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       this.shareablePart,
     );
     connection.session = session;
+    const announced = this.uplinks.bytesPerSecOf(connection.remoteId);
+    if (announced !== null) session.throughput.assumeAtMost(announced);
     this.unreachable.reached(connection.remoteId);
     session.on('part-have', (name) => this.emit('peer-part-have', session, name));
     session.on('part-signed', (rendition, hash) =>
@@ -426,6 +434,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     session.start();
     this.emit('peer-connected', session);
     this.recordPath(connection);
+    refreshPathRtt(connection.pc, session);
   }
 
   /** Without relay allowed, an SDP carries no relay candidate, in or out. */
@@ -439,25 +448,17 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
    * again for a while: that viewer's bytes stay on the CDN rather than the operator's relay.
    */
   private recordPath(connection: Connection): void {
-    const read = connection.pc.selectedPairType?.bind(connection.pc);
-    if (!read) {
-      this.counters.pairs.unknown++;
-      return;
-    }
-    void read()
-      .catch(() => null)
-      .then((type) => {
-        if (type === 'relay' && !this.config.relayAllowed) {
-          this.counters.relayRefused++;
-          this.log('info', 'peer connection on a relayed pair closed: relay not allowed', {
-            peerId: connection.remoteId,
-          });
-          this.unreachable.refused(connection.remoteId);
-          this.dropConnection(connection, 'closed');
-          return;
-        }
-        this.counters.pairs[type ?? 'unknown']++;
-      });
+    readPairType(connection.pc, this.config.relayAllowed, {
+      counted: (type) => this.counters.pairs[type]++,
+      refused: () => {
+        this.counters.relayRefused++;
+        this.log('info', 'peer connection on a relayed pair closed: relay not allowed', {
+          peerId: connection.remoteId,
+        });
+        this.unreachable.refused(connection.remoteId);
+        this.dropConnection(connection, 'closed');
+      },
+    });
   }
 
   private closePeer(peerId: string, reason: PeerCloseReason): void {

@@ -58,6 +58,8 @@ export class PeerSession extends Emitter<SessionEvents> {
   private signedInARow = 0;
   /** Announced segments this peer refused or did not deliver in time (config `peerMaxRefusals`). */
   refusals = 0;
+  /** The path's round-trip time as the WebRTC stack measured it, ms (null: not known). */
+  pathRttMs: number | null = null;
 
   constructor(
     private readonly platform: EnginePlatform,
@@ -90,6 +92,7 @@ export class PeerSession extends Emitter<SessionEvents> {
       },
       refused: (rendition, sequence) => this.countRefusal(rendition, sequence),
       received: (bytes) => (this.downloadedBytes += bytes),
+      pathRttMs: () => this.pathRttMs,
     });
     this.gate = new HandshakeGate(platform.clock, config.peerConnectTimeoutMs, () => {
       this.log('info', 'peer sent no handshake in time');

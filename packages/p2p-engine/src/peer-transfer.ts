@@ -46,6 +46,8 @@ export interface WatchdogSnapshot {
   remainingBytes: number;
   /** The peer's throughput estimate. */
   estimateBytesPerSec: number;
+  /** The path's measured round-trip time, ms (null: not measured). */
+  pathRttMs: number | null;
   maxMessageBytes: number;
   deadlineMs: number;
   /** The margin a peer transfer is started with: the most a running one keeps, ms. */
@@ -72,14 +74,15 @@ export function projectedEndMs(s: WatchdogSnapshot): number {
 /**
  * The earliest end of a transfer that has not moved a byte yet. Its rate is at most the peer's
  * estimate, and at most one message per elapsed time (a chunk shows only once its whole message
- * arrived). At the estimate, the request latency not yet spent comes first; at the bound set by
- * the silence, a message may be landing right now, so only the rest after it is still to come.
+ * arrived). At the estimate, the request latency (with the path's round trip) not yet spent
+ * comes first; at the bound set by the silence, a message may be landing right now, so only the
+ * rest after it is still to come.
  */
 function silentEndMs(s: WatchdogSnapshot): number {
   const elapsedMs = Math.max(1, s.nowMs - s.startedAtMs);
   const silenceBytesPerSec = (s.maxMessageBytes * 1000) / elapsedMs;
   if (s.estimateBytesPerSec <= silenceBytesPerSec) {
-    const latency = Math.max(0, PEER_REQUEST_LATENCY_MS - elapsedMs);
+    const latency = Math.max(0, PEER_REQUEST_LATENCY_MS + (s.pathRttMs ?? 0) - elapsedMs);
     return s.nowMs + latency + (s.remainingBytes * 1000) / Math.max(s.estimateBytesPerSec, 1);
   }
   const afterMessageBytes = Math.max(0, s.remainingBytes - s.maxMessageBytes);
@@ -152,6 +155,7 @@ export async function fetchFromPeer(
       movedBytes: download.filledBytes - startOffset,
       remainingBytes: entry.sizeBytes - download.filledBytes,
       estimateBytesPerSec: session.throughput.bytesPerSec,
+      pathRttMs: session.pathRttMs,
       maxMessageBytes: config.maxMessageBytes,
       deadlineMs: ctx.deadlineOf(download, now),
       safetyMarginMs: config.safetyMarginMs,

@@ -99,6 +99,11 @@ export interface PeerConnectionLike {
    * does not say. Absent: the stack has no stats (counted as `unknown`).
    */
   selectedPairType?(): Promise<PairType | null>;
+  /**
+   * The selected pair's current round-trip time, ms (from `getStats()`); null while not
+   * measured. Absent: the stack has no stats (peers are then ranked by throughput alone).
+   */
+  roundTripTimeMs?(): Promise<number | null>;
   close(): void;
 }
 

@@ -48,7 +48,7 @@ export function prefetchVerdict(c: PrefetchCandidate): PrefetchVerdict {
   if (c.role === 'fetcher') return 'cdn';
   if (c.runningPeerPrefetches >= c.prefetchConcurrency) return 'skip';
   if (c.signedSizeBytes === null) return 'skip';
-  const holder = pickHolder(c.holders, new Set());
+  const holder = pickHolder(c.holders, new Set(), c.signedSizeBytes);
   if (!holder) return 'skip';
   const slackMs = c.deadlineMs - c.nowMs - c.safetyMarginMs;
   return peerInTime(holder, c.signedSizeBytes, slackMs) ? 'peer' : 'skip';

@@ -433,6 +433,7 @@ export class Scheduler {
       peerId: session.remotePeerId,
       bytesPerSec: session.throughput.bytesPerSec,
       activeDownloads: session.activeDownloads,
+      rttMs: session.pathRttMs,
     }));
   }
 

@@ -34,6 +34,8 @@ export interface HolderSnapshot {
   bytesPerSec: number;
   /** Our downloads from it in flight. */
   activeDownloads: number;
+  /** The path's measured round-trip time, ms (null: not measured). */
+  rttMs: number | null;
 }
 
 export interface DecisionSnapshot {
@@ -102,20 +104,37 @@ export function projectMs(bytes: number, bytesPerSec: number): number {
 }
 
 /**
- * The holder to ask: the first (fastest) one not excluded with fewer than
- * `MAX_DOWNLOADS_PER_PEER` of our downloads in flight, else the first not excluded.
+ * Time from asking this holder to holding `bytes`, ms: the request's latency allowance plus the
+ * path's measured round trip (a request goes out before the first byte comes back), then the
+ * bytes at the holder's throughput.
+ */
+export function deliveryMs(holder: HolderSnapshot, bytes: number): number {
+  return PEER_REQUEST_LATENCY_MS + (holder.rttMs ?? 0) + projectMs(bytes, holder.bytesPerSec);
+}
+
+/**
+ * The holder to ask for `bytes`: among those not excluded with fewer than
+ * `MAX_DOWNLOADS_PER_PEER` of our downloads in flight (else among all not excluded), the one
+ * that would deliver soonest, so a near holder wins over an equally fast far one; the earlier
+ * in the list on a tie.
  */
 export function pickHolder(
   holders: readonly HolderSnapshot[],
   exclude: ReadonlySet<string>,
+  bytes: number,
 ): HolderSnapshot | undefined {
   const usable = holders.filter((h) => !exclude.has(h.peerId));
-  return usable.find((h) => h.activeDownloads < MAX_DOWNLOADS_PER_PEER) ?? usable[0];
+  const free = usable.filter((h) => h.activeDownloads < MAX_DOWNLOADS_PER_PEER);
+  let best: HolderSnapshot | undefined;
+  for (const holder of free.length > 0 ? free : usable) {
+    if (!best || deliveryMs(holder, bytes) < deliveryMs(best, bytes)) best = holder;
+  }
+  return best;
 }
 
 /** Can this holder deliver `bytes` within `slackMs` (request latency included)? */
 export function peerInTime(holder: HolderSnapshot, bytes: number, slackMs: number): boolean {
-  return projectMs(bytes, holder.bytesPerSec) + PEER_REQUEST_LATENCY_MS < slackMs;
+  return deliveryMs(holder, bytes) < slackMs;
 }
 
 /**
@@ -186,7 +205,7 @@ export function decideSegment(s: DecisionSnapshot): SegmentDecision {
   const remainingBytes = s.signedSizeBytes - s.filledBytes;
   // A peer that holds it is asked first, even by an elected fetcher: the election is for
   // segments nobody has yet (a joiner is elected for old ones too).
-  const holder = pickHolder(s.holders, s.failedPeers);
+  const holder = pickHolder(s.holders, s.failedPeers, remainingBytes);
   if (holder && peerInTime(holder, remainingBytes, slackMs))
     return decided({ kind: 'peer', peerId: holder.peerId });
   if (prefetchFallback) return decided(prefetchFallback);

@@ -8,6 +8,8 @@ export interface PeerStats {
   downloadBytesPerSec: number;
   downloadedBytes: number;
   uploadedBytes: number;
+  /** The path's round-trip time as the WebRTC stack measured it, ms (null: not measured). */
+  rttMs: number | null;
 }
 
 /**

@@ -7,7 +7,7 @@ export class ThroughputEstimator {
   private samples = 0;
 
   constructor(
-    private readonly fallbackBytesPerSec: number,
+    private fallbackBytesPerSec: number,
     /** Time constant of the average, ms of transfer. */
     private readonly halfLifeMs = 2_000,
   ) {}
@@ -35,6 +35,11 @@ export class ThroughputEstimator {
   stalled(): void {
     this.estimateBytesPerSec = (this.estimateBytesPerSec ?? this.fallbackBytesPerSec) / 2;
     this.samples++;
+  }
+
+  /** Until measured, assume no more than this (what the peer announced it can upload). */
+  assumeAtMost(bytesPerSec: number): void {
+    this.fallbackBytesPerSec = Math.min(this.fallbackBytesPerSec, bytesPerSec);
   }
 
   get bytesPerSec(): number {

@@ -4,6 +4,7 @@ import {
   candidateTypeOf,
   pairTypeOf,
   selectedPairType,
+  selectedPairRttMs,
   withoutRelayCandidates,
   type EngineConfig,
 } from '../src/index.js';
@@ -137,6 +138,32 @@ describe('selected pair from getStats', () => {
       },
     ];
     expect(selectedPairType(unknownCandidate)).toBeNull();
+  });
+
+  it("reads the selected pair's round trip in ms (seconds in the report), null when not measured", () => {
+    const pair = (id: string, currentRoundTripTime?: unknown) => ({
+      type: 'candidate-pair',
+      id,
+      localCandidateId: 'L1',
+      remoteCandidateId: 'R1',
+      nominated: true,
+      state: 'succeeded',
+      ...(currentRoundTripTime === undefined ? {} : { currentRoundTripTime }),
+    });
+    const report = [
+      ...candidates,
+      pair('P1', 0.5),
+      pair('P2', 0.084),
+      { type: 'transport', id: 'T', selectedCandidatePairId: 'P2' },
+    ];
+    expect(selectedPairRttMs(report)).toBe(84);
+    expect(selectedPairRttMs(new Map(report.map((entry) => [entry.id, entry])))).toBe(84);
+    expect(selectedPairRttMs([...candidates, pair('P1')])).toBeNull();
+    expect(selectedPairRttMs([...candidates, pair('P1', -1)])).toBeNull();
+    expect(selectedPairRttMs([...candidates, pair('P1', Number.NaN)])).toBeNull();
+    expect(selectedPairRttMs([...candidates, pair('P1', '0.1')])).toBeNull();
+    expect(selectedPairRttMs([...candidates, pair('P1', 0)])).toBe(0);
+    expect(selectedPairRttMs(null)).toBeNull();
   });
 });
 

@@ -18,7 +18,7 @@ const base: PrefetchCandidate = {
   runningPeerPrefetches: 1,
   prefetchConcurrency: 2,
   signedSizeBytes: 100_000,
-  holders: [{ peerId: 'a', bytesPerSec: 1_000_000, activeDownloads: 0 }],
+  holders: [{ peerId: 'a', bytesPerSec: 1_000_000, activeDownloads: 0, rttMs: null }],
   nowMs: 10_000,
   deadlineMs: 20_000,
   safetyMarginMs: 1_000,
@@ -71,7 +71,7 @@ describe('prefetch planning', () => {
 
   describe('the prefetch safety margin: a holder must beat the deadline minus the margin, request latency included', () => {
     // At 100 KB/s, N bytes take N/100 ms.
-    const slow = [{ peerId: 's', bytesPerSec: 100_000, activeDownloads: 0 }];
+    const slow = [{ peerId: 's', bytesPerSec: 100_000, activeDownloads: 0, rttMs: null }];
     const fits = (9_000 - PEER_REQUEST_LATENCY_MS) * 100 - 10;
     table([
       ['just inside', { holders: slow, signedSizeBytes: fits }, 'peer'],
@@ -98,8 +98,9 @@ describe('prefetch planning', () => {
       peerId: 'busy',
       bytesPerSec: 10_000_000,
       activeDownloads: MAX_DOWNLOADS_PER_PEER,
+      rttMs: null,
     };
-    const freeSlow = { peerId: 'free', bytesPerSec: 1_000, activeDownloads: 0 };
+    const freeSlow = { peerId: 'free', bytesPerSec: 1_000, activeDownloads: 0, rttMs: null };
     table([
       [
         'a busy fast holder yields to a free one too slow: skip',

@@ -8,6 +8,7 @@ import {
   ownCdnReason,
   PEER_REQUEST_LATENCY_MS,
   pickHolder,
+  deliveryMs,
   projectMs,
   type DecisionSnapshot,
   type HolderSnapshot,
@@ -51,8 +52,13 @@ const base: DecisionSnapshot = {
   manifestPending: false,
 };
 
-function holder(peerId: string, bytesPerSec = 1_000_000, activeDownloads = 0): HolderSnapshot {
-  return { peerId, bytesPerSec, activeDownloads };
+function holder(
+  peerId: string,
+  bytesPerSec = 1_000_000,
+  activeDownloads = 0,
+  rttMs: number | null = null,
+): HolderSnapshot {
+  return { peerId, bytesPerSec, activeDownloads, rttMs };
 }
 const fast = holder('fast');
 
@@ -202,6 +208,58 @@ describe('segment decision', () => {
         peer('stalled'),
       ],
     ]);
+  });
+
+  describe('the path round trip counts: a holder must deliver with its measured RTT on top of the allowance', () => {
+    const fitsBytes = (9_000 - PEER_REQUEST_LATENCY_MS) * 100 - 10;
+    table([
+      [
+        'a holder that fits unmeasured no longer fits 10 ms further away',
+        { holders: [holder('slow', 100_000, 0, 10)], signedSizeBytes: fitsBytes },
+        cdn('deadline'),
+      ],
+      [
+        'and fits again with 10 ms less to move',
+        { holders: [holder('slow', 100_000, 0, 10)], signedSizeBytes: fitsBytes - 1_000 },
+        peer('slow'),
+      ],
+    ]);
+  });
+
+  describe('the holder that would deliver soonest is asked: the nearer of equally fast ones', () => {
+    const far = holder('far', 1_000_000, 0, 200);
+    const near = holder('near', 1_000_000, 0, 20);
+    table([
+      [
+        'near beats an equally fast far holder listed first',
+        { holders: [far, near] },
+        peer('near'),
+      ],
+      [
+        'an unmeasured path counts as no round trip',
+        { holders: [far, holder('unmeasured')] },
+        peer('unmeasured'),
+      ],
+      [
+        'a far holder ten times faster beats a slow near one on a big segment',
+        { holders: [holder('near-slow', 100_000, 0, 10), holder('far-fast', 1_000_000, 0, 200)] },
+        peer('far-fast'),
+      ],
+      [
+        'a tie keeps the list order',
+        { holders: [holder('first', 1_000_000, 0, 50), holder('second', 1_000_000, 0, 50)] },
+        peer('first'),
+      ],
+      [
+        'a near holder with no room yields to a far one with room',
+        { holders: [holder('near-busy', 1_000_000, MAX_DOWNLOADS_PER_PEER, 20), far] },
+        peer('far'),
+      ],
+    ]);
+    it('deliveryMs: the allowance, the round trip, then the bytes at the rate', () => {
+      expect(deliveryMs(far, 500_000)).toBe(PEER_REQUEST_LATENCY_MS + 200 + 500);
+      expect(deliveryMs(holder('u'), 500_000)).toBe(PEER_REQUEST_LATENCY_MS + 500);
+    });
   });
 
   describe(`a holder already serving ${MAX_DOWNLOADS_PER_PEER} downloads yields to one with room`, () => {
@@ -413,8 +471,8 @@ describe('segment decision', () => {
       expect(projectMs(1_000, 0)).toBe(1_000_000);
     });
     it('pickHolder: none when every holder is excluded or there is none', () => {
-      expect(pickHolder([], new Set())).toBeUndefined();
-      expect(pickHolder([fast], new Set(['fast']))).toBeUndefined();
+      expect(pickHolder([], new Set(), 1_000)).toBeUndefined();
+      expect(pickHolder([fast], new Set(['fast']), 1_000)).toBeUndefined();
     });
   });
 });

@@ -20,6 +20,7 @@ const base: WatchdogSnapshot = {
   movedBytes: 64_000,
   remainingBytes: 128_000,
   estimateBytesPerSec: 1_000_000,
+  pathRttMs: null,
   maxMessageBytes: 16_000,
   deadlineMs: 14_000,
   safetyMarginMs: 1_000,
@@ -64,6 +65,13 @@ describe('peer transfer watchdog', () => {
         remainingBytes: 5_000,
       }),
     ).toBe(10_200 + 100);
+  });
+
+  it('with no byte yet, the path round trip not yet spent comes before the bytes', () => {
+    const silent = { ...base, firstByteAtMs: null, movedBytes: 0, nowMs: 10_020 };
+    expect(projectedEndMs({ ...silent, estimateBytesPerSec: 400_000, pathRttMs: 150 })).toBe(
+      10_020 + (PEER_REQUEST_LATENCY_MS + 150 - 20) + 320,
+    );
   });
 
   it('with no byte yet, the silence bound below the estimate: a message may land now, the rest follows at the bound', () => {

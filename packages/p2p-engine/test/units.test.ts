@@ -10,6 +10,7 @@ import { PlaybackClock } from '../src/playback-clock.js';
 import { SegmentStore } from '../src/segment-store.js';
 import { StartupHold } from '../src/startup-hold.js';
 import { ThroughputEstimator } from '../src/throughput.js';
+import { AnnouncedUplinks, MAX_ANNOUNCED_UPLINKS } from '../src/announced-uplinks.js';
 import { TokenBucket } from '../src/token-bucket.js';
 import { FakeClock } from './harness/fake-clock.js';
 
@@ -158,6 +159,39 @@ describe('throughput estimate', () => {
     estimate.add(10_000, 10_000); // a long slow one does
     expect(estimate.bytesPerSec).toBeLessThan(20_000);
     expect(estimate.projectMs(estimate.bytesPerSec)).toBeCloseTo(1_000, 0);
+  });
+
+  it('assumes at most what the peer announced until measured, and never raises its guess', () => {
+    const estimate = new ThroughputEstimator(1_000_000);
+    estimate.assumeAtMost(125_000);
+    expect(estimate.bytesPerSec).toBe(125_000);
+    estimate.assumeAtMost(2_000_000);
+    expect(estimate.bytesPerSec).toBe(125_000);
+    estimate.add(400_000, 1_000); // a measurement is the truth
+    expect(estimate.bytesPerSec).toBe(400_000);
+  });
+
+  it('announced uplinks: bytes/s of the last announcement, none for 0 or unknown, oldest forgotten', () => {
+    const uplinks = new AnnouncedUplinks();
+    uplinks.note([
+      { peerId: 'a', uploadKbps: 1_000 },
+      { peerId: 'b', uploadKbps: 0 },
+    ]);
+    expect(uplinks.bytesPerSecOf('a')).toBe(125_000);
+    expect(uplinks.bytesPerSecOf('b')).toBeNull();
+    expect(uplinks.bytesPerSecOf('c')).toBeNull();
+    uplinks.note([{ peerId: 'a', uploadKbps: 3_000 }]);
+    expect(uplinks.bytesPerSecOf('a')).toBe(375_000);
+    const many = Array.from({ length: MAX_ANNOUNCED_UPLINKS }, (_, i) => ({
+      peerId: `p${i}`,
+      uploadKbps: 10,
+    }));
+    uplinks.note([{ peerId: 'old', uploadKbps: 10 }]);
+    uplinks.note([{ peerId: 'a', uploadKbps: 3_000 }]); // noted again: now among the newest
+    uplinks.note(many.slice(0, MAX_ANNOUNCED_UPLINKS - 1));
+    expect(uplinks.bytesPerSecOf('old')).toBeNull();
+    expect(uplinks.bytesPerSecOf('a')).toBe(375_000);
+    expect(uplinks.bytesPerSecOf('p0')).toBe(1_250);
   });
 
   it('a stall halves the estimate, from the fallback when nothing was measured', () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from './harness/fake-clock.js';
 import { VodFixture } from './harness/stream-fixture.js';
-import { SimSwarm } from './harness/swarm.js';
+import { seedAll, showPlaylist, SimSwarm, type Viewer } from './harness/swarm.js';
 
 let swarm: SimSwarm | null = null;
 afterEach(() => {
@@ -31,6 +31,58 @@ describe('VOD swarm', () => {
     expect(first.engine.stats.uploadedBytes).toBe(stats.p2pBytes);
     // The CDN saw only what nobody held or what was needed before a peer could deliver it.
     expect(second.cdn.segmentRequests().length).toBeLessThan(5);
+  });
+});
+
+describe('peer choice by distance', () => {
+  it('a viewer takes its segments from the nearer of two equally fast holders', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 12, sizeBytes: 100_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    // Equal uplinks; the far seeder is 150 ms further away each way (a 380 ms round trip to
+    // the viewer against 80 ms), and joins first, so it is the first holder the viewer knows.
+    const far = swarm.addViewer({ accessDelayMs: 150 });
+    await seedAll(clock, far, fixture);
+    const near = swarm.addViewer();
+    await seedAll(clock, near, fixture);
+    // Few downloads at once, so that no holder is skipped for being busy.
+    const viewer = swarm.addViewer({ accessDelayMs: 20, config: { prefetchConcurrency: 1 } });
+    // On the network before it plays, so that both holders are known when it asks.
+    showPlaylist(viewer, fixture);
+    viewer.engine.reportStartup(0);
+    await clock.advanceUntil(
+      () => viewer.engine.stats.peerDetails.filter((peer) => peer.rttMs !== null).length === 2,
+      10_000,
+    );
+    const player = swarm.play(viewer, { playlistUrl: fixture.playlistUrl, bufferTargetSec: 12 });
+    await clock.advanceUntil(() => player.stats.segmentsLoaded === 12, 60_000, 50);
+    expect(player.stats.stalls).toBe(0);
+    const details = viewer.engine.stats.peerDetails;
+    const of = (seeder: Viewer) => details.find((peer) => peer.peerId === seeder.engine.peerId);
+    // The stack's measured round trips: 2 × (20 ms network + both access links).
+    expect(of(near)?.rttMs).toBe(80);
+    expect(of(far)?.rttMs).toBe(380);
+    const fromNear = of(near)?.downloadedBytes ?? 0;
+    const fromFar = of(far)?.downloadedBytes ?? 0;
+    expect(fromNear + fromFar).toBeGreaterThanOrEqual(8 * 100_000);
+    // Holders are ranked by round trip plus transfer time: the near one serves all.
+    expect(fromFar).toBe(0);
+  });
+});
+
+describe('peer choice by announced uplink', () => {
+  it('a new peer is assumed no faster than the upload it announced, until measured', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 4, sizeBytes: 100_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const seeder = swarm.addViewer({ config: { announcedUploadKbps: 1_000 } });
+    await seedAll(clock, seeder, fixture);
+    const viewer = swarm.addViewer();
+    showPlaylist(viewer, fixture);
+    viewer.engine.reportStartup(0);
+    await clock.advanceUntil(() => viewer.engine.stats.peers === 1, 10_000);
+    // 1,000 kbit/s = 125,000 B/s, below the engine's 1 MiB/s guess for a peer never measured.
+    expect(viewer.engine.stats.peerDetails[0]?.downloadBytesPerSec).toBe(125_000);
   });
 });
 

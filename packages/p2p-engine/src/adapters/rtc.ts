@@ -1,4 +1,4 @@
-import { selectedPairType } from '../connectivity.js';
+import { selectedPairRttMs, selectedPairType } from '../connectivity.js';
 import type {
   DataChannelLike,
   DataChannelState,
@@ -192,6 +192,7 @@ export function adaptPeerConnection(
   if (pc.getStats) {
     const getStats = pc.getStats.bind(pc);
     adapted.selectedPairType = async () => selectedPairType(await getStats());
+    adapted.roundTripTimeMs = async () => selectedPairRttMs(await getStats());
   }
   const onCandidate = (candidate: StandardIceCandidate | null) =>
     adapted.onlocalcandidate?.(

@@ -32,6 +32,8 @@ interface SimNode {
   turn: boolean;
   uplinkBytesPerSec: number;
   uplinkBusyUntilMs: number;
+  /** One-way delay of the node's own access link, ms, added to the network's latency. */
+  accessDelayMs: number;
   alive: boolean;
   channels: Set<SimDataChannel>;
 }
@@ -81,12 +83,13 @@ export class SimNetwork {
     readonly latencyMs = 20,
   ) {}
 
-  addNode(nodeId: string, uplinkBytesPerSec = 5 * 1024 * 1024): void {
+  addNode(nodeId: string, uplinkBytesPerSec = 5 * 1024 * 1024, accessDelayMs = 0): void {
     this.nodes.set(nodeId, {
       nat: 'open',
       turn: false,
       uplinkBytesPerSec,
       uplinkBusyUntilMs: 0,
+      accessDelayMs,
       alive: true,
       channels: new Set(),
     });
@@ -175,6 +178,11 @@ export class SimNetwork {
     return new SimWebSocket(this, url, this.servers.get(url));
   }
 
+  /** One-way delay between two nodes: the network's latency and both access links, ms. */
+  oneWayMs(fromNodeId: string, toNodeId: string): number {
+    return this.latencyMs + this.node(fromNodeId).accessDelayMs + this.node(toNodeId).accessDelayMs;
+  }
+
   /** Schedule delivery of `bytes` from `nodeId`; returns when its transmission ends. */
   transmit(nodeId: string, sizeBytes: number): number {
     const node = this.node(nodeId);
@@ -238,7 +246,9 @@ export class SimDataChannel implements DataChannelLike {
         if (lost || this.silent || !remote || remote.readyState !== 'open') return;
         remote.onmessage?.(copy);
       },
-      doneAt - clock.now() + this.network.latencyMs,
+      doneAt -
+        clock.now() +
+        (this.remote ? this.network.oneWayMs(this.nodeId, this.remote.nodeId) : 0),
     );
   }
 
@@ -369,6 +379,17 @@ export class SimPeerConnection implements PeerConnectionLike {
   get selectedPairType(): (() => Promise<PairType | null>) | undefined {
     if (!this.network.statsAvailable) return undefined;
     return () => Promise.resolve(this.pairType);
+  }
+
+  /** The connected path's round trip, as ICE checks would measure it. */
+  get roundTripTimeMs(): (() => Promise<number | null>) | undefined {
+    if (!this.network.statsAvailable) return undefined;
+    return () =>
+      Promise.resolve(
+        this.remote && this.pairType
+          ? 2 * this.network.oneWayMs(this.nodeId, this.remote.nodeId)
+          : null,
+      );
   }
 
   close(): void {

@@ -42,6 +42,8 @@ export class SimSwarm {
     options: {
       config?: Partial<EngineConfig>;
       uplinkBytesPerSec?: number;
+      /** One-way delay of the viewer's access link, ms (its distance from the others). */
+      accessDelayMs?: number;
       cdnBytesPerSec?: number;
       cdnLatencyMs?: number;
       token?: string;
@@ -49,7 +51,7 @@ export class SimSwarm {
     } = {},
   ): Viewer {
     const id = `viewer${this.viewers.length + 1}`;
-    this.network.addNode(id, options.uplinkBytesPerSec);
+    this.network.addNode(id, options.uplinkBytesPerSec, options.accessDelayMs);
     const cdn = new FakeCdn(
       this.clock,
       this.content,

@@ -220,9 +220,8 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     this.refreshTimer = this.platform.clock.setTimeout(() => {
       this.refreshTimer = null;
       if (this.destroyed) return;
-      for (const swarmId of this.swarms) {
+      for (const swarmId of this.swarms)
         if (this.tracker.isJoined(swarmId)) this.requestPeers(swarmId);
-      }
       for (const { pc, session } of this.connections.values())
         if (session) refreshPathRtt(pc, session);
       this.scheduleRefresh();

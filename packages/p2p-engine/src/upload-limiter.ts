@@ -39,3 +39,20 @@ export class UploadLimiter {
     return this.bucket.take(bytes);
   }
 }
+
+/**
+ * Each concurrent upload should get at least this much of the uplink: a 2 s segment of a
+ * stream up to about 1 Mbit/s then still moves within its own duration.
+ */
+export const MIN_BITS_PER_SEC_PER_UPLOAD = 1_000_000;
+
+/**
+ * Concurrent uploads for an uplink cap: the configured slots, but no more than the cap can
+ * serve at `MIN_BITS_PER_SEC_PER_UPLOAD` each, and at least one. A 1 Mbit/s home then serves
+ * one peer at a time and tells the others at once that it is busy (they ask another holder
+ * or the CDN in time), instead of starving all of them towards their deadlines.
+ */
+export function uploadSlotsFor(configuredSlots: number, capBitsPerSec: number): number {
+  const carried = Math.floor(capBitsPerSec / MIN_BITS_PER_SEC_PER_UPLOAD);
+  return Math.max(1, Math.min(configuredSlots, carried));
+}

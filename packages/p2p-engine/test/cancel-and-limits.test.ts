@@ -91,9 +91,10 @@ describe('cancellation', () => {
 
 describe('upload limits', () => {
   it('never uploads faster than the cap', async () => {
-    const capBitsPerSec = 800_000; // 100 kB/s
+    // 400 kB/s: three uploads at once (one slot per Mbit/s), 1.2 MB asked for in all.
+    const capBitsPerSec = 3_200_000;
     const { clock, fixture, seeder, viewers } = await setup({
-      sizeBytes: 100_000,
+      sizeBytes: 400_000,
       viewers: 3,
       seederConfig: { uploadCapBitsPerSec: capBitsPerSec, maxMessageBytes: 16 * 1024 },
     });
@@ -130,6 +131,24 @@ describe('upload limits', () => {
     expect(resultB.bytes).toEqual(segment.bytes);
     // One was served by the seeder; the other was refused (busy) and went elsewhere: to the
     // first viewer once it held the segment, or to the CDN.
+    expect(seeder.engine.stats.uploadedBytes).toBe(segment.bytes.byteLength);
+  });
+
+  it('a 1 Mbit/s uplink serves one upload at a time, whatever the configured slots', async () => {
+    const { clock, fixture, seeder, viewers } = await setup({
+      viewers: 2,
+      seederConfig: { uploadSlots: 6, uploadCapBitsPerSec: 1_000_000, maxMessageBytes: 16 * 1024 },
+    });
+    const segment = fixture.segments[6]!;
+    const [first, second] = viewers;
+    const a = requestSegment(first!, fixture, segment);
+    const b = requestSegment(second!, fixture, segment);
+    const [resultA, resultB] = await Promise.all([
+      settle(clock, a.promise),
+      settle(clock, b.promise),
+    ]);
+    expect(resultA.bytes).toEqual(segment.bytes);
+    expect(resultB.bytes).toEqual(segment.bytes);
     expect(seeder.engine.stats.uploadedBytes).toBe(segment.bytes.byteLength);
   });
 });

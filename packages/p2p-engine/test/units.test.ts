@@ -10,6 +10,7 @@ import { PlaybackClock } from '../src/playback-clock.js';
 import { SegmentStore } from '../src/segment-store.js';
 import { StartupHold } from '../src/startup-hold.js';
 import { ThroughputEstimator } from '../src/throughput.js';
+import { uploadSlotsFor } from '../src/upload-limiter.js';
 import { AnnouncedUplinks, MAX_ANNOUNCED_UPLINKS } from '../src/announced-uplinks.js';
 import { TokenBucket } from '../src/token-bucket.js';
 import { FakeClock } from './harness/fake-clock.js';
@@ -144,6 +145,19 @@ describe('start-up hold', () => {
     await clock.advance(5_000);
     expect(order).not.toContain('never');
     expect(new StartupHold(clock, 0).holding).toBe(false);
+  });
+});
+
+describe('upload slots for an uplink cap', () => {
+  it.each([
+    ['the configured slots on a fast uplink', 6, 20_000_000, 6],
+    ['one per Mbit/s below that', 6, 3_000_000, 3],
+    ['a partial Mbit/s does not count', 6, 2_999_999, 2],
+    ['one on a 1 Mbit/s uplink', 6, 1_000_000, 1],
+    ['still one below 1 Mbit/s: it uploads what it can', 6, 300_000, 1],
+    ['never more than configured', 2, 100_000_000, 2],
+  ])('%s', (_name, configured, capBitsPerSec, expected) => {
+    expect(uploadSlotsFor(configured, capBitsPerSec)).toBe(expected);
   });
 });
 

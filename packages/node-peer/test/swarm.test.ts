@@ -80,6 +80,14 @@ describe('werift peers in a swarm', () => {
     const requestsBefore = cdn.requests.length;
     // A short buffer target (hls.js: maxBufferLength) leaves segments to load once peers are up.
     const viewer = await peer('viewer', { player: { bufferTargetSec: 4 } });
+    // werift measures the selected pair's round trip (ICE checks), which peer choice uses.
+    const measured = await waitFor(
+      "the viewer to know its path's round trip",
+      () => viewer.stats().engine?.peerDetails.find((detail) => detail.rttMs !== null) ?? null,
+      { timeoutMs: 20_000 },
+    );
+    expect(measured.rttMs).toBeGreaterThanOrEqual(0);
+    expect(measured.rttMs).toBeLessThan(1_000);
     const ended = await waitFor(
       'the viewer to play to the end',
       () => {

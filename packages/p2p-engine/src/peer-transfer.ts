@@ -124,6 +124,14 @@ export async function fetchFromPeer(
   }
   const startOffset = download.filledBytes;
   const startedAtMs = platform.clock.now();
+  ctx.log('debug', 'peer transfer started', {
+    segment: download.key,
+    peerId: session.remotePeerId,
+    offsetBytes: startOffset,
+    deadlineInMs: Math.round(ctx.deadlineOf(download, startedAtMs) - startedAtMs),
+    estimateBytesPerSec: Math.round(session.throughput.bytesPerSec),
+    pathRttMs: session.pathRttMs,
+  });
   let transferFirstByteAtMs: number | null = null;
   let fellBehind = false;
   const transfer = session.download(info.rendition, info.sequence, {
@@ -179,10 +187,16 @@ export async function fetchFromPeer(
     if (fellBehind) {
       ctx.stats.fallbacks++;
       download.forceHttp = true;
+      const nowMs = platform.clock.now();
       ctx.log('debug', 'peer transfer behind its deadline: resuming over HTTP', {
         segment: download.key,
         peerId: session.remotePeerId,
         filledBytes: download.filledBytes,
+        sizeBytes: entry.sizeBytes,
+        elapsedMs: Math.round(nowMs - startedAtMs),
+        deadlineInMs: Math.round(ctx.deadlineOf(download, nowMs) - nowMs),
+        estimateBytesPerSec: Math.round(session.throughput.bytesPerSec),
+        pathRttMs: session.pathRttMs,
       });
       return false;
     }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   adaptDataChannel,
+  adaptPeerConnection,
   EARLY_MESSAGE_LIMIT,
   type StandardDataChannel,
+  type StandardPeerConnection,
 } from '../src/adapters/rtc.js';
 
 /** A standard data channel as a browser hands it over: events are only properties to call. */
@@ -82,5 +84,50 @@ describe('the standard data channel adapter', () => {
     adapted.onmessage = () => count++;
     await flushMicrotasks();
     expect(count).toBe(EARLY_MESSAGE_LIMIT);
+  });
+});
+
+describe('the standard peer connection adapter', () => {
+  const pair = {
+    type: 'candidate-pair',
+    id: 'P',
+    localCandidateId: 'L',
+    remoteCandidateId: 'R',
+    nominated: true,
+    state: 'succeeded',
+    currentRoundTripTime: 0.042,
+  };
+  const report = [
+    { type: 'local-candidate', id: 'L', candidateType: 'srflx' },
+    { type: 'remote-candidate', id: 'R', candidateType: 'host' },
+    pair,
+    { type: 'transport', id: 'T', selectedCandidatePairId: 'P' },
+  ];
+  function standardConnection(getStats?: () => Promise<unknown>): StandardPeerConnection {
+    const description = { type: 'offer', sdp: 'v=0' };
+    return {
+      createDataChannel: () => standardChannel().channel,
+      createOffer: () => Promise.resolve(description),
+      createAnswer: () => Promise.resolve(description),
+      setLocalDescription: () => Promise.resolve(),
+      setRemoteDescription: () => Promise.resolve(),
+      addIceCandidate: () => Promise.resolve(),
+      localDescription: null,
+      connectionState: 'connected',
+      ...(getStats ? { getStats } : {}),
+      close() {},
+    };
+  }
+
+  it('reads the selected pair type and round trip from getStats', async () => {
+    const adapted = adaptPeerConnection(standardConnection(() => Promise.resolve(report)));
+    expect(await adapted.selectedPairType?.()).toBe('srflx');
+    expect(await adapted.roundTripTimeMs?.()).toBe(42);
+  });
+
+  it('offers neither reading for a stack without stats', () => {
+    const adapted = adaptPeerConnection(standardConnection());
+    expect(adapted.selectedPairType).toBeUndefined();
+    expect(adapted.roundTripTimeMs).toBeUndefined();
   });
 });

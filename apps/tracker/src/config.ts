@@ -98,6 +98,11 @@ const trackerConfigFields = z.object({
   LIVE_FETCHER_MIN_AGE_MS: nonNegativeInt.default(3000),
   LIVE_FETCHER_MIN_UPLOAD_KBPS: nonNegativeInt.default(1),
   /**
+   * Peers announcing less upload are elected only when too few others announce this much: a
+   * fetcher must serve its followers before the segment's deadline. 0: no preference.
+   */
+  LIVE_FETCHER_PREFERRED_UPLOAD_KBPS: nonNegativeInt.default(2000),
+  /**
    * Verified upload: beyond the first LIVE_FETCHERS_PER_SEGMENT, a fetcher must have answered
    * offers from peers of this many other address blocks (/24, /48). 0: claimed upload counts.
    */

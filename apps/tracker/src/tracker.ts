@@ -78,6 +78,7 @@ export class Tracker implements TrackerContext {
         perSegment: deps.config.LIVE_FETCHERS_PER_SEGMENT,
         minAgeMs: deps.config.LIVE_FETCHER_MIN_AGE_MS,
         minUploadKbps: deps.config.LIVE_FETCHER_MIN_UPLOAD_KBPS,
+        preferredUploadKbps: deps.config.LIVE_FETCHER_PREFERRED_UPLOAD_KBPS,
         minServedGroups: deps.config.LIVE_FETCHER_MIN_SERVED_GROUPS,
       },
       now: this.now,

@@ -145,3 +145,31 @@ describe('fetcher seniority', () => {
     await tracker.close();
   });
 });
+
+describe('preferred upload', () => {
+  it('leaves a home uplink below the preference out while another member has it', async () => {
+    const keys = await makeKeys();
+    const tracker = await startTracker(keys, {
+      LIVE_FETCHER_CANDIDATES: '3',
+      LIVE_FETCHER_PREFERRED_UPLOAD_KBPS: '2000',
+    });
+    const swarmId = 'prefer/240p';
+    const join = async (sub: string, uploadKbps: number) =>
+      joinedClient(tracker.wsUrl, {
+        swarmId,
+        token: await signToken(keys, { stream: 'prefer', sub }),
+        live: true,
+        uploadKbps,
+      });
+    // Alone, the 1 Mbit/s member is the fetcher: a swarm still needs one.
+    const slow = await join('slow', 1000);
+    expect((await slow.next('election')).fetchers).toEqual([slow.peerId]);
+    // A 3 Mbit/s member joins: it alone is elected from then on.
+    const fast = await join('fast', 3000);
+    const next = await slow.nextOf('election', (m) => m.fetchers.includes(fast.peerId));
+    expect(next.fetchers).toEqual([fast.peerId]);
+    slow.close();
+    fast.close();
+    await tracker.close();
+  });
+});

@@ -44,6 +44,8 @@ export async function startTwoNodes(options: TwoNodesOptions): Promise<TwoNodes>
     HEARTBEAT_MS: '3000',
     TRUST_PROXY: 'true',
     REPORT_MIN_TENURE_MS: '0',
+    // Members announce 1–8 Mbit/s to test the election across nodes, not the preference.
+    LIVE_FETCHER_PREFERRED_UPLOAD_KBPS: '0',
     ...options.env,
   });
   const started = await Promise.allSettled([

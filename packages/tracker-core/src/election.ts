@@ -10,6 +10,12 @@ export interface ElectionPolicy {
   /** Members announcing less upload than this are never elected. */
   readonly minUploadKbps: number;
   /**
+   * Members announcing less than this are elected only when fewer than `perSegment` others
+   * announce as much: a fetcher serves a live segment to its followers within the segment's
+   * slack, which a home uplink of about the stream's bitrate cannot. Unset or 0: no preference.
+   */
+  readonly preferredUploadKbps?: number;
+  /**
    * Verified upload: a member fills a vacancy beyond `perSegment` only once it has answered
    * connection offers from at least this many other address groups (`servedGroups`).
    * Unset or 0: claimed upload is taken at its word (the simulator's setting).
@@ -86,6 +92,19 @@ class Seats {
 }
 
 /**
+ * The members that announce the preferred upload, when at least `perSegment` do; otherwise
+ * all of them (a swarm of slow uplinks still needs its fetchers).
+ */
+export function ableToServe(
+  members: readonly MemberRecord[],
+  policy: ElectionPolicy,
+): readonly MemberRecord[] {
+  const preferred = policy.preferredUploadKbps ?? 0;
+  const strong = members.filter((member) => member.uploadKbps >= preferred);
+  return strong.length >= policy.perSegment ? strong : members;
+}
+
+/**
  * Choose the live swarm's fetcher candidates. Sitting fetchers with verified upload stay
  * while they remain members and within the seat rules (stable epochs: a fetcher change moves
  * segments between peers). Vacancies go to members that have been in the swarm at least `minAgeMs` (they have
@@ -102,8 +121,9 @@ export function chooseFetchers(
   policy: ElectionPolicy,
   nowMs: number,
 ): ElectionOutcome {
-  const eligible = members.filter(
-    (member) => member.live && member.uploadKbps >= policy.minUploadKbps,
+  const eligible = ableToServe(
+    members.filter((member) => member.live && member.uploadKbps >= policy.minUploadKbps),
+    policy,
   );
   const seats = new Seats(seatsPerGroup(eligible, policy.candidates));
   const byId = new Map(eligible.map((member) => [member.peerId, member]));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ableToServe,
   chooseFetchers,
   groupOf,
   isVerified,
@@ -219,6 +220,33 @@ describe('chooseFetchers edges', () => {
       fetchers: [],
       perSegment: 1,
       recheckAtMs: null,
+    });
+  });
+
+  describe('a preferred upload: slower members only while too few others have it', () => {
+    const prefer: ElectionPolicy = { ...policy, perSegment: 2, preferredUploadKbps: 2000 };
+    const slow = member('slow', { uploadKbps: 1999 });
+    it('leaves a slower member out, sitting or not, once perSegment others have it', () => {
+      const members = [slow, member('a', { uploadKbps: 2000 }), member('b', { uploadKbps: 3000 })];
+      expect(chooseFetchers(members, [], prefer, 5000).fetchers).toEqual(['a', 'b']);
+      expect(chooseFetchers(members, ['slow'], prefer, 5000).fetchers).toEqual(['a', 'b']);
+    });
+    it('takes slower members when fewer than perSegment others have it', () => {
+      const members = [slow, member('a', { uploadKbps: 2000 })];
+      expect(chooseFetchers(members, [], prefer, 5000).fetchers).toEqual(['a', 'slow']);
+    });
+    it('no preference when unset or 0', () => {
+      const members = [slow, member('a', { uploadKbps: 2000 }), member('b', { uploadKbps: 3000 })];
+      const both = { ...policy, perSegment: 2 };
+      expect(chooseFetchers(members, [], both, 5000).fetchers).toEqual(['a', 'b', 'slow']);
+      expect(
+        chooseFetchers(members, [], { ...both, preferredUploadKbps: 0 }, 5000).fetchers,
+      ).toEqual(['a', 'b', 'slow']);
+    });
+    it('ableToServe: the strong members, or all when too few', () => {
+      const strong = member('a', { uploadKbps: 2000 });
+      expect(ableToServe([slow, strong], { ...prefer, perSegment: 1 })).toEqual([strong]);
+      expect(ableToServe([slow, strong], prefer)).toEqual([slow, strong]);
     });
   });
 

@@ -135,6 +135,8 @@ export interface CoralSnapshot {
     integrityFailures: number;
     p2pDiscardedBytes: number;
     peers: number;
+    /** Per open peer: the path's round trip as the WebRTC stack measured it. */
+    peerDetails: Array<{ peerId: string; rttMs: number | null }>;
     trackerConnected: boolean;
     offloadRatio: number;
     stalls: number;

@@ -177,6 +177,8 @@ export class SimPeerConnection implements PeerConnectionLike {
   answerer: SimPeerConnection | null = null;
   private channel: SimDataChannel | null = null;
   private closed = false;
+  /** The other end, once connected: its path's round trip is what getStats would report. */
+  private connectedTo: Host | null = null;
 
   constructor(
     private readonly fabric: RtcFabric,
@@ -227,6 +229,8 @@ export class SimPeerConnection implements PeerConnectionLike {
       if (this.closed || answerer.closed || !this.host.alive || !answerer.host.alive) return;
       const accepted = new SimDataChannel(this.fabric, answerer.host);
       answerer.channel = accepted;
+      this.connectedTo = answerer.host;
+      answerer.connectedTo = this.host;
       this.fabric.connectionsOpened++;
       this.onconnectionstatechange?.('connected');
       answerer.onconnectionstatechange?.('connected');
@@ -239,6 +243,12 @@ export class SimPeerConnection implements PeerConnectionLike {
 
   addRemoteCandidate(_candidate: IceCandidate): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** The selected pair's round trip, as a stack's ICE checks measure it (peer choice uses it). */
+  roundTripTimeMs(): Promise<number | null> {
+    const remote = this.connectedTo;
+    return Promise.resolve(remote ? this.fabric.paths.rttMs(this.host, remote) : null);
   }
 
   close(): void {

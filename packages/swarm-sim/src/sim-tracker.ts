@@ -36,7 +36,14 @@ export const defaultSimTrackerConfig: SimTrackerConfig = {
   holdersPerNeed: 16,
   recentInAnswer: 16,
   maxHavePerPeer: 1024,
-  election: { candidates: 8, perSegment: 1, minAgeMs: 3_000, minUploadKbps: 1 },
+  // The tracker's defaults (LIVE_FETCHER_*).
+  election: {
+    candidates: 8,
+    perSegment: 1,
+    minAgeMs: 3_000,
+    minUploadKbps: 1,
+    preferredUploadKbps: 2_000,
+  },
   electionDebounceMs: 100,
   heartbeatMs: 30_000,
 };

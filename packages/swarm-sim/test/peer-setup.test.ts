@@ -90,3 +90,20 @@ describe('the RTC fabric with a set-up model', () => {
     expect(await run(0.01)).toBe(1300 + 16 * 3000);
   });
 });
+
+describe('the RTC fabric as a stack with stats', () => {
+  it("reports the path's round trip on both ends once connected, none before", async () => {
+    const clock = new EventClock();
+    const paths: PathModel = { rttMs: () => 140, capBytesPerSec: () => Infinity };
+    const fabric = new RtcFabric(clock, new FlowNetwork(clock), paths, 1, model, () => 0);
+    const offerer = fabric.createPeerConnection(host('a', 0));
+    const answerer = fabric.createPeerConnection(host('b', 0));
+    offerer.createDataChannel('coral');
+    const answer = await answerer.acceptOffer(await offerer.createOffer());
+    expect(await offerer.roundTripTimeMs?.()).toBeNull();
+    await offerer.acceptAnswer(answer);
+    await clock.runUntil(120_000);
+    expect(await offerer.roundTripTimeMs?.()).toBe(140);
+    expect(await answerer.roundTripTimeMs?.()).toBe(140);
+  });
+});

@@ -5,7 +5,12 @@ import type { IntegrityRegistry } from './integrity.js';
 import type { EnginePlatform, TimerId } from './platform.js';
 import type { PeerManager } from './peer-manager.js';
 import type { PeerSession } from './peer-session.js';
-import { HTTP_REQUEST_LATENCY_MS, PEER_REQUEST_LATENCY_MS, projectMs } from './segment-decision.js';
+import {
+  HTTP_REQUEST_LATENCY_MS,
+  PEER_REQUEST_LATENCY_MS,
+  projectMs,
+  slowStartRounds,
+} from './segment-decision.js';
 import type { StatsCounters } from './stats.js';
 
 /** How often a running peer transfer is checked against its deadline. */
@@ -76,10 +81,20 @@ export function projectedEndMs(s: WatchdogSnapshot): number {
  * estimate, and at most one message per elapsed time (a chunk shows only once its whole message
  * arrived). At the estimate, the request latency (with the path's round trip) not yet spent
  * comes first; at the bound set by the silence, a message may be landing right now, so only the
- * rest after it is still to come.
+ * rest after it is still to come. On a measured path, slow start's round trips come first: its
+ * rate doubles each round trip, so a silence within them says nothing of the rate to come.
  */
 function silentEndMs(s: WatchdogSnapshot): number {
   const elapsedMs = Math.max(1, s.nowMs - s.startedAtMs);
+  if (s.pathRttMs !== null) {
+    const slowStartEndMs =
+      s.startedAtMs + PEER_REQUEST_LATENCY_MS + s.pathRttMs * slowStartRounds(s.remainingBytes);
+    if (s.nowMs < slowStartEndMs) {
+      const latencyMs = Math.max(0, PEER_REQUEST_LATENCY_MS + s.pathRttMs - elapsedMs);
+      const atEstimateMs = s.nowMs + latencyMs + projectMs(s.remainingBytes, s.estimateBytesPerSec);
+      return Math.max(slowStartEndMs, atEstimateMs);
+    }
+  }
   const silenceBytesPerSec = (s.maxMessageBytes * 1000) / elapsedMs;
   if (s.estimateBytesPerSec <= silenceBytesPerSec) {
     const latency = Math.max(0, PEER_REQUEST_LATENCY_MS + (s.pathRttMs ?? 0) - elapsedMs);

@@ -104,12 +104,33 @@ export function projectMs(bytes: number, bytesPerSec: number): number {
 }
 
 /**
- * Time from asking this holder to holding `bytes`, ms: the request's latency allowance plus the
- * path's measured round trip (a request goes out before the first byte comes back), then the
- * bytes at the holder's throughput.
+ * SCTP's initial congestion window (RFC 9260 §7.2.1: min(4 MTU, max(2 MTU, 4380 bytes))),
+ * bytes. A data channel idle for longer than its retransmission timeout starts from it again,
+ * as a live viewer's channel does between segments.
+ */
+export const INITIAL_WINDOW_BYTES = 4380;
+
+/**
+ * Round trips slow start takes to move `bytes` from that window: it doubles each round trip,
+ * so n of them carry INITIAL_WINDOW_BYTES × (2^n − 1).
+ */
+export function slowStartRounds(bytes: number): number {
+  return Math.ceil(Math.log2(Math.max(0, bytes) / INITIAL_WINDOW_BYTES + 1));
+}
+
+/**
+ * Time from asking this holder to holding `bytes`, ms: the request's latency allowance, then
+ * the path's measured round trip (the request goes out before the first byte comes back) and
+ * the bytes at the holder's throughput, or slow start's round trips if longer: 116 KB over a
+ * 240 ms path take five of them, 1.2 s, whatever the uplink.
  */
 export function deliveryMs(holder: HolderSnapshot, bytes: number): number {
-  return PEER_REQUEST_LATENCY_MS + (holder.rttMs ?? 0) + projectMs(bytes, holder.bytesPerSec);
+  const rttMs = holder.rttMs ?? 0;
+  const transferMs = Math.max(
+    rttMs + projectMs(bytes, holder.bytesPerSec),
+    rttMs * slowStartRounds(bytes),
+  );
+  return PEER_REQUEST_LATENCY_MS + transferMs;
 }
 
 /**

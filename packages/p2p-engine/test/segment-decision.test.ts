@@ -9,6 +9,8 @@ import {
   PEER_REQUEST_LATENCY_MS,
   pickHolder,
   deliveryMs,
+  INITIAL_WINDOW_BYTES,
+  slowStartRounds,
   projectMs,
   type DecisionSnapshot,
   type HolderSnapshot,
@@ -257,8 +259,26 @@ describe('segment decision', () => {
       ],
     ]);
     it('deliveryMs: the allowance, the round trip, then the bytes at the rate', () => {
-      expect(deliveryMs(far, 500_000)).toBe(PEER_REQUEST_LATENCY_MS + 200 + 500);
+      expect(deliveryMs(holder('slowish', 100_000, 0, 200), 500_000)).toBe(
+        PEER_REQUEST_LATENCY_MS + 200 + 5_000,
+      );
       expect(deliveryMs(holder('u'), 500_000)).toBe(PEER_REQUEST_LATENCY_MS + 500);
+    });
+    it("deliveryMs: or slow start's round trips on a far path, when longer", () => {
+      // 116 KB: five round trips (4380 × 31 B ≥ 116 KB > 4380 × 15 B); 250 ms + 116 ms at 1 MB/s.
+      expect(deliveryMs(far, 116_000)).toBe(PEER_REQUEST_LATENCY_MS + 5 * 200);
+      expect(deliveryMs(holder('near', 1_000_000, 0, 20), 116_000)).toBe(
+        PEER_REQUEST_LATENCY_MS + 20 + 116,
+      );
+    });
+    it('slowStartRounds: the window doubles each round trip from 4380 bytes', () => {
+      expect(INITIAL_WINDOW_BYTES).toBe(4380);
+      expect(slowStartRounds(0)).toBe(0);
+      expect(slowStartRounds(4380)).toBe(1);
+      expect(slowStartRounds(4381)).toBe(2);
+      expect(slowStartRounds(3 * 4380)).toBe(2);
+      expect(slowStartRounds(3 * 4380 + 1)).toBe(3);
+      expect(slowStartRounds(116_000)).toBe(5);
     });
   });
 

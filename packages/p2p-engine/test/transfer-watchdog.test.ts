@@ -67,11 +67,30 @@ describe('peer transfer watchdog', () => {
     ).toBe(10_200 + 100);
   });
 
-  it('with no byte yet, the path round trip not yet spent comes before the bytes', () => {
+  describe('with no byte yet on a measured path', () => {
+    // 128 KB to go: five slow-start round trips (4380 × 31 B ≥ 128 KB).
     const silent = { ...base, firstByteAtMs: null, movedBytes: 0, nowMs: 10_020 };
-    expect(projectedEndMs({ ...silent, estimateBytesPerSec: 400_000, pathRttMs: 150 })).toBe(
-      10_020 + (PEER_REQUEST_LATENCY_MS + 150 - 20) + 320,
-    );
+    it("slow start's round trips are waited for: the end is no sooner than them", () => {
+      expect(projectedEndMs({ ...silent, estimateBytesPerSec: 400_000, pathRttMs: 150 })).toBe(
+        10_000 + PEER_REQUEST_LATENCY_MS + 5 * 150,
+      );
+    });
+    it('within them the estimate counts when slower, the round trip not yet spent first', () => {
+      expect(projectedEndMs({ ...silent, estimateBytesPerSec: 100_000, pathRttMs: 150 })).toBe(
+        10_020 + (PEER_REQUEST_LATENCY_MS + 150 - 20) + 1_280,
+      );
+    });
+    it('within them a long silence is no sign of a slow peer', () => {
+      // 700 ms of silence: the 16 KB message bound (23 KB/s) would project 4.9 s more.
+      const late = { ...silent, nowMs: 10_700, estimateBytesPerSec: 10_000_000, pathRttMs: 150 };
+      expect(projectedEndMs(late)).toBe(10_000 + PEER_REQUEST_LATENCY_MS + 5 * 150);
+      expect(transferFallsBehind({ ...late, deadlineMs: 11_810 + 1_000 })).toBe(false);
+    });
+    it('after them the silence bound applies again', () => {
+      const after = { ...silent, nowMs: 10_810, estimateBytesPerSec: 1_000_000, pathRttMs: 150 };
+      // 16 KB per 810 ms: the 112 KB after a message landing now take 5.67 s.
+      expect(projectedEndMs(after)).toBeCloseTo(10_810 + (112_000 * 810) / 16_000, 6);
+    });
   });
 
   it('with no byte yet, the silence bound below the estimate: a message may land now, the rest follows at the bound', () => {

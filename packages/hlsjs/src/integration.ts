@@ -13,12 +13,14 @@ import {
 } from '@coral-cdn/p2p-engine';
 import type Hls from 'hls.js';
 import type {
+  Fragment,
   FragmentLoaderContext,
   HlsConfig,
   HlsListeners,
   LevelDetails,
   LoaderStats,
 } from 'hls.js';
+import { DoubleLoadTracker } from './double-loads.js';
 import { createFragmentLoaderClass } from './fragment-loader.js';
 import { transferTimingOf } from './loader-stats.js';
 import { PlaybackObserver, type MediaLike, type PlaybackQoe } from './playback-observer.js';
@@ -117,6 +119,7 @@ export class CoralHlsIntegration {
   private partsFromHttp = 0;
   private plainSegmentBytes = 0;
   private plainSegments = 0;
+  private readonly doubleLoads = new DoubleLoadTracker();
   private destroyed = false;
 
   constructor(options: CoralHlsIntegrationOptions) {
@@ -156,6 +159,8 @@ export class CoralHlsIntegration {
         },
         countPassthrough: (sizeBytes) => this.countPassthrough(sizeBytes),
         countPart: (sizeBytes) => this.countPart(sizeBytes),
+        loaded: (context, sizeBytes, fromMemory) =>
+          this.recordLoad(context.frag, context.part?.index ?? null, sizeBytes, fromMemory),
         routePart: (context) => this.routePart(context),
         loadPart: (request) => {
           if (!engine.loadPart) throw new Error('CoralHlsIntegration: engine loads no parts');
@@ -203,6 +208,7 @@ export class CoralHlsIntegration {
       partsFromHttp: this.partsFromHttp + engineStats.parts.fromHttp,
       partP2pBytes: engineStats.parts.p2pBytes,
       partsFromP2p: engineStats.parts.fromP2p,
+      doubleLoads: this.doubleLoads.stats,
       // The player's own view of QoE (the engine hears the same through `reportStall`).
       stalls: qoe?.stalls ?? engineStats.stalls,
       stallMs: qoe?.stallMs ?? engineStats.stallMs,
@@ -241,6 +247,8 @@ export class CoralHlsIntegration {
       // P2P off: no loaders of ours; count what hls.js loaded from its events instead.
       on(Events.MANIFEST_LOADED, (_event, data) => this.countPlain(data.stats));
       on(Events.FRAG_LOADED, (_event, data) => {
+        const sizeBytes = (data.part ?? data.frag).stats.loaded;
+        this.recordLoad(data.frag, data.part?.index ?? null, sizeBytes, false);
         if (data.part) {
           this.countPart(data.part.stats.loaded);
         } else if (data.frag.sn === 'initSegment' || (data.frag.type as string) !== 'main') {
@@ -393,6 +401,19 @@ export class CoralHlsIntegration {
   private countPart(sizeBytes: number): void {
     this.partHttpBytes += sizeBytes;
     this.partsFromHttp++;
+  }
+
+  /** A main-rendition segment or part reached hls.js: was its media loaded before? */
+  private recordLoad(
+    frag: Pick<Fragment, 'sn' | 'type' | 'level'>,
+    part: number | null,
+    sizeBytes: number,
+    fromMemory: boolean,
+  ): void {
+    if (typeof frag.sn !== 'number' || (frag.type as string) !== 'main') return;
+    const rendition = this.levelRenditions.get(frag.level);
+    if (rendition === undefined) return;
+    this.doubleLoads.record({ rendition, sequence: frag.sn, part, sizeBytes, fromMemory });
   }
 
   private countPlain(stats: LoaderStats): void {

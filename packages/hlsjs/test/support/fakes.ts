@@ -220,7 +220,8 @@ export interface FragOptions {
   byteRangeStartOffset?: number;
   rangeStart?: number;
   rangeEnd?: number;
-  part?: boolean;
+  /** An LL-HLS part: `true` for part 0, or the part's index. */
+  part?: boolean | number;
 }
 
 /** A loader context as hls.js's fragment loader builds it. */
@@ -244,7 +245,10 @@ export function fragContext(options: FragOptions = {}): FragmentLoaderContext {
       url,
       byteRangeStartOffset: options.byteRangeStartOffset,
     },
-    part: options.part ? { index: 0 } : null,
+    part:
+      options.part === undefined || options.part === false
+        ? null
+        : { index: options.part === true ? 0 : options.part },
   } as unknown as FragmentLoaderContext;
 }
 

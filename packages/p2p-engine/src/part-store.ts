@@ -53,6 +53,11 @@ export class PartStore extends Emitter<PartStoreEvents> {
     return [...sequences];
   }
 
+  /** Segments of which some part is held, in any rendition. */
+  sequencesHeldInAny(): number[] {
+    return [...new Set([...this.parts.values()].map((part) => part.sequence))];
+  }
+
   add(
     name: PartName,
     bytes: Uint8Array,

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { partsVerdict } from '../src/part-segments.js';
 import { FakeClock } from './harness/fake-clock.js';
-import { LivePartsFixture, type PartFixture } from './harness/part-fixture.js';
+import { loadParts, showLlPlaylist } from './harness/ll-viewers.js';
+import { LivePartsFixture } from './harness/part-fixture.js';
 import { LiveFixture, type SegmentFixture } from './harness/stream-fixture.js';
 import { requestSegment, settle, SimSwarm, type Viewer } from './harness/swarm.js';
 
@@ -10,42 +11,6 @@ afterEach(() => {
   swarm?.destroy();
   swarm = null;
 });
-
-/**
- * Tell a viewer the live window as the hls.js adapter does after each blocking reload of
- * hls.js in low-latency mode: the playlist's own URL, without the `_HLS_msn`/`_HLS_part` the
- * reload asked for (`withoutDeliveryDirectives`), so the engine keeps one playlist.
- */
-function showLlPlaylist(viewer: Viewer, live: LiveFixture): void {
-  viewer.engine.setPlaylist({
-    rendition: live.rendition,
-    playlistUrl: live.playlistUrl,
-    live: true,
-    segments: live.window.map(({ sequence, url, startSec, durationSec }) => ({
-      sequence,
-      url,
-      startSec,
-      durationSec,
-    })),
-  });
-  viewer.engine.setActiveRendition(live.rendition);
-}
-
-/** Load parts as hls.js does, the playhead three part targets behind each. */
-async function loadParts(
-  clock: FakeClock,
-  viewers: readonly Viewer[],
-  parts: LivePartsFixture,
-  list: readonly PartFixture[],
-): Promise<void> {
-  for (const part of list) {
-    for (const viewer of viewers)
-      viewer.engine.setPlayback({ positionSec: part.startSec - 1.5, rate: 1 });
-    // The fetcher first, as hls.js's preload hint makes it in practice.
-    for (const viewer of viewers)
-      await settle(clock, viewer.engine.loadPart(parts.request(part)).promise);
-  }
-}
 
 /**
  * A fetcher and a waiter play segment 3 as parts (the waiter from the fetcher); the origin then

@@ -184,3 +184,38 @@ describe('manifest fetches of a viewer playing parts', () => {
     expect(plainFetches()).toBe(before);
   });
 });
+
+describe('parts loaded at start-up', () => {
+  it('are held: the segment they begin is made whole and offered too', async () => {
+    const clock = new FakeClock();
+    const live = new LiveFixture('live', '240p', 60_000);
+    for (let i = 0; i < 3; i++) await live.publish();
+    const parts = new LivePartsFixture(live);
+    swarm = new SimSwarm(clock, parts.content, 'live');
+    const fetcher = swarm.addViewer();
+    showLlPlaylist(fetcher, live);
+    fetcher.engine.reportStartup(0);
+    await clock.advanceUntil(() => fetcher.engine.peerId !== null, 5_000);
+    swarm.tracker.electionFetchers = () => [fetcher.engine.peerId!];
+    const segmentParts = await parts.addParts(3);
+    await loadParts(clock, [fetcher], parts, segmentParts.slice(0, 2));
+    // A viewer starts in segment 3: its first two parts before its first frame, from the CDN
+    // (no peer yet, no entry of their own), the rest from the fetcher once it plays.
+    const joiner = swarm.addViewer();
+    showLlPlaylist(joiner, live);
+    for (const part of segmentParts.slice(0, 2))
+      await settle(clock, joiner.engine.loadPart(parts.request(part)).promise);
+    expect(joiner.engine.stats.parts).toMatchObject({ fromHttp: 2, fromP2p: 0 });
+    joiner.engine.reportStartup(500);
+    await clock.advanceUntil(() => joiner.engine.stats.peers === 1, 10_000);
+    await loadParts(clock, [fetcher, joiner], parts, segmentParts.slice(2));
+    expect(joiner.engine.stats.parts).toMatchObject({ fromHttp: 2, fromP2p: 2 });
+    // The origin completes segment 3; the fetcher's next part brings its entry.
+    await parts.completeSegment();
+    for (const viewer of [fetcher, joiner]) showLlPlaylist(viewer, live);
+    await loadParts(clock, [fetcher, joiner], parts, (await parts.addParts(4)).slice(0, 1));
+    await clock.advanceUntil(() => joiner.engine.stats.parts.segmentsAssembled === 1, 5_000);
+    expect(joiner.engine.stats.storedSegments).toBe(1);
+    expect(joiner.engine.stats.parts.assemblyFailures).toBe(0);
+  });
+});

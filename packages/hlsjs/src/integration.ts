@@ -32,7 +32,10 @@ import { emptyEngineStats, type CoralStats } from './stats.js';
 /** What the integration drives: a `CoralEngine`, or anything with its player-facing methods. */
 export type CoralEngineLike = PlayerEngine &
   Pick<CoralEngine, 'stats' | 'config' | 'leavesToPlayer' | 'adoptSegment'> &
-  Partial<Pick<CoralEngine, 'loadPart'>>;
+  Partial<Pick<CoralEngine, 'loadPart'>> & {
+    /** A stand-in still waiting for the engine (`DeferredEngine`): it loads no parts yet. */
+    readonly waiting?: boolean;
+  };
 
 export interface CoralHlsIntegrationOptions {
   /** The engine for this stream; null means P2P off: no loaders, hls.js exactly as without Coral. */
@@ -312,9 +315,10 @@ export class CoralHlsIntegration {
     if (this.destroyed || !this.p2pEnabled || !part || typeof frag.sn !== 'number') return null;
     if ((frag.type as string) !== 'main' || context.rangeEnd || context.rangeStart) return null;
     const rendition = this.levelRenditions.get(frag.level);
-    if (rendition === undefined || !this.engine?.loadPart) return null;
-    // Before the first frame (or before the engine exists) hls.js loads parts itself.
-    if (this.engine.leavesToPlayer({ rendition, sequence: frag.sn })) return null;
+    // Before the engine exists hls.js loads parts itself. Once it does, the engine loads
+    // them even before the first frame (from the CDN then, as hls.js would) and keeps them:
+    // the segment they begin is then made whole for viewers further behind.
+    if (rendition === undefined || !this.engine?.loadPart || this.engine.waiting) return null;
     return {
       rendition,
       sequence: frag.sn,

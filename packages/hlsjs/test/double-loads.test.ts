@@ -1,9 +1,3 @@
-import {
-  AbortedError,
-  type Cancelable,
-  type PartRequest,
-  type PartResult,
-} from '@coral-cdn/p2p-engine';
 import Hls from 'hls.js';
 import type { LoaderStats } from 'hls.js';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +8,7 @@ import { FakeHls, levelDetails } from './support/fake-hls.js';
 import {
   FakeClock,
   FakeDefaultLoader,
-  FakeEngine,
+  FakePartEngine,
   flush,
   fragContext,
   hlsConfigWithFakeLoader,
@@ -27,27 +21,7 @@ const E = Hls.Events;
 const MASTER = 'http://edge.test/live/ll';
 const timing = { startedAtMs: 0, firstByteAtMs: 1, endedAtMs: 2 };
 
-/** A fake engine that also loads LL parts, each answered at once with `partBytes` bytes. */
-class PartEngine extends FakeEngine {
-  readonly partLoads: PartRequest[] = [];
-  partBytes = 1_000;
-
-  loadPart(request: PartRequest): Cancelable<PartResult> {
-    this.partLoads.push(request);
-    return {
-      promise: Promise.resolve({
-        bytes: new Uint8Array(this.partBytes),
-        source: 'p2p',
-        timing,
-      }),
-      cancel: () => {
-        throw new AbortedError('not expected');
-      },
-    };
-  }
-}
-
-function setup(engine: PartEngine | null) {
+function setup(engine: FakePartEngine | null) {
   const integration = new CoralHlsIntegration({ engine, clock: new FakeClock() });
   const hls = new FakeHls();
   hls.levels = [{ url: [`${MASTER}/240p/index.m3u8`] }, { url: [`${MASTER}/480p/index.m3u8`] }];
@@ -118,13 +92,13 @@ describe('double loads: what one more load of a segment’s media is', () => {
 
 describe('double loads in the adapter’s stats (window.coral.stats.doubleLoads)', () => {
   it('counts parts loaded twice and whole segments after parts, through the engine or not', async () => {
-    const engine = new PartEngine();
+    const engine = new FakePartEngine();
     const { integration } = setup(engine);
-    // Before the first frame hls.js loads parts itself: part 7.0 comes that way...
-    engine.leavesFragmentsToPlayer = true;
+    // Before the engine exists hls.js loads parts itself: part 7.0 comes that way...
+    engine.waiting = true;
     await load(integration, { sn: 7, part: 0, level: 0 });
     FakeDefaultLoader.instances.at(-1)!.succeed(new ArrayBuffer(900));
-    engine.leavesFragmentsToPlayer = false;
+    engine.waiting = false;
     // ... then again through the engine (a retry), and part 7.1 once.
     await load(integration, { sn: 7, part: 0, level: 0 });
     await load(integration, { sn: 7, part: 1, level: 0 });
@@ -185,6 +159,8 @@ describe('double loads in the adapter’s stats (window.coral.stats.doubleLoads)
   });
 
   it('reads zero before anything loads', () => {
-    expect(setup(new PartEngine()).integration.stats.doubleLoads).toEqual(emptyDoubleLoadStats());
+    expect(setup(new FakePartEngine()).integration.stats.doubleLoads).toEqual(
+      emptyDoubleLoadStats(),
+    );
   });
 });

@@ -5,6 +5,8 @@ import {
   type Clock,
   type EngineConfig,
   type EngineStats,
+  type PartRequest,
+  type PartResult,
   type PlaybackUpdate,
   type PlaylistUpdate,
   type SegmentRequest,
@@ -145,6 +147,23 @@ export class FakeEngine implements CoralEngineLike {
         pending.canceled = true;
         settle.reject(new AbortedError('canceled by the loader'));
       },
+    };
+  }
+}
+
+/** A fake engine that also loads LL parts, each answered at once with `partBytes` bytes. */
+export class FakePartEngine extends FakeEngine {
+  readonly partLoads: PartRequest[] = [];
+  partBytes = 1_000;
+  /** As a `DeferredEngine` before the engine exists: parts are left to hls.js. */
+  waiting = false;
+
+  loadPart(request: PartRequest): Cancelable<PartResult> {
+    this.partLoads.push(request);
+    const timing = { startedAtMs: 0, firstByteAtMs: 1, endedAtMs: 2 };
+    return {
+      promise: Promise.resolve({ bytes: new Uint8Array(this.partBytes), source: 'p2p', timing }),
+      cancel: () => undefined,
     };
   }
 }

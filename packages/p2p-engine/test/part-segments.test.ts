@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { partsVerdict } from '../src/part-segments.js';
-import { FakeClock } from './harness/fake-clock.js';
-import { loadParts, showLlPlaylist } from './harness/ll-viewers.js';
-import { LivePartsFixture } from './harness/part-fixture.js';
-import { LiveFixture, type SegmentFixture } from './harness/stream-fixture.js';
-import { requestSegment, settle, SimSwarm, type Viewer } from './harness/swarm.js';
+import type { FakeClock } from './harness/fake-clock.js';
+import { llChannel, loadParts, showLlPlaylist, startedLlViewer } from './harness/ll-viewers.js';
+import type { LiveFixture, SegmentFixture } from './harness/stream-fixture.js';
+import { requestSegment, settle, type SimSwarm, type Viewer } from './harness/swarm.js';
 
 let swarm: SimSwarm | null = null;
 afterEach(() => {
@@ -18,15 +17,10 @@ afterEach(() => {
  * manifest, which now signs segment 3 whole).
  */
 async function playSegmentAsParts(options: { tamper?: boolean } = {}) {
-  const clock = new FakeClock();
-  const live = new LiveFixture('live', '240p', 60_000);
-  for (let i = 0; i < 3; i++) await live.publish();
-  const parts = new LivePartsFixture(live);
-  swarm = new SimSwarm(clock, parts.content, 'live');
-  const fetcher = swarm.addViewer();
-  showLlPlaylist(fetcher, live);
-  fetcher.engine.reportStartup(0);
-  await clock.advanceUntil(() => fetcher.engine.peerId !== null, 5_000);
+  const channel = await llChannel();
+  const { clock, live, parts } = channel;
+  swarm = channel.swarm;
+  const fetcher = await startedLlViewer(clock, swarm, live);
   swarm.tracker.electionFetchers = () => [fetcher.engine.peerId!];
   const waiter = swarm.addViewer();
   showLlPlaylist(waiter, live);
@@ -164,16 +158,11 @@ describe('partsVerdict', () => {
 
 describe('manifest fetches of a viewer playing parts', () => {
   it('fetches no whole manifest when a segment it played as parts is listed', async () => {
-    const clock = new FakeClock();
-    const live = new LiveFixture('live', '240p', 60_000);
-    for (let i = 0; i < 3; i++) await live.publish();
-    const parts = new LivePartsFixture(live);
-    swarm = new SimSwarm(clock, parts.content, 'live');
+    const channel = await llChannel();
+    const { clock, live, parts } = channel;
+    swarm = channel.swarm;
     // Alone in its swarm: a segment's signed entry is fetched for it, not sent by a peer.
-    const viewer = swarm.addViewer();
-    showLlPlaylist(viewer, live);
-    viewer.engine.reportStartup(0);
-    await clock.advanceUntil(() => viewer.engine.peerId !== null, 5_000);
+    const viewer = await startedLlViewer(clock, swarm, live);
     await loadParts(clock, [viewer], parts, await parts.addParts(3));
     const plainFetches = () =>
       viewer.cdn.requests.filter((r) => r.url.endsWith('/integrity.json')).length;
@@ -187,15 +176,10 @@ describe('manifest fetches of a viewer playing parts', () => {
 
 describe('parts loaded at start-up', () => {
   it('are held: the segment they begin is made whole and offered too', async () => {
-    const clock = new FakeClock();
-    const live = new LiveFixture('live', '240p', 60_000);
-    for (let i = 0; i < 3; i++) await live.publish();
-    const parts = new LivePartsFixture(live);
-    swarm = new SimSwarm(clock, parts.content, 'live');
-    const fetcher = swarm.addViewer();
-    showLlPlaylist(fetcher, live);
-    fetcher.engine.reportStartup(0);
-    await clock.advanceUntil(() => fetcher.engine.peerId !== null, 5_000);
+    const channel = await llChannel();
+    const { clock, live, parts } = channel;
+    swarm = channel.swarm;
+    const fetcher = await startedLlViewer(clock, swarm, live);
     swarm.tracker.electionFetchers = () => [fetcher.engine.peerId!];
     const segmentParts = await parts.addParts(3);
     await loadParts(clock, [fetcher], parts, segmentParts.slice(0, 2));

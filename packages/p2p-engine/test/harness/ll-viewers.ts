@@ -1,7 +1,7 @@
-import type { FakeClock } from './fake-clock.js';
-import type { LivePartsFixture, PartFixture } from './part-fixture.js';
-import type { LiveFixture } from './stream-fixture.js';
-import { settle, type Viewer } from './swarm.js';
+import { FakeClock } from './fake-clock.js';
+import { LivePartsFixture, type PartFixture } from './part-fixture.js';
+import { LiveFixture } from './stream-fixture.js';
+import { settle, showPlaylist, SimSwarm, type Viewer } from './swarm.js';
 
 /**
  * Tell a viewer the live window as the hls.js adapter does after each blocking reload of
@@ -10,18 +10,34 @@ import { settle, type Viewer } from './swarm.js';
  * rendition becomes the active one (an ABR switch, when it was another).
  */
 export function showLlPlaylist(viewer: Viewer, live: LiveFixture): void {
-  viewer.engine.setPlaylist({
-    rendition: live.rendition,
-    playlistUrl: live.playlistUrl,
-    live: true,
-    segments: live.window.map(({ sequence, url, startSec, durationSec }) => ({
-      sequence,
-      url,
-      startSec,
-      durationSec,
-    })),
-  });
-  viewer.engine.setActiveRendition(live.rendition);
+  showPlaylist(
+    viewer,
+    { playlistUrl: live.playlistUrl, rendition: live.rendition, segments: live.window },
+    true,
+  );
+}
+
+/** A 240p live channel with segments 0-2 out and LL parts beside it, and a swarm on it. */
+export async function llChannel(segmentBytes = 60_000) {
+  const clock = new FakeClock();
+  const live = new LiveFixture('live', '240p', segmentBytes);
+  for (let i = 0; i < 3; i++) await live.publish();
+  const parts = new LivePartsFixture(live);
+  const swarm = new SimSwarm(clock, parts.content, 'live');
+  return { clock, live, parts, swarm };
+}
+
+/** A viewer of the LL playlist past its first frame, joined at the tracker. */
+export async function startedLlViewer(
+  clock: FakeClock,
+  swarm: SimSwarm,
+  live: LiveFixture,
+): Promise<Viewer> {
+  const viewer = swarm.addViewer();
+  showLlPlaylist(viewer, live);
+  viewer.engine.reportStartup(0);
+  await clock.advanceUntil(() => viewer.engine.peerId !== null, 5_000);
+  return viewer;
 }
 
 /** Load parts as hls.js does, the playhead three part targets behind each. */

@@ -47,6 +47,15 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** Counters the e2e's `CoralSnapshot` type does not name (see @coral-cdn/hlsjs CoralStats). */
+function llExtras(stats: unknown): { assembled?: number; doubleLoads?: unknown } {
+  const s = stats as {
+    parts?: { segmentsAssembled?: number };
+    doubleLoads?: Record<string, number>;
+  } | null;
+  return { assembled: s?.parts?.segmentsAssembled, doubleLoads: s?.doubleLoads };
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -88,6 +97,9 @@ describe('three viewers of an LL-HLS channel in real Chromium', () => {
       partsFromP2p: (s.stats!.partsFromP2p ?? 0) - (atStart[i]!.stats!.partsFromP2p ?? 0),
       partsFromHttp: (s.stats!.partsFromHttp ?? 0) - (atStart[i]!.stats!.partsFromHttp ?? 0),
       played: +(s.playback.positionSec - atStart[i]!.playback.positionSec).toFixed(1),
+      // Whole session, for the log: start-up, segments made whole, media loaded twice.
+      startupMs: s.stats!.startupMs,
+      ...llExtras(s.stats),
     }));
     console.log(JSON.stringify(summary));
     expect(median(latencies.flat()), 'median latency, all viewers').toBeLessThan(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  doubleLoadSummary,
   formatBitsPerSec,
   formatBytes,
   formatLatencySec,
@@ -156,6 +157,26 @@ describe('overlay figures', () => {
       'srflx 3 · relay 1',
     );
     expect(pairSummary({ host: 0, srflx: 0, prflx: 0, relay: 0, unknown: 0 })).toBe('none');
+  });
+
+  it('sums up LL media loaded twice: every kind, and the bytes downloaded again', () => {
+    const none = {
+      segmentsAfterParts: 0,
+      partsAfterSegment: 0,
+      partsTwice: 0,
+      segmentsTwice: 0,
+      downloadedBytes: 0,
+    };
+    expect(doubleLoadSummary(none)).toBe('0');
+    expect(
+      doubleLoadSummary({
+        segmentsAfterParts: 1,
+        partsAfterSegment: 1,
+        partsTwice: 2,
+        segmentsTwice: 1,
+        downloadedBytes: 1536,
+      }),
+    ).toBe('5 (1.5 KiB)');
   });
 });
 

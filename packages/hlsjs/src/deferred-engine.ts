@@ -128,7 +128,7 @@ export class DeferredEngine implements CoralEngineLike {
     throw new Error(`DeferredEngine: no engine yet for ${request.rendition}/${request.sequence}`);
   }
 
-  /** Parts are routed here only once `leavesToPlayer` says no, that is once the engine exists. */
+  /** Parts are routed here only once the engine exists (`waiting` is false). */
   loadPart(request: PartRequest): Cancelable<PartResult> {
     if (this.engine?.loadPart) return this.engine.loadPart(request);
     throw new Error(

@@ -122,6 +122,7 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
             router.adopt(adoptFor, new Uint8Array(response.data.slice(0)), stats);
           else if (context.part) router.countPart(responseSizeBytes(response.data));
           else router.countPassthrough(responseSizeBytes(response.data));
+          router.loaded?.(context, responseSizeBytes(response.data), false);
           callbacks.onSuccess(response, stats, ctx, details);
         },
       };
@@ -180,6 +181,7 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
       if (!context || !callbacks) return;
       const stats = this.stats;
       if (this.request) router.delivered?.(this.request, result);
+      router.loaded?.(context, result.bytes.byteLength, result.fromStore);
       applyTransferTiming(
         stats,
         result.timing,

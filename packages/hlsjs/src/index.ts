@@ -27,6 +27,7 @@ export {
   type PlaybackState,
 } from './playback-observer.js';
 export type { CoralStats } from './stats.js';
+export type { DoubleLoadStats } from './double-loads.js';
 export type { PlaybackInfo } from '@coral-cdn/protocol';
 export type {
   CdnReason,

@@ -13,12 +13,14 @@ import {
 } from '@coral-cdn/p2p-engine';
 import type Hls from 'hls.js';
 import type {
+  Fragment,
   FragmentLoaderContext,
   HlsConfig,
   HlsListeners,
   LevelDetails,
   LoaderStats,
 } from 'hls.js';
+import { DoubleLoadTracker } from './double-loads.js';
 import { createFragmentLoaderClass } from './fragment-loader.js';
 import { transferTimingOf } from './loader-stats.js';
 import { PlaybackObserver, type MediaLike, type PlaybackQoe } from './playback-observer.js';
@@ -30,7 +32,10 @@ import { emptyEngineStats, type CoralStats } from './stats.js';
 /** What the integration drives: a `CoralEngine`, or anything with its player-facing methods. */
 export type CoralEngineLike = PlayerEngine &
   Pick<CoralEngine, 'stats' | 'config' | 'leavesToPlayer' | 'adoptSegment'> &
-  Partial<Pick<CoralEngine, 'loadPart'>>;
+  Partial<Pick<CoralEngine, 'loadPart'>> & {
+    /** A stand-in still waiting for the engine (`DeferredEngine`): it loads no parts yet. */
+    readonly waiting?: boolean;
+  };
 
 export interface CoralHlsIntegrationOptions {
   /** The engine for this stream; null means P2P off: no loaders, hls.js exactly as without Coral. */
@@ -117,6 +122,7 @@ export class CoralHlsIntegration {
   private partsFromHttp = 0;
   private plainSegmentBytes = 0;
   private plainSegments = 0;
+  private readonly doubleLoads = new DoubleLoadTracker();
   private destroyed = false;
 
   constructor(options: CoralHlsIntegrationOptions) {
@@ -156,6 +162,8 @@ export class CoralHlsIntegration {
         },
         countPassthrough: (sizeBytes) => this.countPassthrough(sizeBytes),
         countPart: (sizeBytes) => this.countPart(sizeBytes),
+        loaded: (context, sizeBytes, fromMemory) =>
+          this.recordLoad(context.frag, context.part?.index ?? null, sizeBytes, fromMemory),
         routePart: (context) => this.routePart(context),
         loadPart: (request) => {
           if (!engine.loadPart) throw new Error('CoralHlsIntegration: engine loads no parts');
@@ -203,6 +211,7 @@ export class CoralHlsIntegration {
       partsFromHttp: this.partsFromHttp + engineStats.parts.fromHttp,
       partP2pBytes: engineStats.parts.p2pBytes,
       partsFromP2p: engineStats.parts.fromP2p,
+      doubleLoads: this.doubleLoads.stats,
       // The player's own view of QoE (the engine hears the same through `reportStall`).
       stalls: qoe?.stalls ?? engineStats.stalls,
       stallMs: qoe?.stallMs ?? engineStats.stallMs,
@@ -241,6 +250,8 @@ export class CoralHlsIntegration {
       // P2P off: no loaders of ours; count what hls.js loaded from its events instead.
       on(Events.MANIFEST_LOADED, (_event, data) => this.countPlain(data.stats));
       on(Events.FRAG_LOADED, (_event, data) => {
+        const sizeBytes = (data.part ?? data.frag).stats.loaded;
+        this.recordLoad(data.frag, data.part?.index ?? null, sizeBytes, false);
         if (data.part) {
           this.countPart(data.part.stats.loaded);
         } else if (data.frag.sn === 'initSegment' || (data.frag.type as string) !== 'main') {
@@ -304,9 +315,10 @@ export class CoralHlsIntegration {
     if (this.destroyed || !this.p2pEnabled || !part || typeof frag.sn !== 'number') return null;
     if ((frag.type as string) !== 'main' || context.rangeEnd || context.rangeStart) return null;
     const rendition = this.levelRenditions.get(frag.level);
-    if (rendition === undefined || !this.engine?.loadPart) return null;
-    // Before the first frame (or before the engine exists) hls.js loads parts itself.
-    if (this.engine.leavesToPlayer({ rendition, sequence: frag.sn })) return null;
+    // Before the engine exists hls.js loads parts itself. Once it does, the engine loads
+    // them even before the first frame (from the CDN then, as hls.js would) and keeps them:
+    // the segment they begin is then made whole for viewers further behind.
+    if (rendition === undefined || !this.engine?.loadPart || this.engine.waiting) return null;
     return {
       rendition,
       sequence: frag.sn,
@@ -393,6 +405,19 @@ export class CoralHlsIntegration {
   private countPart(sizeBytes: number): void {
     this.partHttpBytes += sizeBytes;
     this.partsFromHttp++;
+  }
+
+  /** A main-rendition segment or part reached hls.js: was its media loaded before? */
+  private recordLoad(
+    frag: Pick<Fragment, 'sn' | 'type' | 'level'>,
+    part: number | null,
+    sizeBytes: number,
+    fromMemory: boolean,
+  ): void {
+    if (typeof frag.sn !== 'number' || (frag.type as string) !== 'main') return;
+    const rendition = this.levelRenditions.get(frag.level);
+    if (rendition === undefined) return;
+    this.doubleLoads.record({ rendition, sequence: frag.sn, part, sizeBytes, fromMemory });
   }
 
   private countPlain(stats: LoaderStats): void {

@@ -30,6 +30,11 @@ export interface SegmentRouter {
   loadPart?(request: PartRequest): Cancelable<PartResult>;
   /** hls.js's own loader fetched an LL-HLS part the engine did not take. */
   countPart(sizeBytes: number): void;
+  /**
+   * Any fragment or part reached hls.js (through the engine or hls.js's own loader), with its
+   * size; `fromMemory`: the engine answered it from memory (no download).
+   */
+  loaded?(context: FragmentLoaderContext, sizeBytes: number, fromMemory: boolean): void;
 }
 
 /** Size of a loader response body, whatever hls.js made of it. */

@@ -5,6 +5,7 @@ import {
   type EngineStats,
 } from '@coral-cdn/p2p-engine';
 import type { P2pUnavailableReason } from './browser-platform.js';
+import type { DoubleLoadStats } from './double-loads.js';
 import type { PlaybackState } from './playback-observer.js';
 
 /** What `CoralHlsIntegration.stats` reports: the engine's counters plus the player's view. */
@@ -22,6 +23,11 @@ export interface CoralStats extends EngineStats {
   /** LL-HLS parts from peers, each checked against its signed `coral-part/1` entry. */
   partsFromP2p: number;
   partP2pBytes: number;
+  /**
+   * Media hls.js loaded twice in one rendition: a segment as parts and again whole (or the
+   * reverse), a part or a segment twice. Counted with P2P on or off, to compare.
+   */
+  doubleLoads: DoubleLoadStats;
   /** The rendition hls.js is loading (the media playlist's folder name). */
   rendition: string | null;
   /** The viewer's playback state and buffer, from the media element. */

@@ -9,6 +9,7 @@ import {
   FakeDefaultLoader,
   FakeEngine,
   FakeMedia,
+  FakePartEngine,
   flush,
   fragContext,
   hlsConfigWithFakeLoader,
@@ -254,6 +255,23 @@ describe('CoralHlsIntegration: which fragments the engine serves', () => {
       { sequence: 1, source: 'mixed', cdnReason: 'fallback', sizeBytes: 77, fromStore: true },
     ]);
     expect(recorded.events.map((e) => e.kind)).toEqual(['progress', 'success']);
+  });
+
+  it('an LL-HLS part before the first frame goes to the engine (to be kept), unless it has not come yet', async () => {
+    const engine = new FakePartEngine();
+    engine.leavesFragmentsToPlayer = true;
+    const { hls, integration } = setup(engine);
+    loadLevel(hls, 0, '240p');
+    engine.waiting = true;
+    loadWith(integration, fragContext({ sn: 1, level: 0, part: 0 }));
+    expect(FakeDefaultLoader.instances.at(-1)!.context).not.toBeNull();
+    engine.waiting = false;
+    loadWith(integration, fragContext({ sn: 1, level: 0, part: 1 }));
+    await flush();
+    expect(engine.partLoads.map((p) => [p.rendition, p.sequence, p.part])).toEqual([
+      ['240p', 1, 1],
+    ]);
+    expect(FakeDefaultLoader.instances.at(-1)!.context).toBeNull();
   });
 
   it('a fragment hls.js loaded itself before the first frame: adopted with that transfer’s timing, and reported as CDN bytes', () => {

@@ -139,14 +139,22 @@ export class PartLoader {
     };
   }
 
-  /** This viewer loads the rendition as parts (it holds some of them). */
-  playsParts(rendition: string): boolean {
-    return this.store.sequencesHeld(rendition).length > 0;
+  /**
+   * This viewer loads LL parts, of `_rendition` or any other: hls.js in low-latency mode goes
+   * on loading parts after an ABR switch, from the new rendition's next independent part, so
+   * a viewer that just switched plays the new rendition as parts before it holds one of them.
+   */
+  playsParts(_rendition: string): boolean {
+    return this.store.count > 0;
   }
 
-  /** Segments of the rendition of which this viewer holds parts (parts it played). */
-  sequencesHeld(rendition: string): number[] {
-    return this.store.sequencesHeld(rendition);
+  /**
+   * Segments of which this viewer holds parts, in any rendition (`_rendition` included): the
+   * renditions of one LL channel are cut at the same keyframes and share sequence numbers,
+   * so these say from which segment on it plays parts (`playedAsParts` in prefetch-plan.ts).
+   */
+  sequencesHeld(_rendition: string): number[] {
+    return this.store.sequencesHeldInAny();
   }
 
   /**

@@ -41,10 +41,11 @@ export interface PartSegmentsDeps {
 }
 
 /**
- * Whole segments from LL parts: once this viewer holds every part of a segment (each checked
- * against its `coral-part/1` entry) and knows the segment's own signed entry, the parts end to
- * end are checked against that entry and, when they match, kept in the segment store as a
- * verified segment. The store announces it like any other, so viewers further behind (a late
+ * Whole segments from LL parts: once this viewer holds every part of a segment (from peers,
+ * each checked against its `coral-part/1` entry, or from the CDN, with or without one: parts
+ * loaded before the first frame never have it) and knows the segment's own signed entry, the
+ * parts end to end are checked against that entry and, when they match, kept in the segment
+ * store as a verified segment. The store announces it like any other, so viewers further behind (a late
  * joiner, or hls.js not in low-latency mode) take it from peers. The assembled bytes are
  * checked before the announcement: a viewer that offered a segment its peers then found bad
  * would be dropped and reported by every one of them.

@@ -37,11 +37,14 @@ export class PartStore extends Emitter<PartStoreEvents> {
     return part?.signed ? part : undefined;
   }
 
-  /** The shareable parts held of one segment, in part order (possibly with gaps). */
+  /**
+   * The parts held of one segment, in part order (possibly with gaps): shareable ones, and
+   * ones from the CDN whose own entry is not known (a peer's part always has its entry).
+   */
   segmentParts(rendition: string, sequence: number): StoredPart[] {
     const out: StoredPart[] = [];
     for (const part of this.parts.values())
-      if (part.signed && part.rendition === rendition && part.sequence === sequence) out.push(part);
+      if (part.rendition === rendition && part.sequence === sequence) out.push(part);
     return out.sort((a, b) => a.part - b.part);
   }
 
@@ -51,6 +54,11 @@ export class PartStore extends Emitter<PartStoreEvents> {
     for (const part of this.parts.values())
       if (part.rendition === rendition) sequences.add(part.sequence);
     return [...sequences];
+  }
+
+  /** Segments of which some part is held, in any rendition. */
+  sequencesHeldInAny(): number[] {
+    return [...new Set([...this.parts.values()].map((part) => part.sequence))];
   }
 
   add(

@@ -12,10 +12,13 @@ export function prefetchHorizonSec(live: boolean, positionSec: number, aheadSec:
 }
 
 /**
- * Does this viewer play the segment as LL parts? Yes at or after the oldest segment of the
- * rendition of which it holds parts (hls.js in low-latency mode loads the parts of every
- * segment from its first part on): those parts are the segment's one copy, and the whole
- * segment is made from them (`part-segments.ts`), never downloaded again.
+ * Does this viewer play the segment as LL parts? Yes at or after the oldest segment of which
+ * it holds parts (hls.js in low-latency mode loads the parts of every segment from its first
+ * part on): those parts are the segment's one copy, and the whole segment is made from them
+ * (`part-segments.ts`), never downloaded again. `heldPartSequences` are of every rendition:
+ * after an ABR switch hls.js plays the new rendition as parts too, and until its first part
+ * there is in, a segment listed meanwhile would otherwise be fetched whole (renditions of one
+ * channel share sequence numbers; see `PartLoader.sequencesHeld`).
  */
 export function playedAsParts(heldPartSequences: readonly number[], sequence: number): boolean {
   return heldPartSequences.some((held) => held <= sequence);

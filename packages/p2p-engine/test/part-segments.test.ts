@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { partsVerdict } from '../src/part-segments.js';
-import { FakeClock } from './harness/fake-clock.js';
-import { LivePartsFixture, type PartFixture } from './harness/part-fixture.js';
-import { LiveFixture, type SegmentFixture } from './harness/stream-fixture.js';
-import { requestSegment, settle, SimSwarm, type Viewer } from './harness/swarm.js';
+import type { FakeClock } from './harness/fake-clock.js';
+import { llChannel, loadParts, showLlPlaylist, startedLlViewer } from './harness/ll-viewers.js';
+import type { LiveFixture, SegmentFixture } from './harness/stream-fixture.js';
+import { requestSegment, settle, type SimSwarm, type Viewer } from './harness/swarm.js';
 
 let swarm: SimSwarm | null = null;
 afterEach(() => {
@@ -12,56 +12,15 @@ afterEach(() => {
 });
 
 /**
- * Tell a viewer the live window as the hls.js adapter does after each blocking reload of
- * hls.js in low-latency mode: the playlist's own URL, without the `_HLS_msn`/`_HLS_part` the
- * reload asked for (`withoutDeliveryDirectives`), so the engine keeps one playlist.
- */
-function showLlPlaylist(viewer: Viewer, live: LiveFixture): void {
-  viewer.engine.setPlaylist({
-    rendition: live.rendition,
-    playlistUrl: live.playlistUrl,
-    live: true,
-    segments: live.window.map(({ sequence, url, startSec, durationSec }) => ({
-      sequence,
-      url,
-      startSec,
-      durationSec,
-    })),
-  });
-  viewer.engine.setActiveRendition(live.rendition);
-}
-
-/** Load parts as hls.js does, the playhead three part targets behind each. */
-async function loadParts(
-  clock: FakeClock,
-  viewers: readonly Viewer[],
-  parts: LivePartsFixture,
-  list: readonly PartFixture[],
-): Promise<void> {
-  for (const part of list) {
-    for (const viewer of viewers)
-      viewer.engine.setPlayback({ positionSec: part.startSec - 1.5, rate: 1 });
-    // The fetcher first, as hls.js's preload hint makes it in practice.
-    for (const viewer of viewers)
-      await settle(clock, viewer.engine.loadPart(parts.request(part)).promise);
-  }
-}
-
-/**
  * A fetcher and a waiter play segment 3 as parts (the waiter from the fetcher); the origin then
  * completes segment 3 and starts segment 4; the fetcher takes part 4.0 (and, beside it, the
  * manifest, which now signs segment 3 whole).
  */
 async function playSegmentAsParts(options: { tamper?: boolean } = {}) {
-  const clock = new FakeClock();
-  const live = new LiveFixture('live', '240p', 60_000);
-  for (let i = 0; i < 3; i++) await live.publish();
-  const parts = new LivePartsFixture(live);
-  swarm = new SimSwarm(clock, parts.content, 'live');
-  const fetcher = swarm.addViewer();
-  showLlPlaylist(fetcher, live);
-  fetcher.engine.reportStartup(0);
-  await clock.advanceUntil(() => fetcher.engine.peerId !== null, 5_000);
+  const channel = await llChannel();
+  const { clock, live, parts } = channel;
+  swarm = channel.swarm;
+  const fetcher = await startedLlViewer(clock, swarm, live);
   swarm.tracker.electionFetchers = () => [fetcher.engine.peerId!];
   const waiter = swarm.addViewer();
   showLlPlaylist(waiter, live);
@@ -199,16 +158,11 @@ describe('partsVerdict', () => {
 
 describe('manifest fetches of a viewer playing parts', () => {
   it('fetches no whole manifest when a segment it played as parts is listed', async () => {
-    const clock = new FakeClock();
-    const live = new LiveFixture('live', '240p', 60_000);
-    for (let i = 0; i < 3; i++) await live.publish();
-    const parts = new LivePartsFixture(live);
-    swarm = new SimSwarm(clock, parts.content, 'live');
+    const channel = await llChannel();
+    const { clock, live, parts } = channel;
+    swarm = channel.swarm;
     // Alone in its swarm: a segment's signed entry is fetched for it, not sent by a peer.
-    const viewer = swarm.addViewer();
-    showLlPlaylist(viewer, live);
-    viewer.engine.reportStartup(0);
-    await clock.advanceUntil(() => viewer.engine.peerId !== null, 5_000);
+    const viewer = await startedLlViewer(clock, swarm, live);
     await loadParts(clock, [viewer], parts, await parts.addParts(3));
     const plainFetches = () =>
       viewer.cdn.requests.filter((r) => r.url.endsWith('/integrity.json')).length;
@@ -217,5 +171,35 @@ describe('manifest fetches of a viewer playing parts', () => {
     showLlPlaylist(viewer, live);
     await clock.advance(2_000);
     expect(plainFetches()).toBe(before);
+  });
+});
+
+describe('parts loaded at start-up', () => {
+  it('are held: the segment they begin is made whole and offered too', async () => {
+    const channel = await llChannel();
+    const { clock, live, parts } = channel;
+    swarm = channel.swarm;
+    const fetcher = await startedLlViewer(clock, swarm, live);
+    swarm.tracker.electionFetchers = () => [fetcher.engine.peerId!];
+    const segmentParts = await parts.addParts(3);
+    await loadParts(clock, [fetcher], parts, segmentParts.slice(0, 2));
+    // A viewer starts in segment 3: its first two parts before its first frame, from the CDN
+    // (no peer yet, no entry of their own), the rest from the fetcher once it plays.
+    const joiner = swarm.addViewer();
+    showLlPlaylist(joiner, live);
+    for (const part of segmentParts.slice(0, 2))
+      await settle(clock, joiner.engine.loadPart(parts.request(part)).promise);
+    expect(joiner.engine.stats.parts).toMatchObject({ fromHttp: 2, fromP2p: 0 });
+    joiner.engine.reportStartup(500);
+    await clock.advanceUntil(() => joiner.engine.stats.peers === 1, 10_000);
+    await loadParts(clock, [fetcher, joiner], parts, segmentParts.slice(2));
+    expect(joiner.engine.stats.parts).toMatchObject({ fromHttp: 2, fromP2p: 2 });
+    // The origin completes segment 3; the fetcher's next part brings its entry.
+    await parts.completeSegment();
+    for (const viewer of [fetcher, joiner]) showLlPlaylist(viewer, live);
+    await loadParts(clock, [fetcher, joiner], parts, (await parts.addParts(4)).slice(0, 1));
+    await clock.advanceUntil(() => joiner.engine.stats.parts.segmentsAssembled === 1, 5_000);
+    expect(joiner.engine.stats.storedSegments).toBe(1);
+    expect(joiner.engine.stats.parts.assemblyFailures).toBe(0);
   });
 });

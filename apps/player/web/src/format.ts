@@ -1,3 +1,5 @@
+import type { DoubleLoadStats } from '@coral-cdn/hlsjs';
+
 /** Human-readable figures for the overlay. */
 
 export function formatBytes(bytes: number): string {
@@ -46,4 +48,17 @@ export function pairSummary(opened: Record<string, number>): string {
     .filter(([, count]) => count > 0)
     .map(([pair, count]) => `${pair} ${count}`);
   return parts.length > 0 ? parts.join(' · ') : 'none';
+}
+
+/**
+ * Media hls.js loaded twice (a segment as parts and whole, a part twice): how many times and
+ * the bytes downloaded again, e.g. `3 (120 KiB)`; `0` when none.
+ */
+export function doubleLoadSummary(doubles: DoubleLoadStats): string {
+  const count =
+    doubles.segmentsAfterParts +
+    doubles.partsAfterSegment +
+    doubles.partsTwice +
+    doubles.segmentsTwice;
+  return count === 0 ? '0' : `${count} (${formatBytes(doubles.downloadedBytes)})`;
 }

@@ -1,5 +1,6 @@
 import type { CoralStats } from '@coral-cdn/hlsjs';
 import {
+  doubleLoadSummary,
   formatBitsPerSec,
   formatBytes,
   formatLatencySec,
@@ -49,6 +50,7 @@ export function renderOverlay(
             'LL parts: peers / CDN',
             `${stats.partsFromP2p} (${formatBytes(stats.partP2pBytes)}) / ${stats.partsFromHttp} (${formatBytes(stats.partHttpBytes)})`,
           ],
+          ['LL media loaded twice', doubleLoadSummary(stats.doubleLoads)],
         ] as Array<[string, string]>)
       : []),
     ['Rendition', stats.rendition ?? '–'],

@@ -5,6 +5,8 @@ import {
   type Clock,
   type EngineConfig,
   type EngineStats,
+  type PartRequest,
+  type PartResult,
   type PlaybackUpdate,
   type PlaylistUpdate,
   type SegmentRequest,
@@ -149,6 +151,23 @@ export class FakeEngine implements CoralEngineLike {
   }
 }
 
+/** A fake engine that also loads LL parts, each answered at once with `partBytes` bytes. */
+export class FakePartEngine extends FakeEngine {
+  readonly partLoads: PartRequest[] = [];
+  partBytes = 1_000;
+  /** As a `DeferredEngine` before the engine exists: parts are left to hls.js. */
+  waiting = false;
+
+  loadPart(request: PartRequest): Cancelable<PartResult> {
+    this.partLoads.push(request);
+    const timing = { startedAtMs: 0, firstByteAtMs: 1, endedAtMs: 2 };
+    return {
+      promise: Promise.resolve({ bytes: new Uint8Array(this.partBytes), source: 'p2p', timing }),
+      cancel: () => undefined,
+    };
+  }
+}
+
 export function engineDestroyedError(): Error {
   return new EngineError('destroyed', 'engine destroyed');
 }
@@ -220,7 +239,8 @@ export interface FragOptions {
   byteRangeStartOffset?: number;
   rangeStart?: number;
   rangeEnd?: number;
-  part?: boolean;
+  /** An LL-HLS part: `true` for part 0, or the part's index. */
+  part?: boolean | number;
 }
 
 /** A loader context as hls.js's fragment loader builds it. */
@@ -244,7 +264,10 @@ export function fragContext(options: FragOptions = {}): FragmentLoaderContext {
       url,
       byteRangeStartOffset: options.byteRangeStartOffset,
     },
-    part: options.part ? { index: 0 } : null,
+    part:
+      options.part === undefined || options.part === false
+        ? null
+        : { index: options.part === true ? 0 : options.part },
   } as unknown as FragmentLoaderContext;
 }
 

@@ -145,7 +145,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
       checked: this.integrity !== null,
       peers: this.peers,
       playback: this.playback,
-      role: (name) => this.scheduler.liveRole(name),
+      role: (name) => this.scheduler.liveRole(name, true),
       playlistUrl: (rendition) => this.playlists.get(rendition)?.playlistUrl,
       onBadPeer: (peerId, name) => this.onBadPartPeer(peerId, name.rendition, name.sequence),
       onBytes: (source, sizeBytes) => {

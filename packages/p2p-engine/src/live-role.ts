@@ -14,6 +14,12 @@ export interface LiveRoleInputs {
   hasPeers: boolean;
   /** Peers this viewer has an open data connection to. */
   connectedPeerIds: readonly string[];
+  /**
+   * The role of the segment's LL-HLS parts: only these connected peers can be counted on for
+   * them (not the ones seen to play whole segments only: such a viewer never announces a part,
+   * even when elected). Null: the role of the whole segment.
+   */
+  partPlayerIds: readonly string[] | null;
   /** The segment was already listed when this viewer loaded the playlist. */
   listedAtLoad: boolean;
 }
@@ -62,7 +68,7 @@ export function liveRoleOf(r: LiveRoleInputs): LiveRole {
     swarmId: r.swarmId,
     sequence: r.sequence,
     localPeerId: r.localPeerId,
-    connectedPeerIds: r.connectedPeerIds,
+    connectedPeerIds: r.partPlayerIds ?? r.connectedPeerIds,
   });
   return fetcher === r.localPeerId ? 'fetcher' : 'waiter';
 }

@@ -60,6 +60,8 @@ export class PeerSession extends Emitter<SessionEvents> {
   refusals = 0;
   /** The path's round-trip time as the WebRTC stack measured it, ms (null: not known). */
   pathRttMs: number | null = null;
+  private announcedParts = false;
+  private announcedSegments = false;
 
   constructor(
     private readonly platform: EnginePlatform,
@@ -126,6 +128,14 @@ export class PeerSession extends Emitter<SessionEvents> {
 
   has(rendition: string, sequence: number): boolean {
     return this.remoteHave.has(rendition, sequence);
+  }
+
+  /**
+   * The peer plays whole segments, not LL-HLS parts: it announced segments and never a part.
+   * Its parts are never to be waited for, even when it is elected to fetch the segment.
+   */
+  get playsWholeSegmentsOnly(): boolean {
+    return this.announcedSegments && !this.announcedParts;
   }
 
   hasPart(name: PartName): boolean {
@@ -299,6 +309,7 @@ export class PeerSession extends Emitter<SessionEvents> {
         else if (frame.type === 'part-have') {
           const name = { rendition: frame.rendition, sequence: frame.sequence, part: frame.part };
           this.remoteParts.add(name);
+          this.announcedParts = true;
           this.emit('part-have', name);
         } else if (frame.type === 'bitfield')
           this.addHave(frame.rendition, this.remoteHave.addBitfield(frame));
@@ -372,7 +383,9 @@ export class PeerSession extends Emitter<SessionEvents> {
       this.close('protocol');
       return;
     }
-    if (added.length > 0) this.emit('have', rendition, added);
+    if (added.length === 0) return;
+    this.announcedSegments = true;
+    this.emit('have', rendition, added);
   }
 
   /**

@@ -223,8 +223,9 @@ export class Scheduler {
   /**
    * A segment's live role: `fetcher` (elected to take it from the CDN for the swarm), `waiter`
    * (a peer will have it), or `alone` (no election or no connected peer: a plain CDN player).
+   * `forParts`: the role for its LL-HLS parts, counting only on peers that play parts.
    */
-  liveRole(info: Pick<SegmentInfo, 'rendition' | 'sequence'>): LiveRole {
+  liveRole(info: Pick<SegmentInfo, 'rendition' | 'sequence'>, forParts = false): LiveRole {
     const { playlists, peers } = this.deps;
     const live = playlists.get(info.rendition)?.live === true;
     const swarmId = formatSwarmId({ streamId: this.deps.streamId, rendition: info.rendition });
@@ -236,6 +237,10 @@ export class Scheduler {
       localPeerId: this.deps.localPeerId(),
       hasPeers: peers !== null,
       connectedPeerIds: peers?.sessions.map((session) => session.remotePeerId) ?? [],
+      partPlayerIds: forParts
+        ? (peers?.sessions.filter((s) => !s.playsWholeSegmentsOnly).map((s) => s.remotePeerId) ??
+          [])
+        : null,
       listedAtLoad: live && playlists.wasListedAtLoad(info.rendition, info.sequence),
     });
   }

@@ -28,6 +28,7 @@ const base: LiveRoleInputs = {
   localPeerId: r0,
   hasPeers: true,
   connectedPeerIds: [r1],
+  partPlayerIds: null,
   listedAtLoad: false,
 };
 
@@ -77,6 +78,31 @@ describe('live role', () => {
       'not connected to the elected fetcher, a higher candidate connected: waiter',
       { localPeerId: r2, connectedPeerIds: [r1] },
       'waiter',
+    ],
+    [
+      'parts: the elected fetcher does not play parts, this viewer ranks next among players: fetcher',
+      { localPeerId: r1, connectedPeerIds: [r0, r2], partPlayerIds: [r2] },
+      'fetcher',
+    ],
+    [
+      'parts: a higher-ranked peer plays parts: waiter',
+      { localPeerId: r2, connectedPeerIds: [r0, r1], partPlayerIds: [r1] },
+      'waiter',
+    ],
+    [
+      'parts: the elected fetcher plays parts: waiter',
+      { localPeerId: r1, connectedPeerIds: [r0], partPlayerIds: [r0] },
+      'waiter',
+    ],
+    [
+      'parts: elected itself: fetcher, whoever plays parts',
+      { connectedPeerIds: [r1], partPlayerIds: [] },
+      'fetcher',
+    ],
+    [
+      'parts: connected, though to no part player: not alone, it ranks itself',
+      { localPeerId: r3, connectedPeerIds: [r0], partPlayerIds: [] },
+      'fetcher',
     ],
   ])('%s', (_name, changes, expected) => {
     expect(liveRoleOf({ ...base, ...changes })).toBe(expected);

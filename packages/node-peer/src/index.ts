@@ -28,3 +28,4 @@ export {
   type ProcessStats,
 } from './fleet.js';
 export { applyWeriftDtlsFix, cacheableHandshakes } from './werift-dtls-fix.js';
+export { applyWeriftSctpTimers, boundedRtoSec } from './werift-sctp-timers.js';

@@ -6,6 +6,7 @@ import {
 } from '@coral-cdn/p2p-engine';
 import { RTCPeerConnection, type RTCDataChannel } from 'werift';
 import { applyWeriftDtlsFix } from './werift-dtls-fix.js';
+import { applyWeriftSctpTimers } from './werift-sctp-timers.js';
 
 /**
  * werift's RTCPeerConnection behind the engine's PeerConnectionLike.
@@ -56,8 +57,10 @@ function toBuffer(bytes: Uint8Array): Buffer {
 export function createWeriftPeerConnection(
   options: WeriftPeerConnectionOptions = {},
 ): PeerConnectionLike {
-  // werift's DTLS server loses its keys when loss reorders the client's flight (see the fix).
+  // werift's DTLS server loses its keys when loss reorders the client's flight (see the fix),
+  // and its SCTP waits out RFC 4960's long retransmission timers (see the timers).
   applyWeriftDtlsFix();
+  applyWeriftSctpTimers();
   const pc = new RTCPeerConnection({
     iceServers: options.iceServers ?? [],
     iceAdditionalHostAddresses: options.iceAdditionalHostAddresses ?? ['127.0.0.1'],

@@ -1,0 +1,69 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/**
+ * Retransmission timers for werift 0.24.4's SCTP closer to the WebRTC stacks browsers run.
+ *
+ * werift keeps RFC 4960's RTO.Initial of 3 s and RTO.Min of 1 s. Chromium's SCTP (dcSCTP)
+ * starts at 500 ms and goes down to 220 ms (400 ms in its first releases). A live segment has
+ * two or three seconds from its first holder to its deadline; on the internet lab's lossy
+ * paths a lost tail packet then cost a werift peer at least a second of silence, and most of
+ * the benchmark's live fallbacks were such silences, past slow start. The node peer takes
+ * RFC 9260's RTO.Initial of 1 s and a floor of 400 ms: above the 200 ms werift's receivers
+ * may delay a SACK, so no retransmission is spurious on that account. RTO.Max stays 60 s.
+ */
+export const RTO_INITIAL_SEC = 1;
+export const RTO_MIN_SEC = 0.4;
+export const RTO_MAX_SEC = 60;
+
+/** RFC 9260's RTO from the smoothed round trip and its variation, within these bounds. */
+export function boundedRtoSec(srttSec: number, rttvarSec: number): number {
+  return Math.max(RTO_MIN_SEC, Math.min(srttSec + 4 * rttvarSec, RTO_MAX_SEC));
+}
+
+interface SctpLike {
+  rto: number;
+  srtt?: number;
+  rttvar: number;
+  started: boolean;
+  updateRto(rSec: number): void;
+  start(remotePort?: number): Promise<void>;
+}
+
+const PATCHED = Symbol.for('coral.weriftSctpTimers');
+let applied = false;
+
+/**
+ * werift's SCTP class, which its package does not export: its module is loaded by absolute
+ * path, which Node resolves to the same module instance werift uses.
+ */
+export function weriftSctpPrototype(): SctpLike {
+  const require = createRequire(import.meta.url);
+  // The package's main is lib/webrtc/src/index.js; its SCTP lives in lib/sctp/src.
+  const main = require.resolve('werift');
+  const module = require(join(dirname(main), '..', '..', 'sctp', 'src', 'index.js')) as {
+    SCTP: { prototype: SctpLike };
+  };
+  return module.SCTP.prototype;
+}
+
+/** Install the timers once per process (idempotent); returns whether they are in place. */
+export function applyWeriftSctpTimers(): boolean {
+  if (applied) return true;
+  const proto = weriftSctpPrototype() as SctpLike & { [PATCHED]?: true };
+  if (proto[PATCHED]) return (applied = true);
+  const updateRto = Reflect.get(proto, 'updateRto') as SctpLike['updateRto'] | undefined;
+  const start = Reflect.get(proto, 'start') as SctpLike['start'] | undefined;
+  if (typeof updateRto !== 'function' || typeof start !== 'function') return false;
+  proto.updateRto = function (this: SctpLike, rSec: number) {
+    updateRto.call(this, rSec);
+    this.rto = boundedRtoSec(this.srtt ?? rSec, this.rttvar);
+  };
+  proto.start = function (this: SctpLike, remotePort?: number) {
+    // Before any round trip is measured (the association's INIT and first DATA).
+    if (!this.started && !this.srtt) this.rto = Math.min(this.rto, RTO_INITIAL_SEC);
+    return start.call(this, remotePort);
+  };
+  proto[PATCHED] = true;
+  return (applied = true);
+}

@@ -8,6 +8,7 @@ import {
   type LogLevel,
 } from '@coral-cdn/p2p-engine';
 import { SimCdnClient, type CdnModel } from './cdn.js';
+import type { CohortApproximation } from './cohort-scaling.js';
 import { EventClock } from './event-clock.js';
 import { FlowNetwork, Link } from './flow-network.js';
 import {
@@ -15,6 +16,7 @@ import {
   fluidBound,
   type Distribution,
   type RenditionLoad,
+  type SegmentBytes,
   type SimSample,
 } from './metrics.js';
 import { canConnect } from './nat.js';
@@ -86,6 +88,11 @@ export interface SimResult {
     readonly engineLogs: Record<LogLevel, number>;
   };
   readonly viewers: ViewerOutcome[];
+  /**
+   * Null: every viewer of the audience was simulated (full fidelity). Otherwise the run is an
+   * estimate from sampled cohorts (`simulateCohort`), and `viewers` holds the sampled viewers.
+   */
+  readonly approximation: CohortApproximation | null;
 }
 
 interface SimViewer {
@@ -348,6 +355,7 @@ export async function simulate(
     await clock.runUntil(t);
     const now = totalsByRendition();
     const byRendition: Record<string, number | null> = {};
+    const segmentBytes: Record<string, SegmentBytes> = {};
     let p2p = 0;
     let all = 0;
     for (const r of spec.renditions) {
@@ -356,6 +364,7 @@ export async function simulate(
       const dp = a.p2p - b.p2p;
       const dh = a.http - b.http;
       byRendition[r.name] = dp + dh > 0 ? dp / (dp + dh) : null;
+      segmentBytes[r.name] = { p2p: dp * spec.byteScale, http: dh * spec.byteScale };
       p2p += dp;
       all += dp + dh;
     }
@@ -376,6 +385,11 @@ export async function simulate(
       cdnEgressBitsPerSec: ((cdnEgressBytes - previousEgressTotal) * 8) / spec.sampleSec,
       cdnEgressBitsPerSecByRendition: egressByRendition,
       trackerMessagesPerSec: (messages - previousMessages) / spec.sampleSec,
+      loadsByRendition: Object.fromEntries(
+        spec.renditions.map((r, i) => [r.name, renditionLoads[i]!]),
+      ),
+      connectableUplinkBitsPerSec: uplinks,
+      segmentBytesByRendition: segmentBytes,
     });
     previous = now;
     previousEgress = new Map(cdnEgressByRendition);
@@ -471,6 +485,7 @@ export async function simulate(
       engineLogs: logs,
     },
     viewers: outcomes,
+    approximation: null,
   };
 }
 

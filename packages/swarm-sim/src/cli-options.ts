@@ -21,6 +21,8 @@ export const CLI_HELP = `coral-sim: simulate a Coral swarm with the real P2P eng
                        viewers in full fidelity and scale them to --viewers (default: off, every
                        viewer simulated); docs/simulator.md, "Cohort mode", gives its validation
   --cohorts K          with --cohort-size: K independent cohorts of M (default 1)
+  --cohort-unstratified  with --cohort-size: draw each cohort's viewers independently instead
+                       of stratified by access class, uplink, region, NAT and rendition
   --sample-sec S       time-series step (default 5; lab: 2)
   --seed N             population and run seed (default 1)
   --cdn-only           P2P off (the baseline)
@@ -75,6 +77,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'player-tick-ms': { type: 'string' },
         'cohort-size': { type: 'string' },
         cohorts: { type: 'string' },
+        'cohort-unstratified': { type: 'boolean' },
         seed: { type: 'string' },
         'cdn-only': { type: 'boolean' },
         out: { type: 'string' },
@@ -120,7 +123,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     if (error instanceof ScenarioError) throw new CliError(error.message);
     throw error;
   }
-  const cohort = cohortFlags(spec, v['cohort-size'], v.cohorts);
+  const cohort = cohortFlags(spec, v['cohort-size'], v.cohorts, v['cohort-unstratified'] !== true);
   return { spec, cohort, out: v.out ?? null, quiet: v.quiet === true, help: v.help === true };
 }
 
@@ -128,11 +131,13 @@ function cohortFlags(
   spec: SimSpec,
   rawSize: string | undefined,
   rawCohorts: string | undefined,
+  stratified: boolean,
 ): Required<CohortOptions> | null {
   const cohortViewers = numberFlag('cohort-size', rawSize, 2, 10_000_000);
   const cohorts = numberFlag('cohorts', rawCohorts, 1, 1000);
   if (cohortViewers === undefined) {
-    if (cohorts !== undefined) throw new CliError('--cohorts needs --cohort-size');
+    if (cohorts !== undefined || !stratified)
+      throw new CliError('--cohorts and --cohort-unstratified need --cohort-size');
     return null;
   }
   if (!Number.isInteger(cohortViewers) || (cohorts !== undefined && !Number.isInteger(cohorts)))
@@ -141,7 +146,7 @@ function cohortFlags(
   if (refusal) throw new CliError(`--cohort-size: ${refusal}`);
   try {
     const plan = cohortPlan(spec.audience.viewers, cohortViewers, cohorts ?? 1);
-    return { cohortViewers: plan.cohortViewers, cohorts: plan.cohorts };
+    return { cohortViewers: plan.cohortViewers, cohorts: plan.cohorts, stratified };
   } catch (error) {
     if (error instanceof CohortError) throw new CliError(`--cohort-size: ${error.message}`);
     throw error;

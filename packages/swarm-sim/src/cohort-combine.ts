@@ -103,6 +103,7 @@ export function combineCohorts(
   cohortViewers: number,
   results: readonly SimResult[],
   wallSec: number,
+  stratified: boolean,
 ): SimResult {
   const plan = cohortPlan(spec.audience.viewers, cohortViewers, results.length);
   const steps = Math.min(...results.map((r) => r.samples.length));
@@ -194,10 +195,11 @@ export function combineCohorts(
       cohortViewers: plan.cohortViewers,
       cohorts: plan.cohorts,
       weight: plan.weight,
+      stratified,
       sampledViewers: outcomes.length,
       sampledViewersWithStalls: sampledWithStalls,
       oneCopyCorrectionBytes: movedBytes,
-      note: `COHORT APPROXIMATION: ${plan.populationViewers} viewers estimated from ${plan.cohorts} full-fidelity cohort(s) of ${plan.cohortViewers}, each simulated viewer standing for ${plan.weight.toFixed(2)}; per-viewer figures and distributions are the sampled viewers' ('viewers' lists them)`,
+      note: `COHORT APPROXIMATION: ${plan.populationViewers} viewers estimated from ${plan.cohorts} full-fidelity cohort(s) of ${plan.cohortViewers}, ${stratified ? 'stratified' : 'drawn independently'}, each simulated viewer standing for ${plan.weight.toFixed(2)}; per-viewer figures and distributions are the sampled viewers' ('viewers' lists them)`,
     },
   };
 }

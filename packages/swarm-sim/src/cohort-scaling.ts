@@ -60,6 +60,8 @@ export interface CohortApproximation {
   readonly cohortViewers: number;
   readonly cohorts: number;
   readonly weight: number;
+  /** Cohort viewers drawn stratified (`stratifiedProfiles`) or independently. */
+  readonly stratified: boolean;
   /** Viewers that joined the cohorts (with churn, more than M·K). */
   readonly sampledViewers: number;
   /** Of them, those that stalled at least once. */

@@ -1,6 +1,9 @@
 import { combineCohorts } from './cohort-combine.js';
 import { cohortPlan, CohortError } from './cohort-scaling.js';
+import type { ViewerProfile } from './population.js';
+import { seededRandom } from './random.js';
 import { simulate, type SimResult } from './simulate.js';
+import { stratifiedProfiles } from './stratified-population.js';
 import type { SimSpec } from './spec.js';
 
 export interface CohortOptions {
@@ -8,19 +11,34 @@ export interface CohortOptions {
   readonly cohortViewers: number;
   /** K: cohorts, each its own swarm with its own seed (default 1). */
   readonly cohorts?: number;
+  /** Stratified cohorts (default true): see `stratifiedProfiles`. */
+  readonly stratified?: boolean;
 }
 
 /**
  * The spec of cohort `index`: the audience's spec (its byte scale, renditions, population and
  * arrival laws) with M viewers and, past the first cohort, a seed of its own. Cohort 0 keeps the
- * audience's seed, so a cohort as large as the audience is the full-fidelity run.
+ * audience's seed, so a cohort as large as the audience is the full-fidelity run. Stratified
+ * (the default for cohorts smaller than the audience), its viewers are `stratifiedProfiles`:
+ * one block of M per audience turnover (churn replaces leavers), drawn past the last block.
  */
-export function cohortRunSpec(spec: SimSpec, cohortViewers: number, index: number): SimSpec {
-  return {
-    ...spec,
-    seed: index === 0 ? spec.seed : (spec.seed + index * 0x9e3779b1) >>> 0,
-    audience: { ...spec.audience, viewers: cohortViewers },
-  };
+export function cohortRunSpec(
+  spec: SimSpec,
+  cohortViewers: number,
+  index: number,
+  stratified = cohortViewers < spec.audience.viewers,
+): SimSpec {
+  const seed = index === 0 ? spec.seed : (spec.seed + index * 0x9e3779b1) >>> 0;
+  const run: SimSpec = { ...spec, seed, audience: { ...spec.audience, viewers: cohortViewers } };
+  if (!stratified) return run;
+  const random = seededRandom(seed ^ 0x57a7);
+  const turnovers = Number.isFinite(spec.audience.meanSessionSec)
+    ? Math.min(20, Math.ceil(spec.durationSec / spec.audience.meanSessionSec) + 2)
+    : 1;
+  const homes: ViewerProfile[] = [];
+  for (let block = 0; block < turnovers; block++)
+    homes.push(...stratifiedProfiles(random, spec.population, cohortViewers));
+  return { ...run, homes };
 }
 
 /** Why a spec cannot run as cohorts (null: it can). */
@@ -44,6 +62,7 @@ export async function simulateCohort(
   const refusal = cohortRefusal(spec);
   if (refusal) throw new CohortError(refusal);
   const plan = cohortPlan(spec.audience.viewers, options.cohortViewers, options.cohorts ?? 1);
+  const stratified = (options.stratified ?? true) && plan.weight > 1;
   const wallStart = performance.now();
   const results: SimResult[] = [];
   for (let index = 0; index < plan.cohorts; index++) {
@@ -51,10 +70,11 @@ export async function simulateCohort(
       `cohort ${index + 1}/${plan.cohorts}: ${plan.cohortViewers} viewers standing for ${plan.weight.toFixed(2)} each`,
     );
     results.push(
-      await simulate(cohortRunSpec(spec, plan.cohortViewers, index), (line) =>
+      await simulate(cohortRunSpec(spec, plan.cohortViewers, index, stratified), (line) =>
         onProgress(`cohort ${index + 1}: ${line}`),
       ),
     );
   }
-  return combineCohorts(spec, plan.cohortViewers, results, (performance.now() - wallStart) / 1000);
+  const wallSec = (performance.now() - wallStart) / 1000;
+  return combineCohorts(spec, plan.cohortViewers, results, wallSec, stratified);
 }

@@ -27,10 +27,15 @@ describe('coral-sim flags', () => {
     expect(parseCli(['--viewers', '10000', '--cohort-size', '250']).cohort).toEqual({
       cohortViewers: 250,
       cohorts: 1,
+      stratified: true,
     });
     expect(
       parseCli(['--viewers', '10000', '--cohort-size', '250', '--cohorts', '2']).cohort,
-    ).toEqual({ cohortViewers: 250, cohorts: 2 });
+    ).toEqual({ cohortViewers: 250, cohorts: 2, stratified: true });
+    expect(
+      parseCli(['--viewers', '10000', '--cohort-size', '250', '--cohort-unstratified']).cohort
+        ?.stratified,
+    ).toBe(false);
   });
 
   it('keeps the audience’s byte scale in cohort mode', () => {
@@ -38,7 +43,8 @@ describe('coral-sim flags', () => {
   });
 
   it.each([
-    [['--cohorts', '2'], /--cohorts needs --cohort-size/],
+    [['--cohorts', '2'], /need --cohort-size/],
+    [['--cohort-unstratified'], /need --cohort-size/],
     [['--viewers', '100', '--cohort-size', '200'], /exceed the audience of 100/],
     [['--cohort-size', '2.5'], /whole numbers/],
     [['--scenario', 'vod', '--cohort-size', '100'], /live scenarios/],

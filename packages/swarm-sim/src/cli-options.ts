@@ -23,6 +23,8 @@ export const CLI_HELP = `coral-sim: simulate a Coral swarm with the real P2P eng
   --cohorts K          with --cohort-size: K independent cohorts of M (default 1)
   --cohort-unstratified  with --cohort-size: draw each cohort's viewers independently instead
                        of stratified by access class, uplink, region, NAT and rendition
+  --cohort-no-stand-ins  with --cohort-size: let each cohort's swarm elect all its candidates
+                       itself instead of the audience's proportion (with stand-ins for the rest)
   --sample-sec S       time-series step (default 5; lab: 2)
   --seed N             population and run seed (default 1)
   --cdn-only           P2P off (the baseline)
@@ -78,6 +80,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'cohort-size': { type: 'string' },
         cohorts: { type: 'string' },
         'cohort-unstratified': { type: 'boolean' },
+        'cohort-no-stand-ins': { type: 'boolean' },
         seed: { type: 'string' },
         'cdn-only': { type: 'boolean' },
         out: { type: 'string' },
@@ -123,7 +126,10 @@ export function parseCli(argv: readonly string[]): CliOptions {
     if (error instanceof ScenarioError) throw new CliError(error.message);
     throw error;
   }
-  const cohort = cohortFlags(spec, v['cohort-size'], v.cohorts, v['cohort-unstratified'] !== true);
+  const cohort = cohortFlags(spec, v['cohort-size'], v.cohorts, {
+    stratified: v['cohort-unstratified'] !== true,
+    standIns: v['cohort-no-stand-ins'] !== true,
+  });
   return { spec, cohort, out: v.out ?? null, quiet: v.quiet === true, help: v.help === true };
 }
 
@@ -131,13 +137,15 @@ function cohortFlags(
   spec: SimSpec,
   rawSize: string | undefined,
   rawCohorts: string | undefined,
-  stratified: boolean,
+  { stratified, standIns }: { stratified: boolean; standIns: boolean },
 ): Required<CohortOptions> | null {
   const cohortViewers = numberFlag('cohort-size', rawSize, 2, 10_000_000);
   const cohorts = numberFlag('cohorts', rawCohorts, 1, 1000);
   if (cohortViewers === undefined) {
-    if (cohorts !== undefined || !stratified)
-      throw new CliError('--cohorts and --cohort-unstratified need --cohort-size');
+    if (cohorts !== undefined || !stratified || !standIns)
+      throw new CliError(
+        '--cohorts, --cohort-unstratified and --cohort-no-stand-ins need --cohort-size',
+      );
     return null;
   }
   if (!Number.isInteger(cohortViewers) || (cohorts !== undefined && !Number.isInteger(cohorts)))
@@ -146,7 +154,7 @@ function cohortFlags(
   if (refusal) throw new CliError(`--cohort-size: ${refusal}`);
   try {
     const plan = cohortPlan(spec.audience.viewers, cohortViewers, cohorts ?? 1);
-    return { cohortViewers: plan.cohortViewers, cohorts: plan.cohorts, stratified };
+    return { cohortViewers: plan.cohortViewers, cohorts: plan.cohorts, stratified, standIns };
   } catch (error) {
     if (error instanceof CohortError) throw new CliError(`--cohort-size: ${error.message}`);
     throw error;

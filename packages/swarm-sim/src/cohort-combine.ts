@@ -103,8 +103,9 @@ export function combineCohorts(
   cohortViewers: number,
   results: readonly SimResult[],
   wallSec: number,
-  stratified: boolean,
+  draw: { readonly stratified: boolean; readonly standIns: boolean },
 ): SimResult {
+  const { stratified, standIns } = draw;
   const plan = cohortPlan(spec.audience.viewers, cohortViewers, results.length);
   const steps = Math.min(...results.map((r) => r.samples.length));
   const samples: SimSample[] = [];
@@ -196,10 +197,11 @@ export function combineCohorts(
       cohorts: plan.cohorts,
       weight: plan.weight,
       stratified,
+      standIns,
       sampledViewers: outcomes.length,
       sampledViewersWithStalls: sampledWithStalls,
       oneCopyCorrectionBytes: movedBytes,
-      note: `COHORT APPROXIMATION: ${plan.populationViewers} viewers estimated from ${plan.cohorts} full-fidelity cohort(s) of ${plan.cohortViewers}, ${stratified ? 'stratified' : 'drawn independently'}, each simulated viewer standing for ${plan.weight.toFixed(2)}; per-viewer figures and distributions are the sampled viewers' ('viewers' lists them)`,
+      note: `COHORT APPROXIMATION: ${plan.populationViewers} viewers estimated from ${plan.cohorts} full-fidelity cohort(s) of ${plan.cohortViewers}, ${stratified ? 'stratified' : 'drawn independently'}${standIns ? ', election stand-ins' : ''}, each simulated viewer standing for ${plan.weight.toFixed(2)}; per-viewer figures and distributions are the sampled viewers' ('viewers' lists them)`,
     },
   };
 }

@@ -62,6 +62,8 @@ export interface CohortApproximation {
   readonly weight: number;
   /** Cohort viewers drawn stratified (`stratifiedProfiles`) or independently. */
   readonly stratified: boolean;
+  /** The election seated the audience's proportion of candidates (`cohort-election.ts`). */
+  readonly standIns: boolean;
   /** Viewers that joined the cohorts (with churn, more than M·K). */
   readonly sampledViewers: number;
   /** Of them, those that stalled at least once. */

@@ -13,6 +13,11 @@ export interface CohortOptions {
   readonly cohorts?: number;
   /** Stratified cohorts (default true): see `stratifiedProfiles`. */
   readonly stratified?: boolean;
+  /**
+   * Stand-ins for the audience's election candidates outside the cohort (default true; see
+   * `cohort-election.ts`).
+   */
+  readonly standIns?: boolean;
 }
 
 /**
@@ -27,9 +32,15 @@ export function cohortRunSpec(
   cohortViewers: number,
   index: number,
   stratified = cohortViewers < spec.audience.viewers,
+  standIns = false,
 ): SimSpec {
   const seed = index === 0 ? spec.seed : (spec.seed + index * 0x9e3779b1) >>> 0;
-  const run: SimSpec = { ...spec, seed, audience: { ...spec.audience, viewers: cohortViewers } };
+  const run: SimSpec = {
+    ...spec,
+    seed,
+    audience: { ...spec.audience, viewers: cohortViewers },
+    ...(standIns ? { cohortWeight: spec.audience.viewers / cohortViewers } : {}),
+  };
   if (!stratified) return run;
   const random = seededRandom(seed ^ 0x57a7);
   const turnovers = Number.isFinite(spec.audience.meanSessionSec)
@@ -63,6 +74,7 @@ export async function simulateCohort(
   if (refusal) throw new CohortError(refusal);
   const plan = cohortPlan(spec.audience.viewers, options.cohortViewers, options.cohorts ?? 1);
   const stratified = (options.stratified ?? true) && plan.weight > 1;
+  const standIns = (options.standIns ?? true) && plan.weight > 1;
   const wallStart = performance.now();
   const results: SimResult[] = [];
   for (let index = 0; index < plan.cohorts; index++) {
@@ -70,11 +82,11 @@ export async function simulateCohort(
       `cohort ${index + 1}/${plan.cohorts}: ${plan.cohortViewers} viewers standing for ${plan.weight.toFixed(2)} each`,
     );
     results.push(
-      await simulate(cohortRunSpec(spec, plan.cohortViewers, index, stratified), (line) =>
+      await simulate(cohortRunSpec(spec, plan.cohortViewers, index, stratified, standIns), (line) =>
         onProgress(`cohort ${index + 1}: ${line}`),
       ),
     );
   }
   const wallSec = (performance.now() - wallStart) / 1000;
-  return combineCohorts(spec, plan.cohortViewers, results, wallSec, stratified);
+  return combineCohorts(spec, plan.cohortViewers, results, wallSec, { stratified, standIns });
 }

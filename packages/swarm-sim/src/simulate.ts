@@ -26,7 +26,7 @@ import { drawArrivals, drawViewer, type ViewerProfile } from './population.js';
 import { seededRandom } from './random.js';
 import { RtcFabric, type Host } from './sim-rtc.js';
 import { SimSocket } from './sim-socket.js';
-import { SimTracker } from './sim-tracker.js';
+import { defaultSimTrackerConfig, SimTracker } from './sim-tracker.js';
 import type { SimSpec } from './spec.js';
 import { SimStream } from './stream.js';
 import { drawTimeFactor } from './transfer-spread.js';
@@ -177,7 +177,12 @@ export async function simulate(
     spec.peerSetup ?? null,
     seededRandom(spec.seed ^ 0x5e70),
   );
-  const tracker = new SimTracker(clock, seededRandom(spec.seed ^ 0x5eed));
+  const tracker = new SimTracker(
+    clock,
+    seededRandom(spec.seed ^ 0x5eed),
+    defaultSimTrackerConfig,
+    spec.cohortWeight ?? 1,
+  );
   const logs: Record<LogLevel, number> = { debug: 0, info: 0, warn: 0, error: 0 };
   const viewers: SimViewer[] = [];
   const active = new Set<SimViewer>();

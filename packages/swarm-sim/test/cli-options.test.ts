@@ -28,10 +28,15 @@ describe('coral-sim flags', () => {
       cohortViewers: 250,
       cohorts: 1,
       stratified: true,
+      standIns: true,
     });
     expect(
       parseCli(['--viewers', '10000', '--cohort-size', '250', '--cohorts', '2']).cohort,
-    ).toEqual({ cohortViewers: 250, cohorts: 2, stratified: true });
+    ).toEqual({ cohortViewers: 250, cohorts: 2, stratified: true, standIns: true });
+    expect(
+      parseCli(['--viewers', '10000', '--cohort-size', '250', '--cohort-no-stand-ins']).cohort
+        ?.standIns,
+    ).toBe(false);
     expect(
       parseCli(['--viewers', '10000', '--cohort-size', '250', '--cohort-unstratified']).cohort
         ?.stratified,
@@ -45,6 +50,7 @@ describe('coral-sim flags', () => {
   it.each([
     [['--cohorts', '2'], /need --cohort-size/],
     [['--cohort-unstratified'], /need --cohort-size/],
+    [['--cohort-no-stand-ins'], /need --cohort-size/],
     [['--viewers', '100', '--cohort-size', '200'], /exceed the audience of 100/],
     [['--cohort-size', '2.5'], /whole numbers/],
     [['--scenario', 'vod', '--cohort-size', '100'], /live scenarios/],

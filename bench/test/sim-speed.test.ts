@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { FlagError, parseFlags } from '../src/lib/flags.js';
+import { compareCohortRuns } from '../src/sim/cohort-compare.js';
 import { estimateTargets, medians, simSpeedFlags, type SpeedRunFigures } from '../src/sim/speed.js';
 
 const run = (viewers: number, over: Partial<SpeedRunFigures> = {}): SpeedRunFigures => ({
   viewers,
+  seed: 1,
+  mode: 'full',
+  cohortViewers: null,
+  cohorts: null,
   durationSec: 60,
   byteScale: 64,
   playerTickMs: 100,
@@ -22,6 +27,7 @@ const run = (viewers: number, over: Partial<SpeedRunFigures> = {}): SpeedRunFigu
     segmentsFromP2p: 1,
     cdnEgressBytes: 1,
     viewersWithStalls: 0,
+    stalledShare: 0,
     startupMsP50: 1,
     peerConnectionsOpened: 1,
   },
@@ -73,5 +79,46 @@ describe('sim-speed benchmark', () => {
   it('takes the median of rounds per size', () => {
     const [m] = medians([run(1000, { cpuSec: 9 }), run(1000, { cpuSec: 30 }), run(1000)]);
     expect(m!.cpuSec).toBe(10);
+  });
+
+  it('keeps full-fidelity and cohort runs apart in medians and targets', () => {
+    const cohort = (viewers: number, over: Partial<SpeedRunFigures> = {}) =>
+      run(viewers, {
+        mode: 'cohort',
+        cohortViewers: 250,
+        cohorts: 1,
+        viewerSec: 250 * 60,
+        ...over,
+      });
+    expect(medians([run(1000), cohort(1000)])).toHaveLength(2);
+    const targets = estimateTargets([run(1000), cohort(1000, { viewerSecPerCpuSec: 1500 })]);
+    expect(targets.map((t) => t.mode)).toEqual(['full', 'full', 'cohort', 'cohort']);
+    // A cohort run simulates M viewers whatever the audience: 250 × 600 viewer-s at 1,500 per
+    // CPU-s is 100 CPU-s for 10,000 and 100,000 viewers alike.
+    expect(targets[2]!.cpuSec).toBeCloseTo(100, 6);
+    expect(targets[3]!.cpuSec).toBeCloseTo(100, 6);
+    expect(targets[3]!.rssMiB).toBe(cohort(1000).peakRssMiB);
+  });
+
+  it('sets cohort runs beside the full run of the same size and seed, with a mean per size', () => {
+    const out = (offload: number, cdn: number, stalled: number) => ({
+      ...run(1).outcome,
+      offload,
+      cdnEgressBytes: cdn,
+      stalledShare: stalled,
+    });
+    const cohort = { mode: 'cohort' as const, cohortViewers: 250, cohorts: 1 };
+    const rows = compareCohortRuns([
+      run(1000, { outcome: out(0.6, 100, 0.02) }),
+      run(1000, { ...cohort, outcome: out(0.58, 104, 0.03) }),
+      run(1000, { seed: 2, outcome: out(0.62, 90, 0.02) }),
+      run(1000, { seed: 2, ...cohort, outcome: out(0.63, 88, 0.02) }),
+      run(3000, { ...cohort, outcome: out(0.5, 1, 0) }),
+    ]);
+    expect(rows.map((r) => r.seed)).toEqual([1, 2, 'mean']);
+    expect(rows[0]!.delta.offloadPoints).toBeCloseTo(-2, 9);
+    expect(rows[0]!.delta.cdnEgressPercent).toBeCloseTo(4, 9);
+    expect(rows[0]!.delta.stalledSharePoints).toBeCloseTo(1, 9);
+    expect(rows[2]!.delta.offloadPoints).toBeCloseTo(-0.5, 9);
   });
 });

@@ -1,4 +1,4 @@
-import { scenarioSpec, simulate } from '@coral-cdn/swarm-sim';
+import { scenarioSpec, simulate, simulateCohort } from '@coral-cdn/swarm-sim';
 import { speedRunRequest, type SpeedRunFigures } from './speed.js';
 import { viewerSeconds } from './sweep.js';
 
@@ -12,16 +12,28 @@ const spec = scenarioSpec(request.scenario, {
   durationSec: request.durationSec,
   uplinks: request.uplinks,
   playerTickMs: request.playerTickMs,
+  seed: request.seed,
 });
 const cpuBefore = process.cpuUsage();
 const wallBefore = performance.now();
-const result = await simulate(spec);
+const result =
+  request.cohortViewers === null
+    ? await simulate(spec)
+    : await simulateCohort(spec, {
+        cohortViewers: request.cohortViewers,
+        cohorts: request.cohorts,
+      });
 const wallSec = (performance.now() - wallBefore) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
 const cpuSec = (cpu.user + cpu.system) / 1e6;
 const viewerSec = viewerSeconds(result);
+const sampled = result.viewers.length;
 const figures: SpeedRunFigures = {
   viewers: request.viewers,
+  seed: request.seed,
+  mode: result.approximation ? 'cohort' : 'full',
+  cohortViewers: result.approximation?.cohortViewers ?? null,
+  cohorts: result.approximation?.cohorts ?? null,
   durationSec: request.durationSec,
   byteScale: spec.byteScale,
   playerTickMs: spec.player.tickMs,
@@ -41,6 +53,7 @@ const figures: SpeedRunFigures = {
     segmentsFromP2p: result.totals.segmentsFromP2p,
     cdnEgressBytes: result.totals.cdnEgressBytes,
     viewersWithStalls: result.viewersWithStalls,
+    stalledShare: sampled > 0 ? result.viewers.filter((v) => v.stalls > 0).length / sampled : 0,
     startupMsP50: result.startupMs.p50,
     peerConnectionsOpened: result.totals.peerConnectionsOpened,
   },

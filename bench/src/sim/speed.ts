@@ -3,12 +3,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCENARIOS, UPLINK_MIXES } from '@coral-cdn/swarm-sim';
 import { z } from 'zod';
-import { intFlag } from '../lib/flags.js';
+import { booleanFlag, intFlag } from '../lib/flags.js';
 
 export const SIM_SPEED_FLAGS_HELP = `Flags:
   --sizes N,N,...     audiences to run, one process each (default 1000,3000)
   --duration-sec S    simulated seconds per run (default 60)
   --rounds R          runs per size; the table shows the median and the spread (default 1)
+  --seeds S,S,...     population and run seeds, one run (or --rounds runs) each (default 1)
+  --cohort-size M     APPROXIMATION: each size as cohorts of M sampled viewers scaled to the
+                      audience (coral-sim --cohort-size; docs/simulator.md "Cohort mode")
+  --cohorts K         with --cohort-size: K cohorts of M per run (default 1)
+  --compare-full      with --cohort-size: also run every size and seed in full fidelity and
+                      print cohort against full side by side (offload, CDN egress, stalled
+                      viewers, start-up p50)
   --scenario NAME     a live scenario (default live-flash-crowd)
   --uplinks MIX       residential | dsl-heavy | lab (default residential)
   --player-tick-ms MS the headless player's tick (default 100: full fidelity; more is the
@@ -30,6 +37,24 @@ export const simSpeedFlags = z.object({
     .pipe(z.array(z.number().int().min(2).max(1_000_000)).min(1)),
   duration_sec: intFlag(10, 3600, 60),
   rounds: intFlag(1, 20, 1),
+  seeds: z
+    .string()
+    .default('1')
+    .transform((text) => text.split(',').map((s) => Number(s.trim())))
+    .pipe(
+      z
+        .array(
+          z
+            .number()
+            .int()
+            .min(0)
+            .max(2 ** 31),
+        )
+        .min(1),
+    ),
+  cohort_size: z.coerce.number().int().min(2).max(1_000_000).optional(),
+  cohorts: intFlag(1, 64, 1),
+  compare_full: booleanFlag(),
   scenario: z
     .string()
     .default('live-flash-crowd')
@@ -58,12 +83,21 @@ export const speedRunRequest = z.object({
   durationSec: z.number().int().min(1),
   uplinks: z.string(),
   playerTickMs: z.number().int().min(1),
+  seed: z.number().int().min(0),
+  /** Null: full fidelity. */
+  cohortViewers: z.number().int().min(2).nullable(),
+  cohorts: z.number().int().min(1),
 });
 export type SpeedRunRequest = z.infer<typeof speedRunRequest>;
 
 /** One run's cost, and a fingerprint of what it decided (to show a speed-up changed nothing). */
 export interface SpeedRunFigures {
   readonly viewers: number;
+  readonly seed: number;
+  /** 'cohort': an approximation from cohorts of `cohortViewers` (see docs/simulator.md). */
+  readonly mode: 'full' | 'cohort';
+  readonly cohortViewers: number | null;
+  readonly cohorts: number | null;
   readonly durationSec: number;
   readonly byteScale: number;
   readonly playerTickMs: number;
@@ -71,6 +105,7 @@ export interface SpeedRunFigures {
   readonly nodeFlags: readonly string[];
   readonly wallSec: number;
   readonly cpuSec: number;
+  /** Simulated viewer-seconds (in cohort mode, of the sampled viewers: the work done). */
   readonly viewerSec: number;
   readonly viewerSecPerCpuSec: number;
   /** Simulator events: timers fired (engine ticks, flow completions, message deliveries). */
@@ -84,6 +119,8 @@ export interface SpeedRunFigures {
     readonly segmentsFromP2p: number;
     readonly cdnEgressBytes: number;
     readonly viewersWithStalls: number;
+    /** Viewers that stalled at least once over viewers that joined (sampled ones in cohort mode). */
+    readonly stalledShare: number;
     readonly startupMsP50: number;
     readonly peerConnectionsOpened: number;
   };
@@ -96,6 +133,10 @@ export const SPEED_TARGETS = [
 ] as const;
 
 export interface TargetEstimate {
+  /** 'cohort': what the cohort approximation costs, not full fidelity. */
+  readonly mode: 'full' | 'cohort';
+  readonly cohortViewers: number | null;
+  readonly cohorts: number | null;
   readonly viewers: number;
   readonly simSec: number;
   readonly targetWallSec: number;
@@ -117,10 +158,14 @@ const median = (values: readonly number[]): number => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** Median figures of each size's rounds. */
+/** Which rounds belong together: the same mode, audience and seed. */
+export const runKey = (run: SpeedRunFigures): string =>
+  `${run.mode}/${run.viewers}/${run.seed}/${run.cohortViewers ?? ''}x${run.cohorts ?? ''}`;
+
+/** Median figures of each size's rounds (per mode and seed). */
 export function medians(runs: readonly SpeedRunFigures[]): SpeedRunFigures[] {
-  const bySize = new Map<number, SpeedRunFigures[]>();
-  for (const run of runs) bySize.set(run.viewers, [...(bySize.get(run.viewers) ?? []), run]);
+  const bySize = new Map<string, SpeedRunFigures[]>();
+  for (const run of runs) bySize.set(runKey(run), [...(bySize.get(runKey(run)) ?? []), run]);
   return [...bySize.values()].map((rounds) => {
     const pick = (key: keyof SpeedRunFigures) => median(rounds.map((r) => r[key] as number));
     return {
@@ -142,6 +187,19 @@ export function medians(runs: readonly SpeedRunFigures[]): SpeedRunFigures[] {
  * the base of the smallest run when two sizes were measured: a line through both).
  */
 export function estimateTargets(runs: readonly SpeedRunFigures[]): TargetEstimate[] {
+  const full = runs.filter((r) => r.mode === 'full');
+  const cohort = runs.filter((r) => r.mode === 'cohort');
+  return [...estimateFor(full), ...estimateFor(cohort)];
+}
+
+/**
+ * Viewers a run of the target simulates: all of them in full fidelity; in cohort mode the
+ * cohorts' (M·K whatever the audience), so a cohort run's cost carries over to any audience.
+ */
+const simulatedViewers = (run: SpeedRunFigures, targetViewers: number): number =>
+  run.mode === 'cohort' ? (run.cohortViewers ?? 0) * (run.cohorts ?? 1) : targetViewers;
+
+function estimateFor(runs: readonly SpeedRunFigures[]): TargetEstimate[] {
   const sorted = [...runs].sort((a, b) => a.viewers - b.viewers);
   const largest = sorted.at(-1);
   if (!largest) return [];
@@ -152,16 +210,16 @@ export function estimateTargets(runs: readonly SpeedRunFigures[]): TargetEstimat
       : largest.peakRssMiB / largest.viewers;
   const intercept = largest.peakRssMiB - slope * largest.viewers;
   return SPEED_TARGETS.map((target) => {
-    const measured = runs.find(
+    const measured = sorted.find(
       (r) => r.viewers === target.viewers && r.durationSec >= target.simSec,
     );
-    const cpuSec = measured
-      ? measured.cpuSec
-      : (target.viewers * target.simSec) / largest.viewerSecPerCpuSec;
-    const wallSec = measured
-      ? measured.wallSec
-      : (target.viewers * target.simSec) / (largest.viewerSec / largest.wallSec);
+    const work = simulatedViewers(largest, target.viewers) * target.simSec;
+    const cpuSec = measured ? measured.cpuSec : work / largest.viewerSecPerCpuSec;
+    const wallSec = measured ? measured.wallSec : work / (largest.viewerSec / largest.wallSec);
     return {
+      mode: largest.mode,
+      cohortViewers: largest.cohortViewers,
+      cohorts: largest.cohorts,
       viewers: target.viewers,
       simSec: target.simSec,
       targetWallSec: target.wallSec,
@@ -170,7 +228,11 @@ export function estimateTargets(runs: readonly SpeedRunFigures[]): TargetEstimat
       fromViewers: measured ? measured.viewers : largest.viewers,
       cpuSec,
       wallSec,
-      rssMiB: measured ? measured.peakRssMiB : Math.max(0, intercept) + slope * target.viewers,
+      rssMiB: measured
+        ? measured.peakRssMiB
+        : largest.mode === 'cohort'
+          ? largest.peakRssMiB
+          : Math.max(0, intercept) + slope * target.viewers,
       headroom: target.wallSec / cpuSec,
     };
   });

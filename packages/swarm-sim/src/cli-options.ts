@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { SCENARIOS, ScenarioError, scenarioSpec } from './scenarios.js';
+import { cohortPlan, CohortError } from './cohort-scaling.js';
+import { cohortRefusal, type CohortOptions } from './simulate-cohort.js';
 import type { SimSpec } from './spec.js';
 
 export const CLI_HELP = `coral-sim: simulate a Coral swarm with the real P2P engine
@@ -15,6 +17,14 @@ export const CLI_HELP = `coral-sim: simulate a Coral swarm with the real P2P eng
   --byte-scale K       each payload byte stands for K wire bytes (default: 1 up to 200 viewers, else 64)
   --player-tick-ms MS  the player's tick (default 100); more is a coarser, faster approximation
                        for large audiences (docs/simulator.md, "Speed", measures what it changes)
+  --cohort-size M      APPROXIMATION for large live audiences: simulate cohorts of M sampled
+                       viewers in full fidelity and scale them to --viewers (default: off, every
+                       viewer simulated); docs/simulator.md, "Cohort mode", gives its validation
+  --cohorts K          with --cohort-size: K independent cohorts of M (default 1)
+  --cohort-unstratified  with --cohort-size: draw each cohort's viewers independently instead
+                       of stratified by access class, uplink, region, NAT and rendition
+  --cohort-no-stand-ins  with --cohort-size: let each cohort's swarm elect all its candidates
+                       itself instead of the audience's proportion (with stand-ins for the rest)
   --sample-sec S       time-series step (default 5; lab: 2)
   --seed N             population and run seed (default 1)
   --cdn-only           P2P off (the baseline)
@@ -28,6 +38,8 @@ export class CliError extends Error {
 
 export interface CliOptions {
   readonly spec: SimSpec;
+  /** Null: full fidelity (every viewer simulated). */
+  readonly cohort: Required<CohortOptions> | null;
   readonly out: string | null;
   readonly quiet: boolean;
   readonly help: boolean;
@@ -65,6 +77,10 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'byte-scale': { type: 'string' },
         'sample-sec': { type: 'string' },
         'player-tick-ms': { type: 'string' },
+        'cohort-size': { type: 'string' },
+        cohorts: { type: 'string' },
+        'cohort-unstratified': { type: 'boolean' },
+        'cohort-no-stand-ins': { type: 'boolean' },
         seed: { type: 'string' },
         'cdn-only': { type: 'boolean' },
         out: { type: 'string' },
@@ -110,5 +126,37 @@ export function parseCli(argv: readonly string[]): CliOptions {
     if (error instanceof ScenarioError) throw new CliError(error.message);
     throw error;
   }
-  return { spec, out: v.out ?? null, quiet: v.quiet === true, help: v.help === true };
+  const cohort = cohortFlags(spec, v['cohort-size'], v.cohorts, {
+    stratified: v['cohort-unstratified'] !== true,
+    standIns: v['cohort-no-stand-ins'] !== true,
+  });
+  return { spec, cohort, out: v.out ?? null, quiet: v.quiet === true, help: v.help === true };
+}
+
+function cohortFlags(
+  spec: SimSpec,
+  rawSize: string | undefined,
+  rawCohorts: string | undefined,
+  { stratified, standIns }: { stratified: boolean; standIns: boolean },
+): Required<CohortOptions> | null {
+  const cohortViewers = numberFlag('cohort-size', rawSize, 2, 10_000_000);
+  const cohorts = numberFlag('cohorts', rawCohorts, 1, 1000);
+  if (cohortViewers === undefined) {
+    if (cohorts !== undefined || !stratified || !standIns)
+      throw new CliError(
+        '--cohorts, --cohort-unstratified and --cohort-no-stand-ins need --cohort-size',
+      );
+    return null;
+  }
+  if (!Number.isInteger(cohortViewers) || (cohorts !== undefined && !Number.isInteger(cohorts)))
+    throw new CliError('--cohort-size and --cohorts take whole numbers');
+  const refusal = cohortRefusal(spec);
+  if (refusal) throw new CliError(`--cohort-size: ${refusal}`);
+  try {
+    const plan = cohortPlan(spec.audience.viewers, cohortViewers, cohorts ?? 1);
+    return { cohortViewers: plan.cohortViewers, cohorts: plan.cohorts, stratified, standIns };
+  } catch (error) {
+    if (error instanceof CohortError) throw new CliError(`--cohort-size: ${error.message}`);
+    throw error;
+  }
 }

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { CLI_HELP, CliError, parseCli } from './cli-options.js';
 import { summaryLines } from './summary.js';
 import { simulate } from './simulate.js';
+import { simulateCohort } from './simulate-cohort.js';
 
 async function main(): Promise<void> {
   let options;
@@ -21,7 +22,9 @@ async function main(): Promise<void> {
   const log = (line: string) => {
     if (!options.quiet) process.stderr.write(`${JSON.stringify({ level: 'info', msg: line })}\n`);
   };
-  const result = await simulate(options.spec, log);
+  const result = options.cohort
+    ? await simulateCohort(options.spec, options.cohort, log)
+    : await simulate(options.spec, log);
   process.stdout.write(`${summaryLines(result).join('\n')}\n`);
   if (options.out) {
     writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);

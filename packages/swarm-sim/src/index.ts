@@ -27,3 +27,22 @@ export {
   LAB_INTERNET_BUFFER_SEC,
   type LabInternetOptions,
 } from './lab-internet.js';
+export {
+  cohortPlan,
+  CohortError,
+  oneCopyBytes,
+  scaleSegmentBytes,
+  scaleLoad,
+  scaledFluidBound,
+  scaleCount,
+  offloadOf,
+  type CohortPlan,
+  type CohortApproximation,
+} from './cohort-scaling.js';
+export { combineCohorts, combineSamples } from './cohort-combine.js';
+export {
+  simulateCohort,
+  cohortRunSpec,
+  cohortRefusal,
+  type CohortOptions,
+} from './simulate-cohort.js';

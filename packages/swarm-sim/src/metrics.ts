@@ -11,6 +11,17 @@ export interface SimSample {
   readonly cdnEgressBitsPerSec: number;
   readonly cdnEgressBitsPerSecByRendition: Record<string, number>;
   readonly trackerMessagesPerSec: number;
+  /** Viewers present per rendition, and how many of them can open WebRTC (for the bound). */
+  readonly loadsByRendition: Record<string, RenditionLoad>;
+  /** Summed uplinks of the viewers present that can open WebRTC, bit/s. */
+  readonly connectableUplinkBitsPerSec: number;
+  /** Segment bytes the viewers got over the interval by rendition, from peers and the CDN. */
+  readonly segmentBytesByRendition: Record<string, SegmentBytes>;
+}
+
+export interface SegmentBytes {
+  readonly p2p: number;
+  readonly http: number;
 }
 
 export interface Distribution {

@@ -14,6 +14,7 @@ import {
   type ElectionPolicy,
   type MemberRecord,
 } from '@coral-cdn/tracker-core';
+import { cohortCandidateSeats, withStandIns } from './cohort-election.js';
 import type { EventClock } from './event-clock.js';
 import type { ServerSocket, SocketServer } from './sim-socket.js';
 import { SampleSet } from './sample-set.js';
@@ -87,6 +88,8 @@ export class SimTracker implements SocketServer {
     private readonly clock: EventClock,
     private readonly random: () => number,
     private readonly config: SimTrackerConfig = defaultSimTrackerConfig,
+    /** Cohort runs: audience viewers per cohort viewer (see `cohort-election.ts`); 1: none. */
+    private readonly cohortWeight = 1,
   ) {}
 
   accept(socket: ServerSocket): void {
@@ -312,7 +315,20 @@ export class SimTracker implements SocketServer {
     if (swarm.members.size === 0) return;
     const nowMs = this.clock.now();
     const records = [...swarm.members.values()].map((member) => member.record);
-    const outcome = chooseFetchers(records, swarm.fetchers, this.config.election, nowMs);
+    const { election } = this.config;
+    const cohort = this.cohortWeight > 1;
+    const policy = cohort
+      ? { ...election, candidates: cohortCandidateSeats(election.candidates, this.cohortWeight) }
+      : election;
+    const sitting = cohort ? swarm.fetchers.filter((id) => swarm.members.has(id)) : swarm.fetchers;
+    const chosen = chooseFetchers(records, sitting, policy, nowMs);
+    const outcome = cohort
+      ? {
+          ...chosen,
+          fetchers: withStandIns(chosen.fetchers, election.candidates),
+          perSegment: Math.max(1, Math.min(election.perSegment, election.candidates)),
+        }
+      : chosen;
     // At least 1 ms on: simulated times are fractional, and a recheck due "now" may find the
     // member still a hair too young.
     if (outcome.recheckAtMs !== null)

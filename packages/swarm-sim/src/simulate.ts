@@ -8,6 +8,7 @@ import {
   type LogLevel,
 } from '@coral-cdn/p2p-engine';
 import { SimCdnClient, type CdnModel } from './cdn.js';
+import type { CohortApproximation } from './cohort-scaling.js';
 import { EventClock } from './event-clock.js';
 import { FlowNetwork, Link } from './flow-network.js';
 import {
@@ -15,6 +16,7 @@ import {
   fluidBound,
   type Distribution,
   type RenditionLoad,
+  type SegmentBytes,
   type SimSample,
 } from './metrics.js';
 import { canConnect } from './nat.js';
@@ -24,7 +26,7 @@ import { drawArrivals, drawViewer, type ViewerProfile } from './population.js';
 import { seededRandom } from './random.js';
 import { RtcFabric, type Host } from './sim-rtc.js';
 import { SimSocket } from './sim-socket.js';
-import { SimTracker } from './sim-tracker.js';
+import { defaultSimTrackerConfig, SimTracker } from './sim-tracker.js';
 import type { SimSpec } from './spec.js';
 import { SimStream } from './stream.js';
 import { drawTimeFactor } from './transfer-spread.js';
@@ -86,6 +88,11 @@ export interface SimResult {
     readonly engineLogs: Record<LogLevel, number>;
   };
   readonly viewers: ViewerOutcome[];
+  /**
+   * Null: every viewer of the audience was simulated (full fidelity). Otherwise the run is an
+   * estimate from sampled cohorts (`simulateCohort`), and `viewers` holds the sampled viewers.
+   */
+  readonly approximation: CohortApproximation | null;
 }
 
 interface SimViewer {
@@ -170,7 +177,12 @@ export async function simulate(
     spec.peerSetup ?? null,
     seededRandom(spec.seed ^ 0x5e70),
   );
-  const tracker = new SimTracker(clock, seededRandom(spec.seed ^ 0x5eed));
+  const tracker = new SimTracker(
+    clock,
+    seededRandom(spec.seed ^ 0x5eed),
+    defaultSimTrackerConfig,
+    spec.cohortWeight ?? 1,
+  );
   const logs: Record<LogLevel, number> = { debug: 0, info: 0, warn: 0, error: 0 };
   const viewers: SimViewer[] = [];
   const active = new Set<SimViewer>();
@@ -348,6 +360,7 @@ export async function simulate(
     await clock.runUntil(t);
     const now = totalsByRendition();
     const byRendition: Record<string, number | null> = {};
+    const segmentBytes: Record<string, SegmentBytes> = {};
     let p2p = 0;
     let all = 0;
     for (const r of spec.renditions) {
@@ -356,6 +369,7 @@ export async function simulate(
       const dp = a.p2p - b.p2p;
       const dh = a.http - b.http;
       byRendition[r.name] = dp + dh > 0 ? dp / (dp + dh) : null;
+      segmentBytes[r.name] = { p2p: dp * spec.byteScale, http: dh * spec.byteScale };
       p2p += dp;
       all += dp + dh;
     }
@@ -376,6 +390,11 @@ export async function simulate(
       cdnEgressBitsPerSec: ((cdnEgressBytes - previousEgressTotal) * 8) / spec.sampleSec,
       cdnEgressBitsPerSecByRendition: egressByRendition,
       trackerMessagesPerSec: (messages - previousMessages) / spec.sampleSec,
+      loadsByRendition: Object.fromEntries(
+        spec.renditions.map((r, i) => [r.name, renditionLoads[i]!]),
+      ),
+      connectableUplinkBitsPerSec: uplinks,
+      segmentBytesByRendition: segmentBytes,
     });
     previous = now;
     previousEgress = new Map(cdnEgressByRendition);
@@ -471,6 +490,7 @@ export async function simulate(
       engineLogs: logs,
     },
     viewers: outcomes,
+    approximation: null,
   };
 }
 

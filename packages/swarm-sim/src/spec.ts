@@ -47,4 +47,10 @@ export interface SimSpec {
    * joined and plays (as the swarm benchmark's window), then stop.
    */
   readonly measureWindowSec: number | null;
+  /**
+   * Cohort runs: audience viewers per simulated viewer (N / M). The tracker's election then
+   * seats the audience's proportion of candidates from the cohort and stands in for the rest.
+   * Absent or 1: a swarm of its own.
+   */
+  readonly cohortWeight?: number;
 }

@@ -22,7 +22,39 @@ describe('coral-sim flags', () => {
     expect(parseCli(['--player-tick-ms', '1000']).spec.player.tickMs).toBe(1000);
   });
 
+  it('runs every viewer unless a cohort size is asked for', () => {
+    expect(parseCli(['--viewers', '10000']).cohort).toBeNull();
+    expect(parseCli(['--viewers', '10000', '--cohort-size', '250']).cohort).toEqual({
+      cohortViewers: 250,
+      cohorts: 1,
+      stratified: true,
+      standIns: true,
+    });
+    expect(
+      parseCli(['--viewers', '10000', '--cohort-size', '250', '--cohorts', '2']).cohort,
+    ).toEqual({ cohortViewers: 250, cohorts: 2, stratified: true, standIns: true });
+    expect(
+      parseCli(['--viewers', '10000', '--cohort-size', '250', '--cohort-no-stand-ins']).cohort
+        ?.standIns,
+    ).toBe(false);
+    expect(
+      parseCli(['--viewers', '10000', '--cohort-size', '250', '--cohort-unstratified']).cohort
+        ?.stratified,
+    ).toBe(false);
+  });
+
+  it('keeps the audience’s byte scale in cohort mode', () => {
+    expect(parseCli(['--viewers', '10000', '--cohort-size', '150']).spec.byteScale).toBe(64);
+  });
+
   it.each([
+    [['--cohorts', '2'], /need --cohort-size/],
+    [['--cohort-unstratified'], /need --cohort-size/],
+    [['--cohort-no-stand-ins'], /need --cohort-size/],
+    [['--viewers', '100', '--cohort-size', '200'], /exceed the audience of 100/],
+    [['--cohort-size', '2.5'], /whole numbers/],
+    [['--scenario', 'vod', '--cohort-size', '100'], /live scenarios/],
+    [['--scenario', 'lab-live', '--viewers', '10', '--cohort-size', '5'], /lab scenarios/],
     [['--viewers', 'many'], /--viewers must be a number/],
     [['--viewers', '2.5'], /--viewers must be a whole number/],
     [['--scenario', 'nope'], /unknown scenario "nope"/],

@@ -30,6 +30,11 @@ export interface EngineConfig {
   uploadCapBitsPerSec: number;
   /** Uploads served at once, across all peers. */
   uploadSlots: number;
+  /**
+   * Each upload served at once should get at least this much of `uploadCapBitsPerSec`, bit/s:
+   * fewer slots on a smaller cap (`uploadSlotsFor`), at least one.
+   */
+  minUploadSlotBitsPerSec: number;
   /** Uploads served at once to any one peer, so that one peer cannot hold every slot. */
   maxUploadsPerPeer: number;
   /**
@@ -122,6 +127,8 @@ export const defaultEngineConfig: EngineConfig = {
   announcedUploadKbps: 5_000,
   uploadCapBitsPerSec: 20_000_000,
   uploadSlots: 6,
+  // A 2 s segment of a stream up to about 1 Mbit/s still moves within its own duration.
+  minUploadSlotBitsPerSec: 1_000_000,
   maxUploadsPerPeer: 2,
   peerRequestsPerSec: 20,
   peerHoldingFramesPerSec: 20,
@@ -155,6 +162,7 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
   const config: EngineConfig = { ...defaultEngineConfig, ...overrides };
   const positive: Array<keyof EngineConfig> = [
     'uploadSlots',
+    'minUploadSlotBitsPerSec',
     'maxUploadsPerPeer',
     'peerRequestsPerSec',
     'peerHoldingFramesPerSec',

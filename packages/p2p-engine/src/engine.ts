@@ -23,7 +23,7 @@ import { peerConnectionStats, StatsCounters, type EngineStats } from './stats.js
 import { playlistText, standardUtf8Decode, type Utf8Decode } from './text.js';
 import { newLiveSegments } from './live-poll.js';
 import { TrackerClient } from './tracker-client.js';
-import { UploadLimiter, uploadSlotsFor } from './upload-limiter.js';
+import { uploadLimiterFor } from './upload-limiter.js';
 
 /** A live fetcher polls the playlist while it is elected for one of this many next segments. */
 const POLL_LOOKAHEAD_SEGMENTS = 2;
@@ -102,12 +102,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
           reconnectMaxMs: this.config.trackerReconnectMaxMs,
         })
       : null;
-    const limiter = new UploadLimiter(
-      platform.clock,
-      uploadSlotsFor(this.config.uploadSlots, this.config.uploadCapBitsPerSec),
-      this.config.uploadCapBitsPerSec,
-      this.config.maxMessageBytes,
-    );
+    const limiter = uploadLimiterFor(platform.clock, this.config);
     this.peers = this.tracker
       ? new PeerManager(
           platform,

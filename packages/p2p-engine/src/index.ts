@@ -34,5 +34,6 @@ export {
 } from './connectivity.js';
 export type { PartRequest, PartResult } from './part-loader.js';
 export { emptyPartStats, type PartStats } from './part-stats.js';
+export { uploadSlotsFor } from './upload-limiter.js';
 export type { PartCdnReason } from './part-decision.js';
 export type { PartName } from './part-key.js';

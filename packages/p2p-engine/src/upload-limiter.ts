@@ -1,3 +1,4 @@
+import type { EngineConfig } from './config.js';
 import type { Clock } from './platform.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -41,18 +42,30 @@ export class UploadLimiter {
 }
 
 /**
- * Each concurrent upload should get at least this much of the uplink: a 2 s segment of a
- * stream up to about 1 Mbit/s then still moves within its own duration.
- */
-export const MIN_BITS_PER_SEC_PER_UPLOAD = 1_000_000;
-
-/**
  * Concurrent uploads for an uplink cap: the configured slots, but no more than the cap can
- * serve at `MIN_BITS_PER_SEC_PER_UPLOAD` each, and at least one. A 1 Mbit/s home then serves
- * one peer at a time and tells the others at once that it is busy (they ask another holder
- * or the CDN in time), instead of starving all of them towards their deadlines.
+ * serve at `minBitsPerSecPerUpload` each, and at least one. A 1 Mbit/s home then serves one
+ * peer at a time (at the default 1 Mbit/s per upload) and tells the others at once that it is
+ * busy (they ask another holder or the CDN in time), instead of starving all of them towards
+ * their deadlines.
  */
-export function uploadSlotsFor(configuredSlots: number, capBitsPerSec: number): number {
-  const carried = Math.floor(capBitsPerSec / MIN_BITS_PER_SEC_PER_UPLOAD);
+export function uploadSlotsFor(
+  configuredSlots: number,
+  capBitsPerSec: number,
+  minBitsPerSecPerUpload: number,
+): number {
+  const carried = Math.floor(capBitsPerSec / minBitsPerSecPerUpload);
   return Math.max(1, Math.min(configuredSlots, carried));
+}
+
+/** The limiter an engine's config asks for: its cap, and its slots for that cap. */
+export function uploadLimiterFor(
+  clock: Clock,
+  config: Pick<
+    EngineConfig,
+    'uploadSlots' | 'uploadCapBitsPerSec' | 'minUploadSlotBitsPerSec' | 'maxMessageBytes'
+  >,
+): UploadLimiter {
+  const { uploadSlots, uploadCapBitsPerSec, minUploadSlotBitsPerSec, maxMessageBytes } = config;
+  const slots = uploadSlotsFor(uploadSlots, uploadCapBitsPerSec, minUploadSlotBitsPerSec);
+  return new UploadLimiter(clock, slots, uploadCapBitsPerSec, maxMessageBytes);
 }

@@ -157,7 +157,12 @@ describe('upload slots for an uplink cap', () => {
     ['still one below 1 Mbit/s: it uploads what it can', 6, 300_000, 1],
     ['never more than configured', 2, 100_000_000, 2],
   ])('%s', (_name, configured, capBitsPerSec, expected) => {
-    expect(uploadSlotsFor(configured, capBitsPerSec)).toBe(expected);
+    expect(uploadSlotsFor(configured, capBitsPerSec, 1_000_000)).toBe(expected);
+  });
+  it('the per-upload minimum is the configured one (a simulator scales it with its bytes)', () => {
+    expect(uploadSlotsFor(6, 312_500, 15_625)).toBe(6);
+    expect(uploadSlotsFor(6, 3_000_000, 500_000)).toBe(6);
+    expect(uploadSlotsFor(6, 3_000_000, 1_500_000)).toBe(2);
   });
 });
 

@@ -108,7 +108,7 @@ interface SimViewer {
 const TRACKER_URL = 'wss://tracker.sim/ws';
 
 /** Engine byte settings in real units, divided by the byte scale (engines see payload bytes). */
-function scaledEngineConfig(spec: SimSpec, profile: ViewerProfile): Partial<EngineConfig> {
+export function scaledEngineConfig(spec: SimSpec, profile: ViewerProfile): Partial<EngineConfig> {
   const s = spec.byteScale;
   const e = spec.engine;
   return {
@@ -118,6 +118,8 @@ function scaledEngineConfig(spec: SimSpec, profile: ViewerProfile): Partial<Engi
     announcedUploadKbps: Math.round(profile.uplinkBitsPerSec / 1000),
     p2pEnabled: spec.p2p,
     uploadCapBitsPerSec: (profile.uploadCapBitsPerSec ?? e.uploadCapBitsPerSec ?? 20_000_000) / s,
+    // Slots per Mbit/s of the real cap: the per-upload minimum is scaled like the cap.
+    minUploadSlotBitsPerSec: (e.minUploadSlotBitsPerSec ?? 1_000_000) / s,
     segmentMemoryBytes: Math.max(64 * 1024, (e.segmentMemoryBytes ?? 96 * 1024 * 1024) / s),
     maxMessageBytes: Math.max(1024, Math.round((e.maxMessageBytes ?? 64 * 1024) / s)),
     bufferedHighWaterBytes: Math.max(2048, (e.bufferedHighWaterBytes ?? 256 * 1024) / s),

@@ -102,22 +102,12 @@ export function stratifiedProfiles(
   );
   const nats = shuffle(random, apportion(spec.natShares, count));
   const renditions = shuffle(random, apportion(spec.renditionShares, count));
-  const uplinks = classes.map((c, i) =>
-    stratifiedLogNormal(
-      random,
-      c.uplinkMedianBitsPerSec,
-      c.sigma,
-      classOf.filter((k) => k === i).length,
-    ),
-  );
-  const downlinks = classes.map((c, i) =>
-    stratifiedLogNormal(
-      random,
-      c.downlinkMedianBitsPerSec,
-      c.sigma,
-      classOf.filter((k) => k === i).length,
-    ),
-  );
+  const viewersOfClass = classes.map((_c, i) => classOf.filter((k) => k === i).length);
+  // Per class, its viewers' rates spread over the class's distribution (uplinks drawn first).
+  const ratesPerClass = (median: (c: (typeof classes)[number]) => number) =>
+    classes.map((c, i) => stratifiedLogNormal(random, median(c), c.sigma, viewersOfClass[i]!));
+  const uplinks = ratesPerClass((c) => c.uplinkMedianBitsPerSec);
+  const downlinks = ratesPerClass((c) => c.downlinkMedianBitsPerSec);
   return classOf.map((k, i) => {
     const access = classes[k]!;
     return {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   makeTempDir,
@@ -109,6 +109,13 @@ describe('an origin killed mid-job', () => {
     expect(await readdir(join(dataDir, 'tmp'))).toEqual([]);
     expect(await readdir(join(dataDir, 'uploads'))).toEqual([]);
     expect(await second.stop()).toBe(0);
+
+    // Stopped between publishing and removing the source: the next start removes it.
+    await writeFile(join(dataDir, 'uploads', 'crash.src'), 'left over');
+    const third = await startOrigin(env);
+    expect(await readdir(join(dataDir, 'uploads'))).toEqual([]);
+    expect((await videoStatus(third.url, 'crash')).status).toBe('ready');
+    expect(await third.stop()).toBe(0);
   });
 });
 

@@ -136,6 +136,8 @@ export class VideoService {
   private async recover(record: VideoRecord): Promise<void> {
     const { paths, logger } = this.options;
     const vodDir = paths.vodDir(record.id);
+    // A source left beside a ready video: the origin stopped between the two steps.
+    if (record.status === 'ready') await unlinkQuietly(paths.upload(record.id));
     if (record.status === 'ready' || !IN_FLIGHT.has(record.status)) return;
     if (existsSync(join(vodDir, META_FILE))) {
       // Published, but the origin stopped before recording it.
@@ -143,8 +145,8 @@ export class VideoService {
         VideoRecord,
         'renditions' | 'durationSec'
       >;
-      await this.update(record, { status: 'ready', progress: 1, ...meta });
       await unlinkQuietly(paths.upload(record.id));
+      await this.update(record, { status: 'ready', progress: 1, ...meta });
     } else if (record.media && existsSync(paths.upload(record.id))) {
       logger.info('resuming an interrupted job', { id: record.id });
       await this.update(record, { status: 'queued', progress: 0 });
@@ -378,6 +380,9 @@ export class VideoService {
       timings.publishMs = Math.round(performance.now() - publishStarted);
       timings.packagingMs = Math.round(performance.now() - started);
       await removeTree(jobDir);
+      // The source goes before the status says ready (whoever sees it ready sees no leftovers);
+      // a crash in between is recovered from the published meta file.
+      await unlinkQuietly(uploadPath);
       await this.update(record, {
         status: 'ready',
         progress: 1,
@@ -385,7 +390,6 @@ export class VideoService {
         durationSec,
         timings,
       });
-      await unlinkQuietly(uploadPath);
       metrics.jobsFinished.inc({ outcome: 'ready' });
       metrics.packagingSeconds.observe(timings.packagingMs / 1000);
       log.info('published', { durationSec, packagingMs: timings.packagingMs });

@@ -1,4 +1,4 @@
-import type { ClientSignalMessage, ServerSignalMessage } from '@coral-cdn/protocol';
+import { relayedSignal, type ClientSignalMessage } from '@coral-cdn/protocol';
 import { addressGroup, type RoomId } from '@coral-cdn/tracker-core';
 import type { TrackerContext } from './context.js';
 import {
@@ -53,12 +53,12 @@ export async function relaySignal(
     remember(membership.contacts, message.to);
     if (targetGroup !== undefined) await noteServed(ctx, session, membership, room, targetGroup);
   }
-  const outbound: ServerSignalMessage = {
-    type: 'signal',
-    swarmId: message.swarmId,
-    from: session.peerId,
-    signal: message.signal,
-  };
+  const outbound = relayedSignal(
+    message.swarmId,
+    session.peerId,
+    message.signal,
+    membership.record.uploadKbps,
+  );
   if (targetNode === null) {
     ctx.deliverSignal(localTarget!, room, outbound, receivedAtMs, 'local');
     return;

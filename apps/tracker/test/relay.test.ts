@@ -54,18 +54,23 @@ describe('signalling relay over WebSocket', () => {
 
   it('relays offer, answer and candidates of one attempt between members of one swarm', async () => {
     a.send({ type: 'signal', swarmId, to: b.peerId, signal: offer('x1') });
+    // The offer carries the upload its sender announced: the answerer has no other source.
     expect(await b.next('signal')).toEqual({
       type: 'signal',
       swarmId,
       from: a.peerId,
       signal: offer('x1'),
+      uploadKbps: 5000,
     });
     a.send({ type: 'signal', swarmId, to: b.peerId, signal: candidate('x1') });
-    await b.nextOf('signal', (m) => m.signal.kind === 'candidate');
+    const relayedCandidate = await b.nextOf('signal', (m) => m.signal.kind === 'candidate');
+    expect(relayedCandidate).not.toHaveProperty('uploadKbps');
     b.send({ type: 'signal', swarmId, to: a.peerId, signal: answer('x1') });
-    expect(await a.next('signal')).toMatchObject({
+    expect(await a.next('signal')).toEqual({
+      type: 'signal',
+      swarmId,
       from: b.peerId,
-      signal: { kind: 'answer', connectionId: 'x1' },
+      signal: answer('x1'),
     });
     b.send({ type: 'signal', swarmId, to: a.peerId, signal: candidate('x1') });
     await a.nextOf('signal', (m) => m.signal.kind === 'candidate');

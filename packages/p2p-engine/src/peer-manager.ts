@@ -116,7 +116,10 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     });
     tracker.on('peers', (swarmId, peers) => this.onPeers(swarmId, peers));
     // No signal can come during the hold: the engine connects to the tracker when it ends.
-    tracker.on('signal', (swarmId, from, signal) => void this.onSignal(swarmId, from, signal));
+    tracker.on('signal', (swarmId, from, signal, uploadKbps) => {
+      if (uploadKbps !== undefined) this.uplinks.note([{ peerId: from, uploadKbps }]);
+      void this.onSignal(swarmId, from, signal);
+    });
     tracker.on('peer-gone', (_swarmId, peerId) => this.closePeer(peerId, 'gone'));
     this.scheduleRefresh();
   }

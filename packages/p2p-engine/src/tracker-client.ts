@@ -40,7 +40,8 @@ interface TrackerEvents {
   disconnected: () => void;
   joined: (swarmId: string, peerId: string) => void;
   peers: (swarmId: string, peers: PeerInfo[]) => void;
-  signal: (swarmId: string, from: string, signal: SignalPayload) => void;
+  /** `uploadKbps`: on an offer, what the offerer announced to the tracker. */
+  signal: (swarmId: string, from: string, signal: SignalPayload, uploadKbps?: number) => void;
   election: (election: ElectionMessage) => void;
   'peer-gone': (swarmId: string, peerId: string) => void;
   'tracker-error': (error: ErrorMessage) => void;
@@ -306,7 +307,7 @@ export class TrackerClient extends Emitter<TrackerEvents> {
         this.emit('peers', message.swarmId, message.peers);
         return;
       case 'signal':
-        this.emit('signal', message.swarmId, message.from, message.signal);
+        this.emit('signal', message.swarmId, message.from, message.signal, message.uploadKbps);
         return;
       case 'election':
         this.emit('election', message);

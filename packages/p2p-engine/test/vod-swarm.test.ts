@@ -77,12 +77,15 @@ describe('peer choice by announced uplink', () => {
     swarm = new SimSwarm(clock, fixture.content, 'demo');
     const seeder = swarm.addViewer({ config: { announcedUploadKbps: 1_000 } });
     await seedAll(clock, seeder, fixture);
-    const viewer = swarm.addViewer();
+    const viewer = swarm.addViewer({ config: { announcedUploadKbps: 2_000 } });
     showPlaylist(viewer, fixture);
     viewer.engine.reportStartup(0);
     await clock.advanceUntil(() => viewer.engine.stats.peers === 1, 10_000);
     // 1,000 kbit/s = 125,000 B/s, below the engine's 1 MiB/s guess for a peer never measured.
     expect(viewer.engine.stats.peerDetails[0]?.downloadBytesPerSec).toBe(125_000);
+    // The seeder answered the viewer's offer: the tracker relayed the offerer's 2,000 kbit/s.
+    await clock.advanceUntil(() => seeder.engine.stats.peers === 1, 10_000);
+    expect(seeder.engine.stats.peerDetails[0]?.downloadBytesPerSec).toBe(250_000);
   });
 });
 

@@ -92,12 +92,16 @@ const shapes: Record<ServerMessage['type'], (body: Body) => ServerMessage> = {
     swarmId: swarmId(body['swarmId'], 'swarmId'),
     peers: list(body['peers'], 'peers', MAX_PEERS_PER_ANSWER, peerInfo),
   }),
-  signal: (body) => ({
-    type: 'signal',
-    swarmId: swarmId(body['swarmId'], 'swarmId'),
-    from: peerId(body['from'], 'from'),
-    signal: signalPayload(body['signal'], 'signal'),
-  }),
+  signal: (body) => {
+    const message: Body = {
+      type: 'signal',
+      swarmId: swarmId(body['swarmId'], 'swarmId'),
+      from: peerId(body['from'], 'from'),
+      signal: signalPayload(body['signal'], 'signal'),
+    };
+    optionalInto(message, body, 'uploadKbps', '', (v, p) => integer(v, p, 0));
+    return message as ServerMessage;
+  },
   election: (body) => ({
     type: 'election',
     swarmId: swarmId(body['swarmId'], 'swarmId'),

@@ -202,6 +202,11 @@ export const serverSignalMessageSchema = z.object({
   swarmId: swarmIdSchema,
   from: peerIdSchema,
   signal: signalPayloadSchema,
+  /**
+   * On an offer, the upload the offerer announced (kbit/s): the answerer never had it in a
+   * `peers` answer, and assumes the peer no faster than this until it has measured it.
+   */
+  uploadKbps: z.number().int().min(0).optional(),
 });
 
 /**
@@ -254,6 +259,18 @@ export type ServerMessage = z.infer<typeof serverMessageSchema>;
 export type JoinedMessage = z.infer<typeof joinedMessageSchema>;
 export type PeersMessage = z.infer<typeof peersMessageSchema>;
 export type ServerSignalMessage = z.infer<typeof serverSignalMessageSchema>;
+
+/** The signal a tracker relays: an offer carries the upload its sender announced on joining. */
+export function relayedSignal(
+  swarmId: string,
+  from: string,
+  signal: SignalPayload,
+  senderUploadKbps: number,
+): ServerSignalMessage {
+  const message: ServerSignalMessage = { type: 'signal', swarmId, from, signal };
+  if (signal.kind === 'offer') message.uploadKbps = senderUploadKbps;
+  return message;
+}
 
 const clientTypes = new Set<string>(clientMessageSchema.options.map((o) => o.shape.type.value));
 

@@ -62,6 +62,13 @@ const serverMessages: ServerMessage[] = [
   { type: 'peer-gone', swarmId, peerId: 'peer-abcdef', reason: 'timeout' },
   { type: 'error', code: 'rate_limited', message: 'slow down', ref: 'have', fatal: true },
   { type: 'pong', t: 12.5 },
+  {
+    type: 'signal',
+    swarmId,
+    from: 'peer-abcdef',
+    signal: { kind: 'offer', connectionId: 'c1', sdp: 'v=0' },
+    uploadKbps: 2000,
+  },
 ];
 
 const manifests: IntegrityManifest[] = [

@@ -1,5 +1,6 @@
 import {
   encodeTrackerMessage,
+  relayedSignal,
   type ClientMessage,
   type PeerInfo,
   type ServerMessage,
@@ -181,12 +182,12 @@ export class SimTracker implements SocketServer {
           });
           return;
         }
-        this.send(target.socket, {
-          type: 'signal',
-          swarmId: message.swarmId,
-          from: peerId,
-          signal: message.signal,
-        });
+        const sender = this.swarms.get(message.swarmId)?.members.get(peerId);
+        const uploadKbps = sender?.record.uploadKbps ?? 0;
+        this.send(
+          target.socket,
+          relayedSignal(message.swarmId, peerId, message.signal, uploadKbps),
+        );
         return;
       }
       case 'ping':

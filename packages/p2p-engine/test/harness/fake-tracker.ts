@@ -1,6 +1,7 @@
 import {
   decodeClientMessage,
   encodeTrackerMessage,
+  relayedSignal,
   type ClientMessage,
   type PeerInfo,
   type ReportMessage,
@@ -157,12 +158,11 @@ export class FakeTracker implements SocketServer {
           });
           return;
         }
-        this.send(target.socket, {
-          type: 'signal',
-          swarmId: message.swarmId,
-          from: peerId,
-          signal: message.signal,
-        });
+        const uploadKbps = this.swarms.get(message.swarmId)?.get(peerId)?.uploadKbps ?? 0;
+        this.send(
+          target.socket,
+          relayedSignal(message.swarmId, peerId, message.signal, uploadKbps),
+        );
         return;
       }
       case 'report':

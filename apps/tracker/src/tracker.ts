@@ -38,6 +38,7 @@ import {
 } from './protocol-errors.js';
 import { PeerQuery } from './peer-query.js';
 import { ReportHandler } from './report-handler.js';
+import { noteReachability } from './reachability.js';
 import { relaySignal } from './signalling.js';
 
 export type { TrackerDeps } from './context.js';
@@ -390,14 +391,16 @@ export class Tracker implements TrackerContext {
     this.deps.metrics.relayLatency.observe({ path }, Math.max(0, this.now() - receivedAtMs) / 1000);
   }
 
-  private onBeacon(session: PeerSession, message: BeaconMessage): void {
-    const membership = session.memberships.get(this.roomOf(session, message.swarmId));
+  private async onBeacon(session: PeerSession, message: BeaconMessage): Promise<void> {
+    const room = this.roomOf(session, message.swarmId);
+    const membership = session.memberships.get(room);
     if (!membership) return this.notJoined(session, message.swarmId, 'beacon');
     const { config } = this.deps;
     recordBeacon(membership.beacon, message.stats, this.deps.metrics, this.now(), {
       bytesPerSec: config.BEACON_MAX_MBPS * 125_000,
       eventsPerSec: config.BEACON_MAX_EVENTS_PER_SEC,
     });
+    await noteReachability(this, membership, room, message.stats);
   }
 
   // ---- maintenance ----------------------------------------------------------------------------

@@ -173,3 +173,53 @@ describe('preferred upload', () => {
     await tracker.close();
   });
 });
+
+describe('unreachable members', () => {
+  it('leaves a member out while its beacons say none of its peer connections opened', async () => {
+    const keys = await makeKeys();
+    const tracker = await startTracker(keys, { LIVE_FETCHER_CANDIDATES: '3' });
+    const swarmId = 'reach/240p';
+    const join = async (sub: string, uploadKbps: number) =>
+      joinedClient(tracker.wsUrl, {
+        swarmId,
+        token: await signToken(keys, { stream: 'reach', sub }),
+        live: true,
+        uploadKbps,
+      });
+    const beacon = (p2pEligible: boolean, peerFailures: number) => ({
+      type: 'beacon' as const,
+      swarmId,
+      stats: {
+        httpBytes: 0,
+        p2pBytes: 0,
+        uploadedBytes: 0,
+        peers: 0,
+        stalls: 0,
+        stallMs: 0,
+        startupMs: null,
+        fallbacks: 0,
+        integrityFailures: 0,
+        prefetchWastedBytes: 0,
+        bufferSec: null,
+        peerAttempts: peerFailures,
+        peerFailures,
+        p2pEligible,
+      },
+    });
+    const home = await join('home', 1000);
+    const blocked = await join('blocked', 30_000);
+    // The faster uplink is elected beside the home one at first.
+    const both = await home.nextOf('election', (m) => m.fetchers.includes(blocked.peerId));
+    expect(both.fetchers).toHaveLength(2);
+    const without = home.upcoming('election');
+    blocked.send(beacon(false, 3));
+    expect(await without).toMatchObject({ epoch: both.epoch + 1, fetchers: [home.peerId] });
+    // One of its connections opened: it serves again.
+    const back = home.upcoming('election');
+    blocked.send(beacon(true, 4));
+    expect(await back).toMatchObject({ epoch: both.epoch + 2, fetchers: both.fetchers });
+    home.close();
+    blocked.close();
+    await tracker.close();
+  });
+});

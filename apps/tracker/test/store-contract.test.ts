@@ -142,9 +142,13 @@ describe.each(factories)('%s store contract', (_kind, create) => {
     expect((await peer.listMembers(ROOM)).map((m) => m.peerId)).toEqual(['peer-bbbb']);
   });
 
-  it('replaces a member record (verified upload, address group) and keeps its holdings', async () => {
+  it('replaces a member record (verified upload, reachability) and keeps its holdings', async () => {
     await store.join(record('peer-aaaa', { addressGroup: 'v4:10.0.1' }), [7]);
-    const served = record('peer-aaaa', { addressGroup: 'v4:10.0.1', servedGroups: 3 });
+    const served = record('peer-aaaa', {
+      addressGroup: 'v4:10.0.1',
+      servedGroups: 3,
+      unreachable: true,
+    });
     expect(await store.updateMember(served)).toBe(true);
     expect(await peer.getMember(ROOM, 'peer-aaaa')).toEqual(served);
     expect(await peer.listMembers(ROOM)).toEqual([served]);

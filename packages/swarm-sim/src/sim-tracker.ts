@@ -11,6 +11,7 @@ import {
   RecentLoad,
   roomId,
   toPeerInfo,
+  unreachableByBeacon,
   type Candidate,
   type ElectionPolicy,
   type MemberRecord,
@@ -51,7 +52,7 @@ export const defaultSimTrackerConfig: SimTrackerConfig = {
 };
 
 interface Member {
-  readonly record: MemberRecord;
+  record: MemberRecord;
   readonly socket: ServerSocket;
   readonly have: Set<number>;
   /** Newest announcements last (bounded). */
@@ -193,10 +194,21 @@ export class SimTracker implements SocketServer {
       case 'ping':
         this.send(socket, { type: 'pong' });
         return;
-      case 'report':
       case 'beacon':
+        this.noteReachability(message.swarmId, peerId, unreachableByBeacon(message.stats));
+        return;
+      case 'report':
         return;
     }
+  }
+
+  /** As the tracker: a member whose connections all failed is left out of the election. */
+  private noteReachability(swarmId: string, peerId: string, unreachable: boolean): void {
+    const swarm = this.swarms.get(swarmId);
+    const member = swarm?.members.get(peerId);
+    if (!swarm || !member || (member.record.unreachable ?? false) === unreachable) return;
+    member.record = { ...member.record, unreachable };
+    if (swarm.live) this.scheduleElection(swarm, this.config.electionDebounceMs);
   }
 
   private swarm(swarmId: string): Swarm {

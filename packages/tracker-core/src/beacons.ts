@@ -1,5 +1,18 @@
 import type { BeaconStats } from '@coral-cdn/protocol';
 
+/** Failed peer connection set-ups, with none opened, after which a member counts unreachable. */
+export const UNREACHABLE_AFTER_FAILURES = 3;
+
+/**
+ * Whether a beacon says its viewer cannot be reached by peers: every one of at least
+ * `UNREACHABLE_AFTER_FAILURES` set-ups failed and none opened. A beacon that does not say
+ * (an older player) counts as reachable. A false claim only keeps its sender out of the
+ * election, so the tracker takes it at its word.
+ */
+export function unreachableByBeacon(stats: BeaconStats): boolean {
+  return stats.p2pEligible === false && (stats.peerFailures ?? 0) >= UNREACHABLE_AFTER_FAILURES;
+}
+
 /** The counters of a beacon that add up across viewers (what the tracker's metrics sum). */
 export const BEACON_COUNTERS = [
   'p2pBytes',

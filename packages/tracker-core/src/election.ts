@@ -92,16 +92,22 @@ class Seats {
 }
 
 /**
- * The members that announce the preferred upload, when at least `perSegment` do; otherwise
- * all of them (a swarm of slow uplinks still needs its fetchers).
+ * The members that can serve followers: first those not known to be unreachable by peers,
+ * then of those the ones that announce the preferred upload; each narrowing only when at
+ * least `perSegment` members remain (a swarm of slow or unreachable viewers still needs its
+ * fetchers).
  */
 export function ableToServe(
   members: readonly MemberRecord[],
   policy: ElectionPolicy,
 ): readonly MemberRecord[] {
+  const narrow = (from: readonly MemberRecord[], keep: (member: MemberRecord) => boolean) => {
+    const kept = from.filter(keep);
+    return kept.length >= policy.perSegment ? kept : from;
+  };
   const preferred = policy.preferredUploadKbps ?? 0;
-  const strong = members.filter((member) => member.uploadKbps >= preferred);
-  return strong.length >= policy.perSegment ? strong : members;
+  const reachable = narrow(members, (member) => member.unreachable !== true);
+  return narrow(reachable, (member) => member.uploadKbps >= preferred);
 }
 
 /**

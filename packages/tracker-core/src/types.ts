@@ -22,6 +22,11 @@ export interface MemberRecord {
    * tracker's relay: upload the tracker saw, not just claimed (the election's "verified").
    */
   readonly servedGroups?: number;
+  /**
+   * The member's beacons say it tried peer connections and none opened (a viewer behind a
+   * UDP-blocking or symmetric NAT without TURN): followers could not reach it as a fetcher.
+   */
+  readonly unreachable?: boolean;
 }
 
 /** A member sampled for a get-peers answer, with what it holds that matters to the asker. */

@@ -1,6 +1,10 @@
 import type { BeaconStats } from '@coral-cdn/protocol';
 import { describe, expect, it } from 'vitest';
-import { beaconIncrements } from '../src/beacons.js';
+import {
+  beaconIncrements,
+  UNREACHABLE_AFTER_FAILURES,
+  unreachableByBeacon,
+} from '../src/beacons.js';
 
 const stats = (overrides: Partial<BeaconStats> = {}): BeaconStats => ({
   httpBytes: 0,
@@ -115,5 +119,26 @@ describe('beaconIncrements', () => {
     expect(beaconIncrements(null, stats({ stallMs: 5000 }), -50_000, caps).increments.stallMs).toBe(
       1000,
     );
+  });
+});
+
+describe('unreachableByBeacon', () => {
+  const at = (over: Partial<BeaconStats>) => unreachableByBeacon(stats(over));
+  it.each([
+    [
+      'none opened after enough failures',
+      { p2pEligible: false, peerFailures: UNREACHABLE_AFTER_FAILURES },
+      true,
+    ],
+    [
+      'one failure short',
+      { p2pEligible: false, peerFailures: UNREACHABLE_AFTER_FAILURES - 1 },
+      false,
+    ],
+    ['some connection opened', { p2pEligible: true, peerFailures: 9 }, false],
+    ['an older player that says nothing', { peerFailures: 9 }, false],
+    ['no failure count', { p2pEligible: false }, false],
+  ] as const)('%s', (_name, over, expected) => {
+    expect(at(over)).toBe(expected);
   });
 });

@@ -250,6 +250,33 @@ describe('chooseFetchers edges', () => {
     });
   });
 
+  describe('members known to be unreachable by peers: only while too few others', () => {
+    const blocked = member('blocked', { uploadKbps: 30_000, unreachable: true });
+    it('leaves an unreachable member out, sitting or not, however fast', () => {
+      const members = [blocked, member('a', { uploadKbps: 1000 })];
+      expect(chooseFetchers(members, [], policy, 5000).fetchers).toEqual(['a']);
+      expect(chooseFetchers(members, ['blocked'], policy, 5000).fetchers).toEqual(['a']);
+    });
+    it('takes it when fewer than perSegment others remain', () => {
+      const two = { ...policy, perSegment: 2 };
+      const members = [blocked, member('a', { uploadKbps: 1000 })];
+      expect(chooseFetchers(members, [], two, 5000).fetchers).toEqual(['a', 'blocked']);
+      expect(chooseFetchers([blocked], [], policy, 5000).fetchers).toEqual(['blocked']);
+    });
+    it('reachability narrows first, then the preferred upload among the reachable', () => {
+      const prefer = { ...policy, preferredUploadKbps: 2000 };
+      const slow = member('slow', { uploadKbps: 500 });
+      // The only member with the preferred upload is unreachable: the slow reachable one serves.
+      expect(ableToServe([blocked, slow], prefer)).toEqual([slow]);
+      expect(ableToServe([blocked, slow, member('b', { uploadKbps: 2000 })], prefer)).toEqual([
+        member('b', { uploadKbps: 2000 }),
+      ]);
+      expect(ableToServe([member('c', { unreachable: false }), blocked], policy)).toEqual([
+        member('c', { unreachable: false }),
+      ]);
+    });
+  });
+
   it('drops members below the minimum upload, even sitting ones', () => {
     const strict = { ...policy, minUploadKbps: 500 };
     const members = [member('low', { uploadKbps: 499 }), member('ok', { uploadKbps: 500 })];

@@ -42,6 +42,7 @@ export function parseRecord(text: string): MemberRecord | null {
     typeof r.joinedAtMs === 'number' &&
     (r.addressGroup === undefined || typeof r.addressGroup === 'string') &&
     (r.servedGroups === undefined || typeof r.servedGroups === 'number') &&
+    (r.unreachable === undefined || typeof r.unreachable === 'boolean') &&
     connectionTypeSchema.options.includes(r.connectionType as ConnectionType);
   return ok ? (value as MemberRecord) : null;
 }

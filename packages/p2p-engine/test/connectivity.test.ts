@@ -373,6 +373,25 @@ describe('connectivity policy on the simulated network', () => {
     expect(player.stats.stalls).toBe(0);
   });
 
+  it('reads the stats once per connection opened, for both its pair type and round trip', async () => {
+    // No periodic refresh in this test: only the reads on open are counted.
+    const {
+      clock,
+      viewer,
+      seeder,
+      swarm: s,
+    } = await twoHomes({ nat: 'cone' }, { nat: 'cone' }, { peerRefreshIntervalMs: 600_000 });
+    await clock.advanceUntil(
+      () => (viewer.engine.stats.peerDetails[0]?.rttMs ?? null) !== null,
+      10_000,
+    );
+    expect(opened(viewer)).toEqual({ host: 0, srflx: 1, prflx: 0, relay: 0, unknown: 0 });
+    expect(opened(seeder).srflx).toBe(1);
+    expect(viewer.engine.stats.peerDetails[0]?.rttMs).toBe(s.network.latencyMs * 2);
+    // One connection, opened on both ends: one read each.
+    expect(s.network.statsReads).toBe(2);
+  });
+
   it('a stack without stats counts its connections as unknown', async () => {
     const { clock, viewer } = await twoHomes({ nat: 'open' }, { nat: 'open' }, {}, (s) => {
       s.network.statsAvailable = false;

@@ -78,6 +78,8 @@ export class SimNetwork {
   forcedPairType: PairType | null = null;
   /** Answer `selectedPath` (as getStats would); off: a stack without stats. */
   statsAvailable = true;
+  /** `selectedPath` reads, on every connection (each would be a `getStats()`). */
+  statsReads = 0;
 
   constructor(
     readonly clock: FakeClock,
@@ -381,6 +383,7 @@ export class SimPeerConnection implements PeerConnectionLike {
   get selectedPath(): (() => Promise<SelectedPath>) | undefined {
     if (!this.network.statsAvailable) return undefined;
     return () => {
+      this.network.statsReads++;
       const rttMs =
         this.remote && this.pairType
           ? 2 * this.network.oneWayMs(this.nodeId, this.remote.nodeId)

@@ -1,27 +1,36 @@
-import type { PairType } from './connectivity.js';
+import type { PairType, SelectedPath } from './connectivity.js';
 import type { PeerConnectionLike } from './platform.js';
 
+const UNKNOWN_PATH: SelectedPath = { type: null, rttMs: null };
+
+/** One stats read of the selected pair; null for a stack without stats. A failed read says nothing. */
+function readPath(pc: PeerConnectionLike): Promise<SelectedPath> | null {
+  const read = pc.selectedPath?.bind(pc);
+  return read ? read().catch(() => UNKNOWN_PATH) : null;
+}
+
 /**
- * Read the selected pair's type of a connection that just opened: `refused` when it landed on
- * a relay the policy does not allow (a stack that relayed anyway), else `counted` with its type
- * (`unknown` for a stack without stats).
+ * Read the selected pair of a connection that just opened, once for both readings (each is a
+ * `getStats()`, not free): `refused` when it landed on a relay the policy does not allow (a
+ * stack that relayed anyway), else `counted` with its type (`unknown` for a stack without
+ * stats); and its first round trip into the session, as `refreshPathRtt` does.
  */
-export function readPairType(
+export function readOpenedPath(
   pc: PeerConnectionLike,
   relayAllowed: boolean,
+  target: { pathRttMs: number | null },
   on: { counted(type: PairType | 'unknown'): void; refused(): void },
 ): void {
-  const read = pc.selectedPairType?.bind(pc);
+  const read = readPath(pc);
   if (!read) {
     on.counted('unknown');
     return;
   }
-  void read()
-    .catch(() => null)
-    .then((type) => {
-      if (type === 'relay' && !relayAllowed) on.refused();
-      else on.counted(type ?? 'unknown');
-    });
+  void read.then(({ type, rttMs }) => {
+    if (type === 'relay' && !relayAllowed) on.refused();
+    else on.counted(type ?? 'unknown');
+    if (rttMs !== null) target.pathRttMs = rttMs;
+  });
 }
 
 /**
@@ -30,11 +39,7 @@ export function readPairType(
  * stack without stats, or a pair not measured yet, leaves the last reading in place.
  */
 export function refreshPathRtt(pc: PeerConnectionLike, target: { pathRttMs: number | null }): void {
-  const read = pc.roundTripTimeMs?.bind(pc);
-  if (!read) return;
-  void read()
-    .catch(() => null)
-    .then((rttMs) => {
-      if (rttMs !== null) target.pathRttMs = rttMs;
-    });
+  void readPath(pc)?.then(({ rttMs }) => {
+    if (rttMs !== null) target.pathRttMs = rttMs;
+  });
 }

@@ -105,27 +105,30 @@ function indexed(report: unknown): { entries: StatsEntry[]; byId: Map<string, St
   return { entries, byId };
 }
 
-/** The selected candidate pair's type from a WebRTC stats report; null when it does not say. */
-export function selectedPairType(report: unknown): PairType | null {
-  const { entries, byId } = indexed(report);
-  const pair = selectedPair(entries, byId);
-  if (!pair) return null;
-  const local = byId.get(String(pair.localCandidateId));
-  const remote = byId.get(String(pair.remoteCandidateId));
-  const localType = asPairType(local?.candidateType);
-  const remoteType = asPairType(remote?.candidateType);
-  if (!localType || !remoteType) return null;
-  return pairTypeOf(localType, remoteType);
+/** A connection's selected candidate pair: its type and current round trip, ms (null: unknown). */
+export interface SelectedPath {
+  type: PairType | null;
+  rttMs: number | null;
 }
 
 /**
- * The selected pair's current round-trip time in ms (`currentRoundTripTime`, seconds in the
- * report: the ICE consent checks on the data channel's own path), null when not measured.
+ * The selected pair of a WebRTC stats report, found once for both readings: its type (null when
+ * a candidate's type is not given) and its current round-trip time in ms (`currentRoundTripTime`,
+ * seconds in the report: the ICE consent checks on the data channel's own path; null when not
+ * measured). Both null when the report names no selected pair.
  */
-export function selectedPairRttMs(report: unknown): number | null {
+export function selectedPath(report: unknown): SelectedPath {
   const { entries, byId } = indexed(report);
-  const seconds = selectedPair(entries, byId)?.currentRoundTripTime;
-  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0
-    ? seconds * 1000
-    : null;
+  const pair = selectedPair(entries, byId);
+  if (!pair) return { type: null, rttMs: null };
+  const localType = asPairType(byId.get(String(pair.localCandidateId))?.candidateType);
+  const remoteType = asPairType(byId.get(String(pair.remoteCandidateId))?.candidateType);
+  const seconds = pair.currentRoundTripTime;
+  return {
+    type: localType && remoteType ? pairTypeOf(localType, remoteType) : null,
+    rttMs:
+      typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0
+        ? seconds * 1000
+        : null,
+  };
 }

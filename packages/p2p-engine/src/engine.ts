@@ -131,7 +131,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
       stats: this.counters,
       localPeerId: () => this.tracker?.peerId ?? null,
       election: (swarmId) => this.elections.get(swarmId) ?? null,
-      partSequences: (rendition) => this.parts.sequencesHeld(rendition),
+      partSequences: () => this.parts.sequencesHeld(),
     });
     this.parts = new PartLoader({
       platform,
@@ -179,7 +179,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
       this.integrity &&
       newest &&
       !this.integrity.known(update.rendition, newest.sequence) &&
-      !this.parts.playsParts(update.rendition) &&
+      !this.parts.playsParts() &&
       this.scheduler.liveRole({ rendition: update.rendition, sequence: newest.sequence }) !==
         'waiter'
     )
@@ -435,7 +435,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
     const localId = this.tracker?.peerId ?? null;
     let electedSoon = false;
     // A viewer playing parts fetches no segment whole (see prefetch-plan.ts): nothing to poll for.
-    const playsParts = rendition !== null && this.parts.playsParts(rendition);
+    const playsParts = this.parts.playsParts();
     if (playlist?.live && election && rendition !== null && localId !== null && !playsParts) {
       // Two ahead, not one: a peer hears of the segment before its turn through its player's
       // reload, up to a target duration late, and must still be polling when its turn comes.
@@ -468,7 +468,7 @@ export class CoralEngine extends Emitter<EngineEvents> {
     const rendition = this.activeRendition;
     const playlist = rendition === null ? undefined : this.playlists.get(rendition);
     // It may have started playing parts since the poll was set (then it stops, see above).
-    if (!playlist || rendition === null || this.parts.playsParts(rendition)) return;
+    if (!playlist || rendition === null || this.parts.playsParts()) return;
     this.polling = true;
     let parsed: ReturnType<typeof parseMediaPlaylist>;
     try {

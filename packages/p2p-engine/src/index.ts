@@ -26,11 +26,11 @@ export {
   emptyPairCounts,
   pairTypeOf,
   PAIR_TYPES,
-  selectedPairType,
-  selectedPairRttMs,
+  selectedPath,
   withoutRelayCandidates,
   type PairCounts,
   type PairType,
+  type SelectedPath,
 } from './connectivity.js';
 export type { PartRequest, PartResult } from './part-loader.js';
 export { emptyPartStats, type PartStats } from './part-stats.js';

@@ -140,20 +140,20 @@ export class PartLoader {
   }
 
   /**
-   * This viewer loads LL parts, of `_rendition` or any other: hls.js in low-latency mode goes
-   * on loading parts after an ABR switch, from the new rendition's next independent part, so
-   * a viewer that just switched plays the new rendition as parts before it holds one of them.
+   * This viewer loads LL parts, of whichever rendition: hls.js in low-latency mode goes on
+   * loading parts after an ABR switch, from the new rendition's next independent part, so a
+   * viewer that just switched plays the new rendition as parts before it holds one of them.
    */
-  playsParts(_rendition: string): boolean {
+  playsParts(): boolean {
     return this.store.count > 0;
   }
 
   /**
-   * Segments of which this viewer holds parts, in any rendition (`_rendition` included): the
-   * renditions of one LL channel are cut at the same keyframes and share sequence numbers,
-   * so these say from which segment on it plays parts (`playedAsParts` in prefetch-plan.ts).
+   * Segments of which this viewer holds parts, in any rendition: the renditions of one LL
+   * channel are cut at the same keyframes and share sequence numbers, so these say from which
+   * segment on it plays parts, whatever the rendition (`playedAsParts` in prefetch-plan.ts).
    */
-  sequencesHeld(_rendition: string): number[] {
+  sequencesHeld(): number[] {
     return this.store.sequencesHeldInAny();
   }
 

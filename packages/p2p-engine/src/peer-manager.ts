@@ -28,7 +28,7 @@ import type { StatsCounters } from './stats.js';
 import type { TrackerClient } from './tracker-client.js';
 import type { UploadLimiter } from './upload-limiter.js';
 import { UnreachablePeers } from './unreachable-peers.js';
-import { readPairType, refreshPathRtt } from './connection-path.js';
+import { readOpenedPath, refreshPathRtt } from './connection-path.js';
 import { AnnouncedUplinks } from './announced-uplinks.js';
 
 interface Connection {
@@ -435,8 +435,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     });
     session.start();
     this.emit('peer-connected', session);
-    this.recordPath(connection);
-    refreshPathRtt(connection.pc, session);
+    this.recordPath(connection, session);
   }
 
   /** Without relay allowed, an SDP carries no relay candidate, in or out. */
@@ -445,12 +444,12 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   }
 
   /**
-   * Count the opened connection by its selected pair type. One that landed on a relay the
-   * policy does not allow (a stack that relayed anyway) is closed, and that peer not asked
-   * again for a while: that viewer's bytes stay on the CDN rather than the operator's relay.
+   * Count the opened connection by its selected pair type and take its first round trip. One
+   * on a relay the policy does not allow (a stack that relayed anyway) is closed, and that peer
+   * not asked again for a while: its viewer's bytes stay on the CDN, not the operator's relay.
    */
-  private recordPath(connection: Connection): void {
-    readPairType(connection.pc, this.config.relayAllowed, {
+  private recordPath(connection: Connection, session: PeerSession): void {
+    readOpenedPath(connection.pc, this.config.relayAllowed, session, {
       counted: (type) => this.counters.pairs[type]++,
       refused: () => {
         this.counters.relayRefused++;

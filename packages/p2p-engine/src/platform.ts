@@ -1,5 +1,5 @@
 import type { SubtleCryptoLike } from '@coral-cdn/protocol';
-import type { PairType } from './connectivity.js';
+import type { SelectedPath } from './connectivity.js';
 
 /**
  * Everything the engine needs from its host, injected as one object: the engine itself never
@@ -95,15 +95,12 @@ export interface PeerConnectionLike {
   onlocalcandidate: ((candidate: IceCandidate | null) => void) | null;
   onconnectionstatechange: ((state: PeerConnectionState) => void) | null;
   /**
-   * The selected candidate pair's type once connected (from `getStats()`); null when the stack
-   * does not say. Absent: the stack has no stats (counted as `unknown`).
+   * The selected candidate pair once connected, from one `getStats()`: its type (null when the
+   * stack does not say; the pair is then counted as `unknown`) and its current round-trip time,
+   * ms (null while not measured). Absent: the stack has no stats (counted as `unknown`, peers
+   * then ranked by throughput alone).
    */
-  selectedPairType?(): Promise<PairType | null>;
-  /**
-   * The selected pair's current round-trip time, ms (from `getStats()`); null while not
-   * measured. Absent: the stack has no stats (peers are then ranked by throughput alone).
-   */
-  roundTripTimeMs?(): Promise<number | null>;
+  selectedPath?(): Promise<SelectedPath>;
   close(): void;
 }
 

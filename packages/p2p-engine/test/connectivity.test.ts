@@ -3,8 +3,7 @@ import {
   candidateAllowed,
   candidateTypeOf,
   pairTypeOf,
-  selectedPairType,
-  selectedPairRttMs,
+  selectedPath,
   withoutRelayCandidates,
   type EngineConfig,
 } from '../src/index.js';
@@ -82,8 +81,8 @@ describe('selected pair from getStats', () => {
       { type: 'transport', id: 'T', selectedCandidatePairId: 'P2' },
     ];
     const report = new Map(entries.map((entry) => [entry.id, entry]));
-    expect(selectedPairType(report)).toBe('srflx');
-    expect(selectedPairType(entries)).toBe('srflx');
+    expect(selectedPath(report).type).toBe('srflx');
+    expect(selectedPath(entries).type).toBe('srflx');
   });
 
   it('falls back to a pair flagged selected (Firefox), then to a nominated pair that succeeded', () => {
@@ -97,7 +96,7 @@ describe('selected pair from getStats', () => {
         selected: true,
       },
     ];
-    expect(selectedPairType(selected)).toBe('prflx');
+    expect(selectedPath(selected).type).toBe('prflx');
     const nominated = [
       ...candidates,
       {
@@ -117,14 +116,14 @@ describe('selected pair from getStats', () => {
         state: 'succeeded',
       },
     ];
-    expect(selectedPairType(nominated)).toBe('relay');
+    expect(selectedPath(nominated).type).toBe('relay');
   });
 
   it('says null when the report does not tell', () => {
-    expect(selectedPairType(new Map())).toBeNull();
-    expect(selectedPairType(null)).toBeNull();
+    expect(selectedPath(new Map()).type).toBeNull();
+    expect(selectedPath(null).type).toBeNull();
     expect(
-      selectedPairType([{ type: 'transport', id: 'T', selectedCandidatePairId: 'gone' }]),
+      selectedPath([{ type: 'transport', id: 'T', selectedCandidatePairId: 'gone' }]).type,
     ).toBeNull();
     const unknownCandidate = [
       { type: 'local-candidate', id: 'L1', candidateType: 'mdns' },
@@ -137,7 +136,7 @@ describe('selected pair from getStats', () => {
         selected: true,
       },
     ];
-    expect(selectedPairType(unknownCandidate)).toBeNull();
+    expect(selectedPath(unknownCandidate).type).toBeNull();
   });
 
   it("reads the selected pair's round trip in ms (seconds in the report), null when not measured", () => {
@@ -156,14 +155,14 @@ describe('selected pair from getStats', () => {
       pair('P2', 0.084),
       { type: 'transport', id: 'T', selectedCandidatePairId: 'P2' },
     ];
-    expect(selectedPairRttMs(report)).toBe(84);
-    expect(selectedPairRttMs(new Map(report.map((entry) => [entry.id, entry])))).toBe(84);
-    expect(selectedPairRttMs([...candidates, pair('P1')])).toBeNull();
-    expect(selectedPairRttMs([...candidates, pair('P1', -1)])).toBeNull();
-    expect(selectedPairRttMs([...candidates, pair('P1', Number.NaN)])).toBeNull();
-    expect(selectedPairRttMs([...candidates, pair('P1', '0.1')])).toBeNull();
-    expect(selectedPairRttMs([...candidates, pair('P1', 0)])).toBe(0);
-    expect(selectedPairRttMs(null)).toBeNull();
+    expect(selectedPath(report).rttMs).toBe(84);
+    expect(selectedPath(new Map(report.map((entry) => [entry.id, entry]))).rttMs).toBe(84);
+    expect(selectedPath([...candidates, pair('P1')]).rttMs).toBeNull();
+    expect(selectedPath([...candidates, pair('P1', -1)]).rttMs).toBeNull();
+    expect(selectedPath([...candidates, pair('P1', Number.NaN)]).rttMs).toBeNull();
+    expect(selectedPath([...candidates, pair('P1', '0.1')]).rttMs).toBeNull();
+    expect(selectedPath([...candidates, pair('P1', 0)]).rttMs).toBe(0);
+    expect(selectedPath(null).rttMs).toBeNull();
   });
 });
 
@@ -372,6 +371,25 @@ describe('connectivity policy on the simulated network', () => {
     expect(viewer.engine.stats.peers).toBe(0);
     expect(player.stats.segmentsLoaded).toBe(10);
     expect(player.stats.stalls).toBe(0);
+  });
+
+  it('reads the stats once per connection opened, for both its pair type and round trip', async () => {
+    // No periodic refresh in this test: only the reads on open are counted.
+    const {
+      clock,
+      viewer,
+      seeder,
+      swarm: s,
+    } = await twoHomes({ nat: 'cone' }, { nat: 'cone' }, { peerRefreshIntervalMs: 600_000 });
+    await clock.advanceUntil(
+      () => (viewer.engine.stats.peerDetails[0]?.rttMs ?? null) !== null,
+      10_000,
+    );
+    expect(opened(viewer)).toEqual({ host: 0, srflx: 1, prflx: 0, relay: 0, unknown: 0 });
+    expect(opened(seeder).srflx).toBe(1);
+    expect(viewer.engine.stats.peerDetails[0]?.rttMs).toBe(s.network.latencyMs * 2);
+    // One connection, opened on both ends: one read each.
+    expect(s.network.statsReads).toBe(2);
   });
 
   it('a stack without stats counts its connections as unknown', async () => {

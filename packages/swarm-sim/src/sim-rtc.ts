@@ -4,6 +4,7 @@ import type {
   IceCandidate,
   PeerConnectionLike,
   PeerConnectionState,
+  SelectedPath,
 } from '@coral-cdn/p2p-engine';
 import type { EventClock } from './event-clock.js';
 import type { Flow, FlowNetwork, Link } from './flow-network.js';
@@ -245,10 +246,16 @@ export class SimPeerConnection implements PeerConnectionLike {
     return Promise.resolve();
   }
 
-  /** The selected pair's round trip, as a stack's ICE checks measure it (peer choice uses it). */
-  roundTripTimeMs(): Promise<number | null> {
+  /**
+   * The selected pair's round trip, as a stack's ICE checks measure it (peer choice uses it).
+   * No pair type: the fabric does not model candidates (counted as `unknown`, as before).
+   */
+  selectedPath(): Promise<SelectedPath> {
     const remote = this.connectedTo;
-    return Promise.resolve(remote ? this.fabric.paths.rttMs(this.host, remote) : null);
+    return Promise.resolve({
+      type: null,
+      rttMs: remote ? this.fabric.paths.rttMs(this.host, remote) : null,
+    });
   }
 
   close(): void {

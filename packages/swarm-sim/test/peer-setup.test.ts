@@ -100,10 +100,10 @@ describe('the RTC fabric as a stack with stats', () => {
     const answerer = fabric.createPeerConnection(host('b', 0));
     offerer.createDataChannel('coral');
     const answer = await answerer.acceptOffer(await offerer.createOffer());
-    expect(await offerer.roundTripTimeMs?.()).toBeNull();
+    expect(await offerer.selectedPath?.()).toEqual({ type: null, rttMs: null });
     await offerer.acceptAnswer(answer);
     await clock.runUntil(120_000);
-    expect(await offerer.roundTripTimeMs?.()).toBe(140);
-    expect(await answerer.roundTripTimeMs?.()).toBe(140);
+    expect((await offerer.selectedPath?.())?.rttMs).toBe(140);
+    expect((await answerer.selectedPath?.())?.rttMs).toBe(140);
   });
 });

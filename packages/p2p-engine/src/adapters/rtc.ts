@@ -1,4 +1,4 @@
-import { selectedPairRttMs, selectedPairType } from '../connectivity.js';
+import { selectedPath } from '../connectivity.js';
 import type {
   DataChannelLike,
   DataChannelState,
@@ -191,8 +191,7 @@ export function adaptPeerConnection(
   };
   if (pc.getStats) {
     const getStats = pc.getStats.bind(pc);
-    adapted.selectedPairType = async () => selectedPairType(await getStats());
-    adapted.roundTripTimeMs = async () => selectedPairRttMs(await getStats());
+    adapted.selectedPath = async () => selectedPath(await getStats());
   }
   const onCandidate = (candidate: StandardIceCandidate | null) =>
     adapted.onlocalcandidate?.(

@@ -5,6 +5,7 @@ import type {
   PeerConnectionLike,
   PairType,
   PeerConnectionState,
+  SelectedPath,
   WebSocketLike,
 } from '../../src/index.js';
 import { candidateTypeOf, pairTypeOf } from '../../src/index.js';
@@ -75,8 +76,10 @@ export class SimNetwork {
   loseFirstMessageNext = false;
   /** Every connection reports this selected pair type (a stack that relays against policy). */
   forcedPairType: PairType | null = null;
-  /** Answer `selectedPairType` (as getStats would); off: a stack without stats. */
+  /** Answer `selectedPath` (as getStats would); off: a stack without stats. */
   statsAvailable = true;
+  /** `selectedPath` reads, on every connection (each would be a `getStats()`). */
+  statsReads = 0;
 
   constructor(
     readonly clock: FakeClock,
@@ -376,20 +379,17 @@ export class SimPeerConnection implements PeerConnectionLike {
     return Promise.resolve();
   }
 
-  get selectedPairType(): (() => Promise<PairType | null>) | undefined {
+  /** The selected pair and the connected path's round trip, as ICE checks would measure it. */
+  get selectedPath(): (() => Promise<SelectedPath>) | undefined {
     if (!this.network.statsAvailable) return undefined;
-    return () => Promise.resolve(this.pairType);
-  }
-
-  /** The connected path's round trip, as ICE checks would measure it. */
-  get roundTripTimeMs(): (() => Promise<number | null>) | undefined {
-    if (!this.network.statsAvailable) return undefined;
-    return () =>
-      Promise.resolve(
+    return () => {
+      this.network.statsReads++;
+      const rttMs =
         this.remote && this.pairType
           ? 2 * this.network.oneWayMs(this.nodeId, this.remote.nodeId)
-          : null,
-      );
+          : null;
+      return Promise.resolve({ type: this.pairType, rttMs });
+    };
   }
 
   close(): void {

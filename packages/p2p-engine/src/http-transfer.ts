@@ -1,5 +1,6 @@
 import type { Download } from './download.js';
-import { AbortedError } from './errors.js';
+import { AbortedError, EngineError } from './errors.js';
+import type { Cancelable } from './platform.js';
 import type { TransferContext } from './peer-transfer.js';
 import type { ThroughputEstimator } from './throughput.js';
 
@@ -56,4 +57,38 @@ export async function fetchFromHttp(
   } finally {
     download.cancelCurrent = null;
   }
+}
+
+/**
+ * Fetch bytes [fromBytes, toBytes) of the segment from the CDN into the download's sink: its
+ * share of a transfer split with a slow peer. Resolves with the byte count; rejects when the
+ * CDN does not answer with exactly that range (the caller then takes the rest as a whole).
+ */
+export function fetchRangeInto(
+  ctx: TransferContext,
+  download: Download,
+  fromBytes: number,
+  toBytes: number,
+): Cancelable<number> {
+  const { url } = download.info;
+  let received = 0;
+  const request = ctx.platform.http.get({
+    url,
+    rangeStartBytes: fromBytes,
+    rangeEndBytes: toBytes,
+    onProgress: (loaded) => {
+      ctx.stats.httpBytes += loaded - received;
+      received = loaded;
+    },
+  });
+  const promise = request.promise.then((response) => {
+    ctx.stats.httpBytes += response.bytes.byteLength - received;
+    const sink = download.sink;
+    if (response.status !== 206 || response.bytes.byteLength !== toBytes - fromBytes || !sink) {
+      throw new EngineError('network_error', `no bytes ${fromBytes}-${toBytes - 1} of ${url}`);
+    }
+    sink.set(response.bytes, fromBytes);
+    return response.bytes.byteLength;
+  });
+  return { promise, cancel: request.cancel };
 }

@@ -2,7 +2,8 @@ import type { EngineConfig } from './config.js';
 import type { Download } from './download.js';
 import { AbortedError, EngineError } from './errors.js';
 import type { IntegrityRegistry } from './integrity.js';
-import type { EnginePlatform, TimerId } from './platform.js';
+import { fetchRangeInto } from './http-transfer.js';
+import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
 import type { PeerManager } from './peer-manager.js';
 import type { PeerSession } from './peer-session.js';
 import {
@@ -115,15 +116,46 @@ export function runningMarginMs(s: WatchdogSnapshot): number {
   return Math.min(s.safetyMarginMs, cdnRestMs);
 }
 
+/** The peer keeps at most this share of what its rate promises when the CDN takes a tail. */
+export const SPLIT_RATE_SHARE = 0.5;
+/** A split leaves the peer at least this many bytes; for less the CDN takes the whole rest. */
+export const MIN_SPLIT_BYTES = 16 * 1024;
+
+export interface SplitSnapshot extends WatchdogSnapshot {
+  filledBytes: number;
+  sizeBytes: number;
+}
+
+/**
+ * Where the CDN takes over from a peer transfer that falls behind: the peer keeps what half its
+ * rate delivers before the fallback margin, and the CDN fetches the tail from there at once, in
+ * parallel. On a lossy path a peer's single flow may carry less than the bitrate; a split keeps
+ * what it does carry instead of sending the whole rest to the CDN. The rate is the transfer's
+ * own once measured, else the estimate capped by what the silence allows. Null: no split.
+ */
+export function splitOffsetBytes(s: SplitSnapshot): number | null {
+  const elapsedMs = Math.max(1, s.nowMs - s.startedAtMs);
+  const rate =
+    s.firstByteAtMs !== null && s.movedBytes >= MIN_BYTES_FOR_RATE
+      ? (s.movedBytes * 1000) / Math.max(1, s.nowMs - s.firstByteAtMs)
+      : Math.min(s.estimateBytesPerSec, (s.maxMessageBytes * 1000) / elapsedMs);
+  const headMs = s.deadlineMs - runningMarginMs(s) - s.nowMs;
+  const headBytes = Math.floor((rate * SPLIT_RATE_SHARE * headMs) / 1000);
+  if (headBytes < MIN_SPLIT_BYTES) return null;
+  const fromBytes = s.filledBytes + headBytes;
+  return fromBytes < s.sizeBytes ? fromBytes : null;
+}
+
 /** Cancel the transfer (and take the rest from the CDN)? */
 export function transferFallsBehind(s: WatchdogSnapshot): boolean {
   return s.urgent && projectedEndMs(s) > s.deadlineMs - runningMarginMs(s);
 }
 
 /**
- * Fetch from a peer into the download's sink, watched against the deadline: a transfer that
- * falls behind is cancelled and the download is marked to take the rest over HTTP (a Range
- * request from the bytes received). True when all bytes arrived.
+ * Fetch from a peer into the download's sink, watched against the deadline. A transfer that
+ * falls behind hands the CDN a tail (splitOffsetBytes) and goes on with the head; when no split
+ * is worth it, or the head falls behind too, it is cancelled and the rest comes from the CDN (a
+ * Range request from the bytes received). True when all bytes arrived.
  */
 export async function fetchFromPeer(
   ctx: TransferContext,
@@ -133,22 +165,31 @@ export async function fetchFromPeer(
   const { config, platform } = ctx;
   const info = download.info;
   const entry = ctx.integrity!.known(info.rendition, info.sequence)!;
-  if (!download.sink || download.sink.byteLength !== entry.sizeBytes) {
+  const sizeBytes = entry.sizeBytes;
+  if (!download.sink || download.sink.byteLength !== sizeBytes) {
     ctx.discardBytes(download);
-    download.sink = new Uint8Array(entry.sizeBytes);
+    download.sink = new Uint8Array(sizeBytes);
   }
   const startOffset = download.filledBytes;
   const startedAtMs = platform.clock.now();
-  ctx.log('debug', 'peer transfer started', {
+  const logFields = (nowMs: number) => ({
     segment: download.key,
     peerId: session.remotePeerId,
-    offsetBytes: startOffset,
-    deadlineInMs: Math.round(ctx.deadlineOf(download, startedAtMs) - startedAtMs),
+    deadlineInMs: Math.round(ctx.deadlineOf(download, nowMs) - nowMs),
     estimateBytesPerSec: Math.round(session.throughput.bytesPerSec),
     pathRttMs: session.pathRttMs,
   });
+  ctx.log('debug', 'peer transfer started', {
+    ...logFields(startedAtMs),
+    offsetBytes: startOffset,
+  });
   let transferFirstByteAtMs: number | null = null;
   let fellBehind = false;
+  // The CDN's share once split: bytes [tailFromBytes, size) (and the head's rest, if the peer
+  // falls behind on the head too).
+  let tailFromBytes: number | null = null;
+  const cdnShares: Array<Cancelable<number>> = [];
+  let headReached = false;
   const transfer = session.download(info.rendition, info.sequence, {
     sink: download.sink,
     offsetBytes: startOffset,
@@ -156,27 +197,55 @@ export async function fetchFromPeer(
       const now = platform.clock.now();
       transferFirstByteAtMs ??= now;
       download.firstByteAtMs ??= now;
-      download.p2pBytes += filled - download.filledBytes;
-      download.filledBytes = filled;
+      // Past a split, the bytes are the CDN's to deliver: the peer's count up to it.
+      const counted = Math.min(filled, tailFromBytes ?? sizeBytes);
+      if (counted <= download.filledBytes) return;
+      download.p2pBytes += counted - download.filledBytes;
+      download.filledBytes = counted;
       download.contributors.add(session.remotePeerId);
-      download.progress(filled, entry.sizeBytes);
+      download.progress(counted, sizeBytes);
+      if (tailFromBytes !== null && counted >= tailFromBytes) {
+        headReached = true;
+        transfer.cancel();
+      }
     },
   });
-  download.cancelCurrent = transfer.cancel;
+  const cancelCdnShares = () => cdnShares.forEach((share) => share.cancel());
+  const askCdn = (fromBytes: number, toBytes: number) => {
+    const share = fetchRangeInto(ctx, download, fromBytes, toBytes);
+    // Awaited only once the peer's part is over: a share canceled before that is no error.
+    share.promise.catch(() => undefined);
+    cdnShares.push(share);
+  };
+  download.cancelCurrent = () => {
+    transfer.cancel();
+    cancelCdnShares();
+  };
   // A deadline moved earlier (the player asked for a prefetch) is handled by the watchdog too.
   download.wakeCurrent = () => watchdog();
+  const countFallback = (message: string, fields: Record<string, unknown> = {}) => {
+    ctx.stats.fallbacks++;
+    const nowMs = platform.clock.now();
+    ctx.log('debug', message, {
+      ...logFields(nowMs),
+      ...fields,
+      filledBytes: download.filledBytes,
+      sizeBytes,
+      elapsedMs: Math.round(nowMs - startedAtMs),
+    });
+  };
   let timer: TimerId | null = null;
   const watchdog = () => {
     if (timer !== null) platform.clock.clearTimeout(timer);
     timer = null;
-    if (download.canceled) return;
+    if (download.canceled || headReached || fellBehind) return;
     const now = platform.clock.now();
-    const behind = transferFallsBehind({
+    const snapshot: SplitSnapshot = {
       nowMs: now,
       startedAtMs,
       firstByteAtMs: transferFirstByteAtMs,
       movedBytes: download.filledBytes - startOffset,
-      remainingBytes: entry.sizeBytes - download.filledBytes,
+      remainingBytes: (tailFromBytes ?? sizeBytes) - download.filledBytes,
       estimateBytesPerSec: session.throughput.bytesPerSec,
       pathRttMs: session.pathRttMs,
       maxMessageBytes: config.maxMessageBytes,
@@ -185,54 +254,96 @@ export async function fetchFromPeer(
       httpBytesPerSec: ctx.httpBytesPerSec(),
       cdnFallbackGuardMs: config.cdnFallbackGuardMs,
       urgent: download.playerRequested || download.reason === 'player',
-    });
-    if (behind) {
-      fellBehind = true;
-      transfer.cancel();
-      return;
+      filledBytes: download.filledBytes,
+      sizeBytes,
+    };
+    if (transferFallsBehind(snapshot)) {
+      const fromBytes = tailFromBytes === null ? splitOffsetBytes(snapshot) : null;
+      if (fromBytes === null) {
+        fellBehind = true;
+        transfer.cancel();
+        return;
+      }
+      tailFromBytes = fromBytes;
+      askCdn(fromBytes, sizeBytes);
+      if (download.cdnReason === null) {
+        download.cdnReason = 'fallback';
+        ctx.stats.cdnReasons.fallback++;
+      }
+      countFallback('peer transfer behind its deadline: the CDN takes the tail', { fromBytes });
     }
     timer = platform.clock.setTimeout(watchdog, WATCHDOG_INTERVAL_MS);
   };
   watchdog();
   try {
-    await transfer.promise;
+    try {
+      await transfer.promise;
+    } catch (error) {
+      if (download.canceled) throw new AbortedError();
+      if (!headReached) {
+        const kept = fellBehind || notePeerFailure(ctx, download, session, error);
+        if (tailFromBytes === null || !kept) {
+          cancelCdnShares();
+          if (fellBehind) {
+            download.forceHttp = true;
+            countFallback('peer transfer behind its deadline: resuming over HTTP');
+          } else if (kept && isPeerTimeout(error) && download.filledBytes > 0) {
+            ctx.stats.fallbacks++;
+            download.forceHttp = true;
+          }
+          return false;
+        }
+        // Split: the CDN takes the head's rest as well, beside the tail already asked for.
+        askCdn(download.filledBytes, tailFromBytes);
+      }
+    }
+    if (cdnShares.length === 0) return true;
+    try {
+      const shares = await Promise.all(cdnShares.map((share) => share.promise));
+      download.httpBytes += shares.reduce((sum, bytes) => sum + bytes, 0);
+    } catch (error) {
+      if (download.canceled) throw new AbortedError();
+      // The CDN did not send a range: take the rest from the head on, as a whole.
+      cancelCdnShares();
+      download.forceHttp = true;
+      ctx.log('debug', 'a split transfer fell back whole', { segment: download.key, err: error });
+      return false;
+    }
+    download.filledBytes = sizeBytes;
+    download.progress(sizeBytes, sizeBytes);
     return true;
-  } catch (error) {
-    if (download.canceled) throw new AbortedError();
-    if (fellBehind) {
-      ctx.stats.fallbacks++;
-      download.forceHttp = true;
-      const nowMs = platform.clock.now();
-      ctx.log('debug', 'peer transfer behind its deadline: resuming over HTTP', {
-        segment: download.key,
-        peerId: session.remotePeerId,
-        filledBytes: download.filledBytes,
-        sizeBytes: entry.sizeBytes,
-        elapsedMs: Math.round(nowMs - startedAtMs),
-        deadlineInMs: Math.round(ctx.deadlineOf(download, nowMs) - nowMs),
-        estimateBytesPerSec: Math.round(session.throughput.bytesPerSec),
-        pathRttMs: session.pathRttMs,
-      });
-      return false;
-    }
-    const code = error instanceof EngineError ? error.code : 'network_error';
-    download.failedPeers.add(session.remotePeerId);
-    if (code === 'peer_protocol') ctx.peers?.ban(session.remotePeerId, 'protocol', info.sequence);
-    // Bytes from a peer banned meanwhile (bad bytes on another segment) are not finished by
-    // someone else: a bad prefix would fail the whole segment and get the innocent peer that
-    // completed it banned too.
-    if ([...download.contributors].some((peerId) => ctx.peers?.isBanned(peerId))) {
-      ctx.discardBytes(download);
-      return false;
-    }
-    if (code === 'peer_timeout' && download.filledBytes > 0) {
-      ctx.stats.fallbacks++;
-      download.forceHttp = true;
-    }
-    return false;
   } finally {
     if (timer !== null) platform.clock.clearTimeout(timer);
     download.cancelCurrent = null;
     download.wakeCurrent = null;
   }
+}
+
+function isPeerTimeout(error: unknown): boolean {
+  return error instanceof EngineError && error.code === 'peer_timeout';
+}
+
+/**
+ * After a peer transfer failed (not given up by the watchdog): note the peer as failed for
+ * this segment, ban it for a protocol breach, and say whether the bytes so far may be kept.
+ * Bytes from a peer banned meanwhile (bad bytes on another segment) are not finished by someone
+ * else: a bad prefix would fail the whole segment and get the innocent peer that completed it
+ * banned too.
+ */
+function notePeerFailure(
+  ctx: TransferContext,
+  download: Download,
+  session: PeerSession,
+  error: unknown,
+): boolean {
+  const code = error instanceof EngineError ? error.code : 'network_error';
+  download.failedPeers.add(session.remotePeerId);
+  if (code === 'peer_protocol') {
+    ctx.peers?.ban(session.remotePeerId, 'protocol', download.info.sequence);
+  }
+  if ([...download.contributors].some((peerId) => ctx.peers?.isBanned(peerId))) {
+    ctx.discardBytes(download);
+    return false;
+  }
+  return true;
 }

@@ -27,6 +27,8 @@ export interface HttpGetRequest {
   url: string;
   /** Resume: ask for the bytes from this offset on (a `Range: bytes=N-` request). */
   rangeStartBytes?: number;
+  /** With `rangeStartBytes`: only up to this offset, exclusive (`Range: bytes=N-M`, M = this − 1). */
+  rangeEndBytes?: number;
   /** Called as bytes arrive, with the bytes received so far in this response. */
   onProgress?: (loadedBytes: number) => void;
 }

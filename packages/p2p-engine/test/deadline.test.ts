@@ -83,6 +83,65 @@ describe('deadline-driven scheduling', () => {
     expect(queuedAtCancel - stats.p2pBytes).toBeLessThanOrEqual(256 * 1024 + 4 * 16 * 1024);
   });
 
+  it('hands the CDN the tail of a slow transfer at once and keeps the peer on the head', async () => {
+    const { clock, fixture, seeder, viewer, swarm } = await twoViewers(300_000, false, 16 * 1024);
+    swarm.network.setUplink(seeder.id, 50 * 1024); // 300 kB would take ~6 s
+    const segment = fixture.segments[2]!; // needed in 4 s
+    const load = requestSegment(viewer, fixture, segment);
+    await clock.advanceUntil(() => viewer.cdn.segmentRequests().length === 1, 4_000);
+    const peerBytesAtSplit = viewer.engine.stats.p2pBytes;
+    const result = await settle(clock, load.promise);
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(result.source).toBe('mixed');
+    expect(result.cdnReason).toBe('fallback');
+    const [tail, ...others] = viewer.cdn.segmentRequests();
+    expect(others).toHaveLength(0);
+    // The peer went on after the tail was asked for, up to where the tail starts.
+    const stats = viewer.engine.stats;
+    expect(stats.p2pBytes).toBeGreaterThan(peerBytesAtSplit + 16 * 1024);
+    expect(tail!.rangeStartBytes).toBe(stats.p2pBytes);
+    expect(tail!.rangeEndBytes).toBe(segment.bytes.byteLength);
+    expect(stats.p2pBytes + tail!.sentBytes).toBe(segment.bytes.byteLength);
+    expect(stats.fallbacks).toBe(1);
+    expect(stats.cdnReasons.fallback).toBe(1);
+  });
+
+  it('takes the head from the CDN too when the peer falls silent after a split', async () => {
+    const { clock, fixture, seeder, viewer, swarm } = await twoViewers(300_000, false, 16 * 1024);
+    swarm.network.setUplink(seeder.id, 50 * 1024);
+    const segment = fixture.segments[2]!;
+    const requestedAt = clock.now();
+    const load = requestSegment(viewer, fixture, segment);
+    await clock.advanceUntil(() => viewer.cdn.segmentRequests().length === 1, 4_000);
+    swarm.network.kill(seeder.id, 30_000); // silent: no close seen for 30 s
+    const result = await settle(clock, load.promise);
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(result.timing.endedAtMs - requestedAt).toBeLessThan(4_000);
+    const [tail, head, ...others] = viewer.cdn.segmentRequests();
+    expect(others).toHaveLength(0);
+    // Every byte once: the peer's, the head's rest, the tail.
+    const stats = viewer.engine.stats;
+    expect(head!.rangeStartBytes).toBe(stats.p2pBytes);
+    expect(head!.rangeEndBytes).toBe(tail!.rangeStartBytes);
+    expect(stats.p2pBytes + head!.sentBytes + tail!.sentBytes).toBe(segment.bytes.byteLength);
+    expect(stats.fallbacks).toBe(1);
+  });
+
+  it('a player that gives up a split segment cancels the peer and the CDN share alike', async () => {
+    const { clock, fixture, seeder, viewer, swarm } = await twoViewers(300_000, false, 16 * 1024);
+    swarm.network.setUplink(seeder.id, 50 * 1024);
+    const segment = fixture.segments[2]!;
+    const load = requestSegment(viewer, fixture, segment);
+    await clock.advanceUntil(() => viewer.cdn.segmentRequests().length === 1, 4_000);
+    load.cancel();
+    await expect(load.promise).rejects.toMatchObject({ code: 'aborted' });
+    expect(viewer.cdn.segmentRequests()[0]!.canceled).toBe(true);
+    // Nothing else is asked for it, from the CDN or from the peer.
+    await clock.advance(10_000);
+    expect(viewer.cdn.segmentRequests()).toHaveLength(1);
+    expect(viewer.engine.stats.fallbacks).toBe(1);
+  });
+
   it('abandons a peer that goes silent and finishes over HTTP before the deadline', async () => {
     const { clock, fixture, seeder, viewer, swarm } = await twoViewers(400_000);
     swarm.network.setUplink(seeder.id, 200 * 1024);

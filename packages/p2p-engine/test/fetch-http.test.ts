@@ -24,9 +24,9 @@ beforeAll(async () => {
       res.write(Buffer.from(body.subarray(0, 1000)));
       return; // never finishes
     }
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
-    const slice = body.subarray(start);
+    const slice = body.subarray(start, range?.[2] ? Number(range[2]) + 1 : body.byteLength);
     res.writeHead(range ? 206 : 200, { 'content-length': String(slice.byteLength) });
     // Several writes: the client sees the body arrive in pieces.
     for (let offset = 0; offset < slice.byteLength; offset += 64 * 1024) {
@@ -75,6 +75,15 @@ describe('fetch HTTP client', () => {
     const response = await http.get({ url: `${base}/seg`, rangeStartBytes: 100_000 }).promise;
     expect(response.status).toBe(206);
     expect(response.bytes).toEqual(body.subarray(100_000));
+  });
+
+  it('asks for a closed range: the head of a segment whose tail came from elsewhere', async () => {
+    const request = { url: `${base}/seg`, rangeStartBytes: 1_000, rangeEndBytes: 50_000 };
+    const response = await http.get(request).promise;
+    expect(response.status).toBe(206);
+    expect(response.bytes).toEqual(body.subarray(1_000, 50_000));
+    const head = await http.get({ url: `${base}/seg`, rangeEndBytes: 20_000 }).promise;
+    expect(head.bytes).toEqual(body.subarray(0, 20_000));
   });
 
   it('turns HTTP errors and truncated bodies into typed errors', async () => {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   MIN_BYTES_FOR_RATE,
+  MIN_SPLIT_BYTES,
   projectedEndMs,
   runningMarginMs,
+  splitOffsetBytes,
   transferFallsBehind,
+  type SplitSnapshot,
   type WatchdogSnapshot,
 } from '../src/peer-transfer.js';
 import { HTTP_REQUEST_LATENCY_MS, PEER_REQUEST_LATENCY_MS } from '../src/segment-decision.js';
@@ -178,5 +181,60 @@ describe('peer transfer watchdog', () => {
     const endMs = projectedEndMs(s);
     expect(transferFallsBehind({ ...s, deadlineMs: endMs + marginMs })).toBe(false);
     expect(transferFallsBehind({ ...s, deadlineMs: endMs + marginMs - 1 })).toBe(true);
+  });
+});
+
+/**
+ * Where the CDN takes over a transfer that falls behind. Base: the watchdog's, with 64 KB of a
+ * 400 KB segment in the sink; the whole 1 s margin kept, 2 s left before it; the transfer's own
+ * 128 KB/s, half of it counted: the peer keeps 128 KB more.
+ */
+const split: SplitSnapshot = {
+  ...base,
+  filledBytes: 64_000,
+  sizeBytes: 400_000,
+  remainingBytes: 336_000,
+};
+
+describe('splitting a slow transfer with the CDN', () => {
+  it.each([
+    ['half the measured rate until the fallback margin', {}, 192_000],
+    [
+      "exactly the bytes to measure a rate: the transfer's own (32 KiB in 500 ms)",
+      { movedBytes: MIN_BYTES_FOR_RATE },
+      64_000 + MIN_BYTES_FOR_RATE * 2,
+    ],
+    [
+      'a transfer not measured yet: the estimate, when below the silence bound',
+      { movedBytes: MIN_BYTES_FOR_RATE - 1, estimateBytesPerSec: 40_000, maxMessageBytes: 64_000 },
+      64_000 + 40_000,
+    ],
+    [
+      'a transfer not measured yet: the silence bound, when below the estimate',
+      { movedBytes: MIN_BYTES_FOR_RATE - 1, estimateBytesPerSec: 100_000, maxMessageBytes: 64_000 },
+      64_000 + 64_000,
+    ],
+    [
+      'no byte yet: the same bounds, over the time since the request',
+      { firstByteAtMs: null, movedBytes: 0, estimateBytesPerSec: 100_000, maxMessageBytes: 64_000 },
+      64_000 + 64_000,
+    ],
+    [
+      'the margin is the CDN fetch of the rest when that is shorter',
+      { httpBytesPerSec: 336_000_000 },
+      // 14 s − (latency + 1 ms + 500 ms guard) − 11 s, at 64 KB/s.
+      64_000 + Math.floor((128_000 * 0.5 * (3_000 - HTTP_REQUEST_LATENCY_MS - 501)) / 1000),
+    ],
+    ['exactly the least worth a split', { deadlineMs: 12_256 }, 64_000 + MIN_SPLIT_BYTES],
+    ['less than that: no split', { deadlineMs: 12_255 }, null],
+    ['past the deadline: no split', { deadlineMs: 11_500 }, null],
+    [
+      'the peer would deliver the rest: no split',
+      { sizeBytes: 192_000, remainingBytes: 128_000 },
+      null,
+    ],
+    ['one byte short of the rest', { sizeBytes: 192_001, remainingBytes: 128_001 }, 192_000],
+  ] as const)('%s', (_name, over, expected) => {
+    expect(splitOffsetBytes({ ...split, ...over })).toBe(expected);
   });
 });

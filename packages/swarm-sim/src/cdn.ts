@@ -58,7 +58,7 @@ export class SimCdnClient implements HttpClient {
           return;
         }
         const start = Math.min(request.rangeStartBytes ?? 0, object.bytes.byteLength);
-        const body = object.bytes.subarray(start);
+        const body = object.bytes.subarray(start, request.rangeEndBytes ?? object.bytes.byteLength);
         const firstByteAtMs = this.clock.now();
         const scale = object.wireBytes / Math.max(1, object.bytes.byteLength);
         const wireTotal = body.byteLength * scale;
@@ -81,7 +81,8 @@ export class SimCdnClient implements HttpClient {
             request.onProgress?.(loaded);
             if (i === chunks) {
               settled = true;
-              resolve({ status: start > 0 ? 206 : 200, bytes: body, firstByteAtMs });
+              const ranged = body.byteLength < object.bytes.byteLength;
+              resolve({ status: ranged ? 206 : 200, bytes: body, firstByteAtMs });
             }
           });
         }

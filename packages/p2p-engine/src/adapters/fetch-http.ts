@@ -45,9 +45,9 @@ export function createFetchHttpClient(options: {
       let canceled = false;
       const run = async (): Promise<HttpGetResponse> => {
         const headers: Record<string, string> = {};
-        if (request.rangeStartBytes !== undefined && request.rangeStartBytes > 0) {
-          headers.range = `bytes=${request.rangeStartBytes}-`;
-        }
+        const start = request.rangeStartBytes ?? 0;
+        const end = request.rangeEndBytes === undefined ? '' : String(request.rangeEndBytes - 1);
+        if (start > 0 || end !== '') headers.range = `bytes=${start}-${end}`;
         let response: FetchResponseLike;
         try {
           response = await options.fetch(request.url, {

@@ -12,6 +12,7 @@ import type { FakeClock } from './fake-clock.js';
 export interface CdnRequest {
   url: string;
   rangeStartBytes: number | undefined;
+  rangeEndBytes: number | undefined;
   atMs: number;
   /** Bytes the CDN sent (0 if canceled before the body). */
   sentBytes: number;
@@ -56,6 +57,7 @@ export class FakeCdn implements HttpClient {
     const record: CdnRequest = {
       url: request.url,
       rangeStartBytes: request.rangeStartBytes,
+      rangeEndBytes: request.rangeEndBytes,
       atMs: this.clock.now(),
       sentBytes: 0,
       canceled: false,
@@ -80,7 +82,7 @@ export class FakeCdn implements HttpClient {
             return;
           }
           const start = request.rangeStartBytes ?? 0;
-          const slice = body.subarray(start);
+          const slice = body.subarray(start, request.rangeEndBytes ?? body.byteLength);
           const firstByteAtMs = this.clock.now();
           const step = this.stepBytes;
           const stepMs = (step * 1000) / this.bytesPerSec;
@@ -91,7 +93,8 @@ export class FakeCdn implements HttpClient {
             request.onProgress?.(sent);
             if (sent >= slice.byteLength) {
               settled = true;
-              resolve({ status: start > 0 ? 206 : 200, bytes: slice.slice(), firstByteAtMs });
+              const ranged = start > 0 || slice.byteLength < body.byteLength;
+              resolve({ status: ranged ? 206 : 200, bytes: slice.slice(), firstByteAtMs });
               return;
             }
             timers.push(this.clock.setTimeout(pump, stepMs));

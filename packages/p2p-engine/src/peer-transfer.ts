@@ -8,7 +8,9 @@ import type { PeerManager } from './peer-manager.js';
 import type { PeerSession } from './peer-session.js';
 import {
   HTTP_REQUEST_LATENCY_MS,
+  MIN_SPLIT_BYTES,
   PEER_REQUEST_LATENCY_MS,
+  SPLIT_RATE_SHARE,
   projectMs,
   slowStartRounds,
 } from './segment-decision.js';
@@ -116,11 +118,6 @@ export function runningMarginMs(s: WatchdogSnapshot): number {
   return Math.min(s.safetyMarginMs, cdnRestMs);
 }
 
-/** The peer keeps at most this share of what its rate promises when the CDN takes a tail. */
-export const SPLIT_RATE_SHARE = 0.5;
-/** A split leaves the peer at least this many bytes; for less the CDN takes the whole rest. */
-export const MIN_SPLIT_BYTES = 16 * 1024;
-
 export interface SplitSnapshot extends WatchdogSnapshot {
   filledBytes: number;
   sizeBytes: number;
@@ -161,6 +158,8 @@ export async function fetchFromPeer(
   ctx: TransferContext,
   download: Download,
   session: PeerSession,
+  /** Split from the start: the CDN takes bytes [this, end) at once (segment-decision.ts). */
+  initialTailFromBytes: number | null = null,
 ): Promise<boolean> {
   const { config, platform } = ctx;
   const info = download.info;
@@ -221,6 +220,10 @@ export async function fetchFromPeer(
     transfer.cancel();
     cancelCdnShares();
   };
+  if (initialTailFromBytes !== null && initialTailFromBytes < sizeBytes) {
+    tailFromBytes = initialTailFromBytes;
+    askCdn(initialTailFromBytes, sizeBytes);
+  }
   // A deadline moved earlier (the player asked for a prefetch) is handled by the watchdog too.
   download.wakeCurrent = () => watchdog();
   const countFallback = (message: string, fields: Record<string, unknown> = {}) => {

@@ -24,7 +24,7 @@ import { segmentKey, type SegmentKey } from './segment-key.js';
 import type { SegmentRequest, SegmentResult } from './segment-request.js';
 import type { SegmentStore, StoredSegment, TransferTiming } from './segment-store.js';
 import type { StartupHold } from './startup-hold.js';
-import type { StatsCounters } from './stats.js';
+import type { CdnReason, StatsCounters } from './stats.js';
 import { ThroughputEstimator } from './throughput.js';
 
 export type { SegmentRequest, SegmentResult } from './segment-request.js';
@@ -352,24 +352,32 @@ export class Scheduler {
         case 'wait':
           await this.waitUntil(download, decision.untilMs);
           continue;
-        case 'peer': {
+        case 'peer':
+        case 'split': {
           const session = this.deps.peers?.session(decision.peerId);
           if (!session) continue;
-          const done = await fetchFromPeer(this.transfers, download, session);
+          const tailFromBytes = decision.kind === 'split' ? decision.tailFromBytes : null;
+          // Part of it comes from the CDN from the start: no peer could carry it all in time.
+          if (tailFromBytes !== null) this.noteCdnReason(download, 'deadline');
+          const done = await fetchFromPeer(this.transfers, download, session, tailFromBytes);
           if (!done) continue;
           break;
         }
         case 'http':
-          if (download.cdnReason === null) {
-            download.cdnReason = decision.reason;
-            this.deps.stats.cdnReasons[decision.reason]++;
-          }
+          this.noteCdnReason(download, decision.reason);
           await fetchFromHttp(this.transfers, download, this.httpThroughput);
           break;
       }
       const stored = await this.keeper.verifyAndStore(download);
       if (stored) return stored;
     }
+  }
+
+  /** Why the CDN serves (some of) this download: the first reason, counted once. */
+  private noteCdnReason(download: Download, reason: CdnReason): void {
+    if (download.cdnReason !== null) return;
+    download.cdnReason = reason;
+    this.deps.stats.cdnReasons[reason]++;
   }
 
   /** Snapshot the download's world, decide, store the new deadline and act on the intents. */

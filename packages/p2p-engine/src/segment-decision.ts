@@ -19,6 +19,10 @@ export const HTTP_REQUEST_LATENCY_MS = 150;
 export const MANIFEST_FETCH_ALLOWANCE_MS = 500;
 /** Peer downloads in flight from one peer before another holder is preferred. */
 export const MAX_DOWNLOADS_PER_PEER = 2;
+/** A peer keeps at most this share of what its rate promises when the CDN takes a tail. */
+export const SPLIT_RATE_SHARE = 0.5;
+/** A split leaves the peer at least this many bytes; for less the CDN takes the whole rest. */
+export const MIN_SPLIT_BYTES = 16 * 1024;
 
 /**
  * A segment's live role: `fetcher` (elected to take it from the CDN for the swarm), `waiter`
@@ -80,6 +84,8 @@ export interface DecisionSnapshot {
 
 export type SegmentChoice =
   | { kind: 'peer'; peerId: string }
+  /** The head from the peer, bytes [tailFromBytes, end) from the CDN at once, in parallel. */
+  | { kind: 'split'; peerId: string; tailFromBytes: number }
   | { kind: 'http'; reason: CdnReason }
   | { kind: 'wait'; untilMs: number }
   | { kind: 'abandon' };
@@ -156,6 +162,23 @@ export function pickHolder(
 /** Can this holder deliver `bytes` within `slackMs` (request latency included)? */
 export function peerInTime(holder: HolderSnapshot, bytes: number, slackMs: number): boolean {
   return deliveryMs(holder, bytes) < slackMs;
+}
+
+/**
+ * The head a holder too slow for the whole rest can still deliver within `slackMs`: what half
+ * its rate moves in the time left after the request's latency and round trip, if at least
+ * MIN_SPLIT_BYTES, short of the rest, and in time by the full delivery model (slow start
+ * included). 0: no split.
+ */
+export function splitHeadBytes(
+  holder: HolderSnapshot,
+  remainingBytes: number,
+  slackMs: number,
+): number {
+  const linearMs = slackMs - PEER_REQUEST_LATENCY_MS - (holder.rttMs ?? 0);
+  const headBytes = Math.floor((holder.bytesPerSec * SPLIT_RATE_SHARE * linearMs) / 1000);
+  if (headBytes < MIN_SPLIT_BYTES || headBytes >= remainingBytes) return 0;
+  return peerInTime(holder, headBytes, slackMs) ? headBytes : 0;
 }
 
 /**
@@ -238,6 +261,12 @@ export function decideSegment(s: DecisionSnapshot): SegmentDecision {
     const httpMs = projectMs(remainingBytes, s.httpBytesPerSec) + HTTP_REQUEST_LATENCY_MS;
     const waitUntilMs = deadlineMs - s.safetyMarginMs - httpMs;
     if (now < waitUntilMs) return decided({ kind: 'wait', untilMs: waitUntilMs });
+  }
+  // A holder too slow for the whole rest still carries a head the CDN would otherwise send.
+  const headBytes = holder ? splitHeadBytes(holder, remainingBytes, slackMs) : 0;
+  if (holder && headBytes > 0) {
+    const tailFromBytes = s.filledBytes + headBytes;
+    return decided({ kind: 'split', peerId: holder.peerId, tailFromBytes });
   }
   if (ownCdn) return decided(http(ownCdn));
   return decided(http(s.connectedCount === 0 ? 'alone' : 'deadline'));

@@ -106,6 +106,38 @@ describe('deadline-driven scheduling', () => {
     expect(stats.cdnReasons.fallback).toBe(1);
   });
 
+  it('asks a holder known to be too slow for the whole segment for its head from the start', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 10, sizeBytes: 300_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    // It announced 400 kbit/s (50 KB/s), and its uplink is that.
+    const seeder = swarm.addViewer({ config: { announcedUploadKbps: 400 } });
+    await seedAll(clock, seeder, fixture);
+    swarm.network.setUplink(seeder.id, 50_000);
+    const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
+    showPlaylist(viewer, fixture);
+    viewer.engine.setPlayback({ positionSec: 0, rate: 0 });
+    await clock.advanceUntil(() => viewer.engine.stats.peers === 1, 5_000);
+    await clock.advance(200);
+    viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+    const segment = fixture.segments[2]!; // needed in 4 s: 300 KB at 50 KB/s would take 6 s
+    const requestedAt = clock.now();
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(result.source).toBe('mixed');
+    expect(result.cdnReason).toBe('deadline');
+    const [tail, ...others] = viewer.cdn.segmentRequests();
+    expect(others).toHaveLength(0);
+    // The tail was asked for with the head, not after a fallback.
+    expect(tail!.atMs - requestedAt).toBeLessThan(10);
+    const stats = viewer.engine.stats;
+    expect(tail!.rangeStartBytes).toBe(stats.p2pBytes);
+    expect(stats.p2pBytes).toBeGreaterThan(16 * 1024);
+    expect(stats.p2pBytes + tail!.sentBytes).toBe(segment.bytes.byteLength);
+    expect(stats.fallbacks).toBe(0);
+    expect(stats.cdnReasons.deadline).toBe(1);
+  });
+
   it('takes the head from the CDN too when the peer falls silent after a split', async () => {
     const { clock, fixture, seeder, viewer, swarm } = await twoViewers(300_000, false, 16 * 1024);
     swarm.network.setUplink(seeder.id, 50 * 1024);

@@ -5,12 +5,14 @@ import {
   HTTP_REQUEST_LATENCY_MS,
   MANIFEST_FETCH_ALLOWANCE_MS,
   MAX_DOWNLOADS_PER_PEER,
+  MIN_SPLIT_BYTES,
   ownCdnReason,
   PEER_REQUEST_LATENCY_MS,
   pickHolder,
   deliveryMs,
   INITIAL_WINDOW_BYTES,
   slowStartRounds,
+  splitHeadBytes,
   projectMs,
   type DecisionSnapshot,
   type HolderSnapshot,
@@ -71,6 +73,9 @@ function decided(choice: SegmentDecision['choice'], deadlineMs = DEADLINE): Segm
 }
 function peer(peerId: string, deadlineMs = DEADLINE): SegmentDecision {
   return decided({ kind: 'peer', peerId }, deadlineMs);
+}
+function split(peerId: string, tailFromBytes: number, deadlineMs = DEADLINE): SegmentDecision {
+  return decided({ kind: 'split', peerId, tailFromBytes }, deadlineMs);
 }
 function cdn(reason: CdnReason, deadlineMs = DEADLINE): SegmentDecision {
   return decided({ kind: 'http', reason }, deadlineMs);
@@ -163,7 +168,8 @@ describe('segment decision', () => {
       [
         'the earlier deadline decides: 1.1 s left cannot fit a 100 ms transfer with its margin',
         { knownDeadlineMs: NOW + 1_100, holders: [fast] },
-        cdn('deadline', NOW + 1_100),
+        // 40 ms after the request's latency, at half of 1 MB/s: a 20 KB head.
+        split('fast', 20_000, NOW + 1_100),
       ],
     ]);
     it('earliestDeadlineMs takes the minimum', () => {
@@ -178,6 +184,8 @@ describe('segment decision', () => {
     const slow = holder('slow', 100_000);
     const fitsBytes = (9_000 - PEER_REQUEST_LATENCY_MS) * 100 - 10;
     const tooBigBytes = (9_000 - PEER_REQUEST_LATENCY_MS) * 100;
+    // Too slow for it all: half its rate over the same time is a head for it, the rest the CDN's.
+    const halfSlackBytes = tooBigBytes / 2;
     table([
       [
         'just inside the slack: the peer',
@@ -185,14 +193,14 @@ describe('segment decision', () => {
         peer('slow'),
       ],
       [
-        'exactly the slack with the latency allowance: the CDN',
+        'exactly the slack with the latency allowance: the CDN for the tail',
         { holders: [slow], signedSizeBytes: tooBigBytes },
-        cdn('deadline'),
+        split('slow', halfSlackBytes),
       ],
       [
         'the safety margin counts: 10 ms more margin and it no longer fits',
         { holders: [slow], signedSizeBytes: fitsBytes, safetyMarginMs: MARGIN + 10 },
-        cdn('deadline'),
+        split('slow', halfSlackBytes - 500),
       ],
       [
         'only the bytes still missing count',
@@ -202,7 +210,7 @@ describe('segment decision', () => {
       [
         'bytes already received do not shrink a transfer below its size otherwise',
         { holders: [slow], signedSizeBytes: tooBigBytes + 1_000, filledBytes: 1_000 },
-        cdn('deadline'),
+        split('slow', 1_000 + halfSlackBytes),
       ],
       [
         'a holder with no rate counts as 1 B/s, not as infinitely slow',
@@ -212,13 +220,77 @@ describe('segment decision', () => {
     ]);
   });
 
+  describe('a holder too slow for the whole rest carries a head; the CDN takes the tail at once', () => {
+    // 2 MB would take a 100 KB/s holder 20 s; in the 9 s of slack half its rate moves 447 KB.
+    const big = { signedSizeBytes: 2_000_000 };
+    const slow = holder('slow', 100_000);
+    table([
+      [
+        'half the holder rate over the slack after its latency',
+        { ...big, holders: [slow] },
+        split('slow', 447_000),
+      ],
+      [
+        'its round trip comes off the time',
+        { ...big, holders: [holder('slow', 100_000, 0, 100)] },
+        split('slow', 442_000),
+      ],
+      [
+        'exactly MIN_SPLIT_BYTES: a split',
+        { ...big, holders: [holder('thin', 32_768)], knownDeadlineMs: NOW + 2_060 },
+        split('thin', MIN_SPLIT_BYTES, NOW + 2_060),
+      ],
+      [
+        'one byte less: the CDN alone',
+        { ...big, holders: [holder('thin', 32_766)], knownDeadlineMs: NOW + 2_060 },
+        cdn('deadline', NOW + 2_060),
+      ],
+      [
+        'slow start makes even the head late: the CDN alone',
+        { ...big, holders: [holder('far', 1_000_000, 0, 1_000)], knownDeadlineMs: NOW + 3_500 },
+        cdn('deadline', NOW + 3_500),
+      ],
+      [
+        'a head as big as the rest is no split',
+        { holders: [holder('far', 1_000_000, 0, 1_000)], knownDeadlineMs: NOW + 3_500 },
+        cdn('deadline', NOW + 3_500),
+      ],
+      [
+        'the head starts where the bytes received end',
+        { ...big, holders: [slow], filledBytes: 5_000 },
+        split('slow', 5_000 + 447_000),
+      ],
+      [
+        'the elected fetcher splits too',
+        { ...big, holders: [slow], role: 'fetcher' },
+        split('slow', 447_000),
+      ],
+      [
+        'a live waiter first waits while the CDN could still deliver later',
+        { ...big, holders: [slow], role: 'waiter' },
+        wait(DEADLINE - MARGIN - 2_000 - HTTP_REQUEST_LATENCY_MS),
+      ],
+      [
+        'an unrequested prefetch is dropped, not split',
+        { ...big, holders: [slow], unrequestedPrefetch: true },
+        abandon(),
+      ],
+    ]);
+    it('splitHeadBytes: never the whole rest (that holder would simply be asked for it)', () => {
+      // 9 s of slack at half of 1 MB/s: 4,470,000 bytes of head.
+      const head = (9_000 - PEER_REQUEST_LATENCY_MS) * 500;
+      expect(splitHeadBytes(fast, head, 9_000)).toBe(0);
+      expect(splitHeadBytes(fast, head + 1, 9_000)).toBe(head);
+    });
+  });
+
   describe('the path round trip counts: a holder must deliver with its measured RTT on top of the allowance', () => {
     const fitsBytes = (9_000 - PEER_REQUEST_LATENCY_MS) * 100 - 10;
     table([
       [
         'a holder that fits unmeasured no longer fits 10 ms further away',
         { holders: [holder('slow', 100_000, 0, 10)], signedSizeBytes: fitsBytes },
-        cdn('deadline'),
+        split('slow', (9_000 - PEER_REQUEST_LATENCY_MS - 10) * 50),
       ],
       [
         'and fits again with 10 ms less to move',

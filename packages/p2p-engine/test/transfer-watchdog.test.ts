@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   MIN_BYTES_FOR_RATE,
-  MIN_SPLIT_BYTES,
   projectedEndMs,
   runningMarginMs,
   splitOffsetBytes,
@@ -9,7 +8,11 @@ import {
   type SplitSnapshot,
   type WatchdogSnapshot,
 } from '../src/peer-transfer.js';
-import { HTTP_REQUEST_LATENCY_MS, PEER_REQUEST_LATENCY_MS } from '../src/segment-decision.js';
+import {
+  HTTP_REQUEST_LATENCY_MS,
+  MIN_SPLIT_BYTES,
+  PEER_REQUEST_LATENCY_MS,
+} from '../src/segment-decision.js';
 
 /**
  * The running peer transfer's watchdog, rule by rule. Base: started at 10 s, looked at 1 s

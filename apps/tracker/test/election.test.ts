@@ -2,6 +2,7 @@ import { electedFetchers, type ElectionMessage } from '@coral-cdn/protocol';
 import { waitFor } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  beaconStats,
   getJson,
   joinedClient,
   makeKeys,
@@ -189,22 +190,7 @@ describe('unreachable members', () => {
     const beacon = (p2pEligible: boolean, peerFailures: number) => ({
       type: 'beacon' as const,
       swarmId,
-      stats: {
-        httpBytes: 0,
-        p2pBytes: 0,
-        uploadedBytes: 0,
-        peers: 0,
-        stalls: 0,
-        stallMs: 0,
-        startupMs: null,
-        fallbacks: 0,
-        integrityFailures: 0,
-        prefetchWastedBytes: 0,
-        bufferSec: null,
-        peerAttempts: peerFailures,
-        peerFailures,
-        p2pEligible,
-      },
+      stats: beaconStats({ peerAttempts: peerFailures, peerFailures, p2pEligible }),
     });
     const home = await join('home', 1000);
     const blocked = await join('blocked', 30_000);

@@ -1,8 +1,8 @@
-import type { BeaconStats } from '@coral-cdn/protocol';
 import { waitFor } from '@coral-cdn/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestClient } from './support.js';
 import {
+  beaconStats,
   getJson,
   joinedClient,
   makeKeys,
@@ -12,20 +12,7 @@ import {
   type TokenKeys,
 } from './support.js';
 
-const stats = (overrides: Partial<BeaconStats> = {}): BeaconStats => ({
-  httpBytes: 1000,
-  p2pBytes: 3000,
-  uploadedBytes: 500,
-  peers: 2,
-  stalls: 1,
-  stallMs: 250,
-  startupMs: 800,
-  fallbacks: 0,
-  integrityFailures: 0,
-  prefetchWastedBytes: 0,
-  bufferSec: 6,
-  ...overrides,
-});
+const stats = beaconStats;
 
 function metricValue(text: string, name: string): number {
   const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);

@@ -4,6 +4,7 @@ import {
   TRACKER_PROTOCOL_VERSION,
   VIEWER_TOKEN_AUDIENCE,
   VIEWER_TOKEN_ISSUER,
+  type BeaconStats,
   type ClientMessage,
   type ConnectionType,
   type ServerMessage,
@@ -317,3 +318,19 @@ export async function connectThroughTracker(
     (m) => m.from === answerer.peerId && m.signal.connectionId === connectionId,
   );
 }
+
+/** A beacon's stats: one viewer's modest session so far, with `overrides`. */
+export const beaconStats = (overrides: Partial<BeaconStats> = {}): BeaconStats => ({
+  httpBytes: 1000,
+  p2pBytes: 3000,
+  uploadedBytes: 500,
+  peers: 2,
+  stalls: 1,
+  stallMs: 250,
+  startupMs: 800,
+  fallbacks: 0,
+  integrityFailures: 0,
+  prefetchWastedBytes: 0,
+  bufferSec: 6,
+  ...overrides,
+});

@@ -1,20 +1,8 @@
-import type {
-  PeerInfo,
-  ReportReason,
-  SignalPayload,
-  SignedPartHash,
-  SignedSegmentHash,
-} from '@coral-cdn/protocol';
+import type { PeerInfo, ReportReason, SignalPayload, SignedPartHash } from '@coral-cdn/protocol';
 import type { EngineConfig } from './config.js';
 import { candidateAllowed, withoutRelayCandidates } from './connectivity.js';
 import { Emitter } from './emitter.js';
-import type {
-  DataChannelLike,
-  EnginePlatform,
-  IceCandidate,
-  PeerConnectionLike,
-  TimerId,
-} from './platform.js';
+import type { DataChannelLike, EnginePlatform, IceCandidate, TimerId } from './platform.js';
 import type { PartName } from './part-key.js';
 import { PeerSession } from './peer-session.js';
 import type {
@@ -30,41 +18,10 @@ import type { UploadLimiter } from './upload-limiter.js';
 import { UnreachablePeers } from './unreachable-peers.js';
 import { readOpenedPath, refreshPathRtt } from './connection-path.js';
 import { AnnouncedUplinks } from './announced-uplinks.js';
-
-interface Connection {
-  readonly remoteId: string;
-  readonly swarmId: string;
-  readonly connectionId: string;
-  readonly role: 'offerer' | 'answerer';
-  readonly pc: PeerConnectionLike;
-  remoteDescriptionSet: boolean;
-  queuedCandidates: IceCandidate[];
-  /** Local candidates wait until our offer or answer has gone out: the tracker relays a
-   * connection's candidates only once it has seen the offer (and stacks gather while the
-   * local description is being set, before we could send it). */
-  descriptionSent: boolean;
-  queuedLocalCandidates: SignalPayload[];
-  connectTimer: TimerId | null;
-  session: PeerSession | null;
-}
+import type { Connection, PeerManagerEvents } from './peer-manager-types.js';
 
 /** How long a first question to the tracker counts as "still discovering peers". */
 const DISCOVERY_WINDOW_MS = 3_000;
-
-interface PeerManagerEvents {
-  'peer-connected': (session: PeerSession) => void;
-  'peer-closed': (peerId: string, reason: PeerCloseReason) => void;
-  'peer-have': (session: PeerSession, rendition: string, sequences: number[]) => void;
-  /** A peer sent a live segment's signed entry (to check: it may be forged). */
-  'peer-signed': (session: PeerSession, rendition: string, hash: SignedSegmentHash) => void;
-  /** A peer now holds an LL-HLS part. */
-  'peer-part-have': (session: PeerSession, name: PartName) => void;
-  /** A peer sent an LL-HLS part's signed entry (to check: it may be forged). */
-  'peer-part-signed': (session: PeerSession, rendition: string, hash: SignedPartHash) => void;
-  uploaded: (bytes: number) => void;
-  /** Discovery moved on: the tracker answered, or a connection attempt ended without a channel. */
-  discovery: () => void;
-}
 
 /**
  * Keeps WebRTC data channels to a bounded set of peers: asks the tracker for peers while below

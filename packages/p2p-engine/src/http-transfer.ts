@@ -4,6 +4,15 @@ import type { Cancelable } from './platform.js';
 import type { TransferContext } from './peer-transfer.js';
 import type { ThroughputEstimator } from './throughput.js';
 
+/** Counts a response's bytes into the CDN total as they arrive (`loaded` so far), each once. */
+function httpByteCounter(stats: TransferContext['stats']): (loadedBytes: number) => void {
+  let counted = 0;
+  return (loadedBytes) => {
+    stats.httpBytes += loadedBytes - counted;
+    counted = loadedBytes;
+  };
+}
+
 /**
  * Fetch the segment from the CDN, or only its remainder after peer bytes (a Range request from
  * the bytes received). A full body, when the CDN ignores the Range, replaces any peer bytes.
@@ -13,17 +22,16 @@ export async function fetchFromHttp(
   download: Download,
   httpThroughput: ThroughputEstimator,
 ): Promise<void> {
-  const { platform, stats } = ctx;
+  const { platform } = ctx;
   const info = download.info;
   const offset = download.filledBytes;
   const startedAtMs = platform.clock.now();
-  let received = 0;
+  const count = httpByteCounter(ctx.stats);
   const request = platform.http.get({
     url: info.url,
     ...(offset > 0 ? { rangeStartBytes: offset } : {}),
     onProgress: (loaded) => {
-      stats.httpBytes += loaded - received;
-      received = loaded;
+      count(loaded);
       download.progress(
         offset + loaded,
         ctx.integrity?.known(info.rendition, info.sequence)?.sizeBytes ?? null,
@@ -33,7 +41,7 @@ export async function fetchFromHttp(
   download.cancelCurrent = request.cancel;
   try {
     const response = await request.promise;
-    stats.httpBytes += response.bytes.byteLength - received;
+    count(response.bytes.byteLength);
     download.firstByteAtMs ??= response.firstByteAtMs;
     httpThroughput.add(response.bytes.byteLength, platform.clock.now() - startedAtMs);
     if (
@@ -71,18 +79,15 @@ export function fetchRangeInto(
   toBytes: number,
 ): Cancelable<number> {
   const { url } = download.info;
-  let received = 0;
+  const count = httpByteCounter(ctx.stats);
   const request = ctx.platform.http.get({
     url,
     rangeStartBytes: fromBytes,
     rangeEndBytes: toBytes,
-    onProgress: (loaded) => {
-      ctx.stats.httpBytes += loaded - received;
-      received = loaded;
-    },
+    onProgress: count,
   });
   const promise = request.promise.then((response) => {
-    ctx.stats.httpBytes += response.bytes.byteLength - received;
+    count(response.bytes.byteLength);
     const sink = download.sink;
     if (response.status !== 206 || response.bytes.byteLength !== toBytes - fromBytes || !sink) {
       throw new EngineError('network_error', `no bytes ${fromBytes}-${toBytes - 1} of ${url}`);

@@ -115,7 +115,8 @@ export class VideoService {
       }
       await removeTree(jobDir);
     }
-    for (const entry of await readdir(paths.uploads)) {
+    const uploads = await readdir(paths.uploads);
+    for (const entry of uploads) {
       if (entry.startsWith('.part-')) await unlinkQuietly(join(paths.uploads, entry));
     }
     for (const entry of await readdir(paths.videos)) {
@@ -129,6 +130,13 @@ export class VideoService {
         logger.warn('skipping an unreadable video record', { file: entry, err: error });
       }
     }
+    // A source left beside a ready video: the origin stopped between publishing and removing it.
+    for (const entry of uploads) {
+      const id = entry.endsWith('.src') ? entry.slice(0, -'.src'.length) : null;
+      if (id !== null && this.records.get(id)?.status === 'ready') {
+        await unlinkQuietly(join(paths.uploads, entry));
+      }
+    }
     this.pump();
   }
 
@@ -136,8 +144,6 @@ export class VideoService {
   private async recover(record: VideoRecord): Promise<void> {
     const { paths, logger } = this.options;
     const vodDir = paths.vodDir(record.id);
-    // A source left beside a ready video: the origin stopped between the two steps.
-    if (record.status === 'ready') await unlinkQuietly(paths.upload(record.id));
     if (record.status === 'ready' || !IN_FLIGHT.has(record.status)) return;
     if (existsSync(join(vodDir, META_FILE))) {
       // Published, but the origin stopped before recording it.

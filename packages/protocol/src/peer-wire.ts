@@ -27,6 +27,7 @@ import { PEER_PROTOCOL_VERSION } from './version.js';
  *   BITFIELD  0x02  str8 rendition | u32 firstSequence | u32 count | ceil(count/8) bytes, MSB first
  *   HAVE      0x03  str8 rendition | u16 n | n × u32 added | u16 m | m × u32 lost
  *   REQUEST   0x04  u32 requestId | str8 rendition | u32 sequence | u32 offsetBytes
+ *                   [| u32 endBytes]
  *   DATA      0x05  u32 requestId | u32 offsetBytes | u32 totalBytes | payload (rest)
  *   DONE      0x06  u32 requestId | u32 totalBytes
  *   ABSENT    0x07  u32 requestId | u8 reason (0 not held, 1 busy, 2 over upload cap)
@@ -35,7 +36,9 @@ import { PEER_PROTOCOL_VERSION } from './version.js';
  *                   | 64 bytes Ed25519 signature
  *   0x0a–0x0c       LL-HLS part frames (PART_SIGNED, PART_HAVE, PART_REQUEST): peer-wire-parts.ts
  *
- * A REQUEST with a non-zero offset resumes a transfer; DATA chunks arrive in order on a
+ * A REQUEST with a non-zero offset resumes a transfer; one with an end asks for the bytes
+ * [offsetBytes, endBytes) only (a segment split between sources), and its DONE comes after
+ * endBytes (peers older than the end field close the channel on it); DATA chunks arrive in order on a
  * reliable ordered channel; DONE closes a request; ABSENT refuses it; CANCEL stops it.
  * SIGNED is the origin's signed entry of a live segment, as in its integrity manifest (the
  * signature covers the stream, rendition, sequence, hash and size): a peer sends it before the
@@ -92,6 +95,8 @@ export interface RequestFrame {
   rendition: string;
   sequence: number;
   offsetBytes: number;
+  /** Only the bytes before this offset (absent: to the segment's end). */
+  endBytes?: number;
 }
 export interface DataFrame {
   type: 'data';
@@ -205,12 +210,23 @@ export function encodePeerFrame(frame: PeerFrame): Uint8Array {
       checkPattern('rendition', frame.rendition, RENDITION_PATTERN);
       checkU32('sequence', frame.sequence);
       checkU32('offsetBytes', frame.offsetBytes);
-      return header(PeerFrameType.Request, 4 + 1 + frame.rendition.length + 8)
-        .u32(frame.requestId)
-        .str8(frame.rendition)
-        .u32(frame.sequence)
-        .u32(frame.offsetBytes)
-        .done();
+      {
+        const { endBytes } = frame;
+        if (
+          endBytes !== undefined &&
+          (checkU32('endBytes', endBytes), endBytes <= frame.offsetBytes)
+        )
+          throw new RangeError('request ends before it starts');
+        const writer = header(
+          PeerFrameType.Request,
+          4 + 1 + frame.rendition.length + (endBytes === undefined ? 8 : 12),
+        )
+          .u32(frame.requestId)
+          .str8(frame.rendition)
+          .u32(frame.sequence)
+          .u32(frame.offsetBytes);
+        return (endBytes === undefined ? writer : writer.u32(endBytes)).done();
+      }
     case 'data':
       checkU32('requestId', frame.requestId);
       checkU32('offsetBytes', frame.offsetBytes);
@@ -325,7 +341,12 @@ function decodeBody(type: number, reader: Reader): Result<PeerFrame> {
       const sequence = reader.u32();
       const offsetBytes = reader.u32();
       if (sequence === null || offsetBytes === null) return truncated('request');
-      return ok({ type: 'request', requestId, rendition, sequence, offsetBytes });
+      if (reader.remaining === 0)
+        return ok({ type: 'request', requestId, rendition, sequence, offsetBytes });
+      const endBytes = reader.u32();
+      if (endBytes === null) return truncated('request');
+      if (endBytes <= offsetBytes) return err('bad_value', 'request ends before it starts');
+      return ok({ type: 'request', requestId, rendition, sequence, offsetBytes, endBytes });
     }
     case PeerFrameType.Data: {
       const requestId = reader.u32();
@@ -422,26 +443,29 @@ export function sequencesFromBitfield(frame: BitfieldFrame): number[] {
 }
 
 /**
- * Split a segment (or its tail from `startOffsetBytes`, for a resumed request) into DATA frames
- * no larger than `maxMessageBytes`. Lazy, so a sender can stop when the channel is full.
+ * Split a segment's bytes [startOffsetBytes, endOffsetBytes) (the whole segment by default; a
+ * resumed or split request asks for less) into DATA frames no larger than `maxMessageBytes`.
+ * Lazy, so a sender can stop when the channel is full.
  */
 export function* encodeDataFrames(
   requestId: number,
   segment: Uint8Array,
   startOffsetBytes: number,
   maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
+  endOffsetBytes: number = segment.byteLength,
 ): Generator<Uint8Array, void, undefined> {
   const chunkBytes = maxMessageBytes - DATA_HEADER_BYTES;
   if (chunkBytes < 1)
     throw new RangeError(`maxMessageBytes ${maxMessageBytes} leaves no room for data`);
-  if (startOffsetBytes > segment.byteLength) throw new RangeError('start offset past the segment');
-  for (let offset = startOffsetBytes; offset < segment.byteLength; offset += chunkBytes) {
+  if (endOffsetBytes > segment.byteLength) throw new RangeError('end offset past the segment');
+  if (startOffsetBytes > endOffsetBytes) throw new RangeError('start offset past the end');
+  for (let offset = startOffsetBytes; offset < endOffsetBytes; offset += chunkBytes) {
     yield encodePeerFrame({
       type: 'data',
       requestId,
       offsetBytes: offset,
       totalBytes: segment.byteLength,
-      payload: segment.subarray(offset, Math.min(offset + chunkBytes, segment.byteLength)),
+      payload: segment.subarray(offset, Math.min(offset + chunkBytes, endOffsetBytes)),
     });
   }
 }

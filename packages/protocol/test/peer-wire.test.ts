@@ -42,6 +42,17 @@ const examples: Array<{ frame: PeerFrame; hex: string }> = [
   },
   {
     frame: {
+      type: 'request',
+      requestId: 8,
+      rendition: 'a',
+      sequence: 3,
+      offsetBytes: 16,
+      endBytes: 4096,
+    },
+    hex: '0204' + '00000008' + '01' + '61' + '00000003' + '00000010' + '00001000',
+  },
+  {
+    frame: {
       type: 'data',
       requestId: 7,
       offsetBytes: 2,
@@ -135,6 +146,25 @@ describe('binary peer protocol', () => {
     expect(decodePeerFrame(bytes)).toMatchObject({ ok: false, error: { code: 'bad_value' } });
   });
 
+  it('rejects a REQUEST whose end is not past its offset, and one with a cut-off end', () => {
+    const ranged = encodePeerFrame({
+      type: 'request',
+      requestId: 1,
+      rendition: 'a',
+      sequence: 1,
+      offsetBytes: 100,
+      endBytes: 101,
+    });
+    ranged[ranged.length - 1] = 100; // end 100 = offset: an empty range
+    expect(decodePeerFrame(ranged)).toMatchObject({ ok: false, error: { code: 'bad_value' } });
+    expect(decodePeerFrame(ranged.subarray(0, ranged.length - 1))).toMatchObject({
+      ok: false,
+      error: { code: 'truncated' },
+    });
+    const frame = { type: 'request', requestId: 1, rendition: 'a', sequence: 1 } as const;
+    expect(() => encodePeerFrame({ ...frame, offsetBytes: 5, endBytes: 5 })).toThrow(RangeError);
+  });
+
   it('rejects ids outside their character set', () => {
     const bytes = encodePeerFrame({
       type: 'request',
@@ -208,6 +238,24 @@ describe('binary peer protocol', () => {
       const decoded = decodePeerFrame(frames[0]!);
       expect(decoded.ok && decoded.value.type === 'data' && decoded.value.offsetBytes).toBe(99_990);
       expect([...encodeDataFrames(1, segment, segment.length)]).toHaveLength(0);
+    });
+
+    it('stops at an end offset, the last frame cut at it', () => {
+      const frames = [...encodeDataFrames(1, segment, 1000, 1000, 3500)].map((bytes) => {
+        const decoded = decodePeerFrame(bytes);
+        if (!decoded.ok || decoded.value.type !== 'data') throw new Error('not a data frame');
+        return decoded.value;
+      });
+      expect(frames.map((f) => [f.offsetBytes, f.payload.byteLength])).toEqual([
+        [1000, 986],
+        [1986, 986],
+        [2972, 528],
+      ]);
+      expect(frames.every((f) => f.totalBytes === segment.length)).toBe(true);
+      expect(() => [...encodeDataFrames(1, segment, 0, 1000, segment.length + 1)]).toThrow(
+        RangeError,
+      );
+      expect(() => [...encodeDataFrames(1, segment, 10, 1000, 5)]).toThrow(RangeError);
     });
 
     it('rejects a message size with no room for data', () => {

@@ -92,7 +92,7 @@ export class PeerDownloads {
   onData(requestId: number, offsetBytes: number, totalBytes: number, payload: Uint8Array): void {
     const pending = this.pending.get(requestId);
     if (!pending) return; // late chunk of a canceled request
-    const violation = chunkViolation(pending, offsetBytes, totalBytes);
+    const violation = chunkViolation(pending, offsetBytes, totalBytes, payload.byteLength);
     if (violation) {
       this.finish(pending, new EngineError('peer_protocol', violation));
       this.host.broke(violation);

@@ -18,6 +18,8 @@ export interface PendingDownload {
   sink: Uint8Array;
   startOffset: number;
   nextOffset: number;
+  /** Where the asked range ends: the segment's end unless split between sources. */
+  endOffset: number;
   startedAtMs: number;
   firstByteAtMs: number | null;
   stallTimer: TimerId | null;

@@ -332,6 +332,7 @@ export class PeerSession extends Emitter<SessionEvents> {
             frame.requestId,
             requestedBytes(this.store, this.shareablePart, frame),
             frame.offsetBytes,
+            frame.type === 'request' ? frame.endBytes : undefined,
           );
         else this.sendAbsent(frame.requestId, AbsentReason.Busy);
         return;
@@ -403,8 +404,14 @@ export class PeerSession extends Emitter<SessionEvents> {
     this.close('protocol');
   }
 
-  private onRequest(requestId: number, bytes: Uint8Array | undefined, offsetBytes: number): void {
-    if (!bytes || offsetBytes > bytes.byteLength) {
+  private onRequest(
+    requestId: number,
+    bytes: Uint8Array | undefined,
+    offsetBytes: number,
+    endBytes: number | undefined,
+  ): void {
+    const endOffset = endBytes ?? bytes?.byteLength ?? 0;
+    if (!bytes || offsetBytes > bytes.byteLength || endOffset > bytes.byteLength) {
       this.sendAbsent(requestId, AbsentReason.NotHeld);
       return;
     }
@@ -418,7 +425,8 @@ export class PeerSession extends Emitter<SessionEvents> {
     }
     const upload: ActiveUpload = { canceled: false };
     this.uploads.set(requestId, upload);
-    void pumpUpload(this.pumpDeps(), requestId, bytes, offsetBytes, upload).finally(() => {
+    const range = { offsetBytes, endBytes: endOffset };
+    void pumpUpload(this.pumpDeps(), requestId, bytes, range, upload).finally(() => {
       this.uploads.delete(requestId);
       this.limiter.releaseSlot();
     });

@@ -6,6 +6,8 @@ import type { Clock } from './platform.js';
 export interface PeerDownloadOptions {
   sink: Uint8Array;
   offsetBytes?: number;
+  /** Only the bytes before this offset (default: to the end of `sink`). */
+  endBytes?: number;
   onProgress?: (filledBytes: number) => void;
   /** An LL-HLS part of the segment instead of the whole segment. */
   part?: number;
@@ -29,6 +31,7 @@ export function newPendingDownload(
       sink: options.sink,
       startOffset: options.offsetBytes ?? 0,
       nextOffset: options.offsetBytes ?? 0,
+      endOffset: options.endBytes ?? options.sink.byteLength,
       startedAtMs: nowMs,
       firstByteAtMs: null,
       stallTimer: null,
@@ -43,28 +46,36 @@ export function newPendingDownload(
 
 /** The REQUEST (whole segment) or PART_REQUEST that asks the peer for a pending download. */
 export function requestFrameOf(pending: PendingDownload): PeerFrame {
-  const { requestId, rendition, sequence, part, nextOffset: offsetBytes } = pending;
-  return part === null
-    ? { type: 'request', requestId, rendition, sequence, offsetBytes }
-    : { type: 'part-request', requestId, rendition, sequence, part, offsetBytes };
+  const { requestId, rendition, sequence, part, nextOffset: offsetBytes, endOffset } = pending;
+  if (part !== null)
+    return { type: 'part-request', requestId, rendition, sequence, part, offsetBytes };
+  const request = { type: 'request', requestId, rendition, sequence, offsetBytes } as const;
+  // The end goes on the wire only when it cuts the segment short.
+  return endOffset < pending.sink.byteLength ? { ...request, endBytes: endOffset } : request;
 }
 
-/** Why a DATA chunk breaks the transfer (out of order, or a size that is not the signed one). */
+/**
+ * Why a DATA chunk breaks the transfer: out of order, past the asked range, or a size that is
+ * not the signed one.
+ */
 export function chunkViolation(
   pending: PendingDownload,
   offsetBytes: number,
   totalBytes: number,
+  payloadBytes: number,
 ): string | null {
   if (offsetBytes !== pending.nextOffset)
     return `chunk at ${offsetBytes}, expected ${pending.nextOffset}`;
   if (totalBytes !== pending.sink.byteLength)
     return `total ${totalBytes}, signed size ${pending.sink.byteLength}`;
+  if (offsetBytes + payloadBytes > pending.endOffset)
+    return `chunk runs to ${offsetBytes + payloadBytes}, asked up to ${pending.endOffset}`;
   return null;
 }
 
-/** Why a DONE breaks the transfer: it must come after exactly the signed size. */
+/** Why a DONE breaks the transfer: it must come after exactly the asked range, of the signed size. */
 export function doneViolation(pending: PendingDownload, totalBytes: number): string | null {
-  return pending.nextOffset !== totalBytes || totalBytes !== pending.sink.byteLength
+  return pending.nextOffset !== pending.endOffset || totalBytes !== pending.sink.byteLength
     ? `done at ${pending.nextOffset} of ${totalBytes}`
     : null;
 }

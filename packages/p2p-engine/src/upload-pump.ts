@@ -20,19 +20,21 @@ export interface UploadPumpDeps {
 }
 
 /**
- * Send a segment as DATA frames, under the upload cap and the channel's high-water mark, then
- * DONE; stops quietly when the upload is canceled or the session closes.
+ * Send a segment's asked range as DATA frames, under the upload cap and the channel's
+ * high-water mark, then DONE; stops quietly when the upload is canceled or the session closes.
  */
 export async function pumpUpload(
   deps: UploadPumpDeps,
   requestId: number,
   bytes: Uint8Array,
-  offsetBytes: number,
+  range: { offsetBytes: number; endBytes: number },
   upload: ActiveUpload,
 ): Promise<void> {
   const { config, channel, limiter, drain } = deps;
   const stopped = () => upload.canceled || !deps.isOpen();
-  for (const frame of encodeDataFrames(requestId, bytes, offsetBytes, config.maxMessageBytes)) {
+  const { offsetBytes, endBytes } = range;
+  const frames = encodeDataFrames(requestId, bytes, offsetBytes, config.maxMessageBytes, endBytes);
+  for (const frame of frames) {
     if (stopped()) return;
     while (channel.bufferedAmount > config.bufferedHighWaterBytes) {
       await drain.wait();

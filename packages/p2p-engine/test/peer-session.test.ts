@@ -68,6 +68,19 @@ function sessionWithRawRemote(
   return { clock, session, store, received, closed, send, remote };
 }
 
+function storedSegment(sequence: number) {
+  return {
+    rendition: '240p',
+    sequence,
+    bytes: new Uint8Array(3),
+    source: 'http' as const,
+    cdnReason: 'alone' as const,
+    timing: { startedAtMs: 0, firstByteAtMs: 0, endedAtMs: 0 },
+    verified: true,
+    prefetched: false,
+  };
+}
+
 function putVerified(store: SegmentStore, sequence: number): void {
   store.put({
     rendition: '240p',
@@ -316,6 +329,84 @@ describe('peer session', () => {
     const secondOutcome = second.promise.catch((error: unknown) => error);
     await clock.advance(1_100);
     expect(await secondOutcome).toMatchObject({ code: 'peer_timeout' });
+  });
+
+  it('serves only the asked range of a split request, then DONE', async () => {
+    const { clock, store, send, received } = sessionWithRawRemote();
+    const bytes = new Uint8Array(40_000).map((_, i) => i & 0xff);
+    store.put({ ...storedSegment(5), bytes });
+    send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    send({
+      type: 'request',
+      requestId: 3,
+      rendition: '240p',
+      sequence: 5,
+      offsetBytes: 100,
+      endBytes: 20_000,
+    });
+    await clock.advance(500);
+    const data = received.filter((f) => f.type === 'data');
+    expect(data[0]?.offsetBytes).toBe(100);
+    const last = data[data.length - 1]!;
+    expect(last.offsetBytes + last.payload.byteLength).toBe(20_000);
+    expect(data.reduce((sum, f) => sum + f.payload.byteLength, 0)).toBe(19_900);
+    expect(received).toContainEqual({ type: 'done', requestId: 3, totalBytes: 40_000 });
+    // A range past the segment's end is not held.
+    send({
+      type: 'request',
+      requestId: 4,
+      rendition: '240p',
+      sequence: 5,
+      offsetBytes: 0,
+      endBytes: 40_001,
+    });
+    await clock.advance(100);
+    expect(received).toContainEqual({ type: 'absent', requestId: 4, reason: AbsentReason.NotHeld });
+  });
+
+  it('asks for a range with its end, and drops a peer that sends past it', async () => {
+    const { clock, session, send, received, closed } = sessionWithRawRemote();
+    send({ type: 'handshake', peerId: 'peer-remote1', streamId: 'demo' });
+    await clock.advance(50);
+    const sink = new Uint8Array(10);
+    const ranged = session.download('240p', 1, { sink, offsetBytes: 2, endBytes: 6 });
+    await clock.advance(50);
+    expect(received).toContainEqual({
+      type: 'request',
+      requestId: 1,
+      rendition: '240p',
+      sequence: 1,
+      offsetBytes: 2,
+      endBytes: 6,
+    });
+    const payload = new Uint8Array([1, 2, 3, 4]);
+    send({ type: 'data', requestId: 1, offsetBytes: 2, totalBytes: 10, payload });
+    send({ type: 'done', requestId: 1, totalBytes: 10 });
+    await clock.advance(50);
+    await ranged.promise;
+    expect([...sink]).toEqual([0, 0, 1, 2, 3, 4, 0, 0, 0, 0]);
+    // A whole-segment request carries no end.
+    const whole = session.download('240p', 2, { sink: new Uint8Array(10), offsetBytes: 0 });
+    const wholeOutcome = whole.promise.catch((error: unknown) => error);
+    await clock.advance(50);
+    expect(received.find((f) => f.type === 'request' && f.requestId === 2)).not.toHaveProperty(
+      'endBytes',
+    );
+    whole.cancel();
+    await wholeOutcome;
+    const overrun = session.download('240p', 3, { sink: new Uint8Array(10), endBytes: 6 });
+    const outcome = overrun.promise.catch((error: unknown) => error);
+    await clock.advance(50);
+    send({
+      type: 'data',
+      requestId: 3,
+      offsetBytes: 0,
+      totalBytes: 10,
+      payload: new Uint8Array(8),
+    });
+    await clock.advance(50);
+    expect(await outcome).toMatchObject({ code: 'peer_protocol' });
+    expect(closed).toEqual(['protocol']);
   });
 
   it('answers a request for something it does not hold with ABSENT', async () => {

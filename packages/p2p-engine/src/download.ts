@@ -12,11 +12,25 @@ export interface Waiter {
 }
 
 /** One segment being fetched: its waiting players, its bytes so far and where they came from. */
+/** Bytes [fromBytes, toBytes) of a download's sink that came from one peer. */
+export interface PeerSpan {
+  peerId: string;
+  fromBytes: number;
+  toBytes: number;
+}
+
 export class Download {
   readonly key: SegmentKey;
   readonly waiters = new Set<Waiter>();
   readonly failedPeers = new Set<string>();
   readonly contributors = new Set<string>();
+  /** Which peer wrote which bytes of the sink: blame when a copy from several fails its hash. */
+  peerSpans: PeerSpan[] = [];
+  /**
+   * Bytes from several peers that failed their hash, with who sent which: compared with the
+   * CDN's copy once it arrives, so that only a peer whose bytes differ is banned.
+   */
+  suspect: { bytes: Uint8Array; spans: readonly PeerSpan[] } | null = null;
   playerRequested = false;
   canceled = false;
   forceHttp = false;
@@ -56,6 +70,16 @@ export class Download {
     }
   }
 
+  /** Peer bytes [fromBytes, toBytes) arrived from `peerId`. */
+  notePeerBytes(peerId: string, fromBytes: number, toBytes: number): void {
+    if (toBytes <= fromBytes) return;
+    this.p2pBytes += toBytes - fromBytes;
+    this.contributors.add(peerId);
+    const last = this.peerSpans[this.peerSpans.length - 1];
+    if (last?.peerId === peerId && last.toBytes === fromBytes) last.toBytes = toBytes;
+    else this.peerSpans.push({ peerId, fromBytes, toBytes });
+  }
+
   /** Forget the bytes gathered so far; returns how many of them came from peers. */
   resetBytes(): number {
     const p2pBytes = this.p2pBytes;
@@ -64,6 +88,7 @@ export class Download {
     this.p2pBytes = 0;
     this.httpBytes = 0;
     this.contributors.clear();
+    this.peerSpans = [];
     return p2pBytes;
   }
 }

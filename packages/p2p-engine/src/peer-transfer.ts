@@ -3,6 +3,7 @@ import type { Download } from './download.js';
 import { AbortedError, EngineError } from './errors.js';
 import type { IntegrityRegistry } from './integrity.js';
 import { fetchRangeInto } from './http-transfer.js';
+import { fetchTailFromPeer } from './tail-transfer.js';
 import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
 import type { PeerManager } from './peer-manager.js';
 import type { PeerSession } from './peer-session.js';
@@ -40,6 +41,13 @@ export interface TransferContext {
   discardBytes: (download: Download) => void;
   /** The CDN's measured (or assumed) throughput towards this viewer, bytes/s. */
   httpBytesPerSec: () => number;
+  /** A connected holder, not `fromPeerId`, that can deliver `bytes` in time (null: none). */
+  tailPeer: (
+    download: Download,
+    fromPeerId: string,
+    bytes: number,
+    nowMs: number,
+  ) => PeerSession | null;
   log: LogFn;
 }
 
@@ -143,6 +151,37 @@ export function splitOffsetBytes(s: SplitSnapshot): number | null {
   return fromBytes < s.sizeBytes ? fromBytes : null;
 }
 
+/** How far a running transfer got: what the watchdog's snapshot needs of it. */
+export interface TransferProgress {
+  startedAtMs: number;
+  firstByteAtMs: number | null;
+  movedBytes: number;
+}
+
+/** The watchdog's look at a transfer from `session` with `remainingBytes` still to come. */
+export function watchdogSnapshot(
+  ctx: TransferContext,
+  download: Download,
+  session: PeerSession,
+  nowMs: number,
+  progress: TransferProgress,
+  remainingBytes: number,
+): WatchdogSnapshot {
+  return {
+    nowMs,
+    ...progress,
+    remainingBytes,
+    estimateBytesPerSec: session.throughput.bytesPerSec,
+    pathRttMs: session.pathRttMs,
+    maxMessageBytes: ctx.config.maxMessageBytes,
+    deadlineMs: ctx.deadlineOf(download, nowMs),
+    safetyMarginMs: ctx.config.safetyMarginMs,
+    httpBytesPerSec: ctx.httpBytesPerSec(),
+    cdnFallbackGuardMs: ctx.config.cdnFallbackGuardMs,
+    urgent: download.playerRequested || download.reason === 'player',
+  };
+}
+
 /** Cancel the transfer (and take the rest from the CDN)? */
 export function transferFallsBehind(s: WatchdogSnapshot): boolean {
   return s.urgent && projectedEndMs(s) > s.deadlineMs - runningMarginMs(s);
@@ -158,10 +197,13 @@ export async function fetchFromPeer(
   ctx: TransferContext,
   download: Download,
   session: PeerSession,
-  /** Split from the start: the CDN takes bytes [this, end) at once (segment-decision.ts). */
-  initialTailFromBytes: number | null = null,
+  /**
+   * Split from the start (segment-decision.ts): bytes [fromBytes, end) come at once from
+   * `peer`, or from the CDN when null, and the head's request ends at fromBytes.
+   */
+  initialTail: { fromBytes: number; peer: PeerSession | null } | null = null,
 ): Promise<boolean> {
-  const { config, platform } = ctx;
+  const { platform } = ctx;
   const info = download.info;
   const entry = ctx.integrity!.known(info.rendition, info.sequence)!;
   const sizeBytes = entry.sizeBytes;
@@ -189,9 +231,12 @@ export async function fetchFromPeer(
   let tailFromBytes: number | null = null;
   const cdnShares: Array<Cancelable<number>> = [];
   let headReached = false;
+  const splitFromStart = initialTail !== null && initialTail.fromBytes < sizeBytes;
   const transfer = session.download(info.rendition, info.sequence, {
     sink: download.sink,
     offsetBytes: startOffset,
+    // The head's peer sends only the head: its uplink carries nothing thrown away.
+    ...(splitFromStart ? { endBytes: initialTail.fromBytes } : {}),
     onProgress: (filled) => {
       const now = platform.clock.now();
       transferFirstByteAtMs ??= now;
@@ -199,19 +244,22 @@ export async function fetchFromPeer(
       // Past a split, the bytes are the CDN's to deliver: the peer's count up to it.
       const counted = Math.min(filled, tailFromBytes ?? sizeBytes);
       if (counted <= download.filledBytes) return;
-      download.p2pBytes += counted - download.filledBytes;
+      download.notePeerBytes(session.remotePeerId, download.filledBytes, counted);
       download.filledBytes = counted;
-      download.contributors.add(session.remotePeerId);
       download.progress(counted, sizeBytes);
       if (tailFromBytes !== null && counted >= tailFromBytes) {
         headReached = true;
-        transfer.cancel();
+        // A head asked with its end closes with DONE (and teaches the estimator); one split
+        // while running is cut here.
+        if (!splitFromStart) transfer.cancel();
       }
     },
   });
   const cancelCdnShares = () => cdnShares.forEach((share) => share.cancel());
-  const askCdn = (fromBytes: number, toBytes: number) => {
-    const share = fetchRangeInto(ctx, download, fromBytes, toBytes);
+  const askTail = (fromBytes: number, toBytes: number, peer: PeerSession | null) => {
+    const share = peer
+      ? fetchTailFromPeer(ctx, download, peer, fromBytes, toBytes)
+      : fetchRangeInto(ctx, download, fromBytes, toBytes);
     // Awaited only once the peer's part is over: a share canceled before that is no error.
     share.promise.catch(() => undefined);
     cdnShares.push(share);
@@ -220,9 +268,9 @@ export async function fetchFromPeer(
     transfer.cancel();
     cancelCdnShares();
   };
-  if (initialTailFromBytes !== null && initialTailFromBytes < sizeBytes) {
-    tailFromBytes = initialTailFromBytes;
-    askCdn(initialTailFromBytes, sizeBytes);
+  if (splitFromStart) {
+    tailFromBytes = initialTail.fromBytes;
+    askTail(initialTail.fromBytes, sizeBytes, initialTail.peer);
   }
   // A deadline moved earlier (the player asked for a prefetch) is handled by the watchdog too.
   download.wakeCurrent = () => watchdog();
@@ -243,20 +291,14 @@ export async function fetchFromPeer(
     timer = null;
     if (download.canceled || headReached || fellBehind) return;
     const now = platform.clock.now();
-    const snapshot: SplitSnapshot = {
-      nowMs: now,
+    const progress = {
       startedAtMs,
       firstByteAtMs: transferFirstByteAtMs,
       movedBytes: download.filledBytes - startOffset,
-      remainingBytes: (tailFromBytes ?? sizeBytes) - download.filledBytes,
-      estimateBytesPerSec: session.throughput.bytesPerSec,
-      pathRttMs: session.pathRttMs,
-      maxMessageBytes: config.maxMessageBytes,
-      deadlineMs: ctx.deadlineOf(download, now),
-      safetyMarginMs: config.safetyMarginMs,
-      httpBytesPerSec: ctx.httpBytesPerSec(),
-      cdnFallbackGuardMs: config.cdnFallbackGuardMs,
-      urgent: download.playerRequested || download.reason === 'player',
+    };
+    const remainingBytes = (tailFromBytes ?? sizeBytes) - download.filledBytes;
+    const snapshot: SplitSnapshot = {
+      ...watchdogSnapshot(ctx, download, session, now, progress, remainingBytes),
       filledBytes: download.filledBytes,
       sizeBytes,
     };
@@ -268,12 +310,17 @@ export async function fetchFromPeer(
         return;
       }
       tailFromBytes = fromBytes;
-      askCdn(fromBytes, sizeBytes);
-      if (download.cdnReason === null) {
+      // A second holder in time takes the tail; else the CDN does.
+      const tailPeer = ctx.tailPeer(download, session.remotePeerId, sizeBytes - fromBytes, now);
+      askTail(fromBytes, sizeBytes, tailPeer);
+      if (!tailPeer && download.cdnReason === null) {
         download.cdnReason = 'fallback';
         ctx.stats.cdnReasons.fallback++;
       }
-      countFallback('peer transfer behind its deadline: the CDN takes the tail', { fromBytes });
+      countFallback('peer transfer behind its deadline: a tail goes elsewhere', {
+        fromBytes,
+        tailPeerId: tailPeer?.remotePeerId ?? null,
+      });
     }
     timer = platform.clock.setTimeout(watchdog, WATCHDOG_INTERVAL_MS);
   };
@@ -297,7 +344,7 @@ export async function fetchFromPeer(
           return false;
         }
         // Split: the CDN takes the head's rest as well, beside the tail already asked for.
-        askCdn(download.filledBytes, tailFromBytes);
+        askTail(download.filledBytes, tailFromBytes, null);
       }
     }
     if (cdnShares.length === 0) return true;

@@ -18,6 +18,7 @@ import {
   type HolderSnapshot,
   type LiveRole,
   type SegmentChoice,
+  tailHolder,
 } from './segment-decision.js';
 import { SegmentKeeper } from './segment-keeper.js';
 import { segmentKey, type SegmentKey } from './segment-key.js';
@@ -80,6 +81,8 @@ export class Scheduler {
       deadlineOf: (download, nowMs) => this.deadlineOf(download, nowMs),
       discardBytes: (download) => this.discardBytes(download),
       httpBytesPerSec: () => this.httpThroughput.bytesPerSec,
+      tailPeer: (download, fromPeerId, bytes, nowMs) =>
+        this.tailPeer(download, fromPeerId, bytes, nowMs),
       log,
     };
     this.keeper = new SegmentKeeper({
@@ -356,10 +359,8 @@ export class Scheduler {
         case 'split': {
           const session = this.deps.peers?.session(decision.peerId);
           if (!session) continue;
-          const tailFromBytes = decision.kind === 'split' ? decision.tailFromBytes : null;
-          // Part of it comes from the CDN from the start: no peer could carry it all in time.
-          if (tailFromBytes !== null) this.noteCdnReason(download, 'deadline');
-          const done = await fetchFromPeer(this.transfers, download, session, tailFromBytes);
+          const tail = decision.kind === 'split' ? this.tailSource(download, decision) : null;
+          const done = await fetchFromPeer(this.transfers, download, session, tail);
           if (!done) continue;
           break;
         }
@@ -371,6 +372,31 @@ export class Scheduler {
       const stored = await this.keeper.verifyAndStore(download);
       if (stored) return stored;
     }
+  }
+
+  /** A second holder to take the tail of a transfer from `fromPeerId` that fell behind. */
+  private tailPeer(
+    download: Download,
+    fromPeerId: string,
+    bytes: number,
+    nowMs: number,
+  ): PeerSession | null {
+    const exclude = new Set([...download.failedPeers, fromPeerId]);
+    const slackMs = this.deadlineOf(download, nowMs) - nowMs - this.deps.config.safetyMarginMs;
+    const holder = tailHolder(this.holders(download.info), exclude, bytes, slackMs);
+    return holder ? (this.deps.peers?.session(holder.peerId) ?? null) : null;
+  }
+
+  /** Where a split's tail comes from: its second peer if still connected, else the CDN. */
+  private tailSource(
+    download: Download,
+    split: Extract<SegmentChoice, { kind: 'split' }>,
+  ): { fromBytes: number; peer: PeerSession | null } {
+    const peer =
+      split.tailPeerId === null ? null : (this.deps.peers?.session(split.tailPeerId) ?? null);
+    // Part of it comes from the CDN from the start: no pair of peers could carry it in time.
+    if (!peer) this.noteCdnReason(download, 'deadline');
+    return { fromBytes: split.tailFromBytes, peer };
   }
 
   /** Why the CDN serves (some of) this download: the first reason, counted once. */

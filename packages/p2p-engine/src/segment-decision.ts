@@ -84,8 +84,11 @@ export interface DecisionSnapshot {
 
 export type SegmentChoice =
   | { kind: 'peer'; peerId: string }
-  /** The head from the peer, bytes [tailFromBytes, end) from the CDN at once, in parallel. */
-  | { kind: 'split'; peerId: string; tailFromBytes: number }
+  /**
+   * The head from the peer, bytes [tailFromBytes, end) at once, in parallel, from a second
+   * peer (`tailPeerId`) or, when null, from the CDN.
+   */
+  | { kind: 'split'; peerId: string; tailFromBytes: number; tailPeerId: string | null }
   | { kind: 'http'; reason: CdnReason }
   | { kind: 'wait'; untilMs: number }
   | { kind: 'abandon' };
@@ -182,6 +185,48 @@ export function splitHeadBytes(
 }
 
 /**
+ * Two holders for a rest neither carries alone in time: the head from `first` and the tail
+ * from the next best free holder, split in proportion to their rates, each part at least
+ * MIN_SPLIT_BYTES and each in time by the full delivery model. On a lossy path one flow may
+ * carry less than the bitrate, while two flows from two homes carry it together. Null: no pair.
+ */
+export function pairSplit(
+  first: HolderSnapshot,
+  holders: readonly HolderSnapshot[],
+  exclude: ReadonlySet<string>,
+  remainingBytes: number,
+  slackMs: number,
+): { headBytes: number; tailPeerId: string } | null {
+  const others = holders.filter(
+    (h) => h.peerId !== first.peerId && h.activeDownloads < MAX_DOWNLOADS_PER_PEER,
+  );
+  const second = pickHolder(others, exclude, remainingBytes);
+  if (!second) return null;
+  const share = first.bytesPerSec / Math.max(1, first.bytesPerSec + second.bytesPerSec);
+  const headBytes = Math.floor(remainingBytes * share);
+  const tailBytes = remainingBytes - headBytes;
+  if (headBytes < MIN_SPLIT_BYTES || tailBytes < MIN_SPLIT_BYTES) return null;
+  if (!peerInTime(first, headBytes, slackMs) || !peerInTime(second, tailBytes, slackMs))
+    return null;
+  return { headBytes, tailPeerId: second.peerId };
+}
+
+/**
+ * A second holder for the tail of a running transfer that fell behind: the one that would
+ * deliver `bytes` soonest among those not excluded with a free download slot, if in time.
+ */
+export function tailHolder(
+  holders: readonly HolderSnapshot[],
+  exclude: ReadonlySet<string>,
+  bytes: number,
+  slackMs: number,
+): HolderSnapshot | undefined {
+  const free = holders.filter((h) => h.activeDownloads < MAX_DOWNLOADS_PER_PEER);
+  const holder = pickHolder(free, exclude, bytes);
+  return holder && peerInTime(holder, bytes, slackMs) ? holder : undefined;
+}
+
+/**
  * Why this viewer takes a segment from the CDN itself when no peer serves it: the elected
  * fetcher, or a viewer alone (no election or no peer). Null: it waits for peers (or drops a
  * prefetch) instead.
@@ -252,6 +297,16 @@ export function decideSegment(s: DecisionSnapshot): SegmentDecision {
   const holder = pickHolder(s.holders, s.failedPeers, remainingBytes);
   if (holder && peerInTime(holder, remainingBytes, slackMs))
     return decided({ kind: 'peer', peerId: holder.peerId });
+  const pair = holder ? pairSplit(holder, s.holders, s.failedPeers, remainingBytes, slackMs) : null;
+  if (holder && pair) {
+    const tailFromBytes = s.filledBytes + pair.headBytes;
+    return decided({
+      kind: 'split',
+      peerId: holder.peerId,
+      tailFromBytes,
+      tailPeerId: pair.tailPeerId,
+    });
+  }
   if (prefetchFallback) return decided(prefetchFallback);
   // Live waiters wait for the elected fetcher's copy; a viewer still connecting to peers
   // waits for them to say what they hold (a live joiner's segments are ones its peers
@@ -266,7 +321,7 @@ export function decideSegment(s: DecisionSnapshot): SegmentDecision {
   const headBytes = holder ? splitHeadBytes(holder, remainingBytes, slackMs) : 0;
   if (holder && headBytes > 0) {
     const tailFromBytes = s.filledBytes + headBytes;
-    return decided({ kind: 'split', peerId: holder.peerId, tailFromBytes });
+    return decided({ kind: 'split', peerId: holder.peerId, tailFromBytes, tailPeerId: null });
   }
   if (ownCdn) return decided(http(ownCdn));
   return decided(http(s.connectedCount === 0 ? 'alone' : 'deadline'));

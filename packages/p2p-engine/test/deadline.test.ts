@@ -138,6 +138,86 @@ describe('deadline-driven scheduling', () => {
     expect(stats.cdnReasons.deadline).toBe(1);
   });
 
+  /** Two seeders announced (and capped) at these rates, and a viewer connected to both. */
+  async function twoSlowSeeders(uploadKbps: [number, number] = [400, 400]) {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 10, sizeBytes: 300_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const seeders = uploadKbps.map((kbps) =>
+      swarm!.addViewer({ config: { announcedUploadKbps: kbps } }),
+    );
+    for (const [i, seeder] of seeders.entries()) {
+      await seedAll(clock, seeder, fixture);
+      swarm.network.setUplink(seeder.id, uploadKbps[i]! * 125);
+    }
+    const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
+    showPlaylist(viewer, fixture);
+    viewer.engine.setPlayback({ positionSec: 0, rate: 0 });
+    await clock.advanceUntil(() => viewer.engine.stats.peers === 2, 5_000);
+    await clock.advance(200);
+    viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+    return { clock, fixture, seeders, viewer, swarm };
+  }
+
+  const uploadedBy = (viewers: Array<{ engine: { stats: { uploadedBytes: number } } }>) =>
+    viewers.map((v) => v.engine.stats.uploadedBytes);
+
+  it('takes a segment neither of two slow holders carries in time half from each', async () => {
+    const { clock, fixture, seeders, viewer } = await twoSlowSeeders();
+    // Needed in 6 s: 300 KB at 50 KB/s takes one of them 6 s, 150 KB each 3 s.
+    const segment = fixture.segments[3]!;
+    const before = uploadedBy(seeders);
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(result.source).toBe('p2p');
+    expect(viewer.cdn.segmentRequests()).toHaveLength(0);
+    expect(viewer.engine.stats.p2pBytes).toBe(segment.bytes.byteLength);
+    // Each sent its half and nothing past it.
+    const sent = uploadedBy(seeders).map((bytes, i) => bytes - before[i]!);
+    expect(sent).toEqual([150_000, 150_000]);
+  });
+
+  it('takes the rest of the tail from the CDN when the tail peer falls silent', async () => {
+    // The faster seeder takes the head, 60% of it (3 s at 60 KB/s), the other the tail.
+    const { clock, fixture, seeders, viewer, swarm } = await twoSlowSeeders([480, 320]);
+    const segment = fixture.segments[3]!;
+    const load = requestSegment(viewer, fixture, segment);
+    const fromTailPeer = () =>
+      viewer.engine.stats.peerDetails.find((p) => p.peerId === seeders[1]!.engine.peerId)
+        ?.downloadedBytes ?? 0;
+    const tailBefore = fromTailPeer();
+    await clock.advanceUntil(() => fromTailPeer() > tailBefore + 30_000, 3_000);
+    swarm.network.kill(seeders[1]!.id, 30_000);
+    const result = await settle(clock, load.promise);
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(result.source).toBe('mixed');
+    expect(result.cdnReason).toBe('fallback');
+    const [rest, ...others] = viewer.cdn.segmentRequests();
+    expect(others).toHaveLength(0);
+    expect(rest!.rangeEndBytes).toBe(segment.bytes.byteLength);
+    expect(rest!.rangeStartBytes).toBeGreaterThan(180_000);
+    // Every byte once: both peers' and the CDN's rest of the tail.
+    expect(viewer.engine.stats.p2pBytes + rest!.sentBytes).toBe(segment.bytes.byteLength);
+  });
+
+  it('gives the tail of a transfer that falls behind to a second holder in time', async () => {
+    // The first announced 8 Mbit/s and sends 40 KB/s: 300 KB would take it 7.5 s.
+    const { clock, fixture, seeders, viewer, swarm } = await twoSlowSeeders([8_000, 2_000]);
+    swarm.network.setUplink(seeders[0]!.id, 40_000);
+    const segment = fixture.segments[3]!; // needed in 6 s
+    const before = uploadedBy(seeders);
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(result.source).toBe('p2p');
+    expect(result.cdnReason).toBeNull();
+    expect(viewer.cdn.segmentRequests()).toHaveLength(0);
+    const sent = uploadedBy(seeders).map((bytes, i) => bytes - before[i]!);
+    // The second sent only the tail; the first went on with the head.
+    expect(sent[1]).toBeGreaterThan(0);
+    expect(sent[1]).toBeLessThan(segment.bytes.byteLength - 32 * 1024);
+    expect(viewer.engine.stats.p2pBytes).toBe(segment.bytes.byteLength);
+  });
+
   it('takes the head from the CDN too when the peer falls silent after a split', async () => {
     const { clock, fixture, seeder, viewer, swarm } = await twoViewers(300_000, false, 16 * 1024);
     swarm.network.setUplink(seeder.id, 50 * 1024);

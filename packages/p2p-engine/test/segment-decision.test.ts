@@ -13,6 +13,8 @@ import {
   INITIAL_WINDOW_BYTES,
   slowStartRounds,
   splitHeadBytes,
+  tailHolder,
+  pairSplit,
   projectMs,
   type DecisionSnapshot,
   type HolderSnapshot,
@@ -75,7 +77,15 @@ function peer(peerId: string, deadlineMs = DEADLINE): SegmentDecision {
   return decided({ kind: 'peer', peerId }, deadlineMs);
 }
 function split(peerId: string, tailFromBytes: number, deadlineMs = DEADLINE): SegmentDecision {
-  return decided({ kind: 'split', peerId, tailFromBytes }, deadlineMs);
+  return decided({ kind: 'split', peerId, tailFromBytes, tailPeerId: null }, deadlineMs);
+}
+function pairOf(
+  peerId: string,
+  tailFromBytes: number,
+  tailPeerId: string,
+  deadlineMs = DEADLINE,
+): SegmentDecision {
+  return decided({ kind: 'split', peerId, tailFromBytes, tailPeerId }, deadlineMs);
 }
 function cdn(reason: CdnReason, deadlineMs = DEADLINE): SegmentDecision {
   return decided({ kind: 'http', reason }, deadlineMs);
@@ -282,6 +292,63 @@ describe('segment decision', () => {
       expect(splitHeadBytes(fast, head, 9_000)).toBe(0);
       expect(splitHeadBytes(fast, head + 1, 9_000)).toBe(head);
     });
+  });
+
+  describe('two holders share a rest neither carries alone in time, in proportion to their rates', () => {
+    // 9 s of slack; at 100 KB/s a holder moves 894 KB in time, so 1.5 MB needs two.
+    const a = holder('a', 100_000);
+    const b = holder('b', 100_000);
+    const pairSize = { signedSizeBytes: 1_500_000 };
+    // Neither can carry half of 1.8 MB in time: the CDN takes the tail of a's head.
+    const cdnTail = split('a', 447_000);
+    table([
+      ['equal rates: half each', { ...pairSize, holders: [a, b] }, pairOf('a', 750_000, 'b')],
+      [
+        'twice the rate: two thirds of the rest',
+        { signedSizeBytes: 2_400_000, holders: [holder('a', 200_000), b] },
+        pairOf('a', 1_600_000, 'b'),
+      ],
+      [
+        'the tail starts where the bytes received and the head end',
+        { signedSizeBytes: 1_600_000, filledBytes: 100_000, holders: [a, b] },
+        pairOf('a', 850_000, 'b'),
+      ],
+      [
+        'each part must be in time, or the CDN takes the tail',
+        { signedSizeBytes: 1_800_000, holders: [a, b] },
+        cdnTail,
+      ],
+      [
+        'a second holder with MAX_DOWNLOADS_PER_PEER of ours in flight is not asked',
+        { ...pairSize, holders: [a, holder('b', 100_000, MAX_DOWNLOADS_PER_PEER)] },
+        split('a', 447_000),
+      ],
+      [
+        'one download fewer and it is',
+        { ...pairSize, holders: [a, holder('b', 100_000, MAX_DOWNLOADS_PER_PEER - 1)] },
+        pairOf('a', 750_000, 'b'),
+      ],
+      [
+        'a peer that failed this download is not the second',
+        { ...pairSize, holders: [a, b], failedPeers: new Set(['b']) },
+        split('a', 447_000),
+      ],
+      [
+        'a part under MIN_SPLIT_BYTES is no pair: the CDN takes the tail',
+        { signedSizeBytes: 9_500_000, holders: [fast, holder('crawl', 1_000)] },
+        split('fast', 4_470_000),
+      ],
+      [
+        'a live waiter takes the pair at once instead of waiting',
+        { ...pairSize, holders: [a, b], role: 'waiter' },
+        pairOf('a', 750_000, 'b'),
+      ],
+      [
+        'one holder alone in time needs no pair',
+        { signedSizeBytes: 800_000, holders: [a, b] },
+        peer('a'),
+      ],
+    ]);
   });
 
   describe('the path round trip counts: a holder must deliver with its measured RTT on top of the allowance', () => {
@@ -552,6 +619,50 @@ describe('segment decision', () => {
   });
 
   describe('helpers', () => {
+    it('pairSplit: each part at least MIN_SPLIT_BYTES, the head and the tail alike', () => {
+      const none = new Set<string>();
+      const rest = 4 * MIN_SPLIT_BYTES; // 65,536 bytes: a quarter and three quarters
+      const [slow, quick] = [holder('slow', 100_000), holder('quick', 300_000)];
+      // Head a quarter (the first is the slower): exactly MIN, then one byte under it.
+      expect(pairSplit(slow, [slow, quick], none, rest, 9_000)).toEqual({
+        headBytes: MIN_SPLIT_BYTES,
+        tailPeerId: 'quick',
+      });
+      expect(pairSplit(slow, [slow, quick], none, rest - 4, 9_000)).toBeNull();
+      // Tail a quarter: exactly MIN, then one byte under it.
+      expect(pairSplit(quick, [quick, slow], none, rest, 9_000)).toEqual({
+        headBytes: 3 * MIN_SPLIT_BYTES,
+        tailPeerId: 'slow',
+      });
+      expect(pairSplit(quick, [quick, slow], none, rest - 4, 9_000)).toBeNull();
+    });
+
+    it('pairSplit: the head and the tail must each be in time', () => {
+      const none = new Set<string>();
+      const near = holder('near', 100_000);
+      // 5 s away: slow start alone takes it past the slack.
+      const far = holder('far', 100_000, 0, 5_000);
+      expect(pairSplit(near, [near, far], none, 1_500_000, 9_000)).toBeNull();
+      expect(pairSplit(far, [far, near], none, 1_500_000, 9_000)).toBeNull();
+      expect(pairSplit(near, [near, holder('b', 100_000)], none, 1_500_000, 9_000)).toEqual({
+        headBytes: 750_000,
+        tailPeerId: 'b',
+      });
+    });
+
+    it('tailHolder: the soonest free holder not excluded, only if in time', () => {
+      // 100 KB at 100 KB/s: 1,060 ms with the request latency.
+      const a = holder('a', 100_000);
+      const none = new Set<string>();
+      expect(tailHolder([a], none, 100_000, 1_061)?.peerId).toBe('a');
+      expect(tailHolder([a], none, 100_000, 1_060)).toBeUndefined();
+      expect(tailHolder([a, fast], none, 100_000, 1_061)?.peerId).toBe('fast');
+      expect(tailHolder([a, fast], new Set(['fast']), 100_000, 1_061)?.peerId).toBe('a');
+      const busy = holder('busy', 1_000_000, MAX_DOWNLOADS_PER_PEER);
+      expect(tailHolder([busy], none, 100_000, 9_000)).toBeUndefined();
+      expect(tailHolder([busy, a], none, 100_000, 9_000)?.peerId).toBe('a');
+    });
+
     it('ownCdnReason: elected for a fetcher, alone for a lone viewer, none otherwise', () => {
       expect(ownCdnReason('fetcher')).toBe('elected');
       expect(ownCdnReason('alone')).toBe('alone');

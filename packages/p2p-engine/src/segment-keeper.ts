@@ -49,6 +49,17 @@ export class SegmentKeeper {
       : null;
   }
 
+  /** Ban each peer whose bytes of the failed copy differ from the good copy now at hand. */
+  private blame(download: Download, goodBytes: Uint8Array): void {
+    const { bytes, spans } = download.suspect!;
+    download.suspect = null;
+    for (const { peerId, fromBytes, toBytes } of spans) {
+      let same = bytes.byteLength === goodBytes.byteLength;
+      for (let i = fromBytes; same && i < toBytes; i++) same = bytes[i] === goodBytes[i];
+      if (!same) this.deps.peers?.ban(peerId, 'integrity', download.info.sequence);
+    }
+  }
+
   /** Verify and keep the bytes; null when peer bytes were bad (the caller retries over HTTP). */
   async verifyAndStore(download: Download): Promise<StoredSegment | null> {
     const { stats, integrity, platform, config } = this.deps;
@@ -69,11 +80,14 @@ export class SegmentKeeper {
         const code = error instanceof EngineError ? error.code : 'integrity';
         if (code === 'integrity') {
           stats.integrityFailures++;
-          for (const peerId of download.contributors)
-            this.deps.peers?.ban(peerId, 'integrity', info.sequence);
+          const peers = [...download.contributors];
+          // One sender: it is the one. Several: the CDN's copy says whose bytes were wrong, so
+          // that a hostile peer cannot get an honest one that finished its segment banned.
+          if (peers.length === 1) this.deps.peers?.ban(peers[0]!, 'integrity', info.sequence);
+          else download.suspect = { bytes, spans: download.peerSpans };
           this.deps.log('warn', 'peer sent bad bytes: dropped and reported', {
             segment: download.key,
-            peers: [...download.contributors],
+            peers,
           });
         }
         for (const peerId of download.contributors) download.failedPeers.add(peerId);
@@ -83,6 +97,7 @@ export class SegmentKeeper {
       }
     }
     if (download.canceled) throw new AbortedError();
+    if (download.suspect) this.blame(download, bytes);
     const source: SegmentSource =
       download.p2pBytes > 0 && download.httpBytes > 0
         ? 'mixed'

@@ -12,7 +12,7 @@ import {
   segmentBytes,
   VodFixture,
 } from './harness/stream-fixture.js';
-import { requestSegment, settle, showPlaylist, SimSwarm } from './harness/swarm.js';
+import { requestSegment, seedAll, settle, showPlaylist, SimSwarm } from './harness/swarm.js';
 
 let swarm: SimSwarm | null = null;
 let badPeer: BadPeer | null = null;
@@ -92,6 +92,44 @@ describe('integrity', () => {
     await clock.advance(15_000);
     expect(badPeer.requestsServed).toBe(1);
     expect(viewer.engine.stats.peers).toBe(0);
+  });
+
+  it('bans only the peer whose bytes were wrong when a segment came from two', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 6, sizeBytes: 300_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const honest = swarm.addViewer({ config: { announcedUploadKbps: 2_000 } });
+    await seedAll(clock, honest, fixture);
+    badPeer = new BadPeer(
+      swarm.network,
+      swarm.tracker.url,
+      'demo/240p',
+      'demo',
+      new Map(fixture.segments.map((s) => [s.sequence, s.bytes])),
+      'corrupt-bytes',
+    );
+    badPeer.start();
+    // Looks fast (nothing announced), sends 40 KB/s: it falls behind and the honest peer,
+    // in time at 250 KB/s, takes the tail.
+    swarm.network.setUplink('bad-peer', 40_000);
+    await clock.advance(200);
+    const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
+    showPlaylist(viewer, fixture);
+    viewer.engine.setPlayback({ positionSec: 0, rate: 0 });
+    await clock.advanceUntil(() => viewer.engine.stats.peers === 2, 5_000);
+    await clock.advance(300);
+    viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+    const segment = fixture.segments[3]!;
+    const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
+    expect(result.bytes).toEqual(segment.bytes);
+    expect(result.source).toBe('http');
+    expect(viewer.engine.stats.integrityFailures).toBe(1);
+    expect(viewer.engine.stats.p2pDiscardedBytes).toBe(segment.bytes.byteLength);
+    // Both sent bytes of it; only the bad peer is reported and dropped.
+    expect(badPeer.requestsServed).toBe(1);
+    await clock.advanceUntil(() => swarm!.tracker.reports.length > 0, 1_000);
+    expect(swarm.tracker.reports.map((r) => r.peerId)).toEqual([badPeer.peerId]);
+    expect(viewer.engine.stats.peerDetails.map((p) => p.peerId)).toEqual([honest.engine.peerId]);
   });
 
   it('throws away what a peer banned mid-transfer sent of another segment, instead of finishing it', async () => {

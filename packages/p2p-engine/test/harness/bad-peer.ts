@@ -102,8 +102,9 @@ export class BadPeer extends WirePeer {
       }
       const bytes =
         this.mode === 'wrong-size' ? new Uint8Array(real.byteLength + 10) : real.slice();
+      // The first byte it sends is wrong (a resumed or split request starts past 0).
       if (this.mode === 'corrupt-bytes')
-        bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
+        bytes[request.offsetBytes] = bytes[request.offsetBytes]! ^ 0xff;
       if (this.stallSequences.has(request.sequence)) {
         bytes[100] = bytes[100]! ^ 0xff;
         const chunkBytes = 16 * 1024;
@@ -124,6 +125,7 @@ export class BadPeer extends WirePeer {
         bytes,
         request.offsetBytes,
         16 * 1024,
+        request.endBytes,
       ))
         channel.send(frame);
       channel.send(

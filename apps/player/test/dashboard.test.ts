@@ -17,6 +17,17 @@ const dashboard = () => stack.dashboard();
 const joinViewer = (tracker: RunningService, viewerId: string) =>
   stack.joinViewer(tracker, viewerId, SWARM);
 
+/** Beacons the tracker nodes have handled, from their own /metrics (not through the player). */
+async function trackerBeacons(): Promise<number> {
+  let sum = 0;
+  for (const tracker of trackers) {
+    const text = await (await fetch(`${tracker.url}/metrics`)).text();
+    const line = /^coral_tracker_beacons_total(?:\{[^}]*\})? (\d+)$/m.exec(text);
+    sum += Number(line?.[1] ?? 0);
+  }
+  return sum;
+}
+
 beforeAll(async () => {
   // Both nodes, and one that is down: its row says so, the others still count.
   stack = await startAnalyticsStack(['http://127.0.0.1:9/']);
@@ -63,14 +74,11 @@ describe('analytics across trackers', () => {
       p2pEligible: true,
     });
 
-    const first = await waitFor(
-      'the beacons in the totals',
-      async () => {
-        const snapshot = await dashboard();
-        return snapshot.totals.beacons === 3 ? snapshot : null;
-      },
-      { timeoutMs: 10_000, intervalMs: 300 },
-    );
+    // The player's first reading of the trackers is taken once both have counted all three,
+    // so that the moving window below starts from it.
+    await waitFor('the three beacons at the trackers', async () => (await trackerBeacons()) === 3);
+    const first = await dashboard();
+    expect(first.totals.beacons).toBe(3);
     expect(first.viewers).toBe(3);
     expect(first.peers).toBe(3);
     // Per swarm, summed over both nodes: 2 of the 3 viewers that tried are eligible.
@@ -115,8 +123,9 @@ describe('analytics across trackers', () => {
     expect(down.error).toBeTruthy();
 
     // Cumulative beacons: only the increase counts. A counter that went down (a new player
-    // session on that membership) counts in full.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // session on that membership) counts in full. `first` was read before these are sent, so
+    // they land in a later reading: the player reads the trackers again once its snapshot is a
+    // second old (minIntervalMs), which the wait below polls through.
     v1.beacon({ httpBytes: 3_000_000, p2pBytes: 6_000_000, startupMs: 800 });
     v3.beacon({ httpBytes: 1_000_000, p2pBytes: 0, stalls: 0, startupMs: 900 });
     const second = await waitFor(
@@ -127,6 +136,7 @@ describe('analytics across trackers', () => {
       },
       { timeoutMs: 10_000, intervalMs: 300 },
     );
+    expect(second.atMs).toBeGreaterThan(first.atMs);
     expect(second.totals.p2pBytes).toBe(10_000_000);
     expect(second.totals.httpBytes).toBe(5_000_000);
     expect(second.totals.offloadRatio).toBeCloseTo(10 / 15, 6);

@@ -231,6 +231,71 @@ describe('two tracker nodes on one Redis', () => {
     );
   });
 
+  it('does not let free tokens from one address ban an audience across both nodes', async () => {
+    const peersBefore = [(await stats(nodeA)).peers, (await stats(nodeB)).peers];
+    const audience = 'cluster/sybil';
+    const nodesInTurn = [nodeA, nodeB];
+    const joinAs = async (node: RunningService, sub: string, address: string) => {
+      const viewerToken = await signToken(keys, { stream: 'cluster', sub });
+      const client = await joinedClient(wsUrl(node), {
+        swarmId: audience,
+        token: viewerToken,
+        address,
+      });
+      clients.push(client);
+      return { client, viewerToken };
+    };
+    // Four viewers, two on each node, each on an address block of its own.
+    const victims: Array<{ client: TestClient; viewerToken: string }> = [];
+    for (let i = 0; i < 4; i++) {
+      victims.push(await joinAs(nodesInTurn[i % 2]!, `audience-${i}`, `10.0.${40 + i}.1`));
+    }
+    // Four free tokens (four viewers) from one address, two on each node; each exchanges an
+    // offer and answer with every victim, then they all report every victim.
+    const sybils: TestClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      sybils.push((await joinAs(nodesInTurn[i % 2]!, `sybil-${i}`, '10.0.99.1')).client);
+    }
+    try {
+      for (const sybil of sybils) {
+        for (const { client: victim } of victims) {
+          await connectThroughTracker(audience, sybil, victim);
+        }
+      }
+      for (const sybil of sybils) {
+        for (const { client: victim } of victims) {
+          sybil.send({
+            type: 'report',
+            swarmId: audience,
+            peerId: victim.peerId,
+            reason: 'integrity',
+          });
+        }
+        await sybil.settle();
+      }
+      // Every report was handled, and a ban is in Redis before its node answers the next
+      // message: each victim joins again, on the other node, and is let in.
+      for (const [i, { viewerToken }] of victims.entries()) {
+        const again = await TestClient.connect(wsUrl(nodesInTurn[(i + 1) % 2]!));
+        clients.push(again);
+        again.send(joinMessage({ swarmId: audience, token: viewerToken }));
+        const answer = await again.next((m) => m.type === 'joined' || m.type === 'error');
+        expect(answer).toMatchObject({ type: 'joined', swarmId: audience });
+        again.close();
+      }
+      for (const { client: victim } of victims) {
+        await victim.sync();
+        expect(victim.all('error')).toHaveLength(0);
+      }
+    } finally {
+      for (const client of [...sybils, ...victims.map((v) => v.client)]) client.close();
+      await waitFor('the audience left both nodes', async () => {
+        const now = [(await stats(nodeA)).peers, (await stats(nodeB)).peers];
+        return now[0] === peersBefore[0] && now[1] === peersBefore[1];
+      });
+    }
+  });
+
   it('degrades to node-local matching when Redis dies, and recovers when it returns', async () => {
     const epochBefore = a.all('election').at(-1)!.epoch;
     await redis.kill();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   connectThroughTracker,
   joinedClient,
@@ -210,5 +210,52 @@ describe('reports from newcomers', () => {
     await expectNotBanned(target);
     const metrics = await (await fetch(`${tracker.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/coral_tracker_reports_ignored_total\{[^}]*reason="too-new"[^}]*\} 2/);
+  });
+});
+
+describe('a reporter that re-joins', () => {
+  let tracker: RunningTracker;
+  const clients: TestClient[] = [];
+  const join = joiner(() => tracker, clients);
+
+  beforeAll(async () => {
+    // Only Date is faked (timers stay real): the tracker takes its clock from Date.now, and the
+    // test moves it past the reporters' minimum tenure without waiting a minute.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    tracker = await startTracker(keys, {
+      TRUST_PROXY: 'true',
+      REPORT_BAN_THRESHOLD: '2',
+      REPORT_BAN_SHARE: '0',
+      REPORT_MIN_TENURE_MS: '60000',
+      // No heartbeat sweep runs while the clock jumps.
+      HEARTBEAT_MS: '3600000',
+    });
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await tracker.close();
+    vi.useRealTimers();
+  });
+
+  it('keeps its seniority: its reports count once it has been in the swarm the minimum time', async () => {
+    const swarmId = 'reported/720p';
+    const target = await join('rejoin-target');
+    const reporters = [await join('rejoin-reporter-1'), await join('rejoin-reporter-2')];
+    vi.setSystemTime(Date.now() + 61_000);
+    for (const [i, reporter] of reporters.entries()) {
+      // A re-join on the same connection, e.g. with new capacity figures.
+      const token = await signToken(keys, { stream: 'reported', sub: `rejoin-reporter-${i + 1}` });
+      reporter.send(joinMessage({ swarmId, token, uploadKbps: 900 }));
+      await reporter.upcoming('joined');
+      await connectThroughTracker(swarmId, reporter, target);
+      reporter.send({ type: 'report', swarmId, peerId: target.peerId, reason: 'integrity' });
+      await reporter.settle();
+    }
+    // The second report was handled (settle) and the ban sent first; sync: it has arrived.
+    await target.sync();
+    const metrics = await (await fetch(`${tracker.httpUrl}/metrics`)).text();
+    expect(metrics).not.toMatch(/reason="too-new"/);
+    expect(target.all('error').map((e) => e.code)).toContain('banned');
   });
 });

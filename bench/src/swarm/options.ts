@@ -1,4 +1,6 @@
-/** The swarm benchmark's flags, parsed and checked once. */
+import { z } from 'zod';
+
+/** The swarm benchmark's flags, parsed and checked once (zod). */
 
 export type ScenarioName = 'live' | 'vod';
 export type Delivery = 'p2p' | 'cdn';
@@ -123,132 +125,168 @@ export const SWARM_FLAGS_HELP = [
   '                        (writes --out, default swarm-pooled)',
 ].join('\n');
 
-function number(name: string, raw: string, min: number, max: number): number {
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
-    throw new SwarmOptionsError(`--${name} must be a number in ${min}..${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-function integer(name: string, raw: string, min: number, max: number): number {
-  const value = number(name, raw, min, max);
-  if (!Number.isInteger(value)) throw new SwarmOptionsError(`--${name} must be an integer`);
-  return value;
-}
-
 /** Where --pool writes when --out is not given. */
 export const POOLED_OUT = 'swarm-pooled';
 
-/** A results file's name (bench/results/<name>.json): no path, no extension. */
-function resultName(flag: string, raw: string): string {
-  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(raw))
-    throw new SwarmOptionsError(`--${flag} takes a file name of [a-z0-9-], got "${raw}"`);
-  return raw;
+const flagOf = (key: string) => `--${key.replace(/_/g, '-')}`;
+
+/** A number in [min, max] (`integer`: a whole one), from the flag's text. */
+function numberFlag(name: string, min: number, max: number, integer = false) {
+  return z
+    .string()
+    .refine(
+      (raw) => {
+        const value = Number(raw);
+        return raw.trim() !== '' && Number.isFinite(value) && value >= min && value <= max;
+      },
+      {
+        error: (issue) =>
+          `--${name} must be a number in ${min}..${max}, got "${String(issue.input)}"`,
+        abort: true,
+      },
+    )
+    .transform(Number)
+    .refine((value) => !integer || Number.isInteger(value), {
+      error: `--${name} must be an integer`,
+    });
 }
 
-function list<T extends string>(name: string, raw: string, allowed: readonly T[]): T[] {
-  const items = raw.split(',').map((item) => item.trim());
-  const bad = items.filter((item) => !(allowed as readonly string[]).includes(item));
-  if (bad.length > 0 || items.length === 0) {
-    throw new SwarmOptionsError(`--${name} takes ${allowed.join(',')}, got "${raw}"`);
+const integerFlag = (name: string, min: number, max: number) => numberFlag(name, min, max, true);
+
+/** A flag without a value: 'true' (or 'false') as the bench runner passes it. */
+const switchFlag = (name: string) =>
+  z
+    .enum(['true', 'false'], { error: `--${name} takes no value` })
+    .transform((raw) => raw === 'true');
+
+/** Comma-separated items from `allowed`, each once, in the order given. */
+function listFlag<const T extends string>(name: string, allowed: readonly [T, ...T[]]) {
+  const items = z.array(z.enum(allowed));
+  return z.string().transform((raw, ctx) => {
+    const parsed = items.safeParse(raw.split(',').map((item) => item.trim()));
+    if (parsed.success) return [...new Set(parsed.data)];
+    ctx.addIssue({ code: 'custom', message: `--${name} takes ${allowed.join(',')}, got "${raw}"` });
+    return z.NEVER;
+  });
+}
+
+/** A results file's name (bench/results/<name>.json): no path, no extension. */
+const resultName = (name: string) =>
+  z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, {
+    error: (issue) => `--${name} takes a file name of [a-z0-9-], got "${String(issue.input)}"`,
+  });
+
+const fleetSize = integerFlag('peers', 2, 1000);
+
+/** Each flag as the bench runner passes it (lower case, '_' for '-'), all optional. */
+const swarmFlags = z
+  .object({
+    quick: switchFlag('quick'),
+    browsers: integerFlag('browsers', 0, 32),
+    peers: z.string().transform((raw, ctx) => {
+      if (raw.trim() === '0' || raw.trim() === 'none') return [];
+      const sizes: number[] = [];
+      for (const item of raw.split(',')) {
+        const size = fleetSize.safeParse(item);
+        if (!size.success) {
+          ctx.addIssue({ code: 'custom', message: size.error.issues[0]!.message });
+          return z.NEVER;
+        }
+        sizes.push(size.data);
+      }
+      return [...new Set(sizes)].sort((a, b) => a - b);
+    }),
+    scenarios: listFlag('scenarios', ['live', 'vod']),
+    deliveries: listFlag('deliveries', ['p2p', 'cdn']),
+    window_sec: numberFlag('window-sec', 5, 3600),
+    live_join_sec: numberFlag('live-join-sec', 0, 600),
+    vod_join_sec: numberFlag('vod-join-sec', 0, 600),
+    peer_live_join_ms: integerFlag('peer-live-join-ms', 0, 600_000),
+    peer_vod_join_ms: integerFlag('peer-vod-join-ms', 0, 600_000),
+    clip_sec: integerFlag('clip-sec', 10, 1800),
+    settle_timeout_sec: numberFlag('settle-timeout-sec', 1, 600),
+    peers_per_process: integerFlag('peers-per-process', 1, 200),
+    sample_sec: numberFlag('sample-sec', 0.5, 60),
+    rounds: integerFlag('rounds', 1, 10),
+    joiners: integerFlag('joiners', 0, 20),
+    cdn_first: switchFlag('cdn-first'),
+    diagnose: switchFlag('diagnose'),
+    out: resultName('out'),
+    pool: z.string().transform((raw, ctx) => {
+      const names: string[] = [];
+      for (const item of raw.split(',')) {
+        const name = resultName('pool').safeParse(item.trim());
+        if (!name.success) {
+          ctx.addIssue({ code: 'custom', message: name.error.issues[0]!.message });
+          return z.NEVER;
+        }
+        names.push(name.data);
+      }
+      return [...new Set(names)];
+    }),
+  })
+  .partial()
+  .strict();
+
+/**
+ * The flags through the schema, each in the order given, so that the first bad or unknown one
+ * is the SwarmOptionsError, naming it. Keys are taken with '-' for '_' too.
+ */
+function checkedFlags(given: Readonly<Record<string, string>>): z.output<typeof swarmFlags> {
+  const shape: Readonly<Record<string, z.ZodType | undefined>> = swarmFlags.shape;
+  const entries = Object.entries(given).map(([key, raw]): [string, string] => [
+    key.replace(/-/g, '_'),
+    raw,
+  ]);
+  for (const [key, raw] of entries) {
+    const schema = Object.hasOwn(shape, key) ? shape[key] : undefined;
+    if (!schema) {
+      throw new SwarmOptionsError(
+        `unknown flag ${flagOf(key)}; the swarm benchmark takes:\n${SWARM_FLAGS_HELP}`,
+      );
+    }
+    const checked = schema.safeParse(raw);
+    if (!checked.success) throw new SwarmOptionsError(checked.error.issues[0]!.message);
   }
-  return [...new Set(items as T[])];
+  return swarmFlags.parse(Object.fromEntries(entries));
 }
 
 /**
  * Flags as the bench runner passes them (`--window-sec 60` → `{ window_sec: '60' }`; a bare
- * flag is `'true'`). Unknown flags are refused, naming the flag.
+ * flag is `'true'`; '-' is taken for '_' too). Unknown flags are refused, naming the flag.
  */
 export function parseSwarmOptions(flags: Readonly<Record<string, string>>): SwarmOptions {
-  const base = flags.quick === 'true' ? QUICK : FULL;
-  const options: SwarmOptions = { ...base, scenarios: [...base.scenarios], peers: [...base.peers] };
-  for (const [key, raw] of Object.entries(flags)) {
-    const name = key.replace(/_/g, '-');
-    switch (name) {
-      case 'quick':
-        if (raw !== 'true' && raw !== 'false')
-          throw new SwarmOptionsError('--quick takes no value');
-        break;
-      case 'browsers':
-        options.browsers = integer(name, raw, 0, 32);
-        break;
-      case 'peers':
-        options.peers =
-          raw.trim() === '0' || raw.trim() === 'none'
-            ? []
-            : [...new Set(raw.split(',').map((item) => integer(name, item, 2, 1000)))].sort(
-                (a, b) => a - b,
-              );
-        break;
-      case 'scenarios':
-        options.scenarios = list(name, raw, ['live', 'vod'] as const);
-        break;
-      case 'deliveries':
-        options.deliveries = list(name, raw, ['p2p', 'cdn'] as const);
-        break;
-      case 'window-sec':
-        options.windowSec = number(name, raw, 5, 3600);
-        break;
-      case 'live-join-sec':
-        options.liveJoinMs = number(name, raw, 0, 600) * 1000;
-        break;
-      case 'vod-join-sec':
-        options.vodJoinMs = number(name, raw, 0, 600) * 1000;
-        break;
-      case 'peer-live-join-ms':
-        options.peerLiveJoinMs = integer(name, raw, 0, 600_000);
-        break;
-      case 'peer-vod-join-ms':
-        options.peerVodJoinMs = integer(name, raw, 0, 600_000);
-        break;
-      case 'clip-sec':
-        options.clipSec = integer(name, raw, 10, 1800);
-        break;
-      case 'settle-timeout-sec':
-        options.settleTimeoutSec = number(name, raw, 1, 600);
-        break;
-      case 'peers-per-process':
-        options.peersPerProcess = integer(name, raw, 1, 200);
-        break;
-      case 'sample-sec':
-        options.sampleSec = number(name, raw, 0.5, 60);
-        break;
-      case 'rounds':
-        options.rounds = integer(name, raw, 1, 10);
-        break;
-      case 'joiners':
-        options.joiners = integer(name, raw, 0, 20);
-        break;
-      case 'cdn-first':
-        if (raw !== 'true' && raw !== 'false')
-          throw new SwarmOptionsError('--cdn-first takes no value');
-        options.cdnFirst = raw === 'true';
-        break;
-      case 'diagnose':
-        if (raw !== 'true' && raw !== 'false')
-          throw new SwarmOptionsError('--diagnose takes no value');
-        options.diagnose = raw === 'true';
-        break;
-      case 'out':
-        options.out = resultName(name, raw);
-        break;
-      case 'pool':
-        options.pool = [...new Set(raw.split(',').map((item) => resultName(name, item.trim())))];
-        break;
-      default:
-        throw new SwarmOptionsError(
-          `unknown flag --${name}; the swarm benchmark takes:\n${SWARM_FLAGS_HELP}`,
-        );
-    }
-  }
+  const f = checkedFlags(flags);
+  const base = f.quick === true ? QUICK : FULL;
+  const options: SwarmOptions = {
+    ...base,
+    scenarios: f.scenarios ?? [...base.scenarios],
+    peers: f.peers ?? [...base.peers],
+    deliveries: f.deliveries ?? base.deliveries,
+    browsers: f.browsers ?? base.browsers,
+    windowSec: f.window_sec ?? base.windowSec,
+    liveJoinMs: f.live_join_sec === undefined ? base.liveJoinMs : f.live_join_sec * 1000,
+    vodJoinMs: f.vod_join_sec === undefined ? base.vodJoinMs : f.vod_join_sec * 1000,
+    peerLiveJoinMs: f.peer_live_join_ms ?? base.peerLiveJoinMs,
+    peerVodJoinMs: f.peer_vod_join_ms ?? base.peerVodJoinMs,
+    clipSec: f.clip_sec ?? base.clipSec,
+    settleTimeoutSec: f.settle_timeout_sec ?? base.settleTimeoutSec,
+    peersPerProcess: f.peers_per_process ?? base.peersPerProcess,
+    sampleSec: f.sample_sec ?? base.sampleSec,
+    rounds: f.rounds ?? base.rounds,
+    joiners: f.joiners ?? base.joiners,
+    cdnFirst: f.cdn_first ?? base.cdnFirst,
+    diagnose: f.diagnose ?? base.diagnose,
+    out: f.out ?? base.out,
+    pool: f.pool ?? base.pool,
+  };
   if (options.pool.length > 0) {
     const runFlags = Object.keys(flags).filter((key) => key !== 'pool' && key !== 'out');
     if (runFlags.length > 0)
       throw new SwarmOptionsError(
-        `--pool runs nothing and takes only --out, not --${runFlags[0]!.replace(/_/g, '-')}`,
+        `--pool runs nothing and takes only --out, not ${flagOf(runFlags[0]!)}`,
       );
-    if (flags.out === undefined) options.out = POOLED_OUT;
+    if (f.out === undefined) options.out = POOLED_OUT;
     if (options.pool.includes(options.out))
       throw new SwarmOptionsError(`--out ${options.out} would overwrite a file --pool reads`);
     return options;

@@ -154,6 +154,9 @@ describe("a 304 from the origin reaches every worker's copy", () => {
         const again = await fetchRaw(`${url}${path}`);
         expect(again.headers['x-cache']).toBe('HIT');
         expect(again.headers['x-test-header']).toBe('b');
+        // The owner's own headers in its 304 (CORS, region) are not merged into the copy.
+        expect(again.headers['access-control-allow-origin']).toBe('*');
+        expect(again.headers['x-coral-edge']).toBe('test-region');
       }
       expect(origin.count(path)).toBe(2);
     } finally {

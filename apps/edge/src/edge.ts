@@ -35,7 +35,7 @@ import { filterQuery, mediaKind, parseAllowList, type MediaKind } from './hls/me
 import { OriginClient } from './origin/origin-client.js';
 import { MissResponder, type MissContext } from './serve/miss-responder.js';
 import { passThrough, type PassThroughContext } from './serve/pass-through.js';
-import { respondWithObject, sendError } from './serve/respond.js';
+import { PeerRequest, respondWithObject, sendError } from './serve/respond.js';
 import { EdgeCounters, LatencyWindow } from './stats.js';
 
 export interface EdgeOptions {
@@ -548,8 +548,9 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     },
     stats,
     async listenInternal(): Promise<string> {
-      internal = createServer({ keepAliveTimeout: 30_000 }, (req, res) =>
-        guarded(res, () => onRequest(req, res)),
+      internal = createServer(
+        { keepAliveTimeout: 30_000, IncomingMessage: PeerRequest },
+        (req, res) => guarded(res, () => onRequest(req, res)),
       );
       const server = internal;
       // exclusive: a port of this worker's own, not one shared through the cluster primary.

@@ -10,6 +10,15 @@ import { pathToFileURL } from 'node:url';
 import { repoRoot } from '@coral-cdn/test-support';
 
 const dir = process.env.EDGE_PROFILE_DIR ?? process.cwd();
+/**
+ * With EDGE_WORKERS > 1 the cluster primary forks workers that run this script too: each writes
+ * a profile of its own (`edge-worker-<i>.cpuprofile`), else the primary, which exits last and
+ * only forwards connections, would overwrite the workers' profiles with its own.
+ */
+function profileName(): string {
+  const index = process.env.EDGE_WORKER_INDEX;
+  return index === undefined ? 'edge.cpuprofile' : `edge-worker-${index}.cpuprofile`;
+}
 const session = new Session();
 session.connect();
 session.post('Profiler.enable');
@@ -18,7 +27,7 @@ session.post('Profiler.start');
 process.on('exit', () => {
   // The in-process session answers synchronously, so this completes before exit.
   session.post('Profiler.stop', (error, result) => {
-    if (!error) writeFileSync(join(dir, 'edge.cpuprofile'), JSON.stringify(result.profile));
+    if (!error) writeFileSync(join(dir, profileName()), JSON.stringify(result.profile));
   });
 });
 await import(pathToFileURL(join(repoRoot, 'apps', 'edge', 'dist', 'main.js')).href);

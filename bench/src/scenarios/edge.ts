@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -322,11 +322,13 @@ const scenario: Scenario = {
       for (const varnish of varnishes) await varnish.stop();
       for (const service of services.reverse()) await service.stop();
       if (flags.profile) {
-        const profile = join(temp.path, 'profile', 'edge.cpuprofile');
-        if (existsSync(profile))
-          log(
-            `edge CPU profile: ${writeResultFile('edge.cpuprofile', readFileSync(profile, 'utf8'))}`,
-          );
+        // The process's own profile, and one per worker process (EDGE_WORKERS > 1).
+        const dir = join(temp.path, 'profile');
+        const names = existsSync(dir) ? readdirSync(dir) : [];
+        for (const name of names.filter((file) => file.endsWith('.cpuprofile'))) {
+          const text = readFileSync(join(dir, name), 'utf8');
+          log(`edge CPU profile: ${writeResultFile(name, text)}`);
+        }
       }
       temp.remove();
     }

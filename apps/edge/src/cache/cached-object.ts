@@ -152,10 +152,15 @@ export class CachedObject implements Validators {
     ];
   }
 
-  notModifiedHeaders(cacheStatus: string, nowMs: number): HeaderList {
+  /**
+   * A 304's headers. `full`: every stored end-to-end field, for another worker of this edge
+   * revalidating its own copy through the key's owner, so a 304's header update reaches every
+   * worker's copy (a client gets only the fields RFC 9110 §15.4.5 lists).
+   */
+  notModifiedHeaders(cacheStatus: string, nowMs: number, full = false): HeaderList {
     const out: HeaderList = [];
     for (let i = 0; i < this.meta.headers.length; i += 2) {
-      if (NOT_MODIFIED_HEADERS.has(this.meta.headers[i]!)) {
+      if (full || NOT_MODIFIED_HEADERS.has(this.meta.headers[i]!)) {
         out.push(this.meta.headers[i]!, this.meta.headers[i + 1]!);
       }
     }

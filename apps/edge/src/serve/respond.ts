@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import { headerValue } from '../cache/policy.js';
 import type { CachedObject } from '../cache/cached-object.js';
 import { notModified, rangeApplies } from '../http/conditional.js';
@@ -7,6 +7,12 @@ import { parseRange } from '../http/range.js';
 import type { EdgeCounters } from '../stats.js';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE';
+
+/**
+ * A request on a worker's internal loopback port: another worker of this edge filling or
+ * revalidating its own copy through the key's owner (see cluster/).
+ */
+export class PeerRequest extends IncomingMessage {}
 
 /**
  * Answer from a stored object: 200, 206, 304 or 416, HEAD without body. The common case (no
@@ -48,7 +54,9 @@ export function respondWithObject(
   }
   if (notModified(headers['if-none-match'], headers['if-modified-since'], object)) {
     counters.notModified++;
-    res.writeHead(304, object.notModifiedHeaders(cacheStatus, nowMs));
+    // A peer worker merges this 304 into its copy: give it every stored field, so its
+    // headers match the owner's after the owner merged an origin 304.
+    res.writeHead(304, object.notModifiedHeaders(cacheStatus, nowMs, req instanceof PeerRequest));
     res.end();
     return;
   }

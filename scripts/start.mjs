@@ -22,24 +22,13 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isListening, portOwner } from './port-owner.mjs';
+import { host, ports, stackServices, url } from './topology.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = resolve(process.env.CORAL_DATA_DIR ?? join(root, '.coral-data'));
 const logDir = join(dataDir, 'logs');
-const host = '127.0.0.1';
 const redisUrl = process.env.REDIS_URL;
 const verbose = process.env.CORAL_VERBOSE === '1';
-
-const url = (port) => `http://${host}:${port}`;
-const ports = {
-  origin: 8080,
-  edgeEu: 8081,
-  edgeUs: 8082,
-  trackerA: 8090,
-  trackerB: 8091,
-  player: 8000,
-  stun: 3478,
-};
 
 // coturn: STUN for every viewer; TURN (REST-API shared secret) handed to viewers for peer
 // traffic only with CORAL_TURN_FOR_PEERS=true, since a relay moves CDN bytes onto the
@@ -56,102 +45,13 @@ function turnSecret() {
   writeFileSync(path, `${secret}\n`, { mode: 0o600 });
   return secret;
 }
-const secret = hasCoturn ? turnSecret() : undefined;
-const iceEnv = hasCoturn
-  ? {
-      ICE_STUN_URLS: `stun:${host}:${ports.stun}`,
-      ICE_TURN_URLS: `turn:${host}:${ports.stun}?transport=udp,turn:${host}:${ports.stun}?transport=tcp`,
-      TURN_SECRET: secret,
-      TURN_FOR_PEERS: String(turnForPeers),
-    }
-  : {};
-const trackerUrls = [
-  `ws://${host}:${ports.trackerA}/ws`,
-  ...(redisUrl ? [`ws://${host}:${ports.trackerB}/ws`] : []),
-];
 
 /** The topology; an app that is not built yet is skipped. */
-const services = [
-  {
-    name: 'origin',
-    app: 'origin',
-    port: ports.origin,
-    env: {
-      DATA_DIR: join(dataDir, 'origin'),
-      PUBLIC_URL: url(ports.origin),
-      EDGES: `eu-west=${url(ports.edgeEu)},us-east=${url(ports.edgeUs)}`,
-      DEFAULT_REGION: 'eu-west',
-      TRACKER_URLS: trackerUrls.join(','),
-      ...iceEnv,
-    },
-  },
-  ...['eu-west', 'us-east'].map((region, index) => ({
-    name: `edge-${region}`,
-    app: 'edge',
-    port: index === 0 ? ports.edgeEu : ports.edgeUs,
-    env: { ORIGIN_URL: url(ports.origin), EDGE_REGION: region },
-  })),
-  {
-    name: 'tracker-a',
-    app: 'tracker',
-    port: ports.trackerA,
-    env: {
-      TOKEN_JWKS_URL: `${url(ports.origin)}/.well-known/jwks.json`,
-      NODE_ID: 'tracker-a',
-      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
-    },
-  },
-  ...(redisUrl
-    ? [
-        {
-          name: 'tracker-b',
-          app: 'tracker',
-          port: ports.trackerB,
-          env: {
-            TOKEN_JWKS_URL: `${url(ports.origin)}/.well-known/jwks.json`,
-            NODE_ID: 'tracker-b',
-            REDIS_URL: redisUrl,
-          },
-        },
-      ]
-    : []),
-  { name: 'player', app: 'player', port: ports.player, env: { ORIGIN_URL: url(ports.origin) } },
-  ...(hasCoturn
-    ? [
-        {
-          name: 'coturn',
-          command: turnserver,
-          port: ports.stun,
-          args: [
-            '-n',
-            '--no-cli',
-            '--no-tls',
-            '--no-dtls',
-            '--log-file=stdout',
-            '--simple-log',
-            `--listening-ip=${host}`,
-            `--relay-ip=${host}`,
-            `--listening-port=${ports.stun}`,
-            '--min-port=49160',
-            '--max-port=49200',
-            '--realm=coral',
-            '--use-auth-secret',
-            `--static-auth-secret=${secret}`,
-            '--fingerprint',
-            '--no-multicast-peers',
-            // The demo runs on loopback; a real deployment keeps loopback peers denied.
-            '--allow-loopback-peers',
-            // Relaying to viewers' private host candidates is useless and an SSRF hole; where
-            // unreachable, coturn drops the whole allocation. Refuse them up front (403).
-            '--denied-peer-ip=10.0.0.0-10.255.255.255',
-            '--denied-peer-ip=172.16.0.0-172.31.255.255',
-            '--denied-peer-ip=192.168.0.0-192.168.255.255',
-            `--pidfile=${join(dataDir, 'turnserver.pid')}`,
-          ],
-        },
-      ]
-    : []),
-];
+const services = stackServices({
+  dataDir,
+  redisUrl,
+  coturn: hasCoturn ? { command: turnserver, secret: turnSecret(), turnForPeers } : null,
+});
 
 const children = new Map();
 let stopping = false;

@@ -50,6 +50,14 @@ const pageUrl = (player: string, id: string) =>
 async function playTwo(player: string, id: string, init?: () => void) {
   const open = async () => {
     const viewer = await openViewer(browser, 'about:blank');
+    // The first frame, on the page's own clock (ms since navigation start), seen from outside
+    // the player: a capturing listener on the document sees every video's `playing`.
+    await viewer.page.addInitScript(() => {
+      const scope = window as unknown as { firstPlayingMs?: number };
+      document.addEventListener('playing', () => (scope.firstPlayingMs ??= performance.now()), {
+        capture: true,
+      });
+    });
     if (init) await viewer.page.addInitScript(init);
     await viewer.page.goto(pageUrl(player, id));
     viewers.push(viewer);
@@ -84,6 +92,19 @@ async function playTwo(player: string, id: string, init?: () => void) {
   expect(b.integrityFailures + a.integrityFailures).toBe(0);
   expect(b.stalls).toBe(0);
   expect(a.stalls).toBe(0);
+  // Every example page plays as it loads: its start-up figure counts from navigation start
+  // (as the reference page's and the benchmark's), not from when its script attached hls.js.
+  for (const viewer of [first, second]) {
+    const startup = await viewer.page.evaluate(() => ({
+      firstPlayingMs: (window as unknown as { firstPlayingMs?: number }).firstPlayingMs ?? null,
+      startupMs: (window.coral as unknown as { stats: { startupMs: number | null } }).stats
+        .startupMs,
+    }));
+    console.log(`${player}: start-up ${JSON.stringify(startup)}`);
+    expect(startup.firstPlayingMs).not.toBeNull();
+    expect(startup.startupMs).not.toBeNull();
+    expect(Math.abs(startup.startupMs! - startup.firstPlayingMs!)).toBeLessThanOrEqual(20);
+  }
   // The playback mode each page chose, and whether hls.js attached through a <source> child
   // (its ManagedMediaSource path) rather than setting the element's src.
   const modes = await Promise.all(

@@ -36,7 +36,9 @@ export async function runPage(
       openStream: () =>
         openStream(
           { ...params, p2p: state.api.p2pEnabled },
-          { onSegment: state.recordSegment, log: state.log },
+          // Every example page plays as it loads (autoplay, or play() on load): its start-up
+          // counts from navigation start, as the reference page's and the benchmark's do.
+          { onSegment: state.recordSegment, log: state.log, startupOriginMs: 0 },
         ),
     });
     state.api.ready = true;

@@ -43,6 +43,12 @@ export interface CoralStream {
 export interface OpenStreamOptions {
   onSegment?: (delivery: SegmentDelivery) => void;
   log?: (level: string, message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Measure start-up from this time (`performance.now`): 0, navigation start, for a page that
+   * plays as it loads (autoplay), as Coral's reference page and the start-up benchmark do;
+   * default: the play request, or attaching.
+   */
+  startupOriginMs?: number;
 }
 
 export async function openStream(
@@ -70,6 +76,7 @@ export async function openStream(
   const integration = new CoralHlsIntegration({
     engine,
     ...(options.onSegment ? { onSegment: options.onSegment } : {}),
+    ...(options.startupOriginMs !== undefined ? { startupOriginMs: options.startupOriginMs } : {}),
   });
   let attached: Hls | null = null;
   let destroyed = false;

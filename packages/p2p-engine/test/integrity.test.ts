@@ -30,14 +30,11 @@ function announced(sequence: number): boolean {
   );
 }
 
-/** A VOD swarm with the bad peer in it, and a viewer that has just started to play. */
-async function swarmWithBadPeer(mode: BadPeerMode, stallSequences: number[] = []) {
-  const clock = new FakeClock();
-  const fixture = await VodFixture.create({ count: 6, sizeBytes: 50_000 });
-  swarm = new SimSwarm(clock, fixture.content, 'demo');
+/** The bad peer, started in the swarm and claiming every segment of `fixture`. */
+function startBadPeer(fixture: VodFixture, mode: BadPeerMode, stallSequences: number[] = []) {
   badPeer = new BadPeer(
-    swarm.network,
-    swarm.tracker.url,
+    swarm!.network,
+    swarm!.tracker.url,
     'demo/240p',
     'demo',
     new Map(fixture.segments.map((s) => [s.sequence, s.bytes])),
@@ -46,6 +43,15 @@ async function swarmWithBadPeer(mode: BadPeerMode, stallSequences: number[] = []
     new Set(stallSequences),
   );
   badPeer.start();
+  return badPeer;
+}
+
+/** A VOD swarm with the bad peer in it, and a viewer that has just started to play. */
+async function swarmWithBadPeer(mode: BadPeerMode, stallSequences: number[] = []) {
+  const clock = new FakeClock();
+  const fixture = await VodFixture.create({ count: 6, sizeBytes: 50_000 });
+  swarm = new SimSwarm(clock, fixture.content, 'demo');
+  const badPeer = startBadPeer(fixture, mode, stallSequences);
   await clock.advance(200);
   const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
   showPlaylist(viewer, fixture);
@@ -100,15 +106,7 @@ describe('integrity', () => {
     swarm = new SimSwarm(clock, fixture.content, 'demo');
     const honest = swarm.addViewer({ config: { announcedUploadKbps: 2_000 } });
     await seedAll(clock, honest, fixture);
-    badPeer = new BadPeer(
-      swarm.network,
-      swarm.tracker.url,
-      'demo/240p',
-      'demo',
-      new Map(fixture.segments.map((s) => [s.sequence, s.bytes])),
-      'corrupt-bytes',
-    );
-    badPeer.start();
+    const badPeer = startBadPeer(fixture, 'corrupt-bytes');
     // Looks fast (nothing announced), sends 40 KB/s: it falls behind and the honest peer,
     // in time at 250 KB/s, takes the tail.
     swarm.network.setUplink('bad-peer', 40_000);

@@ -10,7 +10,12 @@ import {
 } from '../web/src/format.js';
 import { StatsHistory } from '../web/src/history.js';
 import { llLatencySettings } from '../web/src/ll-latency.js';
-import { P2P_STORAGE_KEY, readSettings, type StorageLike } from '../web/src/settings.js';
+import {
+  P2P_STORAGE_KEY,
+  readSettings,
+  viewerP2pChoice,
+  type StorageLike,
+} from '../web/src/settings.js';
 
 function memoryStorage(
   initial: Record<string, string> = {},
@@ -35,6 +40,26 @@ describe('page settings', () => {
     expect(readSettings('', storage, true).p2p).toBe(false);
     expect(readSettings('?p2p=on', storage, false).p2p).toBe(true);
     expect(readSettings('?p2p=garbage', storage, false).p2p).toBe(true);
+  });
+
+  it("the viewer's own P2P choice (URL, then stored) is known without the operator default", () => {
+    const storage = memoryStorage();
+    expect(viewerP2pChoice('', storage)).toBeNull();
+    expect(viewerP2pChoice('', null)).toBeNull();
+    expect(viewerP2pChoice('?p2p=garbage', storage)).toBeNull();
+    expect(viewerP2pChoice('?p2p=1', storage)).toBe(true);
+    // Reading does not remember: `readSettings` does.
+    expect(storage.data[P2P_STORAGE_KEY]).toBeUndefined();
+    storage.setItem(P2P_STORAGE_KEY, '0');
+    expect(viewerP2pChoice('', storage)).toBe(false);
+    expect(viewerP2pChoice('?p2p=on', storage)).toBe(true);
+    const broken: StorageLike = {
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => undefined,
+    };
+    expect(viewerP2pChoice('', broken)).toBeNull();
   });
 
   it('a disabled storage falls back to the default', () => {

@@ -1,6 +1,7 @@
 import {
   createCoralHls,
   fetchPlaybackInfo,
+  type BrowserPlatformOptions,
   type CdnReason,
   type CoralHls,
   type CoralStats,
@@ -13,7 +14,7 @@ import { drawChart } from './chart.js';
 import { StatsHistory, type Sample } from './history.js';
 import { llLatencySettings } from './ll-latency.js';
 import { OVERLAY_RATE_WINDOW_SEC, renderOverlay } from './overlay.js';
-import { isStreamId, readSettings, saveP2pChoice } from './settings.js';
+import { isStreamId, readSettings, saveP2pChoice, viewerP2pChoice } from './settings.js';
 
 /** What /config.json (the player's server) tells the page. */
 interface PageConfig {
@@ -169,11 +170,16 @@ async function loadPageConfig(): Promise<PageConfig> {
   return (await response.json()) as PageConfig;
 }
 
-const pageConfig = await loadPageConfig().catch((error: unknown) => {
+// Not awaited here: a page told its manifest (`?src=`) and the viewer's P2P choice starts
+// hls.js before /config.json answers (the origin's address and the ICE servers are needed only
+// for the playback info, which the engine needs only later). Only the operator's P2P default,
+// when the viewer made no choice, is waited for.
+const pageConfigLoad = loadPageConfig();
+pageConfigLoad.catch((error: unknown) => {
   setStatus(`Cannot load the player's configuration: ${String(error)}`, true);
-  throw error;
 });
-const settings = readSettings(location.search, storage(), pageConfig.p2pDefault);
+const p2pDefault = viewerP2pChoice(location.search, storage()) ?? (await pageConfigLoad).p2pDefault;
+const settings = readSettings(location.search, storage(), p2pDefault);
 
 const api: CoralPageApi = {
   id: settings.id,
@@ -235,8 +241,16 @@ async function play(
   segments.length = 0;
   Object.assign(api, { id, ready: false, error: null, p2pEnabled: p2p });
   setStatus(`Loading “${id}”…`);
-  const playbackInfo = fetchPlaybackInfo(pageConfig.originUrl, id, {
-    ...(settings.region ? { region: settings.region } : {}),
+  const askOrigin = async () =>
+    fetchPlaybackInfo((await pageConfigLoad).originUrl, id, {
+      ...(settings.region ? { region: settings.region } : {}),
+    });
+  // The engine's platform is made when the playback info is here, after /config.json.
+  const platformOptions: BrowserPlatformOptions = { log };
+  const playbackInfo = pageConfigLoad.then((pageConfig) => {
+    // The origin's servers (with fresh TURN credentials), when it sends some, win over these.
+    platformOptions.iceServers = pageConfig.iceServers;
+    return askOrigin();
   });
   // A page told its manifest (`?src=`) starts hls.js on it at once; otherwise the playback
   // info says where it is.
@@ -258,15 +272,9 @@ async function play(
     playback,
     ...(settings.src !== null ? { manifestUrl: settings.src } : {}),
     p2p,
-    // The origin's servers (with fresh TURN credentials), when it sends some, win over these.
-    platformOptions: { iceServers: pageConfig.iceServers, log },
+    platformOptions,
     // Sessions outlive the viewer token: ask the origin again when the tracker refuses it.
-    refreshToken: async () =>
-      (
-        await fetchPlaybackInfo(pageConfig.originUrl, id, {
-          ...(settings.region ? { region: settings.region } : {}),
-        })
-      ).token,
+    refreshToken: async () => (await askOrigin()).token,
     onSegment: (delivery) => void recordSegment(delivery),
     ...(onLoad ? { startupOriginMs: 0 } : {}),
     hlsConfig: {

@@ -44,22 +44,31 @@ export function readSettings(
   const id =
     requestedId !== null && STREAM_ID_PATTERN.test(requestedId) ? requestedId : DEFAULT_STREAM_ID;
   const fromUrl = parseSwitch(params.get('p2p'));
-  let stored: boolean | null = null;
-  try {
-    stored = parseSwitch(storage?.getItem(P2P_STORAGE_KEY) ?? null);
-  } catch {
-    stored = null; // storage disabled
-  }
+  const chosen = viewerP2pChoice(search, storage);
   if (fromUrl !== null) saveP2pChoice(storage, fromUrl);
   const region = params.get('region');
   const maxHeight = Number(params.get('maxHeight'));
   return {
     id,
-    p2p: fromUrl ?? stored ?? p2pDefault,
+    p2p: chosen ?? p2pDefault,
     region: region !== null && /^[a-z0-9-]{1,32}$/.test(region) ? region : null,
     maxHeight: Number.isInteger(maxHeight) && maxHeight > 0 ? maxHeight : null,
     src: httpUrl(params.get('src')),
   };
+}
+
+/**
+ * The viewer's own P2P choice, `?p2p=` then the stored one; null when only the operator's
+ * default (`/config.json`) can say. Reads only: `readSettings` remembers a URL choice.
+ */
+export function viewerP2pChoice(search: string, storage: StorageLike | null): boolean | null {
+  const fromUrl = parseSwitch(new URLSearchParams(search).get('p2p'));
+  if (fromUrl !== null) return fromUrl;
+  try {
+    return parseSwitch(storage?.getItem(P2P_STORAGE_KEY) ?? null);
+  } catch {
+    return null; // storage disabled
+  }
 }
 
 function httpUrl(value: string | null): string | null {

@@ -1,3 +1,4 @@
+import type { Clock } from './platform.js';
 import type { SegmentResult } from './segment-request.js';
 import type { SegmentInfo } from './playlist-state.js';
 import { segmentKey, type SegmentKey } from './segment-key.js';
@@ -59,6 +60,19 @@ export class Download {
 
   wake(): void {
     this.wakeCurrent?.();
+  }
+
+  /** Wait until `untilMs`, or less when woken (a holder announced it, a deadline moved). */
+  sleepUntil(clock: Clock, untilMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clock.clearTimeout(timer);
+        this.wakeCurrent = null;
+        resolve();
+      };
+      const timer = clock.setTimeout(done, Math.max(0, untilMs - clock.now()));
+      this.wakeCurrent = done;
+    });
   }
 
   /** Tell the waiting players how far the bytes reach (monotonic per waiter). */

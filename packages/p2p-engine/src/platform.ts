@@ -123,3 +123,15 @@ export interface EnginePlatform {
   decodeUtf8?(bytes: Uint8Array): string;
   log?(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
 }
+
+/** A Cancelable already settled with `value`. */
+export function resolved<T>(value: T): Cancelable<T> {
+  return { promise: Promise.resolve(value), cancel: () => undefined };
+}
+
+/** A Cancelable already failed with `error` (marked handled until someone awaits it). */
+export function rejected<T>(error: Error): Cancelable<T> {
+  const promise = Promise.reject(error);
+  promise.catch(() => undefined);
+  return { promise, cancel: () => undefined };
+}

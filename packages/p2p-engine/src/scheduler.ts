@@ -5,7 +5,13 @@ import { AbortedError, EngineError, isAborted } from './errors.js';
 import { fetchFromHttp } from './http-transfer.js';
 import type { IntegrityRegistry } from './integrity.js';
 import { liveRoleOf } from './live-role.js';
-import type { Cancelable, EnginePlatform, TimerId } from './platform.js';
+import {
+  rejected,
+  resolved,
+  type Cancelable,
+  type EnginePlatform,
+  type TimerId,
+} from './platform.js';
 import type { PlaybackClock } from './playback-clock.js';
 import type { PeerManager } from './peer-manager.js';
 import type { PeerSession } from './peer-session.js';
@@ -353,7 +359,7 @@ export class Scheduler {
         case 'abandon':
           throw new AbortedError(`prefetch of ${download.key} abandoned`);
         case 'wait':
-          await this.waitUntil(download, decision.untilMs);
+          await download.sleepUntil(this.deps.platform.clock, decision.untilMs);
           continue;
         case 'peer':
         case 'split': {
@@ -476,19 +482,6 @@ export class Scheduler {
     }));
   }
 
-  private waitUntil(download: Download, untilMs: number): Promise<void> {
-    const { clock } = this.deps.platform;
-    return new Promise((resolve) => {
-      const timer = clock.setTimeout(done, Math.max(0, untilMs - clock.now()));
-      function done() {
-        clock.clearTimeout(timer);
-        download.wakeCurrent = null;
-        resolve();
-      }
-      download.wakeCurrent = done;
-    });
-  }
-
   /** Throw away the bytes gathered so far, counting the peer bytes among them as discarded. */
   private discardBytes(download: Download): void {
     this.deps.stats.p2pDiscardedBytes += download.resetBytes();
@@ -501,14 +494,4 @@ export class Scheduler {
   ): void {
     this.deps.platform.log?.(level, message, { component: 'scheduler', ...fields });
   }
-}
-
-function resolved<T>(value: T): Cancelable<T> {
-  return { promise: Promise.resolve(value), cancel: () => undefined };
-}
-
-function rejected<T>(error: Error): Cancelable<T> {
-  const promise = Promise.reject(error);
-  promise.catch(() => undefined);
-  return { promise, cancel: () => undefined };
 }

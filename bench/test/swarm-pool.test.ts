@@ -147,18 +147,26 @@ describe('swarm --pool', () => {
     expect(existsSync(join(dir.path, 'never.json'))).toBe(false);
   });
 
-  it('reads --pool: names only, its own default output, never over a source', () => {
-    const options = parseSwarmOptions({ pool: 'live-a, live-b,live-a' });
+  it('reads --pool: a diagnostic, names only, its own default output, never over a source', () => {
+    const diagnose = 'true';
+    const options = parseSwarmOptions({ diagnose, pool: 'live-a, live-b,live-a' });
     expect(options.pool).toEqual(['live-a', 'live-b']);
     expect(options.out).toBe(POOLED_OUT);
-    expect(parseSwarmOptions({ pool: 'live-a', out: 'both' }).out).toBe('both');
+    expect(parseSwarmOptions({ diagnose, pool: 'live-a', out: 'both' }).out).toBe('both');
     expect(parseSwarmOptions({}).pool).toEqual([]);
     const bad: Array<[Record<string, string>, RegExp]> = [
-      [{ pool: '../swarm' }, /--pool takes a file name of \[a-z0-9-\], got "\.\.\/swarm"/],
-      [{ pool: 'a,' }, /--pool takes a file name/],
-      [{ pool: 'live-a,swarm', out: 'swarm' }, /--out swarm would overwrite a file --pool reads/],
+      [{ pool: 'live-a' }, /--pool is a diagnostic: give it with --diagnose/],
       [
-        { pool: 'live-a', window_sec: '20' },
+        { diagnose, pool: '../swarm' },
+        /--pool takes a file name of \[a-z0-9-\], got "\.\.\/swarm"/,
+      ],
+      [{ diagnose, pool: 'a,' }, /--pool takes a file name/],
+      [
+        { diagnose, pool: 'live-a,swarm', out: 'swarm' },
+        /--out swarm would overwrite a file --pool reads/,
+      ],
+      [
+        { diagnose, pool: 'live-a', window_sec: '20' },
         /--pool runs nothing and takes only --out, not --window-sec/,
       ],
     ];

@@ -120,9 +120,9 @@ export const SWARM_FLAGS_HELP = [
   '--cdn-first             the first pair starts with its CDN-only run (order effects)',
   '--out NAME              results file name in bench/results (default swarm; --quick: swarm-quick)',
   '--diagnose              also print and write diagnostics (sourcing, CPU by process, start-up steps)',
-  '--pool NAME,NAME        run nothing: pool earlier invocations (bench/results/NAME.json) into one',
-  '                        comparison per pair, the start-up interval drawn over invocations too',
-  '                        (writes --out, default swarm-pooled)',
+  '--diagnose --pool NAME,NAME  run nothing: pool earlier invocations (bench/results/NAME.json)',
+  '                        into one comparison per pair, the start-up interval drawn over',
+  '                        invocations too (writes --out, default swarm-pooled)',
 ].join('\n');
 
 /** Where --pool writes when --out is not given. */
@@ -281,7 +281,12 @@ export function parseSwarmOptions(flags: Readonly<Record<string, string>>): Swar
     pool: f.pool ?? base.pool,
   };
   if (options.pool.length > 0) {
-    const runFlags = Object.keys(flags).filter((key) => key !== 'pool' && key !== 'out');
+    // Pooling invocations served one past question (start-up across runs): a diagnostic.
+    if (!options.diagnose)
+      throw new SwarmOptionsError('--pool is a diagnostic: give it with --diagnose');
+    const runFlags = Object.keys(flags).filter(
+      (key) => key !== 'pool' && key !== 'out' && key !== 'diagnose',
+    );
     if (runFlags.length > 0)
       throw new SwarmOptionsError(
         `--pool runs nothing and takes only --out, not ${flagOf(runFlags[0]!)}`,

@@ -212,11 +212,10 @@ export function encodePeerFrame(frame: PeerFrame): Uint8Array {
       checkU32('offsetBytes', frame.offsetBytes);
       {
         const { endBytes } = frame;
-        if (
-          endBytes !== undefined &&
-          (checkU32('endBytes', endBytes), endBytes <= frame.offsetBytes)
-        )
-          throw new RangeError('request ends before it starts');
+        if (endBytes !== undefined) {
+          checkU32('endBytes', endBytes);
+          if (endBytes <= frame.offsetBytes) throw new RangeError('request ends before it starts');
+        }
         const writer = header(
           PeerFrameType.Request,
           4 + 1 + frame.rendition.length + (endBytes === undefined ? 8 : 12),

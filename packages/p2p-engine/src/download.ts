@@ -24,7 +24,6 @@ export class Download {
   readonly key: SegmentKey;
   readonly waiters = new Set<Waiter>();
   readonly failedPeers = new Set<string>();
-  readonly contributors = new Set<string>();
   /** Which peer wrote which bytes of the sink: blame when a copy from several fails its hash. */
   peerSpans: PeerSpan[] = [];
   /**
@@ -84,11 +83,22 @@ export class Download {
     }
   }
 
+  /** Why the CDN serves (some of) this download: the first reason, counted once. */
+  noteCdnReason(reason: CdnReason, counts: Record<CdnReason, number>): void {
+    if (this.cdnReason !== null) return;
+    this.cdnReason = reason;
+    counts[reason]++;
+  }
+
+  /** The peers whose bytes are in the sink. */
+  get contributors(): ReadonlySet<string> {
+    return new Set(this.peerSpans.map((span) => span.peerId));
+  }
+
   /** Peer bytes [fromBytes, toBytes) arrived from `peerId`. */
   notePeerBytes(peerId: string, fromBytes: number, toBytes: number): void {
     if (toBytes <= fromBytes) return;
     this.p2pBytes += toBytes - fromBytes;
-    this.contributors.add(peerId);
     const last = this.peerSpans[this.peerSpans.length - 1];
     if (last?.peerId === peerId && last.toBytes === fromBytes) last.toBytes = toBytes;
     else this.peerSpans.push({ peerId, fromBytes, toBytes });
@@ -101,7 +111,6 @@ export class Download {
     this.filledBytes = 0;
     this.p2pBytes = 0;
     this.httpBytes = 0;
-    this.contributors.clear();
     this.peerSpans = [];
     return p2pBytes;
   }

@@ -313,10 +313,7 @@ export async function fetchFromPeer(
       // A second holder in time takes the tail; else the CDN does.
       const tailPeer = ctx.tailPeer(download, session.remotePeerId, sizeBytes - fromBytes, now);
       askTail(fromBytes, sizeBytes, tailPeer);
-      if (!tailPeer && download.cdnReason === null) {
-        download.cdnReason = 'fallback';
-        ctx.stats.cdnReasons.fallback++;
-      }
+      if (!tailPeer) download.noteCdnReason('fallback', ctx.stats.cdnReasons);
       countFallback('peer transfer behind its deadline: a tail goes elsewhere', {
         fromBytes,
         tailPeerId: tailPeer?.remotePeerId ?? null,
@@ -369,6 +366,18 @@ export async function fetchFromPeer(
   }
 }
 
+/** This peer is not asked for the download again; one that broke the protocol is banned. */
+export function markPeerFailed(
+  ctx: TransferContext,
+  download: Download,
+  session: PeerSession,
+  error: unknown,
+): void {
+  download.failedPeers.add(session.remotePeerId);
+  if (error instanceof EngineError && error.code === 'peer_protocol')
+    ctx.peers?.ban(session.remotePeerId, 'protocol', download.info.sequence);
+}
+
 function isPeerTimeout(error: unknown): boolean {
   return error instanceof EngineError && error.code === 'peer_timeout';
 }
@@ -386,11 +395,7 @@ function notePeerFailure(
   session: PeerSession,
   error: unknown,
 ): boolean {
-  const code = error instanceof EngineError ? error.code : 'network_error';
-  download.failedPeers.add(session.remotePeerId);
-  if (code === 'peer_protocol') {
-    ctx.peers?.ban(session.remotePeerId, 'protocol', download.info.sequence);
-  }
+  markPeerFailed(ctx, download, session, error);
   if ([...download.contributors].some((peerId) => ctx.peers?.isBanned(peerId))) {
     ctx.discardBytes(download);
     return false;

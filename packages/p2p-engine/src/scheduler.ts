@@ -31,7 +31,7 @@ import { segmentKey, type SegmentKey } from './segment-key.js';
 import type { SegmentRequest, SegmentResult } from './segment-request.js';
 import type { SegmentStore, StoredSegment, TransferTiming } from './segment-store.js';
 import type { StartupHold } from './startup-hold.js';
-import type { CdnReason, StatsCounters } from './stats.js';
+import type { StatsCounters } from './stats.js';
 import { ThroughputEstimator } from './throughput.js';
 
 export type { SegmentRequest, SegmentResult } from './segment-request.js';
@@ -371,7 +371,7 @@ export class Scheduler {
           break;
         }
         case 'http':
-          this.noteCdnReason(download, decision.reason);
+          download.noteCdnReason(decision.reason, this.deps.stats.cdnReasons);
           await fetchFromHttp(this.transfers, download, this.httpThroughput);
           break;
       }
@@ -401,15 +401,8 @@ export class Scheduler {
     const peer =
       split.tailPeerId === null ? null : (this.deps.peers?.session(split.tailPeerId) ?? null);
     // Part of it comes from the CDN from the start: no pair of peers could carry it in time.
-    if (!peer) this.noteCdnReason(download, 'deadline');
+    if (!peer) download.noteCdnReason('deadline', this.deps.stats.cdnReasons);
     return { fromBytes: split.tailFromBytes, peer };
-  }
-
-  /** Why the CDN serves (some of) this download: the first reason, counted once. */
-  private noteCdnReason(download: Download, reason: CdnReason): void {
-    if (download.cdnReason !== null) return;
-    download.cdnReason = reason;
-    this.deps.stats.cdnReasons[reason]++;
   }
 
   /** Snapshot the download's world, decide, store the new deadline and act on the intents. */

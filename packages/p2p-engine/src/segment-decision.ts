@@ -197,10 +197,8 @@ export function pairSplit(
   remainingBytes: number,
   slackMs: number,
 ): { headBytes: number; tailPeerId: string } | null {
-  const others = holders.filter(
-    (h) => h.peerId !== first.peerId && h.activeDownloads < MAX_DOWNLOADS_PER_PEER,
-  );
-  const second = pickHolder(others, exclude, remainingBytes);
+  const others = holders.filter((h) => h.peerId !== first.peerId);
+  const second = freeHolder(others, exclude, remainingBytes);
   if (!second) return null;
   const share = first.bytesPerSec / Math.max(1, first.bytesPerSec + second.bytesPerSec);
   const headBytes = Math.floor(remainingBytes * share);
@@ -221,9 +219,18 @@ export function tailHolder(
   bytes: number,
   slackMs: number,
 ): HolderSnapshot | undefined {
-  const free = holders.filter((h) => h.activeDownloads < MAX_DOWNLOADS_PER_PEER);
-  const holder = pickHolder(free, exclude, bytes);
+  const holder = freeHolder(holders, exclude, bytes);
   return holder && peerInTime(holder, bytes, slackMs) ? holder : undefined;
+}
+
+/** pickHolder among the holders with a free download slot only (none: undefined). */
+function freeHolder(
+  holders: readonly HolderSnapshot[],
+  exclude: ReadonlySet<string>,
+  bytes: number,
+): HolderSnapshot | undefined {
+  const free = holders.filter((h) => h.activeDownloads < MAX_DOWNLOADS_PER_PEER);
+  return pickHolder(free, exclude, bytes);
 }
 
 /**

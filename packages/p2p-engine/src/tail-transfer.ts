@@ -1,9 +1,10 @@
 import type { Download } from './download.js';
-import { AbortedError, EngineError } from './errors.js';
+import { AbortedError } from './errors.js';
 import { fetchRangeInto } from './http-transfer.js';
 import type { Cancelable, TimerId } from './platform.js';
 import type { PeerSession } from './peer-session.js';
 import {
+  markPeerFailed,
   transferFallsBehind,
   WATCHDOG_INTERVAL_MS,
   watchdogSnapshot,
@@ -63,13 +64,8 @@ export function fetchTailFromPeer(
     } catch (error) {
       if (canceled || download.canceled) throw new AbortedError();
       // Failed or behind: this peer is not asked for the segment again; the CDN sends the rest.
-      download.failedPeers.add(session.remotePeerId);
-      if (error instanceof EngineError && error.code === 'peer_protocol')
-        ctx.peers?.ban(session.remotePeerId, 'protocol', sequence);
-      if (download.cdnReason === null) {
-        download.cdnReason = 'fallback';
-        ctx.stats.cdnReasons.fallback++;
-      }
+      markPeerFailed(ctx, download, session, error);
+      download.noteCdnReason('fallback', ctx.stats.cdnReasons);
     } finally {
       if (timer !== null) platform.clock.clearTimeout(timer);
     }

@@ -107,19 +107,8 @@ describe('deadline-driven scheduling', () => {
   });
 
   it('asks a holder known to be too slow for the whole segment for its head from the start', async () => {
-    const clock = new FakeClock();
-    const fixture = await VodFixture.create({ count: 10, sizeBytes: 300_000 });
-    swarm = new SimSwarm(clock, fixture.content, 'demo');
     // It announced 400 kbit/s (50 KB/s), and its uplink is that.
-    const seeder = swarm.addViewer({ config: { announcedUploadKbps: 400 } });
-    await seedAll(clock, seeder, fixture);
-    swarm.network.setUplink(seeder.id, 50_000);
-    const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
-    showPlaylist(viewer, fixture);
-    viewer.engine.setPlayback({ positionSec: 0, rate: 0 });
-    await clock.advanceUntil(() => viewer.engine.stats.peers === 1, 5_000);
-    await clock.advance(200);
-    viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
+    const { clock, fixture, viewer } = await slowSeeders([400]);
     const segment = fixture.segments[2]!; // needed in 4 s: 300 KB at 50 KB/s would take 6 s
     const requestedAt = clock.now();
     const result = await settle(clock, requestSegment(viewer, fixture, segment).promise);
@@ -138,8 +127,8 @@ describe('deadline-driven scheduling', () => {
     expect(stats.cdnReasons.deadline).toBe(1);
   });
 
-  /** Two seeders announced (and capped) at these rates, and a viewer connected to both. */
-  async function twoSlowSeeders(uploadKbps: [number, number] = [400, 400]) {
+  /** Seeders announced (and capped) at these rates, and a viewer connected to them all. */
+  async function slowSeeders(uploadKbps: number[] = [400, 400]) {
     const clock = new FakeClock();
     const fixture = await VodFixture.create({ count: 10, sizeBytes: 300_000 });
     swarm = new SimSwarm(clock, fixture.content, 'demo');
@@ -153,7 +142,7 @@ describe('deadline-driven scheduling', () => {
     const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
     showPlaylist(viewer, fixture);
     viewer.engine.setPlayback({ positionSec: 0, rate: 0 });
-    await clock.advanceUntil(() => viewer.engine.stats.peers === 2, 5_000);
+    await clock.advanceUntil(() => viewer.engine.stats.peers === seeders.length, 5_000);
     await clock.advance(200);
     viewer.engine.setPlayback({ positionSec: 0, rate: 1 });
     return { clock, fixture, seeders, viewer, swarm };
@@ -163,7 +152,7 @@ describe('deadline-driven scheduling', () => {
     viewers.map((v) => v.engine.stats.uploadedBytes);
 
   it('takes a segment neither of two slow holders carries in time half from each', async () => {
-    const { clock, fixture, seeders, viewer } = await twoSlowSeeders();
+    const { clock, fixture, seeders, viewer } = await slowSeeders();
     // Needed in 6 s: 300 KB at 50 KB/s takes one of them 6 s, 150 KB each 3 s.
     const segment = fixture.segments[3]!;
     const before = uploadedBy(seeders);
@@ -179,7 +168,7 @@ describe('deadline-driven scheduling', () => {
 
   it('takes the rest of the tail from the CDN when the tail peer falls silent', async () => {
     // The faster seeder takes the head, 60% of it (3 s at 60 KB/s), the other the tail.
-    const { clock, fixture, seeders, viewer, swarm } = await twoSlowSeeders([480, 320]);
+    const { clock, fixture, seeders, viewer, swarm } = await slowSeeders([480, 320]);
     const segment = fixture.segments[3]!;
     const load = requestSegment(viewer, fixture, segment);
     const fromTailPeer = () =>
@@ -202,7 +191,7 @@ describe('deadline-driven scheduling', () => {
 
   it('gives the tail of a transfer that falls behind to a second holder in time', async () => {
     // The first announced 8 Mbit/s and sends 40 KB/s: 300 KB would take it 7.5 s.
-    const { clock, fixture, seeders, viewer, swarm } = await twoSlowSeeders([8_000, 2_000]);
+    const { clock, fixture, seeders, viewer, swarm } = await slowSeeders([8_000, 2_000]);
     swarm.network.setUplink(seeders[0]!.id, 40_000);
     const segment = fixture.segments[3]!; // needed in 6 s
     const before = uploadedBy(seeders);

@@ -71,6 +71,7 @@ export async function fetchFromHttp(
  * Fetch bytes [fromBytes, toBytes) of the segment from the CDN into the download's sink: its
  * share of a transfer split with a slow peer. Resolves with the byte count; rejects when the
  * CDN does not answer with exactly that range (the caller then takes the rest as a whole).
+ * An empty range resolves with 0 without asking the CDN.
  */
 export function fetchRangeInto(
   ctx: TransferContext,
@@ -79,6 +80,9 @@ export function fetchRangeInto(
   toBytes: number,
 ): Cancelable<number> {
   const { url } = download.info;
+  // Nothing left (the peer delivered its whole share before it failed): an empty Range is
+  // unsatisfiable (416), which would fail a download that is complete.
+  if (fromBytes >= toBytes) return { promise: Promise.resolve(0), cancel: () => undefined };
   const count = httpByteCounter(ctx.stats);
   const request = ctx.platform.http.get({
     url,

@@ -35,9 +35,12 @@ export class UploadLimiter {
     this.active = Math.max(0, this.active - 1);
   }
 
-  /** 0 if `bytes` may be sent now (and they are counted), else the ms to wait. */
-  take(bytes: number): number {
-    return this.bucket.take(bytes);
+  /**
+   * Count `bytes` against the cap: 0 if they may be sent now, else the ms to wait before
+   * sending them. Uploads waiting on the cap are served in the order they asked.
+   */
+  reserve(bytes: number): number {
+    return this.bucket.reserve(bytes);
   }
 }
 

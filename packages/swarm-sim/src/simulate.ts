@@ -1,5 +1,6 @@
 import {
   CoralEngine,
+  defaultEngineConfig,
   emptyCdnReasons,
   HeadlessPlayer,
   type CdnReason,
@@ -121,7 +122,10 @@ export function scaledEngineConfig(spec: SimSpec, profile: ViewerProfile): Parti
     // Slots per Mbit/s of the real cap: the per-upload minimum is scaled like the cap.
     minUploadSlotBitsPerSec: (e.minUploadSlotBitsPerSec ?? 1_000_000) / s,
     segmentMemoryBytes: Math.max(64 * 1024, (e.segmentMemoryBytes ?? 96 * 1024 * 1024) / s),
-    maxMessageBytes: Math.max(1024, Math.round((e.maxMessageBytes ?? 64 * 1024) / s)),
+    maxMessageBytes: Math.max(
+      1024,
+      Math.round((e.maxMessageBytes ?? defaultEngineConfig.maxMessageBytes) / s),
+    ),
     bufferedHighWaterBytes: Math.max(2048, (e.bufferedHighWaterBytes ?? 256 * 1024) / s),
     bufferedLowWaterBytes: Math.max(1024, (e.bufferedLowWaterBytes ?? 64 * 1024) / s),
     initialPeerThroughputBytesPerSec: (e.initialPeerThroughputBytesPerSec ?? 1024 * 1024) / s,

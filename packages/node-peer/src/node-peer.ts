@@ -91,13 +91,11 @@ export interface NodePeerStats {
   parts: PartFollowerStats | null;
 }
 
-/** Defaults that suit werift (measured werift↔werift and werift↔Chromium on loopback). */
+/**
+ * Defaults that suit werift (measured werift↔werift and werift↔Chromium on loopback). The
+ * message size is the engine's (16 KiB; werift accepts up to 64 KiB).
+ */
 export const nodePeerEngineDefaults: Partial<EngineConfig> = {
-  // 16 KiB DATA messages (werift accepts 64 KiB ones): on lossy, slow paths a message shows
-  // no progress until it is whole, and 64 KiB ones starved the deadline watchdog into CDN
-  // fallbacks (emulated internet, LIVE: 0.37–0.55 of the bound against 0.50–0.74); on
-  // loopback the swarm benchmark did not move.
-  maxMessageBytes: 16 * 1024,
   // Larger send buffers only burn CPU in werift's SCTP.
   bufferedHighWaterBytes: 256 * 1024,
   bufferedLowWaterBytes: 64 * 1024,

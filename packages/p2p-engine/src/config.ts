@@ -103,7 +103,11 @@ export interface EngineConfig {
    * anyway, and all of that would compete with them for the CPU and the link. 0: at once.
    */
   connectHoldMaxMs: number;
-  /** Data channel message size (frames are chunked to it). */
+  /**
+   * Data channel message size (frames are chunked to it). A receiver sees nothing of a
+   * message until all of it arrived: on lossy, slow paths 64 KiB messages made live transfers
+   * look silent and lose the deadline race to the CDN, so the default is 16 KiB.
+   */
   maxMessageBytes: number;
   /** Stop sending while the channel buffers more than this; resume below the low mark. */
   bufferedHighWaterBytes: number;
@@ -147,7 +151,7 @@ export const defaultEngineConfig: EngineConfig = {
   peerConnectTimeoutMs: 5_000,
   relayAllowed: false,
   connectHoldMaxMs: 3_000,
-  maxMessageBytes: 64 * 1024,
+  maxMessageBytes: 16 * 1024,
   bufferedHighWaterBytes: 256 * 1024,
   bufferedLowWaterBytes: 64 * 1024,
   trackerReconnectMinMs: 1_000,

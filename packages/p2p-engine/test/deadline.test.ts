@@ -135,10 +135,11 @@ describe('deadline-driven scheduling', () => {
     const seeders = uploadKbps.map((kbps) =>
       swarm!.addViewer({ config: { announcedUploadKbps: kbps } }),
     );
-    for (const [i, seeder] of seeders.entries()) {
-      await seedAll(clock, seeder, fixture);
+    // Every seeder seeded before any uplink is slowed: a later seeder would otherwise take
+    // segments from a slow earlier one and leave its uplink busy with abandoned uploads.
+    for (const seeder of seeders) await seedAll(clock, seeder, fixture);
+    for (const [i, seeder] of seeders.entries())
       swarm.network.setUplink(seeder.id, uploadKbps[i]! * 125);
-    }
     const viewer = swarm.addViewer({ config: { prefetchAheadSec: 0 } });
     showPlaylist(viewer, fixture);
     viewer.engine.setPlayback({ positionSec: 0, rate: 0 });

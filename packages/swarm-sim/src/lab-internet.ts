@@ -106,8 +106,7 @@ export function labInternetSpec(o: LabInternetOptions): SimSpec {
     sampleSec: o.sampleSec,
     p2p: o.p2p,
     engine: {
-      // coral-peer's engine defaults (message size and werift's send buffers).
-      maxMessageBytes: 16 * 1024,
+      // coral-peer's engine defaults (werift's send buffers; the engine's message size).
       bufferedHighWaterBytes: 256 * 1024,
       bufferedLowWaterBytes: 64 * 1024,
       segmentMemoryBytes: 16 * 1024 * 1024,

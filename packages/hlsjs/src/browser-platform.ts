@@ -57,6 +57,22 @@ export function p2pUnavailableReason(env: {
   return null;
 }
 
+/** What this page's globals say about P2P. */
+export function pageP2pUnavailable(): P2pUnavailableReason | null {
+  const scope = globalThis as {
+    isSecureContext?: unknown;
+    crypto?: { subtle?: unknown };
+    RTCPeerConnection?: unknown;
+    WebSocket?: unknown;
+  };
+  return p2pUnavailableReason({
+    isSecureContext: scope.isSecureContext,
+    subtle: scope.crypto?.subtle,
+    RTCPeerConnection: scope.RTCPeerConnection,
+    WebSocket: scope.WebSocket,
+  });
+}
+
 /** The ICE servers a peer connection may use: without relay allowed, no TURN URL at all. */
 export function iceServersForPolicy(
   servers: readonly RTCIceServer[],
@@ -79,12 +95,7 @@ export function iceServersForPolicy(
  * Firefox and Safari all have it). Throws P2pUnavailableError where the page cannot do P2P.
  */
 export function createBrowserPlatform(options: BrowserPlatformOptions = {}): EnginePlatform {
-  const unavailable = p2pUnavailableReason({
-    isSecureContext: (globalThis as { isSecureContext?: unknown }).isSecureContext,
-    subtle: globalThis.crypto?.subtle,
-    RTCPeerConnection: (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection,
-    WebSocket: (globalThis as { WebSocket?: unknown }).WebSocket,
-  });
+  const unavailable = pageP2pUnavailable();
   if (unavailable) throw new P2pUnavailableError(unavailable);
   const clock = browserClock;
   const iceServers = iceServersForPolicy(options.iceServers ?? [], options.relayAllowed ?? false);

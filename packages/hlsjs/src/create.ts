@@ -5,7 +5,7 @@ import type { HlsConfig } from 'hls.js';
 import {
   createBrowserPlatform,
   P2pUnavailableError,
-  p2pUnavailableReason,
+  pageP2pUnavailable,
   type BrowserPlatformOptions,
   type P2pUnavailableReason,
 } from './browser-platform.js';
@@ -203,20 +203,4 @@ export function createCoralHls(options: CreateCoralHlsOptions): CoralHls {
       engine?.destroy();
     },
   };
-}
-
-/** What this page's globals say about P2P. */
-function pageP2pUnavailable(): P2pUnavailableReason | null {
-  const scope = globalThis as {
-    isSecureContext?: unknown;
-    crypto?: { subtle?: unknown };
-    RTCPeerConnection?: unknown;
-    WebSocket?: unknown;
-  };
-  return p2pUnavailableReason({
-    isSecureContext: scope.isSecureContext,
-    subtle: scope.crypto?.subtle,
-    RTCPeerConnection: scope.RTCPeerConnection,
-    WebSocket: scope.WebSocket,
-  });
 }

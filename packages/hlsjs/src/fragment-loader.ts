@@ -1,7 +1,6 @@
 import {
   HttpError,
   isAborted,
-  EngineError,
   type Cancelable,
   type PartRequest,
   type SegmentRequest,
@@ -215,8 +214,7 @@ export function createFragmentLoaderClass(router: SegmentRouter): FragmentLoader
         return;
       }
       const code = error instanceof HttpError ? error.status : 0;
-      const text =
-        error instanceof EngineError || error instanceof Error ? error.message : String(error);
+      const text = error instanceof Error ? error.message : String(error);
       const response: LoaderResponse = { url: context.url, code, text };
       const retryConfig = config.loadPolicy.errorRetry;
       if (shouldRetryLoad(retryConfig, this.stats.retry, false, response)) {

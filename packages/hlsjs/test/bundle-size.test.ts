@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { measureBundle, readBudget, type Bundler } from './size/measure.js';
 
-/** The hard ceiling the budget itself must stay under (what a page can afford). */
-const CEILING_GZIP_BYTES = 40 * 1024;
+/** The hard ceiling the budget itself must stay under (what a page can afford): 40 KB, decimal. */
+const CEILING_GZIP_BYTES = 40_000;
 
 describe('what Coral adds to a page (minified, gzipped, hls.js excluded)', () => {
   const budget = readBudget();

@@ -1,3 +1,5 @@
+import { dropOldest } from './drop-oldest.js';
+
 /** Peers remembered at most: a few tracker answers' worth. */
 export const MAX_ANNOUNCED_UPLINKS = 1024;
 
@@ -13,9 +15,7 @@ export class AnnouncedUplinks {
     for (const { peerId, uploadKbps } of peers) {
       this.kbpsByPeer.delete(peerId);
       this.kbpsByPeer.set(peerId, uploadKbps);
-      if (this.kbpsByPeer.size > MAX_ANNOUNCED_UPLINKS) {
-        this.kbpsByPeer.delete(this.kbpsByPeer.keys().next().value!);
-      }
+      dropOldest(this.kbpsByPeer, MAX_ANNOUNCED_UPLINKS);
     }
   }
 

@@ -9,6 +9,7 @@ import {
   type SignedSegmentHash,
   type SubtleCryptoLike,
 } from '@coral-cdn/protocol';
+import { dropOldest } from './drop-oldest.js';
 import { EngineError } from './errors.js';
 import { partKey, type PartKey, type PartName } from './part-key.js';
 import type { HttpClient } from './platform.js';
@@ -136,11 +137,7 @@ export class PartIntegrity {
   private remember(name: PartName, hash: SignedPartHash): void {
     const { sequence, part, sha256, sizeBytes, signature } = hash;
     this.entries.set(partKey(name), { sequence, part, sha256, sizeBytes, signature });
-    while (this.entries.size > MAX_PART_ENTRIES) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.entries.delete(oldest);
-    }
+    dropOldest(this.entries, MAX_PART_ENTRIES);
   }
 
   private publicKey(): Promise<CryptoKeyLike> {

@@ -1,3 +1,4 @@
+import { dropOldest } from './drop-oldest.js';
 import type { IntegrityRegistry } from './integrity.js';
 import type { PartStatsCounters } from './part-stats.js';
 import type { PartStore, StoredPart } from './part-store.js';
@@ -131,11 +132,7 @@ export class PartSegments {
 
   private settle(key: SegmentKey): void {
     this.settled.add(key);
-    while (this.settled.size > MAX_SETTLED) {
-      const oldest = this.settled.values().next().value;
-      if (oldest === undefined) break;
-      this.settled.delete(oldest);
-    }
+    dropOldest(this.settled, MAX_SETTLED);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { SignedPartHash } from '@coral-cdn/protocol';
+import { dropOldest } from './drop-oldest.js';
 import { Emitter } from './emitter.js';
 import { partKey, type PartKey, type PartName } from './part-key.js';
 
@@ -81,11 +82,7 @@ export class PartStore extends Emitter<PartStoreEvents> {
       signed: null,
     };
     this.parts.set(key, part);
-    while (this.parts.size > this.maxParts) {
-      const oldest = this.parts.keys().next().value;
-      if (oldest === undefined) break;
-      this.parts.delete(oldest);
-    }
+    dropOldest(this.parts, this.maxParts);
     if (signed) this.sign(name, signed);
   }
 

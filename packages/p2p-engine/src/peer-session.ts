@@ -156,10 +156,6 @@ export class PeerSession extends Emitter<SessionEvents> {
     return this.downloads.size;
   }
 
-  get activeUploads(): number {
-    return this.uploads.size;
-  }
-
   announce(rendition: string, added: number[], lost: number[]): void {
     if (added.length === 0 && lost.length === 0) return;
     this.sendSigned(rendition, added);

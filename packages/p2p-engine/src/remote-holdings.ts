@@ -25,11 +25,6 @@ export class RemoteHoldings {
     return [...(this.byRendition.get(rendition)?.held ?? [])];
   }
 
-  /** Renditions with any holding. */
-  get renditionCount(): number {
-    return this.byRendition.size;
-  }
-
   /**
    * Record announced sequences. Returns those newly held (in the window), or null when the
    * announcement would exceed the rendition bound (the caller drops the peer).

@@ -1,3 +1,4 @@
+import { dropOldest } from './drop-oldest.js';
 import { partKey, type PartKey, type PartName } from './part-key.js';
 
 /** Parts one remote peer announced, the newest `maxParts` (older ones have left the live edge). */
@@ -10,11 +11,7 @@ export class RemoteParts {
     const key = partKey(name);
     this.held.delete(key);
     this.held.add(key);
-    while (this.held.size > this.maxParts) {
-      const oldest = this.held.values().next().value;
-      if (oldest === undefined) break;
-      this.held.delete(oldest);
-    }
+    dropOldest(this.held, this.maxParts);
   }
 
   has(name: PartName): boolean {

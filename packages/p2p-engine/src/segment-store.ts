@@ -58,11 +58,6 @@ export class SegmentStore extends Emitter<StoreEvents> {
     return this.segments.has(segmentKey(rendition, sequence));
   }
 
-  /** Shareable: held and verified. */
-  hasVerified(rendition: string, sequence: number): boolean {
-    return this.segments.get(segmentKey(rendition, sequence))?.verified === true;
-  }
-
   /** Look up and mark as recently used. */
   get(rendition: string, sequence: number): StoredSegment | undefined {
     const key = segmentKey(rendition, sequence);

@@ -1,3 +1,5 @@
+import { dropOldest } from './drop-oldest.js';
+
 /**
  * A peer we could not connect to is not offered to again for a while: 5 s after a first
  * failure, doubling with each further one up to 30 s. A set-up between two reachable homes
@@ -51,7 +53,6 @@ export class UnreachablePeers {
   private record(peerId: string, failures: number): void {
     this.retryAtMs.delete(peerId);
     this.retryAtMs.set(peerId, { atMs: this.nowMs() + retryAfterMs(failures), failures });
-    if (this.retryAtMs.size > UNREACHABLE_LIMIT)
-      this.retryAtMs.delete(this.retryAtMs.keys().next().value!);
+    dropOldest(this.retryAtMs, UNREACHABLE_LIMIT);
   }
 }

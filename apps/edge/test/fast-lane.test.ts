@@ -178,6 +178,19 @@ describe('the fast lane', () => {
     expect(comparable(answers[1]!)).toEqual(comparable(answers[3]!));
   });
 
+  it('leaves pipelined requests to node:http, in order', async () => {
+    const parsedBefore = parsed.get(fast)!;
+    const answers: RawResponse[][] = [];
+    for (const edge of [fast, slow]) {
+      const client = await RawClient.open(edge.url);
+      client.send(get(PLAYLIST) + get(SEGMENT, '', 'HEAD') + get(OTHER));
+      answers.push([await client.read(), await client.read(true), await client.read()]);
+      client.close();
+    }
+    expect(parsed.get(fast)).toBe(parsedBefore + 3);
+    expect(answers[0]!.map(comparable)).toEqual(answers[1]!.map(comparable));
+  });
+
   it('counts a client that leaves mid-response as node:http does, and carries on', async () => {
     const counted: Array<Record<string, number>> = [];
     for (const edge of [fast, slow]) {

@@ -636,7 +636,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true;
-        fastLane?.close();
+        fastLane?.close(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8));
         await Promise.all([
           closeGracefully(server, Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)),
           internal === undefined

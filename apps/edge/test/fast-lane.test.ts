@@ -261,4 +261,20 @@ describe('closing an edge with the fast lane', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     await waitFor('the client to see the close', () => client.closed, { timeoutMs: 2000 });
   });
+
+  it('destroys a connection whose client stopped reading, within the shutdown grace', async () => {
+    const edge = await startEdge(origin.url, { SHUTDOWN_TIMEOUT_MS: '1000' });
+    await fetchRaw(`${edge.url}${BIG}`);
+    await edge.settled();
+    const client = await RawClient.open(edge.url);
+    client.socket.pause();
+    // Each answer is 4 MiB: a few fill the loopback buffers and leave one pending at the edge.
+    for (let i = 0; i < 4; i++) {
+      client.send(get(BIG));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    const started = Date.now();
+    await edge.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
 });

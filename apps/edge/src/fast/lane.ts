@@ -133,11 +133,18 @@ export class FastLane {
     return true;
   }
 
-  /** Stop answering; end every fast connection (all are idle between requests). Idempotent. */
-  close(): void {
+  /**
+   * Stop answering; end every fast connection (all are idle between requests), and destroy
+   * those still open after `graceMs` (a client not reading its last answer). Idempotent.
+   */
+  close(graceMs: number): void {
     if (this.closed) return;
     this.closed = true;
-    for (const connection of [...this.connections]) connection.end();
+    for (const connection of this.connections) connection.end();
+    const timer = setTimeout(() => {
+      for (const connection of [...this.connections]) connection.destroy();
+    }, graceMs);
+    timer.unref();
   }
 }
 
@@ -145,14 +152,8 @@ export class FastLane {
 class FastConnection {
   private readonly onData = (chunk: Buffer): void => this.data(chunk);
   private readonly onEnd = (): void => this.end();
-  private readonly onGone = (): void => {
-    this.release();
-    this.socket.destroy();
-  };
-  private readonly onClose = (): void => {
-    this.release();
-    this.socket.off('error', this.onGone);
-  };
+  private readonly onGone = (): void => this.destroy();
+  private readonly onClose = (): void => this.detach();
 
   constructor(
     private readonly lane: FastLane,
@@ -174,29 +175,35 @@ class FastConnection {
       this.lane.logger.error('fast lane failed; node:http answers', { err: error });
     }
     if (answered) return;
-    this.release();
     // node:http sets its own timeouts and error handling.
-    this.socket.off('error', this.onGone);
-    this.socket.off('close', this.onClose);
+    this.detach();
     this.socket.setTimeout(0);
     this.lane.handOff(this.socket, chunk);
   }
 
   /**
-   * End after what was written is sent (the client's EOF, or the edge closing). The error
-   * and close listeners stay until the socket closes.
+   * End after what was written is sent (the client's EOF, or the edge closing). Until the
+   * socket closes, the lane still owns it: errors and the idle timeout destroy it.
    */
   end(): void {
-    this.release();
-    this.socket.end(() => this.socket.destroy());
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    if (!this.socket.writableEnded) this.socket.end(() => this.socket.destroy());
   }
 
-  /** Stop reading requests for the lane. Idempotent. */
-  private release(): void {
+  destroy(): void {
+    this.detach();
+    this.socket.destroy();
+  }
+
+  /** The lane lets go of the socket (closed, or handed to node:http). Idempotent. */
+  private detach(): void {
     const socket = this.socket;
     socket.off('data', this.onData);
     socket.off('end', this.onEnd);
     socket.off('timeout', this.onGone);
+    socket.off('error', this.onGone);
+    socket.off('close', this.onClose);
     this.lane.forget(this);
   }
 }

@@ -46,6 +46,11 @@ const milliseconds = (min: number) => z.coerce.number().int().min(min).max(600_0
 export const edgeConfigSchema = z
   .object({
     ...baseServiceFields(8081),
+    /**
+     * Plain 200 cache hits answered on the socket, in front of node:http (see fast/lane.ts);
+     * false: node:http answers every request.
+     */
+    EDGE_FAST_LANE: z.stringbool().default(true),
     /** Worker processes sharing the port (1: a single process, no cluster). */
     EDGE_WORKERS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
     /** Where cache misses go: http(s)://host:port[/base-path]. */

@@ -37,6 +37,8 @@ import { MissResponder, type MissContext } from './serve/miss-responder.js';
 import { passThrough, type PassThroughContext } from './serve/pass-through.js';
 import { PeerRequest, respondWithObject, sendError } from './serve/respond.js';
 import { EdgeCounters, LatencyWindow } from './stats.js';
+import { FastLane } from './fast/lane.js';
+import type { FastHeaders } from './fast/head.js';
 
 export interface EdgeOptions {
   readonly logger: Logger;
@@ -86,6 +88,8 @@ export function isControlApi(pathname: string): boolean {
     (pathname === '/api' || pathname.startsWith('/api/')) && !pathname.startsWith('/api/playback/')
   );
 }
+/** node:http's keep-alive timeout, which the fast lane keeps too. */
+const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 const TOKEN_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
 const DEFAULT_ALLOWED_HEADERS = 'Range, If-None-Match, If-Modified-Since, If-Range';
 
@@ -310,6 +314,18 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     };
   }
 
+  /** Whether the request's own directives accept this stored object. */
+  function usableFor(lookup: Lookup, object: CachedObject, nowMs: number): boolean {
+    return (
+      lookup.kind !== 'other' ||
+      satisfies(
+        lookup.directives,
+        object.ageSec(nowMs),
+        Math.floor((object.freshUntilMs - nowMs) / 1000),
+      )
+    );
+  }
+
   function serveStored(
     req: IncomingMessage,
     res: ServerResponse,
@@ -317,13 +333,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     object: CachedObject,
     nowMs: number,
   ): void {
-    const usable =
-      lookup.kind !== 'other' ||
-      satisfies(
-        lookup.directives,
-        object.ageSec(nowMs),
-        Math.floor((object.freshUntilMs - nowMs) / 1000),
-      );
+    const usable = usableFor(lookup, object, nowMs);
     if (object.isFresh(nowMs) && usable) {
       counters.hits++;
       respondWithObject(req, res, object, 'HIT', nowMs, counters);
@@ -354,21 +364,18 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     readonly blocking: boolean;
   }
 
-  function serveContent(
-    req: IncomingMessage,
-    res: ServerResponse,
+  function lookupFor(
     targetKey: string,
     pathname: string,
-    forcePrivate = false,
-  ): void {
-    counters.requests++;
-    const headers = req.headers;
+    headers: IncomingMessage['headers'],
+    forcePrivate: boolean,
+  ): Lookup {
     const kind = mediaKind(pathname);
     const key =
       kind === 'other'
         ? targetKey
         : filterQuery(targetKey, kind === 'segment' ? segmentQuery : playlistQuery);
-    const lookup: Lookup = {
+    return {
       key,
       storeKey: store.lookupKey(key, headers),
       kind,
@@ -382,6 +389,18 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
         forcePrivate ||
         (kind === 'other' && (headers.authorization !== undefined || headers.cookie !== undefined)),
     };
+  }
+
+  function serveContent(
+    req: IncomingMessage,
+    res: ServerResponse,
+    targetKey: string,
+    pathname: string,
+    forcePrivate = false,
+  ): void {
+    counters.requests++;
+    const lookup = lookupFor(targetKey, pathname, req.headers, forcePrivate);
+    const key = lookup.key;
     const nowMs = now();
     const object = store.memoryGet(lookup.storeKey);
     if (object !== undefined) {
@@ -478,6 +497,29 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     res.end();
   }
 
+  /**
+   * The fast lane's question (see fast/lane.ts): the memory object onRequest would answer
+   * this GET or HEAD with as a fresh 200 HIT, or undefined. It follows onRequest's routing
+   * and serveStored's choice; respondWithObject answers such a request with a plain 200
+   * because the lane's requests carry no Range or validators (fast/head.ts).
+   */
+  function plainHit(target: string, headers: FastHeaders): CachedObject | undefined {
+    const first = target.charCodeAt(1);
+    if (first === 0x68 || first === 0x6d || first === 0x73) {
+      const questionMark = target.indexOf('?');
+      if (OWN_ENDPOINTS.has(questionMark < 0 ? target : target.slice(0, questionMark))) {
+        return undefined;
+      }
+    }
+    const parsed = parseRequestTarget(target, config.MAX_URL_BYTES);
+    if (!parsed.ok || isControlApi(parsed.pathname)) return undefined;
+    const lookup = lookupFor(parsed.key, parsed.pathname, headers, false);
+    const object = store.memoryGet(lookup.storeKey);
+    if (object === undefined || object.statusCode !== 200) return undefined;
+    const nowMs = now();
+    return object.isFresh(nowMs) && usableFor(lookup, object, nowMs) ? object : undefined;
+  }
+
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method;
     const url = req.url ?? '/';
@@ -514,9 +556,18 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     }
   }
 
-  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) =>
+  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) =>
     guarded(res, () => onRequest(req, res)),
   );
+  const fastLane = config.EDGE_FAST_LANE
+    ? new FastLane(server, {
+        hit: (_method, target, headers) => plainHit(target, headers),
+        counters,
+        keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+        logger,
+        now,
+      })
+    : undefined;
 
   function stats(): EdgeStatsSnapshot {
     const served = counters.hits + counters.misses + counters.stale;
@@ -549,7 +600,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     stats,
     async listenInternal(): Promise<string> {
       internal = createServer(
-        { keepAliveTimeout: 30_000, IncomingMessage: PeerRequest },
+        { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, IncomingMessage: PeerRequest },
         (req, res) => guarded(res, () => onRequest(req, res)),
       );
       const server = internal;
@@ -585,6 +636,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true;
+        fastLane?.close(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8));
         await Promise.all([
           closeGracefully(server, Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)),
           internal === undefined

@@ -22,3 +22,10 @@ export class OriginBodyError extends CoralError {
     super('origin_body_incomplete', message, options);
   }
 }
+
+/** The fast lane cannot sit in front of this server (it has no node:http connection listener). */
+export class FastLaneError extends CoralError {
+  constructor(message: string) {
+    super('fast_lane_unavailable', message);
+  }
+}

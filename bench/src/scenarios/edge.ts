@@ -39,6 +39,7 @@ interface Sample extends WrkResult {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+const SLOW_LANE = 'coral edge, fast lane off';
 
 async function originCount(originUrl: string): Promise<number> {
   const response = await fetch(`${originUrl}/count`);
@@ -72,6 +73,8 @@ const edgeFlags = z.object({
   skip_varnish: booleanFlag(),
   /** The edge under node --cpu-prof (profiles in bench/results/edge-profile). */
   profile: booleanFlag(),
+  /** Also an edge with EDGE_FAST_LANE=false: node:http answers every hit. */
+  slow_lane: booleanFlag(),
 });
 
 const scenario: Scenario = {
@@ -123,6 +126,25 @@ const scenario: Scenario = {
         },
         { name: 'coral edge', url: edge.url, pid: edge.process.pid!, proxy: true },
       ];
+      if (flags.slow_lane) {
+        const slowEdge = await spawnService({
+          app: 'edge',
+          name: 'edge-slow-lane',
+          env: {
+            ORIGIN_URL: origin.url,
+            EDGE_REGION: 'bench',
+            LOG_LEVEL: 'warn',
+            EDGE_FAST_LANE: 'false',
+          },
+        });
+        services.push(slowEdge);
+        targets.push({
+          name: SLOW_LANE,
+          url: slowEdge.url,
+          pid: slowEdge.process.pid!,
+          proxy: true,
+        });
+      }
       if (withNginx) {
         for (const workers of [1, 2]) {
           const nginx = await startNginx({
@@ -243,7 +265,11 @@ const scenario: Scenario = {
         const nginx1 = find(kind, 'nginx proxy_cache (1 worker)');
         const nginx2 = find(kind, 'nginx proxy_cache (2 workers)');
         const varnish = find(kind, 'varnish 7 (malloc)');
+        const slowLane = find(kind, SLOW_LANE);
         return {
+          edgeVsFastLaneOff: slowLane ? ratio(edgeRow.reqPerSec, slowLane.reqPerSec) : null,
+          fastLaneOffVsVarnish:
+            slowLane && varnish ? ratio(slowLane.reqPerSec, varnish.reqPerSec) : null,
           edgeVsVarnish: varnish ? ratio(edgeRow.reqPerSec, varnish.reqPerSec) : null,
           // Per-round ratios (rounds are interleaved): the spread of the comparison.
           edgeVsVarnishPerRound: varnish
@@ -271,6 +297,7 @@ const scenario: Scenario = {
             object: r.object,
             'edge / origin direct': r.edgeVsOrigin,
             'edge / varnish': r.edgeVsVarnish ?? 'n/a',
+            'edge / fast lane off': r.edgeVsFastLaneOff ?? 'n/a',
             'rounds edge ≥ varnish': r.roundsEdgeAtLeastVarnish ?? 'n/a',
             'edge / nginx 1 worker': r.edgeVsNginx1Worker ?? 'n/a',
             'edge / nginx 2 workers': r.edgeVsNginx2Workers ?? 'n/a',

@@ -18,6 +18,14 @@ describe('edge config', () => {
     });
   });
 
+  it('turns the fast lane on by default, off with EDGE_FAST_LANE=false', () => {
+    expect(edgeConfig().EDGE_FAST_LANE).toBe(true);
+    expect(edgeConfig({ EDGE_FAST_LANE: 'false' }).EDGE_FAST_LANE).toBe(false);
+    expect(edgeConfig({ EDGE_FAST_LANE: '0' }).EDGE_FAST_LANE).toBe(false);
+    expect(edgeConfig({ EDGE_FAST_LANE: 'true' }).EDGE_FAST_LANE).toBe(true);
+    expect(() => edgeConfig({ EDGE_FAST_LANE: 'maybe' })).toThrow(ConfigError);
+  });
+
   it('reads sizes with units', () => {
     expect(parseByteSize('256MiB')).toBe(256 * 1024 * 1024);
     expect(parseByteSize('1.5g')).toBe(1.5 * 1024 ** 3);

@@ -91,11 +91,10 @@ export interface NodePeerStats {
   parts: PartFollowerStats | null;
 }
 
-/**
- * Defaults that suit werift (measured werift↔werift and werift↔Chromium on loopback). The
- * message size is the engine's (16 KiB; werift accepts up to 64 KiB).
- */
+/** Defaults that suit werift (measured werift↔werift and werift↔Chromium on loopback). */
 export const nodePeerEngineDefaults: Partial<EngineConfig> = {
+  // werift advertises (and accepts) a 64 KiB SCTP max-message-size, as Chromium does.
+  maxMessageBytes: 64 * 1024,
   // Larger send buffers only burn CPU in werift's SCTP.
   bufferedHighWaterBytes: 256 * 1024,
   bufferedLowWaterBytes: 64 * 1024,

@@ -106,7 +106,8 @@ export function labInternetSpec(o: LabInternetOptions): SimSpec {
     sampleSec: o.sampleSec,
     p2p: o.p2p,
     engine: {
-      // coral-peer's engine defaults (werift's send buffers; the engine's message size).
+      // coral-peer's engine defaults (werift's message size and send buffers).
+      maxMessageBytes: 64 * 1024,
       bufferedHighWaterBytes: 256 * 1024,
       bufferedLowWaterBytes: 64 * 1024,
       segmentMemoryBytes: 16 * 1024 * 1024,

@@ -25,6 +25,34 @@ function get(path: string, extra = '', method = 'GET'): string {
   return `${method} ${path} HTTP/1.1\r\nHost: edge\r\nUser-Agent: t/1\r\nAccept: */*\r\n${extra}\r\n`;
 }
 
+/**
+ * A request head as Chromium 120+ sends it for hls.js's fetch from a player on another origin
+ * (header order and case as Chromium writes them over HTTP/1.1), plus `extra` lines.
+ */
+function chromium(path: string, extra = '', mobile = '?0'): string {
+  return [
+    `GET ${path} HTTP/1.1`,
+    'Host: edge',
+    'Connection: keep-alive',
+    'sec-ch-ua: "Not_A Brand";v="8", "Chromium";v="120", "Google Chrome";v="120"',
+    `sec-ch-ua-mobile: ${mobile}`,
+    'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+    'sec-ch-ua-platform: "Linux"',
+    'Accept: */*',
+    'Origin: https://player.example',
+    'Sec-Fetch-Site: cross-site',
+    'Sec-Fetch-Mode: cors',
+    'Sec-Fetch-Dest: empty',
+    'Referer: https://player.example/',
+    'Accept-Encoding: gzip, deflate, br',
+    'Accept-Language: en-US,en;q=0.9',
+    'Priority: u=1, i',
+    '',
+  ]
+    .join('\r\n')
+    .concat(extra, '\r\n');
+}
+
 function counters(edge: RunningEdge): EdgeCounters {
   return { ...edge.edge.stats().requests };
 }
@@ -132,6 +160,72 @@ describe('the fast lane', () => {
     expect(a.map(comparable)).toEqual(b.map(comparable));
     expect(counted[0]).toEqual(counted[1]);
     expect(counted[0]).toMatchObject({ requests: 6, hits: 6 });
+  });
+
+  it.each([
+    ['a playlist', PLAYLIST],
+    ['a segment', SEGMENT],
+  ])('answers a Chromium fetch of %s in the lane, as node:http does', async (_name, path) => {
+    const parsedBefore = parsed.get(fast)!;
+    const {
+      fast: a,
+      slow: b,
+      counted,
+    } = await both([
+      { text: chromium(path) },
+      { text: chromium(path, 'DNT: 1\r\nSec-GPC: 1\r\n') },
+    ]);
+    // node:http parsed neither request: both were the lane's.
+    expect(parsed.get(fast)).toBe(parsedBefore);
+    expect(a.map(comparable)).toEqual(b.map(comparable));
+    expect(a[0]!.statusLine).toBe('HTTP/1.1 200 OK');
+    expect(a[0]!.headerLines).toContain('x-cache: HIT');
+    // CORS is the same for every Origin: nothing of the request's is echoed.
+    expect(a[0]!.headerLines).toContain('access-control-allow-origin: *');
+    expect(counted[0]).toEqual(counted[1]);
+    expect(counted[0]).toMatchObject({ requests: 2, hits: 2 });
+  });
+
+  it('leaves a Chromium reload (Pragma and Cache-Control: no-cache) to node:http', async () => {
+    const parsedBefore = parsed.get(fast)!;
+    const reload = chromium(PLAYLIST, 'Pragma: no-cache\r\nCache-Control: no-cache\r\n');
+    const { fast: a, slow: b, counted } = await both([{ text: reload }]);
+    expect(parsed.get(fast)).toBe(parsedBefore + 1);
+    expect(a.map(comparable)).toEqual(b.map(comparable));
+    expect(counted[0]).toEqual(counted[1]);
+  });
+
+  it('selects the Vary variant a lane request names, as node:http does', async () => {
+    const varied = '/live/ch2/720p/index.m3u8';
+    origin.serve(varied, '#EXTM3U\n#EXT-X-VERSION:9\n', {
+      'cache-control': 'max-age=60',
+      'content-type': 'application/vnd.apple.mpegurl',
+      vary: 'Sec-CH-UA-Mobile',
+    });
+    const steps: Array<{ mobile: string; cache: string; lane: boolean }> = [
+      { mobile: '?0', cache: 'MISS', lane: false },
+      { mobile: '?0', cache: 'HIT', lane: true },
+      // Another variant: stored for ?0 only, so a miss, and node:http's.
+      { mobile: '?1', cache: 'MISS', lane: false },
+      { mobile: '?1', cache: 'HIT', lane: true },
+      { mobile: '?0', cache: 'HIT', lane: true },
+    ];
+    const answers = new Map<RunningEdge, RawResponse[]>();
+    for (const edge of [fast, slow]) {
+      const responses: RawResponse[] = [];
+      for (const step of steps) {
+        const parsedBefore = parsed.get(edge)!;
+        const client = await RawClient.open(edge.url);
+        const response = await client.request(chromium(varied, '', step.mobile));
+        client.close();
+        await edge.settled();
+        expect(response.headerLines).toContain(`x-cache: ${step.cache}`);
+        if (edge === fast) expect(parsed.get(edge)).toBe(parsedBefore + (step.lane ? 0 : 1));
+        responses.push(response);
+      }
+      answers.set(edge, responses);
+    }
+    expect(answers.get(fast)!.map(comparable)).toEqual(answers.get(slow)!.map(comparable));
   });
 
   it.each([

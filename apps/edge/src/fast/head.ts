@@ -34,10 +34,16 @@ export type HeadResult =
 export const MAX_HEAD_BYTES = 8192;
 
 /**
- * Fields that cannot turn a plain 200 hit into anything else. Not here, so refused: request
- * Cache-Control and Pragma, conditionals and Range, Cookie and Authorization, Content-Length
- * and Transfer-Encoding (a body), Expect, Upgrade, Keep-Alive, TE, and every unknown field
- * (one could be named in a stored response's Vary).
+ * Fields that cannot turn a plain 200 hit into anything else: the edge's hit path never reads
+ * them (its CORS headers are fixed, `*`, whatever the `Origin`; nothing is compressed per
+ * `Accept-Encoding`), and where a stored response's Vary names one, the lane's lookup selects
+ * the variant with the same code and the same value as the slow path (edge.ts, lookupFor).
+ * That covers what browsers send with hls.js's fetch/XHR (client hints, Fetch Metadata,
+ * Priority, DNT/GPC) and Safari's native player (X-Playback-Session-Id).
+ *
+ * Not here, so refused: request Cache-Control and Pragma (the edge's request-directive policy,
+ * cache/request-directives.ts), conditionals and Range, Cookie and Authorization, Content-Length
+ * and Transfer-Encoding (a body), Expect, Upgrade, Keep-Alive, TE, and every unknown field.
  */
 const HARMLESS = new Set([
   'host',
@@ -51,6 +57,14 @@ const HARMLESS = new Set([
   'sec-fetch-dest',
   'sec-fetch-mode',
   'sec-fetch-site',
+  'sec-fetch-user',
+  'sec-ch-ua',
+  'sec-ch-ua-mobile',
+  'sec-ch-ua-platform',
+  'priority',
+  'dnt',
+  'sec-gpc',
+  'x-playback-session-id',
 ]);
 
 /** `GET /target HTTP/1.1`: single spaces, visible ASCII target starting with `/`, no `#`. */

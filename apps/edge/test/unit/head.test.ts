@@ -73,6 +73,85 @@ describe('fast-lane head parser', () => {
     });
   });
 
+  /** What Chromium 120+ sends with hls.js's fetch for a playlist on another origin. */
+  const CHROMIUM = [
+    'GET /live/a/index.m3u8 HTTP/1.1',
+    'Host: edge.example:8081',
+    'Connection: keep-alive',
+    'sec-ch-ua: "Not_A Brand";v="8", "Chromium";v="120", "Google Chrome";v="120"',
+    'sec-ch-ua-mobile: ?0',
+    'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+    'sec-ch-ua-platform: "Linux"',
+    'Accept: */*',
+    'Origin: https://player.example',
+    'Sec-Fetch-Site: cross-site',
+    'Sec-Fetch-Mode: cors',
+    'Sec-Fetch-Dest: empty',
+    'Referer: https://player.example/watch?v=1',
+    'Accept-Encoding: gzip, deflate, br',
+    'Accept-Language: en-US,en;q=0.9,de;q=0.8',
+    'Priority: u=1, i',
+  ];
+
+  it('accepts a whole Chromium fetch head, values as node:http gives them', () => {
+    const result = parseHead(head(...CHROMIUM));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(Object.keys(result.headers)).toHaveLength(CHROMIUM.length - 1);
+    expect(result.headers['sec-ch-ua']).toBe(
+      '"Not_A Brand";v="8", "Chromium";v="120", "Google Chrome";v="120"',
+    );
+    expect(result.headers.priority).toBe('u=1, i');
+  });
+
+  it.each([
+    'User-Agent: Mozilla/5.0',
+    'Accept: */*',
+    'Accept-Encoding: identity',
+    'Accept-Language: en-US,en;q=0.9',
+    'Connection: keep-alive',
+    'Origin: https://player.example',
+    'Referer: https://player.example/',
+    'Sec-Fetch-Dest: empty',
+    'Sec-Fetch-Mode: cors',
+    'Sec-Fetch-Site: same-site',
+    'Sec-Fetch-User: ?1',
+    'Sec-CH-UA: "Chromium";v="120"',
+    'Sec-CH-UA-Mobile: ?1',
+    'Sec-CH-UA-Platform: "Android"',
+    'Priority: u=4',
+    'DNT: 1',
+    'Sec-GPC: 1',
+    'X-Playback-Session-Id: 4E1B0E5A-0C51-4C5A-9C1B-1E0F5B6A7C8D',
+  ])('accepts a field that cannot change a plain hit, in any case: %s', (line) => {
+    const [name, value] = line.split(': ') as [string, string];
+    for (const spelled of [name, name.toLowerCase(), name.toUpperCase()]) {
+      const result = parseHead(head('GET /a HTTP/1.1', `${spelled}: ${value}`, 'Host: e'));
+      expect(result.ok ? 'ok' : result.reason).toBe('ok');
+      if (result.ok) expect(result.headers[name.toLowerCase()]).toBe(value);
+    }
+  });
+
+  it.each([
+    'Cache-Control: no-cache',
+    'Pragma: no-cache',
+    'Range: bytes=0-1',
+    'Cookie: a=1',
+    'Authorization: Basic eDp5',
+  ])('refuses %s in any case of its name', (line) => {
+    const [name, value] = line.split(': ') as [string, string];
+    for (const spelled of [name.toLowerCase(), name.toUpperCase()]) {
+      expect(reasonOf(head('GET /a HTTP/1.1', 'Host: e', `${spelled}: ${value}`))).toBe(
+        'header-name',
+      );
+    }
+  });
+
+  it("refuses a Chromium head once it carries a reload's Cache-Control or Pragma", () => {
+    expect(reasonOf(head(...CHROMIUM, 'Pragma: no-cache'))).toBe('header-name');
+    expect(reasonOf(head(...CHROMIUM, 'Cache-Control: no-cache'))).toBe('header-name');
+  });
+
   it.each([
     'Cookie: a=1',
     'Authorization: Bearer x',
@@ -87,6 +166,13 @@ describe('fast-lane head parser', () => {
     'Expect: 100-continue',
     'Upgrade: websocket',
     'Keep-Alive: timeout=5',
+    'TE: trailers',
+    'If-Unmodified-Since: Mon, 07 Dec 2026 12:00:00 GMT',
+    'If-Match: "x"',
+    'Via: 1.1 proxy',
+    'X-Forwarded-For: 10.0.0.1',
+    'Access-Control-Request-Headers: range',
+    'Sec-CH-UA-Arch: "x86"',
     'X-Anything: 1',
   ])('refuses a field it does not know to be harmless: %s', (line) => {
     expect(reasonOf(head('GET /a HTTP/1.1', 'Host: e', line))).toBe('header-name');
@@ -97,6 +183,9 @@ describe('fast-lane head parser', () => {
       'duplicate-header',
     );
     expect(reasonOf(head('GET /a HTTP/1.1', 'Host: e', 'Host: f'))).toBe('duplicate-header');
+    expect(reasonOf(head('GET /a HTTP/1.1', 'Host: e', 'sec-ch-ua: a', 'Sec-CH-UA: b'))).toBe(
+      'duplicate-header',
+    );
   });
 
   it('refuses any Connection but keep-alive', () => {

@@ -4,6 +4,7 @@ import type { EdgeCounters } from '../src/stats.js';
 import { fetchRaw, startEdge, type RunningEdge } from './support/harness.js';
 import { comparable, RawClient, type RawResponse } from './support/raw-client.js';
 import { bytes, TestOrigin } from './support/test-origin.js';
+import { chromiumHeadLines } from './support/chromium-head.js';
 
 /**
  * The fast lane (src/fast/) against node:http: two edges on one origin, one with the lane
@@ -30,27 +31,7 @@ function get(path: string, extra = '', method = 'GET'): string {
  * (header order and case as Chromium writes them over HTTP/1.1), plus `extra` lines.
  */
 function chromium(path: string, extra = '', mobile = '?0'): string {
-  return [
-    `GET ${path} HTTP/1.1`,
-    'Host: edge',
-    'Connection: keep-alive',
-    'sec-ch-ua: "Not_A Brand";v="8", "Chromium";v="120", "Google Chrome";v="120"',
-    `sec-ch-ua-mobile: ${mobile}`,
-    'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
-    'sec-ch-ua-platform: "Linux"',
-    'Accept: */*',
-    'Origin: https://player.example',
-    'Sec-Fetch-Site: cross-site',
-    'Sec-Fetch-Mode: cors',
-    'Sec-Fetch-Dest: empty',
-    'Referer: https://player.example/',
-    'Accept-Encoding: gzip, deflate, br',
-    'Accept-Language: en-US,en;q=0.9',
-    'Priority: u=1, i',
-    '',
-  ]
-    .join('\r\n')
-    .concat(extra, '\r\n');
+  return [...chromiumHeadLines(path, { mobile }), ''].join('\r\n').concat(extra, '\r\n');
 }
 
 function counters(edge: RunningEdge): EdgeCounters {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_HEAD_BYTES, parseHead, type SlowReason } from '../../src/fast/head.js';
+import { chromiumHeadLines } from '../support/chromium-head.js';
 
 /** A head from lines, CRLF-joined and ended with the blank line. */
 function head(...lines: string[]): Buffer {
@@ -74,24 +75,10 @@ describe('fast-lane head parser', () => {
   });
 
   /** What Chromium 120+ sends with hls.js's fetch for a playlist on another origin. */
-  const CHROMIUM = [
-    'GET /live/a/index.m3u8 HTTP/1.1',
-    'Host: edge.example:8081',
-    'Connection: keep-alive',
-    'sec-ch-ua: "Not_A Brand";v="8", "Chromium";v="120", "Google Chrome";v="120"',
-    'sec-ch-ua-mobile: ?0',
-    'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
-    'sec-ch-ua-platform: "Linux"',
-    'Accept: */*',
-    'Origin: https://player.example',
-    'Sec-Fetch-Site: cross-site',
-    'Sec-Fetch-Mode: cors',
-    'Sec-Fetch-Dest: empty',
-    'Referer: https://player.example/watch?v=1',
-    'Accept-Encoding: gzip, deflate, br',
-    'Accept-Language: en-US,en;q=0.9,de;q=0.8',
-    'Priority: u=1, i',
-  ];
+  const CHROMIUM = chromiumHeadLines('/live/a/index.m3u8', {
+    host: 'edge.example:8081',
+    referer: 'https://player.example/watch?v=1',
+  });
 
   it('accepts a whole Chromium fetch head, values as node:http gives them', () => {
     const result = parseHead(head(...CHROMIUM));

@@ -2,7 +2,7 @@ import type { Clock } from './platform.js';
 
 /**
  * Upload cap: a token bucket in bytes, refilled at `ratePerSec`, holding at most `burstBytes`.
- * Neither `take` nor `reserve` blocks: they say how long to wait before the bytes may go.
+ * `take` never blocks: it says how long to wait before the bytes may go.
  */
 export class TokenBucket {
   private tokens: number;
@@ -36,19 +36,5 @@ export class TokenBucket {
     }
     if (this.ratePerSec <= 0) return Infinity;
     return Math.ceil(((bytes - this.tokens) * 1000) / this.ratePerSec);
-  }
-
-  /**
-   * Count `bytes` now and say when they may go (0: at once). The bucket goes into debt, so
-   * callers are served in the order they asked: several uploads sharing one cap take turns
-   * message by message, where `take`'s retries let whichever timer fires first win and could
-   * starve the others (whose peers then read the silence as a dead transfer).
-   */
-  reserve(bytes: number): number {
-    if (this.ratePerSec === Infinity) return 0;
-    if (this.ratePerSec <= 0) return Infinity;
-    this.refill();
-    this.tokens -= bytes;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens * 1000) / this.ratePerSec);
   }
 }

@@ -35,12 +35,9 @@ export class UploadLimiter {
     this.active = Math.max(0, this.active - 1);
   }
 
-  /**
-   * Count `bytes` against the cap: 0 if they may be sent now, else the ms to wait before
-   * sending them. Uploads waiting on the cap are served in the order they asked.
-   */
-  reserve(bytes: number): number {
-    return this.bucket.reserve(bytes);
+  /** 0 if `bytes` may be sent now (and they are counted), else the ms to wait. */
+  take(bytes: number): number {
+    return this.bucket.take(bytes);
   }
 }
 

@@ -40,8 +40,9 @@ export async function pumpUpload(
       await drain.wait();
       if (stopped()) return;
     }
-    // In turn with the other uploads; the wait is slept in steps so a stop is seen in time.
-    for (let waitMs = limiter.reserve(frame.byteLength); waitMs > 0; waitMs -= 1000) {
+    for (;;) {
+      const waitMs = limiter.take(frame.byteLength);
+      if (waitMs === 0) break;
       await deps.sleep(Math.min(waitMs, 1000));
       if (stopped()) return;
     }

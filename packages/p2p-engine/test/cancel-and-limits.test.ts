@@ -110,15 +110,6 @@ describe('upload limits', () => {
     // The bucket allows a quarter second of burst (and one message) on top of the rate.
     expect(uploaded).toBeLessThanOrEqual((capBitsPerSec / 8) * (elapsedSec + 0.25) + 16 * 1024);
     expect(uploaded).toBeGreaterThan((capBitsPerSec / 8) * elapsedSec * 0.7);
-    // The three uploads take turns on the cap: none is starved while the others run.
-    const sentTo = (viewer: Viewer) =>
-      seeder.engine.stats.peerDetails.find((p) => p.peerId === viewer.engine.peerId)
-        ?.uploadedBytes ?? 0;
-    // The uploads still running were sent the same within one message (one of them may have
-    // finished already); served by retries instead, the one whose timer lost fell ~120 KB behind.
-    const running = viewers.map(sentTo).filter((bytes) => bytes < 400_000);
-    expect(running.length).toBeGreaterThanOrEqual(2);
-    expect(Math.max(...running) - Math.min(...running)).toBeLessThanOrEqual(16 * 1024);
     const results = await Promise.all(loads.map((promise) => settle(clock, promise, 30_000)));
     for (const result of results) expect(result.bytes).toEqual(fixture.segments[8]!.bytes);
   });

@@ -241,21 +241,6 @@ describe('token bucket', () => {
     expect(bucket.take(1_000)).toBe(1_000);
     expect(new TokenBucket(clock, Infinity, 1).take(1e9)).toBe(0);
   });
-
-  it('serves reservations in the order they were made, each after the ones before it', async () => {
-    const clock = new FakeClock();
-    const bucket = new TokenBucket(clock, 1_000, 500);
-    expect(bucket.reserve(500)).toBe(0);
-    // Three uploads sharing the cap: each waits for the ones that asked before it.
-    expect([bucket.reserve(100), bucket.reserve(100), bucket.reserve(100)]).toEqual([
-      100, 200, 300,
-    ]);
-    await clock.advance(300);
-    // Debt paid: the next message waits only for its own bytes.
-    expect(bucket.reserve(100)).toBe(100);
-    expect(new TokenBucket(clock, Infinity, 1).reserve(1e9)).toBe(0);
-    expect(new TokenBucket(clock, 0, 1).reserve(1)).toBe(Infinity);
-  });
 });
 
 describe('segment store', () => {

@@ -80,6 +80,16 @@ export interface Edge {
 }
 
 const OWN_ENDPOINTS = new Set(['/healthz', '/metrics', '/stats']);
+
+/** The edge's own endpoint a request target names (its path), or undefined. */
+function ownEndpoint(url: string): string | undefined {
+  const first = url.charCodeAt(1);
+  // Only /healthz, /metrics and /stats start with h, m or s; skip the lookup otherwise.
+  if (first !== 0x68 && first !== 0x6d && first !== 0x73) return undefined;
+  const questionMark = url.indexOf('?');
+  const pathname = questionMark < 0 ? url : url.slice(0, questionMark);
+  return OWN_ENDPOINTS.has(pathname) ? pathname : undefined;
+}
 const NO_DIRECTIVES = requestDirectives({});
 
 /** The origin's control API: never cached or forwarded; only playback info is viewer-facing. */
@@ -504,13 +514,7 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
    * because the lane's requests carry no Range or validators (fast/head.ts).
    */
   function plainHit(target: string, headers: FastHeaders): CachedObject | undefined {
-    const first = target.charCodeAt(1);
-    if (first === 0x68 || first === 0x6d || first === 0x73) {
-      const questionMark = target.indexOf('?');
-      if (OWN_ENDPOINTS.has(questionMark < 0 ? target : target.slice(0, questionMark))) {
-        return undefined;
-      }
-    }
+    if (ownEndpoint(target) !== undefined) return undefined;
     const parsed = parseRequestTarget(target, config.MAX_URL_BYTES);
     if (!parsed.ok || isControlApi(parsed.pathname)) return undefined;
     const lookup = lookupFor(parsed.key, parsed.pathname, headers, false);
@@ -524,15 +528,10 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     const method = req.method;
     const url = req.url ?? '/';
     if (method === 'GET' || method === 'HEAD') {
-      const first = url.charCodeAt(1);
-      // Only /healthz, /metrics and /stats start with h, m or s; skip the lookup otherwise.
-      if (first === 0x68 || first === 0x6d || first === 0x73) {
-        const questionMark = url.indexOf('?');
-        const pathname = questionMark < 0 ? url : url.slice(0, questionMark);
-        if (OWN_ENDPOINTS.has(pathname)) {
-          serveOwn(res, pathname, method === 'HEAD');
-          return;
-        }
+      const own = ownEndpoint(url);
+      if (own !== undefined) {
+        serveOwn(res, own, method === 'HEAD');
+        return;
       }
       const target = parseRequestTarget(url, config.MAX_URL_BYTES);
       if (!target.ok) {
@@ -636,12 +635,11 @@ export async function createEdge(config: EdgeConfig, options: EdgeOptions): Prom
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true;
-        fastLane?.close(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8));
+        const graceMs = Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8);
+        fastLane?.close(graceMs);
         await Promise.all([
-          closeGracefully(server, Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)),
-          internal === undefined
-            ? Promise.resolve()
-            : closeGracefully(internal, Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)),
+          closeGracefully(server, graceMs),
+          internal === undefined ? Promise.resolve() : closeGracefully(internal, graceMs),
         ]);
         await Promise.all(peers.map((peer) => peer?.destroy() ?? Promise.resolve()));
         for (const fill of [...fills.values()]) fill.abort(new Error('edge shutting down'));

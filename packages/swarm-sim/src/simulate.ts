@@ -120,16 +120,30 @@ export function scaledEngineConfig(spec: SimSpec, profile: ViewerProfile): Parti
     p2pEnabled: spec.p2p,
     uploadCapBitsPerSec: (profile.uploadCapBitsPerSec ?? e.uploadCapBitsPerSec ?? 20_000_000) / s,
     // Slots per Mbit/s of the real cap: the per-upload minimum is scaled like the cap.
-    minUploadSlotBitsPerSec: (e.minUploadSlotBitsPerSec ?? 1_000_000) / s,
-    segmentMemoryBytes: Math.max(64 * 1024, (e.segmentMemoryBytes ?? 96 * 1024 * 1024) / s),
+    minUploadSlotBitsPerSec:
+      (e.minUploadSlotBitsPerSec ?? defaultEngineConfig.minUploadSlotBitsPerSec) / s,
+    segmentMemoryBytes: Math.max(
+      64 * 1024,
+      (e.segmentMemoryBytes ?? defaultEngineConfig.segmentMemoryBytes) / s,
+    ),
     maxMessageBytes: Math.max(
       1024,
       Math.round((e.maxMessageBytes ?? defaultEngineConfig.maxMessageBytes) / s),
     ),
-    bufferedHighWaterBytes: Math.max(2048, (e.bufferedHighWaterBytes ?? 256 * 1024) / s),
-    bufferedLowWaterBytes: Math.max(1024, (e.bufferedLowWaterBytes ?? 64 * 1024) / s),
-    initialPeerThroughputBytesPerSec: (e.initialPeerThroughputBytesPerSec ?? 1024 * 1024) / s,
-    initialHttpThroughputBytesPerSec: (e.initialHttpThroughputBytesPerSec ?? 2 * 1024 * 1024) / s,
+    bufferedHighWaterBytes: Math.max(
+      2048,
+      (e.bufferedHighWaterBytes ?? defaultEngineConfig.bufferedHighWaterBytes) / s,
+    ),
+    bufferedLowWaterBytes: Math.max(
+      1024,
+      (e.bufferedLowWaterBytes ?? defaultEngineConfig.bufferedLowWaterBytes) / s,
+    ),
+    initialPeerThroughputBytesPerSec:
+      (e.initialPeerThroughputBytesPerSec ?? defaultEngineConfig.initialPeerThroughputBytesPerSec) /
+      s,
+    initialHttpThroughputBytesPerSec:
+      (e.initialHttpThroughputBytesPerSec ?? defaultEngineConfig.initialHttpThroughputBytesPerSec) /
+      s,
   };
 }
 

@@ -128,6 +128,20 @@ describe('the internet options', () => {
     expect(() => parseInternetOptions({ bogus: '1' })).toThrow(/unknown flag --bogus/);
   });
 
+  it('runs werift viewers unless told chromium, and at most 12 browsers', () => {
+    expect(parseInternetOptions({}).viewerKind).toBe('werift');
+    expect(parseInternetOptions({ viewer_kind: 'chromium', quick: 'true' })).toMatchObject({
+      viewerKind: 'chromium',
+      viewers: 6,
+    });
+    expect(parseInternetOptions({ viewer_kind: 'chromium', viewers: '12' }).viewers).toBe(12);
+    expect(() => parseInternetOptions({ viewer_kind: 'chromium', viewers: '13' })).toThrow(
+      /at most 12/,
+    );
+    expect(parseInternetOptions({ viewers: '13' }).viewers).toBe(13);
+    expect(() => parseInternetOptions({ viewer_kind: 'firefox' })).toThrow(/--viewer-kind/);
+  });
+
   it('keeps logs only with --log-dir, a relative one taken from where npm ran', () => {
     expect(parseInternetOptions({}).logDir).toBeNull();
     expect(parseInternetOptions({ log_dir: 'logs' }, '/work/x').logDir).toBe('/work/x/logs');

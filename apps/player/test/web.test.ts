@@ -82,6 +82,7 @@ describe('page settings', () => {
       region: 'us-east',
       maxHeight: 240,
       src: null,
+      bufferSec: null,
     });
     // The origin names uploads with random base64url ids: any of them may start with - or _.
     expect(readSettings('?id=-Xr4_kq9', null, true).id).toBe('-Xr4_kq9');
@@ -92,7 +93,17 @@ describe('page settings', () => {
       region: null,
       maxHeight: null,
       src: null,
+      bufferSec: null,
     });
+  });
+
+  it('a buffer target is taken in whole or fractional seconds from 1 to 600', () => {
+    expect(readSettings('?bufferSec=12', null, true).bufferSec).toBe(12);
+    expect(readSettings('?bufferSec=1.5', null, false).bufferSec).toBe(1.5);
+    expect(readSettings('?bufferSec=600', null, false).bufferSec).toBe(600);
+    for (const bad of ['0', '0.5', '601', '-4', 'x', '', 'Infinity'])
+      expect(readSettings(`?bufferSec=${bad}`, null, true).bufferSec).toBeNull();
+    expect(readSettings('', null, true).bufferSec).toBeNull();
   });
 
   it('a manifest URL to start on at once is taken only as an http(s) URL', () => {

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { booleanFlag, intFlag, parseFlags } from '../lib/flags.js';
+import { booleanFlag, FlagError, intFlag, parseFlags } from '../lib/flags.js';
 
 /** `npm run bench -- internet [--viewers 10] [--seed 1] [--watch-sec 40] [--scenarios vod,live]`. */
 export const INTERNET_FLAGS_HELP = `Flags:
@@ -12,6 +12,8 @@ export const INTERNET_FLAGS_HELP = `Flags:
   --live-join-ms MS       LIVE joins this far apart (default 1000)
   --log-dir DIR           keep each viewer's logs (debug level) and stats lines there, one file
                           per scenario, run and home (e.g. live-p2p-home4.log)
+  --viewer-kind KIND      werift (default: one coral-peer process per home) or chromium (one
+                          headless Chromium on the reference player per home, at most 12)
   --quick                 6 viewers, 25 s each`;
 
 const internetFlags = z.object({
@@ -29,8 +31,12 @@ const internetFlags = z.object({
     .string()
     .refine((dir) => dir !== 'true' && dir.trim() !== '', 'needs a folder')
     .optional(),
+  viewer_kind: z.enum(['werift', 'chromium']).default('werift'),
   quick: booleanFlag(),
 });
+
+/** Each Chromium home is a browser of its own: more than this does not fit 2 cores. */
+export const MAX_CHROMIUM_VIEWERS = 12;
 
 export interface InternetOptions {
   viewers: number;
@@ -41,6 +47,7 @@ export interface InternetOptions {
   liveJoinIntervalMs: number;
   /** Absolute folder for the viewers' logs (null: not kept). */
   logDir: string | null;
+  viewerKind: 'werift' | 'chromium';
 }
 
 /**
@@ -52,8 +59,15 @@ export function parseInternetOptions(
   baseDir: string = process.env.INIT_CWD ?? process.cwd(),
 ): InternetOptions {
   const f = parseFlags(internetFlags, flags);
+  const viewers = f.quick ? 6 : f.viewers;
+  if (f.viewer_kind === 'chromium' && viewers > MAX_CHROMIUM_VIEWERS)
+    throw new FlagError(
+      `--viewers ${viewers} with --viewer-kind chromium: at most ${MAX_CHROMIUM_VIEWERS} ` +
+        `(one browser per home); use werift viewers for larger swarms`,
+    );
   return {
-    viewers: f.quick ? 6 : f.viewers,
+    viewers,
+    viewerKind: f.viewer_kind,
     seed: f.seed,
     watchSec: f.quick ? 25 : f.watch_sec,
     scenarios: f.scenarios,

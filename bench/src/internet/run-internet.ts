@@ -1,7 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   createLab,
   startCoturn,
@@ -10,99 +8,24 @@ import {
   type Lab,
   type LabStack,
 } from '@coral-cdn/netlab';
-import type { FleetReport } from '@coral-cdn/node-peer';
-import { emptyCdnReasons } from '@coral-cdn/p2p-engine';
-import { makeTempDir, operatorHeaders, repoRoot } from '@coral-cdn/test-support';
-import { edgeCounters, prepareVod, RENDITION, startLiveChannel } from '../swarm/streams.js';
+import { makeTempDir, operatorHeaders } from '@coral-cdn/test-support';
+import { edgeCounters, prepareVod, startLiveChannel } from '../swarm/streams.js';
+import { startBrowserViewer } from './browser-viewer.js';
 import { summarize, type InternetEntry, type ViewerOutcome } from './figures.js';
 import type { InternetOptions } from './options.js';
 import { drawPopulation, type Viewer } from './population.js';
+import { startWeriftViewer, type RunningViewer } from './werift-viewer.js';
 
-const CLI_PATH = join(repoRoot, 'packages', 'node-peer', 'dist', 'cli.js');
 const VOD_ID = 'internet-vod';
 const LIVE_ID = 'internet-live';
 /** 240p: 400 kbit/s video + 64 kbit/s audio (the ladder below). */
 export const BITRATE_MBIT = 0.464;
-/** Buffer target of every viewer, s (the reference player's with P2P). */
+/**
+ * Buffer target of every viewer, s (the reference player's with P2P), the same with and
+ * without P2P, so that CDN-only does not fetch further ahead and CDN bytes compare like for like.
+ */
 const BUFFER_SEC = 12;
 const TURN_SECRET = 'coral-internet-bench-secret';
-
-/**
- * One viewer: a `coral-peer` process (one werift peer) in its own home. With `logPath`, its
- * logs (debug level) go to `<logPath>.log` and its stats lines to `<logPath>.jsonl`.
- */
-function spawnViewer(
-  lab: Lab,
-  stack: LabStack,
-  viewer: Viewer,
-  streamId: string,
-  p2p: boolean,
-  watchSec: number,
-  logPath: string | null,
-): { child: ChildProcess; done: Promise<FleetReport | null>; stderr: () => string } {
-  const args = [
-    CLI_PATH,
-    '--origin',
-    stack.origin.url,
-    '--stream',
-    streamId,
-    '--rendition',
-    RENDITION,
-    '--duration-sec',
-    String(watchSec),
-    '--stats-interval-ms',
-    '0',
-    // The same buffer target with and without P2P (the player's P2P buffer), so that CDN-only
-    // does not fetch further ahead and CDN bytes compare like for like.
-    '--buffer-sec',
-    String(BUFFER_SEC),
-    // The cap it announces: what its home's uplink carries.
-    '--upload-kbps',
-    String(Math.round(viewer.home.upMbit * 1000)),
-    ...(p2p ? [] : ['--no-p2p']),
-    ...(logPath === null ? [] : ['--log-level', 'debug']),
-  ];
-  const child = lab.spawnInHome(viewer.index + 1, process.execPath, args);
-  if (logPath !== null) {
-    child.stderr!.pipe(createWriteStream(`${logPath}.log`));
-    child.stdout!.pipe(createWriteStream(`${logPath}.jsonl`));
-  }
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  let last: FleetReport | null = null;
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      const record = JSON.parse(line) as { type?: string } & FleetReport;
-      if (record.type === 'summary' || record.type === 'stats') last = record;
-    } catch {
-      // werift's own output
-    }
-  });
-  const done = new Promise<FleetReport | null>((resolve) =>
-    child.once('exit', () => resolve(last)),
-  );
-  return { child, done, stderr: () => stderr };
-}
-
-function outcomeOf(viewer: Viewer, report: FleetReport | null, stderr: string): ViewerOutcome {
-  const peer = report?.peers[0];
-  return {
-    index: viewer.index,
-    nat: viewer.home.nat,
-    upMbit: viewer.home.upMbit,
-    rttMs: viewer.rttMs,
-    lossRate: viewer.home.lossRate,
-    httpBytes: report?.totals.httpBytes ?? 0,
-    cdnReasons: { ...emptyCdnReasons(), ...peer?.engine?.cdnReasons },
-    p2pBytes: report?.totals.p2pBytes ?? 0,
-    uploadedBytes: report?.totals.uploadedBytes ?? 0,
-    stalls: report?.totals.stalls ?? 0,
-    stallMs: report?.totals.stallMs ?? 0,
-    startupMs: report?.totals.startupMsMedian ?? null,
-    playedSec: peer?.player?.playedSec ?? 0,
-    error: peer?.error ?? (report ? null : `no report: ${stderr.slice(-300)}`),
-  };
-}
 
 /**
  * Every viewer of the population watches `streamId`, joining `joinIntervalMs` apart. `logName`
@@ -118,22 +41,33 @@ async function runOnce(
   joinIntervalMs: number,
   logName: string,
 ): Promise<ViewerOutcome[]> {
-  const runs: Array<ReturnType<typeof spawnViewer>> = [];
+  const start = options.viewerKind === 'chromium' ? startBrowserViewer : startWeriftViewer;
+  const runs: RunningViewer[] = [];
   for (const viewer of population) {
     if (runs.length > 0) await new Promise((resolve) => setTimeout(resolve, joinIntervalMs));
     const logPath =
       options.logDir === null ? null : join(options.logDir, `${logName}-home${viewer.index + 1}`);
-    runs.push(spawnViewer(lab, stack, viewer, streamId, p2p, options.watchSec, logPath));
+    runs.push(
+      start({
+        lab,
+        stack,
+        viewer,
+        streamId,
+        p2p,
+        watchSec: options.watchSec,
+        bufferSec: BUFFER_SEC,
+        logPath,
+      }),
+    );
   }
   // Bounded: a process that hangs past its watch time (+ slack) is killed; its last report
   // (or none) counts.
   const killer = setTimeout(
-    () => runs.forEach((run) => run.child.kill('SIGKILL')),
+    () => runs.forEach((run) => run.kill()),
     (options.watchSec + 60) * 1000,
   );
   try {
-    const reports = await Promise.all(runs.map((run) => run.done));
-    return population.map((viewer, i) => outcomeOf(viewer, reports[i]!, runs[i]!.stderr()));
+    return await Promise.all(runs.map((run) => run.done));
   } finally {
     clearTimeout(killer);
   }

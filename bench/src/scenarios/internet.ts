@@ -6,7 +6,8 @@ import { NAT_MIX, UPLINK_MIX, RTT_RANGE_MS, LOSS_RANGE } from '../internet/popul
 import { insideNetns, rerunInsideNetns } from '../swarm/netns.js';
 
 /**
- * Coral on an emulated internet: N viewers (werift node peers) in N homes of the network lab,
+ * Coral on an emulated internet: N viewers (werift node peers, or headless Chromium on the
+ * reference player with `--viewer-kind chromium`) in N homes of the network lab,
  * behind cone, symmetric or UDP-blocked NATs, with residential uplinks, 20–150 ms RTT and
  * 1–2% loss; VOD and LIVE, each run with P2P and CDN-only on the same lab. It needs root and
  * re-runs itself inside a private network namespace (coral-netns).
@@ -42,7 +43,10 @@ const scenario: Scenario = {
         uplinkMix: UPLINK_MIX,
         rttRangeMs: RTT_RANGE_MS,
         lossRange: LOSS_RANGE,
-        viewerKind: 'werift (coral-peer), one process per home',
+        viewerKind:
+          options.viewerKind === 'chromium'
+            ? 'chromium (headless, reference player), one browser per home'
+            : 'werift (coral-peer), one process per home',
       },
       population,
       entries: entries.map(({ report: _report, ...entry }) => entry),

@@ -97,6 +97,11 @@ const MAX_SEGMENT_RECORDS = 500;
  */
 const P2P_MAX_BUFFER_SEC = 12;
 
+/** hls.js's buffer settings for `bufferSec` ahead (null: its defaults). */
+function bufferConfig(bufferSec: number | null): Record<string, number> {
+  return bufferSec === null ? {} : { maxBufferLength: bufferSec, maxMaxBufferLength: bufferSec };
+}
+
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
   if (!found) throw new Error(`#${id} missing from the page`);
@@ -279,9 +284,7 @@ async function play(
     ...(onLoad ? { startupOriginMs: 0 } : {}),
     hlsConfig: {
       startPosition: startPositionSec,
-      ...(p2p
-        ? { maxBufferLength: P2P_MAX_BUFFER_SEC, maxMaxBufferLength: P2P_MAX_BUFFER_SEC }
-        : {}),
+      ...bufferConfig(settings.bufferSec ?? (p2p ? P2P_MAX_BUFFER_SEC : null)),
     },
   });
   current = coral;

@@ -13,6 +13,11 @@ export interface PlayerSettings {
    * without waiting for the origin's playback info (which the engine needs only later).
    */
   src: string | null;
+  /**
+   * Media kept buffered ahead, s (`?bufferSec=`, 1–600), with P2P on or off: null keeps the
+   * defaults (12 s with P2P, hls.js's own without). Benchmarks compare the modes like for like.
+   */
+  bufferSec: number | null;
 }
 
 export interface StorageLike {
@@ -48,12 +53,14 @@ export function readSettings(
   if (fromUrl !== null) saveP2pChoice(storage, fromUrl);
   const region = params.get('region');
   const maxHeight = Number(params.get('maxHeight'));
+  const bufferSec = Number(params.get('bufferSec') ?? NaN);
   return {
     id,
     p2p: chosen ?? p2pDefault,
     region: region !== null && /^[a-z0-9-]{1,32}$/.test(region) ? region : null,
     maxHeight: Number.isInteger(maxHeight) && maxHeight > 0 ? maxHeight : null,
     src: httpUrl(params.get('src')),
+    bufferSec: Number.isFinite(bufferSec) && bufferSec >= 1 && bufferSec <= 600 ? bufferSec : null,
   };
 }
 

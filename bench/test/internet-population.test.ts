@@ -128,17 +128,17 @@ describe('the internet options', () => {
     expect(() => parseInternetOptions({ bogus: '1' })).toThrow(/unknown flag --bogus/);
   });
 
-  it('runs werift viewers unless told chromium, and at most 12 browsers', () => {
+  it('runs werift viewers unless told chromium, and at most 3 browsers per core', () => {
     expect(parseInternetOptions({}).viewerKind).toBe('werift');
-    expect(parseInternetOptions({ viewer_kind: 'chromium', quick: 'true' })).toMatchObject({
-      viewerKind: 'chromium',
-      viewers: 6,
-    });
-    expect(parseInternetOptions({ viewer_kind: 'chromium', viewers: '12' }).viewers).toBe(12);
-    expect(() => parseInternetOptions({ viewer_kind: 'chromium', viewers: '13' })).toThrow(
-      /at most 12/,
-    );
-    expect(parseInternetOptions({ viewers: '13' }).viewers).toBe(13);
+    const chromium = (viewers: string, cores: number) =>
+      parseInternetOptions({ viewer_kind: 'chromium', viewers }, '/work', cores);
+    expect(
+      parseInternetOptions({ viewer_kind: 'chromium', quick: 'true' }, '/work', 2),
+    ).toMatchObject({ viewerKind: 'chromium', viewers: 6 });
+    expect(() => chromium('7', 2)).toThrow(/at most 6 on 2 cores/);
+    expect(chromium('12', 4).viewers).toBe(12);
+    expect(() => chromium('13', 4)).toThrow(/at most 12 on 4 cores/);
+    expect(parseInternetOptions({ viewers: '13' }, '/work', 2).viewers).toBe(13);
     expect(() => parseInternetOptions({ viewer_kind: 'firefox' })).toThrow(/--viewer-kind/);
   });
 

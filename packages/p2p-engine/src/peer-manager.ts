@@ -158,11 +158,13 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   }
 
   /**
-   * Still finding peers: connections are being set up, or the tracker has not yet answered
-   * the first question (bounded: a silent tracker stops counting after a few seconds).
+   * Still finding peers: connections are being set up or a new one has not said hello yet
+   * (what a peer holds follows its handshake), or the tracker has not yet answered the first
+   * question (bounded: a silent tracker stops counting after a few seconds).
    */
   get discovering(): boolean {
     if (this.hold.holding || this.connectingCount > 0) return true;
+    if (this.sessions.some((session) => !session.handshaken)) return true;
     if (this.sessions.length > 0 || this.peersAnswered) return false;
     const since = this.peersQueriedAtMs ?? this.discoveryStartedAtMs;
     return this.platform.clock.now() - since < DISCOVERY_WINDOW_MS;

@@ -169,6 +169,7 @@ export class Scheduler {
       config.p2pEnabled &&
       peers !== null &&
       hold.holding &&
+      hold.needsForFirstFrame(sequence) &&
       !store.has(rendition, sequence) &&
       !this.downloads.has(segmentKey(rendition, sequence))
     );
@@ -418,6 +419,7 @@ export class Scheduler {
       unrequestedPrefetch: download.reason === 'prefetch' && !download.playerRequested,
       playedAsParts: playedAsParts(this.deps.partSequences(info.rendition), info.sequence),
       startupHold: hold.holding,
+      firstFrameSegment: hold.holding && hold.needsForFirstFrame(info.sequence),
       role: p2pEnabled ? this.liveRole(info) : 'alone',
       knownDeadlineMs: download.deadlineMs,
       playbackDeadlineMs: this.playbackDeadlineMs(download, now),

@@ -54,6 +54,8 @@ export interface DecisionSnapshot {
   playedAsParts: boolean;
   /** Before the first frame: no peer is connected, start-up segments come from the CDN. */
   startupHold: boolean;
+  /** During the hold: the first frame needs this segment (else it waits for the frame). */
+  firstFrameSegment: boolean;
   role: LiveRole;
   /** The earliest deadline seen for this download so far (Infinity: none yet). */
   knownDeadlineMs: number;
@@ -262,8 +264,14 @@ export function decideSegment(s: DecisionSnapshot): SegmentDecision {
       ? http(ownCdn)
       : { kind: 'abandon' }
     : null;
-  // Before the first frame no peer is connected and no hash is fetched: a lone viewer.
-  if (s.startupHold) return keep(prefetchFallback ?? http('alone'));
+  // Before the first frame no peer is connected and no hash is fetched: a lone viewer for what
+  // the frame needs. Later segments wait for it, looking again every 250 ms (the hold has no
+  // event of its own): peers may hold them once it shows.
+  if (s.startupHold)
+    return keep(
+      prefetchFallback ??
+        (s.firstFrameSegment ? http('alone') : { kind: 'wait', untilMs: s.nowMs + 250 }),
+    );
   const now = s.nowMs;
   const deadlineMs = earliestDeadlineMs(s.knownDeadlineMs, s.playbackDeadlineMs);
   const decided = (choice: SegmentChoice, intents: readonly DecisionIntent[] = []) => ({

@@ -8,6 +8,8 @@ import type { Clock, TimerId } from './platform.js';
  */
 export class StartupHold {
   private timer: TimerId | null = null;
+  /** The first segment asked for during the hold (none yet: undefined). */
+  private firstSequence?: number;
   private callbacks: Array<() => void> = [];
   private destroyed = false;
 
@@ -16,6 +18,16 @@ export class StartupHold {
     maxMs: number,
   ) {
     if (maxMs > 0) this.timer = clock.setTimeout(() => this.release(), maxMs);
+  }
+
+  /**
+   * Does the first frame need this segment: the first one asked for during the hold, or the
+   * next (or an earlier one)? Those come from the CDN at once, as without Coral; later ones
+   * wait for the first frame, when peers may serve them.
+   */
+  needsForFirstFrame(sequence: number): boolean {
+    this.firstSequence ??= sequence;
+    return sequence < this.firstSequence + 2;
   }
 
   get holding(): boolean {

@@ -93,6 +93,65 @@ describe('the network at start-up', () => {
 describe('segments before the first frame', () => {
   const timing = { startedAtMs: 0, firstByteAtMs: 20, endedAtMs: 60 };
 
+  it('only those the first frame needs come from the CDN; later ones wait for it and come from peers', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 8, sizeBytes: 50_000, durationSec: 4 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const seeder = swarm.addViewer();
+    await seedAll(clock, seeder, fixture);
+    // A browser whose first frame is slow (a busy machine): hls.js asks for segment after
+    // segment while it waits for it.
+    const starter = swarm.addViewer();
+    const holdEndsAtMs = clock.now() + 3_000;
+    showPlaylist(starter, fixture);
+    const [first, second, third] = fixture.segments as [
+      SegmentFixture,
+      SegmentFixture,
+      SegmentFixture,
+    ];
+    expect(starter.engine.leavesToPlayer(segmentRequest(fixture, first))).toBe(true);
+    starter.engine.adoptSegment(segmentRequest(fixture, first), first.bytes.slice(), timing);
+    expect(starter.engine.leavesToPlayer(segmentRequest(fixture, second))).toBe(true);
+    starter.engine.adoptSegment(segmentRequest(fixture, second), second.bytes.slice(), timing);
+    expect(starter.engine.leavesToPlayer(segmentRequest(fixture, third))).toBe(false);
+    let thirdResult: { source: string } | null = null;
+    const thirdLoad = requestSegment(starter, fixture, third);
+    void thirdLoad.promise.then((result) => (thirdResult = result));
+    await clock.advance(1_000);
+    // Held: no request of its own, not even for the third segment.
+    expect(thirdResult).toBeNull();
+    expect(starter.cdn.requests).toHaveLength(0);
+    expect(starter.engine.stats.trackerConnected).toBe(false);
+    starter.engine.reportStartup(1_000);
+    starter.engine.setPlayback({ positionSec: 0, rate: 1 });
+    const fromPeer = await settle(clock, thirdLoad.promise);
+    // Taken up as the first frame shows, not at the hold's end.
+    expect(clock.now()).toBeLessThan(holdEndsAtMs);
+    expect(fromPeer.source).toBe('p2p');
+    expect(fromPeer.bytes).toEqual(third.bytes);
+    expect(starter.cdn.segmentRequests()).toHaveLength(0);
+    expect(starter.engine.stats.cdnReasons).toMatchObject({ startup: 2, alone: 0 });
+  });
+
+  it('a viewer that never shows a frame gets its later segments once the hold ends', async () => {
+    const clock = new FakeClock();
+    const fixture = await VodFixture.create({ count: 8, sizeBytes: 50_000 });
+    swarm = new SimSwarm(clock, fixture.content, 'demo');
+    const paused = swarm.addViewer();
+    showPlaylist(paused, fixture);
+    const startedAtMs = clock.now();
+    for (const segment of fixture.segments.slice(0, 2))
+      await settle(clock, requestSegment(paused, fixture, segment).promise);
+    const third = await settle(
+      clock,
+      requestSegment(paused, fixture, fixture.segments[2]!).promise,
+    );
+    expect(third.source).toBe('http');
+    // Alone in its swarm: after the hold (3 s), without waiting for a frame that never comes.
+    expect(clock.now() - startedAtMs).toBeGreaterThanOrEqual(3_000);
+    expect(clock.now() - startedAtMs).toBeLessThan(3_500);
+  });
+
   /** A viewer that started, is paused at 0 (time to ask peers) and is connected to one peer. */
   async function pausedViewer(clock: FakeClock, fixture: VodFixture) {
     const viewer = swarm!.addViewer();

@@ -41,6 +41,7 @@ const base: DecisionSnapshot = {
   unrequestedPrefetch: false,
   playedAsParts: false,
   startupHold: false,
+  firstFrameSegment: true,
   role: 'vod',
   knownDeadlineMs: Infinity,
   playbackDeadlineMs: DEADLINE,
@@ -159,6 +160,21 @@ describe('segment decision', () => {
         'the known deadline is kept as it was',
         { startupHold: true, knownDeadlineMs: 50_000 },
         cdn('alone', 50_000),
+      ],
+      [
+        'a segment the first frame does not need waits for the hold to end',
+        { startupHold: true, firstFrameSegment: false, holders: [fast] },
+        wait(NOW + 250, false, Infinity),
+      ],
+      [
+        'an elected fetcher still takes its prefetch beyond the first frame',
+        { startupHold: true, firstFrameSegment: false, unrequestedPrefetch: true, role: 'fetcher' },
+        cdn('elected', Infinity),
+      ],
+      [
+        'after the hold the first-frame mark means nothing',
+        { firstFrameSegment: false, holders: [fast] },
+        peer('fast', DEADLINE),
       ],
     ]);
   });

@@ -146,6 +146,17 @@ describe('start-up hold', () => {
     expect(order).not.toContain('never');
     expect(new StartupHold(clock, 0).holding).toBe(false);
   });
+
+  it('the first frame needs the first segment asked for and the next one, nothing later', () => {
+    const clock = new FakeClock();
+    const hold = new StartupHold(clock, 3_000);
+    expect(hold.needsForFirstFrame(40)).toBe(true);
+    expect(hold.needsForFirstFrame(41)).toBe(true);
+    expect(hold.needsForFirstFrame(42)).toBe(false);
+    // An earlier one (a live player stepping back) is needed; the first stays the mark.
+    expect(hold.needsForFirstFrame(39)).toBe(true);
+    expect(hold.needsForFirstFrame(42)).toBe(false);
+  });
 });
 
 describe('upload slots for an uplink cap', () => {

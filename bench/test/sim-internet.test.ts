@@ -70,6 +70,15 @@ describe('the internet reference (rounds of the internet benchmark)', () => {
     expect(() => roundFromInternetResult({ figures: {} })).toThrow(ReferenceError);
   });
 
+  it('takes werift rounds and refuses browser ones (the simulator models werift viewers)', () => {
+    const werift = result(0.23, 0.22);
+    Object.assign(werift.figures.settings, { viewerKind: 'werift (coral-peer), one per home' });
+    expect(roundFromInternetResult(werift).settings).toEqual(settings);
+    const chromium = result(0.23, 0.22);
+    Object.assign(chromium.figures.settings, { viewerKind: 'chromium (headless), one per home' });
+    expect(() => roundFromInternetResult(chromium)).toThrow(/chromium .* werift's/);
+  });
+
   it('refuses rounds of different settings in one reference', () => {
     const other = result(0.2, 0.2);
     other.figures.settings.seed = 2;

@@ -26,6 +26,8 @@ const entrySchema = z.object({
 });
 
 const settingsSchema = z.object({
+  /** Absent in rounds from before browser viewers (all werift). */
+  viewerKind: z.string().optional(),
   viewers: z.number().int().min(2),
   seed: z.number().int().min(0),
   watchSec: z.number().min(1),
@@ -73,8 +75,15 @@ export function roundFromInternetResult(document: unknown): {
   if (!parsed.success)
     throw new ReferenceError(`not an internet benchmark result: ${issues(parsed.error)}`);
   const d = parsed.data;
+  // The simulator models werift viewers (their player, their set-up): a browser round is
+  // another comparison.
+  const { viewerKind, ...settings } = d.figures.settings;
+  if (viewerKind !== undefined && !viewerKind.startsWith('werift'))
+    throw new ReferenceError(
+      `a round of ${viewerKind} viewers: the simulator's reference is werift's`,
+    );
   return {
-    settings: d.figures.settings,
+    settings,
     round: {
       measuredAt: d.measuredAt,
       commit: d.commit ?? null,

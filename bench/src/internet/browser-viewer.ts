@@ -103,7 +103,12 @@ export function startBrowserViewer(run: ViewerRun): RunningViewer {
     }
     return outcomeOf(run, last, failure);
   })();
-  return { done, kill: stop };
+  // Closing the browser also ends a launch or page load that hangs, so the run stays bounded.
+  const kill = () => {
+    stop();
+    void browser?.close().catch(() => undefined);
+  };
+  return { done, kill };
 }
 
 function outcomeOf(

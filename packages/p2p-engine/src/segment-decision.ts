@@ -265,8 +265,9 @@ export function decideSegment(s: DecisionSnapshot): SegmentDecision {
       : { kind: 'abandon' }
     : null;
   // Before the first frame no peer is connected and no hash is fetched: a lone viewer for what
-  // the frame needs. Later segments wait for it, looking again every 250 ms (the hold has no
-  // event of its own): peers may hold them once it shows.
+  // the frame needs. Later segments wait for it: peers may hold them once it shows. Nothing
+  // wakes them as the hold ends (a listener weighed more in the page than this), so they look
+  // again every 250 ms; the tracker's and peers' events after it wake them too.
   if (s.startupHold)
     return keep(
       prefetchFallback ??

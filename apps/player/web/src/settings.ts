@@ -53,7 +53,7 @@ export function readSettings(
   if (fromUrl !== null) saveP2pChoice(storage, fromUrl);
   const region = params.get('region');
   const maxHeight = Number(params.get('maxHeight'));
-  const bufferSec = Number(params.get('bufferSec') ?? NaN);
+  const bufferSec = Number(params.get('bufferSec'));
   return {
     id,
     p2p: chosen ?? p2pDefault,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyWeriftSctpTimers,
   boundedRtoSec,
+  INITIAL_CWND_BYTES,
   RTO_INITIAL_SEC,
   RTO_MIN_SEC,
   weriftSctpPrototype,
@@ -16,7 +17,7 @@ function association(fields: Record<string, unknown>) {
   return Object.assign(Object.create(proto) as typeof proto, fields);
 }
 
-describe("werift's SCTP retransmission timers", () => {
+describe("werift's SCTP timers and initial window", () => {
   it('bounds the RTO at 400 ms and 60 s around srtt + 4 rttvar', () => {
     expect(boundedRtoSec(0.1, 0.02)).toBe(RTO_MIN_SEC);
     expect(boundedRtoSec(0.3, 0.05)).toBeCloseTo(0.5, 10);
@@ -56,5 +57,21 @@ describe("werift's SCTP retransmission timers", () => {
     await server.start();
     expect(server.rto).toBe(RTO_INITIAL_SEC);
     expect(states).toEqual(['connecting']);
+  });
+
+  it('starts an association with a 10-chunk congestion window, where werift starts at 3', async () => {
+    applyWeriftSctpTimers();
+    // werift's own class, on a transport that carries nothing (a server sends no INIT).
+    const SCTP = weriftSctpPrototype().constructor as unknown as {
+      server(transport: object): { cwnd: number; start(): Promise<void> };
+    };
+    const server = SCTP.server({ onData: undefined, send: async () => {} });
+    expect(server.cwnd).toBe(3 * 1200);
+    await server.start();
+    expect(server.cwnd).toBe(INITIAL_CWND_BYTES);
+    // A window grown (or cut) by the association itself is never reset by a second start.
+    server.cwnd = 50_000;
+    await server.start();
+    expect(server.cwnd).toBe(50_000);
   });
 });

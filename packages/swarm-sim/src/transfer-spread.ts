@@ -21,7 +21,7 @@ export interface TransferSpreadModel {
  * time (back to back: median 1.00, ln-sd 0.33; 2 s apart: 1.00, 0.31; the first on a fresh
  * channel: 0.84, 0.44). Pooled: ln-mean 0.00, ln-sd 0.32. The loss cap is the right centre
  * (not too pessimistic for SCTP); what it missed is the spread. (With werift's own 3-chunk
- * first window, 103 such transfers had given 1.03 and 0.40.)
+ * first window and retransmission timers, 103 such transfers had given 1.03 and 0.40.)
  */
 export const WERIFT_TRANSFER_SPREAD: TransferSpreadModel = {
   medianTimeFactor: 1,

@@ -233,11 +233,17 @@ export class SimPeerConnection implements PeerConnectionLike {
       this.connectedTo = answerer.host;
       answerer.connectedTo = this.host;
       this.fabric.connectionsOpened++;
+      // The offerer's channel opens as its association is up; the answerer learns of the
+      // channel from the offerer's DATA_CHANNEL_OPEN, half a round trip later. Scheduled
+      // first, so that it opens before anything the offerer sends at once arrives.
+      clock.setTimeout(() => {
+        if (answerer.closed || !answerer.host.alive) return;
+        answerer.onconnectionstatechange?.('connected');
+        answerer.ondatachannel?.(accepted);
+        accepted.open(offered);
+      }, rttMs / 2);
       this.onconnectionstatechange?.('connected');
-      answerer.onconnectionstatechange?.('connected');
-      answerer.ondatachannel?.(accepted);
       offered.open(accepted);
-      accepted.open(offered);
     }, setupMs);
     return Promise.resolve();
   }

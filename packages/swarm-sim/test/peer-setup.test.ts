@@ -107,3 +107,33 @@ describe('the RTC fabric as a stack with stats', () => {
     expect((await answerer.selectedPath?.())?.rttMs).toBe(140);
   });
 });
+
+describe('the RTC fabric opens a channel as WebRTC does', () => {
+  it("opens the answerer's side half a round trip after the offerer's, and loses nothing sent at once", async () => {
+    const clock = new EventClock();
+    const paths: PathModel = { rttMs: () => 140, capBytesPerSec: () => Infinity };
+    const fabric = new RtcFabric(clock, new FlowNetwork(clock), paths, 1, model, () => 0);
+    const offerer = fabric.createPeerConnection(host('a', 0));
+    const answerer = fabric.createPeerConnection(host('b', 0));
+    const opened: Record<string, number> = {};
+    const received: Array<{ atMs: number; bytes: number[] }> = [];
+    const channel = offerer.createDataChannel('coral');
+    channel.onopen = () => {
+      opened.offerer = clock.now();
+      // Sent the moment the offerer's side opens, before the answerer's side exists as open.
+      channel.send(new Uint8Array([1, 2, 3]));
+    };
+    answerer.ondatachannel = (accepted) => {
+      accepted.onopen = () => (opened.answerer = clock.now());
+      accepted.onmessage = (data) => received.push({ atMs: clock.now(), bytes: [...data] });
+    };
+    const answer = await answerer.acceptOffer(await offerer.createOffer());
+    await offerer.acceptAnswer(answer);
+    await clock.runUntil(120_000);
+    // Set-up: 7 round trips + 600 ms (the model above, loss-free).
+    expect(opened.offerer).toBe(7 * 140 + 600);
+    expect(opened.answerer).toBe(opened.offerer! + 70);
+    expect(received.map((r) => r.bytes)).toEqual([[1, 2, 3]]);
+    expect(received[0]!.atMs).toBeGreaterThanOrEqual(opened.answerer!);
+  });
+});

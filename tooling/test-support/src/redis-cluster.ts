@@ -67,10 +67,19 @@ export function parseClusterNodes(text: string): ClusterMaster[] {
   return masters.sort((a, b) => a.port - b.port);
 }
 
-function redisCli(args: readonly string[]): Promise<string> {
+/** A bound on one redis-cli run; `--cluster create` waits for the nodes to agree, see below. */
+const REDIS_CLI_TIMEOUT_MS = 10_000;
+/**
+ * `--cluster create` assigns the slots, then waits until every node has joined by gossip. On a
+ * loaded 2-core machine that took more than 10 s once (the whole suite running beside it), so
+ * its bound is wider, within the tests' 60 s hooks: it returns as soon as the nodes agree.
+ */
+const CLUSTER_CREATE_TIMEOUT_MS = 30_000;
+
+function redisCli(args: readonly string[], timeoutMs = REDIS_CLI_TIMEOUT_MS): Promise<string> {
   const binary = process.env.REDIS_CLI_PATH ?? 'redis-cli';
   return new Promise((resolve, reject) => {
-    execFile(binary, args, { timeout: 10_000 }, (error, stdout, stderr) => {
+    execFile(binary, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
       const detail = stderr.trim() || error.message;
       reject(new RedisClusterError(`redis-cli ${args.join(' ')}: ${detail}`, { cause: error }));
@@ -126,14 +135,17 @@ export async function startRedisCluster({ masters = 3 } = {}): Promise<RedisClus
         return (await redisCli(['-p', String(port), 'ping']).catch(() => '')).trim() === 'PONG';
       });
     }
-    await redisCli([
-      '--cluster',
-      'create',
-      ...clientPorts.map((port) => `127.0.0.1:${port}`),
-      '--cluster-replicas',
-      '0',
-      '--cluster-yes',
-    ]);
+    await redisCli(
+      [
+        '--cluster',
+        'create',
+        ...clientPorts.map((port) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      CLUSTER_CREATE_TIMEOUT_MS,
+    );
     for (const port of clientPorts) {
       await waitFor(
         `cluster_state:ok on port ${port}`,

@@ -1,5 +1,9 @@
 import { ConfigError, parseConfig } from '@coral-cdn/server-kit';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadOrCreateGeneratedKey } from '../src/auth/generated-key.js';
 import { OperatorKeys, parseOperatorKeys } from '../src/auth/operator-keys.js';
 import { originConfigSchema, resolveConfig } from '../src/config.js';
 import { checkPlaybackSignature, signPlayback } from '../src/http/playback-auth.js';
@@ -56,6 +60,21 @@ describe('operator keys', () => {
     expect(() => parseConfig(originConfigSchema, { env: { PLAYBACK_AUTH: 'signed' } })).toThrow(
       /PLAYBACK_SIGNING_SECRET/,
     );
+  });
+});
+
+describe('the generated development key', () => {
+  it('is one a command line takes as a value (hex, never a leading dash) and survives a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'coral-key-'));
+    try {
+      const made = await loadOrCreateGeneratedKey(dataDir);
+      expect(made.created).toBe(true);
+      expect(made.key).toMatch(/^[0-9a-f]{64}$/);
+      expect(parseOperatorKeys(made.key).ok).toBe(true);
+      expect(await loadOrCreateGeneratedKey(dataDir)).toEqual({ ...made, created: false });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

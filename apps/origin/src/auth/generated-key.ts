@@ -8,7 +8,8 @@ export const generatedKeyPath = (dataDir: string) => join(dataDir, 'keys', 'oper
 
 /**
  * The development key: read from DATA_DIR/keys/operator-api-key, or made (32 random bytes,
- * base64url, mode 0600) on first start, so that a restart keeps the same key.
+ * hex, mode 0600) on first start, so that a restart keeps the same key. Hex, not base64url: one
+ * base64url key in 64 starts with `-`, which `coral-origin ingest --key KEY` takes for a flag.
  */
 export async function loadOrCreateGeneratedKey(
   dataDir: string,
@@ -20,7 +21,7 @@ export async function loadOrCreateGeneratedKey(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const key = randomBytes(32).toString('base64url');
+  const key = randomBytes(32).toString('hex');
   await writeFileAtomic(path, `${key}\n`, { mode: 0o600 });
   return { key, path, created: true };
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { parentDeathArgv } from '@coral-cdn/server-kit';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { sleep } from '@coral-cdn/test-support';
@@ -114,15 +115,14 @@ export class PeerGroup implements ViewerGroup {
     );
     const o = this.options;
     const child = spawn(
-      process.execPath,
-      [
+      ...parentDeathArgv(process.execPath, [
         cli,
         ...['--origin', o.originUrl, '--stream', o.streamId, '--rendition', o.rendition],
         ...['--count', String(count), '--join-interval-ms', String(o.joinIntervalMs)],
         ...['--stats-interval-ms', '1000', '--buffer-sec', String(o.bufferSec)],
         ...['--log-level', 'warn'],
         ...(o.p2p ? [] : ['--no-p2p']),
-      ],
+      ]),
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const fleet: FleetProcess = {

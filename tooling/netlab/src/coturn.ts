@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { tiedToParent } from '@coral-cdn/test-support';
 import { createHmac } from 'node:crypto';
 import { LabError } from './errors.js';
 import { stunBinding } from './stun.js';
@@ -78,7 +79,9 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
       `coturn (${TURNSERVER}) is not installed: apt-get install coturn, or \`npm run preflight\``,
     );
   const port = options.port ?? 3478;
-  const child = spawn(TURNSERVER, coturnArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...tiedToParent(TURNSERVER, coturnArgs(options)), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { tiedToParent } from '@coral-cdn/test-support';
 import { randomBytes } from 'node:crypto';
 import { ensureDelayProgram } from './delay.js';
 import { LabError } from './errors.js';
@@ -127,7 +128,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     spawnOptions: SpawnOptions = {},
   ) => {
     // `ip netns exec` execs the command itself, so the child's PID is the command's.
-    const child = spawn('ip', ['netns', 'exec', ns, command, ...args], {
+    const child = spawn(...tiedToParent('ip', ['netns', 'exec', ns, command, ...args]), {
       stdio: ['ignore', 'pipe', 'pipe'],
       ...spawnOptions,
     });

@@ -9,6 +9,7 @@ import {
   waitFor,
   type RunningService,
   type TempDir,
+  tiedToParent,
 } from '@coral-cdn/test-support';
 import type { Coturn } from './coturn.js';
 import type { Lab } from './lab.js';
@@ -49,7 +50,7 @@ export async function spawnAppOn(
   const script = join(repoRoot, 'apps', app, 'dist', 'main.js');
   if (!existsSync(script)) throw new Error(`${script} does not exist: build the app first`);
   const listenPort = port ?? (await freePort());
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(...tiedToParent(process.execPath, [script]), {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(listenPort), HOST: host },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

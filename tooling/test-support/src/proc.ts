@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 /** Direct children of a process (Linux /proc); none once it has exited. */
 export function childPids(pid: number): number[] {
@@ -24,4 +24,18 @@ export function descendantPids(pid: number): number[] {
     stack.push(...childPids(current));
   }
   return found;
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * The argv that has the kernel SIGKILL `command` when this process dies, even by SIGKILL where
+ * no exit handler runs, so that a killed test or benchmark leaves no TURN server or service
+ * behind. util-linux's setpriv execs the command, so the PID stays the command's. For commands
+ * known to exist (a missing one would show as setpriv's exit 127, not as ENOENT). The origin's
+ * encoder uses server-kit's `parentDeathArgv`: tooling does not depend on product packages.
+ */
+export function tiedToParent(command: string, args: readonly string[]): [string, string[]] {
+  if (process.platform !== 'linux' || !existsSync(SETPRIV)) return [command, [...args]];
+  return [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]];
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tiedToParent } from './proc.js';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +41,7 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Runnin
     : join(repoRoot, 'apps', options.app, 'dist', 'main.js');
   if (!existsSync(script)) throw new Error(`${script} does not exist: build the app first`);
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [script, ...(options.args ?? [])], {
+  const child = spawn(...tiedToParent(process.execPath, [script, ...(options.args ?? [])]), {
     env: {
       ...process.env,
       LOG_LEVEL: 'warn',

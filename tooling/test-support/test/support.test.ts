@@ -1,4 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +11,9 @@ import {
   makeTempDir,
   startRedis,
   startRedisCluster,
+  tiedToParent,
   waitFor,
+  descendantPids,
 } from '../src/index.js';
 
 function redisCommand(port: number, command: string): Promise<string> {
@@ -62,6 +66,37 @@ describe('test support', () => {
     await expect(waitFor('never', () => false, { timeoutMs: 100 })).rejects.toThrow(
       /waiting for never/,
     );
+  });
+});
+
+describe('tiedToParent', () => {
+  /** A node parent that starts `argv`; resolves with the parent and the child's PID. */
+  async function parentOf(argv: [string, string[]]) {
+    const script = `require('node:child_process').spawn(...${JSON.stringify(argv)}); setInterval(() => {}, 1e3)`;
+    const parent = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    // Until it runs `sleep` itself: setpriv has set the signal by then.
+    const childPid = await waitFor('the child', () => {
+      const [pid] = descendantPids(parent.pid!);
+      const ran = pid !== undefined && readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n';
+      return ran ? pid : undefined;
+    });
+    return { parent, childPid };
+  }
+  /** Neither gone nor a zombie waiting for its new parent to reap it. */
+  const running = (pid: number) =>
+    existsSync(`/proc/${pid}/stat`) &&
+    !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+
+  it('has the kernel kill the child when its parent is SIGKILLed; a plain spawn leaves it', async () => {
+    const plain = await parentOf(['sleep', ['30']]);
+    plain.parent.kill('SIGKILL');
+    await once(plain.parent, 'exit');
+    expect(running(plain.childPid)).toBe(true);
+    process.kill(plain.childPid, 'SIGKILL');
+
+    const tied = await parentOf(tiedToParent('sleep', ['30']));
+    tied.parent.kill('SIGKILL');
+    await waitFor('the tied child to die', () => !running(tied.childPid), { timeoutMs: 10_000 });
   });
 });
 

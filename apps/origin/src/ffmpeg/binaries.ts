@@ -1,6 +1,6 @@
-import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
-import { ConfigError } from '@coral-cdn/server-kit';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ConfigError, findOnPath, isExecutable } from '@coral-cdn/server-kit';
 
 export interface FfmpegBinaries {
   readonly ffmpeg: string;
@@ -11,24 +11,6 @@ export interface FfmpegBinaries {
 
 const INSTALL_HINT =
   'install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg) or set FFMPEG_PATH and FFPROBE_PATH';
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string, pathEnv: string | undefined): string | null {
-  for (const dir of (pathEnv ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return null;
-}
 
 /** ffmpeg-static's binary, if that optional dependency installed one. */
 async function ffmpegStatic(): Promise<string | null> {
@@ -63,7 +45,7 @@ export async function resolveFfmpeg(options: {
   } else {
     ffmpeg = await ffmpegStatic();
     if (ffmpeg !== null) source = 'ffmpeg-static';
-    else ffmpeg = onPath('ffmpeg', options.pathEnv);
+    else ffmpeg = findOnPath('ffmpeg', options.pathEnv);
   }
   if (ffmpeg === null) throw new ConfigError('FFMPEG_PATH', `ffmpeg not found: ${INSTALL_HINT}`);
 
@@ -76,7 +58,9 @@ export async function resolveFfmpeg(options: {
   } else {
     const sibling = join(dirname(ffmpeg), 'ffprobe');
     ffprobe =
-      existsSync(sibling) && isExecutable(sibling) ? sibling : onPath('ffprobe', options.pathEnv);
+      existsSync(sibling) && isExecutable(sibling)
+        ? sibling
+        : findOnPath('ffprobe', options.pathEnv);
   }
   if (ffprobe === null) {
     throw new ConfigError('FFPROBE_PATH', `ffprobe not found: ${INSTALL_HINT}`);

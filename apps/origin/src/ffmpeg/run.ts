@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { parentDeathArgv } from '@coral-cdn/server-kit';
 import type { Readable } from 'node:stream';
 import { ProgressParser, type FfmpegProgress } from './progress.js';
 
@@ -36,7 +37,8 @@ export function startFfmpeg(
 ): FfmpegProcess {
   const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
   for (let i = 0; i < (options.outputPipes ?? 0); i++) stdio.push('pipe');
-  const child = spawn(binary, args, { cwd: options.cwd, stdio });
+  // Tied to the origin: a live encoder must not outlive a killed origin.
+  const child = spawn(...parentDeathArgv(binary, args), { cwd: options.cwd, stdio });
   let stderrTail = '';
   let spawnError: Error | undefined;
   const parser = options.onProgress ? new ProgressParser(options.onProgress) : null;

@@ -142,6 +142,15 @@ describe('the internet options', () => {
     expect(() => parseInternetOptions({ viewer_kind: 'firefox' })).toThrow(/--viewer-kind/);
   });
 
+  it('passes --live-sync-segments to werift viewers only, the player default otherwise', () => {
+    expect(parseInternetOptions({}).liveSyncSegments).toBeNull();
+    expect(parseInternetOptions({ live_sync_segments: '4' }).liveSyncSegments).toBe(4);
+    expect(() => parseInternetOptions({ live_sync_segments: '0' })).toThrow(/--live-sync-segments/);
+    expect(() =>
+      parseInternetOptions({ live_sync_segments: '4', viewer_kind: 'chromium', viewers: '2' }),
+    ).toThrow(/werift viewers only/);
+  });
+
   it('keeps logs only with --log-dir, a relative one taken from where npm ran', () => {
     expect(parseInternetOptions({}).logDir).toBeNull();
     expect(parseInternetOptions({ log_dir: 'logs' }, '/work/x').logDir).toBe('/work/x/logs');

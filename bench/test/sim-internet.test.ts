@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ReferenceError } from '../src/sim/reference.js';
 import {
   internetReference,
+  internetScenarios,
   parseInternetReference,
   roundFromInternetResult,
 } from '../src/sim/internet-reference.js';
@@ -85,6 +86,27 @@ describe('the internet reference (rounds of the internet benchmark)', () => {
     expect(() => internetReference('x', 'y', [result(0.23, 0.22), other])).toThrow(/settings/);
   });
 
+  it('keeps a LIVE hold-back given, reads a null one as the absent default, and never mixes them', () => {
+    const withSync = (sync: number | null) => {
+      const round = result(0.23, 0.22);
+      Object.assign(round.figures.settings, { liveSyncSegments: sync });
+      return round;
+    };
+    expect(roundFromInternetResult(withSync(4)).settings.liveSyncSegments).toBe(4);
+    expect(internetReference('x', 'y', [result(0.2, 0.2), withSync(null)]).rounds).toHaveLength(2);
+    expect(() => internetReference('x', 'y', [withSync(4), withSync(null)])).toThrow(/settings/);
+  });
+
+  it('names the scenarios it has rounds of', () => {
+    const liveOnly = result(0.23, 0.22);
+    liveOnly.figures.entries.shift();
+    expect(internetScenarios(internetReference('x', 'y', [liveOnly]))).toEqual(['live']);
+    expect(internetScenarios(internetReference('x', 'y', [result(0.2, 0.2)]))).toEqual([
+      'live',
+      'vod',
+    ]);
+  });
+
   it('round-trips through its stored form', () => {
     const reference = internetReference('quick', 'cmd', [result(0.23, 0.22), result(0.2, 0.25)]);
     expect(parseInternetReference(JSON.parse(JSON.stringify(reference)), 'f')).toEqual(reference);
@@ -138,5 +160,12 @@ describe('the internet validation row', () => {
       '±5 pts': 'NO',
       'stalls real/sim': '0,0,0/1',
     });
+    expect(line!.scenario).toBe('live 6 internet (seed 1)');
+    const held = result(0.23, 0.22);
+    Object.assign(held.figures.settings, { liveSyncSegments: 4 });
+    const [heldLine] = internetTable([
+      compareInternet(internetReference('x', 'y', [held]), 'live', [sim], 0.1),
+    ]);
+    expect(heldLine!.scenario).toBe('live 6 internet (seed 1), 4 segments behind');
   });
 });

@@ -16,6 +16,8 @@ export const INTERNET_FLAGS_HELP = `Flags:
   --viewer-kind KIND      werift (default: one coral-peer process per home) or chromium (one
                           headless Chromium on the reference player per home, at most 3 per
                           core: 6 on 2 cores)
+  --live-sync-segments N  LIVE viewers, with and without P2P, start N segments behind the live
+                          edge (werift viewers; default: the player's, 3)
   --quick                 6 viewers, 25 s each`;
 
 const internetFlags = z.object({
@@ -34,6 +36,7 @@ const internetFlags = z.object({
     .refine((dir) => dir !== 'true' && dir.trim() !== '', 'needs a folder')
     .optional(),
   viewer_kind: z.enum(['werift', 'chromium']).default('werift'),
+  live_sync_segments: z.coerce.number().int().min(1).max(10).optional(),
   quick: booleanFlag(),
 });
 
@@ -53,6 +56,8 @@ export interface InternetOptions {
   /** Absolute folder for the viewers' logs (null: not kept). */
   logDir: string | null;
   viewerKind: 'werift' | 'chromium';
+  /** LIVE viewers start this many segments behind the live edge (null: the player's default). */
+  liveSyncSegments: number | null;
 }
 
 /**
@@ -72,9 +77,12 @@ export function parseInternetOptions(
       `--viewers ${viewers} with --viewer-kind chromium: at most ${maxBrowsers} on ${cores} ` +
         `cores (one browser per home); use werift viewers for larger swarms`,
     );
+  if (f.viewer_kind === 'chromium' && f.live_sync_segments !== undefined)
+    throw new FlagError('--live-sync-segments is for werift viewers only');
   return {
     viewers,
     viewerKind: f.viewer_kind,
+    liveSyncSegments: f.live_sync_segments ?? null,
     seed: f.seed,
     watchSec: f.quick ? 25 : f.watch_sec,
     scenarios: f.scenarios,

@@ -56,6 +56,7 @@ async function runOnce(
         p2p,
         watchSec: options.watchSec,
         bufferSec: BUFFER_SEC,
+        liveSyncSegments: options.liveSyncSegments,
         logPath,
       }),
     );

@@ -28,6 +28,8 @@ export interface ViewerRun {
   watchSec: number;
   /** Buffer target, s, the same with and without P2P. */
   bufferSec: number;
+  /** Live: segments behind the live edge, the same with and without P2P (null: the player's). */
+  liveSyncSegments: number | null;
   /** Where its logs go (`<logPath>.log`, and `.jsonl` for stats lines); null: not kept. */
   logPath: string | null;
 }
@@ -52,6 +54,9 @@ export function startWeriftViewer(run: ViewerRun): RunningViewer {
     '0',
     '--buffer-sec',
     String(run.bufferSec),
+    ...(run.liveSyncSegments === null
+      ? []
+      : ['--live-sync-segments', String(run.liveSyncSegments)]),
     '--upload-kbps',
     String(Math.round(viewer.home.upMbit * 1000)),
     ...(run.p2p ? [] : ['--no-p2p']),

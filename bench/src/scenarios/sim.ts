@@ -11,6 +11,7 @@ import {
 } from '../sim/reference.js';
 import {
   internetReferenceFromResult,
+  internetScenarios,
   storedInternetReferences,
   type InternetReference,
 } from '../sim/internet-reference.js';
@@ -90,7 +91,7 @@ const scenario: Scenario = {
       ).split('\n'))
         say(line);
       for (const reference of internetReferences)
-        for (const scenario of ['live', 'vod'] as const) {
+        for (const scenario of internetScenarios(reference)) {
           const row = await validateInternet(reference, scenario);
           internetValidation.push(row);
         }

@@ -33,6 +33,13 @@ const settingsSchema = z.object({
   watchSec: z.number().min(1),
   vodJoinIntervalMs: z.number().int().min(0),
   liveJoinIntervalMs: z.number().int().min(0),
+  /** LIVE viewers' distance from the live edge, segments; absent or null: the player's 3. */
+  liveSyncSegments: z
+    .number()
+    .int()
+    .min(1)
+    .nullish()
+    .transform((value) => value ?? undefined),
 });
 
 const resultSchema = z.object({
@@ -114,6 +121,13 @@ export function internetReference(
     settings: first.settings,
     rounds: rounds.map((r) => r.round),
   };
+}
+
+/** The scenarios a reference has rounds of (a reference may hold LIVE rounds only). */
+export function internetScenarios(reference: InternetReference): Array<'live' | 'vod'> {
+  return (['live', 'vod'] as const).filter((scenario) =>
+    reference.rounds.some((round) => round.entries.some((e) => e.scenario === scenario)),
+  );
 }
 
 /** A stored reference file's content, checked. */

@@ -21,6 +21,8 @@ export interface InternetValidationRow {
   readonly scenario: 'live' | 'vod';
   readonly viewers: number;
   readonly seed: number;
+  /** LIVE viewers' distance from the live edge, segments (null: the player's 3). */
+  readonly liveSyncSegments: number | null;
   readonly rounds: number;
   readonly reference: string;
   /** Simulated runs (same homes, each with its own run seed). */
@@ -90,6 +92,7 @@ export function compareInternet(
     scenario,
     viewers: reference.settings.viewers,
     seed: reference.settings.seed,
+    liveSyncSegments: reference.settings.liveSyncSegments ?? null,
     rounds: entries.length,
     reference: reference.label,
     simRuns: sims.length,
@@ -126,6 +129,7 @@ export async function validateInternet(
     seed: s.seed,
     watchSec: s.watchSec,
     joinIntervalMs: scenario === 'live' ? s.liveJoinIntervalMs : s.vodJoinIntervalMs,
+    ...(s.liveSyncSegments != null ? { liveSyncSegments: s.liveSyncSegments } : {}),
   };
   const name = scenario === 'live' ? 'lab-internet-live' : 'lab-internet-vod';
   const cpuBefore = process.cpuUsage();
@@ -150,7 +154,9 @@ export function internetTable(
   rows: readonly InternetValidationRow[],
 ): Array<Record<string, string>> {
   return rows.map((row) => ({
-    scenario: `${row.scenario} ${row.viewers} internet (seed ${row.seed})`,
+    scenario:
+      `${row.scenario} ${row.viewers} internet (seed ${row.seed})` +
+      (row.liveSyncSegments === null ? '' : `, ${row.liveSyncSegments} segments behind`),
     'rounds real/sim': `${row.rounds}/${row.simRuns}`,
     'offload real': range(row.realOffload),
     'offload sim': range(row.simOffload),

@@ -15,6 +15,7 @@ export interface CliOptions {
   statsIntervalMs: number;
   joinIntervalMs: number;
   bufferSec: number | undefined;
+  liveSyncSegments: number | undefined;
   segmentMemoryMiB: number | undefined;
   p2p: boolean;
   logLevel: LogLevel;
@@ -40,6 +41,8 @@ JSON lines on stdout (logs go to stderr).
   --stats-interval-ms MS   print stats this often (default 5000; 0: only the final summary)
   --join-interval-ms MS    start the peers this far apart (default 0)
   --buffer-sec S           watchers' buffer target, seconds (hls.js maxBufferLength; default 30)
+  --live-sync-segments N   live watchers start N segments behind the live edge (hls.js
+                           liveSyncDurationCount; default 3)
   --segment-memory-mib M   segments each peer keeps to play and share, MiB (default: 16 for
                            watch, 96 for seed and corrupt)
   --no-p2p                 CDN only: the baseline (no tracker, no peers)
@@ -94,6 +97,7 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
         'stats-interval-ms': { type: 'string' },
         'join-interval-ms': { type: 'string' },
         'buffer-sec': { type: 'string' },
+        'live-sync-segments': { type: 'string' },
         'segment-memory-mib': { type: 'string' },
         'no-p2p': { type: 'boolean' },
         'log-level': { type: 'string' },
@@ -149,6 +153,11 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     joinIntervalMs:
       number('join-interval-ms', values['join-interval-ms'], { integer: true, min: 0 }) ?? 0,
     bufferSec: number('buffer-sec', values['buffer-sec'], { min: 1, max: 3600 }),
+    liveSyncSegments: number('live-sync-segments', values['live-sync-segments'], {
+      integer: true,
+      min: 1,
+      max: 100,
+    }),
     segmentMemoryMiB: number('segment-memory-mib', values['segment-memory-mib'], {
       min: 1,
       max: 65_536,

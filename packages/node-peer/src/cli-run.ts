@@ -37,9 +37,12 @@ export async function runFleetCli(options: CliOptions, logger: Logger): Promise<
           ? { segmentMemoryBytes: options.segmentMemoryMiB * 1024 * 1024 }
           : {}),
       },
-      ...(options.bufferSec !== undefined
-        ? { player: { bufferTargetSec: options.bufferSec } }
-        : {}),
+      player: {
+        ...(options.bufferSec !== undefined ? { bufferTargetSec: options.bufferSec } : {}),
+        ...(options.liveSyncSegments !== undefined
+          ? { liveSyncSegments: options.liveSyncSegments }
+          : {}),
+      },
       platform: {
         log: (level, message, fields) => logger[level](message, { peer: index, ...fields }),
       },

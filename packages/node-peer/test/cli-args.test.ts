@@ -15,6 +15,7 @@ describe('parseCliArgs', () => {
       statsIntervalMs: 5000,
       joinIntervalMs: 0,
       bufferSec: undefined,
+      liveSyncSegments: undefined,
       segmentMemoryMiB: undefined,
       p2p: true,
       logLevel: 'warn',
@@ -24,6 +25,7 @@ describe('parseCliArgs', () => {
       ...['--count', '40', '--mode', 'seed', '--upload-kbps', '2500', '--duration-sec', '90.5'],
       ...['--region', 'eu-west', '--stats-interval-ms', '0', '--join-interval-ms', '250'],
       ...['--buffer-sec', '6', '--segment-memory-mib', '8', '--no-p2p', '--log-level', 'debug'],
+      ...['--live-sync-segments', '5'],
     ]);
     expect(all).toMatchObject({
       originUrl: 'https://origin.example/base',
@@ -36,6 +38,7 @@ describe('parseCliArgs', () => {
       statsIntervalMs: 0,
       joinIntervalMs: 250,
       bufferSec: 6,
+      liveSyncSegments: 5,
       segmentMemoryMiB: 8,
       p2p: false,
       logLevel: 'debug',
@@ -51,6 +54,8 @@ describe('parseCliArgs', () => {
       ['--origin', 'http://x', '--stream', 'a', '--upload-kbps', '0'],
       ['--origin', 'http://x', '--stream', 'a', '--stats-interval-ms', ''],
       ['--origin', 'http://x', '--stream', 'a', '--log-level', 'loud'],
+      ['--origin', 'http://x', '--stream', 'a', '--live-sync-segments', '0'],
+      ['--origin', 'http://x', '--stream', 'a', '--live-sync-segments', '2.5'],
       ['--origin', 'not a url', '--stream', 'a'],
       ['--origin', 'http://x', '--stream', 'a', 'extra'],
     ];

@@ -35,6 +35,8 @@ export interface LabInternetOptions {
    * draws); the homes come from `seed` alone. Default: `seed`.
    */
   readonly runSeed?: number;
+  /** LIVE viewers start this many segments behind the live edge (default 3, the player's). */
+  readonly liveSyncSegments?: number;
 }
 
 /** One lab home as a simulated viewer (pure). */
@@ -116,7 +118,11 @@ export function labInternetSpec(o: LabInternetOptions): SimSpec {
     // The benchmark's viewers are werift peers: their measured set-up, lost handshakes included.
     peerSetup: WERIFT_PEER_SETUP,
     peerTransferSpread: WERIFT_TRANSFER_SPREAD,
-    player: { tickMs: 100, bufferTargetSec: LAB_INTERNET_BUFFER_SEC, liveSyncSegments: 3 },
+    player: {
+      tickMs: 100,
+      bufferTargetSec: LAB_INTERNET_BUFFER_SEC,
+      liveSyncSegments: o.liveSyncSegments ?? 3,
+    },
     measureWindowSec: null,
   };
 }

@@ -39,6 +39,8 @@ export interface ScenarioOptions {
   readonly joinIntervalMs?: number;
   /** lab-internet scenarios: seed of the run's chances; the homes come from `seed`. */
   readonly runSeed?: number;
+  /** lab-internet scenarios: LIVE viewers start this many segments behind the edge (default 3). */
+  readonly liveSyncSegments?: number;
   /**
    * The player's tick, ms (default 100, as the headless player). An approximation for large
    * runs when raised: each tick also asks the engine's scheduler for a pass (at most one per
@@ -281,6 +283,7 @@ function labInternet(live: boolean, o: ScenarioOptions): SimSpec {
     p2p: o.p2p ?? true,
     sampleSec: o.sampleSec ?? 2,
     ...(o.runSeed !== undefined ? { runSeed: o.runSeed } : {}),
+    ...(o.liveSyncSegments !== undefined ? { liveSyncSegments: o.liveSyncSegments } : {}),
   });
 }
 

@@ -40,6 +40,15 @@ describe('the lab-internet scenarios (the internet benchmark in the simulator)',
     expect(cdnOnly.p2p).toBe(false);
   });
 
+  it('start LIVE viewers 3 segments behind the edge unless told otherwise, with or without P2P', () => {
+    expect(scenarioSpec('lab-internet-live', { viewers: 6 }).player.liveSyncSegments).toBe(3);
+    for (const p2p of [true, false])
+      expect(
+        scenarioSpec('lab-internet-live', { viewers: 6, p2p, liveSyncSegments: 4 }).player
+          .liveSyncSegments,
+      ).toBe(4);
+  });
+
   it('add both homes access RTTs between two homes, and one home RTT to the services', () => {
     const paths = createPathModel(
       scenarioSpec('lab-internet-vod', { viewers: 2 }).population,

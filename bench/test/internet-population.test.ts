@@ -142,13 +142,17 @@ describe('the internet options', () => {
     expect(() => parseInternetOptions({ viewer_kind: 'firefox' })).toThrow(/--viewer-kind/);
   });
 
-  it('passes --live-sync-segments to werift viewers only, the player default otherwise', () => {
+  it('takes --live-sync-segments in whole segments, the player default otherwise', () => {
     expect(parseInternetOptions({}).liveSyncSegments).toBeNull();
     expect(parseInternetOptions({ live_sync_segments: '4' }).liveSyncSegments).toBe(4);
-    expect(() => parseInternetOptions({ live_sync_segments: '0' })).toThrow(/--live-sync-segments/);
-    expect(() =>
-      parseInternetOptions({ live_sync_segments: '4', viewer_kind: 'chromium', viewers: '2' }),
-    ).toThrow(/werift viewers only/);
+    expect(
+      parseInternetOptions({ live_sync_segments: '4', viewer_kind: 'chromium', viewers: '2' })
+        .liveSyncSegments,
+    ).toBe(4);
+    for (const bad of ['0', '11', '2.5'])
+      expect(() => parseInternetOptions({ live_sync_segments: bad })).toThrow(
+        /--live-sync-segments/,
+      );
   });
 
   it('keeps logs only with --log-dir, a relative one taken from where npm ran', () => {

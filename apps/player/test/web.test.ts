@@ -83,6 +83,7 @@ describe('page settings', () => {
       maxHeight: 240,
       src: null,
       bufferSec: null,
+      liveSyncSegments: null,
     });
     // The origin names uploads with random base64url ids: any of them may start with - or _.
     expect(readSettings('?id=-Xr4_kq9', null, true).id).toBe('-Xr4_kq9');
@@ -94,6 +95,7 @@ describe('page settings', () => {
       maxHeight: null,
       src: null,
       bufferSec: null,
+      liveSyncSegments: null,
     });
   });
 
@@ -104,6 +106,14 @@ describe('page settings', () => {
     for (const bad of ['0', '0.5', '601', '-4', 'x', '', 'Infinity'])
       expect(readSettings(`?bufferSec=${bad}`, null, true).bufferSec).toBeNull();
     expect(readSettings('', null, true).bufferSec).toBeNull();
+  });
+
+  it('a live hold-back is taken in whole segments from 1 to 10', () => {
+    expect(readSettings('?liveSyncSegments=4', null, true).liveSyncSegments).toBe(4);
+    expect(readSettings('?liveSyncSegments=10', null, false).liveSyncSegments).toBe(10);
+    for (const bad of ['0', '2.5', '11', '-1', 'x', ''])
+      expect(readSettings(`?liveSyncSegments=${bad}`, null, true).liveSyncSegments).toBeNull();
+    expect(readSettings('', null, true).liveSyncSegments).toBeNull();
   });
 
   it('a manifest URL to start on at once is taken only as an http(s) URL', () => {

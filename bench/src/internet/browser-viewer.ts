@@ -80,7 +80,8 @@ export function startBrowserViewer(run: ViewerRun): RunningViewer {
       });
       const url =
         `${stack.player.url}/?id=${encodeURIComponent(run.streamId)}` +
-        `&p2p=${run.p2p ? 1 : 0}&bufferSec=${run.bufferSec}`;
+        `&p2p=${run.p2p ? 1 : 0}&bufferSec=${run.bufferSec}` +
+        (run.liveSyncSegments === null ? '' : `&liveSyncSegments=${run.liveSyncSegments}`);
       mark('browser launched');
       // The watch starts as the page is asked for (a werift viewer's as its process starts).
       watched = setTimeout(stop, run.watchSec * 1000);

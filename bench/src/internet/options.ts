@@ -17,7 +17,7 @@ export const INTERNET_FLAGS_HELP = `Flags:
                           headless Chromium on the reference player per home, at most 3 per
                           core: 6 on 2 cores)
   --live-sync-segments N  LIVE viewers, with and without P2P, start N segments behind the live
-                          edge (werift viewers; default: the player's, 3)
+                          edge (default: the player's, 3)
   --quick                 6 viewers, 25 s each`;
 
 const internetFlags = z.object({
@@ -77,8 +77,6 @@ export function parseInternetOptions(
       `--viewers ${viewers} with --viewer-kind chromium: at most ${maxBrowsers} on ${cores} ` +
         `cores (one browser per home); use werift viewers for larger swarms`,
     );
-  if (f.viewer_kind === 'chromium' && f.live_sync_segments !== undefined)
-    throw new FlagError('--live-sync-segments is for werift viewers only');
   return {
     viewers,
     viewerKind: f.viewer_kind,

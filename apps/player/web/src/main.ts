@@ -285,6 +285,9 @@ async function play(
     hlsConfig: {
       startPosition: startPositionSec,
       ...bufferConfig(settings.bufferSec ?? (p2p ? P2P_MAX_BUFFER_SEC : null)),
+      ...(settings.liveSyncSegments !== null
+        ? { liveSyncDurationCount: settings.liveSyncSegments }
+        : {}),
     },
   });
   current = coral;

@@ -18,6 +18,12 @@ export interface PlayerSettings {
    * defaults (12 s with P2P, hls.js's own without). Benchmarks compare the modes like for like.
    */
   bufferSec: number | null;
+  /**
+   * Live: start this many segments behind the live edge (`?liveSyncSegments=`, 1–10, hls.js
+   * `liveSyncDurationCount`): more latency, more time for segments to cross between viewers.
+   * null keeps hls.js's 3 (or an LL-HLS playlist's part hold-back, which this would override).
+   */
+  liveSyncSegments: number | null;
 }
 
 export interface StorageLike {
@@ -54,6 +60,7 @@ export function readSettings(
   const region = params.get('region');
   const maxHeight = Number(params.get('maxHeight'));
   const bufferSec = Number(params.get('bufferSec'));
+  const liveSyncSegments = Number(params.get('liveSyncSegments'));
   return {
     id,
     p2p: chosen ?? p2pDefault,
@@ -61,6 +68,10 @@ export function readSettings(
     maxHeight: Number.isInteger(maxHeight) && maxHeight > 0 ? maxHeight : null,
     src: httpUrl(params.get('src')),
     bufferSec: Number.isFinite(bufferSec) && bufferSec >= 1 && bufferSec <= 600 ? bufferSec : null,
+    liveSyncSegments:
+      Number.isInteger(liveSyncSegments) && liveSyncSegments >= 1 && liveSyncSegments <= 10
+        ? liveSyncSegments
+        : null,
   };
 }
 

@@ -213,10 +213,11 @@ export class SimPeerConnection implements PeerConnectionLike {
     const { clock, paths } = this.fabric;
     const route = canConnect(this.host.nat, answerer.host.nat);
     if (!route.ok) {
-      // ICE checks run out: the engine's own connect timeout usually notices first.
+      // Counted now: the attempt cannot open, and the engine's own connect timeout (5 s)
+      // usually closes it before the ICE checks run out and say so.
+      this.fabric.connectionsFailed++;
       clock.setTimeout(() => {
         if (this.closed) return;
-        this.fabric.connectionsFailed++;
         this.onconnectionstatechange?.('failed');
         answerer.onconnectionstatechange?.('failed');
       }, 8_000);

@@ -137,3 +137,28 @@ describe('the RTC fabric opens a channel as WebRTC does', () => {
     expect(received[0]!.atMs).toBeGreaterThanOrEqual(opened.answerer!);
   });
 });
+
+describe('the RTC fabric counts set-ups', () => {
+  it('counts a pair the NATs cannot join as failed, even when the engine gives up first', async () => {
+    const clock = new EventClock();
+    const paths: PathModel = { rttMs: () => 100, capBytesPerSec: () => Infinity };
+    const fabric = new RtcFabric(clock, new FlowNetwork(clock), paths, 1, model, () => 0);
+    const symmetric = (id: string): Host => ({ ...host(id, 0), nat: 'symmetric' });
+    const offerer = fabric.createPeerConnection(symmetric('a'));
+    const answerer = fabric.createPeerConnection(symmetric('b'));
+    const states: string[] = [];
+    offerer.onconnectionstatechange = (state) => states.push(state);
+    offerer.createDataChannel('coral');
+    await offerer.acceptAnswer(await answerer.acceptOffer(await offerer.createOffer()));
+    // The engine's connect timeout closes it before the ICE checks would fail (8 s).
+    clock.setTimeout(() => offerer.close(), 5_000);
+    await clock.runUntil(120_000);
+    expect(states).toEqual(['closed']);
+    expect([fabric.connectionsOpened, fabric.connectionsFailed]).toEqual([0, 1]);
+
+    const coneClock = new EventClock();
+    const cones = new RtcFabric(coneClock, new FlowNetwork(coneClock), paths, 1, model, () => 0);
+    expect(await connectedAtMs(cones, coneClock, host('c', 0), host('d', 0))).not.toBeNull();
+    expect([cones.connectionsOpened, cones.connectionsFailed]).toEqual([1, 0]);
+  });
+});

@@ -41,7 +41,7 @@ JSON lines on stdout (logs go to stderr).
   --stats-interval-ms MS   print stats this often (default 5000; 0: only the final summary)
   --join-interval-ms MS    start the peers this far apart (default 0)
   --buffer-sec S           watchers' buffer target, seconds (hls.js maxBufferLength; default 30)
-  --live-sync-segments N   live watchers start N segments behind the live edge (hls.js
+  --live-sync-segments N   live watchers start N (1-10) segments behind the live edge (hls.js
                            liveSyncDurationCount; default 3)
   --segment-memory-mib M   segments each peer keeps to play and share, MiB (default: 16 for
                            watch, 96 for seed and corrupt)
@@ -156,7 +156,7 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     liveSyncSegments: number('live-sync-segments', values['live-sync-segments'], {
       integer: true,
       min: 1,
-      max: 100,
+      max: 10,
     }),
     segmentMemoryMiB: number('segment-memory-mib', values['segment-memory-mib'], {
       min: 1,

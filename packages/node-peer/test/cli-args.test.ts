@@ -56,6 +56,7 @@ describe('parseCliArgs', () => {
       ['--origin', 'http://x', '--stream', 'a', '--log-level', 'loud'],
       ['--origin', 'http://x', '--stream', 'a', '--live-sync-segments', '0'],
       ['--origin', 'http://x', '--stream', 'a', '--live-sync-segments', '2.5'],
+      ['--origin', 'http://x', '--stream', 'a', '--live-sync-segments', '11'],
       ['--origin', 'not a url', '--stream', 'a'],
       ['--origin', 'http://x', '--stream', 'a', 'extra'],
     ];

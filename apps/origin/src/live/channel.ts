@@ -164,13 +164,21 @@ export class LiveChannel {
         startNumber: this.epochStart,
       },
     );
+    // Stopped or closed while preparing: start nothing the stop would not wait for.
+    if (this.stopping || this.closed) return;
     const ffmpeg = startFfmpeg(binaries.ffmpeg, args);
     this.ffmpeg = ffmpeg;
+    // Before any await: a stop() from here on must wait for this run's own end, not the last
+    // run's; and an end that cannot write (its folder deleted) is logged, never unhandled.
+    this.exitHandled = ffmpeg.exited
+      .then((exit) => this.onExit(ffmpeg, exit))
+      .catch((error: unknown) =>
+        this.log.error('live ffmpeg exit handling failed', { err: error }),
+      );
     this.status = 'starting';
     this.error = undefined;
     this.startedAt = new Date().toISOString();
     if (ffmpeg.pid !== undefined) await writePidFile(join(dir, PID_FILE), ffmpeg.pid);
-    this.exitHandled = ffmpeg.exited.then((exit) => this.onExit(ffmpeg, exit));
     this.timer = setInterval(() => void this.tick(), config.LIVE_POLL_MS);
     this.log.info('live channel started', {
       source: this.record.source.type,

@@ -62,6 +62,13 @@ const host = (id: string, lossRate: number): Host => ({
   channels: new Set(),
 });
 
+/** A fabric with the set-up model above on paths of `rttMs` with no uplink cap. */
+function modelFabric(rttMs: number): { clock: EventClock; fabric: RtcFabric } {
+  const clock = new EventClock();
+  const paths: PathModel = { rttMs: () => rttMs, capBytesPerSec: () => Infinity };
+  return { clock, fabric: new RtcFabric(clock, new FlowNetwork(clock), paths, 1, model, () => 0) };
+}
+
 /** Offer/answer between two hosts; resolves the simulated time the offerer sees 'connected'. */
 async function connectedAtMs(fabric: RtcFabric, clock: EventClock, a: Host, b: Host) {
   let at: number | null = null;
@@ -78,12 +85,9 @@ async function connectedAtMs(fabric: RtcFabric, clock: EventClock, a: Host, b: H
 }
 
 describe('the RTC fabric with a set-up model', () => {
-  const paths: PathModel = { rttMs: () => 100, capBytesPerSec: () => Infinity };
-
   it('opens a lossy path late by the lost handshake packets, a clean one on time', async () => {
     const run = async (lossRate: number) => {
-      const clock = new EventClock();
-      const fabric = new RtcFabric(clock, new FlowNetwork(clock), paths, 1, model, () => 0);
+      const { clock, fabric } = modelFabric(100);
       return connectedAtMs(fabric, clock, host('a', lossRate), host('b', lossRate));
     };
     expect(await run(0)).toBe(1300);
@@ -93,9 +97,7 @@ describe('the RTC fabric with a set-up model', () => {
 
 describe('the RTC fabric as a stack with stats', () => {
   it("reports the path's round trip on both ends once connected, none before", async () => {
-    const clock = new EventClock();
-    const paths: PathModel = { rttMs: () => 140, capBytesPerSec: () => Infinity };
-    const fabric = new RtcFabric(clock, new FlowNetwork(clock), paths, 1, model, () => 0);
+    const { clock, fabric } = modelFabric(140);
     const offerer = fabric.createPeerConnection(host('a', 0));
     const answerer = fabric.createPeerConnection(host('b', 0));
     offerer.createDataChannel('coral');
@@ -110,9 +112,7 @@ describe('the RTC fabric as a stack with stats', () => {
 
 describe('the RTC fabric opens a channel as WebRTC does', () => {
   it("opens the answerer's side half a round trip after the offerer's, and loses nothing sent at once", async () => {
-    const clock = new EventClock();
-    const paths: PathModel = { rttMs: () => 140, capBytesPerSec: () => Infinity };
-    const fabric = new RtcFabric(clock, new FlowNetwork(clock), paths, 1, model, () => 0);
+    const { clock, fabric } = modelFabric(140);
     const offerer = fabric.createPeerConnection(host('a', 0));
     const answerer = fabric.createPeerConnection(host('b', 0));
     const opened: Record<string, number> = {};
@@ -140,9 +140,7 @@ describe('the RTC fabric opens a channel as WebRTC does', () => {
 
 describe('the RTC fabric counts set-ups', () => {
   it('counts a pair the NATs cannot join as failed, even when the engine gives up first', async () => {
-    const clock = new EventClock();
-    const paths: PathModel = { rttMs: () => 100, capBytesPerSec: () => Infinity };
-    const fabric = new RtcFabric(clock, new FlowNetwork(clock), paths, 1, model, () => 0);
+    const { clock, fabric } = modelFabric(100);
     const symmetric = (id: string): Host => ({ ...host(id, 0), nat: 'symmetric' });
     const offerer = fabric.createPeerConnection(symmetric('a'));
     const answerer = fabric.createPeerConnection(symmetric('b'));
@@ -156,8 +154,7 @@ describe('the RTC fabric counts set-ups', () => {
     expect(states).toEqual(['closed']);
     expect([fabric.connectionsOpened, fabric.connectionsFailed]).toEqual([0, 1]);
 
-    const coneClock = new EventClock();
-    const cones = new RtcFabric(coneClock, new FlowNetwork(coneClock), paths, 1, model, () => 0);
+    const { clock: coneClock, fabric: cones } = modelFabric(100);
     expect(await connectedAtMs(cones, coneClock, host('c', 0), host('d', 0))).not.toBeNull();
     expect([cones.connectionsOpened, cones.connectionsFailed]).toEqual([1, 0]);
   });

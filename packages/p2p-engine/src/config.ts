@@ -109,7 +109,11 @@ export interface EngineConfig {
    * some live rounds, lost VOD on werift and did not move the medians, so 64 KiB stays.
    */
   maxMessageBytes: number;
-  /** Stop sending while the channel buffers more than this; resume below the low mark. */
+  /**
+   * Stop sending while the channel buffers more than this; resume below the low mark. What a
+   * channel has queued goes out even after the receiver cancels, ahead of its next transfer:
+   * browsers queue one message at a time (0), so a cancel strands at most one message.
+   */
   bufferedHighWaterBytes: number;
   bufferedLowWaterBytes: number;
   /** Tracker reconnect back-off bounds. */
@@ -152,8 +156,8 @@ export const defaultEngineConfig: EngineConfig = {
   relayAllowed: false,
   connectHoldMaxMs: 3_000,
   maxMessageBytes: 64 * 1024,
-  bufferedHighWaterBytes: 256 * 1024,
-  bufferedLowWaterBytes: 64 * 1024,
+  bufferedHighWaterBytes: 0,
+  bufferedLowWaterBytes: 0,
   trackerReconnectMinMs: 1_000,
   trackerReconnectMaxMs: 30_000,
   beaconIntervalMs: 10_000,
@@ -178,7 +182,6 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
     'peerTransferDeadlineMs',
     'peerMaxRefusals',
     'peerConnectTimeoutMs',
-    'bufferedHighWaterBytes',
     'trackerReconnectMinMs',
     'trackerReconnectMaxMs',
     'prefetchConcurrency',
@@ -197,6 +200,7 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
     'safetyMarginMs',
     'cdnFallbackGuardMs',
     'prefetchAheadSec',
+    'bufferedHighWaterBytes',
     'bufferedLowWaterBytes',
     'beaconIntervalMs',
     'livePlaylistPollMs',

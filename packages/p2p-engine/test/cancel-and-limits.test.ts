@@ -58,6 +58,31 @@ describe('cancellation', () => {
     expect(viewer!.engine.stats.p2pBytes).toBe(0);
   });
 
+  it('a canceled upload leaves at most one message in the channel ahead of the next one', async () => {
+    // A 40 KB/s path, as a lossy one between homes. What the sender queued in the data channel
+    // goes out even after CANCEL, ahead of the next transfer's bytes: with the whole segment
+    // queued at once, a receiver that gave up on it sees nothing of its next request for
+    // seconds, gives up on that one too, and so on (seen in the lossy lab case).
+    const { clock, fixture, seeder, viewers, swarm } = await setup({ sizeBytes: 120_000 });
+    const [viewer] = viewers;
+    swarm.network.setUplink(seeder.id, 40_000);
+    const canceled = requestSegment(viewer!, fixture, fixture.segments[8]!);
+    await clock.advance(300);
+    canceled.cancel();
+    await expect(canceled.promise).rejects.toBeInstanceOf(AbortedError);
+    const queuedAtCancel = seeder.engine.stats.uploadedBytes;
+    expect(queuedAtCancel).toBeGreaterThan(0);
+    expect(queuedAtCancel).toBeLessThanOrEqual(64 * 1024);
+    const next = fixture.segments[9]!;
+    const startedAtMs = clock.now();
+    const result = await settle(clock, requestSegment(viewer!, fixture, next).promise, 30_000);
+    expect(result.bytes).toEqual(next.bytes);
+    expect(viewer!.cdn.segmentRequests()).toHaveLength(0);
+    // Behind at most one stale message: (64 KiB + 120 kB) at 40 KB/s, plus set-up latency.
+    expect(clock.now() - startedAtMs).toBeLessThan(5_500);
+    expect(seeder.engine.stats.uploadedBytes).toBe(queuedAtCancel + next.bytes.byteLength);
+  });
+
   it('a player abort during an HTTP transfer cancels the request', async () => {
     const { clock, fixture, viewers } = await setup();
     const [viewer] = viewers;

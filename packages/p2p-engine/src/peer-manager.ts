@@ -160,14 +160,24 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
   /**
    * Still finding peers: connections are being set up or a new one has not said hello yet
    * (what a peer holds follows its handshake), or the tracker has not yet answered the first
-   * question (bounded: a silent tracker stops counting after a few seconds).
+   * question (bounded: a silent tracker stops counting after a few seconds). Set-ups count
+   * during the first discovery only (the tracker's answer, then one connect timeout): later
+   * ones (new peers, retries of unreachable ones) would keep a viewer whose set-ups keep
+   * failing (UDP blocked, a symmetric NAT) waiting on each segment while they run, its buffer
+   * drained towards the CDN's last moment, where a plain CDN player keeps it full.
    */
   get discovering(): boolean {
-    if (this.hold.holding || this.connectingCount > 0) return true;
+    if (this.hold.holding) return true;
     if (this.sessions.some((session) => !session.handshaken)) return true;
+    const sinceMs =
+      this.platform.clock.now() - (this.peersQueriedAtMs ?? this.discoveryStartedAtMs);
+    if (
+      this.connectingCount > 0 &&
+      sinceMs < DISCOVERY_WINDOW_MS + this.config.peerConnectTimeoutMs
+    )
+      return true;
     if (this.sessions.length > 0 || this.peersAnswered) return false;
-    const since = this.peersQueriedAtMs ?? this.discoveryStartedAtMs;
-    return this.platform.clock.now() - since < DISCOVERY_WINDOW_MS;
+    return sinceMs < DISCOVERY_WINDOW_MS;
   }
 
   destroy(): void {

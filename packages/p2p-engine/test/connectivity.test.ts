@@ -327,6 +327,41 @@ describe('connectivity policy on the simulated network', () => {
     expect(tried.player.stats.stalls).toBe(0);
   });
 
+  it('a viewer whose peers cannot connect buffers as far ahead as a lone viewer once its first discovery is over', async () => {
+    // A 60 s clip with a 30 s buffer: a lone viewer has 15 segments loaded within seconds.
+    const buffered = async (setUp: (s: SimSwarm) => void) => {
+      const clock = new FakeClock();
+      const fixture = await VodFixture.create({ count: 30, sizeBytes: 100_000 });
+      swarm = new SimSwarm(clock, fixture.content, 'demo');
+      setUp(swarm);
+      const seeder = swarm.addViewer();
+      swarm.network.setConnectivity(seeder.id, { nat: 'symmetric' });
+      swarm.play(seeder, { playlistUrl: fixture.playlistUrl });
+      await clock.advance(10_000);
+      const viewer = swarm.addViewer();
+      swarm.network.setConnectivity(viewer.id, { nat: 'symmetric' });
+      const player = swarm.play(viewer, { playlistUrl: fixture.playlistUrl });
+      const aheadSec: number[] = [];
+      for (let sec = 1; sec <= 40; sec++) {
+        await clock.advance(1_000);
+        aheadSec.push(player.stats.bufferedAheadSec);
+      }
+      const failed = viewer.engine.stats.peerConnections.failed;
+      swarm.destroy();
+      swarm = null;
+      return { aheadSec, failed, stalls: player.stats.stalls };
+    };
+    const lone = await buffered((s) => s.tracker.stop());
+    const tried = await buffered(() => undefined);
+    // It kept trying (failed set-ups are retried after 5, 10, 20 s) and never stalled...
+    expect(tried.failed).toBeGreaterThanOrEqual(2);
+    expect(tried.stalls).toBe(0);
+    // ...and from 10 s on (start-up, then at most one connect timeout of waiting for peers
+    // that might hold its segments) its buffer is the lone viewer's, not one that each
+    // retried set-up drains to the CDN's last moment.
+    expect(tried.aheadSec.slice(10)).toEqual(lone.aheadSec.slice(10));
+  });
+
   it('with relay allowed, symmetric homes connect through the relay and count it', async () => {
     const {
       clock,

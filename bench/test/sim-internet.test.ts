@@ -6,7 +6,11 @@ import {
   parseInternetReference,
   roundFromInternetResult,
 } from '../src/sim/internet-reference.js';
-import { compareInternet, internetTable } from '../src/sim/internet-validation.js';
+import {
+  compareInternet,
+  internetReasonsTable,
+  internetTable,
+} from '../src/sim/internet-validation.js';
 
 const settings = {
   viewers: 6,
@@ -51,7 +55,14 @@ const result = (vodOffload: number, vodSaved: number, stalls = 0) => ({
   },
 });
 
-const sim = { offload: 0.27, cdnSaved: 0.26, stallsP2p: 1, stallsCdn: 0, eligibleShare: 4 / 6 };
+const sim = {
+  offload: 0.27,
+  cdnSaved: 0.26,
+  stallsP2p: 1,
+  stallsCdn: 0,
+  eligibleShare: 4 / 6,
+  cdnReasons: { startup: 0, alone: 40, elected: 0, deadline: 24, unsigned: 0, fallback: 3 },
+};
 
 describe('the internet reference (rounds of the internet benchmark)', () => {
   it('keeps the figures the simulator reproduces, with the round and its load', () => {
@@ -167,5 +178,35 @@ describe('the internet validation row', () => {
       compareInternet(internetReference('x', 'y', [held]), 'live', [sim], 0.1),
     ]);
     expect(heldLine!.scenario).toBe('live 6 internet (seed 1), 4 segments behind');
+  });
+
+  it('puts the CDN segments by reason beside the simulator, where the rounds kept them', () => {
+    const withReasons = (alone: number, deadline: number) => {
+      const round = result(0.23, 0.22);
+      Object.assign(round.figures.entries[0]!, {
+        cdnReasonsP2p: { startup: 0, alone, elected: 0, deadline, unsigned: 0, fallback: 0 },
+      });
+      return round;
+    };
+    const kept = internetReference('x', 'y', [withReasons(41, 25), withReasons(46, 22)]);
+    const runs = [sim, { ...sim, cdnReasons: { ...sim.cdnReasons, alone: 44, deadline: 30 } }];
+    const row = compareInternet(kept, 'vod', runs, 0);
+    expect(row.cdnReasons.find((c) => c.reason === 'alone')).toEqual({
+      reason: 'alone',
+      real: { median: 43.5, min: 41, max: 46 },
+      sim: { median: 42, min: 40, max: 44 },
+    });
+    // Reasons neither side counted are left out; a reference without reasons has no line.
+    const [line, ...more] = internetReasonsTable([row, compareInternet(reference, 'vod', runs, 0)]);
+    expect(more).toEqual([]);
+    expect(line).toEqual({
+      scenario: 'vod 6 internet (seed 1)',
+      alone: '43.5 (41–46) / 42 (40–44)',
+      deadline: '23.5 (22–25) / 27 (24–30)',
+      fallback: '0 (0–0) / 3 (3–3)',
+    });
+    expect(
+      compareInternet(reference, 'vod', runs, 0).cdnReasons.every((c) => c.real === null),
+    ).toBe(true);
   });
 });

@@ -16,6 +16,7 @@ import {
   type InternetReference,
 } from '../sim/internet-reference.js';
 import {
+  internetReasonsTable,
   internetTable,
   validateInternet,
   type InternetValidationRow,
@@ -100,6 +101,12 @@ const scenario: Scenario = {
         'validation: the internet benchmark (werift peers in the network lab) beside the simulator, same homes',
       );
       for (const line of formatTable(internetTable(internetValidation)).split('\n')) say(line);
+      const reasons = internetReasonsTable(internetValidation);
+      if (reasons.length > 0) {
+        say('');
+        say('why the CDN was asked, segments per round: real median (range) / sim median (range)');
+        for (const line of formatTable(reasons).split('\n')) say(line);
+      }
     }
     const sweep: SweepPoint[] = [];
     let largest = null;

@@ -23,6 +23,11 @@ const entrySchema = z.object({
   stallsCdn: z.number().int().min(0),
   eligibleShare: fraction,
   eligibleShareByNat: fraction,
+  /**
+   * Segments the P2P run's viewers took from the CDN, by the engine's reason (`alone`,
+   * `elected`, ...); absent in rounds kept before the reasons were.
+   */
+  cdnReasonsP2p: z.record(z.string(), z.number().int().min(0)).optional(),
 });
 
 const settingsSchema = z.object({

@@ -15,6 +15,15 @@ export interface SimInternetFigures {
   readonly stallsP2p: number;
   readonly stallsCdn: number;
   readonly eligibleShare: number;
+  /** Segments the P2P run's viewers took from the CDN, by the engine's reason. */
+  readonly cdnReasons: Readonly<Record<string, number>>;
+}
+
+/** One reason's count of CDN segments per round (real) and per run (sim); real null: not kept. */
+export interface ReasonComparison {
+  readonly reason: string;
+  readonly real: Spread | null;
+  readonly sim: Spread;
 }
 
 export interface InternetValidationRow {
@@ -41,6 +50,8 @@ export interface InternetValidationRow {
   readonly realEligibleShare: number;
   readonly simEligibleShare: number;
   readonly withinFivePoints: boolean;
+  /** Why the CDN was asked, real rounds beside simulated runs: which model is off, where. */
+  readonly cdnReasons: readonly ReasonComparison[];
   /** CPU time of the two simulations (P2P and CDN-only), s. */
   readonly simCpuSec: number;
 }
@@ -67,7 +78,21 @@ export function simInternetFigures(p2p: SimResult, cdn: SimResult): SimInternetF
     stallsP2p: stalls(p2p),
     stallsCdn: stalls(cdn),
     eligibleShare: p2p.viewers.length > 0 ? took / p2p.viewers.length : 0,
+    cdnReasons: p2p.totals.cdnReasons,
   };
+}
+
+/** Each reason the simulator counts, as spreads over the rounds that kept reasons and the runs. */
+function compareReasons(
+  entries: readonly InternetEntry[],
+  sims: readonly SimInternetFigures[],
+): ReasonComparison[] {
+  const kept = entries.flatMap((e) => (e.cdnReasonsP2p ? [e.cdnReasonsP2p] : []));
+  return Object.keys(sims[0]!.cdnReasons).map((reason) => ({
+    reason,
+    real: kept.length > 0 ? spread(kept.map((r) => r[reason] ?? 0)) : null,
+    sim: spread(sims.map((s) => s.cdnReasons[reason] ?? 0)),
+  }));
 }
 
 /** Real rounds beside the simulator's runs, median against median (pure). */
@@ -107,6 +132,7 @@ export function compareInternet(
     realEligibleShare: median(entries.map((e) => e.eligibleShare)),
     simEligibleShare: median(sims.map((s) => s.eligibleShare)),
     withinFivePoints: Math.abs(offloadDeltaPoints) <= 5 && Math.abs(cdnSavedDeltaPoints) <= 5,
+    cdnReasons: compareReasons(entries, sims),
     simCpuSec,
   };
 }
@@ -169,4 +195,34 @@ export function internetTable(
     '±5 pts': row.withinFivePoints ? 'yes' : 'NO',
     'sim cpu s': row.simCpuSec.toFixed(2),
   }));
+}
+
+const count = (s: Spread) => `${s.median} (${s.min}–${s.max})`;
+
+/**
+ * Table rows of the CDN segments by reason, real median (range over rounds) / sim median (range
+ * over runs), for the rows whose rounds kept reasons; a reason neither side ever counted is left
+ * out.
+ */
+export function internetReasonsTable(
+  rows: readonly InternetValidationRow[],
+): Array<Record<string, string>> {
+  const reasons = [...new Set(rows.flatMap((row) => row.cdnReasons.map((c) => c.reason)))];
+  const shown = reasons.filter((reason) =>
+    rows.some((row) =>
+      row.cdnReasons.some(
+        (c) => c.reason === reason && c.real !== null && c.real.max + c.sim.max > 0,
+      ),
+    ),
+  );
+  return rows
+    .filter((row) => row.cdnReasons.some((c) => c.real !== null))
+    .map((row) => {
+      const line: Record<string, string> = { scenario: internetTable([row])[0]!.scenario! };
+      for (const reason of shown) {
+        const c = row.cdnReasons.find((x) => x.reason === reason);
+        line[reason] = c?.real ? `${count(c.real)} / ${count(c.sim)}` : '-';
+      }
+      return line;
+    });
 }

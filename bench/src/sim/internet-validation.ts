@@ -175,14 +175,20 @@ const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
 const range = (s: Spread) => `${pct(s.median)} (${pct(s.min)}–${pct(s.max)})`;
 const points = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
 
+/** A validation row's scenario as the tables name it. */
+function scenarioLabel(row: InternetValidationRow): string {
+  return (
+    `${row.scenario} ${row.viewers} internet (seed ${row.seed})` +
+    (row.liveSyncSegments === null ? '' : `, ${row.liveSyncSegments} segments behind`)
+  );
+}
+
 /** Table rows: real median (range over rounds) beside the simulator, Δ in points. */
 export function internetTable(
   rows: readonly InternetValidationRow[],
 ): Array<Record<string, string>> {
   return rows.map((row) => ({
-    scenario:
-      `${row.scenario} ${row.viewers} internet (seed ${row.seed})` +
-      (row.liveSyncSegments === null ? '' : `, ${row.liveSyncSegments} segments behind`),
+    scenario: scenarioLabel(row),
     'rounds real/sim': `${row.rounds}/${row.simRuns}`,
     'offload real': range(row.realOffload),
     'offload sim': range(row.simOffload),
@@ -218,7 +224,7 @@ export function internetReasonsTable(
   return rows
     .filter((row) => row.cdnReasons.some((c) => c.real !== null))
     .map((row) => {
-      const line: Record<string, string> = { scenario: internetTable([row])[0]!.scenario! };
+      const line: Record<string, string> = { scenario: scenarioLabel(row) };
       for (const reason of shown) {
         const c = row.cdnReasons.find((x) => x.reason === reason);
         line[reason] = c?.real ? `${count(c.real)} / ${count(c.sim)}` : '-';

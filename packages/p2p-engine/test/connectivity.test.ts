@@ -183,9 +183,10 @@ async function twoHomes(
   viewerHome: Home,
   config: Partial<EngineConfig> = {},
   setUp: (s: SimSwarm) => void = () => undefined,
+  segments = 10,
 ) {
   const clock = new FakeClock();
-  const fixture = await VodFixture.create({ count: 10, sizeBytes: 100_000 });
+  const fixture = await VodFixture.create({ count: segments, sizeBytes: 100_000 });
   swarm = new SimSwarm(clock, fixture.content, 'demo');
   setUp(swarm);
   const seeder = swarm.addViewer({ config });
@@ -330,26 +331,15 @@ describe('connectivity policy on the simulated network', () => {
   it('a viewer whose peers cannot connect buffers as far ahead as a lone viewer once its first discovery is over', async () => {
     // A 60 s clip with a 30 s buffer: a lone viewer has 15 segments loaded within seconds.
     const buffered = async (setUp: (s: SimSwarm) => void) => {
-      const clock = new FakeClock();
-      const fixture = await VodFixture.create({ count: 30, sizeBytes: 100_000 });
-      swarm = new SimSwarm(clock, fixture.content, 'demo');
-      setUp(swarm);
-      const seeder = swarm.addViewer();
-      swarm.network.setConnectivity(seeder.id, { nat: 'symmetric' });
-      swarm.play(seeder, { playlistUrl: fixture.playlistUrl });
-      await clock.advance(10_000);
-      const viewer = swarm.addViewer();
-      swarm.network.setConnectivity(viewer.id, { nat: 'symmetric' });
-      const player = swarm.play(viewer, { playlistUrl: fixture.playlistUrl });
+      const run = await twoHomes({ nat: 'symmetric' }, { nat: 'symmetric' }, {}, setUp, 30);
       const aheadSec: number[] = [];
       for (let sec = 1; sec <= 40; sec++) {
-        await clock.advance(1_000);
-        aheadSec.push(player.stats.bufferedAheadSec);
+        await run.clock.advance(1_000);
+        aheadSec.push(run.player.stats.bufferedAheadSec);
       }
-      const failed = viewer.engine.stats.peerConnections.failed;
-      swarm.destroy();
-      swarm = null;
-      return { aheadSec, failed, stalls: player.stats.stalls };
+      const failed = run.viewer.engine.stats.peerConnections.failed;
+      run.swarm.destroy();
+      return { aheadSec, failed, stalls: run.player.stats.stalls };
     };
     const lone = await buffered((s) => s.tracker.stop());
     const tried = await buffered(() => undefined);

@@ -22,7 +22,7 @@ import {
 } from './metrics.js';
 import { canConnect } from './nat.js';
 import { createSigningKey, createSimSubtle, type CryptoCounters } from './node-crypto.js';
-import { cdnRttMs, createPathModel, lossCapBytesPerSec } from './paths.js';
+import { cdnRttMs, createPathModel } from './paths.js';
 import { drawArrivals, drawViewer, type ViewerProfile } from './population.js';
 import { seededRandom } from './random.js';
 import { RtcFabric, type Host } from './sim-rtc.js';
@@ -232,7 +232,7 @@ export async function simulate(
       cdn,
       host.down,
       rttToCdn,
-      lossCapBytesPerSec(rttToCdn, profile.lossRate),
+      profile.lossRate,
     );
     const viewerRandom = seededRandom(spec.seed * 7919 + index);
     const platform: EnginePlatform = {

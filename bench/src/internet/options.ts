@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { LIVE_SYNC_SEGMENTS } from '@coral-cdn/protocol';
 import { z } from 'zod';
 import { booleanFlag, FlagError, intFlag, parseFlags } from '../lib/flags.js';
 
@@ -17,7 +18,7 @@ export const INTERNET_FLAGS_HELP = `Flags:
                           headless Chromium on the reference player per home, at most 3 per
                           core: 6 on 2 cores)
   --live-sync-segments N  LIVE viewers, with and without P2P, start N segments behind the live
-                          edge (default: the player's, 3)
+                          edge (default: the player's, ${LIVE_SYNC_SEGMENTS.default})
   --quick                 6 viewers, 25 s each`;
 
 const internetFlags = z.object({
@@ -36,7 +37,12 @@ const internetFlags = z.object({
     .refine((dir) => dir !== 'true' && dir.trim() !== '', 'needs a folder')
     .optional(),
   viewer_kind: z.enum(['werift', 'chromium']).default('werift'),
-  live_sync_segments: z.coerce.number().int().min(1).max(10).optional(),
+  live_sync_segments: z.coerce
+    .number()
+    .int()
+    .min(LIVE_SYNC_SEGMENTS.min)
+    .max(LIVE_SYNC_SEGMENTS.max)
+    .optional(),
   quick: booleanFlag(),
 });
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LIVE_SYNC_SEGMENTS } from '@coral-cdn/protocol';
 import { z } from 'zod';
 import { resultsDir } from '../lib/results.js';
 import { ReferenceError, storedReferenceDocuments } from './reference.js';
@@ -42,7 +43,8 @@ const settingsSchema = z.object({
   liveSyncSegments: z
     .number()
     .int()
-    .min(1)
+    .min(LIVE_SYNC_SEGMENTS.min)
+    .max(LIVE_SYNC_SEGMENTS.max)
     .nullish()
     .transform((value) => value ?? undefined),
 });

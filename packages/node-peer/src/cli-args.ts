@@ -1,5 +1,10 @@
 import { parseArgs } from 'node:util';
-import { REGION_PATTERN, RENDITION_PATTERN, STREAM_ID_PATTERN } from '@coral-cdn/protocol';
+import {
+  LIVE_SYNC_SEGMENTS,
+  REGION_PATTERN,
+  RENDITION_PATTERN,
+  STREAM_ID_PATTERN,
+} from '@coral-cdn/protocol';
 import type { LogLevel } from '@coral-cdn/server-kit';
 import type { NodePeerMode } from './node-peer.js';
 
@@ -41,8 +46,8 @@ JSON lines on stdout (logs go to stderr).
   --stats-interval-ms MS   print stats this often (default 5000; 0: only the final summary)
   --join-interval-ms MS    start the peers this far apart (default 0)
   --buffer-sec S           watchers' buffer target, seconds (hls.js maxBufferLength; default 30)
-  --live-sync-segments N   live watchers start N (1-10) segments behind the live edge (hls.js
-                           liveSyncDurationCount; default 3)
+  --live-sync-segments N   live watchers start N (${LIVE_SYNC_SEGMENTS.min}-${LIVE_SYNC_SEGMENTS.max}) segments behind the live edge (hls.js
+                           liveSyncDurationCount; default ${LIVE_SYNC_SEGMENTS.default})
   --segment-memory-mib M   segments each peer keeps to play and share, MiB (default: 16 for
                            watch, 96 for seed and corrupt)
   --no-p2p                 CDN only: the baseline (no tracker, no peers)
@@ -155,8 +160,8 @@ export function parseCliArgs(argv: string[]): CliOptions | null {
     bufferSec: number('buffer-sec', values['buffer-sec'], { min: 1, max: 3600 }),
     liveSyncSegments: number('live-sync-segments', values['live-sync-segments'], {
       integer: true,
-      min: 1,
-      max: 10,
+      min: LIVE_SYNC_SEGMENTS.min,
+      max: LIVE_SYNC_SEGMENTS.max,
     }),
     segmentMemoryMiB: number('segment-memory-mib', values['segment-memory-mib'], {
       min: 1,

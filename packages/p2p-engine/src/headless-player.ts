@@ -1,3 +1,4 @@
+import { LIVE_SYNC_SEGMENTS } from '@coral-cdn/protocol';
 import type { CoralEngine } from './engine.js';
 import { isAborted } from './errors.js';
 import { parseMediaPlaylist, resolveUri } from './m3u8.js';
@@ -141,7 +142,11 @@ export class HeadlessPlayer {
       }
       if (this.nextSequence === null && parsed.segments.length > 0) {
         const startIndex = this.live
-          ? Math.max(0, parsed.segments.length - (this.options.liveSyncSegments ?? 3))
+          ? Math.max(
+              0,
+              parsed.segments.length -
+                (this.options.liveSyncSegments ?? LIVE_SYNC_SEGMENTS.default),
+            )
           : 0;
         this.nextSequence = parsed.segments[startIndex]!.sequence;
         this.positionSec = this.segments.get(this.nextSequence)!.startSec;

@@ -36,6 +36,19 @@ export const playbackInfoSchema = z.object({
 });
 export type PlaybackInfo = z.infer<typeof playbackInfoSchema>;
 
+/**
+ * Where a live viewer starts, in segments behind the live edge (hls.js `liveSyncDurationCount`):
+ * the range the player's URL setting, the node peer's flag and the benchmarks accept, and
+ * hls.js's default.
+ */
+export const LIVE_SYNC_SEGMENTS = { min: 1, max: 10, default: 3 } as const;
+
+export function isLiveSyncSegments(value: number): boolean {
+  return (
+    Number.isInteger(value) && value >= LIVE_SYNC_SEGMENTS.min && value <= LIVE_SYNC_SEGMENTS.max
+  );
+}
+
 /** Claims of the viewer token (besides the registered `exp`, `iat`, `iss`, `aud`). */
 export const viewerTokenClaimsSchema = z.object({
   /** Viewer id. */

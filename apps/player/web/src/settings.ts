@@ -1,4 +1,4 @@
-import { STREAM_ID_PATTERN } from '@coral-cdn/protocol';
+import { isLiveSyncSegments, STREAM_ID_PATTERN } from '@coral-cdn/protocol';
 
 /** What the page plays and how: from the URL, then what the viewer chose before, then defaults. */
 export interface PlayerSettings {
@@ -68,10 +68,7 @@ export function readSettings(
     maxHeight: Number.isInteger(maxHeight) && maxHeight > 0 ? maxHeight : null,
     src: httpUrl(params.get('src')),
     bufferSec: Number.isFinite(bufferSec) && bufferSec >= 1 && bufferSec <= 600 ? bufferSec : null,
-    liveSyncSegments:
-      Number.isInteger(liveSyncSegments) && liveSyncSegments >= 1 && liveSyncSegments <= 10
-        ? liveSyncSegments
-        : null,
+    liveSyncSegments: isLiveSyncSegments(liveSyncSegments) ? liveSyncSegments : null,
   };
 }
 

@@ -107,6 +107,13 @@ const trackerConfigFields = z.object({
    * offers from peers of this many other address blocks (/24, /48). 0: claimed upload counts.
    */
   LIVE_FETCHER_MIN_SERVED_GROUPS: nonNegativeInt.max(16).default(1),
+  /**
+   * Peers announcing less than this percentage of the best verified upload (counted up to
+   * LIVE_FETCHER_BEST_UPLOAD_CAP_KBPS) are elected only when too few others announce as much:
+   * the uplink that carries a segment to its followers soonest fetches it. 0: no such rule.
+   */
+  LIVE_FETCHER_UPLOAD_PERCENT_OF_BEST: nonNegativeInt.max(100).default(34),
+  LIVE_FETCHER_BEST_UPLOAD_CAP_KBPS: positiveInt.default(20_000),
   /** An offer waits this long for its answer. */
   OFFER_TIMEOUT_MS: positiveInt.default(30_000),
   /** After the answer, ICE candidates are relayed for this long. */

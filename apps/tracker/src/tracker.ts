@@ -81,6 +81,8 @@ export class Tracker implements TrackerContext {
         minUploadKbps: deps.config.LIVE_FETCHER_MIN_UPLOAD_KBPS,
         preferredUploadKbps: deps.config.LIVE_FETCHER_PREFERRED_UPLOAD_KBPS,
         minServedGroups: deps.config.LIVE_FETCHER_MIN_SERVED_GROUPS,
+        uploadShareOfBest: deps.config.LIVE_FETCHER_UPLOAD_PERCENT_OF_BEST / 100,
+        bestUploadCapKbps: deps.config.LIVE_FETCHER_BEST_UPLOAD_CAP_KBPS,
       },
       now: this.now,
       logger: deps.logger,

@@ -147,21 +147,25 @@ describe('fetcher seniority', () => {
   });
 });
 
+/** A tracker with `env` and a live swarm of `stream`, joined by one viewer per `join`. */
+async function liveSwarm(stream: string, env: Record<string, string>) {
+  const keys = await makeKeys();
+  const tracker = await startTracker(keys, { LIVE_FETCHER_CANDIDATES: '3', ...env });
+  const join = async (sub: string, uploadKbps: number) =>
+    joinedClient(tracker.wsUrl, {
+      swarmId: `${stream}/240p`,
+      token: await signToken(keys, { stream, sub }),
+      live: true,
+      uploadKbps,
+    });
+  return { tracker, join };
+}
+
 describe('preferred upload', () => {
   it('leaves a home uplink below the preference out while another member has it', async () => {
-    const keys = await makeKeys();
-    const tracker = await startTracker(keys, {
-      LIVE_FETCHER_CANDIDATES: '3',
+    const { tracker, join } = await liveSwarm('prefer', {
       LIVE_FETCHER_PREFERRED_UPLOAD_KBPS: '2000',
     });
-    const swarmId = 'prefer/240p';
-    const join = async (sub: string, uploadKbps: number) =>
-      joinedClient(tracker.wsUrl, {
-        swarmId,
-        token: await signToken(keys, { stream: 'prefer', sub }),
-        live: true,
-        uploadKbps,
-      });
     // Alone, the 1 Mbit/s member is the fetcher: a swarm still needs one.
     const slow = await join('slow', 1000);
     expect((await slow.next('election')).fetchers).toEqual([slow.peerId]);
@@ -171,6 +175,27 @@ describe('preferred upload', () => {
     expect(next.fetchers).toEqual([fast.peerId]);
     slow.close();
     fast.close();
+    await tracker.close();
+  });
+});
+
+describe('share of the best upload', () => {
+  it('leaves a 3 Mbit/s home out once a 10 Mbit/s one is in the swarm (defaults)', async () => {
+    const { tracker, join } = await liveSwarm('share', {
+      LIVE_FETCHER_PREFERRED_UPLOAD_KBPS: '2000',
+      LIVE_FETCHER_UPLOAD_PERCENT_OF_BEST: '34',
+    });
+    const three = await join('three', 3000);
+    expect((await three.next('election')).fetchers).toEqual([three.peerId]);
+    // 34% of 10 Mbit/s is 3.4: the 3 Mbit/s home is no candidate from then on.
+    const ten = await join('ten', 10_000);
+    const next = await three.nextOf('election', (m) => m.fetchers.includes(ten.peerId));
+    expect(next.fetchers).toEqual([ten.peerId]);
+    // Another 3 Mbit/s home changes nothing; a 5 Mbit/s one (above 3.4) becomes a candidate.
+    const others = [await join('three-b', 3000), await join('five', 5000)];
+    const last = await three.nextOf('election', (m) => m.fetchers.includes(others[1]!.peerId));
+    expect([...last.fetchers].sort()).toEqual([others[1]!.peerId, ten.peerId].sort());
+    for (const client of [three, ten, ...others]) client.close();
     await tracker.close();
   });
 });

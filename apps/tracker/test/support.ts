@@ -102,8 +102,9 @@ export async function startTracker(
     LIVE_FETCHER_MIN_AGE_MS: '0',
     LIVE_FETCHER_MIN_SERVED_GROUPS: '0',
     // The election tests' members announce 500–8000 kbit/s to test other rules; the
-    // preference for 2 Mbit/s uplinks has its own test.
+    // preference for 2 Mbit/s uplinks and the share of the best have their own tests.
     LIVE_FETCHER_PREFERRED_UPLOAD_KBPS: '0',
+    LIVE_FETCHER_UPLOAD_PERCENT_OF_BEST: '0',
     ...env,
   });
   const logs: LogRecord[] = [];

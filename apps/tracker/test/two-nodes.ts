@@ -44,8 +44,9 @@ export async function startTwoNodes(options: TwoNodesOptions): Promise<TwoNodes>
     HEARTBEAT_MS: '3000',
     TRUST_PROXY: 'true',
     REPORT_MIN_TENURE_MS: '0',
-    // Members announce 1–8 Mbit/s to test the election across nodes, not the preference.
+    // Members announce 1–8 Mbit/s to test the election across nodes, not the preferences.
     LIVE_FETCHER_PREFERRED_UPLOAD_KBPS: '0',
+    LIVE_FETCHER_UPLOAD_PERCENT_OF_BEST: '0',
     ...options.env,
   });
   const started = await Promise.allSettled([

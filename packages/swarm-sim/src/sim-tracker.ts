@@ -46,6 +46,8 @@ export const defaultSimTrackerConfig: SimTrackerConfig = {
     minAgeMs: 3_000,
     minUploadKbps: 1,
     preferredUploadKbps: 2_000,
+    uploadShareOfBest: 0.34,
+    bestUploadCapKbps: 20_000,
   },
   electionDebounceMs: 100,
   heartbeatMs: 30_000,

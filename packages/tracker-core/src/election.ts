@@ -21,6 +21,17 @@ export interface ElectionPolicy {
    * Unset or 0: claimed upload is taken at its word (the simulator's setting).
    */
   readonly minServedGroups?: number;
+  /**
+   * Members announcing less than this share (0..1) of the best upload announced by a
+   * verified member (any member while none is verified), counted up to `bestUploadCapKbps`,
+   * are elected only when fewer than `perSegment` others announce as much. Each segment's
+   * first fetch then goes to an uplink that carries it to the followers soonest: a 3 Mbit/s
+   * home beside a 10 Mbit/s one is left out, two homes of 10 and 20 Mbit/s both stay.
+   * Unset or 0: no such narrowing.
+   */
+  readonly uploadShareOfBest?: number;
+  /** The best upload counts up to this, kbit/s, so one large claim cannot leave every home out. */
+  readonly bestUploadCapKbps?: number;
 }
 
 export interface ElectionOutcome {
@@ -93,9 +104,9 @@ class Seats {
 
 /**
  * The members that can serve followers: first those not known to be unreachable by peers,
- * then of those the ones that announce the preferred upload; each narrowing only when at
- * least `perSegment` members remain (a swarm of slow or unreachable viewers still needs its
- * fetchers).
+ * then of those the ones that announce the preferred upload, then the ones within
+ * `uploadShareOfBest` of the best; each narrowing only when at least `perSegment` members
+ * remain (a swarm of slow or unreachable viewers still needs its fetchers).
  */
 export function ableToServe(
   members: readonly MemberRecord[],
@@ -107,7 +118,25 @@ export function ableToServe(
   };
   const preferred = policy.preferredUploadKbps ?? 0;
   const reachable = narrow(members, (member) => member.unreachable !== true);
-  return narrow(reachable, (member) => member.uploadKbps >= preferred);
+  const able = narrow(reachable, (member) => member.uploadKbps >= preferred);
+  // Unset or 0: a bar of 0 kbit/s, which every member clears.
+  const minUploadKbps = (policy.uploadShareOfBest ?? 0) * bestUploadKbps(able, policy);
+  return narrow(able, (member) => member.uploadKbps >= minUploadKbps);
+}
+
+/**
+ * The best upload announced among `members`, counted up to `bestUploadCapKbps`: of those
+ * whose upload is verified, or of all while none is (a claim alone cannot set the bar once
+ * others have shown what they serve).
+ */
+export function bestUploadKbps(members: readonly MemberRecord[], policy: ElectionPolicy): number {
+  const required = servedGroupsRequired(members, policy);
+  const verified = members.filter((member) => isVerified(member, required));
+  // A loop, not Math.max(...): a swarm may hold more members than a call takes arguments.
+  let best = 0;
+  for (const member of verified.length > 0 ? verified : members)
+    best = Math.max(best, member.uploadKbps);
+  return Math.min(best, policy.bestUploadCapKbps ?? Infinity);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ableToServe,
+  bestUploadKbps,
   chooseFetchers,
   groupOf,
   isVerified,
@@ -367,5 +368,79 @@ describe('maturity and rechecks at the boundaries', () => {
     const outcome = chooseFetchers(members, ['young'], verifying, 5000);
     expect(outcome.fetchers).toEqual(['shown']);
     expect(outcome.recheckAtMs).toBeNull();
+  });
+});
+
+describe('upload share of the best', () => {
+  const narrowing: ElectionPolicy = {
+    candidates: 8,
+    perSegment: 1,
+    minAgeMs: 0,
+    minUploadKbps: 1,
+    preferredUploadKbps: 2_000,
+    uploadShareOfBest: 0.34,
+    bestUploadCapKbps: 20_000,
+  };
+  const elect = (members: MemberRecord[], policy = narrowing) =>
+    chooseFetchers(members, [], policy, 1000).fetchers;
+
+  it('leaves 3 Mbit/s homes out beside a 10 Mbit/s one (the internet lab’s homes)', () => {
+    const homes = [
+      member('one', { uploadKbps: 1_000 }),
+      member('three-a', { uploadKbps: 3_000 }),
+      member('three-b', { uploadKbps: 3_000 }),
+      member('ten', { uploadKbps: 10_000 }),
+    ];
+    expect(elect(homes)).toEqual(['ten']);
+    // Without the share, every home of the preferred 2 Mbit/s is a candidate.
+    expect(elect(homes, { ...narrowing, uploadShareOfBest: 0 })).toEqual(
+      ['ten', 'three-a', 'three-b'].sort(),
+    );
+  });
+
+  it('counts the best only up to the cap: a fibre claim does not leave a 10 Mbit/s home out', () => {
+    const members = [
+      member('fibre', { uploadKbps: 900_000 }),
+      member('ten', { uploadKbps: 10_000 }),
+      member('five', { uploadKbps: 5_000 }),
+    ];
+    // 0.34 × 20,000 = 6,800 kbit/s.
+    expect(elect(members)).toEqual(['fibre', 'ten']);
+    expect(bestUploadKbps(members, narrowing)).toBe(20_000);
+  });
+
+  it('takes the best of the verified members: an unverified claim does not set the bar', () => {
+    const members = [
+      member('ten', { uploadKbps: 10_000, addressGroup: 'a', servedGroups: 1 }),
+      member('five', { uploadKbps: 5_000, addressGroup: 'b', servedGroups: 1 }),
+      member('claim', { uploadKbps: 20_000, addressGroup: 'c', servedGroups: 0 }),
+    ];
+    const verifying = { ...narrowing, minServedGroups: 1 };
+    expect(bestUploadKbps(members, verifying)).toBe(10_000);
+    // 0.34 × 10,000 = 3,400: both verified homes stay candidates.
+    expect(elect(members, verifying)).toEqual(['five', 'ten']);
+    // With no member verified, claims are all there is.
+    const unverified = members.map((m) => ({ ...m, servedGroups: 0 }));
+    expect(bestUploadKbps(unverified, verifying)).toBe(20_000);
+  });
+
+  it('keeps a member exactly at the bar', () => {
+    const members = [member('ten', { uploadKbps: 10_000 }), member('five', { uploadKbps: 5_000 })];
+    expect(elect(members, { ...narrowing, uploadShareOfBest: 0.5 })).toEqual(['five', 'ten']);
+    expect(elect(members, { ...narrowing, uploadShareOfBest: 0.5001 })).toEqual(['ten']);
+  });
+
+  it('never leaves fewer than perSegment members to elect', () => {
+    const members = [
+      member('ten', { uploadKbps: 10_000 }),
+      member('three', { uploadKbps: 3_000 }),
+      member('two', { uploadKbps: 2_500 }),
+    ];
+    expect(ableToServe(members, { ...narrowing, perSegment: 2 }).map((m) => m.peerId)).toEqual([
+      'ten',
+      'three',
+      'two',
+    ]);
+    expect(ableToServe(members, narrowing).map((m) => m.peerId)).toEqual(['ten']);
   });
 });

@@ -10,13 +10,18 @@ export interface HostTraits {
   readonly cellular: boolean;
 }
 
+/** The Mathis et al. bound for a loss-based congestion controller, MSS·1.22 / (RTT·√p), B/s. */
+export function mathisBytesPerSec(rttMs: number, lossRate: number, mssBytes: number): number {
+  if (lossRate <= 0) return Infinity;
+  return (mssBytes * 1.22) / (Math.max(1, rttMs) / 1000) / Math.sqrt(lossRate);
+}
+
 /**
- * Loss as a throughput cap: the Mathis et al. bound for a loss-based congestion controller,
- * MSS·1.22 / (RTT·√p), with p the loss of the two access links combined.
+ * Loss as a throughput cap of a data channel: the Mathis bound at the channel's packet size,
+ * with p the loss of the two access links combined.
  */
 export function lossCapBytesPerSec(rttMs: number, lossRate: number): number {
-  if (lossRate <= 0) return Infinity;
-  return (MSS_BYTES * 1.22) / (Math.max(1, rttMs) / 1000) / Math.sqrt(lossRate);
+  return mathisBytesPerSec(rttMs, lossRate, MSS_BYTES);
 }
 
 export function createPathModel(

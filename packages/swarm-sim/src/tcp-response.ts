@@ -12,6 +12,8 @@
  * trips.
  */
 
+import { mathisBytesPerSec } from './paths.js';
+
 /** Linux's MSS on a 1,500-byte path with TCP timestamps. */
 export const TCP_MSS_BYTES = 1448;
 /** Initial congestion window (RFC 6928, Linux's default), bytes. */
@@ -31,12 +33,6 @@ export interface TcpResponse {
   /** From the first byte to the last, ms. */
   readonly bodyMs: number;
   readonly after: TcpState;
-}
-
-/** The Mathis et al. bound for a loss-based congestion controller, MSS·1.22 / (RTT·√p), B/s. */
-export function mathisBytesPerSec(rttMs: number, lossRate: number, mssBytes: number): number {
-  if (lossRate <= 0) return Infinity;
-  return (mssBytes * 1.22) / (Math.max(1, rttMs) / 1000) / Math.sqrt(lossRate);
 }
 
 /** Idle time after which a connection restarts slow start: its RTO, ms. */

@@ -6,8 +6,8 @@ import { scenarioSpec } from '../src/scenarios.js';
 import { simulate } from '../src/simulate.js';
 import { CDN_BASE, SimStream } from '../src/stream.js';
 import { createSigningKey, createSimSubtle } from '../src/node-crypto.js';
+import { mathisBytesPerSec } from '../src/paths.js';
 import {
-  mathisBytesPerSec,
   newTcpState,
   restartedTcpState,
   tcpResponse,

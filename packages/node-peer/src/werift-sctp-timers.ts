@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { RTCSctpTransport } from 'werift';
 
 /**
  * Retransmission timers and the initial congestion window of werift 0.24.4's SCTP, closer to
@@ -31,7 +30,7 @@ export function boundedRtoSec(srttSec: number, rttvarSec: number): number {
   return Math.max(RTO_MIN_SEC, Math.min(srttSec + 4 * rttvarSec, RTO_MAX_SEC));
 }
 
-interface SctpLike {
+export interface SctpLike {
   rto: number;
   cwnd: number;
   srtt?: number;
@@ -45,17 +44,20 @@ const PATCHED = Symbol.for('coral.weriftSctpTimers');
 let applied = false;
 
 /**
- * werift's SCTP class, which its package does not export: its module is loaded by absolute
- * path, which Node resolves to the same module instance werift uses.
+ * werift's SCTP class, which its package does not export: reached through the one its
+ * (exported) RTCSctpTransport builds its association from, on a DTLS transport stand-in that
+ * carries nothing. werift ships two builds, CommonJS files and one ES module bundle, each with
+ * its own copy of the class; this is the copy of the build this package imports, the one its
+ * peer connections use.
  */
 export function weriftSctpPrototype(): SctpLike {
-  const require = createRequire(import.meta.url);
-  // The package's main is lib/webrtc/src/index.js; its SCTP lives in lib/sctp/src.
-  const main = require.resolve('werift');
-  const module = require(join(dirname(main), '..', '..', 'sctp', 'src', 'index.js')) as {
-    SCTP: { prototype: SctpLike };
-  };
-  return module.SCTP.prototype;
+  const transport = new RTCSctpTransport();
+  const subscription = { unSubscribe: () => {} };
+  transport.setDtlsTransport({
+    id: 'coral-sctp-probe',
+    onStateChange: { subscribe: () => subscription },
+  } as unknown as Parameters<RTCSctpTransport['setDtlsTransport']>[0]);
+  return Object.getPrototypeOf(transport.sctp) as SctpLike;
 }
 
 /**

@@ -27,5 +27,5 @@ export {
   type FleetTotals,
   type ProcessStats,
 } from './fleet.js';
-export { applyWeriftDtlsFix, cacheableHandshakes } from './werift-dtls-fix.js';
+export { admitHandshake, applyWeriftDtlsFix, gateHandshakes } from './werift-dtls-fix.js';
 export { applyWeriftSctpTimers, boundedRtoSec } from './werift-sctp-timers.js';

@@ -36,17 +36,17 @@ describe('peer set-up time', () => {
     expect(setupDelayMs(cone, 100, 0.02, model, noneLost)).toBe(1300);
   });
 
-  it('loses K·p handshake packets on average; about 28% of werift set-ups stall at 2.7% loss', () => {
+  it('loses K·p handshake packets on average; about half of werift set-ups stall at 2.7% loss', () => {
     const random = seededRandom(7);
     const draws = Array.from({ length: 20_000 }, () =>
       lostHandshakePackets(WERIFT_PEER_SETUP, 0.027, random),
     );
     const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
-    expect(mean).toBeCloseTo(12 * 0.027, 1);
+    expect(mean).toBeCloseTo(24 * 0.027, 1);
     const stalled = draws.filter((n) => n > 0).length / draws.length;
-    // 1 − 0.973^12 = 0.28; measured 10 of 33 set-ups in the lab (8 late, 2 never).
-    expect(stalled).toBeGreaterThan(0.26);
-    expect(stalled).toBeLessThan(0.3);
+    // 1 − 0.973^24 = 0.48; measured 17 of 34 set-ups in the lab.
+    expect(stalled).toBeGreaterThan(0.46);
+    expect(stalled).toBeLessThan(0.5);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { MAX_PEERS_PER_ANSWER, MAX_TRACKER_MESSAGE_BYTES } from '@coral-cdn/protocol';
 import { baseServiceFields, booleanFlagSchema, parseConfig } from '@coral-cdn/server-kit';
+import { DEFAULT_ELECTION_POLICY } from '@coral-cdn/tracker-core';
 import { z } from 'zod';
 import { parseClusterNodes, type RedisTarget } from './store/redis-target.js';
 
@@ -92,28 +93,34 @@ const trackerConfigFields = z.object({
   MATCH_SCAN_LIMIT: positiveInt.min(8).max(10_000).default(64),
   /** Sequences kept per peer and swarm; beyond it the oldest announced are forgotten. */
   MAX_HAVE_PER_PEER: positiveInt.max(65_536).default(1024),
-  LIVE_FETCHERS_PER_SEGMENT: positiveInt.max(8).default(1),
-  LIVE_FETCHER_CANDIDATES: positiveInt.max(64).default(8),
+  LIVE_FETCHERS_PER_SEGMENT: positiveInt.max(8).default(DEFAULT_ELECTION_POLICY.perSegment),
+  LIVE_FETCHER_CANDIDATES: positiveInt.max(64).default(DEFAULT_ELECTION_POLICY.candidates),
   /** A peer must be this long in a swarm before it is preferred as a fetcher. */
-  LIVE_FETCHER_MIN_AGE_MS: nonNegativeInt.default(3000),
-  LIVE_FETCHER_MIN_UPLOAD_KBPS: nonNegativeInt.default(1),
+  LIVE_FETCHER_MIN_AGE_MS: nonNegativeInt.default(DEFAULT_ELECTION_POLICY.minAgeMs),
+  LIVE_FETCHER_MIN_UPLOAD_KBPS: nonNegativeInt.default(DEFAULT_ELECTION_POLICY.minUploadKbps),
   /**
    * Peers announcing less upload are elected only when too few others announce this much: a
    * fetcher must serve its followers before the segment's deadline. 0: no preference.
    */
-  LIVE_FETCHER_PREFERRED_UPLOAD_KBPS: nonNegativeInt.default(2000),
+  LIVE_FETCHER_PREFERRED_UPLOAD_KBPS: nonNegativeInt.default(
+    DEFAULT_ELECTION_POLICY.preferredUploadKbps,
+  ),
   /**
    * Verified upload: beyond the first LIVE_FETCHERS_PER_SEGMENT, a fetcher must have answered
    * offers from peers of this many other address blocks (/24, /48). 0: claimed upload counts.
    */
-  LIVE_FETCHER_MIN_SERVED_GROUPS: nonNegativeInt.max(16).default(1),
+  LIVE_FETCHER_MIN_SERVED_GROUPS: nonNegativeInt
+    .max(16)
+    .default(DEFAULT_ELECTION_POLICY.minServedGroups),
   /**
    * Peers announcing less than this percentage of the best verified upload (counted up to
    * LIVE_FETCHER_BEST_UPLOAD_CAP_KBPS) are elected only when too few others announce as much:
    * the uplink that carries a segment to its followers soonest fetches it. 0: no such rule.
    */
-  LIVE_FETCHER_UPLOAD_PERCENT_OF_BEST: nonNegativeInt.max(100).default(34),
-  LIVE_FETCHER_BEST_UPLOAD_CAP_KBPS: positiveInt.default(20_000),
+  LIVE_FETCHER_UPLOAD_PERCENT_OF_BEST: nonNegativeInt
+    .max(100)
+    .default(Math.round(DEFAULT_ELECTION_POLICY.uploadShareOfBest * 100)),
+  LIVE_FETCHER_BEST_UPLOAD_CAP_KBPS: positiveInt.default(DEFAULT_ELECTION_POLICY.bestUploadCapKbps),
   /** An offer waits this long for its answer. */
   OFFER_TIMEOUT_MS: positiveInt.default(30_000),
   /** After the answer, ICE candidates are relayed for this long. */

@@ -7,6 +7,7 @@ import {
 } from '@coral-cdn/protocol';
 import {
   chooseFetchers,
+  DEFAULT_ELECTION_POLICY,
   rankPeers,
   RecentLoad,
   roomId,
@@ -39,16 +40,8 @@ export const defaultSimTrackerConfig: SimTrackerConfig = {
   holdersPerNeed: 16,
   recentInAnswer: 16,
   maxHavePerPeer: 1024,
-  // The tracker's defaults (LIVE_FETCHER_*).
-  election: {
-    candidates: 8,
-    perSegment: 1,
-    minAgeMs: 3_000,
-    minUploadKbps: 1,
-    preferredUploadKbps: 2_000,
-    uploadShareOfBest: 0.34,
-    bestUploadCapKbps: 20_000,
-  },
+  // The tracker's defaults, except that the simulator takes announced upload at its word.
+  election: { ...DEFAULT_ELECTION_POLICY, minServedGroups: 0 },
   electionDebounceMs: 100,
   heartbeatMs: 30_000,
 };

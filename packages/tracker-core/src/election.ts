@@ -34,6 +34,18 @@ export interface ElectionPolicy {
   readonly bestUploadCapKbps?: number;
 }
 
+/** The tracker's defaults (its `LIVE_FETCHER_*` settings), which the simulator runs too. */
+export const DEFAULT_ELECTION_POLICY = {
+  candidates: 8,
+  perSegment: 1,
+  minAgeMs: 3_000,
+  minUploadKbps: 1,
+  preferredUploadKbps: 2_000,
+  minServedGroups: 1,
+  uploadShareOfBest: 0.34,
+  bestUploadCapKbps: 20_000,
+} as const satisfies Required<ElectionPolicy>;
+
 export interface ElectionOutcome {
   readonly fetchers: string[];
   readonly perSegment: number;

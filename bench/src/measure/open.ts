@@ -13,25 +13,12 @@
 import { createWriteStream } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLab, startCoturn } from '@coral-cdn/netlab';
+import { jsonLines, spawnPeerPair } from './peer-pair.js';
 
-const PEER_SCRIPT = fileURLToPath(new URL('./path-peer.js', import.meta.url));
 /** The engine's `peerConnectTimeoutMs`. */
 const ENGINE_CONNECT_TIMEOUT_MS = 5_000;
-
-function forward(from: NodeJS.ReadableStream, types: string[], to: NodeJS.WritableStream): void {
-  createInterface({ input: from }).on('line', (text) => {
-    try {
-      const line = JSON.parse(text) as { type?: string };
-      if (line.type && types.includes(line.type)) to.write(`${text}\n`);
-    } catch {
-      // werift's own output
-    }
-  });
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -51,33 +38,22 @@ async function main(): Promise<void> {
   const coturn = await startCoturn({ ip: lab.servicesIp, secret: 'coral-open-measure' });
   const openMs: Array<number | null> = [];
   const keepLogs = Boolean(process.env.DEBUG);
+  const env = { ...process.env, CORAL_ICE_SERVERS: JSON.stringify([{ urls: coturn.stunUrl }]) };
   try {
     for (let index = 0; index < tries; index++) {
-      const env = { ...process.env, CORAL_ICE_SERVERS: JSON.stringify([{ urls: coturn.stunUrl }]) };
-      const spawn = (homeIndex: number, role: 'offer' | 'answer') => {
-        const child = lab.spawnInHome(homeIndex, process.execPath, [PEER_SCRIPT, role], {
-          env,
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
-        if (keepLogs)
-          child.stderr!.pipe(createWriteStream(join(tmpdir(), `open-${index}-${role}.log`)));
-        else child.stderr!.resume();
-        return child;
-      };
-      const offerer = spawn(1, 'offer');
-      const answerer = spawn(2, 'answer');
-      forward(offerer.stdout!, ['offer', 'candidate'], answerer.stdin!);
-      forward(answerer.stdout!, ['answer', 'candidate'], offerer.stdin!);
+      const logs = keepLogs
+        ? (role: string) => createWriteStream(join(tmpdir(), `open-${index}-${role}.log`))
+        : undefined;
+      const pair = spawnPeerPair(lab, 1, 2, env, logs);
       const opened = await new Promise<number | null>((resolve) => {
         const timer = setTimeout(() => resolve(null), boundMs);
-        createInterface({ input: offerer.stdout! }).on('line', (text) => {
-          if (!text.startsWith('{"type":"open"')) return;
+        jsonLines(pair.offerer, (line) => {
+          if (line.type !== 'open') return;
           clearTimeout(timer);
-          resolve(Number((JSON.parse(text) as { ms: number }).ms));
+          resolve(Number(line.ms));
         });
       });
-      offerer.kill('SIGKILL');
-      answerer.kill('SIGKILL');
+      pair.kill();
       openMs.push(opened);
       process.stderr.write(`try ${index + 1}: ${opened === null ? 'not open' : `${opened} ms`}\n`);
     }

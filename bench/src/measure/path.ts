@@ -9,16 +9,13 @@
  *
  * Prints one line per pair on stderr and one JSON object on stdout.
  */
-import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createLab, startCoturn } from '@coral-cdn/netlab';
 import { drawPopulation, type Viewer } from '@coral-cdn/swarm-sim/internet-lab';
 import { canConnect, lossCapBytesPerSec, setupDelayMs } from '@coral-cdn/swarm-sim';
+import { jsonLines, spawnPeerPair } from './peer-pair.js';
 
-const PEER_SCRIPT = fileURLToPath(new URL('./path-peer.js', import.meta.url));
 const SEGMENT_BYTES = 116_000;
 const PAIR_BOUND_MS = 120_000;
 
@@ -32,16 +29,6 @@ interface PairResult {
   segmentMs: number[];
   modelSetupMs: number;
   modelSegmentMs: number;
-}
-
-function jsonLines(child: ChildProcess, onLine: (line: Record<string, unknown>) => void): void {
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    try {
-      onLine(JSON.parse(text) as Record<string, unknown>);
-    } catch {
-      // werift's own output
-    }
-  });
 }
 
 const median = (values: readonly number[]) => {
@@ -94,13 +81,7 @@ async function main(): Promise<void> {
       const a = population[from - 1]!;
       const b = population[to - 1]!;
       const env = { ...process.env, CORAL_ICE_SERVERS: JSON.stringify([{ urls: coturn.stunUrl }]) };
-      const spawn = (home: number, role: string) =>
-        lab.spawnInHome(home, process.execPath, [PEER_SCRIPT, role], {
-          env,
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
-      const offerer = spawn(from, 'offer');
-      const answerer = spawn(to, 'answer');
+      const { offerer, answerer, kill } = spawnPeerPair(lab, from, to, env);
       const plan = JSON.stringify({ type: 'plan', segments, segmentBytes: SEGMENT_BYTES, gapMs });
       answerer.stdin!.write(`${plan}\n`);
       const m = model(a, b);
@@ -118,8 +99,6 @@ async function main(): Promise<void> {
       await new Promise<void>((resolve) => {
         let bound = setTimeout(resolve, openBoundMs);
         jsonLines(offerer, (line) => {
-          if (line.type === 'offer' || line.type === 'candidate')
-            answerer.stdin!.write(`${JSON.stringify(line)}\n`);
           if (line.type === 'open') {
             result.openMs = Number(line.ms);
             clearTimeout(bound);
@@ -132,13 +111,8 @@ async function main(): Promise<void> {
             resolve();
           }
         });
-        jsonLines(answerer, (line) => {
-          if (line.type === 'answer' || line.type === 'candidate')
-            offerer.stdin!.write(`${JSON.stringify(line)}\n`);
-        });
       });
-      offerer.kill('SIGKILL');
-      answerer.kill('SIGKILL');
+      kill();
       results.push(result);
       process.stderr.write(
         `${from}>${to}: RTT ${m.rttMs} ms, loss ${(m.loss * 100).toFixed(1)}%, up ${a.home.upMbit} Mbit/s; ` +

@@ -96,6 +96,22 @@ interface Link {
   type: string;
 }
 
+/** A werift DTLS endpoint's options: its own self-signed certificate, on `transport`. */
+async function endpointOptions(transport: Link) {
+  const certificate = await CipherContext.createSelfSignedCertificateWithKey(
+    { signature: 3, hash: 4 },
+    23,
+  );
+  return {
+    cert: certificate.certPem,
+    key: certificate.keyPem,
+    signatureHash: certificate.signatureHash,
+    transport,
+    srtpProfiles: [],
+    extendedMasterSecret: true,
+  };
+}
+
 /** Handshake types whose first datagram each side's sends lose. */
 interface Losses {
   server?: number[];
@@ -124,25 +140,12 @@ async function handshake(lose: Losses, gate: boolean, boundMs = 4_000): Promise<
     link([...(lose.server ?? [])], () => links[1]!),
     link([...(lose.client ?? [])], () => links[0]!),
   );
-  const certificate = async () =>
-    CipherContext.createSelfSignedCertificateWithKey({ signature: 3, hash: 4 }, 23);
-  const [serverCert, clientCert] = await Promise.all([certificate(), certificate()]);
-  const common = { srtpProfiles: [], extendedMasterSecret: true };
-  const server = new DtlsServer({
-    ...common,
-    cert: serverCert.certPem,
-    key: serverCert.keyPem,
-    signatureHash: serverCert.signatureHash,
-    transport: links[0]!,
-    certificateRequest: true,
-  } as never);
-  const client = new DtlsClient({
-    ...common,
-    cert: clientCert.certPem,
-    key: clientCert.keyPem,
-    signatureHash: clientCert.signatureHash,
-    transport: links[1]!,
-  } as never);
+  const [serverOptions, clientOptions] = await Promise.all([
+    endpointOptions(links[0]!),
+    endpointOptions(links[1]!),
+  ]);
+  const server = new DtlsServer({ ...serverOptions, certificateRequest: true } as never);
+  const client = new DtlsClient(clientOptions as never);
   if (gate) {
     gateHandshakes(server as unknown as DtlsSocketLike);
     gateHandshakes(client as unknown as DtlsSocketLike);
